@@ -1,0 +1,25 @@
+package leaderboard
+
+import "errors"
+
+// Sentinel errors. Every error returned by a Store wraps one of these (or a
+// Badger error) with the thing it concerns, e.g. `task "iris": leaderboard:
+// not found`; branch on them with errors.Is.
+var (
+	// ErrNotFound reports a task or submission that is not in the store.
+	ErrNotFound = errors.New("leaderboard: not found")
+	// ErrExists reports a CreateTask for an id that is already taken.
+	ErrExists = errors.New("leaderboard: already exists")
+	// ErrInvalidKey reports an id that cannot be part of a key (empty, longer
+	// than MaxIDLength, not UTF-8, containing NUL), or stored key bytes that
+	// do not decode.
+	ErrInvalidKey = errors.New("leaderboard: invalid key")
+	// ErrInvalidSubmission reports a submission the store refuses to record:
+	// an unknown status, a scored submission without a public score, a
+	// non-finite score, a Created time outside the int64 nanosecond range, or
+	// an update that changes the task, participant or creation time.
+	ErrInvalidSubmission = errors.New("leaderboard: invalid submission")
+	// ErrCorrupt reports a stored record or index entry that does not decode
+	// or contradicts another one.
+	ErrCorrupt = errors.New("leaderboard: corrupt record")
+)

@@ -1,0 +1,143 @@
+package leaderboard
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Entry is one row of a leaderboard: a participant's best submission.
+type Entry struct {
+	Rank         int // 1-based; distinct even for equal scores
+	Participant  string
+	SubmissionID string
+	Score        float64
+	Submitted    time.Time // Created of the submission, in UTC
+	Submissions  int       // that participant's scored+failed count on the task
+}
+
+// Leaderboard returns the ranking of task, best first: one row per
+// participant with their best public score, or with private set their best
+// private score (participants with no private score are left out). Equal
+// scores are ordered by the earlier submission (Created, then ID). It reads
+// only the rank index, never the submissions.
+func (s *Store) Leaderboard(task string, private bool) ([]Entry, error) {
+	if err := checkID("task", task); err != nil {
+		return nil, err
+	}
+	bd := boardPublic
+	if private {
+		bd = boardPrivate
+	}
+	entries := []Entry{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		if _, err := getTask(txn, task); err != nil {
+			return err
+		}
+		counts, err := participantCounts(txn, task)
+		if err != nil {
+			return err
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: rankPrefix(task, bd), PrefetchValues: true, PrefetchSize: 100})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			k, err := decodeKey(item.KeyCopy(nil))
+			if err != nil {
+				return fmt.Errorf("task %q: rank index: %w", task, err)
+			}
+			participant, err := item.ValueCopy(nil)
+			if err != nil {
+				return fmt.Errorf("task %q: rank index: %w", task, err)
+			}
+			entries = append(entries, Entry{
+				Rank:         len(entries) + 1,
+				Participant:  string(participant),
+				SubmissionID: k.id,
+				Score:        k.score,
+				Submitted:    time.Unix(0, k.created).UTC(),
+				Submissions:  counts[string(participant)],
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// participantCounts reads every participant's scored+failed count on task.
+func participantCounts(txn *badger.Txn, task string) (map[string]int, error) {
+	counts := map[string]int{}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: countPrefix(task), PrefetchValues: true, PrefetchSize: 100})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		k, err := decodeKey(item.KeyCopy(nil))
+		if err != nil {
+			return nil, fmt.Errorf("task %q: count index: %w", task, err)
+		}
+		var n uint64
+		err = item.Value(func(v []byte) error {
+			var err error
+			n, err = getCountValue(item.Key(), v)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		counts[k.participant] = int(n)
+	}
+	return counts, nil
+}
+
+// refreshBest makes the rank index agree with the participant's scored
+// submissions on board bd: their best is the first key under their score
+// prefix (table 0x04); if it differs from the one recorded in table 0x05,
+// the old rank key is deleted and the new one written.
+func refreshBest(txn *badger.Txn, task Task, participant string, bd board) error {
+	var want []byte
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: scorePrefix(task.ID, participant, bd)})
+	it.Rewind()
+	if it.Valid() {
+		k, err := decodeKey(it.Item().KeyCopy(nil))
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("task %q: score index: %w", task.ID, err)
+		}
+		want = key{table: tableRank, task: task.ID, board: bd, higher: task.HigherIsBetter,
+			score: k.score, created: k.created, id: k.id}.encode()
+	}
+	it.Close()
+
+	bk := key{table: tableBest, task: task.ID, board: bd, participant: participant}.encode()
+	cur, found, err := get(txn, bk)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(cur, want) {
+		return nil
+	}
+	if found {
+		if k, err := decodeKey(cur); err != nil || k.table != tableRank || k.task != task.ID || k.board != bd {
+			return fmt.Errorf("task %q: best of participant %q: %w: points at key %x",
+				task.ID, participant, ErrCorrupt, cur)
+		}
+		if err := txn.Delete(cur); err != nil {
+			return err
+		}
+	}
+	if want == nil {
+		return txn.Delete(bk)
+	}
+	if err := txn.Set(want, []byte(participant)); err != nil {
+		return err
+	}
+	return txn.Set(bk, want)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
