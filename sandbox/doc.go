@@ -1,0 +1,165 @@
+// Package sandbox runs untrusted participant models, compiled to
+// WebAssembly, under wazero and returns their predictions.
+//
+// In the pipeline, the engine loads a task's held-out dataset, splits it into
+// features and labels, and hands sandbox the features only:
+//
+//	model.wasm -> sandbox (validate, compile once, run batches) -> predictions -> engine (score)
+//
+// A guest never sees labels, files, the network, environment variables,
+// arguments, the real clock or real entropy: it gets WASI preview 1 with no
+// preopened directories, a fixed walltime (2024-01-01T00:00:00Z), a fake
+// monotonic clock that advances 1µs per reading, sleeps that return at once
+// and a fixed ChaCha8 random stream, so a model is a pure function of its
+// input and two runs give bit-identical predictions. A malicious submission
+// must never crash, hang or slow the host beyond its Limits; the package
+// never panics on module bytes and never imports engine or other leaves.
+//
+// # Guest ABI v1
+//
+// A submission is a core WebAssembly module (not a component) that
+//
+//   - imports only functions of wasi_snapshot_preview1 that the host
+//     provides, with their WASI signatures. Anything else (env.*, memories,
+//     tables, globals) is refused before running, naming every offending
+//     import: "env.foo (function), env.g (global)".
+//   - exports "memory", its linear memory.
+//   - exports verdict_alloc(size i32) -> i32, returning the address of an
+//     8-byte-aligned region of at least size bytes inside memory, or 0 on
+//     failure.
+//   - exports verdict_predict(x i32, rows i32, cols i32, y i32, outs i32) -> i32,
+//     returning 0 on success; any other value is reported as a guest error
+//     with that code.
+//   - may export _initialize() (a WASI reactor: Go -buildmode=c-shared, clang
+//     -mexec-model=reactor); the host calls it once per instance, first. A
+//     module that exports _start but not the ABI (a WASI command) is refused
+//     with instructions to build a reactor. _start is never called.
+//
+// Signatures are checked exactly. For each Run, in a fresh instance, the
+// host calls _initialize, then verdict_alloc once for x (8*cols*batch bytes)
+// and once for y (8*outs*batch bytes), where batch is the largest batch it
+// will use; both regions must lie inside memory and must not overlap. It
+// then calls verdict_predict any number of times, in row order, with any
+// rows from 1 to batch, reusing the same x and y.
+//
+// x is column-major little-endian float64: feature j of row i is at
+// x + 8*(j*rows + i), where rows is this call's row count; feature order is
+// the task's, and nulls are NaN. The guest writes y column-major with outs
+// columns: output k of row i at y + 8*(k*rows + i). outs is 1 for binary
+// tasks (the probability of class 1), the number of classes for multiclass
+// (one probability per class, classes in ascending label order), 1 for
+// regression and ranking. Every output must be finite: NaN or ±Inf is
+// refused, naming the row and output. A model must be a pure function of
+// each row: batch boundaries may change between runs.
+//
+// Output on stdout and stderr is captured (Limits.OutputBytes each, the rest
+// dropped and counted); stderr is quoted in errors, from a Go "panic:" line
+// when there is one.
+//
+// # Building a guest
+//
+// Go (1.24 or later): export functions with //go:wasmexport and build a
+// reactor; keep allocations reachable from a global so the GC keeps them:
+//
+//	var buffers [][]float64
+//
+//	//go:wasmexport verdict_alloc
+//	func verdictAlloc(size int32) unsafe.Pointer {
+//		b := make([]float64, (int(size)+7)/8)
+//		buffers = append(buffers, b)
+//		return unsafe.Pointer(&b[0])
+//	}
+//
+//	//go:wasmexport verdict_predict
+//	func verdictPredict(x unsafe.Pointer, rows, cols int32, y unsafe.Pointer, outs int32) int32 {
+//		xs := unsafe.Slice((*float64)(x), int(rows)*int(cols))
+//		ys := unsafe.Slice((*float64)(y), int(rows)*int(outs))
+//		...
+//		return 0
+//	}
+//
+//	func main() {}
+//
+//	$ GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o model.wasm .
+//
+// C (clang and wasi-libc; on Debian the sysroot is /usr):
+//
+//	__attribute__((export_name("verdict_alloc")))
+//	int32_t verdict_alloc(int32_t size) { return (int32_t)(uintptr_t)aligned_alloc(8, (size + 7) & ~7); }
+//
+//	__attribute__((export_name("verdict_predict")))
+//	int32_t verdict_predict(const double *x, int32_t rows, int32_t cols, double *y, int32_t outs) { ...; return 0; }
+//
+//	$ clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -o model.wasm model.c
+//
+// sandbox/sandboxtest/testdata holds complete examples (gomodel/main.go,
+// cmodel.c, linear.wat).
+//
+// # Errors
+//
+// Compile and Run return an *Error whose Kind (see KindOf) is one of
+// invalid_module, forbidden_import, abi, trap, timeout, memory_limit,
+// bad_output, guest_error, plus canceled (the caller's context was
+// canceled) and invalid_input (a host bug); errors.Is matches the sentinels
+// in errors.go, and a timeout also matches context.DeadlineExceeded, a
+// cancellation context.Canceled. Messages are written for the participant:
+//
+//	sandbox: guest trapped: out of bounds memory access in verdict_predict
+//
+// # Limits
+//
+// Time: wazero runs with WithCloseOnContextDone and each Run under
+// context.WithTimeout(Limits.Timeout), covering instantiation, _initialize
+// and every batch, so an infinite loop anywhere is stopped. This has a cost:
+// wazero's compiler then checks for termination at every loop back-edge by
+// calling into Go, which makes tight numeric loops several times slower
+// (see BenchmarkRun, which compares with native Go).
+//
+// Memory: guest linear memory is backed by the sandbox's own
+// experimental.MemoryAllocator, which refuses any size above
+// Limits.MemoryMB and records the refusal. wazero turns the refusal into
+// memory.grow returning -1; whatever the guest does next (trap, error code,
+// verdict_alloc returning 0, bad output) is then reported as
+// ErrMemoryLimit, naming the size it asked for. A module whose declared
+// minimum exceeds the limit is refused by Compile. wazero's own page limit
+// (RuntimeConfig.WithMemoryLimitPages) is deliberately left at the wasm32
+// maximum: wazero refuses a grow past that limit before any hook sees it,
+// so a guest that handles the failure would be indistinguishable from a
+// buggy one; and modules declaring a large maximum (common with some
+// toolchains) still run as long as they use less than the limit.
+//
+// Tables are host memory outside linear memory, and an unbounded table
+// can be grown by table.grow until the host runs out of memory, so before
+// compiling, the sandbox gives every table a maximum (rewriting the table
+// section) such that all tables together hold at most MaxTableElements;
+// modules whose tables' minimums already exceed it are refused with
+// ErrMemoryLimit. Module size is bounded by Limits.MaxModuleBytes before
+// anything is decoded. Not bounded by Limits: the guest's call stack, which
+// wazero grows on the host up to its fixed ceiling (50M slots, 400 MB, in
+// the compiler) before trapping with a stack overflow; and compilation
+// time, which grows with module size and is not interruptible.
+//
+// Host byte order: the data handoff copies each column of a batch into
+// guest memory with one copy through an unsafe []byte view of the
+// []float64 (and reads outputs the same way), which is correct on
+// little-endian hosts (amd64 and arm64, wazero's compiler targets); on
+// big-endian hosts it falls back to encoding/binary.
+//
+// # Usage
+//
+//	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: dir})
+//	if err != nil { ... }
+//	defer rt.Close(ctx)
+//
+//	mod, err := rt.Compile(ctx, wasm) // validates without running anything
+//	if err != nil {
+//		return sandbox.KindOf(err), err // e.g. "forbidden_import"
+//	}
+//	defer mod.Close(ctx)
+//
+//	res, err := mod.Run(ctx, sandbox.Input{Columns: features, Outputs: 1})
+//	if err != nil {
+//		return sandbox.KindOf(err), err // e.g. "timeout", "memory_limit"
+//	}
+//	scores := res.Outputs[0] // one prediction per row
+package sandbox

@@ -1,0 +1,115 @@
+package sandbox
+
+import (
+	"encoding/binary"
+	"math"
+	"sync"
+	"unsafe"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// memoryAllocator backs the guest's linear memory for one Run and enforces
+// Limits.MemoryMB. It is wazero's experimental.MemoryAllocator hook: wazero
+// calls Reallocate for the initial size and for every memory.grow the module
+// itself allows (up to its declared maximum, the wasm32 maximum if none). A
+// request above the limit returns nil, which wazero turns into memory.grow
+// returning -1, and is recorded, so whatever the guest does next (trap,
+// error code, a 0 from verdict_alloc) is reported as ErrMemoryLimit.
+//
+// Pages past the current length are zero: they come from make and linear
+// memory never shrinks, so they have never been written.
+type memoryAllocator struct {
+	limit uint64 // bytes
+
+	mu      sync.Mutex
+	buf     []byte
+	refused uint64 // largest refused size in bytes, 0 if none
+}
+
+var _ experimental.MemoryAllocator = (*memoryAllocator)(nil)
+var _ experimental.LinearMemory = (*memoryAllocator)(nil)
+
+// Allocate implements experimental.MemoryAllocator. A module has at most one
+// memory (multi-memory is not enabled), so the allocator is its own
+// LinearMemory.
+func (a *memoryAllocator) Allocate(capacity, _ uint64) experimental.LinearMemory {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.buf = make([]byte, 0, min(capacity, a.limit))
+	return a
+}
+
+// Reallocate implements experimental.LinearMemory.
+func (a *memoryAllocator) Reallocate(size uint64) []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if size > a.limit {
+		a.refused = max(a.refused, size)
+		return nil
+	}
+	if size <= uint64(cap(a.buf)) {
+		a.buf = a.buf[:size]
+		return a.buf
+	}
+	// Amortize like append, but never reserve past the limit.
+	grown := make([]byte, size, max(size, min(2*uint64(cap(a.buf)), a.limit)))
+	copy(grown, a.buf)
+	a.buf = grown
+	return a.buf
+}
+
+// Free implements experimental.LinearMemory. wazero keeps its own reference
+// until the instance is gone, so this only drops ours.
+func (a *memoryAllocator) Free() {
+	a.mu.Lock()
+	a.buf = nil
+	a.mu.Unlock()
+}
+
+// refusedBytes returns the largest refused request, 0 if none.
+func (a *memoryAllocator) refusedBytes() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.refused
+}
+
+// littleEndian reports the host byte order. The data handoff copies
+// float64 slices as raw bytes on little-endian hosts (all supported wazero
+// compiler targets) and falls back to encoding/binary elsewhere.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// putFloats copies src into dst (len(dst) == 8*len(src)) as little-endian
+// float64s.
+func putFloats(dst []byte, src []float64) {
+	if littleEndian {
+		copy(dst, floatBytes(src))
+		return
+	}
+	for i, v := range src {
+		binary.LittleEndian.PutUint64(dst[8*i:], math.Float64bits(v))
+	}
+}
+
+// getFloats copies little-endian float64s from src (len(src) == 8*len(dst))
+// into dst.
+func getFloats(dst []float64, src []byte) {
+	if littleEndian {
+		copy(floatBytes(dst), src)
+		return
+	}
+	for i := range dst {
+		dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:]))
+	}
+}
+
+// floatBytes views f as bytes without copying.
+func floatBytes(f []float64) []byte {
+	if len(f) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 8*len(f))
+}

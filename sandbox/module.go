@@ -1,0 +1,346 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Guest time and entropy are fixed so that a model is a pure function of its
+// input: every Run sees the same clock readings and random bytes.
+var (
+	// fakeEpoch is the walltime every guest reads: 2024-01-01T00:00:00Z.
+	fakeEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	// randSeed seeds the ChaCha8 stream behind WASI random_get.
+	randSeed = [32]byte([]byte("verdict sandbox: fixed entropy!!"))
+)
+
+// fakeNanotime returns a monotonic clock for one instance that starts at 1s
+// and advances 1µs per reading, whatever the real time. It is not constant
+// because the Go runtime aborts when nanotime returns zero and expects it to
+// advance; it is still a pure function of the guest's own calls.
+func fakeNanotime() sys.Nanotime {
+	var t atomic.Int64
+	t.Store(int64(time.Second))
+	return func() int64 { return t.Add(int64(time.Microsecond)) }
+}
+
+// Module is a compiled, validated submission. It is safe for concurrent
+// Runs, each in its own instance. Close it when done.
+type Module struct {
+	// SHA256 is the hex SHA-256 of the module bytes given to Compile.
+	SHA256 string
+	// Size is the length of those bytes.
+	Size int
+
+	rt     *Runtime
+	c      *compiled
+	closed atomic.Bool
+}
+
+// Close releases the handle; the compiled code is freed with the last
+// handle of the same SHA-256. Runs in progress finish normally.
+func (m *Module) Close(context.Context) error {
+	if m.closed.CompareAndSwap(false, true) {
+		m.rt.release(m.c)
+	}
+	return nil
+}
+
+// Input is what Run feeds the guest: test features only, never labels.
+type Input struct {
+	// Columns holds one slice per feature, in the task's feature order, all
+	// of the same length (the number of rows). Nulls are NaN.
+	Columns [][]float64
+	// Outputs is the number of output columns the guest must write (outs):
+	// 1 for binary, regression and ranking, the number of classes for
+	// multiclass.
+	Outputs int
+	// BatchRows is the maximum rows per verdict_predict call; 0 means
+	// DefaultBatchRows. Run may use fewer so the buffers fit the memory limit.
+	BatchRows int
+}
+
+// Result is the guest's predictions and what it printed.
+type Result struct {
+	// Outputs[k][i] is output k of row i (column-major, like the ABI).
+	Outputs [][]float64
+	// Stdout and Stderr are the first Limits.OutputBytes bytes the guest
+	// wrote to each; the rest is counted in StdoutDropped/StderrDropped.
+	Stdout, Stderr               []byte
+	StdoutDropped, StderrDropped int64
+	// Elapsed is the host wall time of the Run.
+	Elapsed time.Duration
+	// MemoryBytes is the guest's linear memory size at the end.
+	MemoryBytes uint64
+	// BatchRows is the batch size actually used.
+	BatchRows int
+}
+
+// errTimeLimit is the cancel cause of a Run that hit Limits.Timeout.
+var errTimeLimit = errors.New("sandbox: time limit")
+
+// Run instantiates the module afresh, calls _initialize if exported, then
+// verdict_alloc for x and y once and verdict_predict once per batch. The
+// whole Run is bounded by Limits.Timeout and ctx.
+func (m *Module) Run(ctx context.Context, in Input) (*Result, error) {
+	if m.closed.Load() {
+		return nil, fmt.Errorf("run module %s: %w", m.SHA256, ErrClosed)
+	}
+	rows, batch, err := in.check(m.rt.limits)
+	if err != nil {
+		return nil, err
+	}
+	lim := m.rt.limits
+	start := time.Now()
+	runCtx, cancel := context.WithTimeoutCause(ctx, lim.Timeout, errTimeLimit)
+	defer cancel()
+
+	alloc := &memoryAllocator{limit: lim.memoryBytes()}
+	stdout := &cappedBuffer{max: lim.OutputBytes}
+	stderr := &cappedBuffer{max: lim.OutputBytes}
+	cfg := wazero.NewModuleConfig().
+		WithName("").         // anonymous: many instances may coexist
+		WithStartFunctions(). // _initialize is called below, under the limits
+		WithStdout(stdout).
+		WithStderr(stderr).
+		WithWalltime(func() (int64, int32) { return fakeEpoch, 0 }, sys.ClockResolution(1)).
+		WithNanotime(fakeNanotime(), sys.ClockResolution(1)).
+		WithNanosleep(func(int64) {}).
+		WithOsyield(func() {}).
+		WithRandSource(rand.NewChaCha8(randSeed))
+
+	g := &guest{rt: m.rt, ctx: runCtx, parent: ctx, limits: lim, alloc: alloc, stderr: stderr}
+	mod, err := m.rt.wz.InstantiateModule(experimental.WithMemoryAllocator(runCtx, alloc), m.c.code, cfg)
+	if err != nil {
+		return nil, g.fail("instantiate", err)
+	}
+	defer mod.Close(context.Background())
+	g.mem = mod.Memory()
+
+	if m.c.hasInit {
+		if err := g.call(mod.ExportedFunction("_initialize"), "_initialize", nil); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Outputs: make([][]float64, in.Outputs), BatchRows: batch}
+	for k := range res.Outputs {
+		res.Outputs[k] = make([]float64, rows)
+	}
+	if rows > 0 {
+		if err := g.predict(mod, in, rows, batch, res.Outputs); err != nil {
+			return nil, err
+		}
+	}
+	res.Stdout, res.StdoutDropped = stdout.snapshot()
+	res.Stderr, res.StderrDropped = stderr.snapshot()
+	res.MemoryBytes = uint64(g.mem.Size())
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func (r *Runtime) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// check validates in and returns the row count and the batch size to use:
+// at most BatchRows, and small enough that x and y together take at most
+// half the memory limit and x fits an i32 size.
+func (in Input) check(lim Limits) (rows, batch int, err error) {
+	bad := func(format string, args ...any) (int, int, error) {
+		return 0, 0, &Error{Kind: KindInvalidInput, Msg: "invalid input: " + fmt.Sprintf(format, args...)}
+	}
+	if len(in.Columns) == 0 {
+		return bad("no feature columns")
+	}
+	if in.Outputs < 1 {
+		return bad("outputs %d, want at least 1", in.Outputs)
+	}
+	if in.BatchRows < 0 {
+		return bad("negative batch_rows %d", in.BatchRows)
+	}
+	rows = len(in.Columns[0])
+	for j, c := range in.Columns {
+		if len(c) != rows {
+			return bad("column %d has %d rows, column 0 has %d", j, len(c), rows)
+		}
+	}
+	if len(in.Columns) > math.MaxInt32 || in.Outputs > math.MaxInt32 {
+		return bad("%d columns and %d outputs do not fit the ABI's i32", len(in.Columns), in.Outputs)
+	}
+	batch = in.BatchRows
+	if batch == 0 {
+		batch = DefaultBatchRows
+	}
+	batch = max(1, min(batch, rows))
+	perRow := 8 * uint64(len(in.Columns)+in.Outputs)
+	budget := min(lim.memoryBytes()/2, math.MaxInt32)
+	if perRow > budget {
+		return bad("%d columns and %d outputs need %s per row, more than half the memory limit (%s)",
+			len(in.Columns), in.Outputs, formatBytes(perRow), formatBytes(lim.memoryBytes()))
+	}
+	batch = min(batch, int(budget/perRow))
+	return rows, batch, nil
+}
+
+// guest holds the state of one Run for error classification.
+type guest struct {
+	rt     *Runtime
+	ctx    context.Context // Run context, with the time limit
+	parent context.Context // caller's context
+	limits Limits
+	alloc  *memoryAllocator
+	stderr *cappedBuffer
+	mem    api.Memory
+	stack  [5]uint64
+}
+
+// call runs fn with params, returning its first result.
+func (g *guest) call(fn api.Function, name string, params []uint64) error {
+	copy(g.stack[:], params)
+	if err := fn.CallWithStack(g.ctx, g.stack[:]); err != nil {
+		return g.fail(name, err)
+	}
+	return nil
+}
+
+// predict allocates x and y and runs every batch, filling out.
+func (g *guest) predict(mod api.Module, in Input, rows, batch int, out [][]float64) error {
+	cols, outs := len(in.Columns), in.Outputs
+	xBytes, yBytes := uint64(8*cols*batch), uint64(8*outs*batch)
+	xp, err := g.allocate(mod, "x", xBytes)
+	if err != nil {
+		return err
+	}
+	yp, err := g.allocate(mod, "y", yBytes)
+	if err != nil {
+		return err
+	}
+	if uint64(xp) < uint64(yp)+yBytes && uint64(yp) < uint64(xp)+xBytes {
+		return g.abi("verdict_alloc", fmt.Sprintf("x [%#x, %#x) and y [%#x, %#x) overlap",
+			xp, uint64(xp)+xBytes, yp, uint64(yp)+yBytes))
+	}
+	predict := mod.ExportedFunction("verdict_predict")
+	for lo := 0; lo < rows; lo += batch {
+		n := min(batch, rows-lo)
+		// x is column-major for this batch: feature j at x + 8*j*n.
+		for j, col := range in.Columns {
+			view, ok := g.mem.Read(xp+uint32(8*j*n), uint32(8*n))
+			if !ok {
+				return g.abi("verdict_predict", "x buffer no longer in memory")
+			}
+			putFloats(view, col[lo:lo+n])
+		}
+		if err := g.call(predict, "verdict_predict",
+			[]uint64{uint64(xp), uint64(n), uint64(cols), uint64(yp), uint64(outs)}); err != nil {
+			return err
+		}
+		if code := int32(uint32(g.stack[0])); code != 0 {
+			return g.failWith(&Error{Kind: KindGuestError, Func: "verdict_predict", Code: code,
+				Msg: fmt.Sprintf("guest returned error code %d from verdict_predict (rows %d to %d)", code, lo, lo+n-1)})
+		}
+		for k := range outs {
+			view, ok := g.mem.Read(yp+uint32(8*k*n), uint32(8*n))
+			if !ok {
+				return g.abi("verdict_predict", "y buffer no longer in memory")
+			}
+			dst := out[k][lo : lo+n]
+			getFloats(dst, view)
+			for i, v := range dst {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return g.failWith(&Error{Kind: KindBadOutput, Func: "verdict_predict", Msg: fmt.Sprintf(
+						"bad output: prediction for row %d, output %d is %v; predictions must be finite", lo+i, k, v)})
+				}
+			}
+		}
+		if err := g.ctx.Err(); err != nil {
+			return g.fail("verdict_predict", err)
+		}
+	}
+	return nil
+}
+
+// allocate calls verdict_alloc(size) and validates the pointer.
+func (g *guest) allocate(mod api.Module, what string, size uint64) (uint32, error) {
+	if err := g.call(mod.ExportedFunction("verdict_alloc"), "verdict_alloc", []uint64{size}); err != nil {
+		return 0, err
+	}
+	p := uint32(g.stack[0])
+	memSize := uint64(g.mem.Size())
+	switch {
+	case p == 0:
+		return 0, g.abi("verdict_alloc", fmt.Sprintf("verdict_alloc(%d) for %s returned 0 (allocation failed)", size, what))
+	case p%8 != 0:
+		return 0, g.abi("verdict_alloc", fmt.Sprintf("verdict_alloc(%d) for %s returned %#x, not 8-byte aligned", size, what, p))
+	case uint64(p)+size > memSize:
+		return 0, g.abi("verdict_alloc", fmt.Sprintf(
+			"verdict_alloc(%d) for %s returned %#x, but [%#x, %#x) is outside memory of %d bytes",
+			size, what, p, p, uint64(p)+size, memSize))
+	}
+	return p, nil
+}
+
+func (g *guest) abi(fn, msg string) error {
+	return g.failWith(&Error{Kind: KindABI, Func: fn, Msg: "abi: " + msg})
+}
+
+// failWith reports e, unless the guest was refused memory earlier in the
+// Run: then the refusal is the cause and e what followed.
+func (g *guest) failWith(e *Error) error {
+	if refused := g.alloc.refusedBytes(); refused > 0 {
+		return g.memoryLimit(e.Func, refused, e.Msg, e.err)
+	}
+	e.Stderr = g.stderrExcerpt()
+	return e
+}
+
+// fail classifies an error returned by wazero while running fn.
+func (g *guest) fail(fn string, err error) error {
+	if g.rt.isClosed() {
+		return fmt.Errorf("run %s: %w: %w", fn, ErrClosed, err)
+	}
+	if g.ctx.Err() != nil {
+		if context.Cause(g.ctx) == errTimeLimit {
+			return &Error{Kind: KindTimeout, Func: fn, Stderr: g.stderrExcerpt(), err: err,
+				Msg: fmt.Sprintf("time limit of %v exceeded in %s", g.limits.Timeout, fn)}
+		}
+		if errors.Is(g.parent.Err(), context.DeadlineExceeded) {
+			return &Error{Kind: KindTimeout, Func: fn, Stderr: g.stderrExcerpt(), err: err,
+				Msg: fmt.Sprintf("caller's deadline exceeded in %s", fn)}
+		}
+		return &Error{Kind: KindCanceled, Func: fn, err: err, Msg: fmt.Sprintf("run canceled in %s", fn)}
+	}
+	var exit *sys.ExitError
+	e := &Error{Kind: KindTrap, Func: fn, err: err}
+	if errors.As(err, &exit) {
+		e.Code = int32(exit.ExitCode())
+		e.Msg = fmt.Sprintf("guest trapped: called proc_exit(%d) in %s", exit.ExitCode(), fn)
+	} else {
+		msg := strings.TrimPrefix(firstLine(err.Error()), "wasm error: ")
+		e.Msg = fmt.Sprintf("guest trapped: %s in %s", msg, fn)
+	}
+	return g.failWith(e)
+}
+
+func (g *guest) memoryLimit(fn string, refused uint64, then string, cause error) error {
+	return &Error{Kind: KindMemoryLimit, Func: fn, Stderr: g.stderrExcerpt(), err: cause, Msg: fmt.Sprintf(
+		"memory limit exceeded: guest tried to grow memory to %s in %s, limit is %s (then: %s)",
+		formatBytes(refused), fn, formatBytes(g.alloc.limit), then)}
+}
+
+func (g *guest) stderrExcerpt() string {
+	b, _ := g.stderr.snapshot()
+	return stderrExcerpt(b)
+}

@@ -1,0 +1,346 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// Config configures a Runtime. The zero value is valid.
+type Config struct {
+	// CacheDir holds wazero's on-disk compilation cache, shared by
+	// processes and restarts. Empty means compile in memory only.
+	CacheDir string `json:"cache_dir,omitempty" yaml:"cache_dir,omitempty"`
+	// Limits bound every module run by the Runtime.
+	Limits Limits `json:"limits,omitempty" yaml:"limits,omitempty"`
+}
+
+// Validate reports invalid fields.
+func (c Config) Validate() error { return c.Limits.Validate() }
+
+// Runtime compiles and runs participant modules. It is safe for concurrent
+// use. Close it to release compiled code.
+type Runtime struct {
+	wz     wazero.Runtime
+	cache  wazero.CompilationCache           // nil without CacheDir
+	wasi   map[string]api.FunctionDefinition // provided WASI functions
+	limits Limits
+
+	mu      sync.Mutex
+	closed  bool
+	modules map[string]*compiled // by SHA-256, while referenced
+}
+
+// compiled is one compiled module shared by every Module handle with the
+// same SHA-256.
+type compiled struct {
+	sha  string
+	size int
+	done chan struct{} // closed when code or err is set
+
+	code    wazero.CompiledModule
+	hasInit bool
+	err     error
+
+	refs int // guarded by Runtime.mu
+}
+
+// NewRuntime validates c, starts a wazero runtime with the limits of c and
+// instantiates WASI in it.
+func NewRuntime(ctx context.Context, c Config) (*Runtime, error) {
+	return newRuntime(ctx, c, wazero.NewRuntimeConfig())
+}
+
+// newRuntime is NewRuntime with a chosen wazero engine (tests use the
+// interpreter for big modules under the race detector).
+func newRuntime(ctx context.Context, c Config, rc wazero.RuntimeConfig) (*Runtime, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Runtime{limits: c.Limits.WithDefaults(), modules: make(map[string]*compiled)}
+	rc = rc.WithCloseOnContextDone(true).
+		// Leave wazero's page limit at the wasm32 maximum: the sandbox
+		// enforces Limits.MemoryMB itself (memory.go), because wazero refuses
+		// a grow past its limit before any hook sees it, and the sandbox
+		// must tell a refused grow from an ordinary trap.
+		WithMemoryLimitPages(wasmMaxPages)
+	if c.CacheDir != "" {
+		cache, err := wazero.NewCompilationCacheWithDir(c.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: open compilation cache %q: %w", c.CacheDir, err)
+		}
+		r.cache = cache
+		rc = rc.WithCompilationCache(cache)
+	}
+	r.wz = wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r.wz); err != nil {
+		_ = r.Close(ctx)
+		return nil, fmt.Errorf("sandbox: instantiate wasi: %w", err)
+	}
+	r.wasi = r.wz.Module(wasi_snapshot_preview1.ModuleName).ExportedFunctionDefinitions()
+	return r, nil
+}
+
+// Limits returns the Runtime's limits, defaults applied.
+func (r *Runtime) Limits() Limits { return r.limits }
+
+// Close releases every compiled module and instance. Runs in progress fail.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.mu.Lock()
+	r.closed = true
+	r.modules = map[string]*compiled{}
+	r.mu.Unlock()
+	err := r.wz.Close(ctx)
+	if r.cache != nil {
+		err = errors.Join(err, r.cache.Close(ctx))
+	}
+	return err
+}
+
+// Compile checks wasm against the limits and Guest ABI v1 and compiles it,
+// without running any guest code. A module is compiled once per SHA-256
+// while some Module handle to it is open (and once per wazero version with
+// Config.CacheDir); concurrent Compiles of the same bytes wait for one
+// compilation. Each returned Module must be closed.
+func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
+	if max := r.limits.MaxModuleBytes; int64(len(wasm)) > max {
+		return nil, &Error{Kind: KindInvalidModule, Msg: fmt.Sprintf(
+			"invalid module: module is %d bytes, limit is %d bytes (%s)", len(wasm), max, formatBytes(uint64(max)))}
+	}
+	sum := sha256.Sum256(wasm)
+	sha := hex.EncodeToString(sum[:])
+
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("compile module %s: %w", sha, ErrClosed)
+	}
+	c, found := r.modules[sha]
+	if !found {
+		c = &compiled{sha: sha, size: len(wasm), done: make(chan struct{})}
+		r.modules[sha] = c
+	}
+	c.refs++
+	r.mu.Unlock()
+
+	if !found {
+		c.code, c.hasInit, c.err = r.compile(ctx, wasm)
+		if c.err != nil {
+			r.mu.Lock()
+			if r.modules[sha] == c {
+				delete(r.modules, sha)
+			}
+			r.mu.Unlock()
+		}
+		close(c.done)
+	} else {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			r.release(c)
+			return nil, fmt.Errorf("compile module %s: %w", sha, ctx.Err())
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	return &Module{SHA256: sha, Size: c.size, rt: r, c: c}, nil
+}
+
+// release drops one reference to c and closes its code with the last one.
+func (r *Runtime) release(c *compiled) {
+	r.mu.Lock()
+	c.refs--
+	last := c.refs == 0 && c.err == nil && r.modules[c.sha] == c
+	if last {
+		delete(r.modules, c.sha)
+	}
+	r.mu.Unlock()
+	if last && c.code != nil {
+		_ = c.code.Close(context.Background())
+	}
+}
+
+// compile runs the checks in order: structure and imports (pre-decoder),
+// declared memory, wazero decode/validate/compile, exports.
+func (r *Runtime) compile(ctx context.Context, wasm []byte) (wazero.CompiledModule, bool, error) {
+	info, bin, err := scanModule(wasm, MaxTableElements)
+	if err != nil {
+		var tl *tableLimitError
+		if errors.As(err, &tl) {
+			return nil, false, &Error{Kind: KindMemoryLimit, Msg: "memory limit exceeded: " + err.Error(), err: err}
+		}
+		return nil, false, &Error{Kind: KindInvalidModule, Msg: "invalid module: " + err.Error(), err: err}
+	}
+	if err := r.checkImports(info.imports); err != nil {
+		return nil, false, err
+	}
+	limit := r.limits.memoryBytes()
+	for _, m := range info.memories {
+		if m.min*wasmPageBytes > limit {
+			return nil, false, &Error{Kind: KindMemoryLimit, Msg: fmt.Sprintf(
+				"memory limit exceeded: module declares %s of initial memory (%d pages), limit is %s",
+				formatBytes(m.min*wasmPageBytes), m.min, formatBytes(limit))}
+		}
+	}
+
+	code, err := r.wz.CompileModule(ctx, bin)
+	if err != nil {
+		return nil, false, &Error{Kind: KindInvalidModule, Msg: "invalid module: " + firstLine(err.Error()), err: err}
+	}
+	hasInit, err := r.checkExports(code)
+	if err == nil {
+		err = r.checkImportSignatures(code)
+	}
+	if err != nil {
+		_ = code.Close(ctx)
+		return nil, false, err
+	}
+	return code, hasInit, nil
+}
+
+// checkImports refuses, naming all of them, imports that are not
+// wasi_snapshot_preview1 functions provided by the host with the same
+// signature.
+func (r *Runtime) checkImports(imports []importDesc) error {
+	wasi := r.wasi
+	var bad []string
+	for _, d := range imports {
+		switch {
+		case d.module != wasi_snapshot_preview1.ModuleName || d.kind != 0:
+			bad = append(bad, d.String())
+		case wasi[d.name] == nil:
+			bad = append(bad, d.String()+": not a WASI preview 1 function")
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &Error{Kind: KindForbiddenImport, Msg: fmt.Sprintf(
+		"forbidden imports: %s; only %s functions may be imported (no network, files or host extensions)",
+		strings.Join(bad, ", "), wasi_snapshot_preview1.ModuleName)}
+}
+
+// checkImportSignatures refuses WASI imports whose signature differs from
+// the host's (wazero would refuse them only at instantiation).
+func (r *Runtime) checkImportSignatures(code wazero.CompiledModule) error {
+	wasi := r.wasi
+	var bad []string
+	for _, def := range code.ImportedFunctions() {
+		_, name, _ := def.Import()
+		host := wasi[name]
+		if host == nil {
+			continue // checkImports already refused it
+		}
+		got := signature{def.ParamTypes(), def.ResultTypes()}
+		if want := (signature{host.ParamTypes(), host.ResultTypes()}); !got.equal(want) {
+			bad = append(bad, fmt.Sprintf("%s.%s (function): signature %s, want %s",
+				wasi_snapshot_preview1.ModuleName, name, got, want))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &Error{Kind: KindForbiddenImport, Msg: "forbidden imports: " + strings.Join(bad, ", ")}
+}
+
+var (
+	i32         = api.ValueTypeI32
+	sigAlloc    = signature{[]api.ValueType{i32}, []api.ValueType{i32}}
+	sigPredict  = signature{[]api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}}
+	sigInit     = signature{}
+	reactorHint = "build a WASI reactor that exports verdict_alloc and verdict_predict: " +
+		"Go: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared with //go:wasmexport functions; " +
+		"C: clang --target=wasm32-wasi -mexec-model=reactor with __attribute__((export_name(...)))"
+)
+
+type signature struct{ params, results []api.ValueType }
+
+func (s signature) String() string {
+	name := func(ts []api.ValueType) string {
+		names := make([]string, len(ts))
+		for i, t := range ts {
+			names[i] = api.ValueTypeName(t)
+		}
+		return "(" + strings.Join(names, ",") + ")"
+	}
+	return name(s.params) + "->" + name(s.results)
+}
+
+// checkExports checks Guest ABI v1 exports and their exact signatures, and
+// reports whether the module exports _initialize.
+func (r *Runtime) checkExports(code wazero.CompiledModule) (bool, error) {
+	funcs := code.ExportedFunctions()
+	_, hasStart := funcs["_start"]
+	var problems []string
+	if _, ok := code.ExportedMemories()["memory"]; !ok {
+		problems = append(problems, `missing export "memory"`)
+	}
+	want := []struct {
+		name string
+		sig  signature
+	}{{"verdict_alloc", sigAlloc}, {"verdict_predict", sigPredict}}
+	for _, w := range want {
+		def, ok := funcs[w.name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("missing export %s%s", w.name, w.sig))
+			continue
+		}
+		if got := (signature{def.ParamTypes(), def.ResultTypes()}); !got.equal(w.sig) {
+			problems = append(problems, fmt.Sprintf("%s has signature %s, want %s", w.name, got, w.sig))
+		}
+	}
+	init, hasInit := funcs["_initialize"]
+	if hasInit {
+		if got := (signature{init.ParamTypes(), init.ResultTypes()}); !got.equal(sigInit) {
+			problems = append(problems, fmt.Sprintf("_initialize has signature %s, want ()->()", got))
+		}
+	}
+	if len(problems) == 0 {
+		return hasInit, nil
+	}
+	msg := "abi: " + strings.Join(problems, "; ")
+	if hasStart && !hasInit {
+		msg = "abi: module is a WASI command (exports _start), not a reactor: " + strings.Join(problems, "; ") + "; " + reactorHint
+	}
+	return false, &Error{Kind: KindABI, Msg: msg}
+}
+
+func (s signature) equal(o signature) bool {
+	return slices.Equal(s.params, o.params) && slices.Equal(s.results, o.results)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// formatBytes renders n in binary units, e.g. "256 MiB", "1.5 KiB".
+func formatBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	suffix := []string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp]
+	if n%div == 0 {
+		return fmt.Sprintf("%d %s", n/div, suffix)
+	}
+	return fmt.Sprintf("%.1f %s", v, suffix)
+}

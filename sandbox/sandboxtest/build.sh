@@ -1,0 +1,26 @@
+#!/bin/sh
+# build.sh rebuilds every fixture module in testdata/ from its source:
+#   NAME.wat      -> NAME.wasm   (wat2wasm, wabt >= 1.0.32)
+#   NAME/main.go  -> NAME.wasm   (Go >= 1.24, GOOS=wasip1 reactor)
+#   NAME.c        -> NAME.wasm   (clang + wasi-libc, reactor)
+# Run from anywhere; the lead's Makefile `wasm` target calls it.
+set -eu
+cd "$(dirname "$0")/testdata"
+
+for src in *.wat; do
+	wat2wasm "$src" -o "${src%.wat}.wasm"
+done
+
+for dir in */; do
+	name=${dir%/}
+	[ -f "$name/main.go" ] || continue
+	(cd "$name" && GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared \
+		-trimpath -ldflags='-s -w' -o "../$name.wasm" .)
+done
+
+for src in *.c; do
+	# --sysroot=/usr is where Debian's wasi-libc lives; override with WASI_SYSROOT.
+	clang --target=wasm32-wasi --sysroot="${WASI_SYSROOT:-/usr}" -O2 \
+		-mexec-model=reactor -Wl,--strip-all -o "${src%.c}.wasm" "$src"
+	chmod -x "${src%.c}.wasm"
+done

@@ -1,0 +1,137 @@
+// Package sandboxtest provides real WebAssembly fixture modules for tests of
+// sandbox and of packages that run submissions through it (engine,
+// httpapi). Every module is built from a source checked in beside it in
+// testdata/ (.wat with wat2wasm, .go with GOOS=wasip1, .c with clang); run
+// build.sh (make wasm) to rebuild them.
+//
+// It never imports sandbox: fixtures are bytes, and the expected behaviour
+// of each is documented on its name below and in its source.
+//
+// # Usage
+//
+//	mod, err := rt.Compile(ctx, sandboxtest.Wasm(sandboxtest.Linear))
+//	...
+//	want := sandboxtest.LinearPredict(cols, outs)
+package sandboxtest
+
+import (
+	"embed"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+//go:embed testdata/*.wasm
+var fixtures embed.FS
+
+// Fixture names. Good modules first; the comment says what Run returns.
+const (
+	// Linear predicts y[k][i] = mean_j x[j][i] + k (see LinearPredict).
+	Linear = "linear"
+	// Const exports _initialize and predicts 1/outs everywhere (code 9 if
+	// _initialize was not called).
+	Const = "const"
+	// GoModel is a Go reactor (see GoModelPredict); it prints
+	// "gomodel: ready" to stdout from init.
+	GoModel = "gomodel"
+	// CModel is a C reactor (clang + wasi-libc): y[k][i] = max_j x[j][i] + k,
+	// skipping NaNs.
+	CModel = "cmodel"
+	// StdoutFlood writes 1 MiB to stdout and a line to stderr, then predicts
+	// 0.25 everywhere.
+	StdoutFlood = "stdout_flood"
+
+	// ForbiddenImport imports env.foo, env.bar (functions) and env.g (global).
+	ForbiddenImport = "forbidden_import"
+	// LoopPredict never returns from verdict_predict.
+	LoopPredict = "loop_predict"
+	// LoopInit never returns from _initialize.
+	LoopInit = "loop_init"
+	// LoopStart never returns from its wasm start function (instantiation).
+	LoopStart = "loop_start"
+	// GrowBomb grows memory 1 MiB at a time until refused, then traps.
+	GrowBomb = "grow_bomb"
+	// GrowOnce asks for 2 GiB in one memory.grow and returns code 1 when refused.
+	GrowOnce = "grow_once"
+	// HugeMemory declares 512 MiB of initial memory.
+	HugeMemory = "huge_memory"
+	// Trap executes unreachable in verdict_predict.
+	Trap = "trap"
+	// OOB stores outside linear memory in verdict_predict.
+	OOB = "oob"
+	// NaN predicts NaN for output 0 of row 2 (0.5 elsewhere).
+	NaN = "nan"
+	// GuestCode returns 7 from verdict_predict.
+	GuestCode = "guest_code"
+	// CommandOnly is a WASI command: _start and memory, no ABI exports.
+	CommandOnly = "command_only"
+	// MissingExport has no verdict_predict.
+	MissingExport = "missing_export"
+	// WrongSignature exports verdict_predict(i32, i32) -> i32.
+	WrongSignature = "wrong_signature"
+	// BadAlloc's verdict_alloc returns 0x7ffffff8, outside memory.
+	BadAlloc = "bad_alloc"
+	// AllocNull's verdict_alloc returns 0.
+	AllocNull = "alloc_null"
+	// MisalignedAlloc's verdict_alloc returns 1028.
+	MisalignedAlloc = "misaligned_alloc"
+	// ProcExit calls WASI proc_exit(3) in verdict_predict.
+	ProcExit = "proc_exit"
+	// TableBomb declares a table of 100 million elements.
+	TableBomb = "table_bomb"
+	// TableGrow tries table.grow by 2^31 elements; returns code 5 when refused.
+	TableGrow = "table_grow"
+	// GoPanic is a Go reactor whose verdict_predict panics with
+	// "index out of range [cols+2] with length 3".
+	GoPanic = "gopanic"
+)
+
+// Names returns the names of all fixtures, sorted.
+func Names() []string {
+	entries, err := fixtures.ReadDir("testdata")
+	if err != nil {
+		panic(err) // embedded directory: cannot fail
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".wasm"))
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Wasm returns a copy of the named fixture's bytes. It panics if there is no
+// such fixture: that is a bug in the calling test.
+func Wasm(name string) []byte {
+	b, err := fixtures.ReadFile(path.Join("testdata", name+".wasm"))
+	if err != nil {
+		panic(fmt.Sprintf("sandboxtest: no fixture %q (have %v)", name, Names()))
+	}
+	return b
+}
+
+// LinearPredict is what the Linear fixture computes, evaluated natively
+// with the same operation order, so results are bit-identical:
+// out[k][i] = (sum_j cols[j][i]) / len(cols) + k.
+func LinearPredict(cols [][]float64, outs int) [][]float64 {
+	rows := 0
+	if len(cols) > 0 {
+		rows = len(cols[0])
+	}
+	out := make([][]float64, outs)
+	for k := range out {
+		out[k] = make([]float64, rows)
+	}
+	for i := 0; i < rows; i++ {
+		sum := 0.0
+		for j := range cols {
+			sum += cols[j][i]
+		}
+		mean := sum / float64(len(cols))
+		for k := range out {
+			out[k][i] = mean + float64(k)
+		}
+	}
+	return out
+}

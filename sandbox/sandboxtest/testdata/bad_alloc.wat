@@ -1,0 +1,7 @@
+;; bad_alloc: verdict_alloc returns an aligned address far outside memory.
+(module
+  (memory (export "memory") 1)
+  (func (export "verdict_alloc") (param i32) (result i32)
+    (i32.const 0x7ffffff8))
+  (func (export "verdict_predict") (param $x i32) (param $rows i32) (param $cols i32) (param $y i32) (param $outs i32) (result i32)
+    (i32.const 0)))
