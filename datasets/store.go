@@ -1,0 +1,231 @@
+package datasets
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Metadata keys of a saved dataset. The schema carries the format tag,
+// label kind, number of classes and hash; each field carries its role.
+const (
+	metaFormat     = "verdict.format"
+	metaKind       = "verdict.label_kind"
+	metaNumClasses = "verdict.num_classes"
+	metaHash       = "verdict.hash"
+	metaRole       = "verdict.role"
+
+	formatTag = "verdict-dataset/1"
+
+	roleID      = "id"
+	roleFeature = "feature"
+	roleLabel   = "label"
+	roleGroup   = "group"
+)
+
+// openMaxBytes bounds a saved dataset read by Open: files in the data dir
+// were written by Save, so the bound only stops runaway reads.
+const openMaxBytes int64 = 64 << 30
+
+func roleField(name string, t arrow.DataType, role string) arrow.Field {
+	return arrow.Field{Name: name, Type: t, Metadata: arrow.NewMetadata([]string{metaRole}, []string{role})}
+}
+
+// Save writes d to path as one Arrow IPC file: the id column, the
+// features, then the label and group columns when present, with the role
+// of each column, the label kind, the number of classes and the hash in
+// the metadata. The file is written to a temporary file in the same
+// directory, synced, and renamed over path, so that path always holds a
+// whole dataset.
+func (d *Dataset) Save(path string) (err error) {
+	alloc := d.alloc
+	if alloc == nil {
+		alloc = memory.DefaultAllocator
+	}
+	fields := []arrow.Field{roleField(d.IDColumn, arrow.BinaryTypes.String, roleID)}
+	for _, n := range d.FeatureNames {
+		fields = append(fields, roleField(n, arrow.PrimitiveTypes.Float64, roleFeature))
+	}
+	if d.Labels != nil {
+		fields = append(fields, roleField(d.LabelColumn, arrow.PrimitiveTypes.Float64, roleLabel))
+	}
+	if d.Groups != nil {
+		fields = append(fields, roleField(d.GroupColumn, arrow.BinaryTypes.String, roleGroup))
+	}
+	meta := arrow.NewMetadata(
+		[]string{metaFormat, metaKind, metaNumClasses, metaHash},
+		[]string{formatTag, string(d.Kind), strconv.Itoa(d.NumClasses), d.Hash})
+	sch := arrow.NewSchema(fields, &meta)
+
+	cols := make([]arrow.Array, 0, len(fields))
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	sb := array.NewStringBuilder(alloc)
+	sb.AppendValues(d.IDs, nil)
+	cols = append(cols, sb.NewArray())
+	sb.Release()
+	for j := range d.FeatureNames {
+		c := d.Features.Column(j)
+		c.Retain()
+		cols = append(cols, c)
+	}
+	if d.Labels != nil {
+		fb := array.NewFloat64Builder(alloc)
+		fb.AppendValues(d.Labels, nil)
+		cols = append(cols, fb.NewArray())
+		fb.Release()
+	}
+	if d.Groups != nil {
+		gb := array.NewStringBuilder(alloc)
+		gb.AppendValues(d.Groups, nil)
+		cols = append(cols, gb.NewArray())
+		gb.Release()
+	}
+	rec := array.NewRecordBatch(sch, cols, int64(d.Rows()))
+	defer rec.Release()
+
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save dataset %q: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	w, err := ipc.NewFileWriter(tmp, ipc.WithSchema(sch), ipc.WithAllocator(alloc))
+	if err != nil {
+		return fmt.Errorf("save dataset %q: %w", path, err)
+	}
+	for i := int64(0); i < rec.NumRows(); i += batchRows {
+		part := rec.NewSlice(i, min(i+batchRows, rec.NumRows()))
+		err = w.Write(part)
+		part.Release()
+		if err != nil {
+			w.Close()
+			return fmt.Errorf("save dataset %q: %w", path, err)
+		}
+	}
+	if err = w.Close(); err != nil {
+		return fmt.Errorf("save dataset %q: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("save dataset %q: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("save dataset %q: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save dataset %q: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir %q: %w", dir, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync dir %q: %w", dir, err)
+	}
+	return nil
+}
+
+// Open reads a dataset that Save wrote, recomputes its hash and checks it
+// against the recorded one (ErrHashMismatch). alloc may be nil
+// (memory.DefaultAllocator).
+func Open(path string, alloc memory.Allocator) (d *Dataset, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open dataset: %w", err)
+	}
+	defer f.Close()
+	notDataset := func(why string) error {
+		return &ParseError{Path: path, Err: fmt.Errorf("%w: %s", ErrNotDataset, why)}
+	}
+
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("open dataset: %w", err)
+	}
+	s := Schema{Alloc: alloc, MaxBytes: openMaxBytes}
+	if st.Size() > openMaxBytes {
+		return nil, &ParseError{Path: path, Err: fmt.Errorf("%w: %d bytes", ErrTooLarge, st.Size())}
+	}
+	defer guard(path, &err)
+	stream, err := ipcFileStream(f, st.Size())
+	if err != nil {
+		return nil, notDataset(err.Error())
+	}
+	rd, err := newIPCReader(stream, newBudget(s.alloc(), &s), openMaxBytes)
+	if err != nil {
+		return nil, notDataset(err.Error())
+	}
+	defer rd.Release()
+	sch := rd.Schema()
+	meta := sch.Metadata()
+	if v, _ := meta.GetValue(metaFormat); v != formatTag {
+		return nil, notDataset(fmt.Sprintf("format %q, want %q", v, formatTag))
+	}
+	kind, _ := meta.GetValue(metaKind)
+	s.Kind = LabelKind(kind)
+	want, _ := meta.GetValue(metaHash)
+	nc, _ := meta.GetValue(metaNumClasses)
+	numClasses, err := strconv.Atoi(nc)
+	if err != nil {
+		return nil, notDataset(fmt.Sprintf("num classes %q", nc))
+	}
+	if s.Kind == MulticlassLabel {
+		s.NumClasses = numClasses
+	}
+	for _, fd := range sch.Fields() {
+		role, _ := fd.Metadata.GetValue(metaRole)
+		var dst *string
+		switch role {
+		case roleID:
+			dst = &s.ID
+		case roleLabel:
+			dst = &s.Label
+		case roleGroup:
+			dst = &s.Group
+		case roleFeature:
+			s.Features = append(s.Features, fd.Name)
+			continue
+		default:
+			return nil, notDataset(fmt.Sprintf("column %q has role %q", fd.Name, role))
+		}
+		if *dst != "" {
+			return nil, notDataset(fmt.Sprintf("two %s columns", role))
+		}
+		*dst = fd.Name
+	}
+	if err := s.Validate(); err != nil {
+		return nil, notDataset(err.Error())
+	}
+	d, err = readIPC(rd, path, &s)
+	if err != nil {
+		return nil, err
+	}
+	if d.Hash != want {
+		d.Release()
+		return nil, &ParseError{Path: path, Err: fmt.Errorf("%w: rows hash to %s, file records %s", ErrHashMismatch, d.Hash, want)}
+	}
+	if d.NumClasses != numClasses {
+		d.Release()
+		return nil, notDataset(fmt.Sprintf("num classes %d, rows have %d", numClasses, d.NumClasses))
+	}
+	return d, nil
+}
