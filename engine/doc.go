@@ -1,0 +1,45 @@
+// Package engine runs competitions: it turns a host's task spec into a
+// task, and a participant's WebAssembly module into a scored, ranked
+// submission.
+//
+// It is the middle of the pipeline and the only package that knows them
+// all:
+//
+//	spec (YAML) -> datasets (held-out data as Arrow: features | labels, hash)
+//	module.wasm -> sandbox (validate, compile once, run on features) -> predictions
+//	predictions + labels -> metric, on the public and the private part
+//	-> leaderboard (Badger): submission recorded, participant ranked
+//
+// The leaves (datasets, sandbox, leaderboard, engine/metric) never import
+// engine or each other; engine converts between their types. cmd/verdict is
+// a thin adapter over engine.
+//
+// engine never hands a label to a guest: the sandbox gets feature columns
+// only. A submission that fails because of its model is not an error of
+// Submit: it is recorded as failed with a stable error kind (see
+// sandbox.KindOf; "score" when its outputs cannot be scored, e.g. a
+// probability above 1) and a message a participant understands.
+//
+// # Public and private parts
+//
+// A row is public iff the first 8 bytes of SHA-256(seed ‖ id), read
+// big-endian as a uint64 and divided by 2^64, is below the task's
+// public_fraction (see Public). The leaderboard shows public scores during a
+// competition; the private part decides it at the end.
+//
+// # Data dir
+//
+//	DIR/store/               Badger: tasks, submissions, rankings
+//	DIR/datasets/SHA.arrow   held-out datasets as Arrow IPC, named by content hash
+//	DIR/modules/SHA.wasm     every submitted module, named by its SHA-256
+//	DIR/cache/wazero/        wazero's compilation cache
+//
+// # Usage
+//
+//	e, err := engine.Open(ctx, engine.Config{DataDir: "verdict-data"})
+//	if err != nil { ... }
+//	defer e.Close(ctx)
+//	task, err := e.CreateTask(ctx, "examples/breast-cancer/task.yaml")
+//	sub, err := e.Submit(ctx, engine.SubmitRequest{Task: task.Spec.ID, Participant: "alice", Module: wasm})
+//	board, err := e.Leaderboard(task.Spec.ID, false)
+package engine

@@ -1,0 +1,580 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/verdictlab/verdict/datasets"
+	"github.com/verdictlab/verdict/engine/metric"
+	"github.com/verdictlab/verdict/leaderboard"
+	"github.com/verdictlab/verdict/sandbox"
+)
+
+// Version is the engine version recorded with every evaluation.
+const Version = "0.1.0"
+
+// Config configures an Engine. Only DataDir is required.
+type Config struct {
+	// DataDir holds everything the engine keeps: the store, the held-out
+	// datasets as Arrow IPC, submitted modules and the compilation cache.
+	DataDir string
+	// CacheDir holds wazero's compiled modules; default DataDir/cache/wazero.
+	// Several data dirs may share one.
+	CacheDir string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Validate reports a missing data dir.
+func (c Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("engine: config: DataDir is empty")
+	}
+	return nil
+}
+
+// Engine runs competitions: it creates tasks from specs and evaluates
+// submissions against them. It is safe for concurrent use.
+type Engine struct {
+	cfg   Config
+	store *leaderboard.Store
+
+	mu       sync.Mutex
+	loaded   map[string]*loadedTask              // by task id
+	runtimes map[sandbox.Limits]*sandbox.Runtime // one per distinct limits
+}
+
+// loadedTask is a task with its held-out data open and its split computed.
+type loadedTask struct {
+	task  Task
+	data  *datasets.Dataset
+	cols  [][]float64 // feature columns, zero-copy views into data
+	split split
+}
+
+// Open opens (creating if needed) the data dir and its store.
+func Open(ctx context.Context, cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = filepath.Join(cfg.DataDir, "cache", "wazero")
+	}
+	for _, d := range []string{cfg.DataDir, datasetDir(cfg.DataDir), moduleDir(cfg.DataDir), cfg.CacheDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+	}
+	st, err := leaderboard.Open(filepath.Join(cfg.DataDir, "store"))
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	return &Engine{
+		cfg:      cfg,
+		store:    st,
+		loaded:   map[string]*loadedTask{},
+		runtimes: map[sandbox.Limits]*sandbox.Runtime{},
+	}, nil
+}
+
+// Close releases the datasets, the sandboxes and the store.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	for _, rt := range e.runtimes {
+		errs = append(errs, rt.Close(ctx))
+	}
+	for _, lt := range e.loaded {
+		lt.data.Release()
+	}
+	e.loaded, e.runtimes = nil, nil
+	errs = append(errs, e.store.Close())
+	return errors.Join(errs...)
+}
+
+func datasetDir(root string) string { return filepath.Join(root, "datasets") }
+func moduleDir(root string) string  { return filepath.Join(root, "modules") }
+
+// Task is a created task: the host's spec plus what was learnt from its data.
+type Task struct {
+	Spec           Spec      `json:"spec"`
+	HigherIsBetter bool      `json:"higher_is_better"`
+	Features       []string  `json:"features"`
+	Outputs        int       `json:"outputs"`
+	Classes        int       `json:"classes,omitempty"`
+	Rows           int       `json:"rows"`
+	PublicRows     int       `json:"public_rows"`
+	PrivateRows    int       `json:"private_rows"`
+	DatasetSHA256  string    `json:"dataset_sha256"`
+	Created        time.Time `json:"created"`
+}
+
+// TaskInfo is the public face of a task: what a participant needs to build
+// a model for it, and nothing that would reveal the held-out data or the
+// split.
+type TaskInfo struct {
+	ID             string     `json:"id"`
+	Title          string     `json:"title"`
+	Type           string     `json:"type"`
+	Metric         string     `json:"metric"`
+	HigherIsBetter bool       `json:"higher_is_better"`
+	Features       []string   `json:"features"`
+	Outputs        int        `json:"outputs"`
+	Classes        int        `json:"classes,omitempty"`
+	Rows           int        `json:"rows"`
+	Limits         LimitsSpec `json:"limits"`
+	DatasetSHA256  string     `json:"dataset_sha256"`
+	Created        time.Time  `json:"created"`
+}
+
+// Info returns the task's public face.
+func (t Task) Info() TaskInfo {
+	return TaskInfo{
+		ID: t.Spec.ID, Title: t.Spec.Title, Type: t.Spec.Type, Metric: t.Spec.Metric,
+		HigherIsBetter: t.HigherIsBetter, Features: t.Features, Outputs: t.Outputs,
+		Classes: t.Classes, Rows: t.Rows, Limits: t.Spec.Limits,
+		DatasetSHA256: t.DatasetSHA256, Created: t.Created,
+	}
+}
+
+// labelKind maps a task type to the kind of label its dataset must have.
+func labelKind(taskType string) datasets.LabelKind {
+	switch metric.TaskType(taskType) {
+	case metric.Binary:
+		return datasets.BinaryLabel
+	case metric.Multiclass:
+		return datasets.MulticlassLabel
+	default:
+		return datasets.NumericLabel
+	}
+}
+
+// CreateTask reads the spec file, loads and validates its dataset, stores
+// the dataset as Arrow IPC in the data dir and records the task.
+func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error) {
+	spec, err := ReadSpec(specPath)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.store.Task(spec.ID); err == nil {
+		return nil, fmt.Errorf("create task %q: %w", spec.ID, ErrExists)
+	} else if !errors.Is(err, leaderboard.ErrNotFound) {
+		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
+	}
+	d, err := datasets.Load(spec.Data.Test, datasets.Schema{
+		ID: spec.Data.ID, Label: spec.Data.Label, Kind: labelKind(spec.Type),
+		Features: spec.Data.Features, Group: spec.Data.Group,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
+	}
+	defer d.Release()
+	if len(d.FeatureNames) == 0 {
+		return nil, &SpecError{Path: specPath, Key: "data.features", Err: fmt.Errorf("%s has no feature columns", spec.Data.Test)}
+	}
+	m, _ := metric.Lookup(spec.Metric) // validated by ReadSpec
+	t := Task{
+		Spec:           spec,
+		HigherIsBetter: m.HigherIsBetter,
+		Features:       d.FeatureNames,
+		Outputs:        1,
+		Rows:           d.Rows(),
+		DatasetSHA256:  d.Hash,
+		Created:        e.cfg.Now().UTC(),
+	}
+	if metric.TaskType(spec.Type) == metric.Multiclass {
+		t.Outputs, t.Classes = d.NumClasses, d.NumClasses
+		if t.Classes < 2 {
+			return nil, &SpecError{Path: specPath, Key: "data.label", Err: fmt.Errorf("a multiclass task needs at least 2 classes, %s has %d", spec.Data.Test, t.Classes)}
+		}
+	}
+	sp := newSplit(spec.Split.Seed, d.IDs, spec.Split.PublicFraction)
+	t.PublicRows, t.PrivateRows = len(sp.public), len(sp.private)
+	if t.PublicRows == 0 {
+		return nil, &SpecError{Path: specPath, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no public rows among %d", spec.Split.PublicFraction, t.Rows)}
+	}
+	if spec.Split.PublicFraction < 1 && t.PrivateRows == 0 {
+		return nil, &SpecError{Path: specPath, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no private rows among %d", spec.Split.PublicFraction, t.Rows)}
+	}
+	if err := d.Save(e.datasetPath(d.Hash)); err != nil {
+		return nil, fmt.Errorf("create task %q: store dataset: %w", spec.ID, err)
+	}
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
+	}
+	err = e.store.CreateTask(leaderboard.Task{
+		ID: spec.ID, Title: spec.Title, Type: spec.Type, Metric: spec.Metric,
+		HigherIsBetter: m.HigherIsBetter, Created: t.Created, Spec: raw,
+	})
+	if errors.Is(err, leaderboard.ErrExists) {
+		return nil, fmt.Errorf("create task %q: %w", spec.ID, ErrExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
+	}
+	return &t, nil
+}
+
+func (e *Engine) datasetPath(hash string) string {
+	return filepath.Join(datasetDir(e.cfg.DataDir), hash+".arrow")
+}
+
+// Task returns a created task.
+func (e *Engine) Task(id string) (*Task, error) {
+	lt, err := e.store.Task(id)
+	if errors.Is(err, leaderboard.ErrNotFound) {
+		return nil, fmt.Errorf("task %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("task %q: %w", id, err)
+	}
+	return decodeTask(lt)
+}
+
+func decodeTask(lt leaderboard.Task) (*Task, error) {
+	var t Task
+	if err := json.Unmarshal(lt.Spec, &t); err != nil {
+		return nil, fmt.Errorf("task %q: decode stored record: %w", lt.ID, err)
+	}
+	return &t, nil
+}
+
+// Tasks lists every task, by id.
+func (e *Engine) Tasks() ([]Task, error) {
+	lts, err := e.store.Tasks()
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	out := make([]Task, 0, len(lts))
+	for _, lt := range lts {
+		t, err := decodeTask(lt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	return out, nil
+}
+
+// load opens a task's stored dataset once and keeps it open.
+func (e *Engine) load(id string) (*loadedTask, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.loaded == nil {
+		return nil, errors.New("engine: closed")
+	}
+	if lt, ok := e.loaded[id]; ok {
+		return lt, nil
+	}
+	t, err := e.Task(id)
+	if err != nil {
+		return nil, err
+	}
+	d, err := datasets.Open(e.datasetPath(t.DatasetSHA256), nil)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: open dataset: %w", id, err)
+	}
+	lt := &loadedTask{task: *t, data: d, split: newSplit(t.Spec.Split.Seed, d.IDs, t.Spec.Split.PublicFraction)}
+	for j := range d.FeatureNames {
+		lt.cols = append(lt.cols, d.Column(j))
+	}
+	e.loaded[id] = lt
+	return lt, nil
+}
+
+func (e *Engine) runtime(ctx context.Context, lim sandbox.Limits) (*sandbox.Runtime, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.runtimes == nil {
+		return nil, errors.New("engine: closed")
+	}
+	if rt, ok := e.runtimes[lim]; ok {
+		return rt, nil
+	}
+	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: e.cfg.CacheDir, Limits: lim})
+	if err != nil {
+		return nil, fmt.Errorf("start sandbox: %w", err)
+	}
+	e.runtimes[lim] = rt
+	return rt, nil
+}
+
+var participantPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$`)
+
+// Submission is one evaluation of a participant's module on a task.
+type Submission struct {
+	ID           string           `json:"id"`
+	Task         string           `json:"task"`
+	Participant  string           `json:"participant"`
+	ModuleSHA256 string           `json:"module_sha256"`
+	Created      time.Time        `json:"created"`
+	Status       string           `json:"status"`
+	Scores       Scores           `json:"scores"`
+	Error        *SubmissionError `json:"error"`
+	ElapsedMS    float64          `json:"elapsed_ms"`
+
+	// Predictions holds the guest's outputs when asked for (host only).
+	Predictions *Predictions `json:"-"`
+}
+
+// Scores are a submission's metric values; nil when not scored or, for
+// Private, when the task has no private part.
+type Scores struct {
+	Public  *float64 `json:"public"`
+	Private *float64 `json:"private"`
+}
+
+// SubmissionError says why an evaluation failed. Kind is stable and
+// machine-readable (see sandbox.KindOf, plus "score" and "host").
+type SubmissionError struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// Failed reports whether the evaluation failed.
+func (s *Submission) Failed() bool { return s.Status == string(leaderboard.Failed) }
+
+// Predictions are a guest's outputs for every test row, in dataset order.
+type Predictions struct {
+	IDs     []string
+	Columns []string    // "p" for one output, "p0".."pC-1" for multiclass
+	Values  [][]float64 // Values[k][i]
+}
+
+// SubmitRequest is one submission.
+type SubmitRequest struct {
+	Task        string
+	Participant string
+	Module      []byte
+	// KeepPredictions returns the guest's outputs on the Submission.
+	KeepPredictions bool
+}
+
+// Submit records a submission, runs it in the sandbox, scores it and
+// records the outcome. A submission that fails because of the model is not
+// an error: it comes back with Status "failed" and Error set. An error is
+// returned only when the request itself is unusable or the host failed.
+func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (*Submission, error) {
+	if !participantPattern.MatchString(req.Participant) {
+		return nil, fmt.Errorf("participant %q: must be 1 to 128 characters of letters, digits and ._:@+- starting with a letter or digit: %w", req.Participant, ErrBadRequest)
+	}
+	if len(req.Module) == 0 {
+		return nil, fmt.Errorf("module: empty: %w", ErrBadRequest)
+	}
+	lt, err := e.load(req.Task)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(req.Module)
+	sub := &Submission{
+		ID:           uuid.Must(uuid.NewV7()).String(),
+		Task:         req.Task,
+		Participant:  req.Participant,
+		ModuleSHA256: hex.EncodeToString(sum[:]),
+		Created:      e.cfg.Now().UTC(),
+		Status:       string(leaderboard.Received),
+	}
+	if err := e.record(sub); err != nil {
+		return nil, err
+	}
+	if err := e.saveModule(sub.ModuleSHA256, req.Module, lt.task.Spec.sandboxLimits().MaxModuleBytes); err != nil {
+		return sub, e.fail(sub, "host", err)
+	}
+	sub.Status = string(leaderboard.Running)
+	if err := e.record(sub); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	outs, err := e.run(ctx, lt, req.Module)
+	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {
+			// The host gave up (shutdown, interrupt): the model is not at fault.
+			return sub, e.fail(sub, "host", err)
+		}
+		kind := sandbox.KindOf(err)
+		if kind == "" {
+			kind = "host"
+		}
+		return sub, e.fail(sub, kind, err)
+	}
+	pub, priv, err := lt.score(outs)
+	if err != nil {
+		return sub, e.fail(sub, "score", err)
+	}
+	sub.Scores = Scores{Public: pub, Private: priv}
+	sub.Status = string(leaderboard.Scored)
+	if req.KeepPredictions {
+		sub.Predictions = lt.predictions(outs)
+	}
+	if err := e.record(sub); err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+// fail records a failed evaluation. Model failures return nil; host
+// failures return the cause so the caller sees it.
+func (e *Engine) fail(sub *Submission, kind string, cause error) error {
+	sub.Status = string(leaderboard.Failed)
+	sub.Error = &SubmissionError{Kind: kind, Message: cause.Error()}
+	if err := e.record(sub); err != nil {
+		return err
+	}
+	if kind == "host" {
+		return fmt.Errorf("evaluate submission %s: %w", sub.ID, cause)
+	}
+	return nil
+}
+
+func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte) ([][]float64, error) {
+	rt, err := e.runtime(ctx, lt.task.Spec.sandboxLimits())
+	if err != nil {
+		return nil, err
+	}
+	m, err := rt.Compile(ctx, module)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close(ctx)
+	res, err := m.Run(ctx, sandbox.Input{Columns: lt.cols, Outputs: lt.task.Outputs})
+	if err != nil {
+		return nil, err
+	}
+	return res.Outputs, nil
+}
+
+// saveModule keeps the submitted bytes, named by their hash, so that a
+// result can always be traced to (and re-run from) the exact module.
+func (e *Engine) saveModule(sha string, module []byte, max int64) error {
+	if int64(len(module)) > max {
+		return nil // refused by the sandbox; nothing worth keeping
+	}
+	path := filepath.Join(moduleDir(e.cfg.DataDir), sha+".wasm")
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	return writeFileAtomic(path, module)
+}
+
+func (e *Engine) record(s *Submission) error {
+	ls := leaderboard.Submission{
+		ID: s.ID, Task: s.Task, Participant: s.Participant, ModuleSHA256: s.ModuleSHA256,
+		Created: s.Created, Status: leaderboard.Status(s.Status),
+		Public: s.Scores.Public, Private: s.Scores.Private,
+		Elapsed: time.Duration(s.ElapsedMS * float64(time.Millisecond)),
+	}
+	if s.Error != nil {
+		ls.ErrorKind, ls.ErrorMessage = s.Error.Kind, s.Error.Message
+	}
+	if err := e.store.PutSubmission(ls); err != nil {
+		return fmt.Errorf("record submission %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+func fromStore(ls leaderboard.Submission) Submission {
+	s := Submission{
+		ID: ls.ID, Task: ls.Task, Participant: ls.Participant, ModuleSHA256: ls.ModuleSHA256,
+		Created: ls.Created, Status: string(ls.Status),
+		Scores:    Scores{Public: ls.Public, Private: ls.Private},
+		ElapsedMS: float64(ls.Elapsed.Microseconds()) / 1000,
+	}
+	if ls.ErrorKind != "" {
+		s.Error = &SubmissionError{Kind: ls.ErrorKind, Message: ls.ErrorMessage}
+	}
+	return s
+}
+
+// Submission returns a recorded submission.
+func (e *Engine) Submission(id string) (*Submission, error) {
+	ls, err := e.store.Submission(id)
+	if errors.Is(err, leaderboard.ErrNotFound) {
+		return nil, fmt.Errorf("submission %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("submission %q: %w", id, err)
+	}
+	s := fromStore(ls)
+	return &s, nil
+}
+
+// Submissions lists a task's submissions in the order they were made.
+func (e *Engine) Submissions(task string) ([]Submission, error) {
+	if _, err := e.Task(task); err != nil {
+		return nil, err
+	}
+	lss, err := e.store.Submissions(task)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: list submissions: %w", task, err)
+	}
+	out := make([]Submission, len(lss))
+	for i, ls := range lss {
+		out[i] = fromStore(ls)
+	}
+	return out, nil
+}
+
+// Entry is one row of a leaderboard.
+type Entry struct {
+	Rank        int       `json:"rank"`
+	Participant string    `json:"participant"`
+	Submission  string    `json:"submission"`
+	Score       float64   `json:"score"`
+	Submitted   time.Time `json:"submitted"`
+	Submissions int       `json:"submissions"`
+}
+
+// Leaderboard ranks each participant by their best public (or private)
+// score, ties broken by the earlier submission.
+func (e *Engine) Leaderboard(task string, private bool) ([]Entry, error) {
+	if _, err := e.Task(task); err != nil {
+		return nil, err
+	}
+	les, err := e.store.Leaderboard(task, private)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
+	}
+	out := make([]Entry, len(les))
+	for i, le := range les {
+		out[i] = Entry{Rank: le.Rank, Participant: le.Participant, Submission: le.SubmissionID,
+			Score: le.Score, Submitted: le.Submitted, Submissions: le.Submissions}
+	}
+	return out, nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

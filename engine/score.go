@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/verdictlab/verdict/datasets"
+	"github.com/verdictlab/verdict/engine/metric"
+)
+
+// score computes the task's metric on the public and the private part.
+// Private is nil when the task has no private part.
+func (lt *loadedTask) score(outs [][]float64) (pub, priv *float64, err error) {
+	m, err := metric.Lookup(lt.task.Spec.Metric)
+	if err != nil {
+		return nil, nil, err
+	}
+	tt := metric.TaskType(lt.task.Spec.Type)
+	part := func(name string, rows []int) (*float64, error) {
+		in := gather(tt, lt.data.Labels, outs, lt.data.Groups, rows)
+		v, err := m.Score(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s part: %w", name, err)
+		}
+		return &v, nil
+	}
+	if pub, err = part("public", lt.split.public); err != nil {
+		return nil, nil, err
+	}
+	if len(lt.split.private) > 0 {
+		if priv, err = part("private", lt.split.private); err != nil {
+			return nil, nil, err
+		}
+	}
+	return pub, priv, nil
+}
+
+// gather builds a metric input from the rows selected by idx.
+func gather(tt metric.TaskType, truth []float64, pred [][]float64, groups []string, idx []int) metric.Input {
+	in := metric.Input{Type: tt, Truth: make([]float64, len(idx)), Pred: make([][]float64, len(pred))}
+	for k := range pred {
+		in.Pred[k] = make([]float64, len(idx))
+	}
+	for n, i := range idx {
+		in.Truth[n] = truth[i]
+		for k := range pred {
+			in.Pred[k][n] = pred[k][i]
+		}
+	}
+	if groups != nil {
+		in.Group = make([]string, len(idx))
+		for n, i := range idx {
+			in.Group[n] = groups[i]
+		}
+	}
+	return in
+}
+
+func (lt *loadedTask) predictions(outs [][]float64) *Predictions {
+	return &Predictions{IDs: lt.data.IDs, Columns: outputColumns(len(outs)), Values: outs}
+}
+
+// outputColumns names prediction columns: "p" for one output, else p0..pC-1.
+func outputColumns(n int) []string {
+	if n == 1 {
+		return []string{"p"}
+	}
+	cols := make([]string, n)
+	for k := range cols {
+		cols[k] = "p" + strconv.Itoa(k)
+	}
+	return cols
+}
+
+// ScoreFiles is offline scoring: the metric of a prediction file against a
+// truth file, with no sandbox. Both files are CSV, Parquet or Arrow IPC. The
+// truth file has the id column, the label column and, for ranking, the
+// group column (other columns are ignored); the prediction file has the id
+// column then one column per output (multiclass: one probability per class,
+// in class order). Every truth id needs exactly one prediction.
+type ScoreFiles struct {
+	TaskType string
+	Metric   string
+	Truth    string // path
+	Pred     string // path
+	ID       string // id column in both files; default "id"
+	Label    string // label column of the truth file; default "label"
+	Group    string // group column of the truth file (ranking); default "group"
+	K        int    // ranking cutoff; overrides a K in the metric name ("ndcg@10")
+}
+
+// Score computes the metric of a ScoreFiles request.
+func (sf ScoreFiles) Score() (float64, error) {
+	if sf.ID == "" {
+		sf.ID = "id"
+	}
+	if sf.Label == "" {
+		sf.Label = "label"
+	}
+	tt := metric.TaskType(sf.TaskType)
+	switch tt {
+	case metric.Binary, metric.Multiclass, metric.Regression, metric.Ranking:
+	default:
+		return 0, fmt.Errorf("task type %q is not one of binary, multiclass, regression, ranking: %w", sf.TaskType, ErrBadRequest)
+	}
+	if tt == metric.Ranking && sf.Group == "" {
+		sf.Group = "group"
+	}
+	if tt != metric.Ranking {
+		sf.Group = ""
+	}
+	m, err := metric.Lookup(sf.Metric)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", err, ErrBadRequest)
+	}
+	if !m.Supports(tt) {
+		return 0, fmt.Errorf("metric %s does not apply to %s tasks: %w", m.Name, tt, ErrBadRequest)
+	}
+	truth, err := datasets.Load(sf.Truth, datasets.Schema{ID: sf.ID, Label: sf.Label, Kind: labelKind(sf.TaskType), Group: sf.Group})
+	if err != nil {
+		return 0, fmt.Errorf("truth: %w", err)
+	}
+	defer truth.Release()
+	pred, err := datasets.Load(sf.Pred, datasets.Schema{ID: sf.ID})
+	if err != nil {
+		return 0, fmt.Errorf("predictions: %w", err)
+	}
+	defer pred.Release()
+	want := 1
+	if tt == metric.Multiclass {
+		want = truth.NumClasses
+		if len(pred.FeatureNames) > want {
+			want = len(pred.FeatureNames) // classes absent from the truth are allowed
+		}
+	}
+	if len(pred.FeatureNames) != want {
+		return 0, fmt.Errorf("predictions %s: %d output columns %v, want %d: %w", sf.Pred, len(pred.FeatureNames), pred.FeatureNames, want, ErrBadRequest)
+	}
+	byID := make(map[string]int, pred.Rows())
+	for i, id := range pred.IDs {
+		byID[id] = i
+	}
+	cols := make([][]float64, len(pred.FeatureNames))
+	for k := range cols {
+		cols[k] = make([]float64, truth.Rows())
+	}
+	all := make([]int, truth.Rows())
+	for i, id := range truth.IDs {
+		r, ok := byID[id]
+		if !ok {
+			return 0, fmt.Errorf("predictions %s: no prediction for id %q (truth row %d): %w", sf.Pred, id, i+1, ErrBadRequest)
+		}
+		for k := range cols {
+			cols[k][i] = pred.Column(k)[r]
+		}
+		all[i] = i
+	}
+	if pred.Rows() > truth.Rows() { // every truth id matched and ids are unique: some are extra
+		inTruth := make(map[string]bool, truth.Rows())
+		for _, id := range truth.IDs {
+			inTruth[id] = true
+		}
+		for _, id := range pred.IDs {
+			if !inTruth[id] {
+				return 0, fmt.Errorf("predictions %s: id %q is not in the truth file (%d predictions for %d truth rows): %w", sf.Pred, id, pred.Rows(), truth.Rows(), ErrBadRequest)
+			}
+		}
+	}
+	in := gather(tt, truth.Labels, cols, truth.Groups, all)
+	in.K = sf.K
+	v, err := m.Score(in)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", err, ErrBadRequest)
+	}
+	return v, nil
+}
