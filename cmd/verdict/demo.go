@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/examples"
+)
+
+func newDemoCmd(g *globals) *cobra.Command {
+	var keep bool
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "run a whole competition on the embedded example task and models",
+		Long: `Demo plays a whole competition end to end on embedded defaults: the host
+creates the breast-cancer task from shipped real data, three participants
+submit models (Go built with GOOS=wasip1, C built with clang for wasm32-wasi,
+and a broken one), each is sandboxed and scored, and the leaderboards are
+printed. It uses a fresh temporary data dir unless --data-dir is given.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			work, err := os.MkdirTemp("", "verdict-demo-")
+			if err != nil {
+				return err
+			}
+			if !keep {
+				defer os.RemoveAll(work)
+			}
+			if err := os.CopyFS(filepath.Join(work, "examples"), examples.FS); err != nil {
+				return fmt.Errorf("unpack examples: %w", err)
+			}
+			dataDir, ownDir := filepath.Join(work, "data"), false
+			if cmd.Flags().Changed("data-dir") || os.Getenv("VERDICT_DATA_DIR") != "" {
+				dataDir, ownDir = g.dataDir, true
+			}
+			e, err := engine.Open(ctx, engine.Config{DataDir: dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR")})
+			if err != nil {
+				return err
+			}
+			defer e.Close(ctx)
+			w := g.stdout
+			say := func(format string, args ...any) {
+				if !g.json {
+					fmt.Fprintf(w, format, args...)
+				}
+			}
+			start := time.Now()
+			say("verdict demo: a whole competition on embedded defaults (data dir %s)\n\n", dataDir)
+
+			t, err := e.CreateTask(ctx, filepath.Join(work, "examples", examples.DemoTask))
+			if err != nil {
+				return err
+			}
+			say("host      created task %q — %s\n", t.Spec.ID, t.Spec.Title)
+			say("          %s, metric %s, %d features, %d test rows (%d public, %d private)\n",
+				t.Spec.Type, t.Spec.Metric, len(t.Features), t.Rows, t.PublicRows, t.PrivateRows)
+			say("          dataset sha256 %s\n\n", t.DatasetSHA256)
+
+			var subs []*engine.Submission
+			for _, d := range examples.Demo() {
+				module, err := fs.ReadFile(examples.FS, d.Path)
+				if err != nil {
+					return fmt.Errorf("read example %s: %w", d.Path, err)
+				}
+				say("%-9s submits %s (%s, %d KiB)\n", d.Participant, d.Path, d.Language, len(module)>>10)
+				sub, err := e.Submit(ctx, engine.SubmitRequest{Task: t.Spec.ID, Participant: d.Participant, Module: module})
+				if err != nil {
+					return err
+				}
+				subs = append(subs, sub)
+				if sub.Failed() {
+					say("          FAILED (%s): %s\n\n", sub.Error.Kind, firstLine(sub.Error.Message))
+					continue
+				}
+				say("          scored: public %s %s in %.0f ms\n\n", t.Spec.Metric, formatScore(*sub.Scores.Public), sub.ElapsedMS)
+			}
+			pub, err := e.Leaderboard(t.Spec.ID, false)
+			if err != nil {
+				return err
+			}
+			priv, err := e.Leaderboard(t.Spec.ID, true)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.emit(map[string]any{"task": t.Info(), "submissions": subs, "public": pub, "private": priv})
+			}
+			printLeaderboard(g, t, pub, false)
+			fmt.Fprintln(w)
+			printLeaderboard(g, t, priv, true)
+			say("\ndone in %.1f s\n", time.Since(start).Seconds())
+			if keep || ownDir {
+				say("explore it: verdict --data-dir %s leaderboard %s --private\n", dataDir, t.Spec.ID)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&keep, "keep", false, "keep the temporary work dir (examples and data dir)")
+	return c
+}
+
+// firstLine is the first line of a message (a guest's panic is followed by
+// its stack trace, which `verdict submit` shows in full).
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " […]"
+	}
+	return s
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+func newLeaderboardCmd(g *globals) *cobra.Command {
+	var private bool
+	c := &cobra.Command{
+		Use:   "leaderboard ID",
+		Short: "print a task's leaderboard: each participant's best score",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			t, err := e.Task(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			rows, err := e.Leaderboard(args[0], private)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.emit(struct {
+					Task    string         `json:"task"`
+					Metric  string         `json:"metric"`
+					Private bool           `json:"private"`
+					Entries []engine.Entry `json:"entries"`
+				}{t.Spec.ID, t.Spec.Metric, private, rows})
+			}
+			printLeaderboard(g, t, rows, private)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&private, "private", false, "rank by the private part (host)")
+	return c
+}
+
+func printLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private bool) {
+	part, n := "public", t.PublicRows
+	if private {
+		part, n = "private", t.PrivateRows
+	}
+	dir := "lower is better"
+	if t.HigherIsBetter {
+		dir = "higher is better"
+	}
+	fmt.Fprintf(g.stdout, "%s leaderboard — %s — %s on %d rows (%s)\n", t.Spec.ID, part, t.Spec.Metric, n, dir)
+	if len(rows) == 0 {
+		fmt.Fprintln(g.stdout, "  no scored submissions yet")
+		return
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RANK\tPARTICIPANT\tSCORE\tSUBMISSIONS\tBEST SUBMISSION\tSUBMITTED")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", r.Rank, r.Participant, formatScore(r.Score), r.Submissions, r.Submission, r.Submitted.Format("2006-01-02 15:04:05Z"))
+	}
+	tw.Flush()
+}

@@ -1,0 +1,18 @@
+// Command verdict runs evaluation competitions for WebAssembly models.
+//
+// See README.md for a walkthrough, or run `verdict --help`.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

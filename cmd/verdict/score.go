@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+func newScoreCmd(g *globals) *cobra.Command {
+	var sf engine.ScoreFiles
+	c := &cobra.Command{
+		Use:   "score --task-type T --metric M --truth TRUTH.csv --pred PRED.csv",
+		Short: "score a prediction file offline, with no sandbox",
+		Long: `Score computes a metric of a prediction file against a truth file, the same
+way an evaluation does. The truth file has the columns id and label (and group
+for ranking); other columns are ignored. The prediction file has id, then one
+column per output: the probability of class 1 (binary), one probability per
+class in class order (multiclass), or the predicted value. CSV, Parquet and
+Arrow IPC files are accepted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := sf.Score()
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(map[string]any{"metric": sf.Metric, "task_type": sf.TaskType, "score": v})
+			}
+			fmt.Fprintf(g.stdout, "%s %s\n", sf.Metric, formatScore(v))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&sf.TaskType, "task-type", "", "binary, multiclass, regression or ranking (required)")
+	c.Flags().StringVar(&sf.Metric, "metric", "", "metric name, e.g. roc_auc (required)")
+	c.Flags().StringVar(&sf.Truth, "truth", "", "truth file (required)")
+	c.Flags().StringVar(&sf.Pred, "pred", "", "prediction file (required)")
+	c.Flags().StringVar(&sf.ID, "id", "id", "id column in both files")
+	c.Flags().StringVar(&sf.Label, "label", "label", "label column of the truth file")
+	c.Flags().StringVar(&sf.Group, "group", "", "group column of a ranking truth file (default \"group\")")
+	c.Flags().IntVar(&sf.K, "k", 0, "ranking cutoff, as in ndcg@K (--metric ndcg --k 10 equals --metric ndcg@10)")
+	for _, f := range []string{"task-type", "metric", "truth", "pred"} {
+		_ = c.MarkFlagRequired(f)
+	}
+	return c
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+func newSubmitCmd(g *globals) *cobra.Command {
+	var (
+		task, participant, predictions string
+		private                        bool
+	)
+	c := &cobra.Command{
+		Use:   "submit --task ID --participant NAME MODEL.wasm",
+		Short: "evaluate a model now and print its status and public score",
+		Long: `Submit evaluates a WebAssembly model on a task's held-out features in the
+sandbox, scores it and records it on the leaderboard. It prints the public
+score; the private score is for the host (--private, or
+'verdict leaderboard ID --private').`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			module, err := readModule(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			t, err := e.Task(task)
+			if err != nil {
+				return badInput(err)
+			}
+			sub, err := e.Submit(cmd.Context(), engine.SubmitRequest{
+				Task: task, Participant: participant, Module: module,
+				KeepPredictions: predictions != "",
+			})
+			if sub == nil {
+				return badInput(err)
+			}
+			if err != nil {
+				return err // the host failed; the submission is recorded as such
+			}
+			if !private {
+				sub.Scores.Private = nil
+			}
+			if sub.Predictions != nil {
+				if err := writePredictions(predictions, sub.Predictions); err != nil {
+					return err
+				}
+			}
+			if g.json {
+				if err := g.emit(sub); err != nil {
+					return err
+				}
+			} else {
+				printSubmission(g.stdout, t, sub)
+			}
+			if sub.Failed() {
+				return errSubmissionFailed
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&task, "task", "", "task id (required)")
+	c.Flags().StringVar(&participant, "participant", "", "participant name (required)")
+	c.Flags().BoolVar(&private, "private", false, "also print the private score (host)")
+	c.Flags().StringVar(&predictions, "predictions", "", "write the model's predictions for every test row to this CSV file (host)")
+	_ = c.MarkFlagRequired("task")
+	_ = c.MarkFlagRequired("participant")
+	return c
+}
+
+// maxModuleRead bounds what the CLI reads before the task's own limit applies.
+const maxModuleRead = 1 << 30
+
+func readModule(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read module: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxModuleRead+1))
+	if err != nil {
+		return nil, fmt.Errorf("read module %s: %w", path, err)
+	}
+	if len(b) > maxModuleRead {
+		return nil, fmt.Errorf("read module %s: larger than %d bytes", path, maxModuleRead)
+	}
+	return b, nil
+}
+
+func printSubmission(w io.Writer, t *engine.Task, s *engine.Submission) {
+	fmt.Fprintf(w, "submission  %s\n", s.ID)
+	fmt.Fprintf(w, "task        %s\n", s.Task)
+	fmt.Fprintf(w, "participant %s\n", s.Participant)
+	fmt.Fprintf(w, "module      sha256 %s\n", s.ModuleSHA256)
+	fmt.Fprintf(w, "status      %s (%.0f ms)\n", s.Status, s.ElapsedMS)
+	if s.Scores.Public != nil {
+		fmt.Fprintf(w, "public      %s %s (%d rows)\n", t.Spec.Metric, formatScore(*s.Scores.Public), t.PublicRows)
+	}
+	if s.Scores.Private != nil {
+		fmt.Fprintf(w, "private     %s %s (%d rows)\n", t.Spec.Metric, formatScore(*s.Scores.Private), t.PrivateRows)
+	}
+	if s.Error != nil {
+		fmt.Fprintf(w, "error       %s: %s\n", s.Error.Kind, s.Error.Message)
+	}
+}
+
+func formatScore(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+
+// writePredictions writes id then one column per output, full precision.
+func writePredictions(path string, p *engine.Predictions) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	w := csv.NewWriter(f)
+	rec := append([]string{"id"}, p.Columns...)
+	_ = w.Write(rec)
+	for i, id := range p.IDs {
+		rec[0] = id
+		for k := range p.Values {
+			rec[k+1] = strconv.FormatFloat(p.Values[k][i], 'g', -1, 64)
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	if err := errors.Join(w.Error(), f.Close()); err != nil {
+		return fmt.Errorf("write predictions %s: %w", path, err)
+	}
+	return nil
+}

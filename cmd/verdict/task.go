@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+func newTaskCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "task", Short: "create and inspect tasks (host)"}
+	c.AddCommand(&cobra.Command{
+		Use:   "create SPEC.yaml",
+		Short: "create a task from a spec; prints its id",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			t, err := e.CreateTask(cmd.Context(), args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(t.Info())
+			}
+			fmt.Fprintln(g.stdout, t.Spec.ID)
+			return nil
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "show ID",
+		Short: "show what a participant needs to build a model for a task",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			t, err := e.Task(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(t.Info())
+			}
+			printTask(g, t.Info())
+			return nil
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "list tasks",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			ts, err := e.Tasks()
+			if err != nil {
+				return err
+			}
+			infos := make([]engine.TaskInfo, len(ts))
+			for i, t := range ts {
+				infos[i] = t.Info()
+			}
+			if g.json {
+				return g.emit(infos)
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tTYPE\tMETRIC\tROWS\tTITLE")
+			for _, t := range infos {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", t.ID, t.Type, t.Metric, t.Rows, t.Title)
+			}
+			return tw.Flush()
+		},
+	})
+	return c
+}
+
+func printTask(g *globals, t engine.TaskInfo) {
+	dir := "lower is better"
+	if t.HigherIsBetter {
+		dir = "higher is better"
+	}
+	w := g.stdout
+	fmt.Fprintf(w, "task      %s — %s\n", t.ID, t.Title)
+	fmt.Fprintf(w, "type      %s\n", t.Type)
+	fmt.Fprintf(w, "metric    %s (%s)\n", t.Metric, dir)
+	fmt.Fprintf(w, "rows      %d test rows\n", t.Rows)
+	fmt.Fprintf(w, "outputs   %d per row (%s)\n", t.Outputs, outputsNote(t))
+	fmt.Fprintf(w, "limits    memory %d MiB, %gs per evaluation, modules up to %g MiB\n", t.Limits.MemoryMB, t.Limits.TimeoutS, t.Limits.MaxModuleMB)
+	fmt.Fprintf(w, "dataset   sha256 %s\n", t.DatasetSHA256)
+	fmt.Fprintf(w, "features  %d, in ABI order (x column j):\n", len(t.Features))
+	for j, f := range t.Features {
+		fmt.Fprintf(w, "  %3d  %s\n", j, f)
+	}
+}
+
+func outputsNote(t engine.TaskInfo) string {
+	switch t.Type {
+	case "binary":
+		return "probability of class 1"
+	case "multiclass":
+		cls := make([]string, t.Classes)
+		for k := range cls {
+			cls[k] = fmt.Sprint(k)
+		}
+		return "probability of each class " + strings.Join(cls, ", ")
+	case "ranking":
+		return "relevance score; higher ranks first"
+	default:
+		return "predicted value"
+	}
+}
