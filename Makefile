@@ -1,0 +1,51 @@
+# verdict: the Makefile is the CI contract (.ci/run calls `make test`).
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 10s
+BENCHTIME   ?= 1x
+VERDICT     := bin/verdict
+
+.PHONY: all build demo test bench fuzz check wasm clean
+
+all: build
+
+## build: the verdict binary in bin/
+build:
+	$(GO) build -trimpath -o $(VERDICT) ./cmd/verdict
+
+## demo: a whole competition on the embedded example task, end to end
+demo:
+	$(GO) run ./cmd/verdict demo
+
+## test: vet, then every test with the race detector (includes the CLI's end-to-end tests)
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## bench: benchmarks (sandboxed vs native inference, metrics, store)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./bench/ ./engine/metric/ ./leaderboard/ ./sandbox/
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list='^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## check: formatting, vet, staticcheck, tidy go.mod
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) mod tidy -diff
+
+## wasm: rebuild every checked-in .wasm from its source (needs clang, lld, wasi-libc, wabt)
+wasm:
+	bash sandbox/sandboxtest/build.sh
+	bash examples/build.sh
+
+clean:
+	rm -rf bin
