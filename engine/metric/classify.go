@@ -40,32 +40,33 @@ func clip(p float64) float64 { return min(max(p, eps), 1-eps) }
 // logLoss follows sklearn 1.2: clip each probability to [eps, 1-eps],
 // renormalise the row, take -log of the true class's share.
 func logLoss(in Input) (float64, error) {
+	return average(len(in.Truth), in.Weight, logLossTerm(in)), nil
+}
+
+// logLossTerm returns row i's log loss.
+func logLossTerm(in Input) func(i int) float64 {
 	if in.Type == Binary {
 		p := in.Pred[0]
-		return average(len(in.Truth), in.Weight, func(i int) float64 {
+		return func(i int) float64 {
 			q := clip(p[i])
 			s := (1 - q) + q
 			if in.Truth[i] == 1 {
 				return -math.Log(q / s)
 			}
 			return -math.Log((1 - q) / s)
-		}), nil
+		}
 	}
-	return average(len(in.Truth), in.Weight, func(i int) float64 {
+	return func(i int) float64 {
 		var s float64
 		for _, col := range in.Pred {
 			s += clip(col[i])
 		}
 		return -math.Log(clip(in.Pred[int(in.Truth[i])][i]) / s)
-	}), nil
+	}
 }
 
 func brier(in Input) (float64, error) {
-	p := in.Pred[0]
-	return average(len(in.Truth), in.Weight, func(i int) float64 {
-		d := in.Truth[i] - p[i]
-		return d * d
-	}), nil
+	return average(len(in.Truth), in.Weight, squaredError(in)), nil
 }
 
 // confusion is a weighted C x C confusion matrix: at(t, p) is the weight of
@@ -129,6 +130,12 @@ func newConfusion(in Input) *confusion {
 	return m
 }
 
+// fromConfusion turns a metric of the confusion matrix into a metric of
+// the input.
+func fromConfusion(f func(*confusion) (float64, error)) func(Input) (float64, error) {
+	return func(in Input) (float64, error) { return f(newConfusion(in)) }
+}
+
 func sum(v []float64) float64 {
 	var s float64
 	for _, x := range v {
@@ -156,13 +163,11 @@ func (m *confusion) classF1(k int) float64 {
 	return fscore(div(tp, m.pred[k]), div(tp, m.truth[k]))
 }
 
-func accuracy(in Input) (float64, error) {
-	m := newConfusion(in)
+func accuracy(m *confusion) (float64, error) {
 	return m.trace() / m.total, nil
 }
 
-func balancedAccuracy(in Input) (float64, error) {
-	m := newConfusion(in)
+func balancedAccuracy(m *confusion) (float64, error) {
 	var s float64
 	var n int
 	for k := range m.c {
@@ -174,22 +179,19 @@ func balancedAccuracy(in Input) (float64, error) {
 	return s / float64(n), nil
 }
 
-func precision(in Input) (float64, error) {
-	m := newConfusion(in)
+func precision(m *confusion) (float64, error) {
 	return div(m.at(1, 1), m.pred[1]), nil
 }
 
-func recall(in Input) (float64, error) {
-	m := newConfusion(in)
+func recall(m *confusion) (float64, error) {
 	return div(m.at(1, 1), m.truth[1]), nil
 }
 
-func f1(in Input) (float64, error) {
-	return newConfusion(in).classF1(1), nil
+func f1(m *confusion) (float64, error) {
+	return m.classF1(1), nil
 }
 
-func f1Macro(in Input) (float64, error) {
-	m := newConfusion(in)
+func f1Macro(m *confusion) (float64, error) {
 	var s float64
 	var n int
 	for k := range m.c {
@@ -201,14 +203,12 @@ func f1Macro(in Input) (float64, error) {
 	return s / float64(n), nil
 }
 
-func f1Micro(in Input) (float64, error) {
-	m := newConfusion(in)
+func f1Micro(m *confusion) (float64, error) {
 	p := m.trace() / m.total
 	return fscore(p, p), nil
 }
 
-func f1Weighted(in Input) (float64, error) {
-	m := newConfusion(in)
+func f1Weighted(m *confusion) (float64, error) {
 	var s float64
 	for k := range m.c {
 		if m.truth[k] > 0 {
@@ -219,8 +219,7 @@ func f1Weighted(in Input) (float64, error) {
 }
 
 // mcc is sklearn's matthews_corrcoef (Gorodkin's R_K for C > 2).
-func mcc(in Input) (float64, error) {
-	m := newConfusion(in)
+func mcc(m *confusion) (float64, error) {
 	var tp, pp float64
 	for k := range m.c {
 		tp += m.truth[k] * m.pred[k]
@@ -241,8 +240,7 @@ func mcc(in Input) (float64, error) {
 }
 
 // kappa is sklearn's cohen_kappa_score with disagreement weight w(t, p).
-func kappa(in Input, w func(t, p int) float64) (float64, error) {
-	m := newConfusion(in)
+func kappa(m *confusion, w func(t, p int) float64) (float64, error) {
 	var obs, exp float64
 	for t := range m.c {
 		for p := range m.c {
@@ -258,8 +256,8 @@ func kappa(in Input, w func(t, p int) float64) (float64, error) {
 	return 1 - obs/exp, nil
 }
 
-func cohenKappa(in Input) (float64, error) {
-	return kappa(in, func(t, p int) float64 {
+func cohenKappa(m *confusion) (float64, error) {
+	return kappa(m, func(t, p int) float64 {
 		if t == p {
 			return 0
 		}
@@ -271,8 +269,8 @@ func cohenKappa(in Input) (float64, error) {
 // 0..C-1, i.e. sklearn's cohen_kappa_score(..., labels=range(C),
 // weights="quadratic"); sklearn's default would renumber the classes
 // present, shrinking distances across an absent class.
-func quadraticKappa(in Input) (float64, error) {
-	return kappa(in, func(t, p int) float64 {
+func quadraticKappa(m *confusion) (float64, error) {
+	return kappa(m, func(t, p int) float64 {
 		d := float64(t - p)
 		return d * d
 	})

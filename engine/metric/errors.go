@@ -72,3 +72,13 @@ func invalidCell(i, k int, format string, args ...any) error {
 func undefined(format string, args ...any) error {
 	return &InputError{Problem: fmt.Sprintf(format, args...), Err: ErrUndefined}
 }
+
+var (
+	// ErrInvalidConfig reports a BootstrapConfig that fails Validate.
+	ErrInvalidConfig = errors.New("metric: invalid bootstrap config")
+
+	// ErrUnpaired reports two inputs given to Compare that are not the
+	// same rows: a different task type, row count, prediction column
+	// count, truth, weights, query groups or cutoff.
+	ErrUnpaired = errors.New("metric: inputs are not paired")
+)

@@ -71,3 +71,42 @@ func ExampleLookup() {
 	// ndcg@10 10 true <nil>
 	// true
 }
+
+func ExampleMetric_Bootstrap() {
+	m, _ := metric.Lookup("accuracy")
+	truth := make([]float64, 200)
+	pred := make([]float64, 200)
+	for i := range truth {
+		truth[i] = float64(i % 2)
+		pred[i] = 0.8 * truth[i] // right on rows 0, 1, 2, ...
+		if i%5 == 0 {
+			pred[i] = 0.9 - pred[i] // ... except every fifth: 80 % accuracy
+		}
+	}
+	in := metric.Input{Type: metric.Binary, Truth: truth, Pred: [][]float64{pred}}
+	score, _ := m.Score(in)
+	iv, err := m.Bootstrap(in, metric.BootstrapConfig{Seed: 1})
+	fmt.Printf("%.3f in [%.3f, %.3f] (%.0f %%, %d resamples) %v\n", score, iv.Low, iv.High, 100*iv.Level, iv.Resamples, err)
+	// Output: 0.800 in [0.745, 0.855] (95 %, 1000 resamples) <nil>
+}
+
+func ExampleMetric_Compare() {
+	m, _ := metric.Lookup("rmse")
+	truth := make([]float64, 100)
+	better, worse := make([]float64, 100), make([]float64, 100)
+	for i := range truth {
+		truth[i] = float64(i)
+		better[i] = truth[i] + float64(i%3-1)    // off by -1, 0, 1
+		worse[i] = truth[i] + 1.5*float64(i%3-1) // off by -1.5, 0, 1.5
+	}
+	in := func(p []float64) metric.Input {
+		return metric.Input{Type: metric.Regression, Truth: truth, Pred: [][]float64{p}}
+	}
+	cmp, err := m.Compare(in(better), in(worse), metric.BootstrapConfig{Seed: 1})
+	fmt.Printf("improvement %.3f in [%.3f, %.3f], p = %.3f %v\n", cmp.Diff, cmp.Interval.Low, cmp.Interval.High, cmp.P, err)
+	same, _ := m.Compare(in(better), in(better), metric.BootstrapConfig{Seed: 1})
+	fmt.Println(same.Diff, same.P, same.Interval.Low, same.Interval.High)
+	// Output:
+	// improvement 0.409 in [0.381, 0.433], p = 0.001 <nil>
+	// 0 1 0 0
+}

@@ -167,3 +167,59 @@ func reverse(in Input) Input {
 	}
 	return out
 }
+
+// FuzzBootstrap checks, on arbitrary predictions, that every fast
+// resampling path agrees with scoring materialised resamples, and that
+// Bootstrap returns an ordered finite interval or an *InputError.
+func FuzzBootstrap(f *testing.F) {
+	for _, c := range loadOracle(f) {
+		in := head(c.input(f), min(len(c.Truth), 40))
+		data := []byte{byte(len(in.Pred) - 2)}
+		for i := range in.Truth {
+			data = append(data, byte(in.Truth[i]))
+			for k := range in.Pred {
+				data = append(data, byte(min(255, max(0, in.Pred[k][i]*255))))
+			}
+		}
+		kind := map[TaskType]uint8{Binary: 0, Multiclass: 1, Regression: 2, Ranking: 3}[in.Type]
+		f.Add(data, kind, false, uint64(1))
+		f.Add(data, kind|4, true, uint64(2))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8, weighted bool, seed uint64) {
+		if len(data) > 2048 {
+			return
+		}
+		in, ok := fuzzInput(data, kind, weighted, false)
+		if !ok {
+			return
+		}
+		for _, m := range All() {
+			if _, err := m.Score(in); err != nil {
+				continue
+			}
+			rin, units, err := m.resampling(in)
+			if err != nil {
+				if !errors.Is(err, ErrUndefined) {
+					t.Fatalf("%s: resampling: got %v, want ErrUndefined", m.Name, err)
+				}
+				continue
+			}
+			if m.fast != nil {
+				if fast := m.fast(rin, units); fast != nil {
+					checkSameResamples(t, rin, units, fast.evaluator(), newMaterialised(m, rin, units).evaluator(), false)
+				}
+			}
+			iv, err := m.Bootstrap(in, BootstrapConfig{Resamples: 20, Seed: seed, Workers: 2})
+			if err != nil {
+				var ie *InputError
+				if !errors.As(err, &ie) || !errors.Is(err, ErrUndefined) {
+					t.Fatalf("%s: Bootstrap: got %v, want an *InputError wrapping ErrUndefined", m.Name, err)
+				}
+				continue
+			}
+			if !(iv.Low <= iv.High) || math.IsInf(iv.Low, 0) || math.IsInf(iv.High, 0) || iv.Resamples < 18 {
+				t.Fatalf("%s: got %+v, want a finite ordered interval from >= 18 resamples", m.Name, iv)
+			}
+		}
+	})
+}

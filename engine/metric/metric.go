@@ -68,8 +68,9 @@ type Metric struct {
 	K              int        // default ranking cutoff, set by Lookup("ndcg@K"); 0 = all rows
 
 	fn       func(Input) (float64, error)
-	weighted bool // accepts Input.Weight
-	cutoff   bool // accepts "@K" in its name
+	fast     planner // bootstrap fast path; nil: score materialised resamples
+	weighted bool    // accepts Input.Weight
+	cutoff   bool    // accepts "@K" in its name
 }
 
 // Supports reports whether m scores tasks of type t.
@@ -258,12 +259,12 @@ func validate(in Input) error {
 			}
 		}
 	case Regression, Ranking:
-		p := in.Pred[0]
+		p := in.Pred[0][:n]
 		for i, y := range in.Truth {
-			if math.IsNaN(y) || math.IsInf(y, 0) {
+			if !isFinite(y) {
 				return invalid(i, "truth %v is not finite", y)
 			}
-			if math.IsNaN(p[i]) || math.IsInf(p[i], 0) {
+			if !isFinite(p[i]) {
 				return invalid(i, "prediction %v is not finite", p[i])
 			}
 		}
@@ -271,4 +272,11 @@ func validate(in Input) error {
 		return invalid(-1, "unknown task type %q", in.Type)
 	}
 	return nil
+}
+
+// isFinite reports whether f is neither NaN nor an infinity: its exponent
+// bits are not all ones.
+func isFinite(f float64) bool {
+	const exp = 0x7ff << 52
+	return math.Float64bits(f)&exp != exp
 }

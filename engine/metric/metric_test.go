@@ -133,6 +133,7 @@ func TestEdgeCases(t *testing.T) {
 		{"weight moves median", "median_ae", Input{Type: Regression, Truth: []float64{0, 0, 0}, Pred: [][]float64{{1, 2, 3}}, Weight: []float64{1, 1, 5}}, 3},
 		{"perfect", "pearson", reg([]float64{1, 2, 4}, []float64{2, 4, 8}), 1},
 		{"anti", "pearson", reg([]float64{1, 2, 3}, []float64{3, 2, 1}), -1},
+		{"near overflow", "pearson", reg([]float64{1, 2, 3}, []float64{1e308, -1e308, 0}), -0.5}, // sums overflow unless rescaled
 		{"monotone", "spearman", reg([]float64{1, 2, 3}, []float64{1, 10, 100}), 1},
 		{"tied ranks averaged", "spearman", reg([]float64{1, 2, 3}, []float64{1, 1, 2}), 1.5 / math.Sqrt(3)},
 

@@ -16,6 +16,15 @@ func ndcg(in Input) (float64, error) {
 		}
 	}
 	queries := groupRows(in.Group, len(in.Truth))
+	var total float64
+	for _, v := range queryNDCG(in, queries) {
+		total += v
+	}
+	return total / float64(len(queries)), nil
+}
+
+// queryNDCG returns the NDCG@in.K of each query, given by its rows.
+func queryNDCG(in Input, queries [][]int) []float64 {
 	// One buffer for every query: discounts, then the rows of the query.
 	longest := 0
 	for _, q := range queries {
@@ -35,8 +44,8 @@ func ndcg(in Input) (float64, error) {
 	type row struct{ s, y float64 }
 	rows := make([]row, longest)
 	rel := make([]float64, longest)
-	var total float64
-	for _, q := range queries {
+	out := make([]float64, len(queries))
+	for qi, q := range queries {
 		rs := rows[:len(q)]
 		ys := rel[:len(q)]
 		for j, i := range q {
@@ -76,9 +85,9 @@ func ndcg(in Input) (float64, error) {
 			dcg += gain / float64(b-a) * d
 			a = b
 		}
-		total += dcg / ideal
+		out[qi] = dcg / ideal
 	}
-	return total / float64(len(queries)), nil
+	return out
 }
 
 // groupRows returns the row indices of each query, queries in order of

@@ -8,11 +8,46 @@ import (
 // Regression metrics. Truth and predictions are finite (validate checked).
 
 func mse(in Input) (float64, error) {
-	p := in.Pred[0]
-	return average(len(in.Truth), in.Weight, func(i int) float64 {
-		d := in.Truth[i] - p[i]
-		return d * d
-	}), nil
+	if in.Weight == nil {
+		return meanDiff(in.Truth, in.Pred[0], false), nil
+	}
+	return average(len(in.Truth), in.Weight, squaredError(in)), nil
+}
+
+// meanDiff is the unweighted mean of (truth[i] - pred[i])^2, or of
+// |truth[i] - pred[i]| when abs is set: the hot loop of mse, rmse and
+// mae, summed in four interleaved partial sums. The two loops are spelled
+// out because a function value would not be inlined.
+func meanDiff(truth, pred []float64, abs bool) float64 {
+	n := len(truth)
+	pred = pred[:n]
+	var s0, s1, s2, s3 float64
+	i := 0
+	if abs {
+		for ; i+4 <= n; i += 4 {
+			s0 += math.Abs(truth[i] - pred[i])
+			s1 += math.Abs(truth[i+1] - pred[i+1])
+			s2 += math.Abs(truth[i+2] - pred[i+2])
+			s3 += math.Abs(truth[i+3] - pred[i+3])
+		}
+		for ; i < n; i++ {
+			s0 += math.Abs(truth[i] - pred[i])
+		}
+	} else {
+		for ; i+4 <= n; i += 4 {
+			d0, d1 := truth[i]-pred[i], truth[i+1]-pred[i+1]
+			d2, d3 := truth[i+2]-pred[i+2], truth[i+3]-pred[i+3]
+			s0 += d0 * d0
+			s1 += d1 * d1
+			s2 += d2 * d2
+			s3 += d3 * d3
+		}
+		for ; i < n; i++ {
+			d := truth[i] - pred[i]
+			s0 += d * d
+		}
+	}
+	return (s0 + s1 + (s2 + s3)) / float64(n)
 }
 
 func rmse(in Input) (float64, error) {
@@ -21,10 +56,10 @@ func rmse(in Input) (float64, error) {
 }
 
 func mae(in Input) (float64, error) {
-	p := in.Pred[0]
-	return average(len(in.Truth), in.Weight, func(i int) float64 {
-		return math.Abs(in.Truth[i] - p[i])
-	}), nil
+	if in.Weight == nil {
+		return meanDiff(in.Truth, in.Pred[0], true), nil
+	}
+	return average(len(in.Truth), in.Weight, absoluteError(in)), nil
 }
 
 func rmsle(in Input) (float64, error) {
@@ -37,20 +72,45 @@ func rmsle(in Input) (float64, error) {
 			return 0, invalid(i, "prediction %v is negative; rmsle needs values >= 0", p[i])
 		}
 	}
-	return math.Sqrt(average(len(in.Truth), in.Weight, func(i int) float64 {
-		d := math.Log1p(in.Truth[i]) - math.Log1p(p[i])
-		return d * d
-	})), nil
+	return math.Sqrt(average(len(in.Truth), in.Weight, squaredLogError(in))), nil
 }
 
 // mape divides by max(|truth|, machine epsilon) like sklearn, so a zero
 // truth gives a huge but finite term.
 func mape(in Input) (float64, error) {
+	return average(len(in.Truth), in.Weight, relativeError(in)), nil
+}
+
+// Per-row terms of the mean-type metrics, shared by Score and the
+// bootstrap. Each reads column 0 of the predictions.
+
+func squaredError(in Input) func(i int) float64 {
+	p := in.Pred[0]
+	return func(i int) float64 {
+		d := in.Truth[i] - p[i]
+		return d * d
+	}
+}
+
+func absoluteError(in Input) func(i int) float64 {
+	p := in.Pred[0]
+	return func(i int) float64 { return math.Abs(in.Truth[i] - p[i]) }
+}
+
+func squaredLogError(in Input) func(i int) float64 {
+	p := in.Pred[0]
+	return func(i int) float64 {
+		d := math.Log1p(in.Truth[i]) - math.Log1p(p[i])
+		return d * d
+	}
+}
+
+func relativeError(in Input) func(i int) float64 {
 	const epsilon = 0x1p-52
 	p := in.Pred[0]
-	return average(len(in.Truth), in.Weight, func(i int) float64 {
+	return func(i int) float64 {
 		return math.Abs(p[i]-in.Truth[i]) / max(math.Abs(in.Truth[i]), epsilon)
-	}), nil
+	}
 }
 
 // medianAE is np.median of the absolute errors; with weights it is
@@ -144,12 +204,27 @@ func finiteRatio(num, den float64) float64 {
 	}
 }
 
-// correlation is the Pearson correlation of x and y.
+// correlation is the Pearson correlation of x and y. When the sums
+// overflow (values near 1e308), it rescales each column by a power of 2,
+// which is exact, so that its largest magnitude is below 1.
 func correlation(x, y []float64) (float64, error) {
-	n := float64(len(x))
 	if len(x) < 2 {
 		return 0, undefined("correlation needs at least 2 rows")
 	}
+	sxy, sxx, syy := comoments(x, y)
+	if !isFinite(sxy) || !isFinite(sxx) || !isFinite(syy) {
+		sxy, sxx, syy = comoments(scaled(x), scaled(y))
+	}
+	if sxx == 0 || syy == 0 {
+		return 0, undefined("truth or predictions are constant; correlation needs variation in both")
+	}
+	r := sxy / (math.Sqrt(sxx) * math.Sqrt(syy))
+	return max(-1, min(1, r)), nil
+}
+
+// comoments returns the sums of (x-mean)(y-mean), (x-mean)^2, (y-mean)^2.
+func comoments(x, y []float64) (sxy, sxx, syy float64) {
+	n := float64(len(x))
 	var mx, my float64
 	for i := range x {
 		mx += x[i]
@@ -157,18 +232,28 @@ func correlation(x, y []float64) (float64, error) {
 	}
 	mx /= n
 	my /= n
-	var sxy, sxx, syy float64
 	for i := range x {
 		dx, dy := x[i]-mx, y[i]-my
 		sxy += dx * dy
 		sxx += dx * dx
 		syy += dy * dy
 	}
-	if sxx == 0 || syy == 0 {
-		return 0, undefined("truth or predictions are constant; correlation needs variation in both")
+	return sxy, sxx, syy
+}
+
+// scaled returns v times the power of 2 that brings its largest magnitude
+// into [0.5, 1).
+func scaled(v []float64) []float64 {
+	var big float64
+	for _, x := range v {
+		big = max(big, math.Abs(x))
 	}
-	r := sxy / (math.Sqrt(sxx) * math.Sqrt(syy))
-	return max(-1, min(1, r)), nil
+	_, exp := math.Frexp(big)
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = math.Ldexp(x, -exp)
+	}
+	return out
 }
 
 func pearson(in Input) (float64, error) {
