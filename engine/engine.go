@@ -334,10 +334,29 @@ type Submission struct {
 }
 
 // Scores are a submission's metric values; nil when not scored or, for
-// Private, when the task has no private part.
+// Private, when the task has no private part. The intervals are percentile
+// bootstrap confidence intervals of each score (see engine/metric), seeded
+// by the task and the module's SHA-256 so the same module always gets the
+// same interval; nil when the score cannot be resampled (e.g. too few rows).
 type Scores struct {
-	Public  *float64 `json:"public"`
-	Private *float64 `json:"private"`
+	Public    *float64  `json:"public"`
+	Private   *float64  `json:"private"`
+	PublicCI  *Interval `json:"public_ci,omitempty"`
+	PrivateCI *Interval `json:"private_ci,omitempty"`
+}
+
+// Interval is a confidence interval of a score.
+type Interval struct {
+	Low       float64 `json:"low"`
+	High      float64 `json:"high"`
+	Level     float64 `json:"level"`
+	Resamples int     `json:"resamples"`
+}
+
+// detail is what engine keeps in leaderboard.Submission.Detail.
+type detail struct {
+	PublicCI  *Interval `json:"public_ci,omitempty"`
+	PrivateCI *Interval `json:"private_ci,omitempty"`
 }
 
 // SubmissionError says why an evaluation failed. Kind is stable and
@@ -414,11 +433,11 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (*Submission, er
 		}
 		return sub, e.fail(sub, kind, err)
 	}
-	pub, priv, err := lt.score(outs)
+	scores, err := lt.score(outs, sub.ModuleSHA256)
 	if err != nil {
 		return sub, e.fail(sub, "score", err)
 	}
-	sub.Scores = Scores{Public: pub, Private: priv}
+	sub.Scores = scores
 	sub.Status = string(leaderboard.Scored)
 	if req.KeepPredictions {
 		sub.Predictions = lt.predictions(outs)
@@ -483,6 +502,13 @@ func (e *Engine) record(s *Submission) error {
 	if s.Error != nil {
 		ls.ErrorKind, ls.ErrorMessage = s.Error.Kind, s.Error.Message
 	}
+	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil {
+		d, err := json.Marshal(detail{PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI})
+		if err != nil {
+			return fmt.Errorf("record submission %s: %w", s.ID, err)
+		}
+		ls.Detail = d
+	}
 	if err := e.store.PutSubmission(ls); err != nil {
 		return fmt.Errorf("record submission %s: %w", s.ID, err)
 	}
@@ -498,6 +524,10 @@ func fromStore(ls leaderboard.Submission) Submission {
 	}
 	if ls.ErrorKind != "" {
 		s.Error = &SubmissionError{Kind: ls.ErrorKind, Message: ls.ErrorMessage}
+	}
+	var d detail
+	if len(ls.Detail) > 0 && json.Unmarshal(ls.Detail, &d) == nil {
+		s.Scores.PublicCI, s.Scores.PrivateCI = d.PublicCI, d.PrivateCI
 	}
 	return s
 }
@@ -539,6 +569,7 @@ type Entry struct {
 	Score       float64   `json:"score"`
 	Submitted   time.Time `json:"submitted"`
 	Submissions int       `json:"submissions"`
+	CI          *Interval `json:"ci,omitempty"` // of Score
 }
 
 // Leaderboard ranks each participant by their best public (or private)
@@ -555,6 +586,15 @@ func (e *Engine) Leaderboard(task string, private bool) ([]Entry, error) {
 	for i, le := range les {
 		out[i] = Entry{Rank: le.Rank, Participant: le.Participant, Submission: le.SubmissionID,
 			Score: le.Score, Submitted: le.Submitted, Submissions: le.Submissions}
+		ls, err := e.store.Submission(le.SubmissionID)
+		if err != nil {
+			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
+		}
+		if sub := fromStore(ls); private {
+			out[i].CI = sub.Scores.PrivateCI
+		} else {
+			out[i].CI = sub.Scores.PublicCI
+		}
 	}
 	return out, nil
 }

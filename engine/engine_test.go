@@ -267,12 +267,17 @@ func TestScoreMatchesOffline(t *testing.T) {
 			pred := filepath.Join(dir, "pred.csv")
 			writeCSV(t, pred, []string{"id", "p"}, sub.Predictions.IDs, sub.Predictions.Values[0])
 			truth, _ := filepath.Abs("../examples/data/breast_cancer_test.csv")
-			got, err := engine.ScoreFiles{TaskType: "binary", Metric: "roc_auc", Truth: truth, Pred: pred, Label: "target"}.Score()
+			res, err := engine.ScoreFiles{TaskType: "binary", Metric: "roc_auc", Truth: truth, Pred: pred, Label: "target"}.Score()
 			if err != nil {
 				t.Fatalf("ScoreFiles: %v", err)
 			}
+			got := res.Score
 			if got != *sub.Scores.Public {
 				t.Errorf("offline: got %v, want %v as evaluated", got, *sub.Scores.Public)
+			}
+			ci := sub.Scores.PublicCI
+			if ci == nil || !(ci.Low <= got && got <= ci.High) || ci.Level != 0.95 {
+				t.Errorf("public CI: got %+v, want a 95%% interval around %v", ci, got)
 			}
 			if got < 0.9 {
 				t.Errorf("example model roc_auc %v, want > 0.9", got)
@@ -343,6 +348,11 @@ func TestLeaderboard(t *testing.T) {
 			t.Errorf("%s: got %v on the board, want %v", r.Participant, r.Score, scores[r.Participant])
 		}
 	}
+	for _, r := range board {
+		if r.CI == nil || r.CI.Low > r.Score || r.CI.High < r.Score {
+			t.Errorf("%s: got interval %+v, want one around %v", r.Participant, r.CI, r.Score)
+		}
+	}
 	priv, err := e.Leaderboard(task.Spec.ID, true)
 	if err != nil || len(priv) != 2 {
 		t.Errorf("private board: got %d rows, %v; want 2", len(priv), err)
@@ -363,5 +373,37 @@ func writeCSV(t *testing.T, path string, header, ids []string, vals []float64) {
 	w.Flush()
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIntervalsSeeded: the same module always gets the same interval; the
+// stored submission keeps it.
+func TestIntervalsSeeded(t *testing.T) {
+	e, task := newTask(t, 0.5)
+	ctx := context.Background()
+	var subs []*engine.Submission
+	for range 2 {
+		sub, err := e.Submit(ctx, engine.SubmitRequest{Task: task.Spec.ID, Participant: "bob", Module: exampleModule(t, "bob")})
+		if err != nil || sub.Failed() {
+			t.Fatalf("Submit: %+v, %v", sub, err)
+		}
+		subs = append(subs, sub)
+	}
+	a, b := subs[0].Scores, subs[1].Scores
+	if a.PublicCI == nil || a.PrivateCI == nil {
+		t.Fatalf("got no intervals: %+v", a)
+	}
+	if *a.PublicCI != *b.PublicCI || *a.PrivateCI != *b.PrivateCI {
+		t.Errorf("same module, different intervals: %+v vs %+v", a, b)
+	}
+	if *a.PublicCI == *a.PrivateCI {
+		t.Errorf("public and private parts got the same interval %+v", *a.PublicCI)
+	}
+	stored, err := e.Submission(subs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Scores.PublicCI == nil || *stored.Scores.PublicCI != *a.PublicCI {
+		t.Errorf("stored interval: got %+v, want %+v", stored.Scores.PublicCI, a.PublicCI)
 	}
 }

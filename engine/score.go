@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 
@@ -8,31 +10,52 @@ import (
 	"github.com/verdictlab/verdict/engine/metric"
 )
 
-// score computes the task's metric on the public and the private part.
-// Private is nil when the task has no private part.
-func (lt *loadedTask) score(outs [][]float64) (pub, priv *float64, err error) {
+// score computes the task's metric, and its bootstrap confidence interval,
+// on the public and the private part. Private is nil when the task has no
+// private part.
+func (lt *loadedTask) score(outs [][]float64, moduleSHA string) (Scores, error) {
+	var sc Scores
 	m, err := metric.Lookup(lt.task.Spec.Metric)
 	if err != nil {
-		return nil, nil, err
+		return sc, err
 	}
 	tt := metric.TaskType(lt.task.Spec.Type)
-	part := func(name string, rows []int) (*float64, error) {
+	part := func(name string, rows []int) (*float64, *Interval, error) {
 		in := gather(tt, lt.data.Labels, outs, lt.data.Groups, rows)
 		v, err := m.Score(in)
 		if err != nil {
-			return nil, fmt.Errorf("%s part: %w", name, err)
+			return nil, nil, fmt.Errorf("%s part: %w", name, err)
 		}
-		return &v, nil
+		return &v, bootstrap(m, in, bootstrapSeed(lt.task.Spec.ID, name, moduleSHA)), nil
 	}
-	if pub, err = part("public", lt.split.public); err != nil {
-		return nil, nil, err
+	if sc.Public, sc.PublicCI, err = part("public", lt.split.public); err != nil {
+		return Scores{}, err
 	}
 	if len(lt.split.private) > 0 {
-		if priv, err = part("private", lt.split.private); err != nil {
-			return nil, nil, err
+		if sc.Private, sc.PrivateCI, err = part("private", lt.split.private); err != nil {
+			return Scores{}, err
 		}
 	}
-	return pub, priv, nil
+	return sc, nil
+}
+
+// bootstrap returns the default percentile interval of a score, or nil when
+// the score cannot be resampled (too few rows, a class missing from most
+// resamples): the score stands without it.
+func bootstrap(m metric.Metric, in metric.Input, seed uint64) *Interval {
+	iv, err := m.Bootstrap(in, metric.BootstrapConfig{Seed: seed})
+	if err != nil {
+		return nil
+	}
+	return &Interval{Low: iv.Low, High: iv.High, Level: iv.Level, Resamples: iv.Resamples}
+}
+
+// bootstrapSeed derives the resampling seed from what identifies a score:
+// the task, the part and the module. The same module always gets the same
+// interval; two modules get independent resamples.
+func bootstrapSeed(task, part, moduleSHA string) uint64 {
+	h := sha256.Sum256([]byte("verdict bootstrap\x00" + task + "\x00" + part + "\x00" + moduleSHA))
+	return binary.BigEndian.Uint64(h[:8])
 }
 
 // gather builds a metric input from the rows selected by idx.
@@ -87,10 +110,33 @@ type ScoreFiles struct {
 	Label    string // label column of the truth file; default "label"
 	Group    string // group column of the truth file (ranking); default "group"
 	K        int    // ranking cutoff; overrides a K in the metric name ("ndcg@10")
+	// CI asks for a bootstrap confidence interval with this configuration
+	// (nil: none). A zero Seed is a valid, fixed seed.
+	CI *metric.BootstrapConfig
+}
+
+// ScoreResult is the outcome of offline scoring.
+type ScoreResult struct {
+	Score float64
+	CI    *Interval // when asked for
 }
 
 // Score computes the metric of a ScoreFiles request.
-func (sf ScoreFiles) Score() (float64, error) {
+func (sf ScoreFiles) Score() (ScoreResult, error) {
+	v, in, m, err := sf.score()
+	if err != nil || sf.CI == nil {
+		return ScoreResult{Score: v}, err
+	}
+	iv, err := m.Bootstrap(in, *sf.CI)
+	if err != nil {
+		return ScoreResult{}, fmt.Errorf("confidence interval: %w: %w", err, ErrBadRequest)
+	}
+	return ScoreResult{Score: v, CI: &Interval{Low: iv.Low, High: iv.High, Level: iv.Level, Resamples: iv.Resamples}}, nil
+}
+
+func (sf ScoreFiles) score() (float64, metric.Input, metric.Metric, error) {
+	var in metric.Input
+	var m metric.Metric
 	if sf.ID == "" {
 		sf.ID = "id"
 	}
@@ -101,7 +147,7 @@ func (sf ScoreFiles) Score() (float64, error) {
 	switch tt {
 	case metric.Binary, metric.Multiclass, metric.Regression, metric.Ranking:
 	default:
-		return 0, fmt.Errorf("task type %q is not one of binary, multiclass, regression, ranking: %w", sf.TaskType, ErrBadRequest)
+		return 0, in, m, fmt.Errorf("task type %q is not one of binary, multiclass, regression, ranking: %w", sf.TaskType, ErrBadRequest)
 	}
 	if tt == metric.Ranking && sf.Group == "" {
 		sf.Group = "group"
@@ -111,19 +157,19 @@ func (sf ScoreFiles) Score() (float64, error) {
 	}
 	m, err := metric.Lookup(sf.Metric)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", err, ErrBadRequest)
+		return 0, in, m, fmt.Errorf("%w: %w", err, ErrBadRequest)
 	}
 	if !m.Supports(tt) {
-		return 0, fmt.Errorf("metric %s does not apply to %s tasks: %w", m.Name, tt, ErrBadRequest)
+		return 0, in, m, fmt.Errorf("metric %s does not apply to %s tasks: %w", m.Name, tt, ErrBadRequest)
 	}
 	truth, err := datasets.Load(sf.Truth, datasets.Schema{ID: sf.ID, Label: sf.Label, Kind: labelKind(sf.TaskType), Group: sf.Group})
 	if err != nil {
-		return 0, fmt.Errorf("truth: %w", err)
+		return 0, in, m, fmt.Errorf("truth: %w", err)
 	}
 	defer truth.Release()
 	pred, err := datasets.Load(sf.Pred, datasets.Schema{ID: sf.ID})
 	if err != nil {
-		return 0, fmt.Errorf("predictions: %w", err)
+		return 0, in, m, fmt.Errorf("predictions: %w", err)
 	}
 	defer pred.Release()
 	want := 1
@@ -134,7 +180,7 @@ func (sf ScoreFiles) Score() (float64, error) {
 		}
 	}
 	if len(pred.FeatureNames) != want {
-		return 0, fmt.Errorf("predictions %s: %d output columns %v, want %d: %w", sf.Pred, len(pred.FeatureNames), pred.FeatureNames, want, ErrBadRequest)
+		return 0, in, m, fmt.Errorf("predictions %s: %d output columns %v, want %d: %w", sf.Pred, len(pred.FeatureNames), pred.FeatureNames, want, ErrBadRequest)
 	}
 	byID := make(map[string]int, pred.Rows())
 	for i, id := range pred.IDs {
@@ -148,7 +194,7 @@ func (sf ScoreFiles) Score() (float64, error) {
 	for i, id := range truth.IDs {
 		r, ok := byID[id]
 		if !ok {
-			return 0, fmt.Errorf("predictions %s: no prediction for id %q (truth row %d): %w", sf.Pred, id, i+1, ErrBadRequest)
+			return 0, in, m, fmt.Errorf("predictions %s: no prediction for id %q (truth row %d): %w", sf.Pred, id, i+1, ErrBadRequest)
 		}
 		for k := range cols {
 			cols[k][i] = pred.Column(k)[r]
@@ -162,15 +208,15 @@ func (sf ScoreFiles) Score() (float64, error) {
 		}
 		for _, id := range pred.IDs {
 			if !inTruth[id] {
-				return 0, fmt.Errorf("predictions %s: id %q is not in the truth file (%d predictions for %d truth rows): %w", sf.Pred, id, pred.Rows(), truth.Rows(), ErrBadRequest)
+				return 0, in, m, fmt.Errorf("predictions %s: id %q is not in the truth file (%d predictions for %d truth rows): %w", sf.Pred, id, pred.Rows(), truth.Rows(), ErrBadRequest)
 			}
 		}
 	}
-	in := gather(tt, truth.Labels, cols, truth.Groups, all)
+	in = gather(tt, truth.Labels, cols, truth.Groups, all)
 	in.K = sf.K
 	v, err := m.Score(in)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", err, ErrBadRequest)
+		return 0, in, m, fmt.Errorf("%w: %w", err, ErrBadRequest)
 	}
-	return v, nil
+	return v, in, m, nil
 }

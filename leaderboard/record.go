@@ -41,6 +41,7 @@ type submissionRecord struct {
 	ErrorKind    string    `json:"error_kind,omitempty"`
 	ErrorMessage string    `json:"error_message,omitempty"`
 	ElapsedNanos int64     `json:"elapsed_ns"`
+	Detail       []byte    `json:"detail,omitempty"` // base64: opaque to this package
 }
 
 func encodeTask(t Task) ([]byte, error) {
@@ -70,7 +71,7 @@ func encodeSubmission(s Submission) ([]byte, error) {
 		ModuleSHA256: s.ModuleSHA256, Created: s.Created, Status: s.Status,
 		Public: s.Public, Private: s.Private,
 		ErrorKind: s.ErrorKind, ErrorMessage: s.ErrorMessage,
-		ElapsedNanos: int64(s.Elapsed),
+		ElapsedNanos: int64(s.Elapsed), Detail: s.Detail,
 	})
 }
 
@@ -87,6 +88,6 @@ func decodeSubmission(b []byte) (Submission, error) {
 		ModuleSHA256: r.ModuleSHA256, Created: r.Created, Status: r.Status,
 		Public: r.Public, Private: r.Private,
 		ErrorKind: r.ErrorKind, ErrorMessage: r.ErrorMessage,
-		Elapsed: time.Duration(r.ElapsedNanos),
+		Elapsed: time.Duration(r.ElapsedNanos), Detail: r.Detail,
 	}, nil
 }

@@ -171,7 +171,7 @@ func TestRoundTrip(t *testing.T) {
 			ErrorKind: "guest", ErrorMessage: "verdict_predict returned 3", Elapsed: 42 * time.Millisecond},
 		{ID: "a", Task: "alpha", Participant: "ada", Created: t0.Add(time.Nanosecond), Status: Scored,
 			ModuleSHA256: strings.Repeat("0f", 32), Public: f64(0.1 + 0.2), Private: f64(1.0 / 3),
-			Elapsed: time.Second},
+			Elapsed: time.Second, Detail: []byte(`{"public_ci":{"low":0.1}}`)},
 		{ID: "d", Task: "alpha", Participant: "cy", Created: t0.Add(-time.Hour), Status: Scored, Public: f64(math.Copysign(0, -1))},
 	}
 	for _, sub := range subs {

@@ -49,6 +49,9 @@ type Submission struct {
 	ErrorKind    string   // when Failed
 	ErrorMessage string
 	Elapsed      time.Duration
+	// Detail is opaque JSON owned by the engine (confidence intervals,
+	// measurements); stored and returned as is, never interpreted here.
+	Detail []byte
 }
 
 // score returns the submission's score on board bd if it is ranked there:

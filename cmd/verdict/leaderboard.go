@@ -60,9 +60,13 @@ func printLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private b
 		return
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RANK\tPARTICIPANT\tSCORE\tSUBMISSIONS\tBEST SUBMISSION\tSUBMITTED")
+	fmt.Fprintln(tw, "RANK\tPARTICIPANT\tSCORE\t95% CI\tSUBMISSIONS\tBEST SUBMISSION\tSUBMITTED")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", r.Rank, r.Participant, formatScore(r.Score), r.Submissions, r.Submission, r.Submitted.Format("2006-01-02 15:04:05Z"))
+		ci := "—"
+		if r.CI != nil {
+			ci = fmt.Sprintf("[%s, %s]", formatScore(r.CI.Low), formatScore(r.CI.High))
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Rank, r.Participant, formatScore(r.Score), ci, r.Submissions, r.Submission, r.Submitted.Format("2006-01-02 15:04:05Z"))
 	}
 	tw.Flush()
 }

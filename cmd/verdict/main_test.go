@@ -169,6 +169,11 @@ func TestCLIScoreMatchesSubmit(t *testing.T) {
 	if sc.Score != *sub.Scores.Public {
 		t.Errorf("verdict score: got %v, want %v as verdict submit scored it", sc.Score, *sub.Scores.Public)
 	}
+	code, stdout, stderr = cli(t, "score", "--task-type", "binary", "--metric", "roc_auc", "--ci",
+		"--truth", filepath.Join(ex, "data", "breast_cancer_test.csv"), "--label", "target", "--pred", pred)
+	if code != 0 || !strings.Contains(stdout, "roc_auc 0.") || !strings.Contains(stdout, "95% CI [0.") {
+		t.Errorf("score --ci: exit %d, got %q, want the score and a 95%% interval\n%s", code, stdout, stderr)
+	}
 }
 
 func TestDemo(t *testing.T) {

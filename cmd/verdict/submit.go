@@ -51,7 +51,7 @@ score; the private score is for the host (--private, or
 				return err // the host failed; the submission is recorded as such
 			}
 			if !private {
-				sub.Scores.Private = nil
+				sub.Scores.Private, sub.Scores.PrivateCI = nil, nil
 			}
 			if sub.Predictions != nil {
 				if err := writePredictions(predictions, sub.Predictions); err != nil {
@@ -106,10 +106,10 @@ func printSubmission(w io.Writer, t *engine.Task, s *engine.Submission) {
 	fmt.Fprintf(w, "module      sha256 %s\n", s.ModuleSHA256)
 	fmt.Fprintf(w, "status      %s (%.0f ms)\n", s.Status, s.ElapsedMS)
 	if s.Scores.Public != nil {
-		fmt.Fprintf(w, "public      %s %s (%d rows)\n", t.Spec.Metric, formatScore(*s.Scores.Public), t.PublicRows)
+		fmt.Fprintf(w, "public      %s %s (%d rows) %s\n", t.Spec.Metric, formatScore(*s.Scores.Public), t.PublicRows, formatCI(s.Scores.PublicCI))
 	}
 	if s.Scores.Private != nil {
-		fmt.Fprintf(w, "private     %s %s (%d rows)\n", t.Spec.Metric, formatScore(*s.Scores.Private), t.PrivateRows)
+		fmt.Fprintf(w, "private     %s %s (%d rows) %s\n", t.Spec.Metric, formatScore(*s.Scores.Private), t.PrivateRows, formatCI(s.Scores.PrivateCI))
 	}
 	if s.Error != nil {
 		fmt.Fprintf(w, "error       %s: %s\n", s.Error.Kind, s.Error.Message)
@@ -117,6 +117,14 @@ func printSubmission(w io.Writer, t *engine.Task, s *engine.Submission) {
 }
 
 func formatScore(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+
+// formatCI prints an interval as "95% CI [0.951234, 0.998765]".
+func formatCI(iv *engine.Interval) string {
+	if iv == nil {
+		return ""
+	}
+	return fmt.Sprintf("%g%% CI [%s, %s]", iv.Level*100, formatScore(iv.Low), formatScore(iv.High))
+}
 
 // writePredictions writes id then one column per output, full precision.
 func writePredictions(path string, p *engine.Predictions) error {
