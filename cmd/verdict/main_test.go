@@ -273,3 +273,44 @@ func TestKill9(t *testing.T) {
 		t.Fatalf("submit after kill -9: %v\n%s", err, out)
 	}
 }
+
+// TestCLIScoreKinds: offline scoring of ranking (group column; --k and
+// ndcg@K agree), multiclass (one column per class) and regression files.
+func TestCLIScoreKinds(t *testing.T) {
+	dir := t.TempDir()
+	w := func(name, s string) string { return writeFile(t, filepath.Join(dir, name), []byte(s)) }
+	rankTruth := w("rank_truth.csv", "id,label,group\na,3,q1\nb,0,q1\nc,1,q1\nd,2,q2\ne,0,q2\nf,1,q2\n")
+	rankPred := w("rank_pred.csv", "id,p\na,0.9\nb,0.8\nc,0.1\nd,0.2\ne,0.7\nf,0.3\n")
+	mcTruth := w("mc_truth.csv", "id,label\na,0\nb,1\nc,2\nd,1\n")
+	mcPred := w("mc_pred.csv", "id,p0,p1,p2\na,0.7,0.2,0.1\nb,0.1,0.8,0.1\nc,0.2,0.5,0.3\nd,0.3,0.4,0.3\n")
+	regTruth := w("reg_truth.csv", "id,label\na,1\nb,2\nc,4\n")
+	regPred := w("reg_pred.csv", "id,p\na,1\nb,3\nc,4\n")
+	score := func(args ...string) float64 {
+		t.Helper()
+		code, stdout, stderr := cli(t, append([]string{"--json", "score"}, args...)...)
+		if code != 0 {
+			t.Fatalf("score %v: exit %d: %s", args, code, stderr)
+		}
+		var r struct{ Score float64 }
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Score
+	}
+	k2 := score("--task-type", "ranking", "--metric", "ndcg", "--k", "2", "--truth", rankTruth, "--pred", rankPred)
+	at2 := score("--task-type", "ranking", "--metric", "ndcg@2", "--truth", rankTruth, "--pred", rankPred)
+	all := score("--task-type", "ranking", "--metric", "ndcg", "--truth", rankTruth, "--pred", rankPred)
+	if k2 != at2 || k2 == all {
+		t.Errorf("ndcg --k 2 = %v, ndcg@2 = %v, ndcg = %v: want the first two equal and different from the third", k2, at2, all)
+	}
+	if acc := score("--task-type", "multiclass", "--metric", "accuracy", "--truth", mcTruth, "--pred", mcPred); acc != 0.75 {
+		t.Errorf("multiclass accuracy: got %v, want 0.75", acc)
+	}
+	if mae := score("--task-type", "regression", "--metric", "mae", "--truth", regTruth, "--pred", regPred); mae != 1.0/3 {
+		t.Errorf("mae: got %v, want 1/3", mae)
+	}
+	code, _, stderr := cli(t, "score", "--task-type", "multiclass", "--metric", "accuracy", "--truth", mcTruth, "--pred", regPred)
+	if code != 2 || !strings.Contains(stderr, "want 3") {
+		t.Errorf("multiclass with one column: exit %d, %q; want 2 and the column count", code, stderr)
+	}
+}
