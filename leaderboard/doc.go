@@ -38,6 +38,32 @@
 // The key layout and value encodings are documented in keys.go and
 // record.go.
 //
+// # Contest rules kept here
+//
+// The rules that must hold under concurrency are enforced inside one
+// Badger transaction each, never by a read followed by a separate write:
+//
+//   - CreateSubmission checks, then inserts: the task is not closed, the
+//     entrant has not submitted the same module (SHA-256) before
+//     (*DuplicateError with the earlier submission), and the entrant's
+//     charged submissions on the UTC day and in all stay within the Quota
+//     (*QuotaError with the next slot). Badger's conflict detection makes
+//     two concurrent creations for one entrant serialize.
+//   - A submission is charged unless it is a baseline or failed by the
+//     host's fault (HostError); turning HostError on refunds it.
+//   - The entrant is the participant's team when they are in one: teams
+//     share a quota, a module index and one row on each board. JoinTeam and
+//     MergeTeams move the members' submissions to the team and refuse a
+//     team over its size or its quota.
+//   - With Task.LadderStep > 0 the public board ranks by the Ladder's shown
+//     score (Blum & Hardt 2015), decided when a submission is first scored.
+//   - FinalLeaderboard ranks by the best private score among each
+//     entrant's selections, or its n best public submissions.
+//   - Every change of an entrant's best on either board is appended to the
+//     task's history, in commit order.
+//   - Submissions that are received, queued or running are indexed so that
+//     Unfinished finds them after a crash.
+//
 // # Usage
 //
 //	store, err := leaderboard.Open(dir)

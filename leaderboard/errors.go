@@ -22,4 +22,15 @@ var (
 	// ErrCorrupt reports a stored record or index entry that does not decode
 	// or contradicts another one.
 	ErrCorrupt = errors.New("leaderboard: corrupt record")
+	// ErrQuotaExceeded reports a submission over its entrant's daily or
+	// total limit (see QuotaError).
+	ErrQuotaExceeded = errors.New("leaderboard: quota exceeded")
+	// ErrDuplicate reports a module the entrant already submitted (see
+	// DuplicateError).
+	ErrDuplicate = errors.New("leaderboard: module already submitted")
+	// ErrClosed reports a write to a closed task.
+	ErrClosed = errors.New("leaderboard: task closed")
+	// ErrTeam reports a team change the rules refuse (too many members, a
+	// merge of a team into itself).
+	ErrTeam = errors.New("leaderboard: team refused")
 )

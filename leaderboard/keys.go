@@ -28,6 +28,20 @@ import (
 //	0x05   task 0 | board | participant 0                           the participant's current 0x06 key
 //	0x06   task 0 | board | dir | score(8) | created(8) | id 0      participant: one row per participant
 //	0x07   task 0 | participant 0                                   uint64 count of scored+failed
+//	0x08   task 0                                                   task state (JSON): closed or not
+//	0x09   task 0 | participant 0 | sha256 0                        submission id: one module per entrant
+//	0x0a   task 0 | participant 0 | day(8)                          uint64 count charged on that UTC day
+//	0x0b   id 0                                                     empty: received, queued or running
+//	0x0c   task 0 | participant 0 | created(8) | id 0               empty: an entrant's submissions
+//	0x0d   task 0 | time(8) | id 0 | board                          history event (JSON)
+//	0x0e   task 0 | participant 0                                   float64 bits: the Ladder's shown best
+//	0x0f   task 0 | participant 0                                   team entrant of a team member
+//	0x10   task 0 | participant 0                                   team record (JSON), by team entrant
+//	0x11   task 0 | created(8) | id 0                               empty: baselines
+//	0x12   task 0 | participant 0 | id 0                            empty: an entrant's final selections
+//
+// In tables 0x04 to 0x07, 0x09, 0x0a, 0x0c, 0x0e and 0x12 "participant" is
+// the entrant: the team a submission counts for, or its participant.
 //
 // board is 0 (public) or 1 (private); dir is 0 (lower is better) or 1
 // (higher is better). Table 0x04 holds each participant's scored submissions
@@ -41,6 +55,17 @@ const (
 	tableBest       byte = 0x05
 	tableRank       byte = 0x06
 	tableCount      byte = 0x07
+	tableState      byte = 0x08
+	tableDedupe     byte = 0x09
+	tableQuota      byte = 0x0a
+	tableUnfinished byte = 0x0b
+	tableEntrant    byte = 0x0c
+	tableHistory    byte = 0x0d
+	tableLadder     byte = 0x0e
+	tableMember     byte = 0x0f
+	tableTeam       byte = 0x10
+	tableBaseline   byte = 0x11
+	tableSelected   byte = 0x12
 )
 
 // MaxIDLength is the longest task, participant or submission id, in bytes.
@@ -148,14 +173,32 @@ func (k key) encode() []byte {
 	b := make([]byte, 0, 64)
 	b = append(b, k.table)
 	switch k.table {
-	case tableTask:
+	case tableTask, tableState:
 		b = appendString(b, k.task)
-	case tableSubmission:
+	case tableSubmission, tableUnfinished:
 		b = appendString(b, k.id)
-	case tableOrder:
+	case tableOrder, tableBaseline:
 		b = appendString(b, k.task)
 		b = appendTime(b, k.created)
 		b = appendString(b, k.id)
+	case tableDedupe, tableSelected:
+		b = appendString(b, k.task)
+		b = appendString(b, k.participant)
+		b = appendString(b, k.id)
+	case tableQuota:
+		b = appendString(b, k.task)
+		b = appendString(b, k.participant)
+		b = appendTime(b, k.created)
+	case tableEntrant:
+		b = appendString(b, k.task)
+		b = appendString(b, k.participant)
+		b = appendTime(b, k.created)
+		b = appendString(b, k.id)
+	case tableHistory:
+		b = appendString(b, k.task)
+		b = appendTime(b, k.created)
+		b = appendString(b, k.id)
+		b = append(b, byte(k.board))
 	case tableScore:
 		b = appendString(b, k.task)
 		b = appendString(b, k.participant)
@@ -173,7 +216,7 @@ func (k key) encode() []byte {
 		b = binary.BigEndian.AppendUint64(b, encodeScore(k.score, k.higher))
 		b = appendTime(b, k.created)
 		b = appendString(b, k.id)
-	case tableCount:
+	case tableCount, tableLadder, tableMember, tableTeam:
 		b = appendString(b, k.task)
 		b = appendString(b, k.participant)
 	default:
@@ -204,6 +247,17 @@ func countPrefix(task string) []byte {
 }
 
 func taskPrefix() []byte { return []byte{tableTask} }
+
+// taskParticipantPrefix is the prefix of table's keys for one task and
+// entrant (tables whose keys start task 0 | participant 0).
+func taskParticipantPrefix(table byte, task, participant string) []byte {
+	return appendString(appendString([]byte{table}, task), participant)
+}
+
+// taskTablePrefix is the prefix of table's keys for one task.
+func taskTablePrefix(table byte, task string) []byte {
+	return appendString([]byte{table}, task)
+}
 
 // keyDecoder reads fields off the front of a key, remembering the first
 // error so decodeKey reads as a straight line.
@@ -289,14 +343,32 @@ func decodeKey(b []byte) (key, error) {
 	k := key{table: b[0]}
 	d := &keyDecoder{b: b[1:]}
 	switch k.table {
-	case tableTask:
+	case tableTask, tableState:
 		k.task = d.string("task")
-	case tableSubmission:
+	case tableSubmission, tableUnfinished:
 		k.id = d.string("submission")
-	case tableOrder:
+	case tableOrder, tableBaseline:
 		k.task = d.string("task")
 		k.created = d.time()
 		k.id = d.string("submission")
+	case tableDedupe, tableSelected:
+		k.task = d.string("task")
+		k.participant = d.string("participant")
+		k.id = d.string("submission")
+	case tableQuota:
+		k.task = d.string("task")
+		k.participant = d.string("participant")
+		k.created = d.time()
+	case tableEntrant:
+		k.task = d.string("task")
+		k.participant = d.string("participant")
+		k.created = d.time()
+		k.id = d.string("submission")
+	case tableHistory:
+		k.task = d.string("task")
+		k.created = d.time()
+		k.id = d.string("submission")
+		k.board = board(d.byte("board", 1))
 	case tableScore:
 		k.task = d.string("task")
 		k.participant = d.string("participant")
@@ -316,7 +388,7 @@ func decodeKey(b []byte) (key, error) {
 		k.score = d.score(k.higher)
 		k.created = d.time()
 		k.id = d.string("submission")
-	case tableCount:
+	case tableCount, tableLadder, tableMember, tableTeam:
 		k.task = d.string("task")
 		k.participant = d.string("participant")
 	default:

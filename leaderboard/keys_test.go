@@ -23,6 +23,17 @@ func sampleKeys() []key {
 		{table: tableRank, task: "iris", board: boardPublic, higher: true, score: 0.875, created: math.MinInt64, id: "s1"},
 		{table: tableRank, task: "iris", board: boardPrivate, score: -math.MaxFloat64, created: 0, id: strings.Repeat("x", MaxIDLength)},
 		{table: tableCount, task: "iris", participant: "bob"},
+		{table: tableState, task: "iris"},
+		{table: tableDedupe, task: "iris", participant: "team/ab", id: strings.Repeat("ab", 32)},
+		{table: tableQuota, task: "iris", participant: "bob", created: t0.UnixNano()},
+		{table: tableUnfinished, id: "s1"},
+		{table: tableEntrant, task: "iris", participant: "bob", created: neg, id: "s1"},
+		{table: tableHistory, task: "iris", created: 5, id: "s1/00ff", board: boardPrivate},
+		{table: tableLadder, task: "iris", participant: "bob"},
+		{table: tableMember, task: "iris", participant: "bob"},
+		{table: tableTeam, task: "iris", participant: "team/ab"},
+		{table: tableBaseline, task: "iris", created: 7, id: "b1"},
+		{table: tableSelected, task: "iris", participant: "bob", id: "s1"},
 	}
 }
 

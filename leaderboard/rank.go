@@ -95,11 +95,12 @@ func participantCounts(txn *badger.Txn, task string) (map[string]int, error) {
 	return counts, nil
 }
 
-// refreshBest makes the rank index agree with the participant's scored
+// refreshBest makes the rank index agree with the entrant's scored
 // submissions on board bd: their best is the first key under their score
 // prefix (table 0x04); if it differs from the one recorded in table 0x05,
-// the old rank key is deleted and the new one written.
-func refreshBest(txn *badger.Txn, task Task, participant string, bd board) error {
+// the old rank key is deleted, the new one written, and the change kept in
+// the history (table 0x0d), dated at and caused by submission cause.
+func (s *Store) refreshBest(txn *badger.Txn, task Task, participant string, bd board, cause string, at time.Time) error {
 	var want []byte
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: scorePrefix(task.ID, participant, bd)})
 	it.Rewind()
@@ -130,6 +131,9 @@ func refreshBest(txn *badger.Txn, task Task, participant string, bd board) error
 		if err := txn.Delete(cur); err != nil {
 			return err
 		}
+	}
+	if err := s.recordChange(txn, task.ID, participant, bd, want, cause, at); err != nil {
+		return err
 	}
 	if want == nil {
 		return txn.Delete(bk)

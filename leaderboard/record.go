@@ -26,6 +26,7 @@ type taskRecord struct {
 	HigherIsBetter bool      `json:"higher_is_better"`
 	Created        time.Time `json:"created"`
 	Spec           []byte    `json:"spec,omitempty"` // base64: the spec is opaque to this package
+	LadderStep     float64   `json:"ladder_step,omitempty"`
 }
 
 type submissionRecord struct {
@@ -42,12 +43,17 @@ type submissionRecord struct {
 	ErrorMessage string    `json:"error_message,omitempty"`
 	ElapsedNanos int64     `json:"elapsed_ns"`
 	Detail       []byte    `json:"detail,omitempty"` // base64: opaque to this package
+	Entrant      string    `json:"entrant,omitempty"`
+	Baseline     bool      `json:"baseline,omitempty"`
+	HostError    bool      `json:"host_error,omitempty"`
+	Shown        *float64  `json:"shown,omitempty"`
+	Updated      time.Time `json:"updated,omitzero"`
 }
 
 func encodeTask(t Task) ([]byte, error) {
 	return json.Marshal(taskRecord{
 		V: recordVersion, ID: t.ID, Title: t.Title, Type: t.Type, Metric: t.Metric,
-		HigherIsBetter: t.HigherIsBetter, Created: t.Created, Spec: t.Spec,
+		HigherIsBetter: t.HigherIsBetter, Created: t.Created, Spec: t.Spec, LadderStep: t.LadderStep,
 	})
 }
 
@@ -61,7 +67,7 @@ func decodeTask(b []byte) (Task, error) {
 	}
 	return Task{
 		ID: r.ID, Title: r.Title, Type: r.Type, Metric: r.Metric,
-		HigherIsBetter: r.HigherIsBetter, Created: r.Created, Spec: r.Spec,
+		HigherIsBetter: r.HigherIsBetter, Created: r.Created, Spec: r.Spec, LadderStep: r.LadderStep,
 	}, nil
 }
 
@@ -72,6 +78,7 @@ func encodeSubmission(s Submission) ([]byte, error) {
 		Public: s.Public, Private: s.Private,
 		ErrorKind: s.ErrorKind, ErrorMessage: s.ErrorMessage,
 		ElapsedNanos: int64(s.Elapsed), Detail: s.Detail,
+		Entrant: s.Entrant, Baseline: s.Baseline, HostError: s.HostError, Shown: s.Shown, Updated: s.Updated,
 	})
 }
 
@@ -89,5 +96,6 @@ func decodeSubmission(b []byte) (Submission, error) {
 		Public: r.Public, Private: r.Private,
 		ErrorKind: r.ErrorKind, ErrorMessage: r.ErrorMessage,
 		Elapsed: time.Duration(r.ElapsedNanos), Detail: r.Detail,
+		Entrant: r.Entrant, Baseline: r.Baseline, HostError: r.HostError, Shown: r.Shown, Updated: r.Updated,
 	}, nil
 }

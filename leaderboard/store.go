@@ -16,6 +16,7 @@ import (
 // use; only one Store (one process) may have a directory open at a time.
 type Store struct {
 	db        *badger.DB
+	seq       *badger.Sequence // orders history events
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -57,13 +58,19 @@ func open(dir string, syncWrites bool) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	seq, err := db.GetSequence([]byte{0xff, 's', 'e', 'q'}, 1000)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %q: history sequence: %w", dir, err)
+	}
+	return &Store{db: db, seq: seq}, nil
 }
 
 // Close flushes and closes the database. Calls after the first return the
 // first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		_ = s.seq.Release()
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close store: %w", err)
 		}

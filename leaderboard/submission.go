@@ -40,7 +40,7 @@ func (st Status) counted() bool { return st == Scored || st == Failed }
 type Submission struct {
 	ID           string // uuid (github.com/google/uuid) string
 	Task         string
-	Participant  string
+	Participant  string // who submitted
 	ModuleSHA256 string
 	Created      time.Time
 	Status       Status
@@ -52,18 +52,63 @@ type Submission struct {
 	// Detail is opaque JSON owned by the engine (confidence intervals,
 	// measurements); stored and returned as is, never interpreted here.
 	Detail []byte
+
+	// Entrant is the team the submission counts for ("" when it counts for
+	// Participant alone). The store sets it: from the participant's team
+	// when the submission is created, and when teams merge.
+	Entrant string
+	// Baseline marks a host's reference submission: stored and scored, never
+	// ranked, never charged to a quota.
+	Baseline bool
+	// HostError marks a failure caused by the host, not the model: it is
+	// not charged to the entrant's quota and does not block resubmitting
+	// the same module.
+	HostError bool
+	// Shown is the public score the leaderboard shows when the task's
+	// Ladder is on (Task.LadderStep > 0); nil otherwise, when the shown
+	// score is Public. The store sets it when the submission is scored.
+	Shown *float64
+	// Updated is when this version of the submission was written (the
+	// engine's clock); it dates the leaderboard's history. Zero: Created.
+	Updated time.Time
+}
+
+// entrant is the identity the submission is ranked and charged under.
+func (sub *Submission) entrant() string {
+	if sub.Entrant != "" {
+		return sub.Entrant
+	}
+	return sub.Participant
+}
+
+// at is when this version of the submission was written.
+func (sub *Submission) at() time.Time {
+	if !sub.Updated.IsZero() {
+		return sub.Updated
+	}
+	return sub.Created
 }
 
 // score returns the submission's score on board bd if it is ranked there:
-// only Scored submissions are.
+// only Scored submissions are, and never baselines. On the public board it
+// is the shown score (the Ladder's, when on).
 func (sub *Submission) score(bd board) *float64 {
-	if sub == nil || sub.Status != Scored {
+	if sub == nil || sub.Status != Scored || sub.Baseline {
 		return nil
 	}
 	if bd == boardPrivate {
 		return sub.Private
 	}
+	if sub.Shown != nil {
+		return sub.Shown
+	}
 	return sub.Public
+}
+
+// charged reports whether the submission counts against its entrant's
+// quota.
+func (sub *Submission) charged() bool {
+	return sub != nil && !sub.Baseline && !sub.HostError
 }
 
 // Unix nanoseconds cover 1677-09-21 to 2262-04-11.
@@ -83,22 +128,42 @@ func (sub *Submission) validate() error {
 			return fmt.Errorf("submission %q: %w", sub.ID, err)
 		}
 	}
+	for _, id := range []struct{ kind, s string }{{"entrant", sub.Entrant}, {"module sha256", sub.ModuleSHA256}} {
+		if id.s == "" {
+			continue
+		}
+		if err := checkID(id.kind, id.s); err != nil {
+			return fmt.Errorf("submission %q: %w", sub.ID, err)
+		}
+	}
 	invalid := func(format string, args ...any) error {
 		return fmt.Errorf("submission %q: %w: %s", sub.ID, ErrInvalidSubmission, fmt.Sprintf(format, args...))
 	}
 	if !sub.Status.valid() {
 		return invalid("unknown status %q", sub.Status)
 	}
-	if sub.Created.IsZero() || sub.Created.Before(minCreated) || sub.Created.After(maxCreated) {
-		return invalid("created %v outside %v to %v", sub.Created, minCreated.UTC(), maxCreated.UTC())
+	for _, tm := range []struct {
+		name string
+		t    time.Time
+		zero bool
+	}{{"created", sub.Created, false}, {"updated", sub.Updated, true}} {
+		if tm.zero && tm.t.IsZero() {
+			continue
+		}
+		if tm.t.IsZero() || tm.t.Before(minCreated) || tm.t.After(maxCreated) {
+			return invalid("%s %v outside %v to %v", tm.name, tm.t, minCreated.UTC(), maxCreated.UTC())
+		}
 	}
 	if sub.Status == Scored && sub.Public == nil {
 		return invalid("scored without a public score")
 	}
+	if sub.HostError && sub.Status != Failed {
+		return invalid("host error on a %s submission", sub.Status)
+	}
 	for _, sc := range []struct {
 		name string
 		v    *float64
-	}{{"public", sub.Public}, {"private", sub.Private}} {
+	}{{"public", sub.Public}, {"private", sub.Private}, {"shown", sub.Shown}} {
 		if sc.v != nil && (math.IsNaN(*sc.v) || math.IsInf(*sc.v, 0)) {
 			return invalid("%s score %v is not finite", sc.name, *sc.v)
 		}
@@ -108,18 +173,26 @@ func (sub *Submission) validate() error {
 
 // PutSubmission inserts sub or replaces the stored submission with its ID
 // (a status transition). The task must exist, and an update may not change
-// Task, Participant or Created. Whatever the change, the participant's best
+// Task, Participant or Created; Entrant and Baseline are the store's and
+// are kept from the stored version. Whatever the change, the entrant's best
 // entries on both boards are brought up to date in the same transaction,
 // which is synced before PutSubmission returns.
+//
+// PutSubmission never checks a quota or the task's schedule: create
+// submissions with CreateSubmission for that.
 func (s *Store) PutSubmission(sub Submission) error {
+	_, err := s.Put(sub)
+	return err
+}
+
+// Put is PutSubmission returning the submission as stored: with the
+// store's Entrant, Baseline and Shown.
+func (s *Store) Put(sub Submission) (Submission, error) {
 	if err := sub.validate(); err != nil {
-		return err
+		return sub, err
 	}
-	val, err := encodeSubmission(sub)
-	if err != nil {
-		return fmt.Errorf("encode submission %q: %w", sub.ID, err)
-	}
-	err = s.update(func(txn *badger.Txn) error {
+	var stored Submission
+	err := s.update(func(txn *badger.Txn) error {
 		task, err := getTask(txn, sub.Task)
 		if err != nil {
 			return err
@@ -127,52 +200,133 @@ func (s *Store) PutSubmission(sub Submission) error {
 		old, err := getSubmission(txn, sub.ID)
 		switch {
 		case err == nil:
-			if old.Task != sub.Task || old.Participant != sub.Participant || !old.Created.Equal(sub.Created) {
-				return fmt.Errorf("%w: task, participant and created of a stored submission cannot change",
-					ErrInvalidSubmission)
-			}
 		case isNotFound(err):
 			old = nil
+			if sub.Entrant, err = teamOf(txn, sub.Task, sub.Participant); err != nil {
+				return err
+			}
 		default:
 			return err
 		}
+		stored, err = s.put(txn, task, old, sub)
+		return err
+	})
+	if err != nil {
+		return sub, fmt.Errorf("put submission %q: %w", sub.ID, err)
+	}
+	return stored, nil
+}
 
-		created := sub.Created.UnixNano()
-		if err := txn.Set(key{table: tableOrder, task: sub.Task, created: created, id: sub.ID}.encode(), nil); err != nil {
-			return err
+// put writes sub (replacing old, nil for an insert) and every index it
+// affects, and returns what was written.
+func (s *Store) put(txn *badger.Txn, task Task, old *Submission, sub Submission) (Submission, error) {
+	if old != nil {
+		if old.Task != sub.Task || old.Participant != sub.Participant || !old.Created.Equal(sub.Created) {
+			return sub, fmt.Errorf("%w: task, participant and created of a stored submission cannot change",
+				ErrInvalidSubmission)
 		}
-		for _, bd := range []board{boardPublic, boardPrivate} {
-			before, after := old.score(bd), sub.score(bd)
-			if before == nil && after == nil {
-				continue
-			}
-			sk := key{table: tableScore, task: sub.Task, participant: sub.Participant,
-				board: bd, higher: task.HigherIsBetter, created: created, id: sub.ID}
-			if before != nil {
-				sk.score = *before
-				if err := txn.Delete(sk.encode()); err != nil {
-					return err
-				}
-			}
-			if after != nil {
-				sk.score = *after
-				if err := txn.Set(sk.encode(), nil); err != nil {
-					return err
-				}
-			}
-			if err := refreshBest(txn, task, sub.Participant, bd); err != nil {
-				return err
-			}
-		}
+		sub.Entrant, sub.Baseline = old.Entrant, old.Baseline
+	}
+	if sub.Baseline {
+		sub.Entrant = ""
+	}
+	entrant := sub.entrant()
+	created := sub.Created.UnixNano()
 
-		// The count key is read and written by every put for this
-		// participant, even when the count is unchanged: that makes any two
-		// concurrent puts for one participant conflict, so refreshBest never
-		// works from a stale view of the participant's scores.
-		ck := key{table: tableCount, task: sub.Task, participant: sub.Participant}.encode()
+	// The Ladder: the shown score is decided once, when the submission is
+	// first scored, from the entrant's shown best so far.
+	sub.Shown = nil
+	if task.LadderStep > 0 && sub.Status == Scored && !sub.Baseline {
+		if old != nil && old.Status == Scored && old.Shown != nil {
+			sub.Shown = old.Shown
+		} else {
+			shown, err := ladder(txn, task, entrant, *sub.Public)
+			if err != nil {
+				return sub, err
+			}
+			sub.Shown = &shown
+		}
+	}
+
+	if err := txn.Set(key{table: tableOrder, task: sub.Task, created: created, id: sub.ID}.encode(), nil); err != nil {
+		return sub, err
+	}
+	if sub.Baseline {
+		if err := txn.Set(key{table: tableBaseline, task: sub.Task, created: created, id: sub.ID}.encode(), nil); err != nil {
+			return sub, err
+		}
+	} else if err := txn.Set(key{table: tableEntrant, task: sub.Task, participant: entrant, created: created, id: sub.ID}.encode(), nil); err != nil {
+		return sub, err
+	}
+	uk := key{table: tableUnfinished, id: sub.ID}.encode()
+	if sub.Status == Scored || sub.Status == Failed {
+		if err := txn.Delete(uk); err != nil {
+			return sub, err
+		}
+	} else if err := txn.Set(uk, []byte(sub.Task)); err != nil {
+		return sub, err
+	}
+	// Quota usage and the module index follow whether the submission is
+	// charged: a host failure refunds the quota and frees the module for a
+	// retry.
+	if was, is := old.charged(), sub.charged(); was != is {
+		delta := int64(1)
+		if was {
+			delta = -1
+		}
+		if err := addQuota(txn, sub.Task, entrant, sub.Created, delta); err != nil {
+			return sub, err
+		}
+		if sub.ModuleSHA256 != "" {
+			dk := key{table: tableDedupe, task: sub.Task, participant: entrant, id: sub.ModuleSHA256}.encode()
+			v, found, err := get(txn, dk)
+			if err != nil {
+				return sub, err
+			}
+			switch {
+			case is && !found:
+				err = txn.Set(dk, []byte(sub.ID))
+			case !is && found && string(v) == sub.ID:
+				err = txn.Delete(dk)
+			}
+			if err != nil {
+				return sub, err
+			}
+		}
+	}
+	for _, bd := range []board{boardPublic, boardPrivate} {
+		before, after := old.score(bd), sub.score(bd)
+		if before == nil && after == nil {
+			continue
+		}
+		sk := key{table: tableScore, task: sub.Task, participant: entrant,
+			board: bd, higher: task.HigherIsBetter, created: created, id: sub.ID}
+		if before != nil {
+			sk.score = *before
+			if err := txn.Delete(sk.encode()); err != nil {
+				return sub, err
+			}
+		}
+		if after != nil {
+			sk.score = *after
+			if err := txn.Set(sk.encode(), nil); err != nil {
+				return sub, err
+			}
+		}
+		if err := s.refreshBest(txn, task, entrant, bd, sub.ID, sub.at()); err != nil {
+			return sub, err
+		}
+	}
+
+	if !sub.Baseline {
+		// The count key is read and written by every put for this entrant,
+		// even when the count is unchanged: that makes any two concurrent
+		// puts for one entrant conflict, so refreshBest never works from a
+		// stale view of the entrant's scores.
+		ck := key{table: tableCount, task: sub.Task, participant: entrant}.encode()
 		n, err := getCount(txn, ck)
 		if err != nil {
-			return err
+			return sub, err
 		}
 		if old != nil && old.Status.counted() {
 			n--
@@ -181,14 +335,14 @@ func (s *Store) PutSubmission(sub Submission) error {
 			n++
 		}
 		if err := txn.Set(ck, binary.BigEndian.AppendUint64(nil, n)); err != nil {
-			return err
+			return sub, err
 		}
-		return txn.Set(key{table: tableSubmission, id: sub.ID}.encode(), val)
-	})
-	if err != nil {
-		return fmt.Errorf("put submission %q: %w", sub.ID, err)
 	}
-	return nil
+	val, err := encodeSubmission(sub)
+	if err != nil {
+		return sub, fmt.Errorf("encode submission %q: %w", sub.ID, err)
+	}
+	return sub, txn.Set(key{table: tableSubmission, id: sub.ID}.encode(), val)
 }
 
 // Submission returns the submission with the given id, or an error wrapping

@@ -14,6 +14,10 @@ type Task struct {
 	HigherIsBetter          bool
 	Created                 time.Time
 	Spec                    []byte // opaque JSON owned by the engine (the validated task spec)
+	// LadderStep, when above 0, turns on the Ladder for the public board:
+	// a submission's shown public score moves only when it beats its
+	// entrant's shown best by more than LadderStep (see Submission.Shown).
+	LadderStep float64
 }
 
 // CreateTask records t. Tasks are immutable: it returns ErrExists if t.ID is
