@@ -49,7 +49,9 @@
 // tasks (the probability of class 1), the number of classes for multiclass
 // (one probability per class, classes in ascending label order), 1 for
 // regression and ranking. Every output must be finite: NaN or ±Inf is
-// refused, naming the row and output. A model must be a pure function of
+// refused, naming the row and output; the host fills y with a marked NaN
+// before each call, so an output the guest did not write is reported as
+// such. A model must be a pure function of
 // each row: batch boundaries may change between runs.
 //
 // Output on stdout and stderr is captured (Limits.OutputBytes each, the rest
@@ -99,21 +101,65 @@
 //
 // Compile and Run return an *Error whose Kind (see KindOf) is one of
 // invalid_module, forbidden_import, abi, trap, timeout, memory_limit,
-// bad_output, guest_error, plus canceled (the caller's context was
-// canceled) and invalid_input (a host bug); errors.Is matches the sentinels
+// bad_output, guest_error, nondeterministic (CheckDeterminism), plus crash
+// (the child process died: not the model's fault), canceled (the caller's
+// context was canceled) and invalid_input (a host bug); errors.Is matches the sentinels
 // in errors.go, and a timeout also matches context.DeadlineExceeded, a
 // cancellation context.Canceled. Messages are written for the participant:
 //
 //	sandbox: guest trapped: out of bounds memory access in verdict_predict
 //
-// # Limits
+// # Isolation: in-process or a child process
 //
-// Time: wazero runs with WithCloseOnContextDone and each Run under
+// Config.Isolation picks where guests run.
+//
+// InProcess (the default) runs guests on goroutines of the caller. wazero
+// runs with WithCloseOnContextDone and each Run under
 // context.WithTimeout(Limits.Timeout), covering instantiation, _initialize
-// and every batch, so an infinite loop anywhere is stopped. This has a cost:
-// wazero's compiler then checks for termination at every loop back-edge by
-// calling into Go, which makes tight numeric loops several times slower
-// (see BenchmarkRun, which compares with native Go).
+// and every batch, so an infinite loop is stopped. This has a cost: the
+// compiler then checks for termination at every loop back-edge by calling
+// into Go, which makes tight numeric loops several times slower (see
+// BenchmarkLinear). A recursion bomb is not interrupted either: it ends at
+// wazero's 400 MB call-stack ceiling (~2.5 s). Pick it where forking is not
+// wanted (tests, platforms other than Linux, a host already inside a
+// container per submission).
+//
+// Process re-executes Config.ChildCommand (by default this executable with
+// the hidden argument ChildArg, whose handler calls ServeChild) for every
+// Compile and every Run. The parent validates the module with its own
+// bounds-checked pre-decoder and never hands guest bytes to wazero; the
+// child compiles them without termination checks into the shared on-disk
+// cache (Config.CacheDir, or a private temporary directory), so loops run
+// at full speed, and the parent kills the child's process group at the
+// deadline (Limits.Timeout for a Run, Limits.CompileTimeout for a Compile).
+// The child starts with an empty environment in /, sets
+// PR_SET_NO_NEW_PRIVS and RLIMIT_AS (sized from the limits, the data and
+// the worker count), RLIMIT_CPU, RLIMIT_NOFILE, RLIMIT_FSIZE and no core
+// dumps, and dies with the parent (Pdeathsig). It gets the module and the
+// features only, as sealed memfds (see Features), and writes predictions
+// into a shared outputs memfd; the parent re-checks every prediction. A
+// crash of the child is ErrCrash (not the model's fault); running out of
+// its address space is ErrMemoryLimit; SIGXCPU is ErrTimeout. Pick it in
+// production on Linux: a wazero bug or a guest that escapes the memory
+// limit cannot take the host down. Its fixed cost is one process start
+// per Compile and per Run (~5-10 ms of CPU).
+//
+// # Throughput
+//
+// A Run splits its rows into contiguous ranges, at least MinRowsPerWorker
+// each, over up to Config.Workers instances (GOMAXPROCS by default) that
+// run in parallel, each with the full memory limit; a model that is a pure
+// function of each row gives the same predictions whatever the split.
+// Prepare a dataset's features once with NewFeatures and pass them as
+// Input.Features to every Run: in Process isolation that is one copy per
+// value per Run (mapping to guest memory) instead of two.
+//
+// # Determinism
+//
+// CheckDeterminism re-runs a model on shuffled rows with another batch size
+// and requires bit-identical predictions (ErrNondeterministic otherwise).
+//
+// # Limits
 //
 // Memory: guest linear memory is backed by the sandbox's own
 // experimental.MemoryAllocator, which refuses any size above
@@ -147,7 +193,7 @@
 //
 // # Usage
 //
-//	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: dir})
+//	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: dir, Isolation: sandbox.Process})
 //	if err != nil { ... }
 //	defer rt.Close(ctx)
 //
@@ -157,7 +203,9 @@
 //	}
 //	defer mod.Close(ctx)
 //
-//	res, err := mod.Run(ctx, sandbox.Input{Columns: features, Outputs: 1})
+//	feats, err := sandbox.NewFeatures(columns) // once per dataset
+//	...
+//	res, err := mod.Run(ctx, sandbox.Input{Features: feats, Outputs: 1})
 //	if err != nil {
 //		return sandbox.KindOf(err), err // e.g. "timeout", "memory_limit"
 //	}

@@ -32,6 +32,13 @@ var (
 	ErrBadOutput = errors.New("sandbox: bad output")
 	// ErrGuestCode: verdict_predict returned a non-zero code.
 	ErrGuestCode = errors.New("sandbox: guest returned an error code")
+	// ErrCrash: the child process of Process isolation died for a reason
+	// that is neither a limit nor the guest's doing (a wazero or host
+	// bug, a kill from outside): not the submission's fault, retry it.
+	ErrCrash = errors.New("sandbox: sandbox process crashed")
+	// ErrNondeterministic: a model's predictions changed with the row order
+	// or the batch size (see CheckDeterminism).
+	ErrNondeterministic = errors.New("sandbox: nondeterministic model")
 	// ErrInvalidInput: the host passed an unusable Input (a caller bug, not
 	// the submission's fault).
 	ErrInvalidInput = errors.New("sandbox: invalid input")
@@ -41,29 +48,33 @@ var (
 
 // Kinds are the stable strings KindOf returns, for JSON and the CLI.
 const (
-	KindInvalidModule   = "invalid_module"
-	KindForbiddenImport = "forbidden_import"
-	KindABI             = "abi"
-	KindTrap            = "trap"
-	KindTimeout         = "timeout"
-	KindMemoryLimit     = "memory_limit"
-	KindBadOutput       = "bad_output"
-	KindGuestError      = "guest_error"
-	KindCanceled        = "canceled"
-	KindInvalidInput    = "invalid_input"
-	KindInternal        = "internal"
+	KindInvalidModule    = "invalid_module"
+	KindForbiddenImport  = "forbidden_import"
+	KindABI              = "abi"
+	KindTrap             = "trap"
+	KindTimeout          = "timeout"
+	KindMemoryLimit      = "memory_limit"
+	KindBadOutput        = "bad_output"
+	KindGuestError       = "guest_error"
+	KindCanceled         = "canceled"
+	KindInvalidInput     = "invalid_input"
+	KindCrash            = "crash"
+	KindNondeterministic = "nondeterministic"
+	KindInternal         = "internal"
 )
 
 var kindSentinels = map[string]error{
-	KindInvalidModule:   ErrInvalidModule,
-	KindForbiddenImport: ErrForbiddenImport,
-	KindABI:             ErrABI,
-	KindTrap:            ErrTrap,
-	KindTimeout:         ErrTimeout,
-	KindMemoryLimit:     ErrMemoryLimit,
-	KindBadOutput:       ErrBadOutput,
-	KindGuestError:      ErrGuestCode,
-	KindInvalidInput:    ErrInvalidInput,
+	KindInvalidModule:    ErrInvalidModule,
+	KindForbiddenImport:  ErrForbiddenImport,
+	KindABI:              ErrABI,
+	KindTrap:             ErrTrap,
+	KindTimeout:          ErrTimeout,
+	KindMemoryLimit:      ErrMemoryLimit,
+	KindBadOutput:        ErrBadOutput,
+	KindGuestError:       ErrGuestCode,
+	KindInvalidInput:     ErrInvalidInput,
+	KindCrash:            ErrCrash,
+	KindNondeterministic: ErrNondeterministic,
 }
 
 // Error describes why a submission was refused or failed. Its message is

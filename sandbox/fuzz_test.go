@@ -2,7 +2,9 @@ package sandbox_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -67,4 +69,75 @@ func checkClassified(t *testing.T, err error, allowed ...error) {
 		}
 	}
 	t.Fatalf("got %v (kind %s), want one of %v", err, se.Kind, allowed)
+}
+
+// FuzzDecodeResponse feeds the parent's decoder of a child's response (which
+// ran untrusted code, so its answer is untrusted) and the child's decoder
+// of requests with mutated JSON: nothing may panic, and whatever decodes
+// must stay within the limits.
+func FuzzDecodeResponse(f *testing.F) {
+	f.Add([]byte(`{"has_init":true}`))
+	f.Add([]byte(`{"stdout":"aGk=","stdout_dropped":3,"memory_bytes":65536}`))
+	f.Add([]byte(`{"error":{"kind":"trap","msg":"guest trapped: unreachable in verdict_predict","func":"verdict_predict"}}`))
+	f.Add([]byte(`{"error":{"kind":"nope","msg":"x"}}`))
+	f.Add([]byte(`{"op":"run","cache_dir":"/tmp/c","limits":{"memory_mb":2},"module_bytes":10,"rows":5,"cols":3,"outputs":2,"batch":5,"workers":1,"cpu_seconds":3}`))
+	f.Add([]byte(`{"op":"compile","limits":{},"module_bytes":100,"cpu_seconds":1}`))
+	lim := sandbox.Limits{OutputBytes: 1024, MemoryMB: 2}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 1<<16 {
+			return
+		}
+		_ = sandbox.DecodeResponse(b, lim)
+		_ = sandbox.DecodeRequest(b)
+	})
+}
+
+// FuzzExchange sends fuzzed feature matrices (any values, NaN and Inf
+// included, any shape and batch size within bounds) through a good model
+// and checks the predictions come back bit-exact, in order.
+func FuzzExchange(f *testing.F) {
+	f.Add(uint8(3), uint8(2), uint16(7), []byte("\x00\x00\x00\x00\x00\x00\xf0\x7f\x01\x02"))
+	f.Add(uint8(1), uint8(1), uint16(1), []byte{})
+	f.Add(uint8(40), uint8(5), uint16(3), make([]byte, 8*40*9))
+	ctx := context.Background()
+	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{Workers: 2, Limits: sandbox.Limits{MemoryMB: 4, Timeout: 5 * time.Second}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	m, err := rt.Compile(ctx, sandboxtest.Wasm(sandboxtest.Linear))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer m.Close(ctx)
+	f.Fuzz(func(t *testing.T, ncols, outs uint8, batch uint16, data []byte) {
+		c, o := int(ncols%64)+1, int(outs%8)+1
+		rows := min(len(data)/8/c, 20_000)
+		cols := make([][]float64, c)
+		for j := range cols {
+			cols[j] = make([]float64, rows)
+			for i := range cols[j] {
+				off := 8 * (j*rows + i)
+				cols[j][i] = math.Float64frombits(binary.LittleEndian.Uint64(data[off:]))
+			}
+		}
+		res, err := m.Run(ctx, sandbox.Input{Columns: cols, Outputs: o, BatchRows: int(batch)})
+		want := sandboxtest.LinearPredict(cols, o)
+		for _, col := range want {
+			for _, v := range col {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					if !errors.Is(err, sandbox.ErrBadOutput) {
+						t.Fatalf("got %v, want ErrBadOutput for a non-finite prediction", err)
+					}
+					return
+				}
+			}
+		}
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if !bitEqual(res.Outputs, want) {
+			t.Fatalf("outputs differ from LinearPredict (%d rows, %d cols, %d outs, batch %d)", rows, c, o, batch)
+		}
+	})
 }

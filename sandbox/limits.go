@@ -19,6 +19,9 @@ const (
 	DefaultOutputBytes = 64 << 10
 	// DefaultBatchRows is the number of rows per verdict_predict call.
 	DefaultBatchRows = 4096
+	// DefaultCompileTimeout bounds compiling one module in Process
+	// isolation (in-process compilation cannot be interrupted).
+	DefaultCompileTimeout = 2 * time.Minute
 
 	// MaxMemoryMB is the largest MemoryMB: 4 GiB, all of wasm32.
 	MaxMemoryMB = 4096
@@ -41,6 +44,9 @@ type Limits struct {
 	// OutputBytes caps captured stdout, and separately stderr; the excess is
 	// dropped and counted in Result.StdoutDropped/StderrDropped.
 	OutputBytes int `json:"output_bytes,omitempty" yaml:"output_bytes,omitempty"`
+	// CompileTimeout is the wall time allowed to compile a module in
+	// Process isolation, where the compiling child is killed past it.
+	CompileTimeout time.Duration `json:"compile_timeout,omitempty" yaml:"compile_timeout,omitempty"`
 }
 
 // WithDefaults returns l with zero fields set to their Default* values.
@@ -57,6 +63,9 @@ func (l Limits) WithDefaults() Limits {
 	if l.OutputBytes == 0 {
 		l.OutputBytes = DefaultOutputBytes
 	}
+	if l.CompileTimeout == 0 {
+		l.CompileTimeout = DefaultCompileTimeout
+	}
 	return l
 }
 
@@ -71,6 +80,9 @@ func (l Limits) Validate() error {
 	}
 	if l.MaxModuleBytes < 0 {
 		errs = append(errs, fmt.Errorf("sandbox: limits: negative max_module_bytes %d", l.MaxModuleBytes))
+	}
+	if l.CompileTimeout < 0 {
+		errs = append(errs, fmt.Errorf("sandbox: limits: negative compile_timeout %v", l.CompileTimeout))
 	}
 	if l.OutputBytes < 0 {
 		errs = append(errs, fmt.Errorf("sandbox: limits: negative output_bytes %d", l.OutputBytes))

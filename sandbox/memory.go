@@ -113,3 +113,14 @@ func floatBytes(f []float64) []byte {
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 8*len(f))
 }
+
+// fillUnwritten sets every float64 of b to the unwritten NaN payload.
+func fillUnwritten(b []byte) {
+	if len(b) < 8 {
+		return
+	}
+	binary.LittleEndian.PutUint64(b, unwritten)
+	for n := 8; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +70,18 @@ type Input struct {
 	// BatchRows is the maximum rows per verdict_predict call; 0 means
 	// DefaultBatchRows. Run may use fewer so the buffers fit the memory limit.
 	BatchRows int
+	// Features, if not nil, replaces Columns: the same matrix prepared once
+	// by NewFeatures, which Process isolation hands to its children without
+	// copying it again. Reuse one Features for every Run on a dataset.
+	Features *Features
+}
+
+// columns returns the feature columns of in.
+func (in Input) columns() [][]float64 {
+	if in.Features != nil {
+		return in.Features.Columns()
+	}
+	return in.Columns
 }
 
 // Result is the guest's predictions and what it printed.
@@ -87,66 +100,181 @@ type Result struct {
 	BatchRows int
 }
 
-// errTimeLimit is the cancel cause of a Run that hit Limits.Timeout.
-var errTimeLimit = errors.New("sandbox: time limit")
+// errTimeLimit is the cancel cause of a Run that hit Limits.Timeout;
+// errSibling of the other instances of a Run when one failed.
+var (
+	errTimeLimit = errors.New("sandbox: time limit")
+	errSibling   = errors.New("sandbox: another instance of the run failed")
+)
 
 // Run instantiates the module afresh, calls _initialize if exported, then
-// verdict_alloc for x and y once and verdict_predict once per batch. The
-// whole Run is bounded by Limits.Timeout and ctx.
+// verdict_alloc for x and y once and verdict_predict once per batch. Rows
+// are split into contiguous ranges over up to Config.Workers instances that
+// run in parallel, each doing all of that on its own rows. The whole Run is
+// bounded by Limits.Timeout and ctx.
 func (m *Module) Run(ctx context.Context, in Input) (*Result, error) {
 	if m.closed.Load() {
 		return nil, fmt.Errorf("run module %s: %w", m.SHA256, ErrClosed)
 	}
+	if f := in.Features; f != nil {
+		if !f.acquire() {
+			return nil, &Error{Kind: KindInvalidInput, Msg: "invalid input: features are closed"}
+		}
+		defer f.release()
+	}
+	if m.rt.process {
+		return m.runProcess(ctx, in)
+	}
+	cols := in.columns()
 	rows, batch, err := in.check(m.rt.limits)
 	if err != nil {
 		return nil, err
 	}
-	lim := m.rt.limits
 	start := time.Now()
-	runCtx, cancel := context.WithTimeoutCause(ctx, lim.Timeout, errTimeLimit)
+	runCtx, cancel := context.WithTimeoutCause(ctx, m.rt.limits.Timeout, errTimeLimit)
 	defer cancel()
+	res := &Result{Outputs: make([][]float64, in.Outputs), BatchRows: batch}
+	for k := range res.Outputs {
+		res.Outputs[k] = make([]float64, rows)
+	}
+	if err := m.execute(runCtx, ctx, cols, batch, res, m.rt.workers, nil, true); err != nil {
+		return nil, err
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
 
-	alloc := &memoryAllocator{limit: lim.memoryBytes()}
-	stdout := &cappedBuffer{max: lim.OutputBytes}
+// phaseFunc is told which guest function instance w is about to enter.
+type phaseFunc func(w int, fn string)
+
+// execute runs cols through the module on up to workers instances in
+// parallel, writing res.Outputs (already sized) and the output fields of
+// res. ctx carries the time limit, parent is the caller's context. With
+// wait false, it returns at the first error without waiting for the other
+// instances (the child of Process isolation exits right after, which is
+// what stops them).
+func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch int, res *Result, workers int, phase phaseFunc, wait bool) error {
+	rows := len(cols[0])
+	n := max(1, min(workers, rows/MinRowsPerWorker))
+	if n == 1 {
+		in := m.instance(ctx, parent, 0, phase)
+		err := in.run(cols, 0, rows, batch, res.Outputs)
+		mergeOutput(res, m.rt.limits.OutputBytes, in)
+		return err
+	}
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	insts := make([]*instance, n)
+	errs := make([]error, n)
+	failed := make(chan int, n)
+	var wg sync.WaitGroup
+	for w := range n {
+		lo, hi := w*rows/n, (w+1)*rows/n
+		insts[w] = m.instance(wctx, parent, w, phase)
+		wg.Go(func() {
+			errs[w] = insts[w].run(cols, lo, hi, batch, res.Outputs)
+			if errs[w] != nil {
+				cancel(errSibling)
+			}
+			failed <- w
+		})
+	}
+	if !wait {
+		for range n {
+			if w := <-failed; errs[w] != nil && !errors.Is(errs[w], errSibling) {
+				return errs[w]
+			}
+		}
+	}
+	wg.Wait()
+	for w := range n {
+		if errs[w] != nil && !errors.Is(errs[w], errSibling) {
+			return errs[w]
+		}
+	}
+	mergeOutput(res, m.rt.limits.OutputBytes, insts...)
+	return nil
+}
+
+// mergeOutput appends what the instances printed, in row order, to res
+// within the OutputBytes cap, and records the largest memory.
+func mergeOutput(res *Result, limit int, insts ...*instance) {
+	for _, in := range insts {
+		out, outDropped := in.stdout.snapshot()
+		errb, errDropped := in.stderr.snapshot()
+		res.Stdout, res.StdoutDropped = appendCapped(res.Stdout, res.StdoutDropped+outDropped, out, limit)
+		res.Stderr, res.StderrDropped = appendCapped(res.Stderr, res.StderrDropped+errDropped, errb, limit)
+		res.MemoryBytes = max64(res.MemoryBytes, in.memoryBytes)
+	}
+}
+
+func appendCapped(dst []byte, dropped int64, src []byte, limit int) ([]byte, int64) {
+	keep := min(len(src), limit-len(dst))
+	if keep < 0 {
+		keep = 0
+	}
+	return append(dst, src[:keep]...), dropped + int64(len(src)-keep)
+}
+
+func max64(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// instance is one guest instance of a Run.
+type instance struct {
+	*guest
+	m           *Module
+	cfg         wazero.ModuleConfig
+	stdout      *cappedBuffer
+	memoryBytes uint64
+}
+
+func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc) *instance {
+	lim := m.rt.limits
+	in := &instance{m: m, stdout: &cappedBuffer{max: lim.OutputBytes}}
 	stderr := &cappedBuffer{max: lim.OutputBytes}
-	cfg := wazero.NewModuleConfig().
+	in.cfg = wazero.NewModuleConfig().
 		WithName("").         // anonymous: many instances may coexist
 		WithStartFunctions(). // _initialize is called below, under the limits
-		WithStdout(stdout).
+		WithStdout(in.stdout).
 		WithStderr(stderr).
 		WithWalltime(func() (int64, int32) { return fakeEpoch, 0 }, sys.ClockResolution(1)).
 		WithNanotime(fakeNanotime(), sys.ClockResolution(1)).
 		WithNanosleep(func(int64) {}).
 		WithOsyield(func() {}).
 		WithRandSource(rand.NewChaCha8(randSeed))
+	in.guest = &guest{rt: m.rt, ctx: ctx, parent: parent, limits: lim,
+		alloc: &memoryAllocator{limit: lim.memoryBytes()}, stderr: stderr, worker: w, phase: phase}
+	return in
+}
 
-	g := &guest{rt: m.rt, ctx: runCtx, parent: ctx, limits: lim, alloc: alloc, stderr: stderr}
-	mod, err := m.rt.wz.InstantiateModule(experimental.WithMemoryAllocator(runCtx, alloc), m.c.code, cfg)
+// run instantiates the module, calls _initialize and predicts rows
+// [lo, hi) of cols into out.
+func (in *instance) run(cols [][]float64, lo, hi, batch int, out [][]float64) error {
+	g := in.guest
+	g.enter("instantiate")
+	mod, err := g.rt.wz.InstantiateModule(experimental.WithMemoryAllocator(g.ctx, g.alloc), in.m.c.code, in.cfg)
 	if err != nil {
-		return nil, g.fail("instantiate", err)
+		return g.fail("instantiate", err)
 	}
 	defer mod.Close(context.Background())
 	g.mem = mod.Memory()
-
-	if m.c.hasInit {
+	if in.m.c.hasInit {
 		if err := g.call(mod.ExportedFunction("_initialize"), "_initialize", nil); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	res := &Result{Outputs: make([][]float64, in.Outputs), BatchRows: batch}
-	for k := range res.Outputs {
-		res.Outputs[k] = make([]float64, rows)
-	}
-	if rows > 0 {
-		if err := g.predict(mod, in, rows, batch, res.Outputs); err != nil {
-			return nil, err
+	if hi > lo {
+		if err := g.predict(mod, cols, lo, hi, batch, len(out), out); err != nil {
+			return err
 		}
 	}
-	res.Stdout, res.StdoutDropped = stdout.snapshot()
-	res.Stderr, res.StderrDropped = stderr.snapshot()
-	res.MemoryBytes = uint64(g.mem.Size())
-	res.Elapsed = time.Since(start)
-	return res, nil
+	g.enter("")
+	in.memoryBytes = uint64(g.mem.Size())
+	return nil
 }
 
 func (r *Runtime) isClosed() bool {
@@ -162,7 +290,8 @@ func (in Input) check(lim Limits) (rows, batch int, err error) {
 	bad := func(format string, args ...any) (int, int, error) {
 		return 0, 0, &Error{Kind: KindInvalidInput, Msg: "invalid input: " + fmt.Sprintf(format, args...)}
 	}
-	if len(in.Columns) == 0 {
+	cols := in.columns()
+	if len(cols) == 0 {
 		return bad("no feature columns")
 	}
 	if in.Outputs < 1 {
@@ -171,25 +300,25 @@ func (in Input) check(lim Limits) (rows, batch int, err error) {
 	if in.BatchRows < 0 {
 		return bad("negative batch_rows %d", in.BatchRows)
 	}
-	rows = len(in.Columns[0])
-	for j, c := range in.Columns {
+	rows = len(cols[0])
+	for j, c := range cols {
 		if len(c) != rows {
 			return bad("column %d has %d rows, column 0 has %d", j, len(c), rows)
 		}
 	}
-	if len(in.Columns) > math.MaxInt32 || in.Outputs > math.MaxInt32 {
-		return bad("%d columns and %d outputs do not fit the ABI's i32", len(in.Columns), in.Outputs)
+	if len(cols) > math.MaxInt32 || in.Outputs > math.MaxInt32 {
+		return bad("%d columns and %d outputs do not fit the ABI's i32", len(cols), in.Outputs)
 	}
 	batch = in.BatchRows
 	if batch == 0 {
 		batch = DefaultBatchRows
 	}
 	batch = max(1, min(batch, rows))
-	perRow := 8 * uint64(len(in.Columns)+in.Outputs)
+	perRow := 8 * uint64(len(cols)+in.Outputs)
 	budget := min(lim.memoryBytes()/2, math.MaxInt32)
 	if perRow > budget {
 		return bad("%d columns and %d outputs need %s per row, more than half the memory limit (%s)",
-			len(in.Columns), in.Outputs, formatBytes(perRow), formatBytes(lim.memoryBytes()))
+			len(cols), in.Outputs, formatBytes(perRow), formatBytes(lim.memoryBytes()))
 	}
 	batch = min(batch, int(budget/perRow))
 	return rows, batch, nil
@@ -205,10 +334,20 @@ type guest struct {
 	stderr *cappedBuffer
 	mem    api.Memory
 	stack  [5]uint64
+	worker int
+	phase  phaseFunc // nil unless a Process child reports progress
+}
+
+// enter reports that the instance is about to run fn ("" when done).
+func (g *guest) enter(fn string) {
+	if g.phase != nil {
+		g.phase(g.worker, fn)
+	}
 }
 
 // call runs fn with params, returning its first result.
 func (g *guest) call(fn api.Function, name string, params []uint64) error {
+	g.enter(name)
 	copy(g.stack[:], params)
 	if err := fn.CallWithStack(g.ctx, g.stack[:]); err != nil {
 		return g.fail(name, err)
@@ -216,10 +355,15 @@ func (g *guest) call(fn api.Function, name string, params []uint64) error {
 	return nil
 }
 
-// predict allocates x and y and runs every batch, filling out.
-func (g *guest) predict(mod api.Module, in Input, rows, batch int, out [][]float64) error {
-	cols, outs := len(in.Columns), in.Outputs
-	xBytes, yBytes := uint64(8*cols*batch), uint64(8*outs*batch)
+// unwritten is the NaN payload the host puts in y before every batch, to
+// tell outputs the guest did not write from NaNs it wrote.
+const unwritten = 0x7ff8_5ee0_0000_0bad
+
+// predict allocates x and y and runs every batch of rows [lo, hi), filling
+// out.
+func (g *guest) predict(mod api.Module, cols [][]float64, lo, hi, batch, outs int, out [][]float64) error {
+	batch = min(batch, hi-lo)
+	xBytes, yBytes := uint64(8*len(cols)*batch), uint64(8*outs*batch)
 	xp, err := g.allocate(mod, "x", xBytes)
 	if err != nil {
 		return err
@@ -233,36 +377,39 @@ func (g *guest) predict(mod api.Module, in Input, rows, batch int, out [][]float
 			xp, uint64(xp)+xBytes, yp, uint64(yp)+yBytes))
 	}
 	predict := mod.ExportedFunction("verdict_predict")
-	for lo := 0; lo < rows; lo += batch {
-		n := min(batch, rows-lo)
+	for start := lo; start < hi; start += batch {
+		n := min(batch, hi-start)
 		// x is column-major for this batch: feature j at x + 8*j*n.
-		for j, col := range in.Columns {
+		for j, col := range cols {
 			view, ok := g.mem.Read(xp+uint32(8*j*n), uint32(8*n))
 			if !ok {
 				return g.abi("verdict_predict", "x buffer no longer in memory")
 			}
-			putFloats(view, col[lo:lo+n])
+			putFloats(view, col[start:start+n])
 		}
+		yView, ok := g.mem.Read(yp, uint32(8*outs*n))
+		if !ok {
+			return g.abi("verdict_predict", "y buffer no longer in memory")
+		}
+		fillUnwritten(yView)
 		if err := g.call(predict, "verdict_predict",
-			[]uint64{uint64(xp), uint64(n), uint64(cols), uint64(yp), uint64(outs)}); err != nil {
+			[]uint64{uint64(xp), uint64(n), uint64(len(cols)), uint64(yp), uint64(outs)}); err != nil {
 			return err
 		}
 		if code := int32(uint32(g.stack[0])); code != 0 {
 			return g.failWith(&Error{Kind: KindGuestError, Func: "verdict_predict", Code: code,
-				Msg: fmt.Sprintf("guest returned error code %d from verdict_predict (rows %d to %d)", code, lo, lo+n-1)})
+				Msg: fmt.Sprintf("guest returned error code %d from verdict_predict (rows %d to %d)", code, start, start+n-1)})
 		}
 		for k := range outs {
 			view, ok := g.mem.Read(yp+uint32(8*k*n), uint32(8*n))
 			if !ok {
 				return g.abi("verdict_predict", "y buffer no longer in memory")
 			}
-			dst := out[k][lo : lo+n]
+			dst := out[k][start : start+n]
 			getFloats(dst, view)
-			for i, v := range dst {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return g.failWith(&Error{Kind: KindBadOutput, Func: "verdict_predict", Msg: fmt.Sprintf(
-						"bad output: prediction for row %d, output %d is %v; predictions must be finite", lo+i, k, v)})
-				}
+			if i, msg := checkOutputs(dst, k, outs); i >= 0 {
+				return g.failWith(&Error{Kind: KindBadOutput, Func: "verdict_predict", Msg: fmt.Sprintf(
+					"bad output: prediction for row %d, output %d %s", start+i, k, msg)})
 			}
 		}
 		if err := g.ctx.Err(); err != nil {
@@ -270,6 +417,21 @@ func (g *guest) predict(mod api.Module, in Input, rows, batch int, out [][]float
 		}
 	}
 	return nil
+}
+
+// checkOutputs returns the index of the first bad value of output column k
+// and what is wrong with it, or -1.
+func checkOutputs(col []float64, k, outs int) (int, string) {
+	for i, v := range col {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			if math.Float64bits(v) == unwritten {
+				return i, fmt.Sprintf("was not written: the host asked for %d outputs per row (outs); "+
+					"write every y[k*rows+i] for k < outs", outs)
+			}
+			return i, fmt.Sprintf("is %v; predictions must be finite", v)
+		}
+	}
+	return -1, ""
 }
 
 // allocate calls verdict_alloc(size) and validates the pointer.
@@ -312,6 +474,9 @@ func (g *guest) fail(fn string, err error) error {
 		return fmt.Errorf("run %s: %w: %w", fn, ErrClosed, err)
 	}
 	if g.ctx.Err() != nil {
+		if context.Cause(g.ctx) == errSibling {
+			return fmt.Errorf("run %s: %w", fn, errSibling)
+		}
 		if context.Cause(g.ctx) == errTimeLimit {
 			return &Error{Kind: KindTimeout, Func: fn, Stderr: g.stderrExcerpt(), err: err,
 				Msg: fmt.Sprintf("time limit of %v exceeded in %s", g.limits.Timeout, fn)}

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -18,22 +20,60 @@ import (
 // Config configures a Runtime. The zero value is valid.
 type Config struct {
 	// CacheDir holds wazero's on-disk compilation cache, shared by
-	// processes and restarts. Empty means compile in memory only.
+	// processes and restarts. Empty means compile in memory only
+	// (InProcess) or in a private temporary directory removed by Close
+	// (Process, whose children share compiled code through it).
 	CacheDir string `json:"cache_dir,omitempty" yaml:"cache_dir,omitempty"`
 	// Limits bound every module run by the Runtime.
 	Limits Limits `json:"limits,omitempty" yaml:"limits,omitempty"`
+	// Isolation chooses where guests run: InProcess (the default) or
+	// Process (a supervised child process per Compile and Run). See doc.go
+	// for when to pick which.
+	Isolation Isolation `json:"isolation,omitempty" yaml:"isolation,omitempty"`
+	// ChildCommand is the command Process isolation starts, which must end
+	// up calling ServeChild; empty means this executable with the argument
+	// ChildArg (os.Executable(), ChildArg).
+	ChildCommand []string `json:"child_command,omitempty" yaml:"child_command,omitempty"`
+	// Workers is the number of guest instances one Run may use in parallel,
+	// each on its own contiguous range of rows (at least MinRowsPerWorker
+	// rows each); 0 means runtime.GOMAXPROCS(0). Each instance gets the full
+	// Limits.MemoryMB.
+	Workers int `json:"workers,omitempty" yaml:"workers,omitempty"`
 }
 
 // Validate reports invalid fields.
-func (c Config) Validate() error { return c.Limits.Validate() }
+func (c Config) Validate() error {
+	var errs []error
+	errs = append(errs, c.Limits.Validate())
+	switch c.Isolation {
+	case InProcess, Process:
+	default:
+		errs = append(errs, fmt.Errorf("sandbox: config: isolation %q, want %q or %q", c.Isolation, InProcess, Process))
+	}
+	if c.Isolation == Process && !processSupported {
+		errs = append(errs, fmt.Errorf("sandbox: config: isolation %q is not supported on %s", Process, goos))
+	}
+	if c.Workers < 0 {
+		errs = append(errs, fmt.Errorf("sandbox: config: negative workers %d", c.Workers))
+	}
+	return errors.Join(errs...)
+}
 
 // Runtime compiles and runs participant modules. It is safe for concurrent
 // use. Close it to release compiled code.
 type Runtime struct {
-	wz     wazero.Runtime
-	cache  wazero.CompilationCache           // nil without CacheDir
-	wasi   map[string]api.FunctionDefinition // provided WASI functions
-	limits Limits
+	wz      wazero.Runtime
+	cache   wazero.CompilationCache           // nil without CacheDir
+	wasi    map[string]api.FunctionDefinition // provided WASI functions
+	limits  Limits
+	workers int
+	opts    runtimeOptions
+
+	// Process isolation only.
+	process  bool
+	childCmd []string
+	cacheDir string // shared with the children
+	ownCache bool   // cacheDir is a temporary directory removed by Close
 
 	mu      sync.Mutex
 	closed  bool
@@ -47,7 +87,8 @@ type compiled struct {
 	size int
 	done chan struct{} // closed when code or err is set
 
-	code    wazero.CompiledModule
+	code    wazero.CompiledModule // InProcess
+	wasm    *os.File              // Process: the module bytes, a sealed memfd
 	hasInit bool
 	err     error
 
@@ -57,29 +98,58 @@ type compiled struct {
 // NewRuntime validates c, starts a wazero runtime with the limits of c and
 // instantiates WASI in it.
 func NewRuntime(ctx context.Context, c Config) (*Runtime, error) {
-	return newRuntime(ctx, c, wazero.NewRuntimeConfig())
+	return newRuntime(ctx, c, runtimeOptions{})
 }
 
-// newRuntime is NewRuntime with a chosen wazero engine (tests use the
-// interpreter for big modules under the race detector).
-func newRuntime(ctx context.Context, c Config, rc wazero.RuntimeConfig) (*Runtime, error) {
+// runtimeOptions are the internal knobs of a Runtime.
+type runtimeOptions struct {
+	// interpreter selects wazero's interpreter (tests use it for big
+	// modules under the race detector); in Process mode it is passed on to
+	// the children.
+	interpreter bool
+	// noTermination compiles without termination checks: only for the
+	// child of Process isolation, which is killed at the deadline instead.
+	noTermination bool
+}
+
+func (o runtimeOptions) config() wazero.RuntimeConfig {
+	if o.interpreter {
+		return wazero.NewRuntimeConfigInterpreter()
+	}
+	return wazero.NewRuntimeConfig()
+}
+
+func newRuntime(ctx context.Context, c Config, o runtimeOptions) (*Runtime, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Runtime{limits: c.Limits.WithDefaults(), modules: make(map[string]*compiled)}
-	rc = rc.WithCloseOnContextDone(true).
+	r := &Runtime{limits: c.Limits.WithDefaults(), modules: make(map[string]*compiled), opts: o}
+	r.workers = c.Workers
+	if r.workers == 0 {
+		r.workers = runtime.GOMAXPROCS(0)
+	}
+	rc := o.config()
+	if c.Isolation == Process {
+		// The parent never compiles guest code: its wazero runtime only
+		// describes the WASI functions the children provide.
+		if err := r.startProcess(c); err != nil {
+			return nil, err
+		}
+		rc = wazero.NewRuntimeConfigInterpreter()
+	} else {
 		// Leave wazero's page limit at the wasm32 maximum: the sandbox
 		// enforces Limits.MemoryMB itself (memory.go), because wazero refuses
 		// a grow past its limit before any hook sees it, and the sandbox
 		// must tell a refused grow from an ordinary trap.
-		WithMemoryLimitPages(wasmMaxPages)
-	if c.CacheDir != "" {
-		cache, err := wazero.NewCompilationCacheWithDir(c.CacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("sandbox: open compilation cache %q: %w", c.CacheDir, err)
+		rc = rc.WithCloseOnContextDone(!o.noTermination).WithMemoryLimitPages(wasmMaxPages)
+		if c.CacheDir != "" {
+			cache, err := wazero.NewCompilationCacheWithDir(c.CacheDir)
+			if err != nil {
+				return nil, fmt.Errorf("sandbox: open compilation cache %q: %w", c.CacheDir, err)
+			}
+			r.cache = cache
+			rc = rc.WithCompilationCache(cache)
 		}
-		r.cache = cache
-		rc = rc.WithCompilationCache(cache)
 	}
 	r.wz = wazero.NewRuntimeWithConfig(ctx, rc)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r.wz); err != nil {
@@ -99,9 +169,15 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.closed = true
 	r.modules = map[string]*compiled{}
 	r.mu.Unlock()
-	err := r.wz.Close(ctx)
+	var err error
+	if r.wz != nil {
+		err = r.wz.Close(ctx)
+	}
 	if r.cache != nil {
 		err = errors.Join(err, r.cache.Close(ctx))
+	}
+	if r.ownCache {
+		err = errors.Join(err, os.RemoveAll(r.cacheDir))
 	}
 	return err
 }
@@ -133,7 +209,11 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	r.mu.Unlock()
 
 	if !found {
-		c.code, c.hasInit, c.err = r.compile(ctx, wasm)
+		if r.process {
+			c.wasm, c.hasInit, c.err = r.compileProcess(ctx, sha, wasm)
+		} else {
+			c.code, c.hasInit, c.err = r.compile(ctx, wasm)
+		}
 		if c.err != nil {
 			r.mu.Lock()
 			if r.modules[sha] == c {
@@ -168,31 +248,18 @@ func (r *Runtime) release(c *compiled) {
 	if last && c.code != nil {
 		_ = c.code.Close(context.Background())
 	}
+	if last && c.wasm != nil {
+		_ = c.wasm.Close()
+	}
 }
 
 // compile runs the checks in order: structure and imports (pre-decoder),
 // declared memory, wazero decode/validate/compile, exports.
 func (r *Runtime) compile(ctx context.Context, wasm []byte) (wazero.CompiledModule, bool, error) {
-	info, bin, err := scanModule(wasm, MaxTableElements)
+	bin, err := r.precheck(wasm)
 	if err != nil {
-		var tl *tableLimitError
-		if errors.As(err, &tl) {
-			return nil, false, &Error{Kind: KindMemoryLimit, Msg: "memory limit exceeded: " + err.Error(), err: err}
-		}
-		return nil, false, &Error{Kind: KindInvalidModule, Msg: "invalid module: " + err.Error(), err: err}
-	}
-	if err := r.checkImports(info.imports); err != nil {
 		return nil, false, err
 	}
-	limit := r.limits.memoryBytes()
-	for _, m := range info.memories {
-		if m.min*wasmPageBytes > limit {
-			return nil, false, &Error{Kind: KindMemoryLimit, Msg: fmt.Sprintf(
-				"memory limit exceeded: module declares %s of initial memory (%d pages), limit is %s",
-				formatBytes(m.min*wasmPageBytes), m.min, formatBytes(limit))}
-		}
-	}
-
 	code, err := r.wz.CompileModule(ctx, bin)
 	if err != nil {
 		return nil, false, &Error{Kind: KindInvalidModule, Msg: "invalid module: " + firstLine(err.Error()), err: err}
@@ -206,6 +273,31 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte) (wazero.CompiledModu
 		return nil, false, err
 	}
 	return code, hasInit, nil
+}
+
+// precheck runs the pre-decoder's checks (structure, imports, declared
+// memory and tables) and returns the binary to compile, tables capped.
+func (r *Runtime) precheck(wasm []byte) ([]byte, error) {
+	info, bin, err := scanModule(wasm, MaxTableElements)
+	if err != nil {
+		var tl *tableLimitError
+		if errors.As(err, &tl) {
+			return nil, &Error{Kind: KindMemoryLimit, Msg: "memory limit exceeded: " + err.Error(), err: err}
+		}
+		return nil, &Error{Kind: KindInvalidModule, Msg: "invalid module: " + err.Error(), err: err}
+	}
+	if err := r.checkImports(info.imports); err != nil {
+		return nil, err
+	}
+	limit := r.limits.memoryBytes()
+	for _, m := range info.memories {
+		if m.min*wasmPageBytes > limit {
+			return nil, &Error{Kind: KindMemoryLimit, Msg: fmt.Sprintf(
+				"memory limit exceeded: module declares %s of initial memory (%d pages), limit is %s",
+				formatBytes(m.min*wasmPageBytes), m.min, formatBytes(limit))}
+		}
+	}
+	return bin, nil
 }
 
 // checkImports refuses, naming all of them, imports that are not

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -34,7 +35,7 @@ var testCols = [][]float64{
 
 func newRuntime(t testing.TB, c sandbox.Config) *sandbox.Runtime {
 	t.Helper()
-	rt, err := sandbox.NewRuntime(context.Background(), c)
+	rt, err := sandbox.NewRuntime(context.Background(), withChild(c))
 	if err != nil {
 		t.Fatalf("NewRuntime: %v", err)
 	}
@@ -52,9 +53,11 @@ func compile(t testing.TB, rt *sandbox.Runtime, name string) *sandbox.Module {
 	return m
 }
 
-// The Go fixtures are 2 MB each; they are compiled once per test binary in
-// their own Runtime (on the interpreter under -race, see export_test.go).
-var goFixtures struct {
+// The Go fixtures are 2 MB each; they are compiled once per test binary and
+// isolation mode in their own Runtime (on the interpreter under -race, see
+// export_test.go).
+type goSet struct {
+	iso     sandbox.Isolation
 	once    sync.Once
 	started atomic.Bool
 	rt      *sandbox.Runtime
@@ -62,39 +65,56 @@ var goFixtures struct {
 	err     error
 }
 
-var goNames = []string{sandboxtest.GoModel, sandboxtest.GoPanic}
+var goFixtures = map[sandbox.Isolation]*goSet{
+	sandbox.InProcess: {iso: sandbox.InProcess},
+	sandbox.Process:   {iso: sandbox.Process},
+}
+
+var goNames = []string{sandboxtest.GoModel, sandboxtest.GoPanic, sandboxtest.GoLinear}
+
+// modes are the isolation modes every fixture runs in.
+var modes = []struct {
+	name string
+	iso  sandbox.Isolation
+}{{"InProcess", sandbox.InProcess}, {"Process", sandbox.Process}}
 
 func goModule(t testing.TB, name string) *sandbox.Module {
 	t.Helper()
-	compileGoFixtures()
-	if goFixtures.err != nil {
-		t.Fatalf("compile Go fixtures: %v", goFixtures.err)
+	return goModuleIn(t, sandbox.InProcess, name)
+}
+
+func goModuleIn(t testing.TB, iso sandbox.Isolation, name string) *sandbox.Module {
+	t.Helper()
+	set := goFixtures[iso]
+	set.compile()
+	if set.err != nil {
+		t.Fatalf("compile Go fixtures (%q): %v", iso, set.err)
 	}
-	m := goFixtures.mods[name]
+	m := set.mods[name]
 	if m == nil {
 		t.Fatalf("no Go fixture %q", name)
 	}
 	return m
 }
 
-// compileGoFixtures compiles the Go fixtures once; TestMain starts it in
-// the background so it overlaps the other tests.
-func compileGoFixtures() {
-	goFixtures.started.Store(true)
-	goFixtures.once.Do(func() {
+// compile compiles the Go fixtures once; TestMain starts it in the
+// background so it overlaps the other tests.
+func (set *goSet) compile() {
+	set.started.Store(true)
+	set.once.Do(func() {
 		ctx := context.Background()
-		c := sandbox.Config{Limits: sandbox.Limits{Timeout: 30 * time.Second, OutputBytes: 4096}}
+		c := sandbox.Config{Isolation: set.iso, Limits: sandbox.Limits{Timeout: 30 * time.Second, OutputBytes: 4096}}
 		newRT := sandbox.NewRuntime
 		if raceEnabled {
 			newRT = sandbox.NewInterpreterRuntime
 		}
-		rt, err := newRT(ctx, c)
+		rt, err := newRT(ctx, withChild(c))
 		if err != nil {
-			goFixtures.err = err
+			set.err = err
 			return
 		}
-		goFixtures.rt = rt
-		goFixtures.mods = map[string]*sandbox.Module{}
+		set.rt = rt
+		set.mods = map[string]*sandbox.Module{}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for _, n := range goNames {
@@ -102,38 +122,89 @@ func compileGoFixtures() {
 				m, err := rt.Compile(ctx, sandboxtest.Wasm(n))
 				mu.Lock()
 				defer mu.Unlock()
-				goFixtures.mods[n] = m
-				goFixtures.err = errors.Join(goFixtures.err, err)
+				set.mods[n] = m
+				set.err = errors.Join(set.err, err)
 			})
 		}
 		wg.Wait()
 	})
 }
 
+// compileGoFixtures compiles every mode's Go fixtures.
+func compileGoFixtures() {
+	for _, set := range goFixtures {
+		set.compile()
+	}
+}
+
 func TestMain(m *testing.M) {
+	// The test binary is also the child of Process isolation.
+	if len(os.Args) > 1 && os.Args[1] == sandbox.ChildArg {
+		if err := sandbox.ServeChild(context.Background(), os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	flag.Parse()
+	if raceEnabled {
+		dir, err := os.MkdirTemp("", "sandbox-child-")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(dir)
+		testChild = []string{buildChild(dir)}
+	}
 	if flag.Lookup("test.bench").Value.String() == "" && flag.Lookup("test.fuzz").Value.String() == "" {
 		go compileGoFixtures() // tests only: would skew benchmarks and slow fuzzing
 	}
 	code := m.Run()
-	if goFixtures.started.Load() {
-		compileGoFixtures() // wait for it before closing
+	for _, set := range goFixtures {
+		if set.started.Load() {
+			set.compile() // wait for it before closing
+		}
+		if set.rt != nil {
+			_ = set.rt.Close(context.Background())
+		}
 	}
-	if goFixtures.rt != nil {
-		_ = goFixtures.rt.Close(context.Background())
+	if testChild != nil {
+		os.RemoveAll(filepath.Dir(testChild[0]))
 	}
 	os.Exit(code)
+}
+
+// testChild is the ChildCommand of Process runtimes in tests: nil (this
+// test binary, see TestMain) or, under the race detector, a child built
+// without it (see sandbox/internal/sandboxchild).
+var testChild []string
+
+func buildChild(dir string) string {
+	out := filepath.Join(dir, "sandboxchild")
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", out,
+		"github.com/verdictlab/verdict/sandbox/internal/sandboxchild")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("build the sandbox child: %v\n%s", err, b))
+	}
+	return out
+}
+
+// withChild sets the test child command on Process configs.
+func withChild(c sandbox.Config) sandbox.Config {
+	if c.Isolation == sandbox.Process && c.ChildCommand == nil {
+		c.ChildCommand = testChild
+	}
+	return c
 }
 
 func isGo(name string) bool { return slices.Contains(goNames, name) }
 
 // runFixture compiles (or fetches) and runs the named fixture on testCols.
-func runFixture(t *testing.T, rt *sandbox.Runtime, name string, outs int) (res *sandbox.Result, atCompile bool, err error) {
+func runFixture(t *testing.T, rt *sandbox.Runtime, iso sandbox.Isolation, name string, outs int) (res *sandbox.Result, atCompile bool, err error) {
 	t.Helper()
 	ctx := context.Background()
 	var m *sandbox.Module
 	if isGo(name) {
-		m = goModule(t, name)
+		m = goModuleIn(t, iso, name)
 	} else {
 		if m, err = rt.Compile(ctx, sandboxtest.Wasm(name)); err != nil {
 			return nil, true, err
@@ -192,6 +263,32 @@ func TestFixtures(t *testing.T) {
 			}
 		}},
 
+		{name: sandboxtest.StdoutBomb, check: func(t *testing.T, res *sandbox.Result) {
+			constant(0.75)(t, res)
+			if len(res.Stdout) != fastLimits.OutputBytes || strings.Trim(string(res.Stdout), "B") != "" {
+				t.Errorf("Stdout: got %d bytes, want %d bytes of 'B'", len(res.Stdout), fastLimits.OutputBytes)
+			}
+			if got, want := res.StdoutDropped, int64(100<<20-fastLimits.OutputBytes); got != want {
+				t.Errorf("StdoutDropped: got %d, want %d", got, want)
+			}
+		}},
+		{name: sandboxtest.CLinear, check: func(t *testing.T, res *sandbox.Result) {
+			assertBitEqual(t, res.Outputs, sandboxtest.WeightedPredict(testCols, 2))
+		}},
+		{name: sandboxtest.GoLinear, check: func(t *testing.T, res *sandbox.Result) {
+			assertBitEqual(t, res.Outputs, sandboxtest.WeightedPredict(testCols, 2))
+		}},
+		{name: sandboxtest.Stateful, check: func(t *testing.T, res *sandbox.Result) {
+			// One batch: x[0][i] + 1. CheckDeterminism catches it.
+			assertBitEqual(t, res.Outputs, [][]float64{{2, 3, 4, 5, 6}, {2, 3, 4, 5, 6}})
+		}},
+
+		// wazero's call stack ceiling is 400 MB, which takes ~2.5 s to fill
+		// (TestRecursion); in-process, a recursion is not interrupted.
+		{name: sandboxtest.Recursion, want: sandbox.ErrTimeout,
+			fragments: []string{"time limit of 400ms exceeded in verdict_predict"}},
+		{name: sandboxtest.WrongOuts, want: sandbox.ErrBadOutput,
+			fragments: []string{"prediction for row 0, output 1 was not written: the host asked for 2 outputs per row"}},
 		{name: sandboxtest.ForbiddenImport, want: sandbox.ErrForbiddenImport, atCompile: true,
 			fragments: []string{"env.foo (function)", "env.bar (function)", "env.g (global)"}},
 		{name: sandboxtest.LoopPredict, want: sandbox.ErrTimeout,
@@ -245,64 +342,68 @@ func TestFixtures(t *testing.T) {
 		t.Fatalf("cases cover %v, want every fixture %v", covered, all)
 	}
 
-	rt := newRuntime(t, sandbox.Config{Limits: fastLimits})
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			res, compileErr, err := runFixture(t, rt, tc.name, 2)
-			if tc.want == nil {
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			rt := newRuntime(t, sandbox.Config{Isolation: mode.iso, Limits: fastLimits})
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					res, compileErr, err := runFixture(t, rt, mode.iso, tc.name, 2)
+					if tc.want == nil {
+						if err != nil {
+							t.Fatalf("got error %v, want success", err)
+						}
+						if got, want := len(res.Outputs), 2; got != want {
+							t.Fatalf("len(Outputs): got %d, want %d", got, want)
+						}
+						tc.check(t, res)
+						return
+					}
+					if err == nil {
+						t.Fatalf("got success, want %v", tc.want)
+					}
+					if !errors.Is(err, tc.want) {
+						t.Fatalf("got %v, want errors.Is %v", err, tc.want)
+					}
+					if compileErr != tc.atCompile {
+						t.Errorf("refused at compile: got %v, want %v (%v)", compileErr, tc.atCompile, err)
+					}
+					if tc.want == sandbox.ErrTimeout && !errors.Is(err, context.DeadlineExceeded) {
+						t.Errorf("got %v, want errors.Is context.DeadlineExceeded", err)
+					}
+					for _, f := range tc.fragments {
+						if !strings.Contains(err.Error(), f) {
+							t.Errorf("error %q: want fragment %q", err, f)
+						}
+					}
+					var se *sandbox.Error
+					if !errors.As(err, &se) {
+						t.Fatalf("got %T, want *sandbox.Error", err)
+					}
+					if tc.code != 0 && se.Code != tc.code {
+						t.Errorf("Code: got %d, want %d", se.Code, tc.code)
+					}
+					if got, want := sandbox.KindOf(err), se.Kind; got != want || got == "" || got == sandbox.KindInternal {
+						t.Errorf("KindOf: got %q, want %q", got, want)
+					}
+				})
+			}
+
+			// The host is healthy after all of that: the same Runtime still scores
+			// a good module correctly and no goroutines leaked.
+			t.Run("HostHealthy", func(t *testing.T) {
+				res, _, err := runFixture(t, rt, mode.iso, sandboxtest.Linear, 3)
 				if err != nil {
-					t.Fatalf("got error %v, want success", err)
+					t.Fatalf("linear after bad modules: %v", err)
 				}
-				if got, want := len(res.Outputs), 2; got != want {
-					t.Fatalf("len(Outputs): got %d, want %d", got, want)
-				}
-				tc.check(t, res)
-				return
-			}
-			if err == nil {
-				t.Fatalf("got success, want %v", tc.want)
-			}
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want errors.Is %v", err, tc.want)
-			}
-			if compileErr != tc.atCompile {
-				t.Errorf("refused at compile: got %v, want %v (%v)", compileErr, tc.atCompile, err)
-			}
-			if tc.want == sandbox.ErrTimeout && !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("got %v, want errors.Is context.DeadlineExceeded", err)
-			}
-			for _, f := range tc.fragments {
-				if !strings.Contains(err.Error(), f) {
-					t.Errorf("error %q: want fragment %q", err, f)
-				}
-			}
-			var se *sandbox.Error
-			if !errors.As(err, &se) {
-				t.Fatalf("got %T, want *sandbox.Error", err)
-			}
-			if tc.code != 0 && se.Code != tc.code {
-				t.Errorf("Code: got %d, want %d", se.Code, tc.code)
-			}
-			if got, want := sandbox.KindOf(err), se.Kind; got != want || got == "" || got == sandbox.KindInternal {
-				t.Errorf("KindOf: got %q, want %q", got, want)
-			}
+				assertBitEqual(t, res.Outputs, sandboxtest.LinearPredict(testCols, 3))
+			})
 		})
 	}
-
-	// The host is healthy after all of that: the same Runtime still scores
-	// a good module correctly and no goroutines leaked.
-	t.Run("HostHealthy", func(t *testing.T) {
-		res, _, err := runFixture(t, rt, sandboxtest.Linear, 3)
-		if err != nil {
-			t.Fatalf("linear after bad modules: %v", err)
-		}
-		assertBitEqual(t, res.Outputs, sandboxtest.LinearPredict(testCols, 3))
-	})
 }
 
 func TestErrorText(t *testing.T) {
 	rt := newRuntime(t, sandbox.Config{Limits: fastLimits})
-	_, _, err := runFixture(t, rt, sandboxtest.OOB, 1)
+	_, _, err := runFixture(t, rt, sandbox.InProcess, sandboxtest.OOB, 1)
 	if got, want := fmt.Sprint(err), "sandbox: guest trapped: out of bounds memory access in verdict_predict"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -422,7 +523,7 @@ func TestInvalidInput(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	got := sandbox.Limits{}.WithDefaults()
-	want := sandbox.Limits{MemoryMB: 256, Timeout: 30 * time.Second, MaxModuleBytes: 64 << 20, OutputBytes: 64 << 10}
+	want := sandbox.Limits{MemoryMB: 256, Timeout: 30 * time.Second, MaxModuleBytes: 64 << 20, OutputBytes: 64 << 10, CompileTimeout: 2 * time.Minute}
 	if got != want {
 		t.Errorf("WithDefaults: got %+v, want %+v", got, want)
 	}
@@ -786,4 +887,38 @@ func truncate(v [][]float64) [][]float64 {
 		out[k] = v[k][:min(len(v[k]), 8)]
 	}
 	return out
+}
+
+// TestRecursion checks that unbounded recursion ends in a stack overflow
+// trap (wazero's 400 MB ceiling) and that the child's address-space limit
+// leaves room for it.
+func TestRecursion(t *testing.T) {
+	rt := newRuntime(t, sandbox.Config{Isolation: sandbox.Process, Limits: sandbox.Limits{Timeout: 20 * time.Second}})
+	m := compile(t, rt, sandboxtest.Recursion)
+	_, err := m.Run(context.Background(), sandbox.Input{Columns: testCols, Outputs: 1})
+	if !errors.Is(err, sandbox.ErrTrap) || !strings.Contains(err.Error(), "stack overflow in verdict_predict") {
+		t.Fatalf("got %v, want a stack overflow trap", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name     string
+		c        sandbox.Config
+		fragment string
+	}{
+		{"Isolation", sandbox.Config{Isolation: "vm"}, `isolation "vm"`},
+		{"Workers", sandbox.Config{Workers: -1}, "negative workers"},
+		{"CompileTimeout", sandbox.Config{Limits: sandbox.Limits{CompileTimeout: -1}}, "negative compile_timeout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.c.Validate(); err == nil || !strings.Contains(err.Error(), tc.fragment) {
+				t.Fatalf("got %v, want error containing %q", err, tc.fragment)
+			}
+		})
+	}
+	if err := (sandbox.Config{Isolation: sandbox.Process, Workers: 3}).Validate(); err != nil {
+		t.Errorf("Process config: got %v, want valid", err)
+	}
 }

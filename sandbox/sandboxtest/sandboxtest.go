@@ -41,6 +41,16 @@ const (
 	// StdoutFlood writes 1 MiB to stdout and a line to stderr, then predicts
 	// 0.25 everywhere.
 	StdoutFlood = "stdout_flood"
+	// StdoutBomb writes 100 MiB to stdout, then predicts 0.75 everywhere.
+	StdoutBomb = "stdout_bomb"
+	// CLinear is a C linear model with 20 weights (see WeightedPredict), the
+	// benchmark guest.
+	CLinear = "clinear"
+	// GoLinear is the Go twin of CLinear (see WeightedPredict).
+	GoLinear = "golinear"
+	// Stateful predicts x[0][i] + the number of verdict_predict calls so far:
+	// it runs, but is not a pure function of each row.
+	Stateful = "stateful"
 
 	// ForbiddenImport imports env.foo, env.bar (functions) and env.g (global).
 	ForbiddenImport = "forbidden_import"
@@ -82,6 +92,10 @@ const (
 	TableBomb = "table_bomb"
 	// TableGrow tries table.grow by 2^31 elements; returns code 5 when refused.
 	TableGrow = "table_grow"
+	// Recursion recurses without end in verdict_predict (stack exhaustion).
+	Recursion = "recursion"
+	// WrongOuts writes only output 0 whatever outs is.
+	WrongOuts = "wrong_outs"
 	// GoPanic is a Go reactor whose verdict_predict panics with
 	// "index out of range [cols+2] with length 3".
 	GoPanic = "gopanic"
@@ -131,6 +145,48 @@ func LinearPredict(cols [][]float64, outs int) [][]float64 {
 		mean := sum / float64(len(cols))
 		for k := range out {
 			out[k][i] = mean + float64(k)
+		}
+	}
+	return out
+}
+
+// Weights are the 20 weights of CLinear and GoLinear (feature j uses
+// Weights[j%20]), and Bias their intercept.
+var Weights = [20]float64{
+	0.5, -0.25, 0.125, 1.5, -2.0, 0.75, 0.0625, -0.5, 3.0, -1.25,
+	0.375, -0.875, 2.5, -0.0625, 0.25, 1.125, -1.5, 0.625, -0.375, 1.0,
+}
+
+// Bias is the intercept of CLinear and GoLinear.
+const Bias = 0.1
+
+// WeightedPredict is what CLinear and GoLinear compute, natively, in the
+// same operation order (bit-identical): out[k][i] = Bias + sum_j
+// Weights[j%20]*cols[j][i] + k, summed column by column. It is also the
+// native baseline of the sandbox benchmarks.
+func WeightedPredict(cols [][]float64, outs int) [][]float64 {
+	rows := 0
+	if len(cols) > 0 {
+		rows = len(cols[0])
+	}
+	out := make([][]float64, outs)
+	for k := range out {
+		out[k] = make([]float64, rows)
+	}
+	y := out[0]
+	for i := range y {
+		y[i] = Bias
+	}
+	for j, col := range cols {
+		w := Weights[j%20]
+		col = col[:len(y)]
+		for i, v := range col {
+			y[i] += float64(w * v) // the conversion forbids fusing into an FMA
+		}
+	}
+	for k := 1; k < outs; k++ {
+		for i, v := range y {
+			out[k][i] = v + float64(k)
 		}
 	}
 	return out

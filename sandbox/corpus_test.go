@@ -1,0 +1,134 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verdictlab/verdict/sandbox"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
+)
+
+// TestCorpus runs the adversarial corpus through one Runtime per isolation
+// mode: each entry must fail with its typed error within its time limit
+// plus one second (in-process, a recursion is only bounded by wazero's
+// stack ceiling), and afterwards the goroutine count and RSS are back near
+// their baseline and a good model still scores bit-exactly.
+func TestCorpus(t *testing.T) {
+	linear := sandboxtest.Wasm(sandboxtest.Linear)
+	corpus := []struct {
+		name string
+		wasm []byte
+		want error
+		outs int // 0 means 1
+	}{
+		{"InfiniteLoopPredict", sandboxtest.Wasm(sandboxtest.LoopPredict), sandbox.ErrTimeout, 0},
+		{"InfiniteLoopInitialize", sandboxtest.Wasm(sandboxtest.LoopInit), sandbox.ErrTimeout, 0},
+		{"InfiniteLoopStart", sandboxtest.Wasm(sandboxtest.LoopStart), sandbox.ErrTimeout, 0},
+		{"MemoryGrowBomb", sandboxtest.Wasm(sandboxtest.GrowBomb), sandbox.ErrMemoryLimit, 0},
+		{"HugeInitialMemory", sandboxtest.Wasm(sandboxtest.HugeMemory), sandbox.ErrMemoryLimit, 0},
+		{"HugeTable", sandboxtest.Wasm(sandboxtest.TableBomb), sandbox.ErrMemoryLimit, 0},
+		{"DeepRecursion", sandboxtest.Wasm(sandboxtest.Recursion), sandbox.ErrTimeout, 0},
+		{"Unreachable", sandboxtest.Wasm(sandboxtest.Trap), sandbox.ErrTrap, 0},
+		{"OutOfBoundsWrite", sandboxtest.Wasm(sandboxtest.OOB), sandbox.ErrTrap, 0},
+		{"ProcExit", sandboxtest.Wasm(sandboxtest.ProcExit), sandbox.ErrTrap, 0},
+		{"AllocReturnsZero", sandboxtest.Wasm(sandboxtest.AllocNull), sandbox.ErrABI, 0},
+		{"AllocOutOfRange", sandboxtest.Wasm(sandboxtest.BadAlloc), sandbox.ErrABI, 0},
+		{"WrongOutputCount", sandboxtest.Wasm(sandboxtest.WrongOuts), sandbox.ErrBadOutput, 3},
+		{"NaNOutput", sandboxtest.Wasm(sandboxtest.NaN), sandbox.ErrBadOutput, 0},
+		{"ForbiddenImport", sandboxtest.Wasm(sandboxtest.ForbiddenImport), sandbox.ErrForbiddenImport, 0},
+		{"NotWasm", []byte("#!/bin/sh\nrm -rf /\n"), sandbox.ErrInvalidModule, 0},
+		{"Truncated", linear[:len(linear)-7], sandbox.ErrInvalidModule, 0},
+		{"TooBig", make([]byte, fastLimits.WithDefaults().MaxModuleBytes+1), sandbox.ErrInvalidModule, 0},
+		{"BatchOrderDependent", sandboxtest.Wasm(sandboxtest.Stateful), sandbox.ErrNondeterministic, 0},
+	}
+	cols := randomColumns(3, 500, 5)
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			ctx := context.Background()
+			rt := newRuntime(t, sandbox.Config{Isolation: mode.iso, Limits: fastLimits})
+			good := func() {
+				t.Helper()
+				m, err := rt.Compile(ctx, linear)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close(ctx)
+				res, err := m.Run(ctx, sandbox.Input{Columns: cols, Outputs: 1})
+				if err != nil {
+					t.Fatalf("good model: %v", err)
+				}
+				assertBitEqual(t, res.Outputs, sandboxtest.LinearPredict(cols, 1))
+			}
+			good()
+			goroutines, rss := runtime.NumGoroutine(), residentBytes(t)
+			for _, tc := range corpus {
+				t.Run(tc.name, func(t *testing.T) {
+					start := time.Now()
+					err := func() error {
+						m, err := rt.Compile(ctx, tc.wasm)
+						if err != nil {
+							return err
+						}
+						defer m.Close(ctx)
+						_, err = sandbox.CheckDeterminism(ctx, m, sandbox.Input{Columns: cols, Outputs: max(1, tc.outs), BatchRows: 64}, 9)
+						return err
+					}()
+					elapsed := time.Since(start)
+					if !errors.Is(err, tc.want) {
+						t.Fatalf("got %v, want %v", err, tc.want)
+					}
+					if kind := sandbox.KindOf(err); kind == sandbox.KindInternal || kind == sandbox.KindCrash {
+						t.Errorf("KindOf: got %q, want the model's fault", kind)
+					}
+					if !strings.HasPrefix(err.Error(), "sandbox: ") || len(err.Error()) < 30 {
+						t.Errorf("error %q: want a sentence for the participant", err)
+					}
+					bound := fastLimits.Timeout + time.Second
+					if mode.iso == sandbox.InProcess && tc.name == "DeepRecursion" {
+						bound = 10 * time.Second
+					}
+					if elapsed > bound {
+						t.Errorf("took %v, want at most %v", elapsed, bound)
+					}
+				})
+			}
+			good() // the next submission still runs, and correctly
+			runtime.GC()
+			debug.FreeOSMemory()
+			deadline := time.Now().Add(5 * time.Second)
+			for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if got := runtime.NumGoroutine(); got > goroutines {
+				t.Errorf("goroutines: got %d, want <= %d", got, goroutines)
+			}
+			// The race detector never returns its shadow memory to the OS,
+			// so RSS only falls back without it.
+			if got := residentBytes(t); !raceEnabled && got > rss+128<<20 {
+				t.Errorf("RSS: got %d MiB, want <= %d MiB + 128 MiB", got>>20, rss>>20)
+			}
+		})
+	}
+}
+
+// residentBytes reads this process's RSS from /proc/self/statm.
+func residentBytes(t *testing.T) uint64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages * uint64(os.Getpagesize())
+}

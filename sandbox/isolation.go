@@ -1,0 +1,32 @@
+package sandbox
+
+import "runtime"
+
+// Isolation says where guests run.
+type Isolation string
+
+const (
+	// InProcess runs guests on goroutines of the calling process, compiled
+	// with wazero's termination checks so that a deadline can stop them.
+	// It needs no fork and no helper command, at the price of a check at
+	// every loop back-edge (several times slower numeric loops).
+	InProcess Isolation = ""
+	// Process runs every Compile and Run in a supervised child process
+	// started from Config.ChildCommand: guests are compiled without
+	// termination checks (near-native loops) and the child is killed at the
+	// deadline; OS limits (address space, CPU time, open files, no new
+	// privileges) bound it on top of the sandbox's own; a crash or a wazero
+	// bug in the child cannot take the host down. Linux only.
+	Process Isolation = "process"
+)
+
+// ChildArg is the hidden argument that makes a verdict executable serve as
+// the child of Process isolation: its handler must call ServeChild with
+// stdin and stdout and exit when it returns.
+const ChildArg = "__sandbox-child"
+
+// MinRowsPerWorker is the fewest rows a Run gives each parallel instance:
+// below it, starting another instance costs more than it saves.
+const MinRowsPerWorker = 8192
+
+const goos = runtime.GOOS

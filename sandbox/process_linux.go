@@ -1,0 +1,255 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const processSupported = true
+
+// startProcess sets up Process isolation: the child command and the
+// compilation cache the children share.
+func (r *Runtime) startProcess(c Config) error {
+	r.process = true
+	r.childCmd = c.ChildCommand
+	if len(r.childCmd) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("sandbox: find the child command: %w", err)
+		}
+		r.childCmd = []string{exe, ChildArg}
+	}
+	r.cacheDir = c.CacheDir
+	if r.cacheDir == "" {
+		dir, err := os.MkdirTemp("", "verdict-sandbox-cache-")
+		if err != nil {
+			return fmt.Errorf("sandbox: create compilation cache: %w", err)
+		}
+		r.cacheDir, r.ownCache = dir, true
+	} else if err := os.MkdirAll(r.cacheDir, 0o700); err != nil {
+		return fmt.Errorf("sandbox: create compilation cache %q: %w", r.cacheDir, err)
+	}
+	return nil
+}
+
+// compileProcess checks wasm with the pre-decoder here, then has a child
+// validate and compile it into the shared cache; the parent never hands
+// guest bytes to wazero. It returns the module as a sealed memfd for runs.
+func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte) (*os.File, bool, error) {
+	if _, err := r.precheck(wasm); err != nil {
+		return nil, false, err
+	}
+	f, err := sealedFile("verdict-module-"+sha[:12], len(wasm), func(f *os.File) error {
+		_, err := f.WriteAt(wasm, 0)
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("compile module %s: %w", sha, err)
+	}
+	req := r.request(opCompile, int64(len(wasm)))
+	resp, err := r.spawn(ctx, req, []*os.File{f}, nil)
+	if err != nil {
+		f.Close()
+		return nil, false, err
+	}
+	return f, resp.HasInit, nil
+}
+
+func (r *Runtime) request(op string, moduleBytes int64) childRequest {
+	lim := r.limits
+	return childRequest{Op: op, CacheDir: r.cacheDir, Limits: lim, Interpreter: r.opts.interpreter,
+		ModuleBytes: moduleBytes, CPUSeconds: uint64(childDeadline(op, lim)/time.Second) + 2,
+		AddressSpace: 2<<30 + 16*uint64(moduleBytes)}
+}
+
+// runProcess is Run in a child process.
+func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
+	r := m.rt
+	rows, batch, err := in.check(r.limits)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	feats := in.Features
+	if feats == nil {
+		if feats, err = NewFeatures(in.Columns); err != nil {
+			return nil, err
+		}
+		defer feats.Close()
+	}
+	outs := in.Outputs
+	outSize := outputsHeader + 8*outs*rows
+	out, err := sealedOutputs(outSize)
+	if err != nil {
+		return nil, fmt.Errorf("run module %s: %w", m.SHA256, err)
+	}
+	defer out.Close()
+
+	workers := max(1, min(r.workers, rows/MinRowsPerWorker, maxWorkers))
+	req := r.request(opRun, int64(m.Size))
+	req.Rows, req.Cols, req.Outputs, req.Batch, req.Workers = rows, feats.cols, outs, batch, workers
+	req.CPUSeconds = uint64(workers)*uint64(r.limits.Timeout/time.Second) + 2
+	// Address space: the Go runtime and wazero, compiled code, the mapped
+	// features and outputs, and per instance its memory (up to twice while
+	// growing) and a call stack that wazero lets grow to 400 MB.
+	req.AddressSpace += uint64(8*rows*feats.cols+outSize) + uint64(workers)*(3*r.limits.memoryBytes()+640<<20)
+	resp, err := r.spawn(ctx, req, []*os.File{m.c.wasm, feats.backing.file, out}, out)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Outputs: make([][]float64, outs), BatchRows: batch,
+		Stdout: resp.Stdout, Stderr: resp.Stderr, StdoutDropped: resp.StdoutDropped,
+		StderrDropped: resp.StderrDropped, MemoryBytes: resp.MemoryBytes}
+	for k := range res.Outputs {
+		res.Outputs[k] = make([]float64, rows)
+		if rows == 0 {
+			continue
+		}
+		if _, err := out.ReadAt(floatBytes(res.Outputs[k]), int64(outputsHeader+8*k*rows)); err != nil {
+			return nil, fmt.Errorf("run module %s: read outputs: %w", m.SHA256, err)
+		}
+		// The child checked them too, but it ran untrusted code.
+		if i, msg := checkOutputs(res.Outputs[k], k, outs); i >= 0 {
+			return nil, &Error{Kind: KindBadOutput, Func: "verdict_predict", Msg: fmt.Sprintf(
+				"bad output: prediction for row %d, output %d %s", i, k, msg)}
+		}
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// sealedOutputs returns a memfd of size bytes that the child maps and
+// writes; its size is sealed.
+func sealedOutputs(size int) (*os.File, error) {
+	return sealedFileOpts("verdict-outputs", size, nil, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW)
+}
+
+// spawn runs one child with req on stdin and files from fd 3, and returns
+// its response, or the error it reported or died of. progress, if not nil,
+// is the outputs file whose header says where each instance was.
+func (r *Runtime) spawn(ctx context.Context, req childRequest, files []*os.File, progress *os.File) (*childResponse, error) {
+	if r.isClosed() {
+		return nil, ErrClosed
+	}
+	limit := childDeadline(req.Op, r.limits)
+	runCtx, cancel := context.WithTimeoutCause(ctx, limit, errTimeLimit)
+	defer cancel()
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: encode request: %w", err)
+	}
+	cmd := exec.CommandContext(runCtx, r.childCmd[0], r.childCmd[1:]...)
+	cmd.Stdin = bytes.NewReader(body)
+	stdout := &cappedBuffer{max: 4*r.limits.OutputBytes + 2*maxWireMsg + 64<<10}
+	stderr := &cappedBuffer{max: childStderrBytes}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Env = []string{}
+	cmd.Dir = "/"
+	cmd.ExtraFiles = files
+	// Its own process group, killed whole at the deadline; SIGKILL if the
+	// parent dies (Pdeathsig follows the thread that started the child, and
+	// the Go runtime does not end its threads while the process lives).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	runErr := cmd.Run()
+
+	out, dropped := stdout.snapshot()
+	if runErr == nil && dropped == 0 {
+		resp, err := decodeResponse(out, r.limits)
+		if err != nil {
+			return nil, &Error{Kind: KindCrash, Msg: "sandbox process crashed: " + err.Error(), err: err}
+		}
+		if resp.Error != nil {
+			return nil, resp.Error.toError()
+		}
+		return resp, nil
+	}
+	errText, _ := stderr.snapshot()
+	fn := where(req.Op, progress)
+	if runCtx.Err() != nil {
+		switch {
+		case context.Cause(runCtx) == errTimeLimit:
+			return nil, &Error{Kind: KindTimeout, Func: fn, err: runErr,
+				Msg: fmt.Sprintf("time limit of %v exceeded in %s", limit, fnName(fn, req.Op))}
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return nil, &Error{Kind: KindTimeout, Func: fn, err: runErr,
+				Msg: fmt.Sprintf("caller's deadline exceeded in %s", fnName(fn, req.Op))}
+		default:
+			return nil, &Error{Kind: KindCanceled, Func: fn, err: runErr,
+				Msg: fmt.Sprintf("run canceled in %s", fnName(fn, req.Op))}
+		}
+	}
+	return nil, crashError(runErr, cmd.ProcessState, fn, req, errText)
+}
+
+// crashError classifies a child that died on its own.
+func crashError(runErr error, st *os.ProcessState, fn string, req childRequest, stderr []byte) error {
+	tail := stderrExcerpt(stderr)
+	in := fnName(fn, req.Op)
+	if st != nil {
+		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			switch ws.Signal() {
+			case syscall.SIGXCPU:
+				return &Error{Kind: KindTimeout, Func: fn, err: runErr, Msg: fmt.Sprintf(
+					"CPU time limit of %ds exceeded in %s", req.CPUSeconds-1, in)}
+			case syscall.SIGKILL:
+				return &Error{Kind: KindCrash, Func: fn, err: runErr, Stderr: tail, Msg: fmt.Sprintf(
+					"sandbox process was killed in %s (by the kernel's out-of-memory killer or an operator); "+
+						"this is not the model's fault", in)}
+			}
+			return &Error{Kind: KindCrash, Func: fn, err: runErr, Stderr: tail, Msg: fmt.Sprintf(
+				"sandbox process died of signal %q in %s; this is not the model's fault", ws.Signal(), in)}
+		}
+	}
+	text := string(stderr)
+	if strings.Contains(text, "out of memory") || strings.Contains(text, "cannot allocate memory") {
+		return &Error{Kind: KindMemoryLimit, Func: fn, err: runErr, Stderr: tail, Msg: fmt.Sprintf(
+			"memory limit exceeded: the sandbox process ran out of its %s of address space in %s",
+			formatBytes(req.AddressSpace), in)}
+	}
+	return &Error{Kind: KindCrash, Func: fn, err: runErr, Stderr: tail, Msg: fmt.Sprintf(
+		"sandbox process crashed in %s (%v); this is not the model's fault", in, runErr)}
+}
+
+func fnName(fn, op string) string {
+	if fn == "" {
+		if op == opCompile {
+			return "compile"
+		}
+		return "startup (loading the compiled module)"
+	}
+	return fn
+}
+
+// where reads which guest function the first unfinished instance was in.
+func where(op string, progress *os.File) string {
+	if op != opRun || progress == nil {
+		return ""
+	}
+	var hdr [outputsHeader]byte
+	if _, err := progress.ReadAt(hdr[:], 0); err != nil {
+		return ""
+	}
+	for w := range maxWorkers {
+		code := binary.NativeEndian.Uint32(hdr[4*w:])
+		if code == 0 {
+			break
+		}
+		if code < uint32(len(phases))-1 {
+			return phases[code]
+		}
+	}
+	return ""
+}
