@@ -27,6 +27,26 @@
 // public_fraction (see Public). The leaderboard shows public scores during a
 // competition; the private part decides it at the end.
 //
+// # Competition rules
+//
+// A task may have a schedule, daily and total submission limits, final
+// selections, teams and the Ladder (see Spec and README.md's "Running a
+// contest"). Every rule reads the injected clock Config.Now. The rules that
+// must hold under concurrency (quotas, one evaluation per module per
+// participant or team, nothing accepted after close, team merges within the
+// limits) are checked by leaderboard in the transaction that writes, never
+// here by a read followed by a write.
+//
+// Submissions go through a bounded queue to a pool of Config.Workers
+// workers: received -> queued -> running -> scored | failed, each step
+// committed before it is acknowledged. A full queue refuses with
+// ErrQueueFull. Recover runs again what a crash left received, queued or
+// running; a failure caused by the host (kind "host") is not charged to
+// the quota.
+//
+// Readers pass a Viewer: the host sees everything; a participant sees
+// public scores only until the task closes.
+//
 // # Data dir
 //
 //	DIR/store/               Badger: tasks, submissions, rankings
@@ -41,5 +61,6 @@
 //	defer e.Close(ctx)
 //	task, err := e.CreateTask(ctx, "examples/breast-cancer/task.yaml")
 //	sub, err := e.Submit(ctx, engine.SubmitRequest{Task: task.Spec.ID, Participant: "alice", Module: wasm})
-//	board, err := e.Leaderboard(task.Spec.ID, false)
+//	if errors.Is(err, engine.ErrQuotaExceeded) { ... } // err says when the next slot opens
+//	board, err := e.Leaderboard(task.Spec.ID, engine.Viewer{Participant: "alice"}, false)
 package engine

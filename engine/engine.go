@@ -2,18 +2,15 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine/metric"
@@ -32,14 +29,28 @@ type Config struct {
 	// CacheDir holds wazero's compiled modules; default DataDir/cache/wazero.
 	// Several data dirs may share one.
 	CacheDir string
-	// Now is the clock; default time.Now.
+	// Now is the clock every competition rule reads (schedule, daily
+	// limits, deadlines, history); default time.Now.
 	Now func() time.Time
+	// Workers is how many submissions are evaluated at once; default
+	// runtime.GOMAXPROCS(0).
+	Workers int
+	// QueueSize bounds the submissions waiting for a worker; when it is
+	// full, Submit and Enqueue return ErrQueueFull. Default
+	// DefaultQueuePerWorker × Workers.
+	QueueSize int
 }
 
-// Validate reports a missing data dir.
+// DefaultQueuePerWorker sizes the default work queue.
+const DefaultQueuePerWorker = 4
+
+// Validate reports a missing data dir and negative sizes.
 func (c Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("engine: config: DataDir is empty")
+	}
+	if c.Workers < 0 || c.QueueSize < 0 {
+		return fmt.Errorf("engine: config: Workers %d and QueueSize %d must not be negative", c.Workers, c.QueueSize)
 	}
 	return nil
 }
@@ -53,6 +64,14 @@ type Engine struct {
 	mu       sync.Mutex
 	loaded   map[string]*loadedTask              // by task id
 	runtimes map[sandbox.Limits]*sandbox.Runtime // one per distinct limits
+	closed   bool
+	pending  int             // jobs accepted and not yet taken by a worker
+	inflight map[string]*job // by submission id: accepted and not finished
+
+	queue   chan *job
+	runCtx  context.Context // evaluations; cancelled by Close
+	stop    context.CancelFunc
+	workers sync.WaitGroup
 }
 
 // loadedTask is a task with its held-out data open and its split computed.
@@ -83,16 +102,50 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}
-	return &Engine{
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.QueueSize == 0 {
+		cfg.QueueSize = DefaultQueuePerWorker * cfg.Workers
+	}
+	e := &Engine{
 		cfg:      cfg,
 		store:    st,
 		loaded:   map[string]*loadedTask{},
 		runtimes: map[sandbox.Limits]*sandbox.Runtime{},
-	}, nil
+		inflight: map[string]*job{},
+		queue:    make(chan *job, cfg.QueueSize),
+	}
+	e.runCtx, e.stop = context.WithCancel(context.WithoutCancel(ctx))
+	for range cfg.Workers {
+		e.workers.Add(1)
+		go e.work()
+	}
+	return e, nil
 }
 
-// Close releases the datasets, the sandboxes and the store.
+// Close stops the workers, releases the datasets, the sandboxes and the
+// store. Evaluations it interrupts go back to queued in the store, to be
+// run again by Recover; their waiters get ErrEngineClosed.
 func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.mu.Unlock()
+	e.stop()
+	e.workers.Wait()
+	for {
+		select {
+		case j := <-e.queue:
+			e.finish(j, nil, ErrEngineClosed)
+			continue
+		default:
+		}
+		break
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var errs []error
@@ -221,6 +274,7 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	err = e.store.CreateTask(leaderboard.Task{
 		ID: spec.ID, Title: spec.Title, Type: spec.Type, Metric: spec.Metric,
 		HigherIsBetter: m.HigherIsBetter, Created: t.Created, Spec: raw,
+		LadderStep: spec.Leaderboard.Step,
 	})
 	if errors.Is(err, leaderboard.ErrExists) {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, ErrExists)
@@ -328,6 +382,21 @@ type Submission struct {
 	Scores       Scores           `json:"scores"`
 	Error        *SubmissionError `json:"error"`
 	ElapsedMS    float64          `json:"elapsed_ms"`
+	// Team is the team the submission counts for, if any.
+	Team string `json:"team,omitempty"`
+	// Baseline marks a host's reference submission (never ranked).
+	Baseline bool `json:"baseline,omitempty"`
+	// Shown is the public score the leaderboard shows for it under the
+	// Ladder (nil in best mode, where it is Scores.Public).
+	Shown *float64 `json:"shown,omitempty"`
+	// Duplicate is set when Submit returned an earlier submission of the
+	// same module instead of evaluating it again.
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Updated is when the submission last changed state.
+	Updated time.Time `json:"updated"`
+
+	// hostError: the failure was the host's (not charged to the quota).
+	hostError bool
 
 	// Predictions holds the guest's outputs when asked for (host only).
 	Predictions *Predictions `json:"-"`
@@ -376,92 +445,6 @@ type Predictions struct {
 	Values  [][]float64 // Values[k][i]
 }
 
-// SubmitRequest is one submission.
-type SubmitRequest struct {
-	Task        string
-	Participant string
-	Module      []byte
-	// KeepPredictions returns the guest's outputs on the Submission.
-	KeepPredictions bool
-}
-
-// Submit records a submission, runs it in the sandbox, scores it and
-// records the outcome. A submission that fails because of the model is not
-// an error: it comes back with Status "failed" and Error set. An error is
-// returned only when the request itself is unusable or the host failed.
-func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (*Submission, error) {
-	if !participantPattern.MatchString(req.Participant) {
-		return nil, fmt.Errorf("participant %q: must be 1 to 128 characters of letters, digits and ._:@+- starting with a letter or digit: %w", req.Participant, ErrBadRequest)
-	}
-	if len(req.Module) == 0 {
-		return nil, fmt.Errorf("module: empty: %w", ErrBadRequest)
-	}
-	lt, err := e.load(req.Task)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(req.Module)
-	sub := &Submission{
-		ID:           uuid.Must(uuid.NewV7()).String(),
-		Task:         req.Task,
-		Participant:  req.Participant,
-		ModuleSHA256: hex.EncodeToString(sum[:]),
-		Created:      e.cfg.Now().UTC(),
-		Status:       string(leaderboard.Received),
-	}
-	if err := e.record(sub); err != nil {
-		return nil, err
-	}
-	if err := e.saveModule(sub.ModuleSHA256, req.Module, lt.task.Spec.sandboxLimits().MaxModuleBytes); err != nil {
-		return sub, e.fail(sub, "host", err)
-	}
-	sub.Status = string(leaderboard.Running)
-	if err := e.record(sub); err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	outs, err := e.run(ctx, lt, req.Module)
-	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
-	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {
-			// The host gave up (shutdown, interrupt): the model is not at fault.
-			return sub, e.fail(sub, "host", err)
-		}
-		kind := sandbox.KindOf(err)
-		if kind == "" {
-			kind = "host"
-		}
-		return sub, e.fail(sub, kind, err)
-	}
-	scores, err := lt.score(outs, sub.ModuleSHA256)
-	if err != nil {
-		return sub, e.fail(sub, "score", err)
-	}
-	sub.Scores = scores
-	sub.Status = string(leaderboard.Scored)
-	if req.KeepPredictions {
-		sub.Predictions = lt.predictions(outs)
-	}
-	if err := e.record(sub); err != nil {
-		return nil, err
-	}
-	return sub, nil
-}
-
-// fail records a failed evaluation. Model failures return nil; host
-// failures return the cause so the caller sees it.
-func (e *Engine) fail(sub *Submission, kind string, cause error) error {
-	sub.Status = string(leaderboard.Failed)
-	sub.Error = &SubmissionError{Kind: kind, Message: cause.Error()}
-	if err := e.record(sub); err != nil {
-		return err
-	}
-	if kind == "host" {
-		return fmt.Errorf("evaluate submission %s: %w", sub.ID, cause)
-	}
-	return nil
-}
-
 func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte) ([][]float64, error) {
 	rt, err := e.runtime(ctx, lt.task.Spec.sandboxLimits())
 	if err != nil {
@@ -479,25 +462,29 @@ func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte) ([][]fl
 	return res.Outputs, nil
 }
 
-// saveModule keeps the submitted bytes, named by their hash, so that a
-// result can always be traced to (and re-run from) the exact module.
-func (e *Engine) saveModule(sha string, module []byte, max int64) error {
-	if int64(len(module)) > max {
-		return nil // refused by the sandbox; nothing worth keeping
+// record writes s's new state, dated by the engine's clock, and takes back
+// what the store decided (the Ladder's shown score).
+func (e *Engine) record(s *Submission) error {
+	s.Updated = e.cfg.Now().UTC()
+	ls, err := toStore(s)
+	if err != nil {
+		return err
 	}
-	path := filepath.Join(moduleDir(e.cfg.DataDir), sha+".wasm")
-	if _, err := os.Stat(path); err == nil {
-		return nil
+	stored, err := e.store.Put(ls)
+	if err != nil {
+		return fmt.Errorf("record submission %s: %w", s.ID, err)
 	}
-	return writeFileAtomic(path, module)
+	s.Shown, s.Team = stored.Shown, teamName(stored.Entrant)
+	return nil
 }
 
-func (e *Engine) record(s *Submission) error {
+func toStore(s *Submission) (leaderboard.Submission, error) {
 	ls := leaderboard.Submission{
 		ID: s.ID, Task: s.Task, Participant: s.Participant, ModuleSHA256: s.ModuleSHA256,
 		Created: s.Created, Status: leaderboard.Status(s.Status),
 		Public: s.Scores.Public, Private: s.Scores.Private,
-		Elapsed: time.Duration(s.ElapsedMS * float64(time.Millisecond)),
+		Elapsed:  time.Duration(s.ElapsedMS * float64(time.Millisecond)),
+		Baseline: s.Baseline, HostError: s.hostError, Updated: s.Updated,
 	}
 	if s.Error != nil {
 		ls.ErrorKind, ls.ErrorMessage = s.Error.Kind, s.Error.Message
@@ -505,14 +492,11 @@ func (e *Engine) record(s *Submission) error {
 	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil {
 		d, err := json.Marshal(detail{PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI})
 		if err != nil {
-			return fmt.Errorf("record submission %s: %w", s.ID, err)
+			return ls, fmt.Errorf("record submission %s: %w", s.ID, err)
 		}
 		ls.Detail = d
 	}
-	if err := e.store.PutSubmission(ls); err != nil {
-		return fmt.Errorf("record submission %s: %w", s.ID, err)
-	}
-	return nil
+	return ls, nil
 }
 
 func fromStore(ls leaderboard.Submission) Submission {
@@ -521,6 +505,8 @@ func fromStore(ls leaderboard.Submission) Submission {
 		Created: ls.Created, Status: string(ls.Status),
 		Scores:    Scores{Public: ls.Public, Private: ls.Private},
 		ElapsedMS: float64(ls.Elapsed.Microseconds()) / 1000,
+		Team:      teamName(ls.Entrant), Baseline: ls.Baseline, Shown: ls.Shown,
+		Updated: ls.Updated, hostError: ls.HostError,
 	}
 	if ls.ErrorKind != "" {
 		s.Error = &SubmissionError{Kind: ls.ErrorKind, Message: ls.ErrorMessage}
@@ -530,73 +516,6 @@ func fromStore(ls leaderboard.Submission) Submission {
 		s.Scores.PublicCI, s.Scores.PrivateCI = d.PublicCI, d.PrivateCI
 	}
 	return s
-}
-
-// Submission returns a recorded submission.
-func (e *Engine) Submission(id string) (*Submission, error) {
-	ls, err := e.store.Submission(id)
-	if errors.Is(err, leaderboard.ErrNotFound) {
-		return nil, fmt.Errorf("submission %q: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("submission %q: %w", id, err)
-	}
-	s := fromStore(ls)
-	return &s, nil
-}
-
-// Submissions lists a task's submissions in the order they were made.
-func (e *Engine) Submissions(task string) ([]Submission, error) {
-	if _, err := e.Task(task); err != nil {
-		return nil, err
-	}
-	lss, err := e.store.Submissions(task)
-	if err != nil {
-		return nil, fmt.Errorf("task %q: list submissions: %w", task, err)
-	}
-	out := make([]Submission, len(lss))
-	for i, ls := range lss {
-		out[i] = fromStore(ls)
-	}
-	return out, nil
-}
-
-// Entry is one row of a leaderboard.
-type Entry struct {
-	Rank        int       `json:"rank"`
-	Participant string    `json:"participant"`
-	Submission  string    `json:"submission"`
-	Score       float64   `json:"score"`
-	Submitted   time.Time `json:"submitted"`
-	Submissions int       `json:"submissions"`
-	CI          *Interval `json:"ci,omitempty"` // of Score
-}
-
-// Leaderboard ranks each participant by their best public (or private)
-// score, ties broken by the earlier submission.
-func (e *Engine) Leaderboard(task string, private bool) ([]Entry, error) {
-	if _, err := e.Task(task); err != nil {
-		return nil, err
-	}
-	les, err := e.store.Leaderboard(task, private)
-	if err != nil {
-		return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
-	}
-	out := make([]Entry, len(les))
-	for i, le := range les {
-		out[i] = Entry{Rank: le.Rank, Participant: le.Participant, Submission: le.SubmissionID,
-			Score: le.Score, Submitted: le.Submitted, Submissions: le.Submissions}
-		ls, err := e.store.Submission(le.SubmissionID)
-		if err != nil {
-			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
-		}
-		if sub := fromStore(ls); private {
-			out[i].CI = sub.Scores.PrivateCI
-		} else {
-			out[i].CI = sub.Scores.PublicCI
-		}
-	}
-	return out, nil
 }
 
 func writeFileAtomic(path string, data []byte) error {

@@ -208,6 +208,9 @@ func TestSubmitFailures(t *testing.T) {
 			if err != nil || ok.Failed() {
 				t.Fatalf("next submission: got %+v, %v; want scored", ok, err)
 			}
+			if ok.Duplicate != (want != nil) {
+				t.Errorf("alice's module again: got Duplicate %v, want %v", ok.Duplicate, want != nil)
+			}
 			if want == nil {
 				want = ok.Scores.Public
 			} else if *ok.Scores.Public != *want {
@@ -215,9 +218,11 @@ func TestSubmitFailures(t *testing.T) {
 			}
 		})
 	}
-	subs, err := e.Submissions(task.Spec.ID)
-	if err != nil || len(subs) != 2*len(tests)-1 {
-		t.Errorf("Submissions: got %d, %v; want %d", len(subs), err, 2*len(tests)-1)
+	// mallory's failures on bc-test (the loop ran on bc-fast), and alice's
+	// module once: the same module again returns the earlier submission.
+	subs, err := e.Submissions(task.Spec.ID, engine.Host, "")
+	if err != nil || len(subs) != len(tests) {
+		t.Errorf("Submissions: got %d, %v; want %d", len(subs), err, len(tests))
 	}
 }
 
@@ -333,7 +338,7 @@ func TestLeaderboard(t *testing.T) {
 	if len(scores) != 2 {
 		t.Fatalf("got %d scored examples, want 2 (alice, bob): %v", len(scores), scores)
 	}
-	board, err := e.Leaderboard(task.Spec.ID, false)
+	board, err := e.Leaderboard(task.Spec.ID, engine.Host, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +358,7 @@ func TestLeaderboard(t *testing.T) {
 			t.Errorf("%s: got interval %+v, want one around %v", r.Participant, r.CI, r.Score)
 		}
 	}
-	priv, err := e.Leaderboard(task.Spec.ID, true)
+	priv, err := e.Leaderboard(task.Spec.ID, engine.Host, true)
 	if err != nil || len(priv) != 2 {
 		t.Errorf("private board: got %d rows, %v; want 2", len(priv), err)
 	}
@@ -399,7 +404,7 @@ func TestIntervalsSeeded(t *testing.T) {
 	if *a.PublicCI == *a.PrivateCI {
 		t.Errorf("public and private parts got the same interval %+v", *a.PublicCI)
 	}
-	stored, err := e.Submission(subs[0].ID)
+	stored, err := e.Submission(subs[0].ID, engine.Host)
 	if err != nil {
 		t.Fatal(err)
 	}

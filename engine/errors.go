@@ -1,6 +1,10 @@
 package engine
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 var (
 	// ErrInvalidSpec is wrapped by every *SpecError.
@@ -13,4 +17,45 @@ var (
 	// participant name, an empty module, a prediction file that does not
 	// match its truth).
 	ErrBadRequest = errors.New("engine: bad request")
+	// ErrNotOpen refuses a submission before the task's schedule starts.
+	ErrNotOpen = errors.New("engine: task not open yet")
+	// ErrClosed refuses a submission, selection or team change after the
+	// task closed (its end passed, or the host closed it).
+	ErrClosed = errors.New("engine: task closed")
+	// ErrQuotaExceeded is wrapped by every *QuotaError.
+	ErrQuotaExceeded = errors.New("engine: submission limit reached")
+	// ErrQueueFull refuses a submission while the work queue is full: retry
+	// later.
+	ErrQueueFull = errors.New("engine: queue full, retry later")
+	// ErrEngineClosed is returned by calls on, or interrupted by, Close.
+	ErrEngineClosed = errors.New("engine: closed")
+	// ErrForbidden refuses a viewer what the rules hide from them (the
+	// private leaderboard before the task closes).
+	ErrForbidden = errors.New("engine: forbidden")
+	// ErrTeam refuses a team change the rules do not allow.
+	ErrTeam = errors.New("engine: team refused")
 )
+
+// QuotaError refuses a submission over a participant's (or team's) daily
+// or total limit, and says when the next slot opens.
+type QuotaError struct {
+	Participant string
+	Team        string    // the team charged, if any
+	Limit       string    // "daily" or "total"
+	Max         int       // the limit
+	Next        time.Time // the next slot (next UTC midnight); zero for the total limit
+}
+
+func (e *QuotaError) Error() string {
+	who := fmt.Sprintf("participant %q", e.Participant)
+	if e.Team != "" {
+		who = fmt.Sprintf("team %q", e.Team)
+	}
+	if e.Limit == "total" {
+		return fmt.Sprintf("%s has made all %d submissions the task allows: %v", who, e.Max, ErrQuotaExceeded)
+	}
+	return fmt.Sprintf("%s has made %d submissions today, the daily limit; the next slot opens at %s: %v",
+		who, e.Max, e.Next.UTC().Format(time.RFC3339), ErrQuotaExceeded)
+}
+
+func (e *QuotaError) Unwrap() error { return ErrQuotaExceeded }

@@ -21,6 +21,11 @@ const (
 	DefaultMemoryMB       = sandbox.DefaultMemoryMB
 	DefaultTimeoutS       = 30
 	DefaultMaxModuleMB    = 64
+	// DefaultFinalSelections is how many submissions a participant may
+	// select for the private leaderboard.
+	DefaultFinalSelections = 2
+	// MaxFinalSelections bounds final_selections.
+	MaxFinalSelections = 100
 
 	// MaxSpecBytes bounds a task spec file; specs are small, uploads are untrusted.
 	MaxSpecBytes = 1 << 20
@@ -45,6 +50,62 @@ type Spec struct {
 	Data   DataSpec   `yaml:"data" json:"data"`
 	Split  SplitSpec  `yaml:"split" json:"split"`
 	Limits LimitsSpec `yaml:"limits" json:"limits"`
+	// Schedule is when submissions are accepted.
+	Schedule ScheduleSpec `yaml:"schedule" json:"schedule"`
+	// FinalSelections is how many submissions a participant may select
+	// for the private leaderboard; default DefaultFinalSelections.
+	FinalSelections int `yaml:"final_selections" json:"final_selections"`
+	// Teams allows teams; zero value: no teams.
+	Teams TeamsSpec `yaml:"teams" json:"teams"`
+	// Leaderboard chooses how public scores are shown.
+	Leaderboard LeaderboardSpec `yaml:"leaderboard" json:"leaderboard"`
+}
+
+// ScheduleSpec is when a task accepts submissions: from Start (RFC 3339;
+// empty: from creation) until End (empty: until the host closes it).
+type ScheduleSpec struct {
+	Start string `yaml:"start,omitempty" json:"start,omitempty"`
+	End   string `yaml:"end,omitempty" json:"end,omitempty"`
+}
+
+// start returns the parsed Start, zero when unset (Validate checked it).
+func (s ScheduleSpec) start() time.Time { t, _ := parseTime(s.Start); return t }
+
+// end returns the parsed End, zero when unset.
+func (s ScheduleSpec) end() time.Time { t, _ := parseTime(s.End); return t }
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time (e.g. 2026-03-01T00:00:00Z)", s)
+	}
+	return t.UTC(), nil
+}
+
+// TeamsSpec allows teams of up to MaxSize participants (0: no teams), formed
+// and merged until MergeDeadline (RFC 3339; empty: until the end).
+type TeamsSpec struct {
+	MaxSize       int    `yaml:"max_size" json:"max_size"`
+	MergeDeadline string `yaml:"merge_deadline,omitempty" json:"merge_deadline,omitempty"`
+}
+
+// Leaderboard modes.
+const (
+	// ModeBest shows each submission's public score.
+	ModeBest = "best"
+	// ModeLadder shows a public score only when it beats the participant's
+	// shown best by more than the step (Blum & Hardt 2015).
+	ModeLadder = "ladder"
+)
+
+// LeaderboardSpec chooses the public leaderboard's mode; Step is the
+// Ladder's η, required in ladder mode.
+type LeaderboardSpec struct {
+	Mode string  `yaml:"mode" json:"mode"`
+	Step float64 `yaml:"step,omitempty" json:"step,omitempty"`
 }
 
 // DataSpec names the held-out dataset and its columns.
@@ -77,6 +138,12 @@ type LimitsSpec struct {
 	MemoryMB    uint32  `yaml:"memory_mb" json:"memory_mb"`
 	TimeoutS    float64 `yaml:"timeout_s" json:"timeout_s"`
 	MaxModuleMB float64 `yaml:"max_module_mb" json:"max_module_mb"`
+	// DailyLimit is the most submissions per participant (or team) per UTC
+	// day; 0 is unlimited.
+	DailyLimit int `yaml:"daily_limit,omitempty" json:"daily_limit,omitempty"`
+	// TotalLimit is the most submissions per participant (or team) in all;
+	// 0 is unlimited.
+	TotalLimit int `yaml:"total_limit,omitempty" json:"total_limit,omitempty"`
 }
 
 // SpecError says which key of a task spec is wrong and why.
@@ -174,6 +241,12 @@ func (s *Spec) fillDefaults() {
 	if s.Limits.MaxModuleMB == 0 {
 		s.Limits.MaxModuleMB = DefaultMaxModuleMB
 	}
+	if s.FinalSelections == 0 {
+		s.FinalSelections = DefaultFinalSelections
+	}
+	if s.Leaderboard.Mode == "" {
+		s.Leaderboard.Mode = ModeBest
+	}
 }
 
 // Validate reports the first problem with the spec, naming its key.
@@ -232,6 +305,48 @@ func (s Spec) Validate() error {
 	}
 	if mb := s.Limits.MaxModuleMB; !(mb > 0 && mb <= MaxModuleMB) {
 		return bad("limits.max_module_mb", "%v is not in (0, %d]", mb, MaxModuleMB)
+	}
+	if s.Limits.DailyLimit < 0 {
+		return bad("limits.daily_limit", "%d is negative", s.Limits.DailyLimit)
+	}
+	if s.Limits.TotalLimit < 0 {
+		return bad("limits.total_limit", "%d is negative", s.Limits.TotalLimit)
+	}
+	start, err := parseTime(s.Schedule.Start)
+	if err != nil {
+		return &SpecError{Key: "schedule.start", Err: err}
+	}
+	end, err := parseTime(s.Schedule.End)
+	if err != nil {
+		return &SpecError{Key: "schedule.end", Err: err}
+	}
+	if !start.IsZero() && !end.IsZero() && !end.After(start) {
+		return bad("schedule.end", "%s is not after the start %s", s.Schedule.End, s.Schedule.Start)
+	}
+	if n := s.FinalSelections; n < 1 || n > MaxFinalSelections {
+		return bad("final_selections", "%d is not in [1, %d]", n, MaxFinalSelections)
+	}
+	if s.Teams.MaxSize < 0 {
+		return bad("teams.max_size", "%d is negative", s.Teams.MaxSize)
+	}
+	md, err := parseTime(s.Teams.MergeDeadline)
+	if err != nil {
+		return &SpecError{Key: "teams.merge_deadline", Err: err}
+	}
+	if !md.IsZero() && s.Teams.MaxSize == 0 {
+		return bad("teams.merge_deadline", "set, but teams.max_size is 0 (no teams)")
+	}
+	switch s.Leaderboard.Mode {
+	case ModeBest:
+		if s.Leaderboard.Step != 0 {
+			return bad("leaderboard.step", "only the ladder mode has a step")
+		}
+	case ModeLadder:
+		if st := s.Leaderboard.Step; !(st > 0 && st < 1e6) || math.IsInf(st, 0) {
+			return bad("leaderboard.step", "%v: the ladder needs a step in (0, 1e6)", st)
+		}
+	default:
+		return bad("leaderboard.mode", "%q is not one of best, ladder", s.Leaderboard.Mode)
 	}
 	return nil
 }

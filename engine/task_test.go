@@ -40,7 +40,8 @@ func TestParseSpecDefaults(t *testing.T) {
 		t.Fatalf("ParseSpec: %v", err)
 	}
 	if s.Title != "abc" || s.Data.ID != "id" || s.Data.Label != "target" || s.Split.PublicFraction != DefaultPublicFraction ||
-		s.Split.Seed != "abc" || s.Limits.MemoryMB != DefaultMemoryMB || s.Limits.TimeoutS != DefaultTimeoutS || s.Limits.MaxModuleMB != DefaultMaxModuleMB {
+		s.Split.Seed != "abc" || s.Limits.MemoryMB != DefaultMemoryMB || s.Limits.TimeoutS != DefaultTimeoutS || s.Limits.MaxModuleMB != DefaultMaxModuleMB ||
+		s.FinalSelections != DefaultFinalSelections || s.Leaderboard.Mode != ModeBest || s.Limits.DailyLimit != 0 || s.Teams.MaxSize != 0 {
 		t.Errorf("defaults: got %+v", s)
 	}
 }
@@ -68,6 +69,20 @@ func TestParseSpecErrors(t *testing.T) {
 		{"NegativeMemory", replace("memory_mb: 128", "memory_mb: -1"), "", "overflow"},
 		{"TimeoutNegative", replace("timeout_s: 5", "timeout_s: -5"), "limits.timeout_s", "-5"},
 		{"ModuleTooBig", replace("max_module_mb: 8", "max_module_mb: 5000"), "limits.max_module_mb", "5000"},
+		{"NegativeDailyLimit", replace("max_module_mb: 8", "max_module_mb: 8, daily_limit: -1"), "limits.daily_limit", "-1"},
+		{"NegativeTotalLimit", replace("max_module_mb: 8", "max_module_mb: 8, total_limit: -3"), "limits.total_limit", "-3"},
+		{"BadStart", goodSpec + "schedule: {start: tomorrow}\n", "schedule.start", "RFC 3339"},
+		{"BadEnd", goodSpec + "schedule: {end: 2026-13-01}\n", "schedule.end", "RFC 3339"},
+		{"EndBeforeStart", goodSpec + "schedule: {start: 2026-03-02T00:00:00Z, end: 2026-03-01T00:00:00Z}\n", "schedule.end", "not after"},
+		{"TooManySelections", goodSpec + "final_selections: 101\n", "final_selections", "101"},
+		{"NegativeSelections", goodSpec + "final_selections: -1\n", "final_selections", "-1"},
+		{"NegativeTeamSize", goodSpec + "teams: {max_size: -2}\n", "teams.max_size", "-2"},
+		{"DeadlineWithoutTeams", goodSpec + "teams: {merge_deadline: 2026-03-01T00:00:00Z}\n", "teams.merge_deadline", "no teams"},
+		{"BadDeadline", goodSpec + "teams: {max_size: 3, merge_deadline: soon}\n", "teams.merge_deadline", "RFC 3339"},
+		{"BadMode", goodSpec + "leaderboard: {mode: elo}\n", "leaderboard.mode", "elo"},
+		{"LadderWithoutStep", goodSpec + "leaderboard: {mode: ladder}\n", "leaderboard.step", "ladder needs a step"},
+		{"StepInBestMode", goodSpec + "leaderboard: {mode: best, step: 0.1}\n", "leaderboard.step", "only the ladder"},
+		{"UnknownScheduleKey", goodSpec + "schedule: {begin: 2026-03-01T00:00:00Z}\n", "", `unknown field "begin"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,6 +130,7 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(goodSpec))
 	f.Add([]byte("id: abc\ntype: regression\nmetric: rmse\ndata: {test: x.csv}\n"))
 	f.Add([]byte("{}"))
+	f.Add([]byte(strings.Replace(goodSpec, "max_module_mb: 8", "max_module_mb: 8, daily_limit: 5", 1) + "schedule: {start: 2026-03-01T00:00:00Z, end: 2026-03-08T00:00:00Z}\nfinal_selections: 2\nteams: {max_size: 3, merge_deadline: 2026-03-05T00:00:00Z}\nleaderboard: {mode: ladder, step: 0.001}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<14 {
 			return

@@ -82,11 +82,11 @@ printed. It uses a fresh temporary data dir unless --data-dir is given.`,
 				}
 				say("          scored: public %s %s in %.0f ms\n\n", t.Spec.Metric, formatScore(*sub.Scores.Public), sub.ElapsedMS)
 			}
-			pub, err := e.Leaderboard(t.Spec.ID, false)
+			pub, err := e.Leaderboard(t.Spec.ID, engine.Host, false)
 			if err != nil {
 				return err
 			}
-			priv, err := e.Leaderboard(t.Spec.ID, true)
+			priv, err := e.Leaderboard(t.Spec.ID, engine.Host, true)
 			if err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ func newLeaderboardCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			rows, err := e.Leaderboard(args[0], private)
+			rows, err := e.Leaderboard(args[0], engine.Host, private)
 			if err != nil {
 				return err
 			}
@@ -41,7 +41,7 @@ func newLeaderboardCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&private, "private", false, "rank by the private part (host)")
+	c.Flags().BoolVar(&private, "private", false, "the private leaderboard: best private score among each participant's final selections (host; everyone after close)")
 	return c
 }
 
@@ -66,7 +66,14 @@ func printLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private b
 		if r.CI != nil {
 			ci = fmt.Sprintf("[%s, %s]", formatScore(r.CI.Low), formatScore(r.CI.High))
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Rank, r.Participant, formatScore(r.Score), ci, r.Submissions, r.Submission, r.Submitted.Format("2006-01-02 15:04:05Z"))
+		rank, who, n := fmt.Sprint(r.Rank), r.Participant, fmt.Sprint(r.Submissions)
+		switch {
+		case r.Baseline:
+			rank, who, n = "--", "("+who+", baseline)", "—"
+		case r.Team:
+			who = "team " + who
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rank, who, formatScore(r.Score), ci, n, r.Submission, r.Submitted.Format("2006-01-02 15:04:05Z"))
 	}
 	tw.Flush()
 }

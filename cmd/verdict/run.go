@@ -102,6 +102,16 @@ func errorKind(err error) string {
 		return "not_found"
 	case errors.Is(err, engine.ErrExists):
 		return "exists"
+	case errors.Is(err, engine.ErrQuotaExceeded):
+		return "quota"
+	case errors.Is(err, engine.ErrClosed):
+		return "closed"
+	case errors.Is(err, engine.ErrNotOpen):
+		return "not_open"
+	case errors.Is(err, engine.ErrQueueFull):
+		return "queue_full"
+	case errors.Is(err, engine.ErrTeam):
+		return "team"
 	}
 	var ee *exitError
 	if errors.As(err, &ee) && ee.code == exitUsage {
@@ -137,7 +147,8 @@ ranks them on a leaderboard.`,
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", def, "where verdict keeps its store, datasets and modules (env VERDICT_DATA_DIR)")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
-	root.AddCommand(newTaskCmd(g), newSubmitCmd(g), newLeaderboardCmd(g), newScoreCmd(g), newMetricsCmd(g), newDemoCmd(g))
+	root.AddCommand(newTaskCmd(g), newSubmitCmd(g), newLeaderboardCmd(g), newScoreCmd(g), newMetricsCmd(g), newDemoCmd(g),
+		newSelectCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newRecoverCmd(g))
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

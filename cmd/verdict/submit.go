@@ -16,7 +16,7 @@ import (
 func newSubmitCmd(g *globals) *cobra.Command {
 	var (
 		task, participant, predictions string
-		private                        bool
+		private, baseline              bool
 	)
 	c := &cobra.Command{
 		Use:   "submit --task ID --participant NAME MODEL.wasm",
@@ -42,10 +42,10 @@ score; the private score is for the host (--private, or
 			}
 			sub, err := e.Submit(cmd.Context(), engine.SubmitRequest{
 				Task: task, Participant: participant, Module: module,
-				KeepPredictions: predictions != "",
+				KeepPredictions: predictions != "", Baseline: baseline,
 			})
 			if sub == nil {
-				return badInput(err)
+				return badInput(err) // refused: bad request, schedule, quota, queue
 			}
 			if err != nil {
 				return err // the host failed; the submission is recorded as such
@@ -74,6 +74,7 @@ score; the private score is for the host (--private, or
 	c.Flags().StringVar(&task, "task", "", "task id (required)")
 	c.Flags().StringVar(&participant, "participant", "", "participant name (required)")
 	c.Flags().BoolVar(&private, "private", false, "also print the private score (host)")
+	c.Flags().BoolVar(&baseline, "baseline", false, "submit a reference model (host): shown on the leaderboard, never ranked, not charged")
 	c.Flags().StringVar(&predictions, "predictions", "", "write the model's predictions for every test row to this CSV file (host)")
 	_ = c.MarkFlagRequired("task")
 	_ = c.MarkFlagRequired("participant")
@@ -104,7 +105,19 @@ func printSubmission(w io.Writer, t *engine.Task, s *engine.Submission) {
 	fmt.Fprintf(w, "task        %s\n", s.Task)
 	fmt.Fprintf(w, "participant %s\n", s.Participant)
 	fmt.Fprintf(w, "module      sha256 %s\n", s.ModuleSHA256)
+	if s.Team != "" {
+		fmt.Fprintf(w, "team        %s\n", s.Team)
+	}
+	if s.Baseline {
+		fmt.Fprintf(w, "baseline    yes (not ranked)\n")
+	}
+	if s.Duplicate {
+		fmt.Fprintf(w, "duplicate   this module was already submitted; this is the earlier result (not charged again)\n")
+	}
 	fmt.Fprintf(w, "status      %s (%.0f ms)\n", s.Status, s.ElapsedMS)
+	if s.Shown != nil {
+		fmt.Fprintf(w, "shown       %s %s (the Ladder's public score)\n", t.Spec.Metric, formatScore(*s.Shown))
+	}
 	if s.Scores.Public != nil {
 		fmt.Fprintf(w, "public      %s %s (%d rows) %s\n", t.Spec.Metric, formatScore(*s.Scores.Public), t.PublicRows, formatCI(s.Scores.PublicCI))
 	}

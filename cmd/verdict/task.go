@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,10 +48,42 @@ func newTaskCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
+			st, err := e.TaskState(args[0])
+			if err != nil {
+				return err
+			}
 			if g.json {
-				return g.emit(t.Info())
+				return g.emit(struct {
+					engine.TaskInfo
+					State engine.State `json:"state"`
+				}{t.Info(), st})
 			}
 			printTask(g, t.Info())
+			printState(g, t.Spec, st)
+			return nil
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "close ID",
+		Short: "close a task now: no more submissions; the private leaderboard is revealed",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			if err := e.CloseTask(args[0]); err != nil {
+				return badInput(err)
+			}
+			st, err := e.TaskState(args[0])
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.emit(map[string]any{"task": args[0], "state": st})
+			}
+			fmt.Fprintf(g.stdout, "%s closed at %s; the private leaderboard is revealed\n", args[0], st.Closed.Format(time.RFC3339))
 			return nil
 		},
 	})
@@ -103,6 +136,42 @@ func printTask(g *globals, t engine.TaskInfo) {
 	for j, f := range t.Features {
 		fmt.Fprintf(w, "  %3d  %s\n", j, f)
 	}
+}
+
+func printState(g *globals, spec engine.Spec, st engine.State) {
+	w := g.stdout
+	when := func(t time.Time, none string) string {
+		if t.IsZero() {
+			return none
+		}
+		return t.Format(time.RFC3339)
+	}
+	status := "open"
+	switch {
+	case !st.Closed.IsZero():
+		status = "closed at " + st.Closed.Format(time.RFC3339) + "; private leaderboard revealed"
+	case !st.Open:
+		status = "not open yet"
+	}
+	fmt.Fprintf(w, "schedule  %s to %s (%s)\n", when(st.Start, "creation"), when(st.End, "closed by the host"), status)
+	lim := func(n int) string {
+		if n == 0 {
+			return "unlimited"
+		}
+		return fmt.Sprint(n)
+	}
+	fmt.Fprintf(w, "quota     %s per UTC day, %s in all; %d final selections\n", lim(spec.Limits.DailyLimit), lim(spec.Limits.TotalLimit), spec.FinalSelections)
+	if spec.Teams.MaxSize > 0 {
+		fmt.Fprintf(w, "teams     up to %d members, merges until %s\n", spec.Teams.MaxSize, when(mustTime(spec.Teams.MergeDeadline), "the end"))
+	}
+	if spec.Leaderboard.Mode == engine.ModeLadder {
+		fmt.Fprintf(w, "board     the Ladder, step %g\n", spec.Leaderboard.Step)
+	}
+}
+
+func mustTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
 }
 
 func outputsNote(t engine.TaskInfo) string {

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+func newSelectCmd(g *globals) *cobra.Command {
+	var task, participant string
+	c := &cobra.Command{
+		Use:   "select --task ID --participant NAME [SUBMISSION...]",
+		Short: "choose the submissions that count for the private leaderboard",
+		Long: `Select replaces the participant's (or their team's) final selections with
+the given submissions: at most the task's final_selections, each a scored
+submission of theirs. With no submissions it clears the selection, and the
+participant's best public submissions stand in. Allowed until the task
+closes.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			if err := e.Select(task, participant, args); err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(map[string]any{"task": task, "participant": participant, "selected": args})
+			}
+			if len(args) == 0 {
+				fmt.Fprintf(g.stdout, "%s: selection cleared; the best public submissions will count\n", participant)
+				return nil
+			}
+			fmt.Fprintf(g.stdout, "%s: selected %s\n", participant, strings.Join(args, ", "))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&task, "task", "", "task id (required)")
+	c.Flags().StringVar(&participant, "participant", "", "participant name (required)")
+	_ = c.MarkFlagRequired("task")
+	_ = c.MarkFlagRequired("participant")
+	return c
+}
+
+func newTeamCmd(g *globals) *cobra.Command {
+	var task string
+	c := &cobra.Command{Use: "team", Short: "form, join and merge teams"}
+	c.PersistentFlags().StringVar(&task, "task", "", "task id (required)")
+	_ = c.MarkPersistentFlagRequired("task")
+	show := func(cmd *cobra.Command, tm *engine.Team) error {
+		if g.json {
+			return g.emit(tm)
+		}
+		fmt.Fprintf(g.stdout, "team %s: %s\n", tm.Name, strings.Join(tm.Members, ", "))
+		return nil
+	}
+	c.AddCommand(&cobra.Command{
+		Use:   "create NAME MEMBER...",
+		Short: "create a team; each member's submissions move to it",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			teams, err := e.Teams(task)
+			if err != nil {
+				return badInput(err)
+			}
+			for _, t := range teams {
+				if t.Name == args[0] {
+					return badInput(fmt.Errorf("team %q already exists (use team join): %w", args[0], engine.ErrExists))
+				}
+			}
+			tm, err := e.JoinTeam(task, args[0], args[1:]...)
+			if err != nil {
+				return badInput(err)
+			}
+			return show(cmd, tm)
+		},
+	}, &cobra.Command{
+		Use:   "join NAME PARTICIPANT...",
+		Short: "add participants to a team; their submissions move to it",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			tm, err := e.JoinTeam(task, args[0], args[1:]...)
+			if err != nil {
+				return badInput(err)
+			}
+			return show(cmd, tm)
+		},
+	}, &cobra.Command{
+		Use:   "merge FROM INTO",
+		Short: "merge team FROM into team INTO (before the merge deadline, within the limits)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			tm, err := e.MergeTeams(task, args[0], args[1])
+			if err != nil {
+				return badInput(err)
+			}
+			return show(cmd, tm)
+		},
+	}, &cobra.Command{
+		Use:   "list",
+		Short: "list the task's teams",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			teams, err := e.Teams(task)
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(teams)
+			}
+			for _, t := range teams {
+				fmt.Fprintf(g.stdout, "%s\t%s\n", t.Name, strings.Join(t.Members, ", "))
+			}
+			return nil
+		},
+	})
+	return c
+}
+
+func newHistoryCmd(g *globals) *cobra.Command {
+	var private bool
+	c := &cobra.Command{
+		Use:   "history ID",
+		Short: "every leaderboard change: best score and rank over time",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			evs, err := e.History(args[0], engine.Host)
+			if err != nil {
+				return badInput(err)
+			}
+			shown := evs[:0:0]
+			for _, ev := range evs {
+				if ev.Private == private {
+					shown = append(shown, ev)
+				}
+			}
+			if g.json {
+				return g.emit(map[string]any{"task": args[0], "private": private, "events": shown})
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TIME\tPARTICIPANT\tBEST\tRANK\tSUBMISSION")
+			for _, ev := range shown {
+				who := ev.Participant
+				if ev.Team {
+					who = "team " + who
+				}
+				if ev.Submission == "" {
+					fmt.Fprintf(tw, "%s\t%s\t—\tleft\t—\n", ev.Time.Format(time.RFC3339), who)
+					continue
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", ev.Time.Format(time.RFC3339), who, formatScore(ev.Score), ev.Rank, ev.Submission)
+			}
+			return tw.Flush()
+		},
+	}
+	c.Flags().BoolVar(&private, "private", false, "the private board's history (host)")
+	return c
+}
+
+func newSubmissionsCmd(g *globals) *cobra.Command {
+	var task, participant string
+	c := &cobra.Command{
+		Use:   "submissions --task ID [--participant NAME]",
+		Short: "list a task's submissions (or one participant's or team's)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			subs, err := e.Submissions(task, engine.Host, participant)
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(subs)
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SUBMISSION\tPARTICIPANT\tTEAM\tSTATUS\tPUBLIC\tSHOWN\tPRIVATE\tCREATED")
+			opt := func(v *float64) string {
+				if v == nil {
+					return "—"
+				}
+				return formatScore(*v)
+			}
+			for _, s := range subs {
+				team := s.Team
+				if s.Baseline {
+					team = "(baseline)"
+				}
+				if team == "" {
+					team = "—"
+				}
+				status := s.Status
+				if s.Error != nil {
+					status += " (" + s.Error.Kind + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Participant, team, status,
+					opt(s.Scores.Public), opt(s.Shown), opt(s.Scores.Private), s.Created.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	c.Flags().StringVar(&task, "task", "", "task id (required)")
+	c.Flags().StringVar(&participant, "participant", "", "only this participant's (or their team's) submissions")
+	_ = c.MarkFlagRequired("task")
+	return c
+}
+
+func newRecoverCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "recover",
+		Short: "evaluate again every submission a crash left queued or running",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			n, err := e.Recover(cmd.Context())
+			if g.json {
+				if err2 := g.emit(map[string]any{"recovered": n}); err2 != nil {
+					return err2
+				}
+			} else {
+				fmt.Fprintf(g.stdout, "%d submissions evaluated again\n", n)
+			}
+			return err
+		},
+	}
+}

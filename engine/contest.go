@@ -1,0 +1,532 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/verdictlab/verdict/leaderboard"
+)
+
+// Viewer is who reads: the host sees everything; a participant sees public
+// scores only while the task is open (their own submissions in full,
+// others' as leaderboard rows), and the private leaderboard once it is
+// closed. The CLI acts as the host.
+type Viewer struct {
+	Host        bool
+	Participant string
+}
+
+// Host is the viewer that sees everything.
+var Host = Viewer{Host: true}
+
+// teamPrefix marks a team's entrant key in the store. Participant names
+// cannot contain '/', so a team never collides with a participant.
+const teamPrefix = "team/"
+
+func teamKey(name string) string { return teamPrefix + name }
+
+// teamName returns the team of an entrant key, or "" for a participant.
+func teamName(entrant string) string {
+	name, _ := strings.CutPrefix(entrant, teamPrefix)
+	if name == entrant {
+		return ""
+	}
+	return name
+}
+
+// State is where a task is in its schedule.
+type State struct {
+	Open   bool      `json:"open"`             // submissions accepted now
+	Start  time.Time `json:"start,omitzero"`   // from the spec
+	End    time.Time `json:"end,omitzero"`     // from the spec
+	Closed time.Time `json:"closed,omitzero"`  // when it closed (the host's close, or End)
+	Now    time.Time `json:"now"`              // the engine's clock
+	Reveal bool      `json:"private_revealed"` // the private leaderboard is public
+}
+
+// TaskState returns the task's state at the engine's clock.
+func (e *Engine) TaskState(task string) (State, error) {
+	t, err := e.Task(task)
+	if err != nil {
+		return State{}, err
+	}
+	st, err := e.store.TaskState(task)
+	if err != nil {
+		return State{}, fmt.Errorf("task %q: %w", task, err)
+	}
+	now := e.cfg.Now().UTC()
+	s := State{Start: t.Spec.Schedule.start(), End: t.Spec.Schedule.end(), Closed: st.Closed, Now: now}
+	if s.Closed.IsZero() && !s.End.IsZero() && !now.Before(s.End) {
+		s.Closed = s.End
+	}
+	s.Reveal = !s.Closed.IsZero()
+	s.Open = !s.Reveal && (s.Start.IsZero() || !now.Before(s.Start))
+	return s, nil
+}
+
+// CloseTask freezes a task now: no more submissions, selections or team
+// changes, and the private leaderboard is revealed to everyone. Reaching
+// the schedule's end has the same effect without a call.
+func (e *Engine) CloseTask(task string) error {
+	st, err := e.TaskState(task)
+	if err != nil {
+		return err
+	}
+	if !st.Closed.IsZero() {
+		return fmt.Errorf("task %q closed at %s: %w", task, st.Closed.Format(time.RFC3339), ErrClosed)
+	}
+	if err := e.store.CloseTask(task, st.Now); err != nil {
+		if errors.Is(err, leaderboard.ErrClosed) {
+			return fmt.Errorf("task %q: %w", task, ErrClosed)
+		}
+		return fmt.Errorf("close task %q: %w", task, err)
+	}
+	return nil
+}
+
+// entrant returns the store key a participant's submissions count under.
+func (e *Engine) entrant(task, participant string) (string, error) {
+	team, err := e.store.TeamOf(task, participant)
+	if err != nil {
+		return "", fmt.Errorf("task %q: team of %q: %w", task, participant, err)
+	}
+	if team != "" {
+		return team, nil
+	}
+	return participant, nil
+}
+
+// Select replaces a participant's (or their team's) final selections with
+// the given submissions: at most the task's final_selections, each a
+// scored submission of theirs; none clears the selection, so the best
+// public submissions stand in. Refused once the task is closed.
+func (e *Engine) Select(task, participant string, ids []string) error {
+	t, err := e.Task(task)
+	if err != nil {
+		return err
+	}
+	st, err := e.TaskState(task)
+	if err != nil {
+		return err
+	}
+	if !st.Closed.IsZero() {
+		return fmt.Errorf("task %q closed at %s: %w", task, st.Closed.Format(time.RFC3339), ErrClosed)
+	}
+	if len(ids) > t.Spec.FinalSelections {
+		return fmt.Errorf("%d submissions selected, the task allows %d: %w", len(ids), t.Spec.FinalSelections, ErrBadRequest)
+	}
+	ent, err := e.entrant(task, participant)
+	if err != nil {
+		return err
+	}
+	err = e.store.Select(task, ent, ids, t.Spec.FinalSelections)
+	switch {
+	case errors.Is(err, leaderboard.ErrClosed):
+		return fmt.Errorf("task %q: %w", task, ErrClosed)
+	case errors.Is(err, leaderboard.ErrNotFound), errors.Is(err, leaderboard.ErrInvalidSubmission), errors.Is(err, leaderboard.ErrInvalidKey):
+		return fmt.Errorf("select for %q: %w: %w", participant, err, ErrBadRequest)
+	case err != nil:
+		return fmt.Errorf("select for %q: %w", participant, err)
+	}
+	return nil
+}
+
+// Selections returns the submissions a participant (or their team)
+// selected.
+func (e *Engine) Selections(task, participant string) ([]string, error) {
+	ent, err := e.entrant(task, participant)
+	if err != nil {
+		return nil, err
+	}
+	return e.store.Selections(task, ent)
+}
+
+// Team is a named set of participants sharing limits and a leaderboard row.
+type Team struct {
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+}
+
+var teamPattern = participantPattern
+
+// teamLimits checks the task allows team changes now and returns the
+// limits a changed team must stay within.
+func (e *Engine) teamLimits(task string) (leaderboard.TeamLimits, error) {
+	t, err := e.Task(task)
+	if err != nil {
+		return leaderboard.TeamLimits{}, err
+	}
+	st, err := e.TaskState(task)
+	if err != nil {
+		return leaderboard.TeamLimits{}, err
+	}
+	if t.Spec.Teams.MaxSize == 0 {
+		return leaderboard.TeamLimits{}, fmt.Errorf("task %q does not allow teams (teams.max_size is 0): %w", task, ErrTeam)
+	}
+	if !st.Closed.IsZero() {
+		return leaderboard.TeamLimits{}, fmt.Errorf("task %q: %w", task, ErrClosed)
+	}
+	if d, _ := parseTime(t.Spec.Teams.MergeDeadline); !d.IsZero() && !st.Now.Before(d) {
+		return leaderboard.TeamLimits{}, fmt.Errorf("task %q: the merge deadline %s has passed: %w", task, d.Format(time.RFC3339), ErrTeam)
+	}
+	return leaderboard.TeamLimits{MaxSize: t.Spec.Teams.MaxSize, Quota: leaderboard.Quota{
+		Now: st.Now, Daily: t.Spec.Limits.DailyLimit, Total: t.Spec.Limits.TotalLimit,
+	}}, nil
+}
+
+func teamErr(err error) error {
+	var qe *leaderboard.QuotaError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &qe):
+		return fmt.Errorf("the merged team would exceed the %s limit of %d: %w", qe.Limit, qe.Max, ErrTeam)
+	case errors.Is(err, leaderboard.ErrTeam), errors.Is(err, leaderboard.ErrExists), errors.Is(err, leaderboard.ErrNotFound):
+		return fmt.Errorf("%w: %w", err, ErrTeam)
+	case errors.Is(err, leaderboard.ErrClosed):
+		return fmt.Errorf("%w: %w", err, ErrClosed)
+	}
+	return err
+}
+
+// JoinTeam adds participants to a team, creating it if needed. Their own
+// submissions move to the team (Kaggle's merge): refused after the merge
+// deadline, for a participant already in a team, or when the team would
+// exceed teams.max_size, the daily limit (today's submissions of all its
+// members) or the total limit.
+func (e *Engine) JoinTeam(task, team string, participants ...string) (*Team, error) {
+	if !teamPattern.MatchString(team) {
+		return nil, fmt.Errorf("team %q: not a valid name: %w", team, ErrBadRequest)
+	}
+	for _, p := range participants {
+		if !participantPattern.MatchString(p) {
+			return nil, fmt.Errorf("participant %q: not a valid name: %w", p, ErrBadRequest)
+		}
+	}
+	lim, err := e.teamLimits(task)
+	if err != nil {
+		return nil, err
+	}
+	tm, err := e.store.JoinTeam(task, teamKey(team), participants, lim, lim.Quota.Now)
+	if err != nil {
+		return nil, teamErr(err)
+	}
+	return &Team{Name: team, Members: tm.Members}, nil
+}
+
+// MergeTeams moves team from, its members and submissions, into team
+// into, under the same rules as JoinTeam.
+func (e *Engine) MergeTeams(task, from, into string) (*Team, error) {
+	lim, err := e.teamLimits(task)
+	if err != nil {
+		return nil, err
+	}
+	tm, err := e.store.MergeTeams(task, teamKey(from), teamKey(into), lim, lim.Quota.Now)
+	if err != nil {
+		return nil, teamErr(err)
+	}
+	return &Team{Name: into, Members: tm.Members}, nil
+}
+
+// Teams lists a task's teams.
+func (e *Engine) Teams(task string) ([]Team, error) {
+	if _, err := e.Task(task); err != nil {
+		return nil, err
+	}
+	ts, err := e.store.Teams(task)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: teams: %w", task, err)
+	}
+	out := make([]Team, len(ts))
+	for i, t := range ts {
+		out[i] = Team{Name: teamName(t.Entrant), Members: t.Members}
+	}
+	return out, nil
+}
+
+// redact hides from v what the rules hide: another entrant's submission
+// entirely (ok false), and while the task is open the private scores and,
+// under the Ladder, the raw public score.
+func redact(s Submission, v Viewer, mine func(Submission) bool, st State, ladder bool) (Submission, bool) {
+	if v.Host {
+		return s, true
+	}
+	if !mine(s) {
+		return Submission{}, false
+	}
+	if !st.Reveal {
+		s.Scores.Private, s.Scores.PrivateCI = nil, nil
+	}
+	if ladder && s.Shown != nil {
+		s.Scores.Public, s.Scores.PublicCI = s.Shown, nil
+	}
+	return s, true
+}
+
+func (e *Engine) mine(task string, v Viewer) (func(Submission) bool, error) {
+	if v.Host {
+		return func(Submission) bool { return true }, nil
+	}
+	ent, err := e.entrant(task, v.Participant)
+	if err != nil {
+		return nil, err
+	}
+	team := teamName(ent)
+	return func(s Submission) bool {
+		return !s.Baseline && (s.Participant == v.Participant || (team != "" && s.Team == team))
+	}, nil
+}
+
+// Submission returns a recorded submission as v may see it.
+func (e *Engine) Submission(id string, v Viewer) (*Submission, error) {
+	ls, err := e.store.Submission(id)
+	if errors.Is(err, leaderboard.ErrNotFound) || errors.Is(err, leaderboard.ErrInvalidKey) {
+		return nil, fmt.Errorf("submission %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("submission %q: %w", id, err)
+	}
+	t, err := e.Task(ls.Task)
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.TaskState(ls.Task)
+	if err != nil {
+		return nil, err
+	}
+	mine, err := e.mine(ls.Task, v)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := redact(fromStore(ls), v, mine, st, t.Spec.Leaderboard.Mode == ModeLadder)
+	if !ok {
+		return nil, fmt.Errorf("submission %q: %w", id, ErrNotFound)
+	}
+	return &s, nil
+}
+
+// Submissions lists a task's submissions in the order they were made, as
+// v may see them: a participant sees their own (and their team's) only.
+// A non-empty participant filters to that participant's (or their team's)
+// submissions.
+func (e *Engine) Submissions(task string, v Viewer, participant string) ([]Submission, error) {
+	t, err := e.Task(task)
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.TaskState(task)
+	if err != nil {
+		return nil, err
+	}
+	var lss []leaderboard.Submission
+	if participant != "" {
+		ent, err := e.entrant(task, participant)
+		if err != nil {
+			return nil, err
+		}
+		lss, err = e.store.EntrantSubmissions(task, ent)
+		if err != nil && !errors.Is(err, leaderboard.ErrInvalidKey) {
+			return nil, fmt.Errorf("task %q: list submissions: %w", task, err)
+		}
+	} else if lss, err = e.store.Submissions(task); err != nil {
+		return nil, fmt.Errorf("task %q: list submissions: %w", task, err)
+	}
+	mine, err := e.mine(task, v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Submission, 0, len(lss))
+	for _, ls := range lss {
+		if s, ok := redact(fromStore(ls), v, mine, st, t.Spec.Leaderboard.Mode == ModeLadder); ok {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Entry is one row of a leaderboard.
+type Entry struct {
+	Rank        int       `json:"rank"` // 0 for a baseline
+	Participant string    `json:"participant"`
+	Team        bool      `json:"team,omitempty"`     // Participant names a team
+	Baseline    bool      `json:"baseline,omitempty"` // a host's reference line, not ranked
+	Submission  string    `json:"submission"`
+	Score       float64   `json:"score"`
+	Submitted   time.Time `json:"submitted"`
+	Submissions int       `json:"submissions"`
+	CI          *Interval `json:"ci,omitempty"` // of Score
+	// Selected lists, on the private board, the submissions the entry was
+	// chosen among; Explicit says the participant selected them.
+	Selected []string `json:"selected,omitempty"`
+	Explicit bool     `json:"explicit,omitempty"`
+}
+
+// Leaderboard ranks each participant (or team) on task as v may see it.
+//
+// The public board ranks by the best public score (the Ladder's shown score
+// in ladder mode), ties to the earlier submission. The private board ranks
+// by the best private score among each entrant's final selections or, when
+// they selected none, among their final_selections best public
+// submissions (Kaggle's rule); only the host sees it before the task
+// closes (ErrForbidden for others). Baselines appear on both as reference
+// lines at their score, with Rank 0.
+func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, error) {
+	t, err := e.Task(task)
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.TaskState(task)
+	if err != nil {
+		return nil, err
+	}
+	if private && !v.Host && !st.Reveal {
+		return nil, fmt.Errorf("task %q: the private leaderboard is revealed when the task closes: %w", task, ErrForbidden)
+	}
+	ladder := t.Spec.Leaderboard.Mode == ModeLadder
+	var out []Entry
+	if private {
+		fes, err := e.store.FinalLeaderboard(task, t.Spec.FinalSelections)
+		if err != nil {
+			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
+		}
+		for _, fe := range fes {
+			en := entryOf(fe.Entry)
+			en.Selected, en.Explicit = fe.Selected, fe.Explicit
+			out = append(out, en)
+		}
+	} else {
+		les, err := e.store.Leaderboard(task, false)
+		if err != nil {
+			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
+		}
+		for _, le := range les {
+			out = append(out, entryOf(le))
+		}
+	}
+	if !ladder || v.Host {
+		for i := range out {
+			ls, err := e.store.Submission(out[i].Submission)
+			if err != nil {
+				return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
+			}
+			if s := fromStore(ls); private {
+				out[i].CI = s.Scores.PrivateCI
+			} else if !ladder {
+				out[i].CI = s.Scores.PublicCI
+			}
+		}
+	}
+	bases, err := e.store.Baselines(task)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: baselines: %w", task, err)
+	}
+	for _, b := range bases {
+		s := fromStore(b)
+		sc, ci := s.Scores.Public, s.Scores.PublicCI
+		if private {
+			sc, ci = s.Scores.Private, s.Scores.PrivateCI
+		}
+		if s.Status != string(leaderboard.Scored) || sc == nil {
+			continue
+		}
+		be := Entry{Participant: s.Participant, Baseline: true, Submission: s.ID, Score: *sc,
+			Submitted: s.Created, CI: ci}
+		// A reference line goes below every entry it does not beat.
+		at := len(out)
+		for i, en := range out {
+			if !en.Baseline && (be.Score > en.Score) == t.HigherIsBetter && be.Score != en.Score {
+				at = i
+				break
+			}
+		}
+		out = slices.Insert(out, at, be)
+	}
+	if out == nil {
+		out = []Entry{}
+	}
+	return out, nil
+}
+
+func entryOf(le leaderboard.Entry) Entry {
+	en := Entry{Rank: le.Rank, Participant: le.Participant, Submission: le.SubmissionID,
+		Score: le.Score, Submitted: le.Submitted, Submissions: le.Submissions}
+	if name := teamName(le.Participant); name != "" {
+		en.Participant, en.Team = name, true
+	}
+	return en
+}
+
+// Event is one change of a leaderboard: at Time, Participant's (or the
+// team's) best became Submission with Score and rank Rank; Rank 0 and no
+// Submission when they left the board.
+type Event struct {
+	Time        time.Time `json:"time"`
+	Private     bool      `json:"private"`
+	Participant string    `json:"participant"`
+	Team        bool      `json:"team,omitempty"`
+	Submission  string    `json:"submission,omitempty"`
+	Score       float64   `json:"score"`
+	Rank        int       `json:"rank"`
+}
+
+// History returns every change of the task's leaderboards in order, with
+// each entrant's rank after the change, so that best score and rank over
+// time can be drawn. The private board's history is the raw best private
+// score per entrant (not the selection rule), shown to the host, and to
+// everyone after the task closes. Rank ties go to the smaller submission
+// id (ids are time-ordered UUIDv7s).
+func (e *Engine) History(task string, v Viewer) ([]Event, error) {
+	t, err := e.Task(task)
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.TaskState(task)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := e.store.History(task)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: history: %w", task, err)
+	}
+	type best struct {
+		score float64
+		id    string
+	}
+	boards := [2]map[string]best{{}, {}}
+	out := []Event{}
+	for _, ev := range evs {
+		b := 0
+		if ev.Private {
+			b = 1
+		}
+		cur := boards[b]
+		if ev.Submission == "" {
+			delete(cur, ev.Entrant)
+		} else {
+			cur[ev.Entrant] = best{ev.Score, ev.Submission}
+		}
+		if ev.Private && !v.Host && !st.Reveal {
+			continue
+		}
+		out1 := Event{Time: ev.Time, Private: ev.Private, Participant: ev.Entrant, Submission: ev.Submission, Score: ev.Score}
+		if name := teamName(ev.Entrant); name != "" {
+			out1.Participant, out1.Team = name, true
+		}
+		if me, ok := cur[ev.Entrant]; ok {
+			out1.Rank = 1
+			for ent, o := range cur {
+				if ent == ev.Entrant {
+					continue
+				}
+				if o.score != me.score && (o.score > me.score) == t.HigherIsBetter || o.score == me.score && o.id < me.id {
+					out1.Rank++
+				}
+			}
+		}
+		out = append(out, out1)
+	}
+	return out, nil
+}

@@ -1,0 +1,367 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/verdictlab/verdict/leaderboard"
+	"github.com/verdictlab/verdict/sandbox"
+)
+
+// SubmitRequest is one submission.
+type SubmitRequest struct {
+	Task        string
+	Participant string
+	Module      []byte
+	// KeepPredictions returns the guest's outputs on the Submission.
+	KeepPredictions bool
+	// Baseline marks a host's reference submission: scored and shown on
+	// the leaderboard as a reference line, never ranked, never charged to a
+	// quota, accepted outside the schedule. Only a host may set it.
+	Baseline bool
+}
+
+// job is one accepted submission waiting for, or in, a worker.
+type job struct {
+	sub    Submission
+	module []byte
+	keep   bool
+	lt     *loadedTask
+	done   chan struct{}
+	res    *Submission
+	err    error
+}
+
+// Submit accepts a submission (see Enqueue) and waits for its evaluation.
+// A submission that fails because of the model is not an error: it comes
+// back with Status "failed" and Error set. An error is returned when the
+// request is refused (ErrBadRequest, ErrNotFound, ErrNotOpen, ErrClosed, a
+// *QuotaError, ErrQueueFull) or when the host failed; in the last case the
+// submission comes back too, recorded as failed with kind "host".
+//
+// A participant (or team) submitting a module they already submitted gets
+// the earlier submission back, with Duplicate set, and is not charged.
+func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (*Submission, error) {
+	j, dup, err := e.accept(req)
+	if err != nil {
+		return nil, err
+	}
+	if dup != nil {
+		if j == nil {
+			return dup, nil
+		}
+	}
+	select {
+	case <-j.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if dup != nil && j.res != nil {
+		res := *j.res
+		res.Duplicate = true
+		return &res, j.err
+	}
+	return j.res, j.err
+}
+
+// Enqueue accepts a submission and returns as soon as it is queued: it is
+// recorded (received, then queued, each committed before Enqueue returns)
+// and a worker will evaluate it. It refuses what Submit refuses; a
+// duplicate returns the earlier submission.
+func (e *Engine) Enqueue(ctx context.Context, req SubmitRequest) (*Submission, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	j, dup, err := e.accept(req)
+	if err != nil {
+		return nil, err
+	}
+	if dup != nil {
+		return dup, nil
+	}
+	s := j.sub
+	return &s, nil
+}
+
+// accept validates, checks the schedule, reserves a place in the queue,
+// records the submission under its quota and queues it. For a duplicate it
+// returns the earlier submission and, if that one is still being
+// evaluated here, its job.
+func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
+	if !participantPattern.MatchString(req.Participant) {
+		return nil, nil, fmt.Errorf("participant %q: must be 1 to 128 characters of letters, digits and ._:@+- starting with a letter or digit: %w", req.Participant, ErrBadRequest)
+	}
+	if len(req.Module) == 0 {
+		return nil, nil, fmt.Errorf("module: empty: %w", ErrBadRequest)
+	}
+	lt, err := e.load(req.Task)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := e.cfg.Now().UTC()
+	spec := lt.task.Spec
+	if !req.Baseline {
+		if err := checkSchedule(spec, now); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, nil, ErrEngineClosed
+	}
+	if e.pending >= cap(e.queue) {
+		e.mu.Unlock()
+		return nil, nil, fmt.Errorf("%d submissions are waiting: %w", cap(e.queue), ErrQueueFull)
+	}
+	e.pending++
+	e.mu.Unlock()
+	queued := false
+	defer func() {
+		if !queued {
+			e.mu.Lock()
+			e.pending--
+			e.mu.Unlock()
+		}
+	}()
+
+	sum := sha256.Sum256(req.Module)
+	sub := Submission{
+		ID:           uuid.Must(uuid.NewV7()).String(),
+		Task:         req.Task,
+		Participant:  req.Participant,
+		ModuleSHA256: hex.EncodeToString(sum[:]),
+		Created:      now,
+		Updated:      now,
+		Status:       string(leaderboard.Received),
+		Baseline:     req.Baseline,
+	}
+	// The module is kept before the submission is recorded, so that a
+	// recorded submission can always be run again after a crash.
+	if err := e.saveModule(sub.ModuleSHA256, req.Module); err != nil {
+		return nil, nil, fmt.Errorf("save module: %w", err)
+	}
+	ls, err := toStore(&sub)
+	if err != nil {
+		return nil, nil, err
+	}
+	stored, err := e.store.CreateSubmission(ls, leaderboard.Quota{
+		Now: now, Daily: spec.Limits.DailyLimit, Total: spec.Limits.TotalLimit,
+	})
+	var dupErr *leaderboard.DuplicateError
+	var quotaErr *leaderboard.QuotaError
+	switch {
+	case errors.As(err, &dupErr):
+		prev := fromStore(dupErr.Existing)
+		prev.Duplicate = true
+		e.mu.Lock()
+		j := e.inflight[prev.ID]
+		e.mu.Unlock()
+		return j, &prev, nil
+	case errors.As(err, &quotaErr):
+		return nil, nil, &QuotaError{Participant: req.Participant, Team: teamName(quotaErr.Entrant),
+			Limit: quotaErr.Limit, Max: quotaErr.Max, Next: quotaErr.Next}
+	case errors.Is(err, leaderboard.ErrClosed):
+		return nil, nil, fmt.Errorf("task %q: %w", req.Task, ErrClosed)
+	case err != nil:
+		return nil, nil, fmt.Errorf("record submission: %w", err)
+	}
+	sub = fromStore(stored)
+	if max := spec.sandboxLimits().MaxModuleBytes; int64(len(req.Module)) > max {
+		// Refused without running: the model's fault, so charged.
+		err := e.fail(&sub, "invalid_module", fmt.Errorf("module is %d bytes, above the task's limit of %d", len(req.Module), max))
+		return &job{sub: sub, res: &sub, err: err, done: closedChan()}, nil, nil
+	}
+	sub.Status = string(leaderboard.Queued)
+	if err := e.record(&sub); err != nil {
+		return nil, nil, err
+	}
+	j := &job{sub: sub, module: req.Module, keep: req.KeepPredictions, lt: lt, done: make(chan struct{})}
+	e.mu.Lock()
+	e.inflight[sub.ID] = j
+	e.mu.Unlock()
+	e.queue <- j // never blocks: at most cap(e.queue) jobs are pending
+	queued = true
+	return j, nil, nil
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// checkSchedule refuses a submission outside the task's schedule.
+func checkSchedule(spec Spec, now time.Time) error {
+	if start := spec.Schedule.start(); !start.IsZero() && now.Before(start) {
+		return fmt.Errorf("task %q opens at %s (now %s): %w", spec.ID, start.Format(time.RFC3339), now.Format(time.RFC3339), ErrNotOpen)
+	}
+	if end := spec.Schedule.end(); !end.IsZero() && !now.Before(end) {
+		return fmt.Errorf("task %q closed at %s (now %s): %w", spec.ID, end.Format(time.RFC3339), now.Format(time.RFC3339), ErrClosed)
+	}
+	return nil
+}
+
+// work is one worker: it evaluates queued jobs until Close.
+func (e *Engine) work() {
+	defer e.workers.Done()
+	for {
+		select {
+		case <-e.runCtx.Done():
+			return
+		case j := <-e.queue:
+			e.mu.Lock()
+			e.pending--
+			e.mu.Unlock()
+			res, err := e.evaluate(j)
+			e.finish(j, res, err)
+		}
+	}
+}
+
+// finish hands a job's outcome to its waiters.
+func (e *Engine) finish(j *job, res *Submission, err error) {
+	e.mu.Lock()
+	delete(e.inflight, j.sub.ID)
+	e.mu.Unlock()
+	j.res, j.err = res, err
+	close(j.done)
+}
+
+// evaluate runs, scores and records one submission.
+func (e *Engine) evaluate(j *job) (*Submission, error) {
+	ctx := e.runCtx
+	sub := j.sub
+	sub.Status = string(leaderboard.Running)
+	if err := e.record(&sub); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	outs, err := e.run(ctx, j.lt, j.module)
+	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {
+			// The engine is closing: not the model's fault, and not a
+			// failure either. Back to queued, for Recover to run again.
+			sub.Status, sub.ElapsedMS = string(leaderboard.Queued), 0
+			_ = e.record(&sub)
+			return nil, ErrEngineClosed
+		}
+		kind := sandbox.KindOf(err)
+		if kind == "" {
+			kind = "host"
+		}
+		return &sub, e.fail(&sub, kind, err)
+	}
+	scores, err := j.lt.score(outs, sub.ModuleSHA256)
+	if err != nil {
+		return &sub, e.fail(&sub, "score", err)
+	}
+	sub.Scores = scores
+	sub.Status = string(leaderboard.Scored)
+	if err := e.record(&sub); err != nil {
+		return nil, err
+	}
+	if j.keep {
+		sub.Predictions = j.lt.predictions(outs)
+	}
+	return &sub, nil
+}
+
+// fail records a failed evaluation. Model failures return nil; host
+// failures ("host") are recorded as not charged to the quota and return
+// the cause so the caller sees it.
+func (e *Engine) fail(sub *Submission, kind string, cause error) error {
+	sub.Status = string(leaderboard.Failed)
+	sub.Error = &SubmissionError{Kind: kind, Message: cause.Error()}
+	sub.hostError = kind == "host"
+	if err := e.record(sub); err != nil {
+		return err
+	}
+	if kind == "host" {
+		return fmt.Errorf("evaluate submission %s: %w", sub.ID, cause)
+	}
+	return nil
+}
+
+// Recover runs again every submission the store holds as received, queued
+// or running (left so by a crash, a kill or Close), and waits for them. It
+// returns how many it ran. A submission whose module is missing from the
+// data dir fails with kind "host" (not charged).
+func (e *Engine) Recover(ctx context.Context) (int, error) {
+	unfinished, err := e.store.Unfinished()
+	if err != nil {
+		return 0, fmt.Errorf("recover: %w", err)
+	}
+	var jobs []*job
+	for _, ls := range unfinished {
+		e.mu.Lock()
+		_, busy := e.inflight[ls.ID]
+		closed := e.closed
+		e.mu.Unlock()
+		if closed {
+			return len(jobs), ErrEngineClosed
+		}
+		if busy {
+			continue // accepted by this engine: already queued
+		}
+		sub := fromStore(ls)
+		lt, err := e.load(sub.Task)
+		if err != nil {
+			return len(jobs), fmt.Errorf("recover submission %s: %w", sub.ID, err)
+		}
+		module, err := os.ReadFile(filepath.Join(moduleDir(e.cfg.DataDir), sub.ModuleSHA256+".wasm"))
+		if err != nil {
+			if err := e.fail(&sub, "host", fmt.Errorf("recover: %w", err)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return len(jobs), err
+			}
+			continue
+		}
+		j := &job{sub: sub, module: module, lt: lt, done: make(chan struct{})}
+		e.mu.Lock()
+		e.inflight[sub.ID] = j
+		e.pending++
+		e.mu.Unlock()
+		select {
+		case e.queue <- j:
+			jobs = append(jobs, j)
+		case <-ctx.Done():
+			e.mu.Lock()
+			e.pending--
+			delete(e.inflight, sub.ID)
+			e.mu.Unlock()
+			return len(jobs), ctx.Err()
+		}
+	}
+	var errs []error
+	for _, j := range jobs {
+		select {
+		case <-j.done:
+			if j.err != nil && !errors.Is(j.err, ErrEngineClosed) {
+				errs = append(errs, j.err)
+			}
+		case <-ctx.Done():
+			return len(jobs), ctx.Err()
+		}
+	}
+	return len(jobs), errors.Join(errs...)
+}
+
+// saveModule keeps the submitted bytes, named by their hash, so that a
+// result can always be traced to (and re-run from) the exact module.
+func (e *Engine) saveModule(sha string, module []byte) error {
+	path := filepath.Join(moduleDir(e.cfg.DataDir), sha+".wasm")
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	return writeFileAtomic(path, module)
+}
