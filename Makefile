@@ -5,7 +5,7 @@ FUZZTIME    ?= 10s
 BENCHTIME   ?= 1x
 VERDICT     := bin/verdict
 
-.PHONY: all build demo test bench fuzz check wasm clean
+.PHONY: all build demo contest test bench fuzz check wasm clean
 
 all: build
 
@@ -16,6 +16,10 @@ build:
 ## demo: a whole competition on the embedded example task, end to end
 demo:
 	$(GO) run ./cmd/verdict demo
+
+## contest: a one-week contest on a simulated clock: limits, teams, selections, close, private reveal
+contest:
+	$(GO) run ./cmd/verdict demo --contest
 
 ## test: vet, then every test with the race detector (includes the CLI's end-to-end tests)
 test:

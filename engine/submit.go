@@ -171,6 +171,10 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		return nil, nil, &QuotaError{Participant: req.Participant, Team: teamName(quotaErr.Entrant),
 			Limit: quotaErr.Limit, Max: quotaErr.Max, Next: quotaErr.Next}
 	case errors.Is(err, leaderboard.ErrClosed):
+		if st, err := e.store.TaskState(req.Task); err == nil && !st.Closed.IsZero() {
+			return nil, nil, fmt.Errorf("task %q closed at %s (now %s): %w", req.Task,
+				st.Closed.UTC().Format(time.RFC3339), now.Format(time.RFC3339), ErrClosed)
+		}
 		return nil, nil, fmt.Errorf("task %q: %w", req.Task, ErrClosed)
 	case err != nil:
 		return nil, nil, fmt.Errorf("record submission: %w", err)

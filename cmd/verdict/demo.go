@@ -15,7 +15,7 @@ import (
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
-	var keep bool
+	var keep, contest bool
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "run a whole competition on the embedded example task and models",
@@ -23,7 +23,12 @@ func newDemoCmd(g *globals) *cobra.Command {
 creates the breast-cancer task from shipped real data, three participants
 submit models (Go built with GOOS=wasip1, C built with clang for wasm32-wasi,
 and a broken one), each is sandboxed and scored, and the leaderboards are
-printed. It uses a fresh temporary data dir unless --data-dir is given.`,
+printed. It uses a fresh temporary data dir unless --data-dir is given.
+
+With --contest it plays a one-week contest on a simulated clock instead:
+schedule, daily limits, a duplicate, baselines, a team, final selections,
+the host closing the task, and a private leaderboard that differs from the
+public one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -40,6 +45,9 @@ printed. It uses a fresh temporary data dir unless --data-dir is given.`,
 			dataDir, ownDir := filepath.Join(work, "data"), false
 			if cmd.Flags().Changed("data-dir") || os.Getenv("VERDICT_DATA_DIR") != "" {
 				dataDir, ownDir = g.dataDir, true
+			}
+			if contest {
+				return playContest(cmd.Context(), g, work, dataDir, keep || ownDir)
 			}
 			e, err := engine.Open(ctx, engine.Config{DataDir: dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR")})
 			if err != nil {
@@ -104,6 +112,7 @@ printed. It uses a fresh temporary data dir unless --data-dir is given.`,
 		},
 	}
 	c.Flags().BoolVar(&keep, "keep", false, "keep the temporary work dir (examples and data dir)")
+	c.Flags().BoolVar(&contest, "contest", false, "play a one-week contest on a simulated clock (make contest)")
 	return c
 }
 
