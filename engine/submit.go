@@ -191,8 +191,13 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	}
 	j := &job{sub: sub, module: req.Module, keep: req.KeepPredictions, lt: lt, done: make(chan struct{})}
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		// Close began meanwhile: the submission stays queued in the store,
+		// for Recover.
+		return nil, nil, ErrEngineClosed
+	}
 	e.inflight[sub.ID] = j
-	e.mu.Unlock()
 	e.queue <- j // never blocks: at most cap(e.queue) jobs are pending
 	queued = true
 	return j, nil, nil
@@ -338,6 +343,12 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 		select {
 		case e.queue <- j:
 			jobs = append(jobs, j)
+		case <-e.runCtx.Done():
+			e.mu.Lock()
+			e.pending--
+			delete(e.inflight, sub.ID)
+			e.mu.Unlock()
+			return len(jobs), ErrEngineClosed
 		case <-ctx.Done():
 			e.mu.Lock()
 			e.pending--

@@ -49,3 +49,41 @@ func BenchmarkLeaderboard(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*participants), "ns/entry")
 	b.ReportMetric(participants, "entries/op")
 }
+
+// BenchmarkLeaderboard100k measures reading the boards of a task holding
+// 1e5 scored submissions (1000 participants × 100): the public board (one
+// prefix scan of the rank index) and the final private board (Kaggle's
+// selection rule: per participant, a scan of their two best public
+// submissions and two reads).
+func BenchmarkLeaderboard100k(b *testing.B) {
+	const participants, perParticipant = 1000, 100
+	s, err := open(b.TempDir(), false)
+	if err != nil {
+		b.Fatalf("open: %v", err)
+	}
+	defer s.Close()
+	task := mustCreateTask(b, s, "bench", true)
+	for i := range participants * perParticipant {
+		mustPut(b, s, Submission{ID: fmt.Sprintf("s%09d", i), Task: task.ID,
+			Participant: fmt.Sprintf("p%04d", i%participants), Created: t0.Add(time.Duration(i) * time.Millisecond),
+			Status: Scored, Public: f64(float64(i%997) / 997), Private: f64(float64(i%991) / 991)})
+	}
+	for _, bc := range []struct {
+		name string
+		read func() (int, error)
+	}{
+		{"public", func() (int, error) { e, err := s.Leaderboard(task.ID, false); return len(e), err }},
+		{"final", func() (int, error) { e, err := s.FinalLeaderboard(task.ID, 2); return len(e), err }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				n, err := bc.read()
+				if err != nil || n != participants {
+					b.Fatalf("got %d rows, %v; want %d", n, err, participants)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/read")
+			b.ReportMetric(participants*perParticipant, "submissions")
+		})
+	}
+}

@@ -180,7 +180,7 @@ var testChild []string
 
 func buildChild(dir string) string {
 	out := filepath.Join(dir, "sandboxchild")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", out,
+	cmd := exec.Command("go", "build", "-o", out,
 		"github.com/verdictlab/verdict/sandbox/internal/sandboxchild")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		panic(fmt.Sprintf("build the sandbox child: %v\n%s", err, b))
