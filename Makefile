@@ -28,7 +28,7 @@ test:
 
 ## bench: benchmarks (sandboxed vs native inference, metrics, store)
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./bench/ ./engine/metric/ ./leaderboard/ ./sandbox/
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./bench/ ./engine/ ./engine/metric/ ./leaderboard/ ./sandbox/
 
 ## fuzz: a short run of every fuzz target
 fuzz:

@@ -40,6 +40,8 @@ import (
 //	0x11   task 0 | created(8) | id 0                               empty: baselines
 //	0x12   task 0 | participant 0 | id 0                            empty: an entrant's final selections
 //
+// The key 0xff 's' 'e' 'q' is Badger's sequence that orders history events.
+//
 // In tables 0x04 to 0x07, 0x09, 0x0a, 0x0c, 0x0e and 0x12 "participant" is
 // the entrant: the team a submission counts for, or its participant.
 //
