@@ -3,12 +3,18 @@ package leaderboard
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 )
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
 
 // create is CreateSubmission of a received submission at t0+seconds.
 func create(s *Store, task, id, participant, sha string, seconds int, q Quota) (Submission, error) {
@@ -409,5 +415,103 @@ func TestBaselines(t *testing.T) {
 	bs, err := s.Baselines(task.ID)
 	if err != nil || len(bs) != 1 || !bs[0].Baseline || *bs[0].Public != 0.99 {
 		t.Errorf("Baselines: got %+v, %v", bs, err)
+	}
+}
+
+// TestQuotaModel applies random creations, scorings, host failures and
+// team joins, and after each checks the stored quota counts and both boards
+// against a brute-force recount of the submissions.
+func TestQuotaModel(t *testing.T) {
+	s, _ := openStore(t)
+	task := mustCreateTask(t, s, "model", false)
+	rng := newRand(3)
+	people := []string{"ada", "bob", "cy", "dee", "eve", "fay"}
+	var ids []string
+	for step := range 300 {
+		switch op := rng.IntN(10); {
+		case op < 5: // create
+			who := people[rng.IntN(len(people))]
+			id := fmt.Sprintf("s%03d", step)
+			_, err := create(s, task.ID, id, who, fmt.Sprintf("m%d", rng.IntN(40)), rng.IntN(4)*86400+step,
+				Quota{Daily: 4, Total: 12})
+			if err == nil {
+				ids = append(ids, id)
+			} else if !errors.Is(err, ErrQuotaExceeded) && !errors.Is(err, ErrDuplicate) {
+				t.Fatalf("step %d: create: %v", step, err)
+			}
+		case op < 8 && len(ids) > 0: // score or fail
+			sub, err := s.Submission(ids[rng.IntN(len(ids))])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub.HostError {
+				sub.Status, sub.HostError = Scored, false
+				sub.Public = f64(1)
+				if err := s.PutSubmission(sub); !errors.Is(err, ErrInvalidSubmission) {
+					t.Fatalf("step %d: revive a host failure: got %v, want ErrInvalidSubmission", step, err)
+				}
+				continue
+			}
+			if rng.IntN(3) == 0 {
+				sub.Status, sub.HostError, sub.ErrorKind = Failed, true, "host"
+			} else {
+				sub.Status, sub.HostError, sub.ErrorKind = Scored, false, ""
+				sub.Public, sub.Private = f64(float64(rng.IntN(20))), f64(float64(rng.IntN(20)))
+			}
+			mustPut(t, s, sub)
+		default: // a team
+			a, b := people[rng.IntN(len(people))], people[rng.IntN(len(people))]
+			_, err := s.JoinTeam(task.ID, "team/"+a, []string{b}, TeamLimits{MaxSize: 3, Quota: Quota{Now: t0, Daily: 4, Total: 12}}, t0)
+			if err != nil && !errors.Is(err, ErrExists) && !errors.Is(err, ErrTeam) && !errors.Is(err, ErrQuotaExceeded) {
+				t.Fatalf("step %d: join: %v", step, err)
+			}
+		}
+		checkQuotaCounts(t, s, task.ID, step)
+	}
+	checkConsistentTeams(t, s, task)
+}
+
+func checkQuotaCounts(t *testing.T, s *Store, task string, step int) {
+	t.Helper()
+	subs, err := s.Submissions(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type dayKey struct {
+		entrant string
+		day     int64
+	}
+	// Quota counts are exactly the charged submissions per entrant and day.
+	// (A module may be charged twice to a team: once by each member before
+	// they merged.)
+	want := map[dayKey]int{}
+	for _, sub := range subs {
+		if sub.charged() {
+			want[dayKey{sub.entrant(), day(sub.Created).UnixNano()}]++
+		}
+	}
+	got := map[dayKey]int{}
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: taskTablePrefix(tableQuota, task)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k, err := decodeKey(it.Item().KeyCopy(nil))
+			if err != nil {
+				return err
+			}
+			v, _ := it.Item().ValueCopy(nil)
+			n, err := getCountValue(k.encode(), v)
+			if err != nil {
+				return err
+			}
+			got[dayKey{k.participant, k.created}] = int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("step %d: quota counts: got %v, want %v", step, got, want)
 	}
 }

@@ -226,6 +226,10 @@ func (s *Store) put(txn *badger.Txn, task Task, old *Submission, sub Submission)
 				ErrInvalidSubmission)
 		}
 		sub.Entrant, sub.Baseline = old.Entrant, old.Baseline
+		if old.HostError && !sub.HostError {
+			// Refunded, and its module may have been submitted again.
+			return sub, fmt.Errorf("%w: a host failure is final (it was refunded)", ErrInvalidSubmission)
+		}
 	}
 	if sub.Baseline {
 		sub.Entrant = ""
