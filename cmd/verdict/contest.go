@@ -144,7 +144,10 @@ func newTeamCmd(g *globals) *cobra.Command {
 }
 
 func newHistoryCmd(g *globals) *cobra.Command {
-	var private bool
+	var (
+		private bool
+		as      string
+	)
 	c := &cobra.Command{
 		Use:   "history ID",
 		Short: "every leaderboard change: best score and rank over time",
@@ -155,7 +158,7 @@ func newHistoryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer e.Close(cmd.Context())
-			evs, err := e.History(args[0], engine.Host)
+			evs, err := e.History(args[0], viewer(as))
 			if err != nil {
 				return badInput(err)
 			}
@@ -184,12 +187,13 @@ func newHistoryCmd(g *globals) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	c.Flags().BoolVar(&private, "private", false, "the private board's history (host)")
+	c.Flags().BoolVar(&private, "private", false, "the private board's history (host; everyone after close)")
+	c.Flags().StringVar(&as, "as", "", asUsage)
 	return c
 }
 
 func newSubmissionsCmd(g *globals) *cobra.Command {
-	var task, participant string
+	var task, participant, as string
 	c := &cobra.Command{
 		Use:   "submissions --task ID [--participant NAME]",
 		Short: "list a task's submissions (or one participant's or team's)",
@@ -200,7 +204,7 @@ func newSubmissionsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer e.Close(cmd.Context())
-			subs, err := e.Submissions(task, engine.Host, participant)
+			subs, err := e.Submissions(task, viewer(as), participant)
 			if err != nil {
 				return badInput(err)
 			}
@@ -235,6 +239,7 @@ func newSubmissionsCmd(g *globals) *cobra.Command {
 	}
 	c.Flags().StringVar(&task, "task", "", "task id (required)")
 	c.Flags().StringVar(&participant, "participant", "", "only this participant's (or their team's) submissions")
+	c.Flags().StringVar(&as, "as", "", asUsage)
 	_ = c.MarkFlagRequired("task")
 	return c
 }

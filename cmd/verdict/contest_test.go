@@ -118,7 +118,17 @@ func TestCLIContest(t *testing.T) {
 	if out := run(0, "history", "cli-contest"); !strings.Contains(out, "ada") {
 		t.Errorf("history: got %q", out)
 	}
+	if out := run(2, "leaderboard", "cli-contest", "--private", "--as", "cy"); !strings.Contains(out, "revealed when the task closes") {
+		t.Errorf("private board as a participant before close: got %q", out)
+	}
+	if out := run(0, "submissions", "--task", "cli-contest", "--as", "cy"); strings.Contains(out, "scored") {
+		t.Errorf("cy sees others' submissions: %q", out)
+	}
+	if out := run(0, "submissions", "--task", "cli-contest", "--as", "bob"); strings.Count(out, "scored") != 2 || !strings.Contains(out, "PRIVATE") {
+		t.Errorf("bob's view of his team's submissions: %q", out)
+	}
 	run(0, "task", "close", "cli-contest")
+	run(0, "leaderboard", "cli-contest", "--private", "--as", "cy")
 	if out := run(2, "submit", "--task", "cli-contest", "--participant", "cy", konst); !strings.Contains(out, "closed at") {
 		t.Errorf("after close: got %q", out)
 	}

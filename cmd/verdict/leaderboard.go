@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -10,7 +11,10 @@ import (
 )
 
 func newLeaderboardCmd(g *globals) *cobra.Command {
-	var private bool
+	var (
+		private bool
+		as      string
+	)
 	c := &cobra.Command{
 		Use:   "leaderboard ID",
 		Short: "print a task's leaderboard: each participant's best score",
@@ -25,7 +29,10 @@ func newLeaderboardCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			rows, err := e.Leaderboard(args[0], engine.Host, private)
+			rows, err := e.Leaderboard(args[0], viewer(as), private)
+			if errors.Is(err, engine.ErrForbidden) {
+				return badInput(err)
+			}
 			if err != nil {
 				return err
 			}
@@ -41,6 +48,7 @@ func newLeaderboardCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().StringVar(&as, "as", "", asUsage)
 	c.Flags().BoolVar(&private, "private", false, "the private leaderboard: best private score among each participant's final selections (host; everyone after close)")
 	return c
 }

@@ -57,6 +57,17 @@ func (g *globals) open(ctx context.Context) (*engine.Engine, error) {
 	return e, nil
 }
 
+// viewer is who a read command shows things to: the host, unless --as
+// names a participant.
+func viewer(as string) engine.Viewer {
+	if as == "" {
+		return engine.Host
+	}
+	return engine.Viewer{Participant: as}
+}
+
+const asUsage = "show what this participant would see (default: the host, who sees everything)"
+
 // emit writes v as indented JSON.
 func (g *globals) emit(v any) error {
 	enc := json.NewEncoder(g.stdout)
