@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -428,8 +429,8 @@ func TestBaselineAndLadder(t *testing.T) {
 		t.Errorf("second baseline: got %v, want no quota on baselines", err)
 	}
 	ada := mustSubmit(t, e, "ada", linear)
-	if ada.Shown == nil || *ada.Shown != 0 && *ada.Shown != 0.5 {
-		t.Errorf("ladder: got shown %v, want the score rounded to 0.5", ada.Shown)
+	if want := math.Round(*ada.Scores.Public/0.5) * 0.5; ada.Shown == nil || *ada.Shown != want {
+		t.Errorf("ladder: got shown %v, want the score %v rounded to the step: %v", ada.Shown, *ada.Scores.Public, want)
 	}
 	if _, err := submit(t, e, "ada", cmodel); !errors.Is(err, engine.ErrQuotaExceeded) {
 		t.Errorf("total limit: got %v", err)
@@ -487,6 +488,13 @@ func TestHistory(t *testing.T) {
 	host, _ := e.History("contest", engine.Host)
 	if len(host) <= len(evs) {
 		t.Errorf("host history: got %d events, want the private ones too", len(host))
+	}
+	if err := e.CloseTask("contest"); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := e.History("contest", engine.Viewer{Participant: "bob"})
+	if len(after) != len(host) {
+		t.Errorf("participant's history after close: got %d events, want all %d", len(after), len(host))
 	}
 }
 
