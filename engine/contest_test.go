@@ -499,7 +499,7 @@ func TestHistory(t *testing.T) {
 }
 
 func TestQueueFull(t *testing.T) {
-	e, _ := contest(t, "limits: {timeout_s: 1}\n", engine.Config{Workers: 1, QueueSize: 1})
+	e, _ := contest(t, "limits: {timeout_s: 10}\n", engine.Config{Workers: 1, QueueSize: 1})
 	ctx := context.Background()
 	loop := sandboxtest.Wasm(sandboxtest.LoopPredict)
 	var full error
