@@ -23,11 +23,13 @@
 //
 // # Ranking rule
 //
-// A leaderboard has one row per participant: their best public score (or,
-// for the private board, their best private score; participants with no
-// private score are omitted from it), best meaning highest when the task's
-// HigherIsBetter is set and lowest otherwise. Only Scored submissions are
-// ranked. Equal scores, between participants or between one participant's
+// A leaderboard has one row per entrant (a participant, or the team their
+// submissions count for): their best public score (the Ladder's shown score
+// when it is on) or, for the private board, their best private score
+// (entrants with no private score are omitted from it), best meaning
+// highest when the task's HigherIsBetter is set and lowest otherwise. Only
+// Scored submissions are ranked, never baselines. FinalLeaderboard is the
+// private board under the final-selection rule. Equal scores, between participants or between one participant's
 // submissions, go to the earlier submission: the one with the earlier
 // Created, then the smaller ID. Ranks are 1-based and distinct. Scores must
 // be finite.
