@@ -159,7 +159,8 @@ ranks them on a leaderboard.`,
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(newTaskCmd(g), newSubmitCmd(g), newLeaderboardCmd(g), newScoreCmd(g), newMetricsCmd(g), newDemoCmd(g),
-		newSelectCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newRecoverCmd(g))
+		newSelectCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newRecoverCmd(g),
+		newKeygenCmd(g), newCredentialCmd(g), newChildCmd())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/verdictlab/verdict/sandbox"
+)
+
+// newChildCmd is the hidden subcommand that serves as the child process of
+// sandbox.Process isolation: verdict re-executes itself with
+// sandbox.ChildArg, and this hands the process to sandbox.ServeChild.
+func newChildCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    sandbox.ChildArg,
+		Short:  "serve one sandbox request (internal)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return sandbox.ServeChild(cmd.Context(), os.Stdin, os.Stdout)
+		},
+	}
+}
