@@ -50,6 +50,8 @@ check:
 wasm:
 	bash sandbox/sandboxtest/build.sh
 	bash examples/build.sh
+	bash sdk/guest/build.sh
+	bash sdk/c/build.sh
 
 clean:
 	rm -rf bin
