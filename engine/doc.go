@@ -8,9 +8,12 @@
 //	spec (YAML) -> datasets (held-out data as Arrow: features | labels, hash)
 //	module.wasm -> sandbox (validate, compile once, run on features) -> predictions
 //	predictions + labels -> metric, on the public and the private part
+//	-> gate (each quality gate's value and threshold, recorded)
 //	-> leaderboard (Badger): submission recorded, participant ranked
+//	close -> promote: winners re-run, gates on the private part -> credential (W3C VC)
 //
-// The leaves (datasets, sandbox, leaderboard, engine/metric) never import
+// The leaves (datasets, sandbox, leaderboard, engine/metric, engine/gate,
+// engine/credential) never import
 // engine or each other; engine converts between their types. cmd/verdict is
 // a thin adapter over engine.
 //
@@ -44,6 +47,15 @@
 // running; a failure caused by the host (kind "host") is not charged to
 // the quota.
 //
+// # Trust
+//
+// A data dir has a host key (DIR/host.key, made on first use, never
+// logged): the issuer of its credentials. Promote, after close, runs the
+// top promote_top entrants of the private leaderboard again, measures the
+// task's gates on the private part and issues a CertifiedModelCredential
+// to each that passes every gate; each gets a revocation bit in the data
+// dir's status list, which Revoke sets.
+//
 // Readers pass a Viewer: the host sees everything; a participant sees
 // public scores only until the task closes.
 //
@@ -53,6 +65,9 @@
 //	DIR/datasets/SHA.arrow   held-out datasets as Arrow IPC, named by content hash
 //	DIR/modules/SHA.wasm     every submitted module, named by its SHA-256
 //	DIR/cache/wazero/        wazero's compilation cache
+//	DIR/host.key             the host's Ed25519 key (0600)
+//	DIR/credentials/UUID.json  issued credentials, as signed
+//	DIR/status/1.json        the signed revocation status list
 //
 // # Usage
 //
@@ -63,4 +78,6 @@
 //	sub, err := e.Submit(ctx, engine.SubmitRequest{Task: task.Spec.ID, Participant: "alice", Module: wasm})
 //	if errors.Is(err, engine.ErrQuotaExceeded) { ... } // err says when the next slot opens
 //	board, err := e.Leaderboard(task.Spec.ID, engine.Viewer{Participant: "alice"}, false)
+//	err = e.CloseTask(task.Spec.ID)
+//	proms, err := e.Promote(ctx, task.Spec.ID) // proms[i].Credential: nil when a gate failed
 package engine

@@ -2,17 +2,22 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/verdictlab/verdict/datasets"
+	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/engine/gate"
 	"github.com/verdictlab/verdict/engine/metric"
 	"github.com/verdictlab/verdict/leaderboard"
 	"github.com/verdictlab/verdict/sandbox"
@@ -39,10 +44,22 @@ type Config struct {
 	// full, Submit and Enqueue return ErrQueueFull. Default
 	// DefaultQueuePerWorker × Workers.
 	QueueSize int
+	// Rand is the entropy for the host key (made on first use) and
+	// credential ids; default crypto/rand.Reader.
+	Rand io.Reader
+	// BaseURL is where the data dir's status lists are published: a
+	// credential's status entry points at BaseURL/status/1. Default
+	// DefaultBaseURL.
+	BaseURL string
 }
 
 // DefaultQueuePerWorker sizes the default work queue.
 const DefaultQueuePerWorker = 4
+
+// DefaultBaseURL is the placeholder status lists are published under when
+// Config.BaseURL is empty: .invalid never resolves, so a verifier must be
+// handed the list (verdict credential verify --status-list).
+const DefaultBaseURL = "https://verdict.invalid"
 
 // Validate reports a missing data dir and negative sizes.
 func (c Config) Validate() error {
@@ -68,6 +85,9 @@ type Engine struct {
 	pending  int             // jobs accepted and not yet taken by a worker
 	inflight map[string]*job // by submission id: accepted and not finished
 
+	hostKey credential.KeyPair // the issuer of the data dir's credentials
+	trustMu sync.Mutex         // serializes credential issue and revocation
+
 	queue   chan *job
 	runCtx  context.Context // evaluations; cancelled by Close
 	stop    context.CancelFunc
@@ -80,6 +100,9 @@ type loadedTask struct {
 	data  *datasets.Dataset
 	cols  [][]float64 // feature columns, zero-copy views into data
 	split split
+
+	mu       sync.Mutex
+	baseOuts map[string][][]float64 // baseline outputs by module SHA-256
 }
 
 // Open opens (creating if needed) the data dir and its store.
@@ -93,10 +116,21 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = filepath.Join(cfg.DataDir, "cache", "wazero")
 	}
-	for _, d := range []string{cfg.DataDir, datasetDir(cfg.DataDir), moduleDir(cfg.DataDir), cfg.CacheDir} {
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	for _, d := range []string{cfg.DataDir, datasetDir(cfg.DataDir), moduleDir(cfg.DataDir), cfg.CacheDir, credentialDir(cfg.DataDir), statusDir(cfg.DataDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
+	}
+	key, err := hostKey(cfg.DataDir, cfg.Rand)
+	if err != nil {
+		return nil, err
 	}
 	st, err := leaderboard.Open(filepath.Join(cfg.DataDir, "store"))
 	if err != nil {
@@ -111,6 +145,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg:      cfg,
 		store:    st,
+		hostKey:  key,
 		loaded:   map[string]*loadedTask{},
 		runtimes: map[sandbox.Limits]*sandbox.Runtime{},
 		inflight: map[string]*job{},
@@ -394,6 +429,10 @@ type Submission struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 	// Updated is when the submission last changed state.
 	Updated time.Time `json:"updated"`
+	// Gates are the task's quality gates as this evaluation measured them,
+	// on the public part (a credential records them again on the private
+	// part at close).
+	Gates []gate.Result `json:"gates,omitempty"`
 
 	// hostError: the failure was the host's (not charged to the quota).
 	hostError bool
@@ -424,8 +463,9 @@ type Interval struct {
 
 // detail is what engine keeps in leaderboard.Submission.Detail.
 type detail struct {
-	PublicCI  *Interval `json:"public_ci,omitempty"`
-	PrivateCI *Interval `json:"private_ci,omitempty"`
+	PublicCI  *Interval     `json:"public_ci,omitempty"`
+	PrivateCI *Interval     `json:"private_ci,omitempty"`
+	Gates     []gate.Result `json:"gates,omitempty"`
 }
 
 // SubmissionError says why an evaluation failed. Kind is stable and
@@ -445,21 +485,36 @@ type Predictions struct {
 	Values  [][]float64 // Values[k][i]
 }
 
-func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte) ([][]float64, error) {
+// run evaluates module on the task's features. When the task has the
+// deterministic gate it runs sandbox.CheckDeterminism instead, and
+// reports its outcome (nil when not checked): a nondeterministic model is
+// not a failed evaluation but a failed gate, so it is run once more plainly
+// to be scored.
+func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte) (*sandbox.Result, *bool, error) {
 	rt, err := e.runtime(ctx, lt.task.Spec.sandboxLimits())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := rt.Compile(ctx, module)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer m.Close(ctx)
-	res, err := m.Run(ctx, sandbox.Input{Columns: lt.cols, Outputs: lt.task.Outputs})
-	if err != nil {
-		return nil, err
+	in := sandbox.Input{Columns: lt.cols, Outputs: lt.task.Outputs}
+	if !lt.task.Spec.Gates.Deterministic {
+		res, err := m.Run(ctx, in)
+		return res, nil, err
 	}
-	return res.Outputs, nil
+	det := true
+	res, err := sandbox.CheckDeterminism(ctx, m, in, bootstrapSeed(lt.task.Spec.ID, "determinism", ""))
+	if errors.Is(err, sandbox.ErrNondeterministic) {
+		det = false
+		res, err = m.Run(ctx, in)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, &det, nil
 }
 
 // record writes s's new state, dated by the engine's clock, and takes back
@@ -489,8 +544,8 @@ func toStore(s *Submission) (leaderboard.Submission, error) {
 	if s.Error != nil {
 		ls.ErrorKind, ls.ErrorMessage = s.Error.Kind, s.Error.Message
 	}
-	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil {
-		d, err := json.Marshal(detail{PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI})
+	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil {
+		d, err := json.Marshal(detail{PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates})
 		if err != nil {
 			return ls, fmt.Errorf("record submission %s: %w", s.ID, err)
 		}
@@ -513,7 +568,7 @@ func fromStore(ls leaderboard.Submission) Submission {
 	}
 	var d detail
 	if len(ls.Detail) > 0 && json.Unmarshal(ls.Detail, &d) == nil {
-		s.Scores.PublicCI, s.Scores.PrivateCI = d.PublicCI, d.PrivateCI
+		s.Scores.PublicCI, s.Scores.PrivateCI, s.Gates = d.PublicCI, d.PrivateCI, d.Gates
 	}
 	return s
 }

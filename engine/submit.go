@@ -255,7 +255,7 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 		return nil, err
 	}
 	start := time.Now()
-	outs, err := e.run(ctx, j.lt, j.module)
+	res, det, err := e.run(ctx, j.lt, j.module)
 	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {
@@ -271,11 +271,21 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 		}
 		return &sub, e.fail(&sub, kind, err)
 	}
+	outs := res.Outputs
 	scores, err := j.lt.score(outs, sub.ModuleSHA256)
 	if err != nil {
 		return &sub, e.fail(&sub, "score", err)
 	}
 	sub.Scores = scores
+	if !j.lt.task.Spec.Gates.Empty() {
+		var base [][]float64
+		if j.lt.task.Spec.Gates.BeatsBaseline != nil && !sub.Baseline {
+			if base, err = e.baselineOutputs(ctx, j.lt); err != nil {
+				return &sub, e.fail(&sub, "host", err)
+			}
+		}
+		sub.Gates = j.lt.gates(measured{res: res, det: det, moduleBytes: len(j.module), sha: sub.ModuleSHA256}, base, false)
+	}
 	sub.Status = string(leaderboard.Scored)
 	if err := e.record(&sub); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/verdictlab/verdict/engine/gate"
 	"github.com/verdictlab/verdict/engine/metric"
 	"github.com/verdictlab/verdict/sandbox"
 )
@@ -26,6 +27,11 @@ const (
 	DefaultFinalSelections = 2
 	// MaxFinalSelections bounds final_selections.
 	MaxFinalSelections = 100
+	// DefaultPromoteTop is how many places of the private leaderboard are
+	// considered for a credential when the task closes.
+	DefaultPromoteTop = 3
+	// MaxPromoteTop bounds promote_top.
+	MaxPromoteTop = 100
 
 	// MaxSpecBytes bounds a task spec file; specs are small, uploads are untrusted.
 	MaxSpecBytes = 1 << 20
@@ -59,6 +65,12 @@ type Spec struct {
 	Teams TeamsSpec `yaml:"teams" json:"teams"`
 	// Leaderboard chooses how public scores are shown.
 	Leaderboard LeaderboardSpec `yaml:"leaderboard" json:"leaderboard"`
+	// Gates are the quality gates a model must pass to be certified; each
+	// evaluation records their results.
+	Gates gate.Spec `yaml:"gates" json:"gates"`
+	// PromoteTop is how many places of the private leaderboard are
+	// considered for a credential at close; default DefaultPromoteTop.
+	PromoteTop int `yaml:"promote_top" json:"promote_top"`
 }
 
 // ScheduleSpec is when a task accepts submissions: from Start (RFC 3339;
@@ -247,6 +259,9 @@ func (s *Spec) fillDefaults() {
 	if s.Leaderboard.Mode == "" {
 		s.Leaderboard.Mode = ModeBest
 	}
+	if s.PromoteTop == 0 {
+		s.PromoteTop = DefaultPromoteTop
+	}
 }
 
 // Validate reports the first problem with the spec, naming its key.
@@ -347,6 +362,12 @@ func (s Spec) Validate() error {
 		}
 	default:
 		return bad("leaderboard.mode", "%q is not one of best, ladder", s.Leaderboard.Mode)
+	}
+	if err := s.Gates.Validate(); err != nil {
+		return &SpecError{Err: err} // the gate's error names its key
+	}
+	if n := s.PromoteTop; n < 1 || n > MaxPromoteTop {
+		return bad("promote_top", "%d is not in [1, %d]", n, MaxPromoteTop)
 	}
 	return nil
 }

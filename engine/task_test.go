@@ -41,7 +41,8 @@ func TestParseSpecDefaults(t *testing.T) {
 	}
 	if s.Title != "abc" || s.Data.ID != "id" || s.Data.Label != "target" || s.Split.PublicFraction != DefaultPublicFraction ||
 		s.Split.Seed != "abc" || s.Limits.MemoryMB != DefaultMemoryMB || s.Limits.TimeoutS != DefaultTimeoutS || s.Limits.MaxModuleMB != DefaultMaxModuleMB ||
-		s.FinalSelections != DefaultFinalSelections || s.Leaderboard.Mode != ModeBest || s.Limits.DailyLimit != 0 || s.Teams.MaxSize != 0 {
+		s.FinalSelections != DefaultFinalSelections || s.Leaderboard.Mode != ModeBest || s.Limits.DailyLimit != 0 || s.Teams.MaxSize != 0 ||
+		s.PromoteTop != DefaultPromoteTop || !s.Gates.Empty() {
 		t.Errorf("defaults: got %+v", s)
 	}
 }
@@ -83,6 +84,11 @@ func TestParseSpecErrors(t *testing.T) {
 		{"LadderWithoutStep", goodSpec + "leaderboard: {mode: ladder}\n", "leaderboard.step", "ladder needs a step"},
 		{"StepInBestMode", goodSpec + "leaderboard: {mode: best, step: 0.1}\n", "leaderboard.step", "only the ladder"},
 		{"UnknownScheduleKey", goodSpec + "schedule: {begin: 2026-03-01T00:00:00Z}\n", "", `unknown field "begin"`},
+		{"UnknownGate", goodSpec + "gates: {min_scor: 0.9}\n", "", `unknown field "min_scor"`},
+		{"BadGateAlpha", goodSpec + "gates: {beats_baseline: {alpha: 2}}\n", "", "gates.beats_baseline.alpha: 2"},
+		{"NegativeLatency", goodSpec + "gates: {max_latency_ms_per_1k_rows: -1}\n", "", "gates.max_latency_ms_per_1k_rows: -1"},
+		{"NegativePromoteTop", goodSpec + "promote_top: -1\n", "promote_top", "-1"},
+		{"TooManyPromoted", goodSpec + "promote_top: 101\n", "promote_top", "101"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

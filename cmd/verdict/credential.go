@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 )
 
@@ -43,7 +46,8 @@ key's did:key, the identity a participant or host is known by.`,
 }
 
 func newCredentialCmd(g *globals) *cobra.Command {
-	c := &cobra.Command{Use: "credential", Short: "verify verdict's W3C Verifiable Credentials"}
+	c := &cobra.Command{Use: "credential", Short: "verdict's W3C Verifiable Credentials: promote, list, show, revoke, verify"}
+	c.AddCommand(credentialCmds(g)...)
 	var (
 		module, issuer, statusList string
 	)
@@ -131,4 +135,146 @@ func readBounded(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: larger than %d bytes", path, max)
 	}
 	return b, nil
+}
+
+// printPromotions prints the outcome of promotion at close.
+func printPromotions(g *globals, e *engine.Engine, proms []engine.Promotion) {
+	w := g.stdout
+	if len(proms) == 0 {
+		fmt.Fprintln(w, "no ranked participant to certify")
+	}
+	for _, p := range proms {
+		if p.Credential != nil {
+			fmt.Fprintf(w, "certified      #%d %-12s %s\n", p.Rank, p.Participant, p.Credential.ID)
+			continue
+		}
+		var failed []string
+		for _, r := range p.Gates {
+			if !r.Passed {
+				s := fmt.Sprintf("%s (%s vs %s)", r.Name, formatGate(r.Value), formatGate(r.Threshold))
+				if r.Detail != "" {
+					s += ": " + firstLine(r.Detail)
+				}
+				failed = append(failed, s)
+			}
+		}
+		fmt.Fprintf(w, "not certified  #%d %-12s failed %s\n", p.Rank, p.Participant, strings.Join(failed, ", "))
+	}
+	fmt.Fprintf(w, "issuer         %s\n", e.HostDID())
+	fmt.Fprintf(w, "status list    %s\n", e.StatusListPath())
+}
+
+func formatGate(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// credentialCmds are the host's credential commands: promote, list, show,
+// revoke.
+func credentialCmds(g *globals) []*cobra.Command {
+	var task, reason string
+	promote := &cobra.Command{
+		Use:   "promote --task ID",
+		Short: "issue the credentials of a closed task (done by task close; for a task closed by its schedule)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			proms, err := e.Promote(cmd.Context(), task)
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(map[string]any{"task": task, "promotions": proms, "issuer": e.HostDID(), "status_list": e.StatusListPath()})
+			}
+			printPromotions(g, e, proms)
+			return nil
+		},
+	}
+	promote.Flags().StringVar(&task, "task", "", "task id (required)")
+	_ = promote.MarkFlagRequired("task")
+
+	var listTask string
+	list := &cobra.Command{
+		Use:   "list [--task ID]",
+		Short: "list the credentials issued (for one task)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			cs, err := e.Credentials(listTask)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				for i := range cs {
+					cs[i].Signed = nil
+				}
+				return g.emit(map[string]any{"issuer": e.HostDID(), "credentials": cs})
+			}
+			fmt.Fprintf(g.stdout, "%-46s  %-16s %4s  %-12s %-20s  %s\n", "ID", "TASK", "RANK", "AUTHOR", "VALID FROM", "STATUS")
+			for _, c := range cs {
+				status := "valid"
+				if c.Revoked != nil {
+					status = "revoked: " + c.Revoked.Reason
+				}
+				fmt.Fprintf(g.stdout, "%-46s  %-16s %4d  %-12s %-20s  %s\n", c.ID, c.Task, c.Rank, c.Author, c.ValidFrom.Format(time.RFC3339), status)
+			}
+			return nil
+		},
+	}
+	list.Flags().StringVar(&listTask, "task", "", "only this task's credentials")
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "print an issued credential (the signed JSON document)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			c, err := e.Credential(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			out := []byte(c.Signed)
+			if len(out) > 0 && out[len(out)-1] != '\n' {
+				out = append(out, '\n')
+			}
+			_, err = g.stdout.Write(out)
+			return err
+		},
+	}
+
+	revoke := &cobra.Command{
+		Use:   "revoke ID --reason TEXT",
+		Short: "revoke a credential: set its bit in the data dir's status list and sign the list again",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.Close(cmd.Context())
+			c, err := e.Revoke(args[0], reason)
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				c.Signed = nil
+				return g.emit(map[string]any{"credential": c, "status_list": e.StatusListPath()})
+			}
+			fmt.Fprintf(g.stdout, "revoked        %s (%s)\n", c.ID, c.Revoked.Reason)
+			fmt.Fprintf(g.stdout, "status list    %s (signed again; publish it)\n", e.StatusListPath())
+			return nil
+		},
+	}
+	revoke.Flags().StringVar(&reason, "reason", "", "why (required; kept in the data dir, not in the list)")
+	_ = revoke.MarkFlagRequired("reason")
+	return []*cobra.Command{promote, list, show, revoke}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/examples"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
 func TestKeygen(t *testing.T) {
@@ -99,4 +101,107 @@ func TestCredentialVerify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCLICredentials is the trust flow end to end: a participant known by
+// a did:key, a task with gates, a baseline, close and promotion, list,
+// show, verify with --module and --status-list, revoke, verify again.
+func TestCLICredentials(t *testing.T) {
+	dir, data := workspace(t)
+	ex := filepath.Join(dir, "examples")
+	d := "--data-dir=" + data
+	model := func(who string) string {
+		for _, e := range examples.Demo() {
+			if e.Participant == who {
+				return filepath.Join(ex, e.Path)
+			}
+		}
+		t.Fatalf("no example %q", who)
+		return ""
+	}
+	spec, err := os.ReadFile(filepath.Join(ex, examples.DemoTask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// alice's private roc_auc is about 0.988, bob's about 0.977.
+	gated := writeFile(t, filepath.Join(ex, "breast-cancer", "gated.yaml"), append(spec, []byte(`gates:
+  min_score: 0.98
+  beats_baseline: {}
+  deterministic: true
+  valid_outputs: true
+  max_module_mb: 8
+promote_top: 2
+`)...))
+	baseline := writeFile(t, filepath.Join(dir, "const.wasm"), sandboxtest.Wasm(sandboxtest.Const))
+
+	code, stdout, stderr := cli(t, "keygen", "--out", filepath.Join(dir, "alice.key"))
+	if code != 0 {
+		t.Fatalf("keygen: exit %d, %s", code, stderr)
+	}
+	aliceDID := strings.TrimSpace(stdout)
+
+	must := func(want int, args ...string) string {
+		t.Helper()
+		code, stdout, stderr := cli(t, append([]string{d}, args...)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, want, stdout, stderr)
+		}
+		return stdout
+	}
+	must(0, "task", "create", gated)
+	must(0, "submit", "--baseline", "--task", "breast-cancer", "--participant", "host", baseline)
+	must(0, "submit", "--task", "breast-cancer", "--participant", aliceDID, model("alice"))
+	must(0, "submit", "--task", "breast-cancer", "--participant", "bob", model("bob"))
+	if out := must(2, "credential", "promote", "--task", "breast-cancer"); out != "" {
+		t.Errorf("promote before close printed %q", out)
+	}
+
+	var closed struct {
+		Issuer     string `json:"issuer"`
+		StatusList string `json:"status_list"`
+		Promotions []struct {
+			Participant string
+			Credential  *struct{ ID string }
+			Gates       []struct {
+				Name   string
+				Passed bool
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(must(0, "--json", "task", "close", "breast-cancer")), &closed); err != nil {
+		t.Fatal(err)
+	}
+	if len(closed.Promotions) != 2 || closed.Promotions[0].Participant != aliceDID || closed.Promotions[0].Credential == nil ||
+		closed.Promotions[1].Participant != "bob" || closed.Promotions[1].Credential != nil {
+		t.Fatalf("close: got promotions %+v, want a credential for alice only", closed.Promotions)
+	}
+	if g := closed.Promotions[1].Gates; len(g) != 5 || g[0].Name != "min_score" || g[0].Passed {
+		t.Errorf("bob's gates: got %+v, want min_score failed first of 5", g)
+	}
+	id := closed.Promotions[0].Credential.ID
+
+	list := must(0, "credential", "list", "--task", "breast-cancer")
+	if !strings.Contains(list, id) || !strings.Contains(list, aliceDID) || !strings.Contains(list, "valid") || strings.Contains(list, "bob") {
+		t.Errorf("credential list: got\n%s\nwant alice's credential only", list)
+	}
+	cred := writeFile(t, filepath.Join(dir, "cred.json"), []byte(must(0, "credential", "show", id)))
+	verify := []string{"credential", "verify", cred, "--module", model("alice"), "--issuer", closed.Issuer, "--status-list", closed.StatusList}
+	if out := must(0, verify...); !strings.Contains(out, "VERIFIED") || !strings.Contains(out, "not revoked") {
+		t.Errorf("verify: got\n%s", out)
+	}
+	if out := must(1, "credential", "verify", cred, "--module", model("bob")); !strings.Contains(out, "NOT VERIFIED") {
+		t.Errorf("verify with bob's module: got\n%s", out)
+	}
+	if out := must(0, "credential", "revoke", id, "--reason", "labels leaked"); !strings.Contains(out, "revoked") {
+		t.Errorf("revoke: got\n%s", out)
+	}
+	if out := must(1, verify...); !strings.Contains(out, "revoked") {
+		t.Errorf("verify after revoke: got\n%s, want revoked", out)
+	}
+	if list := must(0, "credential", "list"); !strings.Contains(list, "revoked: labels leaked") {
+		t.Errorf("list after revoke: got\n%s", list)
+	}
+	must(2, "credential", "revoke", id, "--reason", "twice")
+	must(2, "credential", "show", "urn:uuid:00000000-0000-4000-8000-000000000000")
+	must(2, "credential", "revoke", id)
 }

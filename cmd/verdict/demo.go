@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/examples"
 )
 
@@ -22,8 +24,9 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Long: `Demo plays a whole competition end to end on embedded defaults: the host
 creates the breast-cancer task from shipped real data, three participants
 submit models (Go built with GOOS=wasip1, C built with clang for wasm32-wasi,
-and a broken one), each is sandboxed and scored, and the leaderboards are
-printed. It uses a fresh temporary data dir unless --data-dir is given.
+and a broken one), each is sandboxed and scored, the leaderboards are
+printed, and the host closes the task: the winners get W3C Verifiable
+Credentials, which are verified. It uses a fresh temporary data dir unless --data-dir is given.
 
 With --contest it plays a one-week contest on a simulated clock instead:
 schedule, daily limits, a duplicate, baselines, a team, final selections,
@@ -98,15 +101,53 @@ public one.`,
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.emit(map[string]any{"task": t.Info(), "submissions": subs, "public": pub, "private": priv})
+			if !g.json {
+				printLeaderboard(g, t, pub, false)
+				fmt.Fprintln(w)
+				printLeaderboard(g, t, priv, true)
 			}
-			printLeaderboard(g, t, pub, false)
-			fmt.Fprintln(w)
-			printLeaderboard(g, t, priv, true)
+			if err := e.CloseTask(t.Spec.ID); err != nil {
+				return err
+			}
+			proms, err := e.Promote(ctx, t.Spec.ID)
+			if err != nil {
+				return err
+			}
+			say("\nhost      closes the task: the top %d of the private leaderboard that pass every gate get a\n", t.Spec.PromoteTop)
+			say("          W3C Verifiable Credential signed by the host %s\n", e.HostDID())
+			var verified []map[string]any
+			for _, p := range proms {
+				if p.Credential == nil {
+					say("          #%d %-8s not certified\n", p.Rank, p.Participant)
+					continue
+				}
+				var module []byte
+				for _, d := range examples.Demo() {
+					if d.Participant == p.Participant {
+						module, _ = fs.ReadFile(examples.FS, d.Path)
+					}
+				}
+				res, verr := credential.VerifyModel(ctx, p.Credential.Signed, credential.VerifyOptions{
+					Issuer: e.HostDID(), Module: module,
+					StatusList: func(context.Context, string) ([]byte, error) { return os.ReadFile(e.StatusListPath()) },
+				})
+				outcome := "VERIFIED (proof, issuer, model hash, not revoked)"
+				if verr != nil {
+					outcome = "NOT VERIFIED: " + verr.Error()
+				} else if !res.StatusChecked {
+					outcome = "VERIFIED (revocation not checked)"
+				}
+				say("          #%d %-8s %s  %s\n", p.Rank, p.Participant, p.Credential.ID, outcome)
+				verified = append(verified, map[string]any{"id": p.Credential.ID, "participant": p.Participant, "verified": verr == nil})
+			}
+			if g.json {
+				return g.emit(map[string]any{"task": t.Info(), "submissions": subs, "public": pub, "private": priv,
+					"promotions": proms, "verified": verified})
+			}
 			say("\ndone in %.1f s\n", time.Since(start).Seconds())
 			if keep || ownDir {
 				say("explore it: verdict --data-dir %s leaderboard %s --private\n", dataDir, t.Spec.ID)
+				say("            verdict --data-dir %s credential list --task %s\n", dataDir, t.Spec.ID)
 			}
 			return nil
 		},

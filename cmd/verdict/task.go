@@ -80,10 +80,16 @@ func newTaskCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			proms, err := e.Promote(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
 			if g.json {
-				return g.emit(map[string]any{"task": args[0], "state": st})
+				return g.emit(map[string]any{"task": args[0], "state": st, "promotions": proms,
+					"issuer": e.HostDID(), "status_list": e.StatusListPath()})
 			}
 			fmt.Fprintf(g.stdout, "%s closed at %s; the private leaderboard is revealed\n", args[0], st.Closed.Format(time.RFC3339))
+			printPromotions(g, e, proms)
 			return nil
 		},
 	})

@@ -1,0 +1,522 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/engine/gate"
+	"github.com/verdictlab/verdict/engine/metric"
+	"github.com/verdictlab/verdict/leaderboard"
+	"github.com/verdictlab/verdict/sandbox"
+)
+
+// StatusListName is the name of the data dir's one revocation list:
+// DIR/status/1.json, published at BaseURL/status/1.
+const StatusListName = "1"
+
+func credentialDir(root string) string { return filepath.Join(root, "credentials") }
+func statusDir(root string) string     { return filepath.Join(root, "status") }
+
+// hostKeyFile is the issuer key of a data dir.
+func hostKeyFile(root string) string { return filepath.Join(root, "host.key") }
+
+// hostKey reads the data dir's issuer key, making it (mode 0600) on first
+// use. The key is never logged or returned in an error.
+func hostKey(root string, rand io.Reader) (credential.KeyPair, error) {
+	path := hostKeyFile(root)
+	k, err := credential.ReadKeyFile(path)
+	if err == nil {
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return credential.KeyPair{}, fmt.Errorf("host key: %w", err)
+	}
+	if k, err = credential.GenerateKey(rand); err != nil {
+		return credential.KeyPair{}, fmt.Errorf("host key: %w", err)
+	}
+	if err := credential.WriteKeyFile(path, k); errors.Is(err, fs.ErrExist) {
+		return hostKey(root, rand) // another process made it first
+	} else if err != nil {
+		return credential.KeyPair{}, fmt.Errorf("host key: %w", err)
+	}
+	return k, nil
+}
+
+// HostDID is the did:key of the data dir's host: the issuer of its
+// credentials and status list.
+func (e *Engine) HostDID() string { return e.hostKey.DID() }
+
+// StatusListURL is the URL the data dir's status list is published at.
+func (e *Engine) StatusListURL() string { return e.cfg.BaseURL + "/status/" + StatusListName }
+
+// StatusListPath is the file holding the signed status list credential.
+func (e *Engine) StatusListPath() string {
+	return filepath.Join(statusDir(e.cfg.DataDir), StatusListName+".json")
+}
+
+// measured is what one run of a module measured, for the gates.
+type measured struct {
+	res         *sandbox.Result
+	det         *bool
+	moduleBytes int
+	sha         string
+}
+
+// gates evaluates the task's gates on the public part, or on the private
+// part when private is set; base are the baseline's outputs (nil: none).
+func (lt *loadedTask) gates(m measured, base [][]float64, private bool) []gate.Result {
+	spec := lt.task.Spec
+	met, _ := metric.Lookup(spec.Metric) // validated with the spec
+	tt := metric.TaskType(spec.Type)
+	rows, part := lt.split.public, "public"
+	if private && len(lt.split.private) > 0 {
+		rows, part = lt.split.private, "private"
+	}
+	in := gather(tt, lt.data.Labels, m.res.Outputs, lt.data.Groups, rows)
+	meas := gate.Measurements{
+		HigherIsBetter: lt.task.HigherIsBetter,
+		Rows:           lt.data.Rows(),
+		ElapsedMS:      float64(m.res.Elapsed.Microseconds()) / 1000,
+		MemoryBytes:    m.res.MemoryBytes,
+		Deterministic:  m.det,
+		Outputs:        m.res.Outputs,
+		Probabilities:  tt == metric.Binary || tt == metric.Multiclass,
+		ModuleBytes:    m.moduleBytes,
+	}
+	if v, err := met.Score(in); err == nil {
+		meas.Score = v
+	} else if lt.task.HigherIsBetter {
+		meas.Score = -1e308 // unscorable: fails min_score
+	} else {
+		meas.Score = 1e308
+	}
+	if base != nil {
+		cmp, err := met.Compare(in, gather(tt, lt.data.Labels, base, lt.data.Groups, rows),
+			metric.BootstrapConfig{Seed: bootstrapSeed(spec.ID, "baseline/"+part, m.sha)})
+		if err == nil {
+			meas.BaselineP = &cmp.P
+		}
+	}
+	return gate.Evaluate(spec.Gates, meas)
+}
+
+// baselineOutputs runs the task's earliest scored baseline and returns its
+// outputs (cached per module), or nil when the task has none.
+func (e *Engine) baselineOutputs(ctx context.Context, lt *loadedTask) ([][]float64, error) {
+	bases, err := e.store.Baselines(lt.task.Spec.ID)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: baselines: %w", lt.task.Spec.ID, err)
+	}
+	for _, b := range bases {
+		if b.Status != leaderboard.Scored {
+			continue
+		}
+		lt.mu.Lock()
+		outs, ok := lt.baseOuts[b.ModuleSHA256]
+		lt.mu.Unlock()
+		if ok {
+			return outs, nil
+		}
+		module, err := os.ReadFile(filepath.Join(moduleDir(e.cfg.DataDir), b.ModuleSHA256+".wasm"))
+		if err != nil {
+			return nil, fmt.Errorf("baseline %s: %w", b.ID, err)
+		}
+		res, _, err := e.run(ctx, lt, module)
+		if err != nil {
+			return nil, fmt.Errorf("baseline %s: %w", b.ID, err)
+		}
+		lt.mu.Lock()
+		if lt.baseOuts == nil {
+			lt.baseOuts = map[string][][]float64{}
+		}
+		lt.baseOuts[b.ModuleSHA256] = res.Outputs
+		lt.mu.Unlock()
+		return res.Outputs, nil
+	}
+	return nil, nil
+}
+
+// Promotion is the outcome of promotion for one place of the private
+// leaderboard: the gates as measured again at close on the private part,
+// and the credential issued when all of them passed.
+type Promotion struct {
+	Rank        int           `json:"rank"`
+	Participant string        `json:"participant"`
+	Team        bool          `json:"team,omitempty"`
+	Submission  string        `json:"submission"`
+	Gates       []gate.Result `json:"gates"`
+	Credential  *Credential   `json:"credential,omitempty"` // nil: a gate failed
+}
+
+// Credential is an issued CertifiedModelCredential as the data dir keeps
+// it: DIR/credentials/UUID.json holds Signed.
+type Credential struct {
+	ID          string          `json:"id"` // urn:uuid:…
+	Task        string          `json:"task"`
+	Author      string          `json:"author"`
+	Model       string          `json:"model"` // urn:sha256:…
+	Rank        int             `json:"rank"`
+	ValidFrom   time.Time       `json:"valid_from"`
+	StatusIndex int             `json:"status_index"`
+	Revoked     *Revocation     `json:"revoked,omitempty"`
+	Signed      json.RawMessage `json:"credential"`
+}
+
+// Revocation records when and why a credential was revoked.
+type Revocation struct {
+	Time   time.Time `json:"time"`
+	Reason string    `json:"reason"`
+}
+
+// Promote issues credentials for a closed task: each of the top
+// promote_top entrants of the private leaderboard has its selected
+// submission run again and its gates measured on the private part, and
+// gets a CertifiedModelCredential, signed by the host key, when every gate
+// passes. Promotion happens once: called again, it returns the credentials
+// already issued (with no Gates). ctx bounds the runs.
+func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) {
+	e.trustMu.Lock()
+	defer e.trustMu.Unlock()
+	st, err := e.TaskState(task)
+	if err != nil {
+		return nil, err
+	}
+	if st.Closed.IsZero() {
+		return nil, fmt.Errorf("promote task %q: not closed: %w", task, ErrBadRequest)
+	}
+	issued, err := e.credentials(task)
+	if err != nil {
+		return nil, err
+	}
+	if len(issued) > 0 {
+		var out []Promotion
+		for i := range issued {
+			c := issued[i]
+			out = append(out, Promotion{Rank: c.Rank, Participant: c.Author, Credential: &c})
+		}
+		return out, nil
+	}
+	lt, err := e.load(task)
+	if err != nil {
+		return nil, err
+	}
+	board, err := e.Leaderboard(task, Host, true)
+	if err != nil {
+		return nil, err
+	}
+	var ranked []Entry
+	for _, en := range board {
+		if !en.Baseline && en.Rank > 0 {
+			ranked = append(ranked, en)
+		}
+	}
+	top := lt.task.Spec.PromoteTop
+	if top == 0 {
+		top = DefaultPromoteTop
+	}
+	var base [][]float64
+	if lt.task.Spec.Gates.BeatsBaseline != nil {
+		if base, err = e.baselineOutputs(ctx, lt); err != nil {
+			return nil, err
+		}
+	}
+	list, next, err := e.statusState()
+	if err != nil {
+		return nil, err
+	}
+	var out []Promotion
+	for _, en := range ranked {
+		if en.Rank > top {
+			break
+		}
+		p, err := e.promote(ctx, lt, en, base, len(ranked), st.Closed, &next)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p)
+	}
+	// The list is (re)signed even when nothing was issued, so that it
+	// exists from the first close.
+	if err := e.writeStatusList(list, st.Closed); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func (e *Engine) promote(ctx context.Context, lt *loadedTask, en Entry, base [][]float64, ranked int, at time.Time, next *int) (Promotion, error) {
+	p := Promotion{Rank: en.Rank, Participant: en.Participant, Team: en.Team, Submission: en.Submission}
+	ls, err := e.store.Submission(en.Submission)
+	if err != nil {
+		return p, fmt.Errorf("promote %s: %w", en.Submission, err)
+	}
+	sub := fromStore(ls)
+	module, err := os.ReadFile(filepath.Join(moduleDir(e.cfg.DataDir), sub.ModuleSHA256+".wasm"))
+	if err != nil {
+		return p, fmt.Errorf("promote %s: %w", en.Submission, err)
+	}
+	res, det, err := e.run(ctx, lt, module)
+	if err != nil {
+		if sandbox.KindOf(err) == "" {
+			return p, fmt.Errorf("promote %s: %w", en.Submission, err)
+		}
+		// The model failed this time: not certified.
+		p.Gates = []gate.Result{{Name: "rerun", Detail: err.Error()}}
+		return p, nil
+	}
+	p.Gates = lt.gates(measured{res: res, det: det, moduleBytes: len(module), sha: sub.ModuleSHA256}, base, true)
+	if !gate.Passed(p.Gates) {
+		return p, nil
+	}
+	c, err := e.issue(lt, sub, en, ranked, p.Gates, at, *next)
+	if err != nil {
+		return p, err
+	}
+	*next++
+	p.Credential = c
+	return p, nil
+}
+
+// issue signs and stores the credential of one promoted submission.
+func (e *Engine) issue(lt *loadedTask, sub Submission, en Entry, ranked int, gates []gate.Result, at time.Time, index int) (*Credential, error) {
+	var model [sha256.Size]byte
+	if _, err := hex.Decode(model[:], []byte(sub.ModuleSHA256)); err != nil {
+		return nil, fmt.Errorf("promote %s: module hash: %w", sub.ID, err)
+	}
+	score := func(v *float64, ci *Interval) *credential.Score {
+		if v == nil {
+			return nil
+		}
+		s := &credential.Score{Value: *v, CI: [2]float64{*v, *v}, Level: 0.95}
+		if ci != nil {
+			s.CI, s.Level = [2]float64{ci.Low, ci.High}, ci.Level
+		}
+		return s
+	}
+	t := lt.task
+	subject := credential.ModelSubject{
+		Model:  model,
+		Author: en.Participant,
+		Task: credential.Task{ID: t.Spec.ID, Title: t.Spec.Title, Type: t.Spec.Type, Metric: t.Spec.Metric,
+			DatasetHash: "sha256:" + t.DatasetSHA256},
+		Scores:             credential.Scores{Public: *score(sub.Scores.Public, sub.Scores.PublicCI), Private: score(sub.Scores.Private, sub.Scores.PrivateCI)},
+		Rank:               en.Rank,
+		RankedParticipants: ranked,
+		EngineVersion:      Version,
+	}
+	for _, g := range gates {
+		subject.Gates = append(subject.Gates, credential.Gate{Name: g.Name, Passed: g.Passed, Value: g.Value, Threshold: g.Threshold})
+	}
+	id, err := credential.NewID(e.cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	entry := credential.NewStatusEntry(e.StatusListURL(), index)
+	validFrom := at.UTC().Truncate(time.Second)
+	signed, err := credential.ModelCredential{ID: id, ValidFrom: validFrom, Subject: subject, Status: &entry}.Sign(e.hostKey)
+	if err != nil {
+		return nil, fmt.Errorf("promote %s: issue credential: %w", sub.ID, err)
+	}
+	if err := writeFileAtomic(e.credentialPath(id), signed); err != nil {
+		return nil, fmt.Errorf("promote %s: store credential: %w", sub.ID, err)
+	}
+	return &Credential{ID: id, Task: t.Spec.ID, Author: en.Participant, Model: "urn:sha256:" + sub.ModuleSHA256,
+		Rank: en.Rank, ValidFrom: validFrom, StatusIndex: index, Signed: signed}, nil
+}
+
+func (e *Engine) credentialPath(id string) string {
+	return filepath.Join(credentialDir(e.cfg.DataDir), strings.TrimPrefix(id, "urn:uuid:")+".json")
+}
+
+func (e *Engine) revocationPath(id string) string {
+	return filepath.Join(credentialDir(e.cfg.DataDir), strings.TrimPrefix(id, "urn:uuid:")+".revoked")
+}
+
+// storedDoc is what the data dir reads back from a stored credential.
+type storedDoc struct {
+	ID                string `json:"id"`
+	ValidFrom         string `json:"validFrom"`
+	CredentialSubject struct {
+		ID     string `json:"id"`
+		Author string `json:"author"`
+		Task   struct {
+			ID string `json:"taskId"`
+		} `json:"task"`
+		Rank int `json:"rank"`
+	} `json:"credentialSubject"`
+	CredentialStatus credential.StatusEntry `json:"credentialStatus"`
+}
+
+// readCredential reads a stored credential by its id (urn:uuid:… or the
+// bare UUID).
+func (e *Engine) readCredential(id string) (*Credential, error) {
+	id = strings.TrimPrefix(id, "urn:uuid:")
+	if id == "" || strings.ContainsAny(id, `/\.`) {
+		return nil, fmt.Errorf("credential %q: %w", id, ErrNotFound)
+	}
+	signed, err := os.ReadFile(e.credentialPath(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("credential %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("credential %q: %w", id, err)
+	}
+	var d storedDoc
+	if err := json.Unmarshal(signed, &d); err != nil {
+		return nil, fmt.Errorf("credential %q: decode: %w", id, err)
+	}
+	c := &Credential{ID: d.ID, Task: d.CredentialSubject.Task.ID, Author: d.CredentialSubject.Author,
+		Model: d.CredentialSubject.ID, Rank: d.CredentialSubject.Rank, Signed: signed}
+	c.ValidFrom, _ = time.Parse(time.RFC3339, d.ValidFrom)
+	if c.StatusIndex, err = strconv.Atoi(d.CredentialStatus.StatusListIndex); err != nil {
+		return nil, fmt.Errorf("credential %q: status index: %w", id, err)
+	}
+	if b, err := os.ReadFile(e.revocationPath(id)); err == nil {
+		var r Revocation
+		if json.Unmarshal(b, &r) == nil {
+			c.Revoked = &r
+		}
+	}
+	return c, nil
+}
+
+// Credential returns an issued credential by id (urn:uuid:… or the UUID).
+func (e *Engine) Credential(id string) (*Credential, error) {
+	return e.readCredential(id)
+}
+
+// Credentials lists the credentials issued for a task ("" for every
+// task), by task, then rank.
+func (e *Engine) Credentials(task string) ([]Credential, error) {
+	return e.credentials(task)
+}
+
+func (e *Engine) credentials(task string) ([]Credential, error) {
+	ents, err := os.ReadDir(credentialDir(e.cfg.DataDir))
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	out := []Credential{}
+	for _, de := range ents {
+		name, ok := strings.CutSuffix(de.Name(), ".json")
+		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		c, err := e.readCredential(name)
+		if err != nil {
+			return nil, err
+		}
+		if task == "" || c.Task == task {
+			out = append(out, *c)
+		}
+	}
+	slices.SortFunc(out, func(a, b Credential) int {
+		if c := strings.Compare(a.Task, b.Task); c != 0 {
+			return c
+		}
+		return a.Rank - b.Rank
+	})
+	return out, nil
+}
+
+// statusState returns the data dir's revocation list (read back from its
+// signed credential, all clear if there is none yet) and the next free
+// index: one past the highest index of an issued credential.
+func (e *Engine) statusState() (*credential.StatusList, int, error) {
+	all, err := e.credentials("")
+	if err != nil {
+		return nil, 0, err
+	}
+	next := 0
+	for _, c := range all {
+		next = max(next, c.StatusIndex+1)
+	}
+	signed, err := os.ReadFile(e.StatusListPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		l, err := credential.NewStatusList(0)
+		return l, next, err
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("status list: %w", err)
+	}
+	res, err := credential.Verify(signed, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("status list %s: %w", e.StatusListPath(), err)
+	}
+	if res.Issuer != e.HostDID() {
+		return nil, 0, fmt.Errorf("status list %s: issued by %s, not this data dir's host", e.StatusListPath(), res.Issuer)
+	}
+	var doc struct {
+		CredentialSubject struct {
+			EncodedList string `json:"encodedList"`
+		} `json:"credentialSubject"`
+	}
+	if err := json.Unmarshal(res.Document, &doc); err != nil {
+		return nil, 0, fmt.Errorf("status list %s: %w", e.StatusListPath(), err)
+	}
+	l, err := credential.DecodeStatusList(doc.CredentialSubject.EncodedList)
+	if err != nil {
+		return nil, 0, fmt.Errorf("status list %s: %w", e.StatusListPath(), err)
+	}
+	return l, next, nil
+}
+
+// writeStatusList signs the list, valid from at, and replaces the file.
+func (e *Engine) writeStatusList(l *credential.StatusList, at time.Time) error {
+	signed, err := credential.IssueStatusList(e.StatusListURL(), l, e.hostKey, at.UTC().Truncate(time.Second))
+	if err != nil {
+		return fmt.Errorf("sign status list: %w", err)
+	}
+	if err := writeFileAtomic(e.StatusListPath(), signed); err != nil {
+		return fmt.Errorf("write status list: %w", err)
+	}
+	return nil
+}
+
+// Revoke revokes an issued credential: its bit in the data dir's status
+// list is set and the list credential is signed again, valid from now.
+// Revoking a revoked credential is ErrBadRequest.
+func (e *Engine) Revoke(id, reason string) (*Credential, error) {
+	e.trustMu.Lock()
+	defer e.trustMu.Unlock()
+	c, err := e.readCredential(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Revoked != nil {
+		return nil, fmt.Errorf("credential %s: revoked at %s: %w", c.ID, c.Revoked.Time.Format(time.RFC3339), ErrBadRequest)
+	}
+	l, _, err := e.statusState()
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Set(c.StatusIndex, true); err != nil {
+		return nil, fmt.Errorf("revoke %s: %w", c.ID, err)
+	}
+	now := e.cfg.Now().UTC()
+	if err := e.writeStatusList(l, now); err != nil {
+		return nil, err
+	}
+	r := Revocation{Time: now, Reason: reason}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(e.revocationPath(c.ID), b); err != nil {
+		return nil, fmt.Errorf("revoke %s: %w", c.ID, err)
+	}
+	c.Revoked = &r
+	return c, nil
+}

@@ -1,0 +1,192 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
+)
+
+// gatedTask creates a breast-cancer task with the given gates.
+func gatedTask(t *testing.T, e *engine.Engine, id, gates string) {
+	t.Helper()
+	data, err := filepath.Abs("../examples/data/breast_cancer_test.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := fmt.Sprintf("id: %s\ntype: binary\nmetric: roc_auc\ndata: {test: %q}\nsplit: {public_fraction: 0.3, seed: s}\nlimits: {memory_mb: 64}\n%s", id, data, gates)
+	path := filepath.Join(t.TempDir(), id+".yaml")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateTask(context.Background(), path); err != nil {
+		t.Fatalf("CreateTask %s: %v", id, err)
+	}
+}
+
+func TestPromoteAndRevoke(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	clk := &clock{t: day0}
+	e, err := engine.Open(ctx, engine.Config{DataDir: dir, CacheDir: cacheDir, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Close(ctx) }()
+	const gates = `gates:
+  min_score: 0.9
+  beats_baseline: {alpha: 0.05}
+  max_latency_ms_per_1k_rows: 1e6
+  max_memory_mb: 64
+  deterministic: true
+  valid_outputs: true
+  max_module_mb: 10
+promote_top: 1
+`
+	gatedTask(t, e, "bc-gates", gates)
+	gatedTask(t, e, "bc-strict", "gates: {min_score: 1.5}\n")
+	alice, bob, konst := exampleModule(t, "alice"), exampleModule(t, "bob"), sandboxtest.Wasm(sandboxtest.Const)
+
+	for _, task := range []string{"bc-gates", "bc-strict"} {
+		if _, err := e.Submit(ctx, engine.SubmitRequest{Task: task, Participant: "host", Module: konst, Baseline: true}); err != nil {
+			t.Fatal(err)
+		}
+		for who, m := range map[string][]byte{"alice": alice, "bob": bob} {
+			sub, err := e.Submit(ctx, engine.SubmitRequest{Task: task, Participant: who, Module: m})
+			if err != nil || sub.Failed() {
+				t.Fatalf("%s on %s: %+v, %v", who, task, sub, err)
+			}
+			if task == "bc-gates" && len(sub.Gates) != 7 {
+				t.Errorf("%s: got %d gate results %+v, want 7", who, len(sub.Gates), sub.Gates)
+			}
+			if task == "bc-strict" && (len(sub.Gates) != 1 || sub.Gates[0].Passed) {
+				t.Errorf("%s on bc-strict: got gates %+v, want min_score failed", who, sub.Gates)
+			}
+		}
+	}
+	if _, err := e.Promote(ctx, "bc-gates"); !errors.Is(err, engine.ErrBadRequest) {
+		t.Errorf("Promote before close: got %v, want ErrBadRequest", err)
+	}
+
+	clk.Add(time.Hour)
+	closedAt := clk.Now()
+	for _, task := range []string{"bc-gates", "bc-strict"} {
+		if err := e.CloseTask(task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	strict, err := e.Promote(ctx, "bc-strict")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(strict) != engine.DefaultPromoteTop-1 { // two ranked participants
+		t.Errorf("bc-strict: got %d promotions, want 2", len(strict))
+	}
+	for _, p := range strict {
+		if p.Credential != nil || p.Gates[0].Passed {
+			t.Errorf("bc-strict %s: got credential %v, gates %+v; want none, min_score failed", p.Participant, p.Credential, p.Gates)
+		}
+	}
+	proms, err := e.Promote(ctx, "bc-gates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(proms) != 1 || proms[0].Rank != 1 || proms[0].Credential == nil {
+		t.Fatalf("bc-gates: got %+v, want one credential for rank 1", proms)
+	}
+	for _, g := range proms[0].Gates {
+		if !g.Passed {
+			t.Errorf("gate %s: got failed (%v vs %v), want passed", g.Name, g.Value, g.Threshold)
+		}
+	}
+	cred := proms[0].Credential
+	module := alice
+	if proms[0].Participant == "bob" {
+		module = bob
+	}
+	list := func(context.Context, string) ([]byte, error) { return os.ReadFile(e.StatusListPath()) }
+	res, err := credential.VerifyModel(ctx, cred.Signed, credential.VerifyOptions{
+		Issuer: e.HostDID(), Module: module, StatusList: list, Now: clk.Now(),
+	})
+	if err != nil {
+		t.Fatalf("VerifyModel: %v", err)
+	}
+	sub := res.Credential.Subject
+	if !res.StatusChecked || sub.Task.ID != "bc-gates" || sub.Rank != 1 || sub.RankedParticipants != 2 ||
+		sub.Scores.Private == nil || len(sub.Gates) != 7 || sub.Author != proms[0].Participant ||
+		!res.Credential.ValidFrom.Equal(closedAt) || sub.EngineVersion != engine.Version {
+		t.Errorf("verified credential: got %+v, status checked %v", res.Credential, res.StatusChecked)
+	}
+	if os.Getenv("VERDICT_PRINT_CREDENTIAL") != "" {
+		t.Logf("%s", cred.Signed)
+	}
+
+	t.Run("Idempotent", func(t *testing.T) {
+		again, err := e.Promote(ctx, "bc-gates")
+		if err != nil || len(again) != 1 || again[0].Credential.ID != cred.ID {
+			t.Errorf("Promote again: got %+v, %v; want the same credential", again, err)
+		}
+		all, err := e.Credentials("")
+		if err != nil || len(all) != 1 {
+			t.Errorf("Credentials: got %d, %v; want 1", len(all), err)
+		}
+	})
+	t.Run("ErrBadSignature", func(t *testing.T) {
+		var doc map[string]any
+		if err := json.Unmarshal(cred.Signed, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["credentialSubject"].(map[string]any)["rank"] = 2
+		tampered, _ := json.Marshal(doc)
+		_, err := credential.VerifyModel(ctx, tampered, credential.VerifyOptions{Issuer: e.HostDID(), Now: clk.Now()})
+		if !errors.Is(err, credential.ErrBadSignature) {
+			t.Errorf("tampered: got %v, want ErrBadSignature", err)
+		}
+	})
+	t.Run("ErrRevoked", func(t *testing.T) {
+		clk.Add(time.Hour)
+		r, err := e.Revoke(cred.ID, "leaked test labels")
+		if err != nil || r.Revoked == nil || r.Revoked.Reason != "leaked test labels" {
+			t.Fatalf("Revoke: got %+v, %v", r, err)
+		}
+		_, err = credential.VerifyModel(ctx, cred.Signed, credential.VerifyOptions{
+			Issuer: e.HostDID(), StatusList: list, Now: clk.Now(),
+		})
+		if !errors.Is(err, credential.ErrRevoked) {
+			t.Errorf("after Revoke: got %v, want ErrRevoked", err)
+		}
+		if _, err := e.Revoke(cred.ID, "again"); !errors.Is(err, engine.ErrBadRequest) {
+			t.Errorf("Revoke twice: got %v, want ErrBadRequest", err)
+		}
+		if _, err := e.Revoke("urn:uuid:00000000-0000-4000-8000-000000000000", ""); !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("Revoke unknown: got %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("HostKeyKept", func(t *testing.T) {
+		did := e.HostDID()
+		e.Close(ctx)
+		fi, err := os.Stat(filepath.Join(dir, "host.key"))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("host.key: got %v, %v; want mode 0600", fi, err)
+		}
+		e, err = engine.Open(ctx, engine.Config{DataDir: dir, CacheDir: cacheDir, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.HostDID() != did {
+			t.Errorf("reopened: got host %s, want %s", e.HostDID(), did)
+		}
+		c, err := e.Credential(cred.ID)
+		if err != nil || c.Revoked == nil {
+			t.Errorf("reopened: credential %+v, %v; want it, revoked", c, err)
+		}
+	})
+}
