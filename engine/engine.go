@@ -228,6 +228,10 @@ type TaskInfo struct {
 	Limits         LimitsSpec `json:"limits"`
 	DatasetSHA256  string     `json:"dataset_sha256"`
 	Created        time.Time  `json:"created"`
+	// Gates are the bar a model must pass to be certified, and PromoteTop
+	// how many places of the private leaderboard may be.
+	Gates      gate.Spec `json:"gates"`
+	PromoteTop int       `json:"promote_top"`
 }
 
 // Info returns the task's public face.
@@ -237,6 +241,7 @@ func (t Task) Info() TaskInfo {
 		HigherIsBetter: t.HigherIsBetter, Features: t.Features, Outputs: t.Outputs,
 		Classes: t.Classes, Rows: t.Rows, Limits: t.Spec.Limits,
 		DatasetSHA256: t.DatasetSHA256, Created: t.Created,
+		Gates: t.Spec.Gates, PromoteTop: t.Spec.PromoteTop,
 	}
 }
 

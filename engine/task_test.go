@@ -136,6 +136,7 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(goodSpec))
 	f.Add([]byte("id: abc\ntype: regression\nmetric: rmse\ndata: {test: x.csv}\n"))
 	f.Add([]byte("{}"))
+	f.Add([]byte(goodSpec + "gates: {min_score: 0.9, beats_baseline: {alpha: 0.01}, deterministic: true, valid_outputs: true, max_memory_mb: 32, max_module_mb: 4, max_latency_ms_per_1k_rows: 50}\npromote_top: 5\n"))
 	f.Add([]byte(strings.Replace(goodSpec, "max_module_mb: 8", "max_module_mb: 8, daily_limit: 5", 1) + "schedule: {start: 2026-03-01T00:00:00Z, end: 2026-03-08T00:00:00Z}\nfinal_selections: 2\nteams: {max_size: 3, merge_deadline: 2026-03-05T00:00:00Z}\nleaderboard: {mode: ladder, step: 0.001}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<14 {

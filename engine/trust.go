@@ -185,8 +185,9 @@ type Revocation struct {
 // promote_top entrants of the private leaderboard has its selected
 // submission run again and its gates measured on the private part, and
 // gets a CertifiedModelCredential, signed by the host key, when every gate
-// passes. Promotion happens once: called again, it returns the credentials
-// already issued (with no Gates). ctx bounds the runs.
+// passes. Once a task has credentials, Promote returns them (with no
+// Gates) instead of issuing more; a promotion that issued none may be run
+// again. ctx bounds the runs.
 func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) {
 	e.trustMu.Lock()
 	defer e.trustMu.Unlock()

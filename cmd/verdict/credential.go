@@ -14,6 +14,7 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/engine/gate"
 )
 
 func newKeygenCmd(g *globals) *cobra.Command {
@@ -277,4 +278,35 @@ func credentialCmds(g *globals) []*cobra.Command {
 	revoke.Flags().StringVar(&reason, "reason", "", "why (required; kept in the data dir, not in the list)")
 	_ = revoke.MarkFlagRequired("reason")
 	return []*cobra.Command{promote, list, show, revoke}
+}
+
+// gatesNote lists a task's gates for `task show`; "" for none.
+func gatesNote(s gate.Spec) string {
+	var parts []string
+	if s.MinScore != nil {
+		parts = append(parts, "min_score "+formatGate(*s.MinScore))
+	}
+	if s.BeatsBaseline != nil {
+		a := s.BeatsBaseline.Alpha
+		if a == 0 {
+			a = gate.DefaultAlpha
+		}
+		parts = append(parts, "beats_baseline (alpha "+formatGate(a)+")")
+	}
+	if s.MaxLatencyMsPer1kRows != nil {
+		parts = append(parts, "max_latency_ms_per_1k_rows "+formatGate(*s.MaxLatencyMsPer1kRows))
+	}
+	if s.MaxMemoryMB != nil {
+		parts = append(parts, "max_memory_mb "+formatGate(*s.MaxMemoryMB))
+	}
+	if s.Deterministic {
+		parts = append(parts, "deterministic")
+	}
+	if s.ValidOutputs {
+		parts = append(parts, "valid_outputs")
+	}
+	if s.MaxModuleMB != nil {
+		parts = append(parts, "max_module_mb "+formatGate(*s.MaxModuleMB))
+	}
+	return strings.Join(parts, ", ")
 }

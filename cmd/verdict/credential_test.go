@@ -150,7 +150,12 @@ promote_top: 2
 	}
 	must(0, "task", "create", gated)
 	must(0, "submit", "--baseline", "--task", "breast-cancer", "--participant", "host", baseline)
-	must(0, "submit", "--task", "breast-cancer", "--participant", aliceDID, model("alice"))
+	if out := must(0, "task", "show", "breast-cancer"); !strings.Contains(out, "gates     min_score 0.98, beats_baseline (alpha 0.05)") {
+		t.Errorf("task show: got\n%s\nwant the gates", out)
+	}
+	if out := must(0, "submit", "--task", "breast-cancer", "--participant", aliceDID, model("alice")); !strings.Contains(out, "gate        valid_outputs") {
+		t.Errorf("submit: got\n%s\nwant the gates' results", out)
+	}
 	must(0, "submit", "--task", "breast-cancer", "--participant", "bob", model("bob"))
 	if out := must(2, "credential", "promote", "--task", "breast-cancer"); out != "" {
 		t.Errorf("promote before close printed %q", out)

@@ -124,6 +124,17 @@ func printSubmission(w io.Writer, t *engine.Task, s *engine.Submission) {
 	if s.Scores.Private != nil {
 		fmt.Fprintf(w, "private     %s %s (%d rows) %s\n", t.Spec.Metric, formatScore(*s.Scores.Private), t.PrivateRows, formatCI(s.Scores.PrivateCI))
 	}
+	for _, r := range s.Gates {
+		verdict := "pass"
+		if !r.Passed {
+			verdict = "FAIL"
+		}
+		line := fmt.Sprintf("gate        %-27s %s  %s (threshold %s)", r.Name, verdict, formatGate(r.Value), formatGate(r.Threshold))
+		if r.Detail != "" {
+			line += ": " + firstLine(r.Detail)
+		}
+		fmt.Fprintln(w, line)
+	}
 	if s.Error != nil {
 		fmt.Fprintf(w, "error       %s: %s\n", s.Error.Kind, s.Error.Message)
 	}

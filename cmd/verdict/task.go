@@ -138,6 +138,9 @@ func printTask(g *globals, t engine.TaskInfo) {
 	fmt.Fprintf(w, "outputs   %d per row (%s)\n", t.Outputs, outputsNote(t))
 	fmt.Fprintf(w, "limits    memory %d MiB, %gs per evaluation, modules up to %g MiB\n", t.Limits.MemoryMB, t.Limits.TimeoutS, t.Limits.MaxModuleMB)
 	fmt.Fprintf(w, "dataset   sha256 %s\n", t.DatasetSHA256)
+	if g := gatesNote(t.Gates); g != "" {
+		fmt.Fprintf(w, "gates     %s; the top %d at close that pass them are certified\n", g, t.PromoteTop)
+	}
 	fmt.Fprintf(w, "features  %d, in ABI order (x column j):\n", len(t.Features))
 	for j, f := range t.Features {
 		fmt.Fprintf(w, "  %3d  %s\n", j, f)
