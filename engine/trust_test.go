@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,4 +190,59 @@ promote_top: 1
 			t.Errorf("reopened: credential %+v, %v; want it, revoked", c, err)
 		}
 	})
+}
+
+// TestRevokeHammer promotes a task closed by its schedule (no CloseTask)
+// and revokes every credential at once: each revocation re-signs the one
+// status list, so none may be lost.
+func TestRevokeHammer(t *testing.T) {
+	ctx := context.Background()
+	e, clk := contest(t, "schedule: {end: 2026-03-02T00:00:00Z}\n", engine.Config{})
+	for who, m := range map[string][]byte{"ada": linear, "bob": cmodel, "cy": konst} {
+		mustSubmit(t, e, who, m)
+	}
+	clk.Set(day0.Add(48 * time.Hour))
+	proms, err := e.Promote(ctx, "contest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	indexes := map[int]bool{}
+	for _, p := range proms {
+		if p.Credential == nil {
+			t.Fatalf("%s: no credential (no gates): %+v", p.Participant, p.Gates)
+		}
+		ids = append(ids, p.Credential.ID)
+		indexes[p.Credential.StatusIndex] = true
+	}
+	if len(ids) != 3 || len(indexes) != 3 {
+		t.Fatalf("got %d credentials with %d distinct status indexes, want 3 and 3", len(ids), len(indexes))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(ids))
+	for _, id := range ids {
+		wg.Add(2)
+		go func() { defer wg.Done(); _, err := e.Revoke(id, "hammer"); errs <- err }()
+		go func() { defer wg.Done(); _, err := e.Credentials("contest"); errs <- err }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	list, err := os.ReadFile(e.StatusListPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range proms {
+		_, err := credential.VerifyModel(ctx, p.Credential.Signed, credential.VerifyOptions{
+			Issuer: e.HostDID(), Now: clk.Now(),
+			StatusList: func(context.Context, string) ([]byte, error) { return list, nil },
+		})
+		if !errors.Is(err, credential.ErrRevoked) {
+			t.Errorf("%s: got %v, want ErrRevoked", p.Participant, err)
+		}
+	}
 }

@@ -181,7 +181,7 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, f := range []string{"created task \"breast-cancer\"", "alice", "bob", "FAILED (trap)", "index out of range", "leaderboard — public", "leaderboard — private", "1     alice"} {
+	for _, f := range []string{"created task \"breast-cancer\"", "alice", "bob", "FAILED (trap)", "index out of range", "leaderboard — public", "leaderboard — private", "1     alice", "#1 alice", "VERIFIED (proof, issuer, model hash, not revoked)"} {
 		if !strings.Contains(stdout, f) {
 			t.Errorf("demo output lacks %q:\n%s", f, stdout)
 		}
