@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -244,5 +245,45 @@ func TestRevokeHammer(t *testing.T) {
 		if !errors.Is(err, credential.ErrRevoked) {
 			t.Errorf("%s: got %v, want ErrRevoked", p.Participant, err)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// zeros is an entropy source of zero bytes: a fixed host key and fixed
+// credential ids, so that an issued credential is reproducible.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestCredentialGolden: on an injected clock and entropy, the credential a
+// promotion issues is byte for byte testdata/credential.golden.json (run
+// with -update after a deliberate change).
+func TestCredentialGolden(t *testing.T) {
+	e, clk := contest(t, "gates: {min_score: 5, valid_outputs: true, max_module_mb: 1, deterministic: true}\npromote_top: 1\n",
+		engine.Config{Rand: zeros{}, BaseURL: "https://verdict.example/"})
+	mustSubmit(t, e, "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", linear)
+	mustSubmit(t, e, "bob", cmodel)
+	clk.Add(time.Hour)
+	if err := e.CloseTask("contest"); err != nil {
+		t.Fatal(err)
+	}
+	proms, err := e.Promote(context.Background(), "contest")
+	if err != nil || len(proms) != 1 || proms[0].Credential == nil {
+		t.Fatalf("Promote: got %+v, %v; want one credential", proms, err)
+	}
+	got := proms[0].Credential.Signed
+	golden := filepath.Join("testdata", "credential.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("credential differs from %s (run with -update if intended):\ngot\n%s\nwant\n%s", golden, got, want)
 	}
 }
