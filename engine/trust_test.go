@@ -54,24 +54,23 @@ func TestPromoteAndRevoke(t *testing.T) {
 promote_top: 1
 `
 	gatedTask(t, e, "bc-gates", gates)
-	gatedTask(t, e, "bc-strict", "gates: {min_score: 1.5}\n")
+	createContest(t, e, "strict", "gates: {min_score: 0.0001}\n") // rmse: nobody gets that low
 	alice, bob, konst := exampleModule(t, "alice"), exampleModule(t, "bob"), sandboxtest.Wasm(sandboxtest.Const)
 
-	for _, task := range []string{"bc-gates", "bc-strict"} {
-		if _, err := e.Submit(ctx, engine.SubmitRequest{Task: task, Participant: "host", Module: konst, Baseline: true}); err != nil {
-			t.Fatal(err)
+	if _, err := e.Submit(ctx, engine.SubmitRequest{Task: "bc-gates", Participant: "host", Module: konst, Baseline: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		task, who string
+		module    []byte
+		gates     int
+	}{{"bc-gates", "alice", alice, 7}, {"bc-gates", "bob", bob, 7}, {"strict", "ada", linear, 1}, {"strict", "bob", cmodel, 1}} {
+		sub, err := e.Submit(ctx, engine.SubmitRequest{Task: s.task, Participant: s.who, Module: s.module})
+		if err != nil || sub.Failed() {
+			t.Fatalf("%s on %s: %+v, %v", s.who, s.task, sub, err)
 		}
-		for who, m := range map[string][]byte{"alice": alice, "bob": bob} {
-			sub, err := e.Submit(ctx, engine.SubmitRequest{Task: task, Participant: who, Module: m})
-			if err != nil || sub.Failed() {
-				t.Fatalf("%s on %s: %+v, %v", who, task, sub, err)
-			}
-			if task == "bc-gates" && len(sub.Gates) != 7 {
-				t.Errorf("%s: got %d gate results %+v, want 7", who, len(sub.Gates), sub.Gates)
-			}
-			if task == "bc-strict" && (len(sub.Gates) != 1 || sub.Gates[0].Passed) {
-				t.Errorf("%s on bc-strict: got gates %+v, want min_score failed", who, sub.Gates)
-			}
+		if len(sub.Gates) != s.gates || (s.task == "strict" && sub.Gates[0].Passed) {
+			t.Errorf("%s on %s: got gate results %+v, want %d (min_score failed on strict)", s.who, s.task, sub.Gates, s.gates)
 		}
 	}
 	if _, err := e.Promote(ctx, "bc-gates"); !errors.Is(err, engine.ErrBadRequest) {
@@ -80,21 +79,21 @@ promote_top: 1
 
 	clk.Add(time.Hour)
 	closedAt := clk.Now()
-	for _, task := range []string{"bc-gates", "bc-strict"} {
+	for _, task := range []string{"bc-gates", "strict"} {
 		if err := e.CloseTask(task); err != nil {
 			t.Fatal(err)
 		}
 	}
-	strict, err := e.Promote(ctx, "bc-strict")
+	strict, err := e.Promote(ctx, "strict")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(strict) != engine.DefaultPromoteTop-1 { // two ranked participants
-		t.Errorf("bc-strict: got %d promotions, want 2", len(strict))
+		t.Errorf("strict: got %d promotions, want 2", len(strict))
 	}
 	for _, p := range strict {
 		if p.Credential != nil || p.Gates[0].Passed {
-			t.Errorf("bc-strict %s: got credential %v, gates %+v; want none, min_score failed", p.Participant, p.Credential, p.Gates)
+			t.Errorf("strict %s: got credential %v, gates %+v; want none, min_score failed", p.Participant, p.Credential, p.Gates)
 		}
 	}
 	proms, err := e.Promote(ctx, "bc-gates")
