@@ -85,17 +85,9 @@ score; the private score is for the host (--private, or
 const maxModuleRead = 1 << 30
 
 func readModule(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	b, err := readBounded(path, maxModuleRead)
 	if err != nil {
 		return nil, fmt.Errorf("read module: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxModuleRead+1))
-	if err != nil {
-		return nil, fmt.Errorf("read module %s: %w", path, err)
-	}
-	if len(b) > maxModuleRead {
-		return nil, fmt.Errorf("read module %s: larger than %d bytes", path, maxModuleRead)
 	}
 	return b, nil
 }
