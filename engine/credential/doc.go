@@ -32,6 +32,10 @@
 //     encodedList is the GZIP-compressed, base64url ('u') bitstring.
 //   - Keys are stored as Multikey JSON files (mode 0600) holding the
 //     publicKeyMultibase and secretKeyMultibase.
+//   - A participant signs a submission (SignSubmission): a small JSON
+//     statement {v, task, module_sha256, time, signer} whose JCS form the
+//     signer's did:key signs with Ed25519 (base58btc multibase). The
+//     engine checks it with VerifySubmission and refuses a replay itself.
 //
 // Verification is strict where the specifications leave room: input must
 // be I-JSON (duplicate keys, invalid UTF-8 and lone surrogates are

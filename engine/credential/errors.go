@@ -58,6 +58,16 @@ var (
 	// bitstring of MinStatusListSize to MaxStatusListSize bits.
 	ErrStatusList = errors.New("credential: invalid status list")
 
+	// ErrWrongTask reports a signed submission signed for another task
+	// than the one it is submitted to.
+	ErrWrongTask = errors.New("credential: submission signed for another task")
+	// ErrWrongModule reports a signed submission signed for another module
+	// than the one submitted.
+	ErrWrongModule = errors.New("credential: submission signed for another module")
+	// ErrStaleSubmission reports a signed submission whose time is outside
+	// the verifier's window: too old (expired) or in the future.
+	ErrStaleSubmission = errors.New("credential: submission signed outside the time window")
+
 	// ErrInvalidDID reports a string that is not an Ed25519 did:key.
 	ErrInvalidDID = errors.New("credential: invalid did:key")
 	// ErrInvalidKey reports a key of the wrong length or multicodec, a
