@@ -87,6 +87,10 @@ type Engine struct {
 
 	hostKey credential.KeyPair // the issuer of the data dir's credentials
 	trustMu sync.Mutex         // serializes credential issue and revocation
+	// sigMu serializes signed submissions from the replay check to their
+	// record, so that a signature is used at most once (the store's
+	// directory lock keeps other processes out).
+	sigMu sync.Mutex
 
 	queue   chan *job
 	runCtx  context.Context // evaluations; cancelled by Close
@@ -434,6 +438,10 @@ type Submission struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 	// Updated is when the submission last changed state.
 	Updated time.Time `json:"updated"`
+	// Signature is the participant's signature of the submission (see
+	// SubmitRequest.Signed), "" when unsigned; Participant is then the
+	// signer's did:key.
+	Signature string `json:"signature,omitempty"`
 	// Gates are the task's quality gates as this evaluation measured them,
 	// on the public part (a credential records them again on the private
 	// part at close).
@@ -468,6 +476,7 @@ type Interval struct {
 
 // detail is what engine keeps in leaderboard.Submission.Detail.
 type detail struct {
+	Signature string        `json:"signature,omitempty"`
 	PublicCI  *Interval     `json:"public_ci,omitempty"`
 	PrivateCI *Interval     `json:"private_ci,omitempty"`
 	Gates     []gate.Result `json:"gates,omitempty"`
@@ -549,8 +558,8 @@ func toStore(s *Submission) (leaderboard.Submission, error) {
 	if s.Error != nil {
 		ls.ErrorKind, ls.ErrorMessage = s.Error.Kind, s.Error.Message
 	}
-	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil {
-		d, err := json.Marshal(detail{PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates})
+	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil || s.Signature != "" {
+		d, err := json.Marshal(detail{Signature: s.Signature, PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates})
 		if err != nil {
 			return ls, fmt.Errorf("record submission %s: %w", s.ID, err)
 		}
@@ -574,6 +583,7 @@ func fromStore(ls leaderboard.Submission) Submission {
 	var d detail
 	if len(ls.Detail) > 0 && json.Unmarshal(ls.Detail, &d) == nil {
 		s.Scores.PublicCI, s.Scores.PrivateCI, s.Gates = d.PublicCI, d.PrivateCI, d.Gates
+		s.Signature = d.Signature
 	}
 	return s
 }

@@ -32,6 +32,17 @@ var (
 	// ErrForbidden refuses a viewer what the rules hide from them (the
 	// private leaderboard before the task closes).
 	ErrForbidden = errors.New("engine: forbidden")
+	// ErrUnsigned refuses an unsigned submission to a task whose spec has
+	// require_signed.
+	ErrUnsigned = errors.New("engine: task requires a signed submission")
+	// ErrSignature refuses a signed submission whose statement does not
+	// verify; the credential error saying why (credential.ErrBadSignature,
+	// ErrWrongTask, ErrWrongModule, ErrStaleSubmission, ErrMalformed,
+	// ErrInvalidDID) is wrapped too.
+	ErrSignature = errors.New("engine: submission signature refused")
+	// ErrReplayed refuses a signed submission whose signature was already
+	// used by an earlier submission.
+	ErrReplayed = errors.New("engine: signed submission replayed")
 	// ErrTeam refuses a team change the rules do not allow.
 	ErrTeam = errors.New("engine: team refused")
 )

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/leaderboard"
 	"github.com/verdictlab/verdict/sandbox"
 )
@@ -23,6 +24,13 @@ type SubmitRequest struct {
 	Module      []byte
 	// KeepPredictions returns the guest's outputs on the Submission.
 	KeepPredictions bool
+	// Signed is the participant's signed statement of this submission
+	// (credential.SignSubmission's Raw), nil for an unsigned one. A signed
+	// submission is verified against the task, the module's SHA-256 and
+	// the engine's clock (within credential.DefaultSubmissionWindow), its
+	// signature is accepted at most once, and its signer's did:key is the
+	// participant: Participant must be "" or that DID.
+	Signed []byte
 	// Baseline marks a host's reference submission: scored and shown on
 	// the leaderboard as a reference line, never ranked, never charged to a
 	// quota, accepted outside the schedule. Only a host may set it.
@@ -96,6 +104,27 @@ func (e *Engine) Enqueue(ctx context.Context, req SubmitRequest) (*Submission, e
 // returns the earlier submission and, if that one is still being
 // evaluated here, its job.
 func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
+	sum := sha256.Sum256(req.Module)
+	sha := hex.EncodeToString(sum[:])
+	var signature string
+	if req.Signed != nil {
+		signed, err := credential.VerifySubmission(req.Signed, credential.SubmissionCheck{
+			Task: req.Task, ModuleSHA256: sha, Now: e.cfg.Now(),
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("signed submission: %w: %w", err, ErrSignature)
+		}
+		if req.Participant != "" && req.Participant != signed.Signer {
+			return nil, nil, fmt.Errorf("participant %q: not the signer %s (leave it out of a signed submission): %w", req.Participant, signed.Signer, ErrBadRequest)
+		}
+		req.Participant, signature = signed.Signer, signed.Signature
+		// Held until the submission is recorded: see sigMu.
+		e.sigMu.Lock()
+		defer e.sigMu.Unlock()
+		if err := e.checkReplay(req.Task, req.Participant, signature); err != nil {
+			return nil, nil, err
+		}
+	}
 	if !participantPattern.MatchString(req.Participant) {
 		return nil, nil, fmt.Errorf("participant %q: must be 1 to 128 characters of letters, digits and ._:@+- starting with a letter or digit: %w", req.Participant, ErrBadRequest)
 	}
@@ -111,6 +140,9 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	if !req.Baseline {
 		if err := checkSchedule(spec, now); err != nil {
 			return nil, nil, err
+		}
+		if spec.RequireSigned && signature == "" {
+			return nil, nil, fmt.Errorf("task %q accepts only submissions signed with the participant's key (verdict submit --key FILE): %w", req.Task, ErrUnsigned)
 		}
 	}
 
@@ -134,12 +166,12 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		}
 	}()
 
-	sum := sha256.Sum256(req.Module)
 	sub := Submission{
 		ID:           uuid.Must(uuid.NewV7()).String(),
 		Task:         req.Task,
 		Participant:  req.Participant,
-		ModuleSHA256: hex.EncodeToString(sum[:]),
+		ModuleSHA256: sha,
+		Signature:    signature,
 		Created:      now,
 		Updated:      now,
 		Status:       string(leaderboard.Received),
@@ -201,6 +233,28 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	e.queue <- j // never blocks: at most cap(e.queue) jobs are pending
 	queued = true
 	return j, nil, nil
+}
+
+// checkReplay refuses a signature an earlier submission of participant to
+// task already carries. The caller holds sigMu.
+func (e *Engine) checkReplay(task, participant, signature string) error {
+	if !participantPattern.MatchString(participant) || !taskIDPattern.MatchString(task) {
+		return nil // refused below, with a better message
+	}
+	subs, err := e.store.Submissions(task)
+	if err != nil && !errors.Is(err, leaderboard.ErrNotFound) {
+		return fmt.Errorf("check replay: %w", err)
+	}
+	for _, ls := range subs {
+		if ls.Participant != participant {
+			continue
+		}
+		if s := fromStore(ls); s.Signature == signature {
+			return fmt.Errorf("this signature was already used by submission %s at %s; sign again to resubmit: %w",
+				s.ID, s.Created.UTC().Format(time.RFC3339), ErrReplayed)
+		}
+	}
+	return nil
 }
 
 func closedChan() chan struct{} {

@@ -71,6 +71,12 @@ type Spec struct {
 	// PromoteTop is how many places of the private leaderboard are
 	// considered for a credential at close; default DefaultPromoteTop.
 	PromoteTop int `yaml:"promote_top" json:"promote_top"`
+	// RequireSigned refuses unsigned submissions: each must carry a
+	// statement signed by the participant's did:key (SubmitRequest.Signed),
+	// and the DID is the participant. Default false: unsigned submissions
+	// are accepted, under the participant name given (RATIONALE.md, "Why
+	// are unsigned submissions allowed by default?").
+	RequireSigned bool `yaml:"require_signed,omitempty" json:"require_signed,omitempty"`
 }
 
 // ScheduleSpec is when a task accepts submissions: from Start (RFC 3339;
