@@ -1,35 +1,62 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
 )
 
 func newSubmitCmd(g *globals) *cobra.Command {
 	var (
-		task, participant, predictions string
-		private, baseline              bool
+		task, participant, predictions, keyFile string
+		private, baseline                       bool
 	)
 	c := &cobra.Command{
-		Use:   "submit --task ID --participant NAME MODEL.wasm",
+		Use:   "submit --task ID (--participant NAME | --key FILE) MODEL.wasm",
 		Short: "evaluate a model now and print its status and public score",
 		Long: `Submit evaluates a WebAssembly model on a task's held-out features in the
 sandbox, scores it and records it on the leaderboard. It prints the public
 score; the private score is for the host (--private, or
-'verdict leaderboard ID --private').`,
+'verdict leaderboard ID --private').
+
+With --key FILE (a key from 'verdict keygen') the submission is signed: the
+task id, the module's SHA-256 and the time are signed with the key, the
+engine verifies the signature and records the key's did:key as the
+participant (and as the author of any credential the model earns). A
+signature is good for one submission, within 10 minutes of signing. A task
+with require_signed accepts only signed submissions.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			module, err := readModule(args[0])
 			if err != nil {
 				return badInput(err)
+			}
+			if participant == "" && keyFile == "" {
+				return badInput(errors.New("say who submits: --participant NAME, or --key FILE to sign"))
+			}
+			var signed []byte
+			if keyFile != "" {
+				k, err := credential.ReadKeyFile(keyFile)
+				if err != nil {
+					return badInput(err)
+				}
+				sum := sha256.Sum256(module)
+				s, err := credential.SignSubmission(k, task, hex.EncodeToString(sum[:]), time.Now())
+				if err != nil {
+					return badInput(fmt.Errorf("sign submission: %w", err))
+				}
+				signed = s.Raw
 			}
 			e, err := g.open(cmd.Context())
 			if err != nil {
@@ -41,7 +68,7 @@ score; the private score is for the host (--private, or
 				return badInput(err)
 			}
 			sub, err := e.Submit(cmd.Context(), engine.SubmitRequest{
-				Task: task, Participant: participant, Module: module,
+				Task: task, Participant: participant, Module: module, Signed: signed,
 				KeepPredictions: predictions != "", Baseline: baseline,
 			})
 			if sub == nil {
@@ -72,12 +99,12 @@ score; the private score is for the host (--private, or
 		},
 	}
 	c.Flags().StringVar(&task, "task", "", "task id (required)")
-	c.Flags().StringVar(&participant, "participant", "", "participant name (required)")
+	c.Flags().StringVar(&participant, "participant", "", "participant name (required without --key; with it, the key's did:key or nothing)")
+	c.Flags().StringVar(&keyFile, "key", "", "sign the submission with this key file (verdict keygen); the participant is its did:key")
 	c.Flags().BoolVar(&private, "private", false, "also print the private score (host)")
 	c.Flags().BoolVar(&baseline, "baseline", false, "submit a reference model (host): shown on the leaderboard, never ranked, not charged")
 	c.Flags().StringVar(&predictions, "predictions", "", "write the model's predictions for every test row to this CSV file (host)")
 	_ = c.MarkFlagRequired("task")
-	_ = c.MarkFlagRequired("participant")
 	return c
 }
 
