@@ -181,3 +181,21 @@ func TestUnsignedAllowedByDefault(t *testing.T) {
 		t.Errorf("signed where unsigned is allowed: got %+v, %v; want participant %s", sub, err, alice.DID())
 	}
 }
+
+// TestSignedSubmissionReplayInTeam: a signature is refused again after its
+// signer joined a team (the submission now counts for the team).
+func TestSignedSubmissionReplayInTeam(t *testing.T) {
+	e, clk := contest(t, "teams: {max_size: 2}\n", engine.Config{})
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	signed := signFor(t, alice, "contest", linear, clk.Now())
+	if _, err := e.Submit(ctx, engine.SubmitRequest{Task: "contest", Module: linear, Signed: signed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.JoinTeam("contest", "ab", alice.DID(), "bob"); err != nil {
+		t.Fatalf("JoinTeam: %v", err)
+	}
+	if _, err := e.Submit(ctx, engine.SubmitRequest{Task: "contest", Module: linear, Signed: signed}); !errors.Is(err, engine.ErrReplayed) {
+		t.Fatalf("replay in a team: got %v, want %v", err, engine.ErrReplayed)
+	}
+}

@@ -241,9 +241,23 @@ func (e *Engine) checkReplay(task, participant, signature string) error {
 	if !participantPattern.MatchString(participant) || !taskIDPattern.MatchString(task) {
 		return nil // refused below, with a better message
 	}
-	subs, err := e.store.Submissions(task)
+	// The participant's own submissions and, if they are in a team, the
+	// team's (where a merge may have moved theirs).
+	entrants := []string{participant}
+	team, err := e.store.TeamOf(task, participant)
 	if err != nil && !errors.Is(err, leaderboard.ErrNotFound) {
 		return fmt.Errorf("check replay: %w", err)
+	}
+	if team != "" {
+		entrants = append(entrants, team)
+	}
+	var subs []leaderboard.Submission
+	for _, en := range entrants {
+		got, err := e.store.EntrantSubmissions(task, en)
+		if err != nil && !errors.Is(err, leaderboard.ErrNotFound) {
+			return fmt.Errorf("check replay: %w", err)
+		}
+		subs = append(subs, got...)
 	}
 	for _, ls := range subs {
 		if ls.Participant != participant {
