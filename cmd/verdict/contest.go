@@ -21,12 +21,7 @@ the given submissions: at most the task's final_selections, each a scored
 submission of theirs. With no submissions it clears the selection, and the
 participant's best public submissions stand in. Allowed until the task
 closes.`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			if err := e.Select(task, participant, args); err != nil {
 				return badInput(err)
 			}
@@ -39,7 +34,7 @@ closes.`,
 			}
 			fmt.Fprintf(g.stdout, "%s: selected %s\n", participant, strings.Join(args, ", "))
 			return nil
-		},
+		}),
 	}
 	c.Flags().StringVar(&task, "task", "", "task id (required)")
 	c.Flags().StringVar(&participant, "participant", "", "participant name (required)")
@@ -64,12 +59,7 @@ func newTeamCmd(g *globals) *cobra.Command {
 		Use:   "create NAME MEMBER...",
 		Short: "create a team; each member's submissions move to it",
 		Args:  cobra.MinimumNArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			teams, err := e.Teams(task)
 			if err != nil {
 				return badInput(err)
@@ -84,49 +74,34 @@ func newTeamCmd(g *globals) *cobra.Command {
 				return badInput(err)
 			}
 			return show(cmd, tm)
-		},
+		}),
 	}, &cobra.Command{
 		Use:   "join NAME PARTICIPANT...",
 		Short: "add participants to a team; their submissions move to it",
 		Args:  cobra.MinimumNArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			tm, err := e.JoinTeam(task, args[0], args[1:]...)
 			if err != nil {
 				return badInput(err)
 			}
 			return show(cmd, tm)
-		},
+		}),
 	}, &cobra.Command{
 		Use:   "merge FROM INTO",
 		Short: "merge team FROM into team INTO (before the merge deadline, within the limits)",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			tm, err := e.MergeTeams(task, args[0], args[1])
 			if err != nil {
 				return badInput(err)
 			}
 			return show(cmd, tm)
-		},
+		}),
 	}, &cobra.Command{
 		Use:   "list",
 		Short: "list the task's teams",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			teams, err := e.Teams(task)
 			if err != nil {
 				return badInput(err)
@@ -138,7 +113,7 @@ func newTeamCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stdout, "%s\t%s\n", t.Name, strings.Join(t.Members, ", "))
 			}
 			return nil
-		},
+		}),
 	})
 	return c
 }
@@ -152,12 +127,7 @@ func newHistoryCmd(g *globals) *cobra.Command {
 		Use:   "history ID",
 		Short: "every leaderboard change: best score and rank over time",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			evs, err := e.History(args[0], viewer(as))
 			if err != nil {
 				return badInput(err)
@@ -185,7 +155,7 @@ func newHistoryCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", ev.Time.Format(time.RFC3339), who, formatScore(ev.Score), ev.Rank, ev.Submission)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	c.Flags().BoolVar(&private, "private", false, "the private board's history (host; everyone after close)")
 	c.Flags().StringVar(&as, "as", "", asUsage)
@@ -198,12 +168,7 @@ func newSubmissionsCmd(g *globals) *cobra.Command {
 		Use:   "submissions --task ID [--participant NAME]",
 		Short: "list a task's submissions (or one participant's or team's)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			subs, err := e.Submissions(task, viewer(as), participant)
 			if err != nil {
 				return badInput(err)
@@ -235,7 +200,7 @@ func newSubmissionsCmd(g *globals) *cobra.Command {
 					opt(s.Scores.Public), opt(s.Shown), opt(s.Scores.Private), s.Created.Format(time.RFC3339))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	c.Flags().StringVar(&task, "task", "", "task id (required)")
 	c.Flags().StringVar(&participant, "participant", "", "only this participant's (or their team's) submissions")
@@ -249,12 +214,7 @@ func newRecoverCmd(g *globals) *cobra.Command {
 		Use:   "recover",
 		Short: "evaluate again every submission a crash left queued or running",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			n, err := e.Recover(cmd.Context())
 			if g.json {
 				if err2 := g.emit(map[string]any{"recovered": n}); err2 != nil {
@@ -264,6 +224,6 @@ func newRecoverCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stdout, "%d submissions evaluated again\n", n)
 			}
 			return err
-		},
+		}),
 	}
 }

@@ -175,12 +175,7 @@ func credentialCmds(g *globals) []*cobra.Command {
 		Use:   "promote --task ID",
 		Short: "issue the credentials of a closed task (done by task close; for a task closed by its schedule)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			proms, err := e.Promote(cmd.Context(), task)
 			if err != nil {
 				return badInput(err)
@@ -190,7 +185,7 @@ func credentialCmds(g *globals) []*cobra.Command {
 			}
 			printPromotions(g, e, proms)
 			return nil
-		},
+		}),
 	}
 	promote.Flags().StringVar(&task, "task", "", "task id (required)")
 	_ = promote.MarkFlagRequired("task")
@@ -200,12 +195,7 @@ func credentialCmds(g *globals) []*cobra.Command {
 		Use:   "list [--task ID]",
 		Short: "list the credentials issued (for one task)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			cs, err := e.Credentials(listTask)
 			if err != nil {
 				return err
@@ -225,7 +215,7 @@ func credentialCmds(g *globals) []*cobra.Command {
 				fmt.Fprintf(g.stdout, "%-46s  %-16s %4d  %-12s %-20s  %s\n", c.ID, c.Task, c.Rank, c.Author, c.ValidFrom.Format(time.RFC3339), status)
 			}
 			return nil
-		},
+		}),
 	}
 	list.Flags().StringVar(&listTask, "task", "", "only this task's credentials")
 
@@ -233,12 +223,7 @@ func credentialCmds(g *globals) []*cobra.Command {
 		Use:   "show ID",
 		Short: "print an issued credential (the signed JSON document)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			c, err := e.Credential(args[0])
 			if err != nil {
 				return badInput(err)
@@ -249,19 +234,14 @@ func credentialCmds(g *globals) []*cobra.Command {
 			}
 			_, err = g.stdout.Write(out)
 			return err
-		},
+		}),
 	}
 
 	revoke := &cobra.Command{
 		Use:   "revoke ID --reason TEXT",
 		Short: "revoke a credential: set its bit in the data dir's status list and sign the list again",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			c, err := e.Revoke(args[0], reason)
 			if err != nil {
 				return badInput(err)
@@ -273,7 +253,7 @@ func credentialCmds(g *globals) []*cobra.Command {
 			fmt.Fprintf(g.stdout, "revoked        %s (%s)\n", c.ID, c.Revoked.Reason)
 			fmt.Fprintf(g.stdout, "status list    %s (signed again; publish it)\n", e.StatusListPath())
 			return nil
-		},
+		}),
 	}
 	revoke.Flags().StringVar(&reason, "reason", "", "why (required; kept in the data dir, not in the list)")
 	_ = revoke.MarkFlagRequired("reason")

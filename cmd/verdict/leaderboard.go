@@ -19,12 +19,7 @@ func newLeaderboardCmd(g *globals) *cobra.Command {
 		Use:   "leaderboard ID",
 		Short: "print a task's leaderboard: each participant's best score",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			t, err := e.Task(args[0])
 			if err != nil {
 				return badInput(err)
@@ -46,7 +41,7 @@ func newLeaderboardCmd(g *globals) *cobra.Command {
 			}
 			printLeaderboard(g, t, rows, private)
 			return nil
-		},
+		}),
 	}
 	c.Flags().StringVar(&as, "as", "", asUsage)
 	c.Flags().BoolVar(&private, "private", false, "the private leaderboard: best private score among each participant's final selections (host; everyone after close)")

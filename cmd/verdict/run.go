@@ -177,3 +177,16 @@ func wrapArgs(c *cobra.Command) {
 		wrapArgs(sub)
 	}
 }
+
+// withEngine adapts a command that needs the engine: it opens the data dir
+// before fn and closes it after, so each command holds only its own logic.
+func (g *globals) withEngine(fn func(cmd *cobra.Command, args []string, e *engine.Engine) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		e, err := g.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer e.Close(cmd.Context())
+		return fn(cmd, args, e)
+	}
+}

@@ -17,12 +17,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 		Use:   "create SPEC.yaml",
 		Short: "create a task from a spec; prints its id",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			t, err := e.CreateTask(cmd.Context(), args[0])
 			if err != nil {
 				return badInput(err)
@@ -32,18 +27,13 @@ func newTaskCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintln(g.stdout, t.Spec.ID)
 			return nil
-		},
+		}),
 	})
 	c.AddCommand(&cobra.Command{
 		Use:   "show ID",
 		Short: "show what a participant needs to build a model for a task",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			t, err := e.Task(args[0])
 			if err != nil {
 				return badInput(err)
@@ -61,18 +51,13 @@ func newTaskCmd(g *globals) *cobra.Command {
 			printTask(g, t.Info())
 			printState(g, t.Spec, st)
 			return nil
-		},
+		}),
 	})
 	c.AddCommand(&cobra.Command{
 		Use:   "close ID",
 		Short: "close a task now: no more submissions; the private leaderboard is revealed",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			if err := e.CloseTask(args[0]); err != nil {
 				return badInput(err)
 			}
@@ -91,18 +76,13 @@ func newTaskCmd(g *globals) *cobra.Command {
 			fmt.Fprintf(g.stdout, "%s closed at %s; the private leaderboard is revealed\n", args[0], st.Closed.Format(time.RFC3339))
 			printPromotions(g, e, proms)
 			return nil
-		},
+		}),
 	})
 	c.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "list tasks",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.Close(cmd.Context())
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			ts, err := e.Tasks()
 			if err != nil {
 				return err
@@ -120,7 +100,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", t.ID, t.Type, t.Metric, t.Rows, t.Title)
 			}
 			return tw.Flush()
-		},
+		}),
 	})
 	return c
 }
