@@ -66,6 +66,14 @@
 //   - Submissions that are received, queued or running are indexed so that
 //     Unfinished finds them after a crash.
 //
+// # Marketplace catalogue
+//
+// The store also keeps the marketplace catalogue (market.go, table 0x13):
+// one MarketEntry per certified model, keyed by its credential's UUID, with
+// the fields search filters and ranks on and the engine's signed credential
+// and model card as opaque bytes. Entries are immutable but for
+// RevokeMarketEntry; PutMarketEntry never overwrites.
+//
 // # Usage
 //
 //	store, err := leaderboard.Open(dir)

@@ -39,6 +39,7 @@ import (
 //	0x10   task 0 | participant 0                                   team record (JSON), by team entrant
 //	0x11   task 0 | created(8) | id 0                               empty: baselines
 //	0x12   task 0 | participant 0 | id 0                            empty: an entrant's final selections
+//	0x13   id 0                                                     marketplace entry (JSON, market.go)
 //
 // The key 0xff 's' 'e' 'q' is Badger's sequence that orders history events.
 //
@@ -68,6 +69,7 @@ const (
 	tableTeam       byte = 0x10
 	tableBaseline   byte = 0x11
 	tableSelected   byte = 0x12
+	tableMarket     byte = 0x13
 )
 
 // MaxIDLength is the longest task, participant or submission id, in bytes.
@@ -177,7 +179,7 @@ func (k key) encode() []byte {
 	switch k.table {
 	case tableTask, tableState:
 		b = appendString(b, k.task)
-	case tableSubmission, tableUnfinished:
+	case tableSubmission, tableUnfinished, tableMarket:
 		b = appendString(b, k.id)
 	case tableOrder, tableBaseline:
 		b = appendString(b, k.task)
@@ -349,6 +351,8 @@ func decodeKey(b []byte) (key, error) {
 		k.task = d.string("task")
 	case tableSubmission, tableUnfinished:
 		k.id = d.string("submission")
+	case tableMarket:
+		k.id = d.string("market entry")
 	case tableOrder, tableBaseline:
 		k.task = d.string("task")
 		k.created = d.time()

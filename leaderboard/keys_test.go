@@ -34,6 +34,7 @@ func sampleKeys() []key {
 		{table: tableTeam, task: "iris", participant: "team/ab"},
 		{table: tableBaseline, task: "iris", created: 7, id: "b1"},
 		{table: tableSelected, task: "iris", participant: "bob", id: "s1"},
+		{table: tableMarket, id: "0b9e2c6a-4f1d-4c8e-9a51-6d2f0e7b3c11"},
 	}
 }
 
