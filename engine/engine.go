@@ -92,6 +92,8 @@ type Engine struct {
 	// directory lock keeps other processes out).
 	sigMu sync.Mutex
 
+	obs observer // metrics hooks and Drain: see observe.go
+
 	queue   chan *job
 	runCtx  context.Context // evaluations; cancelled by Close
 	stop    context.CancelFunc
@@ -449,6 +451,8 @@ type Submission struct {
 
 	// hostError: the failure was the host's (not charged to the quota).
 	hostError bool
+	// diag is the recorded storedDiagnostics (see Diagnostics).
+	diag json.RawMessage
 
 	// Predictions holds the guest's outputs when asked for (host only).
 	Predictions *Predictions `json:"-"`
@@ -480,6 +484,8 @@ type detail struct {
 	PublicCI  *Interval     `json:"public_ci,omitempty"`
 	PrivateCI *Interval     `json:"private_ci,omitempty"`
 	Gates     []gate.Result `json:"gates,omitempty"`
+	// Diag is kept raw: only Diagnostics decodes it.
+	Diag json.RawMessage `json:"diag,omitempty"`
 }
 
 // SubmissionError says why an evaluation failed. Kind is stable and
@@ -558,8 +564,8 @@ func toStore(s *Submission) (leaderboard.Submission, error) {
 	if s.Error != nil {
 		ls.ErrorKind, ls.ErrorMessage = s.Error.Kind, s.Error.Message
 	}
-	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil || s.Signature != "" {
-		d, err := json.Marshal(detail{Signature: s.Signature, PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates})
+	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil || s.Signature != "" || s.diag != nil {
+		d, err := json.Marshal(detail{Signature: s.Signature, PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates, Diag: s.diag})
 		if err != nil {
 			return ls, fmt.Errorf("record submission %s: %w", s.ID, err)
 		}
@@ -583,7 +589,7 @@ func fromStore(ls leaderboard.Submission) Submission {
 	var d detail
 	if len(ls.Detail) > 0 && json.Unmarshal(ls.Detail, &d) == nil {
 		s.Scores.PublicCI, s.Scores.PrivateCI, s.Gates = d.PublicCI, d.PrivateCI, d.Gates
-		s.Signature = d.Signature
+		s.Signature, s.diag = d.Signature, d.Diag
 	}
 	return s
 }

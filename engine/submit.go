@@ -299,6 +299,9 @@ func (e *Engine) work() {
 			e.mu.Lock()
 			e.pending--
 			e.mu.Unlock()
+			if e.held(j) { // draining: leave it queued (observe.go)
+				continue
+			}
 			res, err := e.evaluate(j)
 			e.finish(j, res, err)
 		}
@@ -312,6 +315,7 @@ func (e *Engine) finish(j *job, res *Submission, err error) {
 	e.mu.Unlock()
 	j.res, j.err = res, err
 	close(j.done)
+	e.observe(j, res, err)
 }
 
 // evaluate runs, scores and records one submission.
@@ -345,6 +349,7 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 		return &sub, e.fail(&sub, "score", err)
 	}
 	sub.Scores = scores
+	sub.diag = j.lt.diagnose(outs)
 	if !j.lt.task.Spec.Gates.Empty() {
 		var base [][]float64
 		if j.lt.task.Spec.Gates.BeatsBaseline != nil && !sub.Baseline {

@@ -1,0 +1,153 @@
+package credential_test
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verdictlab/verdict/engine/credential"
+)
+
+var httpsigNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+func signedRequest(t testing.TB, k credential.KeyPair, method, url string, body []byte) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := credential.SignRequest(r, body, k, httpsigNow, "n-1"); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestVerifyRequest(t *testing.T) {
+	k := testKey(t, 1)
+	other := testKey(t, 2)
+	body := []byte("module bytes")
+	tests := []struct {
+		name   string
+		tamper func(r *http.Request) []byte // returns the body the server sees
+		now    time.Time
+		want   error
+	}{
+		{name: "Valid", tamper: func(*http.Request) []byte { return body }},
+		{name: "ValidAtWindowEdge", tamper: func(*http.Request) []byte { return body }, now: httpsigNow.Add(credential.DefaultRequestWindow)},
+		{name: "ErrDigestMismatch", tamper: func(*http.Request) []byte { return []byte("other bytes") }, want: credential.ErrDigestMismatch},
+		{name: "ErrBadSignatureMethod", tamper: func(r *http.Request) []byte { r.Method = "PUT"; return body }, want: credential.ErrBadSignature},
+		{name: "ErrBadSignaturePath", tamper: func(r *http.Request) []byte { r.URL.Path = "/v1/tasks/other/submissions"; return body }, want: credential.ErrBadSignature},
+		{name: "ErrBadSignatureQuery", tamper: func(r *http.Request) []byte { r.URL.RawQuery = "participant=eve"; return body }, want: credential.ErrBadSignature},
+		{name: "ErrBadSignatureBodyAndDigest", tamper: func(r *http.Request) []byte {
+			b := []byte("evil")
+			r.Header.Set("Content-Digest", credential.ContentDigest(b))
+			return b
+		}, want: credential.ErrBadSignature},
+		{name: "ErrBadSignatureOtherKeyid", tamper: func(r *http.Request) []byte {
+			r.Header.Set("Signature-Input", strings.Replace(r.Header.Get("Signature-Input"), k.DID(), other.DID(), 1))
+			return body
+		}, want: credential.ErrBadSignature},
+		{name: "ErrStaleRequest", tamper: func(*http.Request) []byte { return body }, now: httpsigNow.Add(credential.DefaultRequestWindow + time.Second), want: credential.ErrStaleRequest},
+		{name: "ErrStaleRequestFuture", tamper: func(*http.Request) []byte { return body }, now: httpsigNow.Add(-time.Hour), want: credential.ErrStaleRequest},
+		{name: "ErrInvalidDID", tamper: func(r *http.Request) []byte {
+			r.Header.Set("Signature-Input", strings.Replace(r.Header.Get("Signature-Input"), k.DID(), "did:web:example.com", 1))
+			return body
+		}, want: credential.ErrInvalidDID},
+		{name: "ErrMalformedNoDigest", tamper: func(r *http.Request) []byte { r.Header.Del("Content-Digest"); return body }, want: credential.ErrMalformed},
+		{name: "ErrMalformedTwoSignatures", tamper: func(r *http.Request) []byte { r.Header.Add("Signature", r.Header.Get("Signature")); return body }, want: credential.ErrMalformed},
+		{name: "ErrMalformedLessCovered", tamper: func(r *http.Request) []byte {
+			r.Header.Set("Signature-Input", strings.Replace(r.Header.Get("Signature-Input"), ` "content-digest"`, "", 1))
+			return body
+		}, want: credential.ErrMalformed},
+		{name: "ErrMalformedNoNonce", tamper: func(r *http.Request) []byte {
+			r.Header.Set("Signature-Input", strings.Replace(r.Header.Get("Signature-Input"), `;nonce="n-1"`, "", 1))
+			return body
+		}, want: credential.ErrMalformed},
+		{name: "ErrMalformedOtherAlg", tamper: func(r *http.Request) []byte {
+			r.Header.Set("Signature-Input", strings.Replace(r.Header.Get("Signature-Input"), `alg="ed25519"`, `alg="hmac-sha256"`, 1))
+			return body
+		}, want: credential.ErrMalformed},
+		{name: "ErrMalformedLabel", tamper: func(r *http.Request) []byte {
+			r.Header.Set("Signature", strings.Replace(r.Header.Get("Signature"), "verdict=", "sig1=", 1))
+			return body
+		}, want: credential.ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := signedRequest(t, k, "POST", "http://h/v1/tasks/iris/submissions", body)
+			got := tc.tamper(r)
+			now := tc.now
+			if now.IsZero() {
+				now = httpsigNow
+			}
+			sr, err := credential.VerifyRequest(r, got, now, 0)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("VerifyRequest: %v", err)
+				}
+				if sr.Signer != k.DID() || sr.Nonce != "n-1" || !sr.Created.Equal(httpsigNow) {
+					t.Errorf("got %+v, want signer %s, nonce n-1, created %s", sr, k.DID(), httpsigNow)
+				}
+				return
+			}
+			var fe *credential.FieldError
+			if !errors.Is(err, tc.want) || !errors.As(err, &fe) {
+				t.Errorf("got %v, want a *FieldError wrapping %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSignRequestBase pins the RFC 9421 signature base: the headers of a
+// request signed on a fixed key, clock and nonce.
+func TestSignRequestBase(t *testing.T) {
+	k := testKey(t, 1)
+	r := signedRequest(t, k, "GET", "http://h/v1/tasks/iris/leaderboard?private=1", nil)
+	want := `verdict=("@method" "@path" "@query" "content-digest");created=1795600800;keyid="` + k.DID() + `";alg="ed25519";nonce="n-1"`
+	if got := r.Header.Get("Signature-Input"); got != want {
+		t.Errorf("Signature-Input: got %s, want %s", got, want)
+	}
+	if got, want := r.Header.Get("Content-Digest"), "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"; got != want {
+		t.Errorf("Content-Digest: got %s, want %s", got, want)
+	}
+	if err := credential.SignRequest(r, nil, k, httpsigNow, "bad nonce"); !errors.Is(err, credential.ErrMalformed) {
+		t.Errorf("SignRequest with a bad nonce: got %v, want ErrMalformed", err)
+	}
+}
+
+// FuzzVerifyRequest feeds untrusted Signature-Input, Signature and
+// Content-Digest headers to VerifyRequest: it must never panic, and must
+// accept only what the key signed.
+func FuzzVerifyRequest(f *testing.F) {
+	k := testKey(f, 1)
+	r := signedRequest(f, k, "POST", "http://h/v1/x", []byte("b"))
+	f.Add(r.Header.Get("Signature-Input"), r.Header.Get("Signature"), r.Header.Get("Content-Digest"), "b")
+	f.Add(`verdict=("@method");created=1`, "verdict=:AA==:", "sha-256=::", "")
+	f.Add(`verdict=(`, `verdict=`, ``, ``)
+	f.Fuzz(func(t *testing.T, input, sig, digest, body string) {
+		if len(input)+len(sig)+len(digest)+len(body) > 4<<10 {
+			return
+		}
+		req, _ := http.NewRequest("POST", "http://h/v1/x", nil)
+		req.Header.Set("Signature-Input", input)
+		req.Header.Set("Signature", sig)
+		req.Header.Set("Content-Digest", digest)
+		sr, err := credential.VerifyRequest(req, []byte(body), httpsigNow, 0)
+		if err == nil && (sr.Signer != k.DID() || body != "b") {
+			t.Errorf("accepted a request %s never signed: %+v", k.DID(), sr)
+		}
+	})
+}
+
+// testKey is a fixed key made from seed byte b.
+func testKey(t testing.TB, b byte) credential.KeyPair {
+	t.Helper()
+	k, err := credential.NewKeyPair(bytes.Repeat([]byte{b}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
