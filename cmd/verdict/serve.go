@@ -7,73 +7,169 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
 )
 
-// shutdownGrace bounds how long serve waits for requests in flight on
-// SIGTERM.
-const shutdownGrace = 10 * time.Second
+// DefaultShutdownGrace bounds how long serve waits, on SIGTERM, for the
+// requests and evaluations in flight.
+const DefaultShutdownGrace = 30 * time.Second
+
+// serveConfig is serve's flags.
+type serveConfig struct {
+	addr          string
+	init          bool
+	grace         time.Duration
+	baseURL       string
+	workers       int
+	queue         int
+	maxDatasetMB  int64
+	uploadRate    float64
+	uploadBurst   int
+	ipUploadRate  float64
+	ipUploadBurst int
+}
+
+// pagesHandler, when set (by the web pages' init), serves every path
+// outside the API.
+var pagesHandler func(e *engine.Engine, log *slog.Logger) http.Handler
 
 func newServeCmd(g *globals) *cobra.Command {
-	var addr string
+	var sc serveConfig
 	c := &cobra.Command{
-		Use:   "serve [--addr HOST:PORT]",
-		Short: "serve the HTTP API (public, read-only for now) over the data dir",
-		Long: `Serve opens the data dir, evaluates again whatever a crash left queued or
-running, and serves the HTTP API: GET /healthz, /v1/tasks, /v1/tasks/{id},
-/v1/tasks/{id}/leaderboard and /v1/submissions/{id}, as an anonymous visitor
-may see them. On SIGTERM or interrupt it stops accepting, lets requests in
-flight finish (up to 10 s) and closes the store.`,
+		Use:   "serve [--addr HOST:PORT] [--init]",
+		Short: "serve the HTTP API over the data dir",
+		Long: `Serve opens the data dir, evaluates again whatever a crash or a shutdown left
+queued (in the background), and serves the HTTP API (GET /openapi.json
+describes it) with JSON logs on stderr, Prometheus metrics at /metrics and
+/healthz.
+
+The host authenticates with a bearer token: --init prints one on the first
+start (verdict token create makes more). Participants sign each request with
+their did:key (RFC 9421 HTTP Message Signatures); anyone else sees what the
+competition rules make public.
+
+On SIGTERM or interrupt it stops accepting, lets requests and running
+evaluations finish within --grace, leaves the queued submissions queued for
+the next start, and closes the store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			log := slog.New(slog.NewJSONHandler(g.stderr, nil))
-			e, err := g.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer e.Close(context.WithoutCancel(ctx))
-			if n, err := e.Recover(ctx); err != nil {
-				return fmt.Errorf("recover: %w", err)
-			} else if n > 0 {
-				log.Info("recovered", "submissions", n)
-			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return badInput(err)
-			}
-			srv := &http.Server{
-				Handler:           httpapi.New(e, log),
-				ReadHeaderTimeout: 10 * time.Second,
-				ReadTimeout:       time.Minute,
-				WriteTimeout:      time.Minute,
-				IdleTimeout:       2 * time.Minute,
-				MaxHeaderBytes:    64 << 10,
-			}
-			fmt.Fprintf(g.stdout, "listening on http://%s\n", ln.Addr())
-			done := make(chan error, 1)
-			go func() { done <- srv.Serve(ln) }()
-			select {
-			case err := <-done:
-				return err
-			case <-ctx.Done():
-			}
-			log.Info("shutting down", "grace", shutdownGrace.String())
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-			defer cancel()
-			if err := srv.Shutdown(sctx); err != nil {
-				return fmt.Errorf("shutdown: %w", err)
-			}
-			if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
+			return serve(cmd.Context(), g, sc)
 		},
 	}
-	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f := c.Flags()
+	f.StringVar(&sc.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.BoolVar(&sc.init, "init", false, "make and print a host token if the data dir has none")
+	f.DurationVar(&sc.grace, "grace", DefaultShutdownGrace, "on SIGTERM, how long requests and running evaluations may take to finish")
+	f.StringVar(&sc.baseURL, "base-url", "", "public URL of this server: credentials point at BASE/status/1 (default "+engine.DefaultBaseURL+")")
+	f.IntVar(&sc.workers, "workers", 0, "evaluations run at once (default: one per CPU)")
+	f.IntVar(&sc.queue, "queue", 0, "submissions that may wait for a worker before uploads get 503 (default 4 per worker)")
+	f.Int64Var(&sc.maxDatasetMB, "max-dataset-mb", httpapi.DefaultMaxDatasetBytes>>20, "largest dataset a new task may upload, in MiB")
+	f.Float64Var(&sc.uploadRate, "upload-rate", httpapi.DefaultUploadRate, "uploads per second per participant")
+	f.IntVar(&sc.uploadBurst, "upload-burst", httpapi.DefaultUploadBurst, "uploads a participant may make at once")
+	f.Float64Var(&sc.ipUploadRate, "ip-upload-rate", httpapi.DefaultIPUploadRate, "uploads per second per client address")
+	f.IntVar(&sc.ipUploadBurst, "ip-upload-burst", httpapi.DefaultIPUploadBurst, "uploads a client address may make at once")
 	return c
+}
+
+func serve(ctx context.Context, g *globals, sc serveConfig) error {
+	log := slog.New(slog.NewJSONHandler(g.stderr, nil))
+	if sc.grace < 0 || sc.workers < 0 || sc.queue < 0 || sc.maxDatasetMB <= 0 {
+		return badInput(fmt.Errorf("serve: --grace, --workers and --queue must not be negative, --max-dataset-mb must be positive"))
+	}
+	if sc.init {
+		has, err := httpapi.HasTokens(g.dataDir)
+		if err != nil {
+			return err
+		}
+		if !has {
+			token, err := httpapi.NewToken(g.dataDir, "host")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "host token: %s\n(shown once: keep it; requests send it as Authorization: Bearer TOKEN)\n", token)
+		}
+	}
+	e, err := engine.Open(ctx, engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR"),
+		BaseURL: sc.baseURL, Workers: sc.workers, QueueSize: sc.queue})
+	if err != nil {
+		return err
+	}
+	defer e.Close(context.WithoutCancel(ctx))
+	cfg := httpapi.Config{
+		Engine: e, Log: log, DataDir: g.dataDir,
+		MaxDatasetBytes: sc.maxDatasetMB << 20,
+		UploadRate:      sc.uploadRate, UploadBurst: sc.uploadBurst,
+		IPUploadRate: sc.ipUploadRate, IPUploadBurst: sc.ipUploadBurst,
+	}
+	if pagesHandler != nil {
+		cfg.Pages = pagesHandler(e, log)
+	}
+	api, err := httpapi.New(cfg)
+	if err != nil {
+		return badInput(err)
+	}
+	ln, err := net.Listen("tcp", sc.addr)
+	if err != nil {
+		return badInput(err)
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // a module of max_module_mb on a slow link
+		WriteTimeout:      2 * time.Minute, // event streams extend their own deadline
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(api.CloseStreams)
+	// Whatever an earlier run left queued or running is evaluated again,
+	// while the server already accepts new work.
+	recovered := make(chan struct{})
+	go func() {
+		defer close(recovered)
+		n, err := e.Recover(ctx)
+		switch {
+		case err != nil && !errors.Is(err, engine.ErrEngineClosed) && !errors.Is(err, context.Canceled):
+			log.Error("recover", "err", err, "submissions", n)
+		case n > 0:
+			log.Info("recovered", "submissions", n)
+		}
+	}()
+	fmt.Fprintf(g.stdout, "listening on http://%s\n", ln.Addr())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", sc.grace.String(), "queue", e.Queue())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sc.grace)
+	defer cancel()
+	// Workers take no new job from now on; the ones running may finish.
+	drained := make(chan error, 1)
+	go func() { drained <- e.Drain(sctx) }()
+	var errs []error
+	if err := srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("shutdown: %w", err))
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, err)
+	}
+	if err := <-drained; err != nil {
+		log.Warn("grace period over: running evaluations interrupted, left queued for the next start", "queue", e.Queue())
+	}
+	q := e.Queue()
+	if err := e.Close(context.WithoutCancel(ctx)); err != nil {
+		errs = append(errs, fmt.Errorf("close: %w", err))
+	}
+	<-recovered
+	log.Info("stopped", "left_queued", q.Queued+q.Running)
+	return errors.Join(errs...)
 }

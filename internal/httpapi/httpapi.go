@@ -3,52 +3,196 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
 )
+
+// Defaults of Config.
+const (
+	// DefaultMaxDatasetBytes bounds a held-out dataset uploaded with a new
+	// task.
+	DefaultMaxDatasetBytes = 256 << 20
+	// DefaultMaxBodyBytes bounds every other request body (JSON, a
+	// credential to verify).
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultUploadRate and DefaultUploadBurst are the token bucket of
+	// each participant's uploads (per second, and how many at once).
+	DefaultUploadRate  = 1.0
+	DefaultUploadBurst = 10
+	// DefaultIPUploadRate and DefaultIPUploadBurst are the token bucket of
+	// uploads from one client address, whoever signs them.
+	DefaultIPUploadRate  = 5.0
+	DefaultIPUploadBurst = 50
+	// DefaultPollInterval is how often a submission's event stream reads
+	// its stored status.
+	DefaultPollInterval = 100 * time.Millisecond
+)
+
+// Config configures a Server. Only Engine is required; zero values take the
+// documented defaults.
+type Config struct {
+	// Engine is the engine the API is an adapter over.
+	Engine *engine.Engine
+	// Log receives one JSON line per request and each internal error; nil
+	// discards.
+	Log *slog.Logger
+	// DataDir holds the host tokens (see CreateToken); "" accepts no host
+	// token, so only participants and visitors are served.
+	DataDir string
+	// Pages, if set, serves every path outside the API (the web pages,
+	// internal/web); nil answers them with a JSON 404.
+	Pages http.Handler
+	// MaxDatasetBytes bounds a dataset uploaded with a new task; default
+	// DefaultMaxDatasetBytes. A module upload is bounded by its task's
+	// limits.max_module_mb.
+	MaxDatasetBytes int64
+	// MaxBodyBytes bounds other request bodies; default
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// UploadRate and UploadBurst limit each participant's uploads;
+	// defaults DefaultUploadRate, DefaultUploadBurst. The host is not
+	// limited.
+	UploadRate  float64
+	UploadBurst int
+	// IPUploadRate and IPUploadBurst limit uploads per client address;
+	// defaults DefaultIPUploadRate, DefaultIPUploadBurst.
+	IPUploadRate  float64
+	IPUploadBurst int
+	// SignatureWindow is how far a signed request's time may be from the
+	// server's clock; default credential.DefaultRequestWindow.
+	SignatureWindow time.Duration
+	// PollInterval is how often an event stream reads a submission's
+	// status; default DefaultPollInterval.
+	PollInterval time.Duration
+	// Now is the clock signatures are checked against; default time.Now.
+	Now func() time.Time
+}
+
+// Validate reports a missing engine and negative limits.
+func (c Config) Validate() error {
+	if c.Engine == nil {
+		return errors.New("httpapi: config: Engine is nil")
+	}
+	if c.MaxDatasetBytes < 0 || c.MaxBodyBytes < 0 || c.UploadRate < 0 || c.UploadBurst < 0 ||
+		c.IPUploadRate < 0 || c.IPUploadBurst < 0 || c.SignatureWindow < 0 || c.PollInterval < 0 {
+		return fmt.Errorf("httpapi: config: limits must not be negative: %+v", c.limits())
+	}
+	return nil
+}
+
+func (c Config) limits() map[string]any {
+	return map[string]any{"max_dataset_bytes": c.MaxDatasetBytes, "max_body_bytes": c.MaxBodyBytes,
+		"upload_rate": c.UploadRate, "upload_burst": c.UploadBurst, "ip_upload_rate": c.IPUploadRate,
+		"ip_upload_burst": c.IPUploadBurst, "signature_window": c.SignatureWindow, "poll_interval": c.PollInterval}
+}
 
 // Server serves the API over an engine. It is an http.Handler.
 type Server struct {
-	e   *engine.Engine
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg     Config
+	e       *engine.Engine
+	log     *slog.Logger
+	mux     *http.ServeMux
+	tokens  *tokens
+	replays *replays
+	ipRate  *limiter
+	whoRate *limiter
+	metrics *metrics
+
+	stopOnce sync.Once
+	stopping chan struct{} // closed by CloseStreams
 }
 
 var _ http.Handler = (*Server)(nil)
 
-// New returns the API over e, logging each request to log (nil: discard).
-func New(e *engine.Engine, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// New returns the API over cfg.Engine. It registers an observer on the
+// engine for the evaluation metrics.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	s := &Server{e: e, log: log, mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /v1/tasks", s.tasks)
-	s.mux.HandleFunc("GET /v1/tasks/{id}", s.task)
-	s.mux.HandleFunc("GET /v1/tasks/{id}/leaderboard", s.leaderboard)
-	s.mux.HandleFunc("GET /v1/submissions/{id}", s.submission)
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
-	})
-	return s
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxDatasetBytes == 0 {
+		cfg.MaxDatasetBytes = DefaultMaxDatasetBytes
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.UploadRate == 0 {
+		cfg.UploadRate = DefaultUploadRate
+	}
+	if cfg.UploadBurst == 0 {
+		cfg.UploadBurst = DefaultUploadBurst
+	}
+	if cfg.IPUploadRate == 0 {
+		cfg.IPUploadRate = DefaultIPUploadRate
+	}
+	if cfg.IPUploadBurst == 0 {
+		cfg.IPUploadBurst = DefaultIPUploadBurst
+	}
+	if cfg.SignatureWindow == 0 {
+		cfg.SignatureWindow = credential.DefaultRequestWindow
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg: cfg, e: cfg.Engine, log: cfg.Log, mux: http.NewServeMux(),
+		tokens:   &tokens{dir: cfg.DataDir},
+		replays:  newReplays(cfg.SignatureWindow),
+		ipRate:   newLimiter(cfg.IPUploadRate, cfg.IPUploadBurst),
+		whoRate:  newLimiter(cfg.UploadRate, cfg.UploadBurst),
+		metrics:  newMetrics(),
+		stopping: make(chan struct{}),
+	}
+	s.e.Observe(s.metrics.evaluation)
+	for _, rt := range s.routes() {
+		s.mux.HandleFunc(rt.method+" "+rt.path, rt.handler)
+	}
+	s.mux.HandleFunc("/", s.notFound)
+	return s, nil
 }
 
-// ServeHTTP logs the request and dispatches it.
+// CloseStreams ends the event streams in flight and refuses new ones, so
+// that http.Server.Shutdown need not wait for them: register it with
+// http.Server.RegisterOnShutdown.
+func (s *Server) CloseStreams() {
+	s.stopOnce.Do(func() { close(s.stopping) })
+}
+
+// ServeHTTP dispatches the request, then logs it and counts it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(rec, r)
-	s.log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-		"ms", float64(time.Since(start).Microseconds())/1000)
+	d := time.Since(start)
+	route := r.Pattern
+	if route == "/" {
+		route = "other"
+	}
+	s.metrics.request(route, rec.status, d)
+	s.log.Info("http", "method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status,
+		"bytes", rec.bytes, "ms", float64(d.Microseconds())/1000, "remote", clientIP(r), "who", rec.who)
 }
 
+// statusRecorder keeps what the log line needs. It passes Flush through,
+// for the event streams.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	bytes  int64
+	who    string
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -56,96 +200,72 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// anonymous is the viewer of every request in this slice: no roles yet.
-var anonymous = engine.Viewer{}
-
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(p)
+	r.bytes += int64(n)
+	return n, err
 }
 
-// taskView is a task's public face and where it is in its schedule.
-type taskView struct {
-	engine.TaskInfo
-	State engine.State `json:"state"`
-}
+// Unwrap lets http.ResponseController reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-func (s *Server) tasks(w http.ResponseWriter, _ *http.Request) {
-	ts, err := s.e.Tasks()
-	if err != nil {
-		s.fail(w, err)
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Pages != nil && !strings.HasPrefix(r.URL.Path, "/v1/") {
+		s.cfg.Pages.ServeHTTP(w, r)
 		return
 	}
-	out := make([]taskView, 0, len(ts))
-	for _, t := range ts {
-		st, err := s.e.TaskState(t.Spec.ID)
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
-		out = append(out, taskView{TaskInfo: t.Info(), State: st})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 }
 
-func (s *Server) task(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	t, err := s.e.Task(id)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	st, err := s.e.TaskState(id)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, taskView{TaskInfo: t.Info(), State: st})
+// apiError is a refusal decided by the API itself (not the engine).
+type apiError struct {
+	status int
+	kind   string
+	msg    string
 }
 
-func (s *Server) leaderboard(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	private := false
-	if v := r.URL.Query().Get("private"); v != "" {
-		p, err := strconv.ParseBool(v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", "private: "+strconv.Quote(v)+" is not a boolean")
-			return
-		}
-		private = p
-	}
-	entries, err := s.e.Leaderboard(id, anonymous, private)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"task": id, "private": private, "entries": entries})
+func (e *apiError) Error() string { return e.msg }
+
+func refuse(status int, kind, format string, args ...any) error {
+	return &apiError{status: status, kind: kind, msg: fmt.Sprintf(format, args...)}
 }
 
-func (s *Server) submission(w http.ResponseWriter, r *http.Request) {
-	sub, err := s.e.Submission(r.PathValue("id"), anonymous)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, sub)
-}
-
-// fail maps an engine error to its HTTP status and a stable kind.
+// fail maps an error to its HTTP status and a stable kind.
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	status, kind := http.StatusInternalServerError, "internal"
+	var ae *apiError
+	var mbe *http.MaxBytesError
 	switch {
+	case errors.As(err, &ae):
+		status, kind = ae.status, ae.kind
+	case errors.As(err, &mbe):
+		status, kind = http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, engine.ErrNotFound):
 		status, kind = http.StatusNotFound, "not_found"
 	case errors.Is(err, engine.ErrForbidden):
 		status, kind = http.StatusForbidden, "forbidden"
+	case errors.Is(err, engine.ErrReplayed):
+		status, kind = http.StatusConflict, "replayed"
+	case errors.Is(err, engine.ErrSignature), errors.Is(err, engine.ErrUnsigned):
+		status, kind = http.StatusBadRequest, "signature"
 	case errors.Is(err, engine.ErrBadRequest), errors.Is(err, engine.ErrInvalidSpec):
 		status, kind = http.StatusBadRequest, "bad_request"
-	case errors.Is(err, engine.ErrClosed), errors.Is(err, engine.ErrNotOpen):
+	case errors.Is(err, engine.ErrExists):
+		status, kind = http.StatusConflict, "exists"
+	case errors.Is(err, engine.ErrClosed):
 		status, kind = http.StatusConflict, "closed"
+	case errors.Is(err, engine.ErrNotOpen):
+		status, kind = http.StatusConflict, "not_open"
+	case errors.Is(err, engine.ErrTeam):
+		status, kind = http.StatusConflict, "team"
 	case errors.Is(err, engine.ErrQuotaExceeded):
 		status, kind = http.StatusTooManyRequests, "quota"
 	case errors.Is(err, engine.ErrQueueFull):
 		status, kind = http.StatusServiceUnavailable, "queue_full"
+		w.Header().Set("Retry-After", "1")
+	case errors.Is(err, engine.ErrEngineClosed):
+		status, kind = http.StatusServiceUnavailable, "shutting_down"
+		w.Header().Set("Retry-After", "5")
 	}
 	msg := err.Error()
 	if status == http.StatusInternalServerError {
@@ -155,8 +275,14 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	writeError(w, status, kind, msg)
 }
 
+// Error is the body of every refusal.
+type Error struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
 func writeError(w http.ResponseWriter, status int, kind, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"kind": kind, "message": msg}})
+	writeJSON(w, status, map[string]Error{"error": {Kind: kind, Message: msg}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

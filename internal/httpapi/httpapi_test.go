@@ -1,137 +1,489 @@
 package httpapi_test
 
 import (
-	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"io"
-	"io/fs"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verdictlab/verdict/engine"
-	"github.com/verdictlab/verdict/examples"
+	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/internal/httpapi"
 )
 
-func TestAPI(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	if err := os.CopyFS(filepath.Join(dir, "examples"), examples.FS); err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.Open(ctx, engine.Config{DataDir: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close(ctx)
-	task, err := e.CreateTask(ctx, filepath.Join(dir, "examples", examples.DemoTask))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := fs.ReadFile(examples.FS, "breast-cancer/c-model/model.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := e.Submit(ctx, engine.SubmitRequest{Task: task.Spec.ID, Participant: "bob", Module: wasm})
-	if err != nil || sub.Failed() {
-		t.Fatalf("Submit: %+v, %v", sub, err)
-	}
-	srv := httptest.NewServer(httpapi.New(e, nil))
-	defer srv.Close()
+// TestRoles walks the API as the host, two participants (alice, bob) and a
+// visitor, on one task, from creation to promotion and revocation, and
+// checks every role boundary is refused with the right status and kind.
+func TestRoles(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{UploadRate: 1000, UploadBurst: 1000, IPUploadRate: 1000, IPUploadBurst: 1000})
+	host, anon := v.host(), v.anonymous()
+	aliceKey, bobKey := participantKey(t, "alice"), participantKey(t, "bob")
+	alice, bob := v.as(aliceKey), v.as(bobKey)
+	badToken := v.host()
+	badToken.token = "vdt_not-a-token"
 
-	get := func(t *testing.T, path string, wantStatus int) map[string]any {
+	type call struct {
+		name   string
+		c      *client
+		method string
+		path   string
+		body   any
+		status int
+		kind   string
+	}
+	check := func(t *testing.T, calls []call) {
 		t.Helper()
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
+		for _, tc := range calls {
+			t.Run(tc.name, func(t *testing.T) {
+				var r response
+				if tc.body == nil {
+					r = tc.c.do(tc.method, tc.path, nil, "")
+				} else {
+					r = tc.c.postJSON(tc.method, tc.path, tc.body)
+				}
+				if r.status != tc.status || (tc.kind != "" && r.kind() != tc.kind) {
+					t.Errorf("%s %s: got %d %q, want %d %q: %s", tc.method, tc.path, r.status, r.kind(), tc.status, tc.kind, r.body)
+				}
+				if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+					t.Errorf("Content-Type %q, want application/json", ct)
+				}
+			})
 		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != wantStatus {
-			t.Fatalf("GET %s: got %d, want %d: %s", path, resp.StatusCode, wantStatus, body)
-		}
-		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-			t.Errorf("GET %s: Content-Type %q", path, ct)
-		}
-		var v any
-		if err := json.Unmarshal(body, &v); err != nil {
-			t.Fatalf("GET %s: not JSON: %v\n%s", path, err, body)
-		}
-		if m, ok := v.(map[string]any); ok {
-			return m
-		}
-		return map[string]any{"list": v}
-	}
-	errorKind := func(m map[string]any) string {
-		e, _ := m["error"].(map[string]any)
-		k, _ := e["kind"].(string)
-		return k
 	}
 
-	t.Run("Healthz", func(t *testing.T) {
-		if got := get(t, "/healthz", 200)["status"]; got != "ok" {
-			t.Errorf("got %v", got)
+	t.Run("CreateTask", func(t *testing.T) {
+		f := taskForm(t, contestSpec("contest", "teams: {max_size: 2}\n"))
+		for _, tc := range []struct {
+			name   string
+			c      *client
+			status int
+			kind   string
+		}{
+			{"Anonymous", anon, 401, "unauthorized"},
+			{"BadToken", badToken, 401, "unauthorized"},
+			{"Participant", alice, 403, "forbidden"},
+			{"Host", host, 201, ""},
+			{"Exists", host, 409, "exists"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := tc.c.upload("POST", "/v1/tasks", f)
+				if r.status != tc.status || r.kind() != tc.kind {
+					t.Errorf("got %d %q, want %d %q: %s", r.status, r.kind(), tc.status, tc.kind, r.body)
+				}
+			})
 		}
+		t.Run("DataPathEscapes", func(t *testing.T) {
+			spec := strings.Replace(contestSpec("escape", ""), "test: contest.csv", "test: ../contest.csv", 1)
+			if r := host.upload("POST", "/v1/tasks", taskForm(t, spec)); r.status != 400 || r.kind() != "bad_request" {
+				t.Errorf("got %d %q, want 400 bad_request: %s", r.status, r.kind(), r.body)
+			}
+		})
+		t.Run("InvalidSpec", func(t *testing.T) {
+			if r := host.upload("POST", "/v1/tasks", taskForm(t, contestSpec("bad", "metric: nope\n"))); r.status != 400 {
+				t.Errorf("got %d, want 400: %s", r.status, r.body)
+			}
+		})
+		t.Run("NotMultipart", func(t *testing.T) {
+			if r := host.do("POST", "/v1/tasks", []byte("id: x"), "application/yaml"); r.status != 400 {
+				t.Errorf("got %d, want 400: %s", r.status, r.body)
+			}
+		})
 	})
-	t.Run("Tasks", func(t *testing.T) {
-		list := get(t, "/v1/tasks", 200)["list"].([]any)
-		if len(list) != 1 || list[0].(map[string]any)["id"] != "breast-cancer" {
-			t.Errorf("got %v", list)
+
+	t.Run("ReadTasks", func(t *testing.T) {
+		list := anon.get("/v1/tasks").json(t)["list"].([]any)
+		if len(list) != 1 || list[0].(map[string]any)["id"] != "contest" {
+			t.Fatalf("got %v", list)
 		}
 		if _, leaks := list[0].(map[string]any)["spec"]; leaks {
 			t.Error("the task list leaks the spec (split seed, data path)")
 		}
-	})
-	t.Run("Task", func(t *testing.T) {
-		m := get(t, "/v1/tasks/breast-cancer", 200)
-		if len(m["features"].([]any)) != 30 || m["state"].(map[string]any)["open"] != true {
+		m := anon.get("/v1/tasks/contest").json(t)
+		if len(m["features"].([]any)) != 2 || m["state"].(map[string]any)["open"] != true {
 			t.Errorf("got %v", m)
 		}
-	})
-	t.Run("TaskNotFound", func(t *testing.T) {
-		if k := errorKind(get(t, "/v1/tasks/nope", 404)); k != "not_found" {
-			t.Errorf("got kind %q", k)
+		if r := anon.get("/v1/tasks/nope"); r.status != 404 || r.kind() != "not_found" {
+			t.Errorf("unknown task: got %d %q", r.status, r.kind())
+		}
+		if r := anon.get("/v2/anything"); r.status != 404 || r.kind() != "not_found" {
+			t.Errorf("unknown path: got %d %q", r.status, r.kind())
 		}
 	})
-	t.Run("PublicLeaderboard", func(t *testing.T) {
-		entries := get(t, "/v1/tasks/breast-cancer/leaderboard", 200)["entries"].([]any)
-		if len(entries) != 1 || entries[0].(map[string]any)["participant"] != "bob" {
-			t.Errorf("got %v", entries)
+
+	var aliceSub, bobSub string
+	t.Run("Upload", func(t *testing.T) {
+		r := alice.submit("contest", module("a1"), "")
+		if r.status != 202 {
+			t.Fatalf("raw upload: got %d: %s", r.status, r.body)
 		}
-	})
-	t.Run("PrivateLeaderboardBeforeClose", func(t *testing.T) {
-		if k := errorKind(get(t, "/v1/tasks/breast-cancer/leaderboard?private=true", 403)); k != "forbidden" {
-			t.Errorf("got kind %q", k)
+		m := r.json(t)
+		aliceSub = m["id"].(string)
+		if m["participant"] != aliceKey.DID() || r.header.Get("Location") != "/v1/submissions/"+aliceSub {
+			t.Errorf("got %v, Location %q; want alice's DID", m, r.header.Get("Location"))
 		}
-	})
-	t.Run("BadQuery", func(t *testing.T) {
-		if k := errorKind(get(t, "/v1/tasks/breast-cancer/leaderboard?private=maybe", 400)); k != "bad_request" {
-			t.Errorf("got kind %q", k)
+		f := multipartForm(t, map[string][]byte{"module": module("b1")})
+		r = bob.upload("POST", "/v1/tasks/contest/submissions", f)
+		if r.status != 202 {
+			t.Fatalf("multipart upload: got %d: %s", r.status, r.body)
 		}
-	})
-	t.Run("SubmissionHiddenFromAnonymous", func(t *testing.T) {
-		// The rules show others' submissions only as leaderboard rows: a
-		// visitor cannot even learn that the id exists.
-		if k := errorKind(get(t, "/v1/submissions/"+sub.ID, 404)); k != "not_found" {
-			t.Errorf("got kind %q", k)
+		bobSub = r.json(t)["id"].(string)
+		if r := host.submit("contest", module("base"), "?participant=host-baseline&baseline=true"); r.status != 202 {
+			t.Errorf("host baseline: got %d: %s", r.status, r.body)
 		}
+		waitScored(t, v.e, []string{aliceSub, bobSub})
 	})
-	t.Run("UnknownPath", func(t *testing.T) {
-		if k := errorKind(get(t, "/v2/anything", 404)); k != "not_found" {
-			t.Errorf("got kind %q", k)
+	t.Run("UploadRefused", func(t *testing.T) {
+		tampered := alice.request("POST", "/v1/tasks/contest/submissions", module("a2"), "application/wasm")
+		tampered.Header.Set("Signature-Input", strings.Replace(tampered.Header.Get("Signature-Input"), aliceKey.DID(), bobKey.DID(), 1))
+		replayed := alice.request("POST", "/v1/tasks/contest/submissions", module("a3"), "application/wasm")
+		replayedHeader := replayed.Header.Clone()
+		if r := alice.send(replayed); r.status != 202 {
+			t.Fatalf("first use of a signed request: got %d: %s", r.status, r.body)
 		}
-	})
-	t.Run("PrivateLeaderboardAfterClose", func(t *testing.T) {
-		if err := e.CloseTask(task.Spec.ID); err != nil {
+		stale := alice.request("POST", "/v1/tasks/contest/submissions", module("a4"), "application/wasm")
+		if err := credential.SignRequest(stale, module("a4"), aliceKey, time.Now().Add(-time.Hour), "stale-1"); err != nil {
 			t.Fatal(err)
 		}
-		m := get(t, "/v1/tasks/breast-cancer/leaderboard?private=1", 200)
-		if entries := m["entries"].([]any); len(entries) != 1 || !strings.Contains(entries[0].(map[string]any)["submission"].(string), sub.ID[:8]) {
-			t.Errorf("got %v", m)
+		for _, tc := range []struct {
+			name   string
+			r      func() response
+			status int
+			kind   string
+		}{
+			{"Anonymous", func() response { return anon.submit("contest", module("x"), "") }, 401, "unauthorized"},
+			{"BadToken", func() response { return badToken.submit("contest", module("x"), "") }, 401, "unauthorized"},
+			{"AsSomeoneElse", func() response { return alice.submit("contest", module("x"), "?participant="+bobKey.DID()) }, 403, "forbidden"},
+			{"ParticipantBaseline", func() response { return alice.submit("contest", module("x"), "?baseline=true") }, 403, "forbidden"},
+			{"TamperedKeyid", func() response { return alice.send(tampered) }, 401, "unauthorized"},
+			{"Replayed", func() response {
+				rq := alice.request("POST", "/v1/tasks/contest/submissions", module("a3"), "application/wasm")
+				rq.Header = replayedHeader
+				return alice.send(rq)
+			}, 401, "replayed"},
+			{"Stale", func() response { return alice.send(stale) }, 401, "unauthorized"},
+			{"WrongContentType", func() response { return alice.do("POST", "/v1/tasks/contest/submissions", module("x"), "text/plain") }, 415, "unsupported_media_type"},
+			{"NoTask", func() response { return alice.submit("nope", module("x"), "") }, 404, "not_found"},
+			{"EmptyModule", func() response { return alice.submit("contest", nil, "") }, 400, "bad_request"},
+			{"HostWithoutParticipant", func() response { return host.submit("contest", module("x"), "") }, 400, "bad_request"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := tc.r()
+				if r.status != tc.status || r.kind() != tc.kind {
+					t.Errorf("got %d %q, want %d %q: %s", r.status, r.kind(), tc.status, tc.kind, r.body)
+				}
+			})
 		}
 	})
+
+	t.Run("Events", func(t *testing.T) {
+		id := alice.mustSubmit("contest", module("a5"))
+		resp, err := http.DefaultClient.Do(alice.request("GET", "/v1/submissions/"+id+"/events", nil, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/event-stream" {
+			t.Fatalf("got %d %q", resp.StatusCode, ct)
+		}
+		evs := sseEvents(t, resp.Body)
+		if len(evs) < 2 || evs[len(evs)-1] != [2]string{"end", `{"reason":"scored"}`} {
+			t.Fatalf("got %v, want status events then end scored", evs)
+		}
+		var last engine.Submission
+		if err := json.Unmarshal([]byte(evs[len(evs)-2][1]), &last); err != nil || last.Status != "scored" || last.ID != id {
+			t.Errorf("last status: %+v (%v)", last, err)
+		}
+		if r := bob.get("/v1/submissions/" + id + "/events"); r.status != 404 {
+			t.Errorf("bob following alice's submission: got %d, want 404", r.status)
+		}
+	})
+
+	t.Run("ReadSubmissions", func(t *testing.T) {
+		m := alice.get("/v1/submissions/" + aliceSub).json(t)
+		if m["status"] != "scored" || m["scores"].(map[string]any)["public"] == nil {
+			t.Errorf("alice's own submission: %v", m)
+		}
+		if p := m["scores"].(map[string]any)["private"]; p != nil {
+			t.Errorf("alice sees her private score %v before close", p)
+		}
+		if m := host.get("/v1/submissions/" + aliceSub).json(t); m["scores"].(map[string]any)["private"] == nil {
+			t.Errorf("the host does not see the private score: %v", m)
+		}
+		list := alice.get("/v1/tasks/contest/submissions").json(t)["list"].([]any)
+		for _, s := range list {
+			if s.(map[string]any)["participant"] != aliceKey.DID() {
+				t.Errorf("alice's list has %v", s)
+			}
+		}
+		if all := host.get("/v1/tasks/contest/submissions").json(t)["list"].([]any); len(all) <= len(list) {
+			t.Errorf("host sees %d submissions, alice %d", len(all), len(list))
+		}
+		check(t, []call{
+			{"OthersPrivateScore", bob, "GET", "/v1/submissions/" + aliceSub, nil, 404, "not_found"},
+			{"AnonymousSubmission", anon, "GET", "/v1/submissions/" + aliceSub, nil, 404, "not_found"},
+			{"AnonymousList", anon, "GET", "/v1/tasks/contest/submissions", nil, 401, "unauthorized"},
+			{"ListOthers", bob, "GET", "/v1/tasks/contest/submissions?participant=" + aliceKey.DID(), nil, 403, "forbidden"},
+		})
+	})
+
+	t.Run("Leaderboard", func(t *testing.T) {
+		m := anon.get("/v1/tasks/contest/leaderboard").json(t)
+		entries := m["entries"].([]any)
+		if len(entries) != 3 { // alice, bob and the baseline
+			t.Errorf("got %d entries, want 3: %v", len(entries), entries)
+		}
+		if r := host.get("/v1/tasks/contest/leaderboard?private=true"); r.status != 200 {
+			t.Errorf("host private board: %d %s", r.status, r.body)
+		}
+		if evs := anon.get("/v1/tasks/contest/history").json(t)["list"].([]any); len(evs) == 0 {
+			t.Error("no history")
+		}
+		check(t, []call{
+			{"PrivateAnonymous", anon, "GET", "/v1/tasks/contest/leaderboard?private=true", nil, 403, "forbidden"},
+			{"PrivateParticipant", alice, "GET", "/v1/tasks/contest/leaderboard?private=1", nil, 403, "forbidden"},
+			{"BadQuery", anon, "GET", "/v1/tasks/contest/leaderboard?private=maybe", nil, 400, "bad_request"},
+		})
+	})
+
+	t.Run("Selections", func(t *testing.T) {
+		r := alice.postJSON("PUT", "/v1/tasks/contest/selections", map[string]any{"submissions": []string{aliceSub}})
+		if r.status != 200 {
+			t.Fatalf("select: %d %s", r.status, r.body)
+		}
+		m := alice.get("/v1/tasks/contest/selections").json(t)
+		if got := m["submissions"].([]any); len(got) != 1 || got[0] != aliceSub {
+			t.Errorf("got %v", m)
+		}
+		if m := host.get("/v1/tasks/contest/selections?participant=" + aliceKey.DID()).json(t); len(m["submissions"].([]any)) != 1 {
+			t.Errorf("host reading alice's selections: %v", m)
+		}
+		check(t, []call{
+			{"SelectOthers", bob, "PUT", "/v1/tasks/contest/selections", map[string]any{"submissions": []string{aliceSub}}, 400, "bad_request"},
+			{"SelectAsOther", bob, "PUT", "/v1/tasks/contest/selections?participant=" + aliceKey.DID(), map[string]any{"submissions": []string{}}, 403, "forbidden"},
+			{"ReadOthers", bob, "GET", "/v1/tasks/contest/selections?participant=" + aliceKey.DID(), nil, 403, "forbidden"},
+			{"Anonymous", anon, "GET", "/v1/tasks/contest/selections", nil, 401, "unauthorized"},
+			{"HostWithoutParticipant", host, "GET", "/v1/tasks/contest/selections", nil, 400, "bad_request"},
+			{"UnknownField", alice, "PUT", "/v1/tasks/contest/selections", map[string]any{"ids": []string{}}, 400, "bad_request"},
+		})
+	})
+
+	t.Run("Teams", func(t *testing.T) {
+		if r := alice.postJSON("POST", "/v1/tasks/contest/teams/red/members", map[string]any{}); r.status != 200 {
+			t.Fatalf("alice joins red: %d %s", r.status, r.body)
+		}
+		if r := host.postJSON("POST", "/v1/tasks/contest/teams/blue/members", map[string]any{"participants": []string{"carol"}}); r.status != 200 {
+			t.Fatalf("host adds carol to blue: %d %s", r.status, r.body)
+		}
+		check(t, []call{
+			{"AddOther", bob, "POST", "/v1/tasks/contest/teams/red/members", map[string]any{"participants": []string{"carol"}}, 403, "forbidden"},
+			{"Anonymous", anon, "POST", "/v1/tasks/contest/teams/red/members", map[string]any{}, 401, "unauthorized"},
+			{"MergeParticipant", alice, "POST", "/v1/tasks/contest/teams/red/merge", map[string]any{"into": "blue"}, 403, "forbidden"},
+			{"MergeHost", host, "POST", "/v1/tasks/contest/teams/blue/merge", map[string]any{"into": "red"}, 200, ""},
+		})
+		ts := anon.get("/v1/tasks/contest/teams").json(t)["list"].([]any)
+		if len(ts) != 1 || len(ts[0].(map[string]any)["members"].([]any)) != 2 {
+			t.Errorf("got teams %v, want red with alice and carol", ts)
+		}
+	})
+
+	t.Run("Close", func(t *testing.T) {
+		check(t, []call{
+			{"Anonymous", anon, "POST", "/v1/tasks/contest/close", nil, 401, "unauthorized"},
+			{"BadToken", badToken, "POST", "/v1/tasks/contest/close", nil, 401, "unauthorized"},
+			{"Participant", alice, "POST", "/v1/tasks/contest/close", nil, 403, "forbidden"},
+			{"Host", host, "POST", "/v1/tasks/contest/close", nil, 200, ""},
+			{"Again", host, "POST", "/v1/tasks/contest/close", nil, 409, "closed"},
+		})
+		if r := bob.submit("contest", module("late"), ""); r.status != 409 || r.kind() != "closed" {
+			t.Errorf("upload after close: got %d %q", r.status, r.kind())
+		}
+		if r := anon.get("/v1/tasks/contest/leaderboard?private=true"); r.status != 200 {
+			t.Errorf("private board after close: %d %s", r.status, r.body)
+		}
+		if m := alice.get("/v1/submissions/" + aliceSub).json(t); m["scores"].(map[string]any)["private"] == nil {
+			t.Errorf("alice does not see her private score after close: %v", m)
+		}
+	})
+
+	t.Run("Credentials", func(t *testing.T) {
+		check(t, []call{
+			{"PromoteParticipant", alice, "POST", "/v1/tasks/contest/promote", nil, 403, "forbidden"},
+			{"StatusListBeforePromotion", anon, "GET", "/status/1", nil, 404, "not_found"},
+		})
+		r := host.do("POST", "/v1/tasks/contest/promote", nil, "")
+		if r.status != 200 {
+			t.Fatalf("promote: %d %s", r.status, r.body)
+		}
+		creds := anon.get("/v1/credentials?task=contest").json(t)["list"].([]any)
+		if len(creds) == 0 {
+			t.Fatalf("no credentials after promotion: %s", r.body)
+		}
+		id := creds[0].(map[string]any)["id"].(string)
+		c := anon.get("/v1/credentials/" + id).json(t)
+		signed, _ := json.Marshal(c["credential"])
+		verify := func() map[string]any {
+			return anon.do("POST", "/v1/credentials/verify", signed, "application/json").json(t)
+		}
+		if m := verify(); m["verified"] != true || m["status_checked"] != true {
+			t.Errorf("verify: %v", m)
+		}
+		if r := anon.get("/status/1"); r.status != 200 || !strings.Contains(string(r.body), "BitstringStatusListCredential") {
+			t.Errorf("status list: %d %.200s", r.status, r.body)
+		}
+		check(t, []call{
+			{"RevokeAnonymous", anon, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "x"}, 401, "unauthorized"},
+			{"RevokeParticipant", alice, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "x"}, 403, "forbidden"},
+			{"RevokeHost", host, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "leak"}, 200, ""},
+			{"NoCredential", anon, "GET", "/v1/credentials/urn:uuid:00000000-0000-0000-0000-000000000000", nil, 404, "not_found"},
+			{"OtherStatusList", anon, "GET", "/status/2", nil, 404, "not_found"},
+		})
+		if m := verify(); m["verified"] != false || m["error"].(map[string]any)["kind"] != "revoked" {
+			t.Errorf("verify a revoked credential: %v", m)
+		}
+		if m := host.get("/v1/host").json(t); m["did"] != v.e.HostDID() {
+			t.Errorf("host: %v", m)
+		}
+	})
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestSignedStatement uploads to a task with require_signed: the statement
+// rides in a header (raw body) or a part (multipart), and must be signed by
+// the same key as the request.
+func TestSignedStatement(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	v.createTask("signed", "require_signed: true\n")
+	aliceKey, bobKey := participantKey(t, "alice"), participantKey(t, "bob")
+	alice := v.as(aliceKey)
+	statement := func(k credential.KeyPair, mod []byte) []byte {
+		s, err := credential.SignSubmission(k, "signed", sha256Hex(mod), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Raw
+	}
+	t.Run("Header", func(t *testing.T) {
+		mod := module("h")
+		req := alice.request("POST", "/v1/tasks/signed/submissions", mod, "application/wasm")
+		req.Header.Set(httpapi.StatementHeader, string(statement(aliceKey, mod)))
+		if r := alice.send(req); r.status != 202 {
+			t.Errorf("got %d: %s", r.status, r.body)
+		}
+	})
+	t.Run("Part", func(t *testing.T) {
+		mod := module("p")
+		f := multipartForm(t, map[string][]byte{"module": mod, "statement": statement(aliceKey, mod)})
+		if r := alice.upload("POST", "/v1/tasks/signed/submissions", f); r.status != 202 {
+			t.Errorf("got %d: %s", r.status, r.body)
+		}
+	})
+	t.Run("Unsigned", func(t *testing.T) {
+		if r := alice.submit("signed", module("u"), ""); r.status != 400 || r.kind() != "signature" {
+			t.Errorf("got %d %q: %s", r.status, r.kind(), r.body)
+		}
+	})
+	t.Run("OthersStatement", func(t *testing.T) {
+		mod := module("o")
+		req := alice.request("POST", "/v1/tasks/signed/submissions", mod, "application/wasm")
+		req.Header.Set(httpapi.StatementHeader, string(statement(bobKey, mod)))
+		if r := alice.send(req); r.status != 400 || r.kind() != "bad_request" {
+			t.Errorf("got %d %q: %s", r.status, r.kind(), r.body)
+		}
+	})
+}
+
+// TestLimits checks the upload size limit, the rate limits and the
+// per-participant quota.
+func TestLimits(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{UploadRate: 0.001, UploadBurst: 2, IPUploadRate: 0.001, IPUploadBurst: 3})
+	v.createTask("small", "limits: {max_module_mb: 0.01, daily_limit: 1}\n")
+	alice, bob := v.as(participantKey(t, "alice")), v.as(participantKey(t, "bob"))
+	big := module(strings.Repeat("x", 100<<10))
+	for _, tc := range []struct {
+		name   string
+		c      *client
+		mod    []byte
+		status int
+		kind   string
+	}{
+		{"TooLarge", alice, big, 413, "too_large"},
+		{"First", alice, module("1"), 202, ""},
+		{"DailyLimit", alice, module("2"), 429, "quota"},
+		{"ParticipantRate", alice, module("3"), 429, "rate_limited"},
+		{"IPRate", bob, module("4"), 429, "rate_limited"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.c.submit("small", tc.mod, "")
+			if r.status != tc.status || r.kind() != tc.kind {
+				t.Errorf("got %d %q, want %d %q: %s", r.status, r.kind(), tc.status, tc.kind, r.body)
+			}
+			if tc.kind == "rate_limited" && r.header.Get("Retry-After") == "" {
+				t.Error("no Retry-After")
+			}
+		})
+	}
+}
+
+// TestMetrics reads /metrics after a scored and a failed evaluation.
+func TestMetrics(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	v.createTask("met", "")
+	alice := v.as(participantKey(t, "alice"))
+	ids := []string{alice.mustSubmit("met", module("ok"))}
+	waitScored(t, v.e, ids)
+	body := string(v.anonymous().get("/metrics").body)
+	for _, want := range []string{
+		"# TYPE verdict_queue_depth gauge\nverdict_queue_depth 0\n",
+		`verdict_evaluations_total{outcome="scored"} 1`,
+		`verdict_evaluation_duration_seconds_count 1`,
+		`verdict_evaluation_duration_seconds_bucket{le="+Inf"} 1`,
+		`verdict_http_requests_total{route="POST /v1/tasks/{id}/submissions",code="202"} 1`,
+		`verdict_http_request_duration_seconds_count{route="POST /v1/tasks"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	if m := v.anonymous().get("/healthz").json(t); m["status"] != "ok" {
+		t.Errorf("healthz: %v", m)
+	}
+}
+
+// TestOpenAPIMatchesRoutes checks every route is in openapi.json and every
+// operation of openapi.json is a route.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	r := v.anonymous().get("/openapi.json")
+	if err := json.Unmarshal(r.body, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi.json: %v, version %q", err, doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	served := map[string]bool{}
+	for _, rt := range httpapi.Routes(v.api) {
+		served[rt] = true
+		if !documented[rt] {
+			t.Errorf("route %s is not in openapi.json", rt)
+		}
+	}
+	for op := range documented {
+		if !served[op] {
+			t.Errorf("openapi.json documents %s, which is not a route", op)
+		}
+	}
 }

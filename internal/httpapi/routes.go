@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"net/http"
+)
+
+// route is one endpoint. Every route is in openapi.json and every path of
+// openapi.json is a route (TestOpenAPIMatchesRoutes).
+type route struct {
+	method  string
+	path    string // a net/http pattern path: {name} segments
+	handler http.HandlerFunc
+}
+
+// routes lists the API. Who may call what is decided in each handler:
+// visitors read tasks, public leaderboards, teams, credentials and the
+// status list; participants also read and act on their own submissions,
+// selections and team; the host does everything.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", s.healthz},
+		{"GET", "/metrics", s.metricsPage},
+		{"GET", "/openapi.json", s.openapi},
+		{"GET", "/status/{list}", s.statusList},
+		{"GET", "/v1/host", s.hostInfo},
+
+		{"GET", "/v1/tasks", s.tasks},
+		{"POST", "/v1/tasks", s.createTask},
+		{"GET", "/v1/tasks/{id}", s.task},
+		{"POST", "/v1/tasks/{id}/close", s.closeTask},
+		{"POST", "/v1/tasks/{id}/promote", s.promote},
+		{"GET", "/v1/tasks/{id}/leaderboard", s.leaderboard},
+		{"GET", "/v1/tasks/{id}/history", s.history},
+		{"GET", "/v1/tasks/{id}/submissions", s.submissions},
+		{"POST", "/v1/tasks/{id}/submissions", s.upload},
+		{"GET", "/v1/tasks/{id}/selections", s.selections},
+		{"PUT", "/v1/tasks/{id}/selections", s.selectSubmissions},
+		{"GET", "/v1/tasks/{id}/teams", s.teams},
+		{"POST", "/v1/tasks/{id}/teams/{team}/members", s.joinTeam},
+		{"POST", "/v1/tasks/{id}/teams/{team}/merge", s.mergeTeams},
+
+		{"GET", "/v1/submissions/{id}", s.submission},
+		{"GET", "/v1/submissions/{id}/events", s.events},
+
+		{"GET", "/v1/credentials", s.credentials},
+		{"GET", "/v1/credentials/{id}", s.credential},
+		{"POST", "/v1/credentials/{id}/revoke", s.revoke},
+		{"POST", "/v1/credentials/verify", s.verify},
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "queue": s.e.Queue()})
+}
+
+// hostInfo is who issues this server's credentials and where its status
+// list is.
+func (s *Server) hostInfo(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"did": s.e.HostDID(), "status_list": s.e.StatusListURL()})
+}

@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/verdictlab/verdict/leaderboard"
+)
+
+// Event streams (server-sent events) follow a submission's evaluation. The
+// stream reads the submission's stored status every PollInterval and sends
+// it whenever it changed: the store is the one source of truth, so a
+// stream sees the same states after a restart, from any server process on
+// the data dir, and needs no channel from the engine's workers.
+//
+//	event: status
+//	data: {"id":"…","status":"running",…}
+//
+// It ends with an "end" event once the submission is scored or failed,
+// after streamMax (the client reconnects), or when the server shuts down.
+const (
+	streamMax       = 10 * time.Minute
+	streamKeepalive = 15 * time.Second
+)
+
+func terminal(status string) bool {
+	return status == string(leaderboard.Scored) || status == string(leaderboard.Failed)
+}
+
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	id, v := r.PathValue("id"), c.viewer()
+	sub, err := s.e.Submission(id, v)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(event string, v any) bool {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return false
+		}
+		_ = rc.SetWriteDeadline(time.Now().Add(streamKeepalive * 2))
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	last := sub
+	if !send("status", sub) {
+		return
+	}
+	poll := time.NewTicker(s.cfg.PollInterval)
+	defer poll.Stop()
+	keep := time.NewTicker(streamKeepalive)
+	defer keep.Stop()
+	end := time.After(streamMax)
+	for !terminal(last.Status) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.stopping:
+			send("end", map[string]string{"reason": "server shutting down; reconnect"})
+			return
+		case <-end:
+			send("end", map[string]string{"reason": "stream time limit; reconnect"})
+			return
+		case <-keep.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(streamKeepalive * 2))
+			if _, err := fmt.Fprint(w, ": keepalive\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+		case <-poll.C:
+			cur, err := s.e.Submission(id, v)
+			if err != nil {
+				send("error", Error{Kind: "internal", Message: "read submission"})
+				return
+			}
+			if cur.Status != last.Status || !cur.Updated.Equal(last.Updated) {
+				if !send("status", cur) {
+					return
+				}
+				last = cur
+			}
+		}
+	}
+	send("end", map[string]string{"reason": last.Status})
+}

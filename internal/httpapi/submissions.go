@@ -1,0 +1,196 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+// StatementHeader carries a signed submission statement
+// (credential.SignSubmission's Raw) with a raw-body upload; a multipart
+// upload carries it as the "statement" part.
+const StatementHeader = "Submission-Statement"
+
+// multipartSlack is what a multipart upload may add to the module's bytes:
+// boundaries, part headers and a statement.
+const multipartSlack = 64 << 10
+
+// Accepted is the answer to an upload: the submission as queued (or, for a
+// duplicate, as first submitted), and where to follow it.
+type Accepted struct {
+	*engine.Submission
+	Links Links `json:"links"`
+}
+
+// Links are where a submission can be read and followed.
+type Links struct {
+	Self   string `json:"self"`
+	Events string `json:"events"`
+}
+
+// upload accepts a module: the raw body (application/wasm or
+// application/octet-stream) or a multipart form with a "module" part. A
+// participant uploads as themself; the host uploads for ?participant= and
+// may mark a ?baseline=true. The answer is 202 with the submission id: the
+// evaluation runs in the engine's queue (follow it at Links.Events).
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := s.ipRate.allow(clientIP(r)); !ok {
+		s.fail(w, rateLimited(w, clientIP(r), wait))
+		return
+	}
+	task := r.PathValue("id")
+	t, err := s.e.Task(task)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	limit := int64(t.Spec.Limits.MaxModuleMB * (1 << 20))
+	if limit <= 0 {
+		limit = engine.DefaultMaxModuleMB << 20
+	}
+	c, body, err := s.identify(w, r, limit+multipartSlack)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if err := needCaller(c, "upload a submission"); err != nil {
+		s.fail(w, err)
+		return
+	}
+	who, err := actingAs(c, r, false)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	baseline, err := boolQuery(r, "baseline")
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if baseline && !c.host {
+		s.fail(w, refuse(http.StatusForbidden, "forbidden", "only the host uploads baselines"))
+		return
+	}
+	if !c.host {
+		if ok, wait := s.whoRate.allow(c.participant); !ok {
+			s.fail(w, rateLimited(w, c.participant, wait))
+			return
+		}
+	}
+	module, statement, err := uploadParts(r, body)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if int64(len(module)) > limit {
+		s.fail(w, refuse(http.StatusRequestEntityTooLarge, "too_large", "module is %d bytes, above the task's limit of %d", len(module), limit))
+		return
+	}
+	req := engine.SubmitRequest{Task: task, Participant: who, Module: module, Baseline: baseline}
+	if statement != nil {
+		req.Signed = statement
+		if !c.host {
+			// The engine checks the statement's signer is the participant.
+			req.Participant = c.participant
+		}
+	}
+	sub, err := s.e.Enqueue(r.Context(), req)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	self := "/v1/submissions/" + sub.ID
+	w.Header().Set("Location", self)
+	writeJSON(w, http.StatusAccepted, Accepted{Submission: sub, Links: Links{Self: self, Events: self + "/events"}})
+}
+
+// uploadParts splits an upload body into the module and the optional
+// signed statement.
+func uploadParts(r *http.Request, body []byte) (module, statement []byte, err error) {
+	bad := func(format string, args ...any) error {
+		return refuse(http.StatusBadRequest, "bad_request", "upload: "+format, args...)
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, params, _ := mime.ParseMediaType(ct)
+	switch mt {
+	case "", "application/wasm", "application/octet-stream":
+		if h := r.Header.Get(StatementHeader); h != "" {
+			statement = []byte(h)
+		}
+		return body, statement, nil
+	case "multipart/form-data":
+	default:
+		return nil, nil, refuse(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"upload: Content-Type %q: want application/wasm, application/octet-stream or multipart/form-data", ct)
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, bad("%v", err)
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			return nil, nil, bad("%v", err)
+		}
+		switch p.FormName() {
+		case "module":
+			module = b
+		case "statement":
+			statement = b
+		default:
+			return nil, nil, bad("unknown part %q (want module and, optionally, statement)", p.FormName())
+		}
+	}
+	if module == nil {
+		return nil, nil, bad("no module part")
+	}
+	return module, statement, nil
+}
+
+func (s *Server) submission(w http.ResponseWriter, r *http.Request) {
+	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	sub, err := s.e.Submission(r.PathValue("id"), c.viewer())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sub)
+}
+
+// submissions lists a task's submissions the caller may see: a
+// participant's own (and their team's), or for the host every one
+// (?participant= filters).
+func (s *Server) submissions(w http.ResponseWriter, r *http.Request) {
+	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	if err == nil {
+		err = needCaller(c, "list submissions")
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	who, err := actingAs(c, r, false)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	subs, err := s.e.Submissions(r.PathValue("id"), c.viewer(), who)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, subs)
+}
