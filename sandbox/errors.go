@@ -23,6 +23,15 @@ var (
 	// ErrTrap: the guest trapped (unreachable, out of bounds access, stack
 	// overflow, ...) or called proc_exit.
 	ErrTrap = errors.New("sandbox: guest trapped")
+	// ErrStackOverflow: the guest trapped because its call stack overflowed
+	// (runaway recursion). It also matches ErrTrap.
+	ErrStackOverflow = errors.New("sandbox: guest stack overflow")
+	// ErrOutOfBounds: the guest trapped on a memory access outside its
+	// linear memory. It also matches ErrTrap.
+	ErrOutOfBounds = errors.New("sandbox: guest memory access out of bounds")
+	// ErrExit: the guest called WASI proc_exit, which ends the instance
+	// (Error.Code is the exit code). It also matches ErrTrap.
+	ErrExit = errors.New("sandbox: guest called proc_exit")
 	// ErrTimeout: the run exceeded Limits.Timeout or the caller's deadline.
 	ErrTimeout = errors.New("sandbox: time limit exceeded")
 	// ErrMemoryLimit: the module declares, or tried to grow to, more memory
@@ -52,6 +61,9 @@ const (
 	KindForbiddenImport  = "forbidden_import"
 	KindABI              = "abi"
 	KindTrap             = "trap"
+	KindStackOverflow    = "stack_overflow"
+	KindOutOfBounds      = "out_of_bounds"
+	KindExit             = "exit"
 	KindTimeout          = "timeout"
 	KindMemoryLimit      = "memory_limit"
 	KindBadOutput        = "bad_output"
@@ -68,6 +80,9 @@ var kindSentinels = map[string]error{
 	KindForbiddenImport:  ErrForbiddenImport,
 	KindABI:              ErrABI,
 	KindTrap:             ErrTrap,
+	KindStackOverflow:    ErrStackOverflow,
+	KindOutOfBounds:      ErrOutOfBounds,
+	KindExit:             ErrExit,
 	KindTimeout:          ErrTimeout,
 	KindMemoryLimit:      ErrMemoryLimit,
 	KindBadOutput:        ErrBadOutput,
@@ -113,13 +128,16 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the sentinel for e.Kind (context.Canceled for
-// KindCanceled) and the underlying cause, so errors.Is matches both.
+// KindCanceled; ErrTrap too for the finer trap kinds) and the underlying
+// cause, so errors.Is matches all of them.
 func (e *Error) Unwrap() []error {
 	errs := make([]error, 0, 3)
 	if s := kindSentinels[e.Kind]; s != nil {
 		errs = append(errs, s)
 	}
 	switch e.Kind {
+	case KindStackOverflow, KindOutOfBounds, KindExit:
+		errs = append(errs, ErrTrap)
 	case KindTimeout:
 		errs = append(errs, context.DeadlineExceeded)
 	case KindCanceled:

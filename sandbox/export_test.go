@@ -36,3 +36,9 @@ func DecodeRequest(b []byte) error {
 	_, err := decodeRequest(b)
 	return err
 }
+
+// IdleChildren returns the process ids of the idle children of a Process
+// Runtime.
+func (r *Runtime) IdleChildren() []int {
+	return r.pool.idlePIDs()
+}

@@ -15,12 +15,15 @@ import (
 // label). It is safe for concurrent use; Close it when no Run uses it.
 type Features struct {
 	rows, cols int
+	id         uint64      // unique in this process: children keep it mapped by it
 	columns    [][]float64 // views of the buffer
 	backing    featureBacking
 
 	mu     sync.RWMutex // held for reading by Runs, for writing by Close
 	closed atomic.Bool
 }
+
+var featureIDs atomic.Uint64
 
 // NewFeatures copies columns (one slice per feature, all of the same
 // length, nulls NaN) into a new Features.
@@ -35,7 +38,7 @@ func NewFeatures(columns [][]float64) (*Features, error) {
 				"invalid input: column %d has %d rows, column 0 has %d", j, len(c), rows)}
 		}
 	}
-	f := &Features{rows: rows, cols: len(columns)}
+	f := &Features{rows: rows, cols: len(columns), id: featureIDs.Add(1)}
 	data, err := f.backing.create(columns, rows)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: prepare features: %w", err)

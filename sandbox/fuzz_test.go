@@ -80,8 +80,11 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Add([]byte(`{"stdout":"aGk=","stdout_dropped":3,"memory_bytes":65536}`))
 	f.Add([]byte(`{"error":{"kind":"trap","msg":"guest trapped: unreachable in verdict_predict","func":"verdict_predict"}}`))
 	f.Add([]byte(`{"error":{"kind":"nope","msg":"x"}}`))
-	f.Add([]byte(`{"op":"run","cache_dir":"/tmp/c","limits":{"memory_mb":2},"module_bytes":10,"rows":5,"cols":3,"outputs":2,"batch":5,"workers":1,"cpu_seconds":3}`))
-	f.Add([]byte(`{"op":"compile","limits":{},"module_bytes":100,"cpu_seconds":1}`))
+	f.Add([]byte(`{"op":"run","cache_dir":"/tmp/c","limits":{"memory_mb":2},"module_bytes":10,`+
+		`"module":"abababababababababababababababababababababababababababababababab","features":7,`+
+		`"rows":5,"cols":3,"outputs":2,"batch":5,"workers":1,"address_space":3000000000}`))
+	f.Add([]byte(`{"op":"compile","limits":{},"module_bytes":100,"module":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}`))
+	f.Add([]byte(`{"has_init":true,"cpu_ms":1234}`))
 	lim := sandbox.Limits{OutputBytes: 1024, MemoryMB: 2}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > 1<<16 {

@@ -490,11 +490,19 @@ func (g *guest) fail(fn string, err error) error {
 	var exit *sys.ExitError
 	e := &Error{Kind: KindTrap, Func: fn, err: err}
 	if errors.As(err, &exit) {
-		e.Code = int32(exit.ExitCode())
+		e.Kind, e.Code = KindExit, int32(exit.ExitCode())
 		e.Msg = fmt.Sprintf("guest trapped: called proc_exit(%d) in %s", exit.ExitCode(), fn)
 	} else {
 		msg := strings.TrimPrefix(firstLine(err.Error()), "wasm error: ")
 		e.Msg = fmt.Sprintf("guest trapped: %s in %s", msg, fn)
+		// wazero's trap errors are internal: tell them by their text.
+		switch msg {
+		case "stack overflow":
+			e.Kind = KindStackOverflow
+			e.Msg += " (recursion too deep or unbounded)"
+		case "out of bounds memory access":
+			e.Kind = KindOutOfBounds
+		}
 	}
 	return g.failWith(e)
 }

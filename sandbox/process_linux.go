@@ -1,14 +1,10 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +36,7 @@ func (r *Runtime) startProcess(c Config) error {
 	} else if err := os.MkdirAll(r.cacheDir, 0o700); err != nil {
 		return fmt.Errorf("sandbox: create compilation cache %q: %w", r.cacheDir, err)
 	}
+	r.pool = newChildPool(r.childCmd, r.workers)
 	return nil
 }
 
@@ -57,8 +54,8 @@ func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte) (
 	if err != nil {
 		return nil, false, fmt.Errorf("compile module %s: %w", sha, err)
 	}
-	req := r.request(opCompile, int64(len(wasm)))
-	resp, err := r.spawn(ctx, req, []*os.File{f}, nil)
+	req := r.request(opCompile, sha, int64(len(wasm)))
+	resp, err := r.do(ctx, req, []*os.File{f}, nil)
 	if err != nil {
 		f.Close()
 		return nil, false, err
@@ -66,10 +63,10 @@ func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte) (
 	return f, resp.HasInit, nil
 }
 
-func (r *Runtime) request(op string, moduleBytes int64) childRequest {
+func (r *Runtime) request(op, sha string, moduleBytes int64) childRequest {
 	lim := r.limits
-	return childRequest{Op: op, CacheDir: r.cacheDir, Limits: lim, Interpreter: r.opts.interpreter,
-		ModuleBytes: moduleBytes, CPUSeconds: uint64(childDeadline(op, lim)/time.Second) + 2,
+	return childRequest{Op: op, Module: sha, CacheDir: r.cacheDir, Limits: lim, Interpreter: r.opts.interpreter,
+		ModuleBytes:  moduleBytes,
 		AddressSpace: 2<<30 + 16*uint64(moduleBytes)}
 }
 
@@ -97,14 +94,14 @@ func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
 	defer out.Close()
 
 	workers := max(1, min(r.workers, rows/MinRowsPerWorker, maxWorkers))
-	req := r.request(opRun, int64(m.Size))
+	req := r.request(opRun, m.SHA256, int64(m.Size))
 	req.Rows, req.Cols, req.Outputs, req.Batch, req.Workers = rows, feats.cols, outs, batch, workers
-	req.CPUSeconds = uint64(workers)*uint64(r.limits.Timeout/time.Second) + 2
+	req.Features = feats.id
 	// Address space: the Go runtime and wazero, compiled code, the mapped
 	// features and outputs, and per instance its memory (up to twice while
 	// growing) and a call stack that wazero lets grow to 400 MB.
 	req.AddressSpace += uint64(8*rows*feats.cols+outSize) + uint64(workers)*(3*r.limits.memoryBytes()+640<<20)
-	resp, err := r.spawn(ctx, req, []*os.File{m.c.wasm, feats.backing.file, out}, out)
+	resp, err := r.do(ctx, req, []*os.File{m.c.wasm, feats.backing.file, out}, out)
 	if err != nil {
 		return nil, err
 	}
@@ -135,65 +132,6 @@ func sealedOutputs(size int) (*os.File, error) {
 	return sealedFileOpts("verdict-outputs", size, nil, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW)
 }
 
-// spawn runs one child with req on stdin and files from fd 3, and returns
-// its response, or the error it reported or died of. progress, if not nil,
-// is the outputs file whose header says where each instance was.
-func (r *Runtime) spawn(ctx context.Context, req childRequest, files []*os.File, progress *os.File) (*childResponse, error) {
-	if r.isClosed() {
-		return nil, ErrClosed
-	}
-	limit := childDeadline(req.Op, r.limits)
-	runCtx, cancel := context.WithTimeoutCause(ctx, limit, errTimeLimit)
-	defer cancel()
-	body, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: encode request: %w", err)
-	}
-	cmd := exec.CommandContext(runCtx, r.childCmd[0], r.childCmd[1:]...)
-	cmd.Stdin = bytes.NewReader(body)
-	stdout := &cappedBuffer{max: 4*r.limits.OutputBytes + 2*maxWireMsg + 64<<10}
-	stderr := &cappedBuffer{max: childStderrBytes}
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.Env = []string{}
-	cmd.Dir = "/"
-	cmd.ExtraFiles = files
-	// Its own process group, killed whole at the deadline; SIGKILL if the
-	// parent dies (Pdeathsig follows the thread that started the child, and
-	// the Go runtime does not end its threads while the process lives).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
-	runErr := cmd.Run()
-
-	out, dropped := stdout.snapshot()
-	if runErr == nil && dropped == 0 {
-		resp, err := decodeResponse(out, r.limits)
-		if err != nil {
-			return nil, &Error{Kind: KindCrash, Msg: "sandbox process crashed: " + err.Error(), err: err}
-		}
-		if resp.Error != nil {
-			return nil, resp.Error.toError()
-		}
-		return resp, nil
-	}
-	errText, _ := stderr.snapshot()
-	fn := where(req.Op, progress)
-	if runCtx.Err() != nil {
-		switch {
-		case context.Cause(runCtx) == errTimeLimit:
-			return nil, &Error{Kind: KindTimeout, Func: fn, err: runErr,
-				Msg: fmt.Sprintf("time limit of %v exceeded in %s", limit, fnName(fn, req.Op))}
-		case errors.Is(ctx.Err(), context.DeadlineExceeded):
-			return nil, &Error{Kind: KindTimeout, Func: fn, err: runErr,
-				Msg: fmt.Sprintf("caller's deadline exceeded in %s", fnName(fn, req.Op))}
-		default:
-			return nil, &Error{Kind: KindCanceled, Func: fn, err: runErr,
-				Msg: fmt.Sprintf("run canceled in %s", fnName(fn, req.Op))}
-		}
-	}
-	return nil, crashError(runErr, cmd.ProcessState, fn, req, errText)
-}
-
 // crashError classifies a child that died on its own.
 func crashError(runErr error, st *os.ProcessState, fn string, req childRequest, stderr []byte) error {
 	tail := stderrExcerpt(stderr)
@@ -203,7 +141,7 @@ func crashError(runErr error, st *os.ProcessState, fn string, req childRequest, 
 			switch ws.Signal() {
 			case syscall.SIGXCPU:
 				return &Error{Kind: KindTimeout, Func: fn, err: runErr, Msg: fmt.Sprintf(
-					"CPU time limit of %ds exceeded in %s", req.CPUSeconds-1, in)}
+					"the sandbox process's CPU time limit was exceeded in %s", in)}
 			case syscall.SIGKILL:
 				return &Error{Kind: KindCrash, Func: fn, err: runErr, Stderr: tail, Msg: fmt.Sprintf(
 					"sandbox process was killed in %s (by the kernel's out-of-memory killer or an operator); "+

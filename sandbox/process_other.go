@@ -5,7 +5,6 @@ package sandbox
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 )
 
@@ -22,4 +21,12 @@ func (r *Runtime) compileProcess(context.Context, string, []byte) (*os.File, boo
 func (m *Module) runProcess(context.Context, Input) (*Result, error) { return nil, errNoProcess }
 
 // ServeChild is the child side of Process isolation, which needs Linux.
-func ServeChild(context.Context, io.Reader, io.Writer) error { return errNoProcess }
+func ServeChild(context.Context) error { return errNoProcess }
+
+// childPool is the pool of children of Process isolation, which needs
+// Linux.
+type childPool struct{}
+
+func (*childPool) close() {}
+
+func (*childPool) idlePIDs() []int { return nil }

@@ -11,14 +11,18 @@ import (
 
 // The protocol between the parent and the child of Process isolation.
 //
-// The parent starts the child with ChildArg, an empty environment and
-// these files: stdin, a JSON childRequest; fd 3, the module bytes (a
-// sealed memfd); for a run, fd 4, the features (a sealed memfd,
-// column-major float64, Rows*Cols values) and fd 5, the outputs file the
+// The parent starts the child with ChildArg, an empty environment, / as
+// its directory and one end of a Unix stream socket as fd 3, and keeps it
+// for many requests (see childPool). Each message is a frame: a 4-byte
+// little-endian length, then that many bytes of JSON. A request
+// (childRequest) carries files with its first byte (SCM_RIGHTS): the
+// module bytes (a sealed memfd) and, for a run, the features (a sealed
+// memfd, column-major float64, Rows*Cols values) and the outputs file the
 // child maps and writes: outputsHeader bytes of progress (one uint32 phase
 // per worker), then Outputs*Rows float64, column-major. The child answers
-// with one JSON childResponse on stdout; its stderr is kept for crash
-// reports. The parent kills the child's process group at the deadline.
+// each request with one childResponse frame and exits when the socket is
+// closed or a run failed; its stderr is kept for crash reports. The
+// parent kills the child's process group at the deadline.
 //
 // The child runs untrusted code, so the parent treats its response as
 // untrusted too: decodeResponse bounds and checks every field, and the
@@ -64,6 +68,12 @@ type childRequest struct {
 	Limits      Limits `json:"limits"`
 	Interpreter bool   `json:"interpreter,omitempty"`
 	ModuleBytes int64  `json:"module_bytes"`
+	// Module is the module's SHA-256 (hex): the child keeps compiled
+	// modules by it and verifies it.
+	Module string `json:"module"`
+	// Features identifies the features file of a run within the parent
+	// process: the child keeps the last one mapped.
+	Features uint64 `json:"features,omitempty"`
 
 	// Run only.
 	Rows    int `json:"rows,omitempty"`
@@ -72,9 +82,9 @@ type childRequest struct {
 	Batch   int `json:"batch,omitempty"`
 	Workers int `json:"workers,omitempty"`
 
-	// OS limits.
+	// AddressSpace is the child's RLIMIT_AS for this request, before
+	// what it keeps from earlier ones.
 	AddressSpace uint64 `json:"address_space,omitempty"`
-	CPUSeconds   uint64 `json:"cpu_seconds"`
 }
 
 type childResponse struct {
@@ -85,6 +95,11 @@ type childResponse struct {
 	StdoutDropped int64      `json:"stdout_dropped,omitempty"`
 	StderrDropped int64      `json:"stderr_dropped,omitempty"`
 	MemoryBytes   uint64     `json:"memory_bytes,omitempty"`
+	// CPUMillis is the CPU time the child has used in its life (the
+	// parent retires it when it nears its budget).
+	CPUMillis uint64 `json:"cpu_ms,omitempty"`
+
+	run bool // answers a run (the child's side only)
 }
 
 type wireError struct {
@@ -132,6 +147,9 @@ func (r childRequest) check() error {
 	}
 	if r.ModuleBytes < 0 || r.ModuleBytes > r.Limits.WithDefaults().MaxModuleBytes {
 		return fmt.Errorf("module_bytes %d out of range", r.ModuleBytes)
+	}
+	if !isSHA256Hex(r.Module) {
+		return fmt.Errorf("module %q is not a hex SHA-256", truncateString(r.Module, 80))
 	}
 	if r.Op == opCompile {
 		return nil
@@ -186,6 +204,18 @@ func toWire(err error) *wireError {
 		return &wireError{Kind: e.Kind, Msg: truncateString(e.Msg, maxWireMsg), Func: e.Func, Code: e.Code, Stderr: e.Stderr}
 	}
 	return &wireError{Kind: KindInternal, Msg: truncateString("sandbox process: "+err.Error(), maxWireMsg)}
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func truncateString(s string, n int) string {

@@ -74,6 +74,7 @@ type Runtime struct {
 	childCmd []string
 	cacheDir string // shared with the children
 	ownCache bool   // cacheDir is a temporary directory removed by Close
+	pool     *childPool
 
 	mu      sync.Mutex
 	closed  bool
@@ -169,6 +170,9 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.closed = true
 	r.modules = map[string]*compiled{}
 	r.mu.Unlock()
+	if r.pool != nil {
+		r.pool.close()
+	}
 	var err error
 	if r.wz != nil {
 		err = r.wz.Close(ctx)

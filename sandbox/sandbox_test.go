@@ -26,6 +26,10 @@ import (
 // costs ~10 ms per MiB on a busy CI machine).
 var fastLimits = sandbox.Limits{Timeout: 400 * time.Millisecond, MemoryMB: 2, OutputBytes: 4096}
 
+// slowLimits are fastLimits with a time limit no fixture that ends on its
+// own can reach, even under the race detector on a loaded machine.
+var slowLimits = sandbox.Limits{Timeout: 20 * time.Second, MemoryMB: 2, OutputBytes: 4096}
+
 // testCols is 3 features x 5 rows.
 var testCols = [][]float64{
 	{1, 2, 3, 4, 5},
@@ -140,7 +144,7 @@ func compileGoFixtures() {
 func TestMain(m *testing.M) {
 	// The test binary is also the child of Process isolation.
 	if len(os.Args) > 1 && os.Args[1] == sandbox.ChildArg {
-		if err := sandbox.ServeChild(context.Background(), os.Stdin, os.Stdout); err != nil {
+		if err := sandbox.ServeChild(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -235,6 +239,7 @@ func TestFixtures(t *testing.T) {
 		fragments []string
 		code      int32 // Error.Code, when checked
 		check     check
+		slow      bool // runs under slowLimits: its outcome must not depend on the machine's speed
 	}{
 		{name: sandboxtest.Linear, check: func(t *testing.T, res *sandbox.Result) {
 			assertBitEqual(t, res.Outputs, sandboxtest.LinearPredict(testCols, 2))
@@ -283,10 +288,11 @@ func TestFixtures(t *testing.T) {
 			assertBitEqual(t, res.Outputs, [][]float64{{2, 3, 4, 5, 6}, {2, 3, 4, 5, 6}})
 		}},
 
-		// wazero's call stack ceiling is 400 MB, which takes ~2.5 s to fill
-		// (TestRecursion); in-process, a recursion is not interrupted.
-		{name: sandboxtest.Recursion, want: sandbox.ErrTimeout,
-			fragments: []string{"time limit of 400ms exceeded in verdict_predict"}},
+		// wazero's call stack ceiling is 400 MB, which takes from 0.2 s to
+		// a few seconds (race detector) to fill; in-process, a recursion is
+		// not interrupted by the time limit.
+		{name: sandboxtest.Recursion, want: sandbox.ErrStackOverflow, slow: true,
+			fragments: []string{"guest trapped: stack overflow in verdict_predict (recursion too deep or unbounded)"}},
 		{name: sandboxtest.WrongOuts, want: sandbox.ErrBadOutput,
 			fragments: []string{"prediction for row 0, output 1 was not written: the host asked for 2 outputs per row"}},
 		{name: sandboxtest.ForbiddenImport, want: sandbox.ErrForbiddenImport, atCompile: true,
@@ -305,7 +311,7 @@ func TestFixtures(t *testing.T) {
 			fragments: []string{"module declares 512 MiB of initial memory (8192 pages), limit is 2 MiB"}},
 		{name: sandboxtest.Trap, want: sandbox.ErrTrap,
 			fragments: []string{"sandbox: guest trapped: unreachable in verdict_predict"}},
-		{name: sandboxtest.OOB, want: sandbox.ErrTrap,
+		{name: sandboxtest.OOB, want: sandbox.ErrOutOfBounds,
 			fragments: []string{"sandbox: guest trapped: out of bounds memory access in verdict_predict"}},
 		{name: sandboxtest.NaN, want: sandbox.ErrBadOutput,
 			fragments: []string{"row 2, output 0 is NaN"}},
@@ -323,7 +329,7 @@ func TestFixtures(t *testing.T) {
 			fragments: []string{"verdict_alloc(120) for x returned 0"}},
 		{name: sandboxtest.MisalignedAlloc, want: sandbox.ErrABI,
 			fragments: []string{"returned 0x404, not 8-byte aligned"}},
-		{name: sandboxtest.ProcExit, want: sandbox.ErrTrap, code: 3,
+		{name: sandboxtest.ProcExit, want: sandbox.ErrExit, code: 3,
 			fragments: []string{"proc_exit(3) in verdict_predict"}},
 		{name: sandboxtest.TableBomb, want: sandbox.ErrMemoryLimit, atCompile: true,
 			fragments: []string{"tables declare 100000000 elements, limit is 1048576"}},
@@ -345,9 +351,14 @@ func TestFixtures(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			rt := newRuntime(t, sandbox.Config{Isolation: mode.iso, Limits: fastLimits})
+			slowRT := newRuntime(t, sandbox.Config{Isolation: mode.iso, Limits: slowLimits})
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
-					res, compileErr, err := runFixture(t, rt, mode.iso, tc.name, 2)
+					run := rt
+					if tc.slow {
+						run = slowRT
+					}
+					res, compileErr, err := runFixture(t, run, mode.iso, tc.name, 2)
 					if tc.want == nil {
 						if err != nil {
 							t.Fatalf("got error %v, want success", err)
@@ -366,6 +377,9 @@ func TestFixtures(t *testing.T) {
 					}
 					if compileErr != tc.atCompile {
 						t.Errorf("refused at compile: got %v, want %v (%v)", compileErr, tc.atCompile, err)
+					}
+					if (tc.want == sandbox.ErrStackOverflow || tc.want == sandbox.ErrOutOfBounds || tc.want == sandbox.ErrExit) && !errors.Is(err, sandbox.ErrTrap) {
+						t.Errorf("got %v, want errors.Is sandbox.ErrTrap too", err)
 					}
 					if tc.want == sandbox.ErrTimeout && !errors.Is(err, context.DeadlineExceeded) {
 						t.Errorf("got %v, want errors.Is context.DeadlineExceeded", err)
@@ -407,7 +421,7 @@ func TestErrorText(t *testing.T) {
 	if got, want := fmt.Sprint(err), "sandbox: guest trapped: out of bounds memory access in verdict_predict"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got, want := sandbox.KindOf(err), "trap"; got != want {
+	if got, want := sandbox.KindOf(err), "out_of_bounds"; got != want {
 		t.Errorf("KindOf: got %q, want %q", got, want)
 	}
 }
@@ -430,6 +444,10 @@ func TestKindOf(t *testing.T) {
 		{context.Canceled, "canceled"},
 		{errors.New("disk on fire"), "internal"},
 		{&sandbox.Error{Kind: sandbox.KindTrap, Msg: "x"}, "trap"},
+		{sandbox.ErrStackOverflow, "stack_overflow"},
+		{sandbox.ErrOutOfBounds, "out_of_bounds"},
+		{sandbox.ErrExit, "exit"},
+		{&sandbox.Error{Kind: sandbox.KindStackOverflow, Msg: "x"}, "stack_overflow"},
 	}
 	for _, tc := range tests {
 		if got := sandbox.KindOf(tc.err); got != tc.want {
@@ -757,8 +775,17 @@ func TestCallerDeadline(t *testing.T) {
 // TestConcurrentRuns hammers one Runtime: goroutines run the same good
 // Module with different inputs while others run bad modules.
 func TestConcurrentRuns(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) { testConcurrentRuns(t, mode.iso) })
+	}
+}
+
+func testConcurrentRuns(t *testing.T, iso sandbox.Isolation) {
 	ctx := context.Background()
-	rt := newRuntime(t, sandbox.Config{Limits: fastLimits})
+	// One worker: Process keeps as many idle children as workers, and the
+	// goroutines waiting for them count. slowLimits: eleven children
+	// starting at once on a loaded machine must not turn into timeouts.
+	rt := newRuntime(t, sandbox.Config{Isolation: iso, Limits: slowLimits, Workers: 1})
 	linear := compile(t, rt, sandboxtest.Linear)
 	bad := map[string]*sandbox.Module{
 		sandboxtest.Trap:      compile(t, rt, sandboxtest.Trap),
@@ -896,7 +923,7 @@ func TestRecursion(t *testing.T) {
 	rt := newRuntime(t, sandbox.Config{Isolation: sandbox.Process, Limits: sandbox.Limits{Timeout: 20 * time.Second}})
 	m := compile(t, rt, sandboxtest.Recursion)
 	_, err := m.Run(context.Background(), sandbox.Input{Columns: testCols, Outputs: 1})
-	if !errors.Is(err, sandbox.ErrTrap) || !strings.Contains(err.Error(), "stack overflow in verdict_predict") {
+	if !errors.Is(err, sandbox.ErrStackOverflow) || !errors.Is(err, sandbox.ErrTrap) || !strings.Contains(err.Error(), "stack overflow in verdict_predict") {
 		t.Fatalf("got %v, want a stack overflow trap", err)
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/sandbox"
@@ -14,11 +12,11 @@ import (
 func newChildCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:    sandbox.ChildArg,
-		Short:  "serve one sandbox request (internal)",
+		Short:  "serve sandbox requests from the parent (internal)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return sandbox.ServeChild(cmd.Context(), os.Stdin, os.Stdout)
+			return sandbox.ServeChild(cmd.Context())
 		},
 	}
 }

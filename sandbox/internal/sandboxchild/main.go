@@ -1,5 +1,5 @@
 // Command sandboxchild is a bare child for sandbox.Process isolation: it
-// serves one request with sandbox.ServeChild. The sandbox tests build it
+// serves requests with sandbox.ServeChild. The sandbox tests build it
 // without the race detector when they run with it, because a race-enabled
 // child starts and dies too slowly for the tests' time limits and cannot
 // have an address-space limit; verdict itself uses its hidden subcommand.
@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	if err := sandbox.ServeChild(context.Background(), os.Stdin, os.Stdout); err != nil {
+	if err := sandbox.ServeChild(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
