@@ -444,6 +444,9 @@ type Submission struct {
 	// SubmitRequest.Signed), "" when unsigned; Participant is then the
 	// signer's did:key.
 	Signature string `json:"signature,omitempty"`
+	// License is the licence the participant gave the model at
+	// submission ("" when none: a model card then says "unspecified").
+	License string `json:"license,omitempty"`
 	// Gates are the task's quality gates as this evaluation measured them,
 	// on the public part (a credential records them again on the private
 	// part at close).
@@ -481,6 +484,7 @@ type Interval struct {
 // detail is what engine keeps in leaderboard.Submission.Detail.
 type detail struct {
 	Signature string        `json:"signature,omitempty"`
+	License   string        `json:"license,omitempty"`
 	PublicCI  *Interval     `json:"public_ci,omitempty"`
 	PrivateCI *Interval     `json:"private_ci,omitempty"`
 	Gates     []gate.Result `json:"gates,omitempty"`
@@ -564,8 +568,8 @@ func toStore(s *Submission) (leaderboard.Submission, error) {
 	if s.Error != nil {
 		ls.ErrorKind, ls.ErrorMessage = s.Error.Kind, s.Error.Message
 	}
-	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil || s.Signature != "" || s.diag != nil {
-		d, err := json.Marshal(detail{Signature: s.Signature, PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates, Diag: s.diag})
+	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil || s.Signature != "" || s.License != "" || s.diag != nil {
+		d, err := json.Marshal(detail{Signature: s.Signature, License: s.License, PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates, Diag: s.diag})
 		if err != nil {
 			return ls, fmt.Errorf("record submission %s: %w", s.ID, err)
 		}
@@ -589,7 +593,7 @@ func fromStore(ls leaderboard.Submission) Submission {
 	var d detail
 	if len(ls.Detail) > 0 && json.Unmarshal(ls.Detail, &d) == nil {
 		s.Scores.PublicCI, s.Scores.PrivateCI, s.Gates = d.PublicCI, d.PrivateCI, d.Gates
-		s.Signature, s.diag = d.Signature, d.Diag
+		s.Signature, s.License, s.diag = d.Signature, d.License, d.Diag
 	}
 	return s
 }

@@ -31,6 +31,11 @@ type SubmitRequest struct {
 	// signature is accepted at most once, and its signer's did:key is the
 	// participant: Participant must be "" or that DID.
 	Signed []byte
+	// License is the licence the participant offers the model under if
+	// it is certified and enters the marketplace: an SPDX identifier
+	// ("Apache-2.0") or a short text, at most MaxLicenseLength bytes of
+	// printable text; "" means none given (the card says "unspecified").
+	License string
 	// Baseline marks a host's reference submission: scored and shown on
 	// the leaderboard as a reference line, never ranked, never charged to a
 	// quota, accepted outside the schedule. Only a host may set it.
@@ -131,6 +136,9 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	if len(req.Module) == 0 {
 		return nil, nil, fmt.Errorf("module: empty: %w", ErrBadRequest)
 	}
+	if err := checkLicense(req.License); err != nil {
+		return nil, nil, err
+	}
 	lt, err := e.load(req.Task)
 	if err != nil {
 		return nil, nil, err
@@ -172,6 +180,7 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		Participant:  req.Participant,
 		ModuleSHA256: sha,
 		Signature:    signature,
+		License:      req.License,
 		Created:      now,
 		Updated:      now,
 		Status:       string(leaderboard.Received),

@@ -206,6 +206,9 @@ func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) 
 		var out []Promotion
 		for i := range issued {
 			c := issued[i]
+			if err := e.ensureMarket(&c); err != nil {
+				return nil, err
+			}
 			out = append(out, Promotion{Rank: c.Rank, Participant: c.Author, Credential: &c})
 		}
 		return out, nil
@@ -281,7 +284,7 @@ func (e *Engine) promote(ctx context.Context, lt *loadedTask, en Entry, base [][
 	if !gate.Passed(p.Gates) {
 		return p, nil
 	}
-	c, err := e.issue(lt, sub, en, ranked, p.Gates, at, *next)
+	c, err := e.issue(lt, sub, en, ranked, p.Gates, at, *next, len(module))
 	if err != nil {
 		return p, err
 	}
@@ -290,8 +293,9 @@ func (e *Engine) promote(ctx context.Context, lt *loadedTask, en Entry, base [][
 	return p, nil
 }
 
-// issue signs and stores the credential of one promoted submission.
-func (e *Engine) issue(lt *loadedTask, sub Submission, en Entry, ranked int, gates []gate.Result, at time.Time, index int) (*Credential, error) {
+// issue signs and stores the credential of one promoted submission, and
+// puts the model in the marketplace.
+func (e *Engine) issue(lt *loadedTask, sub Submission, en Entry, ranked int, gates []gate.Result, at time.Time, index, moduleBytes int) (*Credential, error) {
 	var model [sha256.Size]byte
 	if _, err := hex.Decode(model[:], []byte(sub.ModuleSHA256)); err != nil {
 		return nil, fmt.Errorf("promote %s: module hash: %w", sub.ID, err)
@@ -332,6 +336,9 @@ func (e *Engine) issue(lt *loadedTask, sub Submission, en Entry, ranked int, gat
 	}
 	if err := writeFileAtomic(e.credentialPath(id), signed); err != nil {
 		return nil, fmt.Errorf("promote %s: store credential: %w", sub.ID, err)
+	}
+	if err := e.enterMarket(lt, sub, subject, id, signed, moduleBytes, validFrom); err != nil {
+		return nil, fmt.Errorf("promote %s: %w", sub.ID, err)
 	}
 	return &Credential{ID: id, Task: t.Spec.ID, Author: en.Participant, Model: "urn:sha256:" + sub.ModuleSHA256,
 		Rank: en.Rank, ValidFrom: validFrom, StatusIndex: index, Signed: signed}, nil
@@ -497,6 +504,9 @@ func (e *Engine) Revoke(id, reason string) (*Credential, error) {
 		return nil, err
 	}
 	if c.Revoked != nil {
+		if err := e.marketRevoke(c.ID, *c.Revoked); err != nil { // in case a crash came between
+			return nil, err
+		}
 		return nil, fmt.Errorf("credential %s: revoked at %s: %w", c.ID, c.Revoked.Time.Format(time.RFC3339), ErrBadRequest)
 	}
 	l, _, err := e.statusState()
@@ -517,6 +527,9 @@ func (e *Engine) Revoke(id, reason string) (*Credential, error) {
 	}
 	if err := writeFileAtomic(e.revocationPath(c.ID), b); err != nil {
 		return nil, fmt.Errorf("revoke %s: %w", c.ID, err)
+	}
+	if err := e.marketRevoke(c.ID, r); err != nil {
+		return nil, err
 	}
 	c.Revoked = &r
 	return c, nil
