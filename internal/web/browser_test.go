@@ -1,0 +1,202 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
+)
+
+// chromium is Debian's browser, which .ci/run installs.
+const chromium = "/usr/bin/chromium"
+
+// artifactDir is where the browser test saves its screenshots:
+// $VERDICT_ARTIFACTS, else bin/artifacts at the module root (ignored by
+// git).
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("VERDICT_ARTIFACTS")
+	if dir == "" {
+		root, err := filepath.Abs(filepath.Join("..", ".."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+			t.Fatalf("module root: %v", err)
+		}
+		dir = filepath.Join(root, "bin", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// getOnly serves h and fails the test on any request but GET and HEAD:
+// the pages must never make a browser send anything.
+func getOnly(t *testing.T, h http.Handler) http.Handler {
+	var mu sync.Mutex
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			mu.Lock()
+			t.Errorf("the browser sent %s %s", r.Method, r.URL)
+			mu.Unlock()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TestBrowser loads pages of a running server, over a real engine with
+// scored submissions, in headless Chromium: the leaderboard rows and the
+// charts must be in the DOM and visible, and a screenshot of each page is
+// saved for people to look at.
+func TestBrowser(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %s is missing (.ci/run installs Debian's chromium): %v", chromium, err)
+		}
+		t.Skipf("skipping the browser test: %s is absent (apt-get install chromium to run it): %v", chromium, err)
+	}
+	s := newSite(t)
+	anon := httptest.NewServer(getOnly(t, New(s.e, Config{})))
+	defer anon.Close()
+	ada := httptest.NewServer(getOnly(t, New(s.e, Config{Viewer: func(*http.Request) engine.Viewer {
+		return engine.Viewer{Participant: "ada"}
+	}})))
+	defer ada.Close()
+	dir := artifactDir(t)
+	t.Logf("screenshots go to %s (set VERDICT_ARTIFACTS to change)", dir)
+
+	// The deadline only stops a hung browser from hanging the test.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	alloc, cancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer cancel()
+	browser, cancel := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
+	defer cancel()
+
+	shoot := func(t *testing.T, name string, png []byte) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s (%d bytes)", path, len(png))
+	}
+
+	t.Run("TaskPage", func(t *testing.T) {
+		err := chromedp.Do(browser,
+			chromedp.Navigate(anon.URL+"/tasks/"+regressionTask),
+			chromedp.WaitVisible(chromedp.CSS(`table.board tbody tr`)),
+			chromedp.WaitVisible(chromedp.CSS(`svg.chart.history path.line`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := run(t, browser, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("table.board tbody tr:not(.baseline) td:nth-child(2)")).map(td => td.textContent.trim())`))
+		forms := run(t, browser, chromedp.Evaluate[int](`document.forms.length`))
+		ciBox := run(t, browser, chromedp.Evaluate[map[string]float64](box(`svg.chart.ci`)))
+		histBox := run(t, browser, chromedp.Evaluate[map[string]float64](box(`svg.chart.history`)))
+		shoot(t, "task.png", run(t, browser, chromedp.FullScreenshot(100)))
+		if got := strings.Join(names, ","); got != "ada,bob,cyd" {
+			t.Errorf("got leaderboard rows %q, want ada,bob,cyd", got)
+		}
+		if forms != 0 {
+			t.Errorf("got %d forms, want none: the task page submits nothing", forms)
+		}
+		for name, b := range map[string]map[string]float64{"interval chart": ciBox, "history chart": histBox} {
+			if b["width"] < 400 || b["height"] < 100 || b["visible"] != 1 {
+				t.Errorf("%s: got box %v, want a visible chart at least 400×100", name, b)
+			}
+		}
+	})
+	t.Run("TaskPageNarrow", func(t *testing.T) {
+		err := chromedp.Do(browser,
+			chromedp.EmulateViewport(390, 844),
+			chromedp.Navigate(anon.URL+"/tasks/"+regressionTask),
+			chromedp.WaitVisible(chromedp.CSS(`table.board tbody tr`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Wide charts keep their size and scroll sideways inside their
+		// panel; the page itself must not.
+		if w := run(t, browser, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); w > 390 {
+			t.Errorf("got a page %v px wide on a 390 px screen, want no sideways scrolling", w)
+		}
+		shoot(t, "task-narrow.png", run(t, browser, chromedp.FullScreenshot(100)))
+		if err := chromedp.Do(browser, chromedp.EmulateViewport(1280, 900)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("SubmissionPage", func(t *testing.T) {
+		err := chromedp.Do(browser,
+			chromedp.Navigate(ada.URL+"/submissions/"+s.subs[binaryTask+"/ada/"+sandboxtest.Linear].ID),
+			chromedp.WaitVisible(chromedp.CSS(`svg.chart.roc path.line`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roc := run(t, browser, chromedp.Evaluate[map[string]float64](box(`svg.chart.roc`)))
+		shoot(t, "submission.png", run(t, browser, chromedp.FullScreenshot(100)))
+		if roc["width"] < 250 || roc["visible"] != 1 {
+			t.Errorf("ROC curve: got box %v, want a visible chart", roc)
+		}
+	})
+	t.Run("TaskList", func(t *testing.T) {
+		err := chromedp.Do(browser,
+			chromedp.Navigate(anon.URL+"/"),
+			chromedp.WaitVisible(chromedp.CSS(`.cards .card`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards := run(t, browser, chromedp.Evaluate[int](`document.querySelectorAll(".cards .card").length`))
+		shoot(t, "tasks.png", run(t, browser, chromedp.FullScreenshot(100)))
+		if cards != 3 {
+			t.Errorf("got %d task cards, want 3", cards)
+		}
+	})
+}
+
+// run runs one browser action and returns its value.
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// box is a script returning an element's rendered size and whether it is
+// visible (1) or not (0).
+func box(selector string) string {
+	return `(() => { const e = document.querySelector(` + "`" + selector + "`" + `); if (!e) return {width: 0, height: 0, visible: 0};
+	  const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+	  return {width: r.width, height: r.height, visible: (s.visibility !== "hidden" && s.display !== "none" && r.width > 0) ? 1 : 0}; })()`
+}

@@ -1,0 +1,138 @@
+package web
+
+import (
+	"encoding/xml"
+	"flag"
+	"html/template"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden SVG files in testdata/charts")
+
+func iv(lo, hi float64) *engine.Interval {
+	return &engine.Interval{Low: lo, High: hi, Level: 0.95, Resamples: 1000}
+}
+
+// roc makes ROC points from (fpr, tpr) pairs.
+func roc(xy ...float64) []engine.ROCPoint {
+	var out []engine.ROCPoint
+	for i := 0; i+1 < len(xy); i += 2 {
+		out = append(out, engine.ROCPoint{FPR: xy[i], TPR: xy[i+1]})
+	}
+	return out
+}
+
+// chartCases are fixed inputs for each chart, drawn to golden files.
+func chartCases() map[string]template.HTML {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	board := []engine.Entry{
+		{Rank: 1, Participant: "ada", Score: 0.91, CI: iv(0.88, 0.94), Submissions: 3},
+		{Rank: 2, Participant: "<bob & co>", Team: true, Score: 0.87, CI: iv(0.83, 0.9), Submissions: 5},
+		{Participant: "logistic-baseline", Baseline: true, Score: 0.8, CI: iv(0.76, 0.84)},
+		{Rank: 3, Participant: "cyd", Score: 0.7, Submissions: 1},
+	}
+	events := []engine.Event{
+		{Time: t0, Participant: "cyd", Submission: "c1", Score: 0.7, Rank: 1},
+		{Time: t0.Add(time.Hour), Participant: "ada", Submission: "a1", Score: 0.85, Rank: 1},
+		{Time: t0.Add(90 * time.Minute), Participant: "<bob & co>", Team: true, Submission: "b1", Score: 0.87, Rank: 1},
+		{Time: t0.Add(3 * time.Hour), Participant: "ada", Submission: "a2", Score: 0.91, Rank: 1},
+		{Time: t0.Add(3 * time.Hour), Private: true, Participant: "ada", Submission: "a2", Score: 0.5, Rank: 1},
+	}
+	return map[string]template.HTML{
+		"ci":      ciChart("ci", board, "roc_auc", true),
+		"history": historyChart("history", board, events, false, 5, t0.Add(6*time.Hour), "roc_auc", true),
+		"roc": rocChart("roc", []namedPart{
+			{"public", &engine.PartDiagnostics{Rows: 50, ROC: roc(0, 0, 0.1, 0.6, 0.3, 0.9, 1, 1)}},
+			{"private", &engine.PartDiagnostics{Rows: 70, ROC: roc(0, 0, 0.2, 0.5, 1, 1)}},
+		}),
+		"confusion": confusionChart("cm", "public", [][]int{{10, 2, 0}, {3, 7, 1}, {0, 0, 9}}),
+		"scatter":   scatterChart("sc", "public", &engine.Scatter{Min: 0, Max: 2, Bins: 4, Counts: []int{3, 1, 0, 0, 0, 5, 1, 0, 0, 0, 4, 0, 0, 0, 1, 2}, Clamped: 1}),
+	}
+}
+
+func TestChartsGolden(t *testing.T) {
+	for name, got := range chartCases() {
+		t.Run(name, func(t *testing.T) {
+			// Every chart is well-formed XML with an accessible name.
+			if err := xml.Unmarshal([]byte(got), new(struct{})); err != nil {
+				t.Fatalf("not well-formed: %v\n%s", err, got)
+			}
+			for _, want := range []string{`role="img"`, `aria-labelledby=`, "<title id=", "<desc id="} {
+				if !strings.Contains(string(got), want) {
+					t.Errorf("missing %s", want)
+				}
+			}
+			path := filepath.Join("testdata", "charts", name+".svg")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if string(got)+"\n" != string(want) {
+				t.Errorf("%s differs from the golden file; run go test -update and look at the diff", name)
+			}
+		})
+	}
+}
+
+func TestChartsEscapeNames(t *testing.T) {
+	got := string(chartCases()["ci"])
+	if strings.Contains(got, "<bob") || !strings.Contains(got, "&lt;bob &amp; co&gt;") {
+		t.Errorf("a participant name is not escaped:\n%s", got)
+	}
+}
+
+func TestChartsEmpty(t *testing.T) {
+	base := []engine.Entry{{Participant: "b", Baseline: true, Score: 1}}
+	tests := []struct {
+		name string
+		got  template.HTML
+	}{
+		{"ci/no entries", ciChart("x", nil, "m", true)},
+		{"ci/baselines only", ciChart("x", base, "m", true)},
+		{"history/no events", historyChart("x", base, nil, false, 5, time.Now(), "m", true)},
+		{"confusion/none", confusionChart("x", "public", nil)},
+		{"scatter/none", scatterChart("x", "public", nil)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != "" {
+				t.Errorf("got %q, want no chart", tc.got)
+			}
+		})
+	}
+}
+
+func TestTicks(t *testing.T) {
+	tests := []struct {
+		lo, hi float64
+		n      int
+		want   []float64
+		dec    int
+	}{
+		{0, 1, 5, []float64{0, 0.2, 0.4, 0.6, 0.8, 1}, 1},
+		{0.07, 0.52, 6, []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, 1},
+		{120, 480, 5, []float64{100, 200, 300, 400, 500}, 0},
+		{3, 3, 5, []float64{2.4, 2.6, 2.8, 3, 3.2, 3.4, 3.6}, 1},
+	}
+	for _, tc := range tests {
+		got, _, _, dec := ticks(tc.lo, tc.hi, tc.n)
+		if !slices.Equal(got, tc.want) || dec != tc.dec {
+			t.Errorf("ticks(%v, %v, %d): got %v (%d decimals), want %v (%d)", tc.lo, tc.hi, tc.n, got, dec, tc.want, tc.dec)
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+// funcs are the templates' helpers.
+var funcs = template.FuncMap{
+	"score": func(v any) string {
+		switch x := v.(type) {
+		case float64:
+			return fmtScore(x)
+		case *float64:
+			if x == nil {
+				return "—"
+			}
+			return fmtScore(*x)
+		}
+		return fmt.Sprint(v)
+	},
+	"ci": func(iv *engine.Interval) string {
+		if iv == nil {
+			return ""
+		}
+		return "[" + fmtScore(iv.Low) + ", " + fmtScore(iv.High) + "]"
+	},
+	"level": func(iv *engine.Interval) string {
+		if iv == nil {
+			return ""
+		}
+		return fmt.Sprintf("%g%%", iv.Level*100)
+	},
+	"time":  fmtTime,
+	"when":  func(t time.Time) string { return t.UTC().Format("Jan 2 15:04") },
+	"short": short,
+	"ms": func(v float64) string {
+		switch {
+		case v >= 1000:
+			return fmt.Sprintf("%.2f s", v/1000)
+		case v >= 10:
+			return fmt.Sprintf("%.0f ms", v)
+		}
+		return fmt.Sprintf("%.1f ms", v)
+	},
+	"gateValue": func(v float64) string { return fmtScore(v) },
+	"direction": func(higher bool) string {
+		if higher {
+			return "higher is better"
+		}
+		return "lower is better"
+	},
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + s[1:]
+	},
+	"sentence": func(s string) string {
+		if s == "" {
+			return s
+		}
+		s = strings.ToUpper(s[:1]) + s[1:]
+		if !strings.HasSuffix(s, ".") {
+			s += "."
+		}
+		return s
+	},
+	"words":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"mb":       func(v float64) string { return fmt.Sprintf("%g MB", v) },
+	"credPath": func(id string) string { return "/credentials/" + strings.TrimPrefix(id, "urn:uuid:") },
+}
+
+// fmtTime writes a time for people, in UTC to the minute.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("Jan 2, 2006 15:04 UTC")
+}
