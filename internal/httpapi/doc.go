@@ -1,17 +1,37 @@
 // Package httpapi is verdict's HTTP API: a thin adapter that exposes the
 // engine's rules over JSON, at the same level as cmd/verdict.
 //
-//	HTTP request -> httpapi (decode, viewer, encode) -> engine -> leaves
+//	HTTP request -> httpapi (limits, caller, decode) -> engine -> leaves
+//	                                    \-> Config.Pages (internal/web) for non-API paths
 //
 // It never re-implements a rule: who may see what is the engine's Viewer,
-// and every refusal is an engine error mapped to an HTTP status. This first
-// slice serves the public, read-only face of verdict — what an anonymous
-// visitor may see: tasks, their schedule state, the public leaderboard
-// (the private one once a task is closed), and submissions as others see
-// them. Errors are JSON {"error": {"kind", "message"}}.
+// and every refusal is an engine error mapped to an HTTP status and a
+// stable kind, in a JSON body {"error": {"kind", "message"}}. It never
+// runs a guest itself: an upload is queued with engine.Enqueue and answered
+// 202 with the submission id; its progress is a server-sent event stream
+// that polls the stored status.
+//
+// Three roles (auth.go):
+//
+//   - the host, with a bearer token made by CreateToken (verdict token
+//     create, verdict serve --init); only its SHA-256 is kept, in
+//     DATA_DIR/tokens (0600), and it is compared in constant time;
+//   - a participant, who signs each request with their did:key under HTTP
+//     Message Signatures (RFC 9421, ed25519; credential.SignRequest) and is
+//     that DID: they act only as themself, and a nonce is accepted once;
+//   - a visitor, who reads tasks, public leaderboards (the private one
+//     after close), teams, credentials and the status list.
+//
+// The routes are listed in routes.go and documented in openapi.json (served
+// at /openapi.json; a test keeps the two equal). /metrics serves Prometheus
+// metrics (metrics.go), /healthz liveness.
 //
 // # Usage
 //
-//	srv := &http.Server{Addr: "127.0.0.1:8080", Handler: httpapi.New(e, logger)}
-//	srv.ListenAndServe()
+//	api, err := httpapi.New(httpapi.Config{Engine: e, Log: log, DataDir: dir, Pages: pages})
+//	srv := &http.Server{Addr: "127.0.0.1:8080", Handler: api}
+//	srv.RegisterOnShutdown(api.CloseStreams)
+//	go srv.ListenAndServe()
+//	...
+//	srv.Shutdown(ctx) // then e.Drain(ctx), e.Close(ctx)
 package httpapi

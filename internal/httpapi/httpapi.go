@@ -248,6 +248,8 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		status, kind = http.StatusConflict, "replayed"
 	case errors.Is(err, engine.ErrSignature), errors.Is(err, engine.ErrUnsigned):
 		status, kind = http.StatusBadRequest, "signature"
+	case errors.Is(err, engine.ErrBundle):
+		status, kind = http.StatusBadRequest, "bundle"
 	case errors.Is(err, engine.ErrBadRequest), errors.Is(err, engine.ErrInvalidSpec):
 		status, kind = http.StatusBadRequest, "bad_request"
 	case errors.Is(err, engine.ErrExists):

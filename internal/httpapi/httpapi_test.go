@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -333,6 +335,7 @@ func TestRoles(t *testing.T) {
 		if r := anon.get("/status/1"); r.status != 200 || !strings.Contains(string(r.body), "BitstringStatusListCredential") {
 			t.Errorf("status list: %d %.200s", r.status, r.body)
 		}
+		t.Run("Market", func(t *testing.T) { testMarket(t, v, alice) })
 		check(t, []call{
 			{"RevokeAnonymous", anon, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "x"}, 401, "unauthorized"},
 			{"RevokeParticipant", alice, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "x"}, 403, "forbidden"},
@@ -486,4 +489,70 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("openapi.json documents %s, which is not a route", op)
 		}
 	}
+}
+
+// testMarket reads the marketplace of v's promoted task, downloads a
+// bundle and ingests it into another server.
+func testMarket(t *testing.T, v *env, participant *client) {
+	anon := v.anonymous()
+	list := anon.get("/v1/market?task=contest&task_type=regression").json(t)["list"].([]any)
+	if len(list) == 0 {
+		t.Fatal("no marketplace entries after promotion")
+	}
+	id := list[0].(map[string]any)["id"].(string)
+	if none := anon.get("/v1/market?task_type=binary").json(t)["list"].([]any); len(none) != 0 {
+		t.Errorf("binary filter: got %d entries, want 0", len(none))
+	}
+	if r := anon.get("/v1/market?min_score=x"); r.status != 400 || r.kind() != "bad_request" {
+		t.Errorf("bad min_score: got %d %q", r.status, r.kind())
+	}
+	if m := anon.get("/v1/market/" + id).json(t); m["credential"] == nil || m["signed_card"] == nil {
+		t.Errorf("entry without its signed documents: %v", m)
+	}
+	r := anon.get("/v1/market/" + id + "/bundle")
+	if r.status != 200 || r.header.Get("Content-Type") != "application/x-tar" {
+		t.Fatalf("bundle: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	bundle := r.body
+	b, err := httpapi.ReadBundleTar(bytes.NewReader(bundle))
+	if err != nil || b.Module == nil || b.StatusList == nil {
+		t.Fatalf("ReadBundleTar: %v", err)
+	}
+	other := newEnv(t, engine.Config{}, httpapi.Config{})
+	ingest := func(c *client, body []byte) response {
+		return c.do("POST", "/v1/market?issuer="+v.e.HostDID(), body, "application/x-tar")
+	}
+	// The same bundle with another module: its hash is not the credential's.
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	for name, data := range map[string][]byte{engine.BundleModule: module("other"), engine.BundleCredential: b.Credential, engine.BundleCard: b.Card} {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+		tw.Write(data)
+	}
+	tw.Close()
+	tampered := tb.Bytes()
+	for _, tc := range []struct {
+		name   string
+		c      *client
+		body   []byte
+		status int
+		kind   string
+	}{
+		{"Anonymous", other.anonymous(), bundle, 401, "unauthorized"},
+		{"Participant", other.as(participantKey(t, "alice")), bundle, 403, "forbidden"},
+		{"NotATar", other.host(), []byte("nope"), 400, "bad_request"},
+		{"Tampered", other.host(), tampered, 400, "bundle"},
+		{"Host", other.host(), bundle, 201, ""},
+		{"Again", other.host(), bundle, 409, "exists"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := ingest(tc.c, tc.body); r.status != tc.status || r.kind() != tc.kind {
+				t.Errorf("ingest: got %d %q, want %d %q: %s", r.status, r.kind(), tc.status, tc.kind, r.body)
+			}
+		})
+	}
+	if got := other.anonymous().get("/v1/market").json(t)["list"].([]any); len(got) != 1 || got[0].(map[string]any)["origin"] != "ingested" {
+		t.Errorf("the other marketplace: %v", got)
+	}
+	_ = participant
 }

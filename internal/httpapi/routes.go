@@ -13,8 +13,8 @@ type route struct {
 }
 
 // routes lists the API. Who may call what is decided in each handler:
-// visitors read tasks, public leaderboards, teams, credentials and the
-// status list; participants also read and act on their own submissions,
+// visitors read tasks, public leaderboards, teams, credentials, the
+// status list and the marketplace; participants also read and act on their own submissions,
 // selections and team; the host does everything.
 func (s *Server) routes() []route {
 	return []route{
@@ -46,6 +46,11 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/credentials/{id}", s.credential},
 		{"POST", "/v1/credentials/{id}/revoke", s.revoke},
 		{"POST", "/v1/credentials/verify", s.verify},
+
+		{"GET", "/v1/market", s.market},
+		{"POST", "/v1/market", s.ingest},
+		{"GET", "/v1/market/{id}", s.marketEntry},
+		{"GET", "/v1/market/{id}/bundle", s.marketBundle},
 	}
 }
 

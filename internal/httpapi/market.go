@@ -1,0 +1,207 @@
+package httpapi
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/sandbox"
+)
+
+// The marketplace is public to read: every certified model, its card, and
+// its bundle (module, credential, card, status list) as a tar archive of
+// the files `verdict market export` writes. Ingesting a bundle is the
+// host's.
+
+// marketQuery reads a MarketQuery from the query string.
+func marketQuery(r *http.Request) (engine.MarketQuery, error) {
+	q := r.URL.Query()
+	mq := engine.MarketQuery{TaskType: q.Get("task_type"), Metric: q.Get("metric"), Task: q.Get("task"), Text: q.Get("q")}
+	if v := q.Get("features"); v != "" {
+		mq.Features = strings.Split(v, ",")
+	}
+	if v := q.Get("min_score"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return mq, refuse(http.StatusBadRequest, "bad_request", "min_score: %q is not a number", v)
+		}
+		mq.MinScore = &f
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return mq, refuse(http.StatusBadRequest, "bad_request", "limit: %q is not an integer", v)
+		}
+		mq.Limit = n
+	}
+	var err error
+	mq.IncludeRevoked, err = boolQuery(r, "include_revoked")
+	return mq, err
+}
+
+func (s *Server) market(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+		s.fail(w, err)
+		return
+	}
+	q, err := marketQuery(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	es, err := s.e.Market(q)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if es == nil {
+		es = []engine.MarketEntry{}
+	}
+	writeJSON(w, http.StatusOK, es)
+}
+
+func (s *Server) marketEntry(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+		s.fail(w, err)
+		return
+	}
+	me, err := s.e.MarketEntry(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, me)
+}
+
+// marketBundle sends an entry's bundle as a tar archive.
+func (s *Server) marketBundle(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+		s.fail(w, err)
+		return
+	}
+	dir, err := os.MkdirTemp("", "verdict-bundle-*")
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "bundle")
+	me, err := s.e.ExportBundle(r.PathValue("id"), out)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range []string{engine.BundleModule, engine.BundleCredential, engine.BundleCard, engine.BundleStatusList} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			err = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
+		}
+		if err == nil {
+			_, err = tw.Write(b)
+		}
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+	}
+	if err := tw.Close(); err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-tar")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "verdict-"+me.ID+".tar"))
+	_, _ = w.Write(buf.Bytes())
+}
+
+// maxBundleBytes bounds an ingested bundle: its members' bounds and tar
+// headers.
+const maxBundleBytes = sandbox.DefaultMaxModuleBytes + credential.MaxDocumentSize + engine.MaxCardSize + engine.MaxStatusListSize + 8<<10
+
+// ReadBundleTar reads a bundle from a tar archive of its member files (as
+// GET /v1/market/{id}/bundle sends), each bounded as engine.ReadBundle
+// bounds them; unknown members and directories are refused.
+func ReadBundleTar(r io.Reader) (*engine.Bundle, error) {
+	var b engine.Bundle
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bundle: %w: %w", err, engine.ErrBadRequest)
+		}
+		var dst *[]byte
+		var max int64
+		switch filepath.Base(h.Name) {
+		case engine.BundleModule:
+			dst, max = &b.Module, sandbox.DefaultMaxModuleBytes
+		case engine.BundleCredential:
+			dst, max = &b.Credential, credential.MaxDocumentSize
+		case engine.BundleCard:
+			dst, max = &b.Card, engine.MaxCardSize
+		case engine.BundleStatusList:
+			dst, max = &b.StatusList, engine.MaxStatusListSize
+		default:
+			return nil, fmt.Errorf("bundle: unknown member %q (want %s, %s, %s and optionally %s): %w", h.Name,
+				engine.BundleModule, engine.BundleCredential, engine.BundleCard, engine.BundleStatusList, engine.ErrBadRequest)
+		}
+		if h.Typeflag != tar.TypeReg || *dst != nil {
+			return nil, fmt.Errorf("bundle: member %q: not a single regular file: %w", h.Name, engine.ErrBadRequest)
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, max+1))
+		if err != nil {
+			return nil, fmt.Errorf("bundle: member %q: %w: %w", h.Name, err, engine.ErrBadRequest)
+		}
+		if int64(len(data)) > max {
+			return nil, &engine.BundleError{File: h.Name, Err: fmt.Errorf("larger than %d bytes", max)}
+		}
+		*dst = data
+	}
+	for name, m := range map[string][]byte{engine.BundleModule: b.Module, engine.BundleCredential: b.Credential, engine.BundleCard: b.Card} {
+		if m == nil {
+			return nil, &engine.BundleError{File: name, Err: errors.New("missing")}
+		}
+	}
+	return &b, nil
+}
+
+// ingest adds a bundle (a tar archive, see ReadBundleTar) to this server's
+// marketplace after verifying every signature; ?issuer= accepts only that
+// issuer's. Host only.
+func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
+	c, body, err := s.identify(w, r, maxBundleBytes)
+	if err == nil {
+		err = needHost(c, "ingest a bundle")
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	b, err := ReadBundleTar(bytes.NewReader(body))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	me, err := s.e.Ingest(r.Context(), b, engine.IngestOptions{Issuer: r.URL.Query().Get("issuer")})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/market/"+me.ID)
+	writeJSON(w, http.StatusCreated, me)
+}
