@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -101,6 +102,12 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		return err
 	}
 	defer e.Close(context.WithoutCancel(ctx))
+	var requeued atomic.Int64 // evaluations left queued by the shutdown
+	e.Observe(func(ev engine.Evaluation) {
+		if ev.Outcome == engine.OutcomeRequeued {
+			requeued.Add(1)
+		}
+	})
 	cfg := httpapi.Config{
 		Engine: e, Log: log, DataDir: g.dataDir,
 		MaxDatasetBytes: sc.maxDatasetMB << 20,
@@ -165,11 +172,10 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	if err := <-drained; err != nil {
 		log.Warn("grace period over: running evaluations interrupted, left queued for the next start", "queue", e.Queue())
 	}
-	q := e.Queue()
 	if err := e.Close(context.WithoutCancel(ctx)); err != nil {
 		errs = append(errs, fmt.Errorf("close: %w", err))
 	}
 	<-recovered
-	log.Info("stopped", "left_queued", q.Queued+q.Running)
+	log.Info("stopped", "left_queued", requeued.Load())
 	return errors.Join(errs...)
 }

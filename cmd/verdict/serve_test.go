@@ -33,12 +33,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestServe starts `verdict serve` on a loopback port, reads the API, then
-// cancels it (as SIGTERM does) and checks it shut down cleanly.
+// TestServe makes a host token, starts `verdict serve` on a loopback port,
+// reads the API, closes the task as the host, then cancels it (as SIGTERM does) and checks it shut down cleanly.
 func TestServe(t *testing.T) {
 	dir, data := workspace(t)
 	if code, _, stderr := cli(t, "--data-dir", data, "task", "create", filepath.Join(dir, "examples", examples.DemoTask)); code != 0 {
 		t.Fatalf("task create: %s", stderr)
+	}
+	code, token, stderrTok := cli(t, "--data-dir", data, "token", "create", "--name", "ci")
+	token = strings.TrimSpace(token)
+	if code != 0 || !strings.HasPrefix(token, "vdt_") {
+		t.Fatalf("token create: %d %q %s", code, token, stderrTok)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -67,6 +72,27 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"entries"`) {
 		t.Errorf("leaderboard: %d %s", resp.StatusCode, body)
+	}
+	for _, tc := range []struct {
+		name, auth string
+		status     int
+	}{
+		{"Anonymous", "", http.StatusUnauthorized},
+		{"BadToken", "Bearer vdt_nope", http.StatusUnauthorized},
+		{"Host", "Bearer " + token, http.StatusOK},
+	} {
+		req, _ := http.NewRequest("POST", base+"/v1/tasks/breast-cancer/close", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("close as %s: got %d, want %d", tc.name, resp.StatusCode, tc.status)
+		}
 	}
 	cancel()
 	select {
