@@ -26,7 +26,9 @@ creates the breast-cancer task from shipped real data, three participants
 submit models (Go built with GOOS=wasip1, C built with clang for wasm32-wasi,
 and a broken one), each is sandboxed and scored, the leaderboards are
 printed, and the host closes the task: the winners get W3C Verifiable
-Credentials, which are verified. It uses a fresh temporary data dir unless --data-dir is given.
+Credentials, which are verified, and enter the marketplace, where one is
+revoked, the other found by search, exported, ingested into a second data
+dir (a tampered copy and the revoked one refused) and run on new rows. It uses a fresh temporary data dir unless --data-dir is given.
 
 With --contest it plays a one-week contest on a simulated clock instead:
 schedule, daily limits, a duplicate, baselines, a team, final selections,
@@ -52,7 +54,11 @@ public one.`,
 			if contest {
 				return playContest(cmd.Context(), g, work, dataDir, keep || ownDir)
 			}
-			e, err := engine.Open(ctx, engine.Config{DataDir: dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR")})
+			cacheDir := os.Getenv("VERDICT_CACHE_DIR")
+			if cacheDir == "" {
+				cacheDir = filepath.Join(dataDir, "cache", "wazero")
+			}
+			e, err := engine.Open(ctx, engine.Config{DataDir: dataDir, CacheDir: cacheDir})
 			if err != nil {
 				return err
 			}
@@ -82,7 +88,7 @@ public one.`,
 					return fmt.Errorf("read example %s: %w", d.Path, err)
 				}
 				say("%-9s submits %s (%s, %d KiB)\n", d.Participant, d.Path, d.Language, len(module)>>10)
-				sub, err := e.Submit(ctx, engine.SubmitRequest{Task: t.Spec.ID, Participant: d.Participant, Module: module})
+				sub, err := e.Submit(ctx, engine.SubmitRequest{Task: t.Spec.ID, Participant: d.Participant, Module: module, License: demoLicenses[d.Participant]})
 				if err != nil {
 					return err
 				}
@@ -140,14 +146,20 @@ public one.`,
 				say("          #%d %-8s %s  %s\n", p.Rank, p.Participant, p.Credential.ID, outcome)
 				verified = append(verified, map[string]any{"id": p.Credential.ID, "participant": p.Participant, "verified": verr == nil})
 			}
+			market, err := demoMarket(ctx, g, e, work, cacheDir, proms)
+			if err != nil {
+				return err
+			}
 			if g.json {
 				return g.emit(map[string]any{"task": t.Info(), "submissions": subs, "public": pub, "private": priv,
-					"promotions": proms, "verified": verified})
+					"promotions": proms, "verified": verified, "market": market})
 			}
 			say("\ndone in %.1f s\n", time.Since(start).Seconds())
 			if keep || ownDir {
 				say("explore it: verdict --data-dir %s leaderboard %s --private\n", dataDir, t.Spec.ID)
 				say("            verdict --data-dir %s credential list --task %s\n", dataDir, t.Spec.ID)
+				say("            verdict --data-dir %s market list\n", dataDir)
+				say("            verdict --data-dir %s market show %s\n", dataDir, market.Found)
 			}
 			return nil
 		},

@@ -19,8 +19,8 @@ import (
 
 func newSubmitCmd(g *globals) *cobra.Command {
 	var (
-		task, participant, predictions, keyFile string
-		private, baseline                       bool
+		task, participant, predictions, keyFile, license string
+		private, baseline                                bool
 	)
 	c := &cobra.Command{
 		Use:   "submit --task ID (--participant NAME | --key FILE) MODEL.wasm",
@@ -35,7 +35,11 @@ task id, the module's SHA-256 and the time are signed with the key, the
 engine verifies the signature and records the key's did:key as the
 participant (and as the author of any credential the model earns). A
 signature is good for one submission, within 10 minutes of signing. A task
-with require_signed accepts only signed submissions.`,
+with require_signed accepts only signed submissions.
+
+--license says what license the model is offered under if it is certified
+and enters the marketplace (an SPDX id such as Apache-2.0, or a short
+text); without it the model card says "unspecified".`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			module, err := readModule(args[0])
@@ -69,7 +73,7 @@ with require_signed accepts only signed submissions.`,
 			}
 			sub, err := e.Submit(cmd.Context(), engine.SubmitRequest{
 				Task: task, Participant: participant, Module: module, Signed: signed,
-				KeepPredictions: predictions != "", Baseline: baseline,
+				KeepPredictions: predictions != "", Baseline: baseline, License: license,
 			})
 			if sub == nil {
 				return badInput(err) // refused: bad request, schedule, quota, queue
@@ -101,6 +105,7 @@ with require_signed accepts only signed submissions.`,
 	c.Flags().StringVar(&task, "task", "", "task id (required)")
 	c.Flags().StringVar(&participant, "participant", "", "participant name (required without --key; with it, the key's did:key or nothing)")
 	c.Flags().StringVar(&keyFile, "key", "", "sign the submission with this key file (verdict keygen); the participant is its did:key")
+	c.Flags().StringVar(&license, "license", "", `license of the model if it enters the marketplace (e.g. Apache-2.0; default "unspecified")`)
 	c.Flags().BoolVar(&private, "private", false, "also print the private score (host)")
 	c.Flags().BoolVar(&baseline, "baseline", false, "submit a reference model (host): shown on the leaderboard, never ranked, not charged")
 	c.Flags().StringVar(&predictions, "predictions", "", "write the model's predictions for every test row to this CSV file (host)")
@@ -175,8 +180,17 @@ func writePredictions(path string, p *engine.Predictions) error {
 	if err != nil {
 		return fmt.Errorf("write predictions: %w", err)
 	}
-	w := csv.NewWriter(f)
-	rec := append([]string{"id"}, p.Columns...)
+	if err := errors.Join(writePredictionsTo(f, "id", p), f.Close()); err != nil {
+		return fmt.Errorf("write predictions %s: %w", path, err)
+	}
+	return nil
+}
+
+// writePredictionsTo writes predictions as CSV: the id column (named
+// idColumn) then one column per output, full precision.
+func writePredictionsTo(out io.Writer, idColumn string, p *engine.Predictions) error {
+	w := csv.NewWriter(out)
+	rec := append([]string{idColumn}, p.Columns...)
 	_ = w.Write(rec)
 	for i, id := range p.IDs {
 		rec[0] = id
@@ -186,8 +200,5 @@ func writePredictions(path string, p *engine.Predictions) error {
 		_ = w.Write(rec)
 	}
 	w.Flush()
-	if err := errors.Join(w.Error(), f.Close()); err != nil {
-		return fmt.Errorf("write predictions %s: %w", path, err)
-	}
-	return nil
+	return w.Error()
 }

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+func newMarketCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "market",
+		Short: "the marketplace of certified models: list, search, show, export, ingest, predict",
+		Long: `The marketplace holds every model a closed task certified (the top
+promote_top of its private leaderboard that pass every gate): the wasm, its
+W3C credential and a model card the host signs (task, task type, input
+features and outputs, metric and scores, author, license, created time).
+An entry's id is its credential's UUID; any unique prefix of 4 or more
+characters will do.
+
+Export writes an entry as a bundle (model.wasm, credential.json, card.json
+and the issuer's status list status.json); ingest adds a bundle to another
+data dir's marketplace only if every signature verifies, the wasm is the one
+certified, the card agrees with the credential and the credential is not
+revoked. Predict runs a model in the sandbox on new rows.`,
+	}
+	c.AddCommand(marketListCmd(g), marketSearchCmd(g), marketShowCmd(g), marketExportCmd(g),
+		marketIngestCmd(g), marketPredictCmd(g))
+	return c
+}
+
+func marketListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "list every model in the marketplace, revoked ones marked",
+		Args:  cobra.NoArgs,
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			ms, err := e.Market(engine.MarketQuery{IncludeRevoked: true})
+			if err != nil {
+				return err
+			}
+			return printMarket(g, ms)
+		}),
+	}
+}
+
+func marketSearchCmd(g *globals) *cobra.Command {
+	var (
+		q        engine.MarketQuery
+		minScore float64
+	)
+	c := &cobra.Command{
+		Use:   "search [--type T] [--metric M] [--task ID] [--min-score X] [--feature NAME]... [--text S]",
+		Short: "find certified models by task type, metric, score and input features, best first",
+		Long: `Search lists the models that match every filter given, ranked by their
+certified score (the private one), best first in the metric's direction.
+--min-score keeps models at least that good: score >= X for metrics where
+higher is better, score <= X for error metrics such as rmse. --feature (repeatable
+or comma-separated) keeps models whose input has all those columns. Revoked
+models are left out unless --include-revoked.`,
+		Args: cobra.NoArgs,
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			if cmd.Flags().Changed("min-score") {
+				q.MinScore = &minScore
+			}
+			ms, err := e.Market(q)
+			if err != nil {
+				return badInput(err)
+			}
+			return printMarket(g, ms)
+		}),
+	}
+	f := c.Flags()
+	f.StringVar(&q.TaskType, "type", "", "task type: binary, multiclass, regression or ranking")
+	f.StringVar(&q.Metric, "metric", "", "metric name (verdict metrics)")
+	f.StringVar(&q.Task, "task", "", "task id")
+	f.Float64Var(&minScore, "min-score", 0, "keep models at least this good in the metric's direction")
+	f.StringSliceVar(&q.Features, "feature", nil, "input feature the model must read (repeatable)")
+	f.StringVar(&q.Text, "text", "", "substring of the task id, title or author")
+	f.BoolVar(&q.IncludeRevoked, "include-revoked", false, "keep revoked models (marked)")
+	f.IntVar(&q.Limit, "limit", 0, "show at most this many")
+	return c
+}
+
+// printMarket prints a list of entries, or emits it as JSON.
+func printMarket(g *globals, ms []engine.MarketEntry) error {
+	if g.json {
+		return g.emit(map[string]any{"models": ms})
+	}
+	w := g.stdout
+	if len(ms) == 0 {
+		fmt.Fprintln(w, "no models")
+		return nil
+	}
+	fmt.Fprintf(w, "%-8s  %-16s %-10s %-9s %10s  %-20s %-14s %s\n", "ID", "TASK", "TYPE", "METRIC", "SCORE", "AUTHOR", "LICENSE", "STATUS")
+	for _, m := range ms {
+		status := m.Origin
+		if m.Revoked != nil {
+			status = "REVOKED: " + m.Revoked.Reason
+		}
+		fmt.Fprintf(w, "%-8s  %-16s %-10s %-9s %10s  %-20s %-14s %s\n", m.ID[:min(8, len(m.ID))], m.Card.Task.ID, m.Card.Task.Type,
+			m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.Author), m.Card.License, status)
+	}
+	return nil
+}
+
+// shortDID shortens a did:key for a table: did:key:z6Mk…abcdef.
+func shortDID(s string) string {
+	if rest, ok := strings.CutPrefix(s, "did:key:"); ok && len(rest) > 16 {
+		return "did:key:" + rest[:4] + "…" + rest[len(rest)-6:]
+	}
+	if len(s) > 20 {
+		return s[:19] + "…"
+	}
+	return s
+}
+
+func marketShowCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "print a model's card, credential id and status",
+		Args:  cobra.ExactArgs(1),
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			m, err := e.MarketEntry(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(m)
+			}
+			printCard(g.stdout, m)
+			return nil
+		}),
+	}
+}
+
+func printCard(w io.Writer, m *engine.MarketEntry) {
+	c := m.Card
+	fmt.Fprintf(w, "model       %s\n", m.ID)
+	fmt.Fprintf(w, "wasm        %s (%d KiB)\n", c.Model, (c.ModuleBytes+1023)>>10)
+	fmt.Fprintf(w, "task        %s — %s (%s)\n", c.Task.ID, c.Task.Title, c.Task.Type)
+	fmt.Fprintf(w, "input       %s, then %d features: %s\n", c.Input.IDColumn, len(c.Input.Features), strings.Join(c.Input.Features, ", "))
+	fmt.Fprintf(w, "output      %s: %s\n", strings.Join(c.Output.Columns, ", "), c.Output.Meaning)
+	score := func(name string, s float64, lo, hi, level float64) {
+		fmt.Fprintf(w, "%-11s %s %s (%g%% CI [%s, %s])\n", name, c.Task.Metric, formatScore(s), level*100, formatScore(lo), formatScore(hi))
+	}
+	if p := c.Scores.Private; p != nil {
+		score("private", p.Value, p.CI[0], p.CI[1], p.Level)
+	}
+	p := c.Scores.Public
+	score("public", p.Value, p.CI[0], p.CI[1], p.Level)
+	fmt.Fprintf(w, "rank        %d of %d\n", c.Rank, c.RankedParticipants)
+	fmt.Fprintf(w, "author      %s\n", c.Author)
+	fmt.Fprintf(w, "license     %s\n", c.License)
+	fmt.Fprintf(w, "issuer      %s\n", c.Issuer)
+	fmt.Fprintf(w, "credential  %s\n", c.Credential)
+	fmt.Fprintf(w, "created     %s\n", c.Created.Format(time.RFC3339))
+	status := m.Origin + ", valid"
+	if m.Revoked != nil {
+		status = fmt.Sprintf("REVOKED at %s: %s", m.Revoked.Time.Format(time.RFC3339), m.Revoked.Reason)
+	}
+	fmt.Fprintf(w, "status      %s\n", status)
+}
+
+func marketExportCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "export ID DIR",
+		Short: "write a model as a bundle: model.wasm, credential.json, card.json, status.json",
+		Args:  cobra.ExactArgs(2),
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			m, err := e.ExportBundle(args[0], args[1])
+			if err != nil {
+				return badInput(err)
+			}
+			files := []string{engine.BundleModule, engine.BundleCredential, engine.BundleCard}
+			if _, err := os.Stat(filepath.Join(args[1], engine.BundleStatusList)); err == nil {
+				files = append(files, engine.BundleStatusList)
+			}
+			if g.json {
+				return g.emit(map[string]any{"id": m.ID, "dir": args[1], "files": files})
+			}
+			fmt.Fprintf(g.stdout, "exported    %s to %s (%s)\n", m.ID, args[1], strings.Join(files, ", "))
+			return nil
+		}),
+	}
+}
+
+func marketIngestCmd(g *globals) *cobra.Command {
+	var issuer, statusList string
+	c := &cobra.Command{
+		Use:   "ingest DIR",
+		Short: "add a bundle to this data dir's marketplace, if it verifies",
+		Long: `Ingest adds an exported bundle to this data dir's marketplace. It refuses
+the bundle, saying which file and why, unless the credential's proof
+verifies and its issuer is the did:key that signed it (and --issuer, if
+given), the wasm's SHA-256 is the credential's subject, the credential is
+not revoked in the issuer's status list (--status-list FILE, else the
+bundle's status.json), and the card is signed by the same issuer and agrees
+with the credential. A refused bundle exits 1.`,
+		Args: cobra.ExactArgs(1),
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			b, err := engine.ReadBundle(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			opts := engine.IngestOptions{Issuer: issuer}
+			if statusList != "" {
+				if opts.StatusList, err = readBounded(statusList, engine.MaxStatusListSize); err != nil {
+					return badInput(err)
+				}
+			}
+			start := time.Now()
+			m, err := e.Ingest(cmd.Context(), b, opts)
+			var be *engine.BundleError
+			if errors.As(err, &be) {
+				if g.json {
+					_ = g.emit(map[string]any{"accepted": false, "file": be.File, "reason": be.Err.Error()})
+				} else {
+					fmt.Fprintf(g.stdout, "REFUSED     %s: %v\n", be.File, be.Err)
+				}
+				return errSubmissionFailed
+			}
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(map[string]any{"accepted": true, "model": m})
+			}
+			fmt.Fprintf(g.stdout, "ingested    %s: %s on %s, %s %s, by %s (verified in %.0f ms)\n", m.ID, m.Card.Task.Type, m.Card.Task.ID,
+				m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.Author), float64(time.Since(start).Microseconds())/1000)
+			return nil
+		}),
+	}
+	c.Flags().StringVar(&issuer, "issuer", "", "accept only bundles issued by this did:key")
+	c.Flags().StringVar(&statusList, "status-list", "", "the issuer's current status list credential (file), instead of the bundle's")
+	return c
+}
+
+func marketPredictCmd(g *globals) *cobra.Command {
+	var out string
+	c := &cobra.Command{
+		Use:   "predict ID INPUT",
+		Short: "run a marketplace model in the sandbox on new rows",
+		Long: `Predict runs a certified model in the sandbox on INPUT, a CSV, Parquet or
+Arrow IPC table with the model's id column and input features by name
+(verdict market show ID lists them; other columns are ignored), and writes
+the id column and the model's outputs as CSV to stdout or --out.`,
+		Args: cobra.ExactArgs(2),
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			f, err := os.Open(args[1])
+			if err != nil {
+				return badInput(err)
+			}
+			defer f.Close()
+			m, err := e.MarketEntry(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			p, err := e.Predict(cmd.Context(), m.ID, f, args[1])
+			if errors.Is(err, engine.ErrBadRequest) || errors.Is(err, engine.ErrNotFound) {
+				return badInput(err)
+			}
+			if err != nil {
+				return err
+			}
+			if g.json {
+				rows := make([]map[string]any, len(p.IDs))
+				for i, id := range p.IDs {
+					row := map[string]any{m.Card.Input.IDColumn: id}
+					for k, col := range p.Columns {
+						row[col] = p.Values[k][i]
+					}
+					rows[i] = row
+				}
+				return g.emit(map[string]any{"model": m.ID, "columns": p.Columns, "rows": rows})
+			}
+			w := g.stdout
+			if out != "" {
+				file, err := os.Create(out)
+				if err != nil {
+					return badInput(err)
+				}
+				if err := errors.Join(writePredictionsTo(file, m.Card.Input.IDColumn, p), file.Close()); err != nil {
+					return fmt.Errorf("write %s: %w", out, err)
+				}
+				return nil
+			}
+			return writePredictionsTo(w, m.Card.Input.IDColumn, p)
+		}),
+	}
+	c.Flags().StringVar(&out, "out", "", "write the predictions to this CSV file instead of stdout")
+	return c
+}
