@@ -56,6 +56,13 @@
 // to each that passes every gate; each gets a revocation bit in the data
 // dir's status list, which Revoke sets.
 //
+// Each credential also puts the model in the marketplace (market.go): a
+// catalogue entry, keyed by the credential's UUID, with a model card the
+// host signs. Market searches it, ExportBundle writes an entry as files,
+// Ingest adds another data dir's bundle once VerifyBundle has checked the
+// credential, the module's hash, revocation and the card, and Predict runs
+// a model in the sandbox on new rows.
+//
 // Readers pass a Viewer: the host sees everything; a participant sees
 // public scores only until the task closes.
 //
@@ -68,6 +75,7 @@
 //	DIR/host.key             the host's Ed25519 key (0600)
 //	DIR/credentials/UUID.json  issued credentials, as signed
 //	DIR/status/1.json        the signed revocation status list
+//	DIR/market/UUID.status.json  the status list an ingested model was checked against
 //
 // # Usage
 //
