@@ -15,6 +15,7 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
+	"github.com/verdictlab/verdict/internal/web"
 )
 
 // DefaultShutdownGrace bounds how long serve waits, on SIGTERM, for the
@@ -36,10 +37,6 @@ type serveConfig struct {
 	ipUploadBurst int
 }
 
-// pagesHandler, when set (by the web pages' init), serves every path
-// outside the API.
-var pagesHandler func(e *engine.Engine, log *slog.Logger) http.Handler
-
 func newServeCmd(g *globals) *cobra.Command {
 	var sc serveConfig
 	c := &cobra.Command{
@@ -47,7 +44,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		Short: "serve the HTTP API over the data dir",
 		Long: `Serve opens the data dir, evaluates again whatever a crash or a shutdown left
 queued (in the background), and serves the HTTP API (GET /openapi.json
-describes it) with JSON logs on stderr, Prometheus metrics at /metrics and
+describes it) and the web pages (/, /tasks/{id}, /market …) with JSON logs on stderr, Prometheus metrics at /metrics and
 /healthz.
 
 The host authenticates with a bearer token: --init prints one on the first
@@ -114,13 +111,13 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		UploadRate:      sc.uploadRate, UploadBurst: sc.uploadBurst,
 		IPUploadRate: sc.ipUploadRate, IPUploadBurst: sc.ipUploadBurst,
 	}
-	if pagesHandler != nil {
-		cfg.Pages = pagesHandler(e, log)
-	}
 	api, err := httpapi.New(cfg)
 	if err != nil {
 		return badInput(err)
 	}
+	// The web pages serve every path outside the API, each request seen as
+	// the API sees it (a bearer token or a signature; else a visitor).
+	api.SetPages(web.New(e, web.Config{Log: log, Viewer: api.Viewer}))
 	ln, err := net.Listen("tcp", sc.addr)
 	if err != nil {
 		return badInput(err)

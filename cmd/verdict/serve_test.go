@@ -73,6 +73,17 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"entries"`) {
 		t.Errorf("leaderboard: %d %s", resp.StatusCode, body)
 	}
+	for _, page := range []string{"/", "/tasks/breast-cancer"} {
+		resp, err := http.Get(base + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/html") || !strings.Contains(string(body), "breast-cancer") {
+			t.Errorf("page %s: %d %q %.200s", page, resp.StatusCode, ct, body)
+		}
+	}
 	for _, tc := range []struct {
 		name, auth string
 		status     int

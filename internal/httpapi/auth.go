@@ -324,3 +324,23 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
+
+// Viewer returns who a page request comes from, for pages served beside
+// the API (internal/web's Config.Viewer): the host for a valid bearer
+// token, a participant for a valid signature over an empty body, anyone
+// else (an invalid credential included) a visitor. It never reads a body.
+func (s *Server) Viewer(r *http.Request) engine.Viewer {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if token, ok := strings.CutPrefix(auth, "Bearer "); ok && s.tokens.check(token) {
+			return engine.Host
+		}
+		return engine.Viewer{}
+	}
+	if credential.IsSignedRequest(r.Header) {
+		sr, err := credential.VerifyRequest(r, nil, s.cfg.Now(), s.cfg.SignatureWindow)
+		if err == nil && s.replays.fresh(sr.Signer, sr.Nonce, sr.Created) {
+			return engine.Viewer{Participant: sr.Signer}
+		}
+	}
+	return engine.Viewer{}
+}

@@ -164,6 +164,11 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// SetPages sets Config.Pages: the handler of every path outside the API.
+// Call it before serving; it is for pages that need the Server itself
+// (its Viewer).
+func (s *Server) SetPages(h http.Handler) { s.cfg.Pages = h }
+
 // CloseStreams ends the event streams in flight and refuses new ones, so
 // that http.Server.Shutdown need not wait for them: register it with
 // http.Server.RegisterOnShutdown.

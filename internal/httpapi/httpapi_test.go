@@ -556,3 +556,41 @@ func testMarket(t *testing.T, v *env, participant *client) {
 	}
 	_ = participant
 }
+
+// TestPages checks paths outside the API go to Config.Pages, each request
+// with the viewer the API would see.
+func TestPages(t *testing.T) {
+	var v *env
+	var seen engine.Viewer
+	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = v.api.Viewer(r)
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("page " + r.URL.Path))
+	})
+	v = newEnv(t, engine.Config{}, httpapi.Config{Pages: pages})
+	alice := participantKey(t, "alice")
+	badToken := v.host()
+	badToken.token = "vdt_nope"
+	for _, tc := range []struct {
+		name   string
+		c      *client
+		path   string
+		status int
+		body   string
+		viewer engine.Viewer
+	}{
+		{"Anonymous", v.anonymous(), "/tasks/x", 200, "page /tasks/x", engine.Viewer{}},
+		{"Host", v.host(), "/", 200, "page /", engine.Host},
+		{"BadToken", badToken, "/", 200, "page /", engine.Viewer{}},
+		{"Participant", v.as(alice), "/market", 200, "page /market", engine.Viewer{Participant: alice.DID()}},
+		{"APIStaysJSON", v.anonymous(), "/v1/nope", 404, `"not_found"`, engine.Viewer{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seen = engine.Viewer{}
+			r := tc.c.get(tc.path)
+			if r.status != tc.status || !strings.Contains(string(r.body), tc.body) || seen != tc.viewer {
+				t.Errorf("got %d %q as %+v, want %d %q as %+v", r.status, r.body, seen, tc.status, tc.body, tc.viewer)
+			}
+		})
+	}
+}
