@@ -8,3 +8,6 @@ func Routes(s *Server) []string {
 	}
 	return out
 }
+
+// UploadParts is uploadParts, for FuzzUploadParts.
+var UploadParts = uploadParts
