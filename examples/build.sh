@@ -17,7 +17,7 @@ WASI_SYSROOT=${WASI_SYSROOT:-/usr}
 for dir in go-logreg broken; do
 	echo "build $bc/$dir/model.wasm"
 	(cd "$bc/$dir" && GOOS=wasip1 GOARCH=wasm "$GO" build -buildmode=c-shared \
-		-trimpath -buildvcs=false -ldflags=-s -o model.wasm .)
+		-trimpath -buildvcs=false -ldflags='-s -buildid=' -o model.wasm .)
 done
 
 echo "build $bc/c-model/model.wasm"

@@ -295,6 +295,7 @@ func (s *childServer) serve(ctx context.Context, req childRequest, files []*os.F
 	resp.Stdout, resp.StdoutDropped = res.Stdout, res.StdoutDropped
 	resp.Stderr, resp.StderrDropped = res.Stderr, res.StderrDropped
 	resp.MemoryBytes = res.MemoryBytes
+	resp.PredictNanos = int64(res.PredictTime)
 	return resp
 }
 

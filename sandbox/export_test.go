@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"time"
 )
 
 // NewInterpreterRuntime is NewRuntime on wazero's interpreter (passed on to
@@ -40,5 +41,17 @@ func DecodeRequest(b []byte) error {
 // IdleChildren returns the process ids of the idle children of a Process
 // Runtime.
 func (r *Runtime) IdleChildren() []int {
+	if r.pool == nil {
+		return nil
+	}
 	return r.pool.idlePIDs()
+}
+
+// ChildCPU returns the CPU time the idle children of a Process Runtime
+// have used in their lives (as they last reported it).
+func (r *Runtime) ChildCPU() time.Duration {
+	if r.pool == nil {
+		return 0
+	}
+	return r.pool.idleCPU()
 }

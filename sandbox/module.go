@@ -96,6 +96,11 @@ type Result struct {
 	Elapsed time.Duration
 	// MemoryBytes is the guest's linear memory size at the end.
 	MemoryBytes uint64
+	// PredictTime is the wall time spent inside verdict_predict, summed
+	// over the instances (which run in parallel, so it may exceed
+	// Elapsed): the guest's own compute, without instantiation, copies and
+	// checks.
+	PredictTime time.Duration
 	// BatchRows is the batch size actually used.
 	BatchRows int
 }
@@ -205,6 +210,7 @@ func mergeOutput(res *Result, limit int, insts ...*instance) {
 		res.Stdout, res.StdoutDropped = appendCapped(res.Stdout, res.StdoutDropped+outDropped, out, limit)
 		res.Stderr, res.StderrDropped = appendCapped(res.Stderr, res.StderrDropped+errDropped, errb, limit)
 		res.MemoryBytes = max64(res.MemoryBytes, in.memoryBytes)
+		res.PredictTime += in.predictTime
 	}
 }
 
@@ -230,6 +236,7 @@ type instance struct {
 	cfg         wazero.ModuleConfig
 	stdout      *cappedBuffer
 	memoryBytes uint64
+	predictTime time.Duration
 }
 
 func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc) *instance {
@@ -274,6 +281,7 @@ func (in *instance) run(cols [][]float64, lo, hi, batch int, out [][]float64) er
 	}
 	g.enter("")
 	in.memoryBytes = uint64(g.mem.Size())
+	in.predictTime = g.predictTime
 	return nil
 }
 
@@ -336,6 +344,8 @@ type guest struct {
 	stack  [5]uint64
 	worker int
 	phase  phaseFunc // nil unless a Process child reports progress
+
+	predictTime time.Duration // inside verdict_predict
 }
 
 // enter reports that the instance is about to run fn ("" when done).
@@ -392,8 +402,11 @@ func (g *guest) predict(mod api.Module, cols [][]float64, lo, hi, batch, outs in
 			return g.abi("verdict_predict", "y buffer no longer in memory")
 		}
 		fillUnwritten(yView)
-		if err := g.call(predict, "verdict_predict",
-			[]uint64{uint64(xp), uint64(n), uint64(len(cols)), uint64(yp), uint64(outs)}); err != nil {
+		t0 := time.Now()
+		err := g.call(predict, "verdict_predict",
+			[]uint64{uint64(xp), uint64(n), uint64(len(cols)), uint64(yp), uint64(outs)})
+		g.predictTime += time.Since(t0)
+		if err != nil {
 			return err
 		}
 		if code := int32(uint32(g.stack[0])); code != 0 {

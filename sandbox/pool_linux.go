@@ -63,6 +63,9 @@ type child struct {
 	module   string // SHA-256 of the module it ran or compiled last
 	features uint64 // id of the features it has mapped
 	retire   bool
+	// cpuMillis is the CPU time the child said it had used, at its last
+	// answer.
+	cpuMillis uint64
 }
 
 func newChildPool(cmd []string, maxIdle int) *childPool {
@@ -131,6 +134,17 @@ func (p *childPool) put(c *child) {
 		c.kill()
 		<-c.done
 	}
+}
+
+// idleCPU is the CPU time the idle children said they had used.
+func (p *childPool) idleCPU() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var ms uint64
+	for _, c := range p.idle {
+		ms += c.cpuMillis
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 func (p *childPool) idlePIDs() []int {
@@ -250,6 +264,7 @@ func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, pr
 		if req.Op == opRun {
 			c.features = req.Features
 		}
+		c.cpuMillis = resp.CPUMillis
 		c.retire = resp.CPUMillis > uint64(childCPUBudget/time.Millisecond)/2
 		r.pool.put(c)
 	}

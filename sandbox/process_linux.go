@@ -107,7 +107,8 @@ func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
 	}
 	res := &Result{Outputs: make([][]float64, outs), BatchRows: batch,
 		Stdout: resp.Stdout, Stderr: resp.Stderr, StdoutDropped: resp.StdoutDropped,
-		StderrDropped: resp.StderrDropped, MemoryBytes: resp.MemoryBytes}
+		StderrDropped: resp.StderrDropped, MemoryBytes: resp.MemoryBytes,
+		PredictTime: time.Duration(resp.PredictNanos)}
 	for k := range res.Outputs {
 		res.Outputs[k] = make([]float64, rows)
 		if rows == 0 {

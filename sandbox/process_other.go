@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"time"
 )
 
 const processSupported = false
@@ -30,3 +31,5 @@ type childPool struct{}
 func (*childPool) close() {}
 
 func (*childPool) idlePIDs() []int { return nil }
+
+func (*childPool) idleCPU() time.Duration { return 0 }

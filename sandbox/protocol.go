@@ -95,6 +95,7 @@ type childResponse struct {
 	StdoutDropped int64      `json:"stdout_dropped,omitempty"`
 	StderrDropped int64      `json:"stderr_dropped,omitempty"`
 	MemoryBytes   uint64     `json:"memory_bytes,omitempty"`
+	PredictNanos  int64      `json:"predict_ns,omitempty"`
 	// CPUMillis is the CPU time the child has used in its life (the
 	// parent retires it when it nears its budget).
 	CPUMillis uint64 `json:"cpu_ms,omitempty"`
@@ -174,7 +175,7 @@ func decodeResponse(b []byte, lim Limits) (*childResponse, error) {
 		return nil, fmt.Errorf("decode response: %w", err)
 	}
 	if len(r.Stdout) > lim.OutputBytes || len(r.Stderr) > lim.OutputBytes ||
-		r.StdoutDropped < 0 || r.StderrDropped < 0 || r.MemoryBytes > lim.memoryBytes() {
+		r.StdoutDropped < 0 || r.StderrDropped < 0 || r.PredictNanos < 0 || r.MemoryBytes > lim.memoryBytes() {
 		return nil, errors.New("decode response: output or memory out of bounds")
 	}
 	if e := r.Error; e != nil {
