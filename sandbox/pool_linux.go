@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -66,6 +67,9 @@ type child struct {
 	// cpuMillis is the CPU time the child said it had used, at its last
 	// answer.
 	cpuMillis uint64
+	// out is the outputs file of its runs, outID its id.
+	out   *os.File
+	outID uint64
 }
 
 func newChildPool(cmd []string, maxIdle int) *childPool {
@@ -133,6 +137,9 @@ func (p *childPool) put(c *child) {
 	if !keep {
 		c.kill()
 		<-c.done
+		if c.out != nil {
+			c.out.Close()
+		}
 	}
 }
 
@@ -175,6 +182,9 @@ func (p *childPool) close() {
 	}
 	for c := range all {
 		<-c.done
+		if c.out != nil {
+			c.out.Close()
+		}
 	}
 }
 
@@ -221,6 +231,32 @@ func (c *child) kill() {
 	_ = c.conn.Close()
 }
 
+// outputs returns the child's outputs file, at least size bytes, its
+// progress header zeroed. A bigger file replaces a smaller one.
+func (c *child) outputs(size int) (*os.File, error) {
+	if c.out != nil {
+		st, err := c.out.Stat()
+		if err != nil {
+			return nil, err
+		}
+		if st.Size() >= int64(size) {
+			var zero [outputsHeader]byte
+			if _, err := c.out.WriteAt(zero[:], 0); err != nil {
+				return nil, err
+			}
+			return c.out, nil
+		}
+		c.out.Close()
+		c.out = nil
+	}
+	out, err := sealedOutputs(size)
+	if err != nil {
+		return nil, err
+	}
+	c.out, c.outID = out, outputsIDs.Add(1)
+	return out, nil
+}
+
 func (c *child) exited() bool {
 	select {
 	case <-c.done:
@@ -233,7 +269,10 @@ func (c *child) exited() bool {
 // do sends req with files to a child from the pool and returns its
 // response, or the error it reported or died of. progress, if not nil, is
 // the outputs file whose header says where each instance was.
-func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, progress *os.File) (*childResponse, error) {
+//
+// A run also gets the child's outputs file, at least outSize bytes, which
+// read reads before the child goes back to the pool.
+func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, outSize int, read func(out *os.File) error) (*childResponse, error) {
 	if r.isClosed() {
 		return nil, ErrClosed
 	}
@@ -241,7 +280,22 @@ func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, pr
 	if err != nil {
 		return nil, err
 	}
-	resp, err := r.exchange(ctx, c, req, files, progress)
+	attempt := func(c *child) (*childResponse, error) {
+		if req.Op != opRun {
+			return r.exchange(ctx, c, req, files, nil)
+		}
+		out, err := c.outputs(outSize)
+		if err != nil {
+			return nil, fmt.Errorf("run module %s: outputs: %w", req.Module, err)
+		}
+		req.OutputsFile = c.outID
+		resp, err := r.exchange(ctx, c, req, append(slices.Clip(files), out), out)
+		if err == nil && resp.Error == nil {
+			err = read(out)
+		}
+		return resp, err
+	}
+	resp, err := attempt(c)
 	if KindOf(err) == KindCrash && c.requests > 0 && ctx.Err() == nil {
 		// A child that waited in the pool may have died meanwhile (killed
 		// by an operator or the OOM killer): try once more on a new one.
@@ -250,7 +304,7 @@ func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, pr
 		if c, err = r.pool.start(); err != nil {
 			return nil, err
 		}
-		resp, err = r.exchange(ctx, c, req, files, progress)
+		resp, err = attempt(c)
 	}
 	switch {
 	case err != nil:

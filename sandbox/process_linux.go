@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,7 +56,7 @@ func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte) (
 		return nil, false, fmt.Errorf("compile module %s: %w", sha, err)
 	}
 	req := r.request(opCompile, sha, int64(len(wasm)))
-	resp, err := r.do(ctx, req, []*os.File{f}, nil)
+	resp, err := r.do(ctx, req, []*os.File{f}, 0, nil)
 	if err != nil {
 		f.Close()
 		return nil, false, err
@@ -87,11 +88,6 @@ func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
 	}
 	outs := in.Outputs
 	outSize := outputsHeader + 8*outs*rows
-	out, err := sealedOutputs(outSize)
-	if err != nil {
-		return nil, fmt.Errorf("run module %s: %w", m.SHA256, err)
-	}
-	defer out.Close()
 
 	workers := max(1, min(r.workers, rows/MinRowsPerWorker, maxWorkers))
 	req := r.request(opRun, m.SHA256, int64(m.Size))
@@ -101,28 +97,31 @@ func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
 	// features and outputs, and per instance its memory (up to twice while
 	// growing) and a call stack that wazero lets grow to 400 MB.
 	req.AddressSpace += uint64(8*rows*feats.cols+outSize) + uint64(workers)*(3*r.limits.memoryBytes()+640<<20)
-	resp, err := r.do(ctx, req, []*os.File{m.c.wasm, feats.backing.file, out}, out)
+	res := &Result{Outputs: make([][]float64, outs), BatchRows: batch}
+	read := func(out *os.File) error {
+		for k := range res.Outputs {
+			res.Outputs[k] = make([]float64, rows)
+			if rows == 0 {
+				continue
+			}
+			if _, err := out.ReadAt(floatBytes(res.Outputs[k]), int64(outputsHeader+8*k*rows)); err != nil {
+				return fmt.Errorf("run module %s: read outputs: %w", m.SHA256, err)
+			}
+			// The child checked them too, but it ran untrusted code.
+			if i, msg := checkOutputs(res.Outputs[k], k, outs); i >= 0 {
+				return &Error{Kind: KindBadOutput, Func: "verdict_predict", Msg: fmt.Sprintf(
+					"bad output: prediction for row %d, output %d %s", i, k, msg)}
+			}
+		}
+		return nil
+	}
+	resp, err := r.do(ctx, req, []*os.File{m.c.wasm, feats.backing.file}, outSize, read)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Outputs: make([][]float64, outs), BatchRows: batch,
-		Stdout: resp.Stdout, Stderr: resp.Stderr, StdoutDropped: resp.StdoutDropped,
-		StderrDropped: resp.StderrDropped, MemoryBytes: resp.MemoryBytes,
-		PredictTime: time.Duration(resp.PredictNanos)}
-	for k := range res.Outputs {
-		res.Outputs[k] = make([]float64, rows)
-		if rows == 0 {
-			continue
-		}
-		if _, err := out.ReadAt(floatBytes(res.Outputs[k]), int64(outputsHeader+8*k*rows)); err != nil {
-			return nil, fmt.Errorf("run module %s: read outputs: %w", m.SHA256, err)
-		}
-		// The child checked them too, but it ran untrusted code.
-		if i, msg := checkOutputs(res.Outputs[k], k, outs); i >= 0 {
-			return nil, &Error{Kind: KindBadOutput, Func: "verdict_predict", Msg: fmt.Sprintf(
-				"bad output: prediction for row %d, output %d %s", i, k, msg)}
-		}
-	}
+	res.Stdout, res.Stderr = resp.Stdout, resp.Stderr
+	res.StdoutDropped, res.StderrDropped = resp.StdoutDropped, resp.StderrDropped
+	res.MemoryBytes, res.PredictTime = resp.MemoryBytes, time.Duration(resp.PredictNanos)
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
@@ -132,6 +131,9 @@ func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
 func sealedOutputs(size int) (*os.File, error) {
 	return sealedFileOpts("verdict-outputs", size, nil, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW)
 }
+
+// outputsIDs number outputs files, which children keep mapped by id.
+var outputsIDs atomic.Uint64
 
 // crashError classifies a child that died on its own.
 func crashError(runErr error, st *os.ProcessState, fn string, req childRequest, stderr []byte) error {

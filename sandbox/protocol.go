@@ -74,6 +74,10 @@ type childRequest struct {
 	// Features identifies the features file of a run within the parent
 	// process: the child keeps the last one mapped.
 	Features uint64 `json:"features,omitempty"`
+	// OutputsFile identifies the outputs file of a run: each child has
+	// one, reused (and kept mapped) from run to run until a run needs a
+	// bigger one.
+	OutputsFile uint64 `json:"outputs_file,omitempty"`
 
 	// Run only.
 	Rows    int `json:"rows,omitempty"`
