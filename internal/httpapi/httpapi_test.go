@@ -117,7 +117,7 @@ func TestRoles(t *testing.T) {
 
 	var aliceSub, bobSub string
 	t.Run("Upload", func(t *testing.T) {
-		r := alice.submit("contest", module("a1"), "")
+		r := alice.submit("contest", module("a1"), "?license=MIT")
 		if r.status != 202 {
 			t.Fatalf("raw upload: got %d: %s", r.status, r.body)
 		}
@@ -500,6 +500,13 @@ func testMarket(t *testing.T, v *env, participant *client) {
 		t.Fatal("no marketplace entries after promotion")
 	}
 	id := list[0].(map[string]any)["id"].(string)
+	licenses := map[any]bool{}
+	for _, e := range list {
+		licenses[e.(map[string]any)["card"].(map[string]any)["license"]] = true
+	}
+	if !licenses["MIT"] {
+		t.Errorf("no entry has the license given at upload: %v", licenses)
+	}
 	if none := anon.get("/v1/market?task_type=binary").json(t)["list"].([]any); len(none) != 0 {
 		t.Errorf("binary filter: got %d entries, want 0", len(none))
 	}

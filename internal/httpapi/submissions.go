@@ -36,7 +36,8 @@ type Links struct {
 // upload accepts a module: the raw body (application/wasm or
 // application/octet-stream) or a multipart form with a "module" part. A
 // participant uploads as themself; the host uploads for ?participant= and
-// may mark a ?baseline=true. The answer is 202 with the submission id: the
+// may mark a ?baseline=true. ?license= is the model's license should it
+// enter the marketplace. The answer is 202 with the submission id: the
 // evaluation runs in the engine's queue (follow it at Links.Events).
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.ipRate.allow(clientIP(r)); !ok {
@@ -91,7 +92,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, refuse(http.StatusRequestEntityTooLarge, "too_large", "module is %d bytes, above the task's limit of %d", len(module), limit))
 		return
 	}
-	req := engine.SubmitRequest{Task: task, Participant: who, Module: module, Baseline: baseline}
+	req := engine.SubmitRequest{Task: task, Participant: who, Module: module, Baseline: baseline,
+		License: r.URL.Query().Get("license")}
 	if statement != nil {
 		req.Signed = statement
 		if !c.host {

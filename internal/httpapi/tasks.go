@@ -16,10 +16,21 @@ import (
 	"github.com/verdictlab/verdict/engine/credential"
 )
 
-// TaskView is a task's public face and where it is in its schedule.
+// TaskView is a task's public face, the competition rules a participant
+// plays by, and where it is in its schedule. It never carries the split
+// seed or the data path.
 type TaskView struct {
 	engine.TaskInfo
-	State engine.State `json:"state"`
+	// PublicRows and PrivateRows are how many rows score each board.
+	PublicRows  int `json:"public_rows"`
+	PrivateRows int `json:"private_rows"`
+	// FinalSelections, Teams, Leaderboard and RequireSigned are the rules
+	// of the spec.
+	FinalSelections int                    `json:"final_selections"`
+	Teams           engine.TeamsSpec       `json:"teams"`
+	Leaderboard     engine.LeaderboardSpec `json:"leaderboard"`
+	RequireSigned   bool                   `json:"require_signed,omitempty"`
+	State           engine.State           `json:"state"`
 }
 
 func (s *Server) taskView(t engine.Task) (TaskView, error) {
@@ -27,7 +38,9 @@ func (s *Server) taskView(t engine.Task) (TaskView, error) {
 	if err != nil {
 		return TaskView{}, err
 	}
-	return TaskView{TaskInfo: t.Info(), State: st}, nil
+	return TaskView{TaskInfo: t.Info(), PublicRows: t.PublicRows, PrivateRows: t.PrivateRows,
+		FinalSelections: t.Spec.FinalSelections, Teams: t.Spec.Teams, Leaderboard: t.Spec.Leaderboard,
+		RequireSigned: t.Spec.RequireSigned, State: st}, nil
 }
 
 func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
