@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/verdictlab/verdict/engine/metric"
@@ -26,49 +27,81 @@ func features(rows int) (flat []float64, cols [][]float64) {
 	return flat, cols
 }
 
-// BenchmarkInference runs the Go logistic regression three ways on the same
-// rows: natively, and in the sandbox as the Go (GOOS=wasip1) and C
-// (clang wasm32-wasi, a naive Bayes model of similar cost) guests. Compare
-// rows/s within one run.
+// TestMain lets the test binary serve as the child of Process isolation.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.ChildArg {
+		if err := sandbox.ServeChild(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// BenchmarkInference runs the breast-cancer example models on the same
+// rows: the Go logistic regression natively, and in the sandbox the Go
+// (GOOS=wasip1) and C (clang wasm32-wasi, a naive Bayes model of similar
+// cost) guests, in both isolation modes, warm. Compare rows/s within one
+// run. The acceptance benchmark, with the same model native and guest and
+// the ratios computed side by side, is sandbox's BenchmarkLinear.
 func BenchmarkInference(b *testing.B) {
-	for _, rows := range []int{1_000, 100_000} {
+	for _, rows := range []int{1_000, 100_000, 1_000_000} {
 		flat, cols := features(rows)
-		b.Run(fmt.Sprintf("native-go/rows=%d", rows), func(b *testing.B) {
+		b.Run(fmt.Sprintf("rows=%d/native-go", rows), func(b *testing.B) {
 			y := make([]float64, rows)
 			for b.Loop() {
 				logreg.Predict(flat, rows, logreg.NumFeatures, y)
 			}
 			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
-		for _, ex := range []struct{ name, path string }{
-			{"wasm-go", "breast-cancer/go-logreg/model.wasm"},
-			{"wasm-c", "breast-cancer/c-model/model.wasm"},
-		} {
-			b.Run(fmt.Sprintf("%s/rows=%d", ex.name, rows), func(b *testing.B) {
-				ctx := context.Background()
-				wasm, err := fs.ReadFile(examples.FS, ex.path)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: b.TempDir()})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer rt.Close(ctx)
-				m, err := rt.Compile(ctx, wasm)
-				if err != nil {
-					b.Fatal(err)
-				}
-				in := sandbox.Input{Columns: cols, Outputs: 1}
-				for b.Loop() {
-					if _, err := m.Run(ctx, in); err != nil {
+		feats, err := sandbox.NewFeatures(cols)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, iso := range []sandbox.Isolation{sandbox.InProcess, sandbox.Process} {
+			for _, ex := range []struct{ name, path string }{
+				{"wasm-go", "breast-cancer/go-logreg/model.wasm"},
+				{"wasm-c", "breast-cancer/c-model/model.wasm"},
+			} {
+				b.Run(fmt.Sprintf("rows=%d/%s/%s", rows, isolationName(iso), ex.name), func(b *testing.B) {
+					ctx := context.Background()
+					wasm, err := fs.ReadFile(examples.FS, ex.path)
+					if err != nil {
 						b.Fatal(err)
 					}
-				}
-				b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-			})
+					rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: b.TempDir(), Isolation: iso})
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer rt.Close(ctx)
+					m, err := rt.Compile(ctx, wasm)
+					if err != nil {
+						b.Fatal(err)
+					}
+					in := sandbox.Input{Features: feats, Outputs: 1}
+					if _, err := m.Run(ctx, in); err != nil { // warm up
+						b.Fatal(err)
+					}
+					b.ResetTimer()
+					for b.Loop() {
+						if _, err := m.Run(ctx, in); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+				})
+			}
 		}
+		feats.Close()
 	}
+}
+
+func isolationName(iso sandbox.Isolation) string {
+	if iso == sandbox.InProcess {
+		return "in-process"
+	}
+	return string(iso)
 }
 
 // BenchmarkMetric measures scoring throughput of the spine's metrics.
