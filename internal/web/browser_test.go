@@ -181,6 +181,72 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("got %d task cards, want 3", cards)
 		}
 	})
+	t.Run("ClosedTask", func(t *testing.T) {
+		if err := s.e.CloseTask(regressionTask); err != nil {
+			t.Fatal(err)
+		}
+		err := chromedp.Do(browser,
+			chromedp.Navigate(anon.URL+"/tasks/"+regressionTask),
+			chromedp.WaitVisible(chromedp.CSS(`svg.chart.history path.line`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heading := run(t, browser, chromedp.Evaluate[string](`document.querySelector("#board-h").textContent`))
+		shoot(t, "task-closed.png", run(t, browser, chromedp.FullScreenshot(100)))
+		if heading != "Private leaderboard" {
+			t.Errorf("closed task: got heading %q, want Private leaderboard", heading)
+		}
+		err = chromedp.Do(browser,
+			chromedp.Navigate(ada.URL+"/submissions/"+s.subs[regressionTask+"/ada/"+sandboxtest.Linear].ID),
+			chromedp.WaitVisible(chromedp.CSS(`svg.chart.scatter circle`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scatters := run(t, browser, chromedp.Evaluate[int](`document.querySelectorAll("svg.chart.scatter").length`))
+		shoot(t, "submission-regression.png", run(t, browser, chromedp.FullScreenshot(100)))
+		if scatters != 2 {
+			t.Errorf("closed task, ada's submission: got %d scatters, want the public and the private part", scatters)
+		}
+	})
+	t.Run("Marketplace", func(t *testing.T) {
+		proms, err := s.e.Promote(ctx, regressionTask)
+		if err != nil || len(proms) == 0 || proms[0].Credential == nil {
+			t.Fatalf("Promote: %+v, %v", proms, err)
+		}
+		// A search is a plain GET form: type, press Search, read the rows.
+		err = chromedp.Do(browser,
+			chromedp.Navigate(anon.URL+"/market"),
+			chromedp.WaitVisible(chromedp.CSS(`table.board tbody tr`)),
+			chromedp.SendKeys(chromedp.CSS(`#q`), "house"),
+			chromedp.Click(chromedp.CSS(`form.search button`)),
+			// Only a results page has the Clear link: the click navigated.
+			chromedp.WaitVisible(chromedp.CSS(`form.search .actions a`)),
+			chromedp.WaitVisible(chromedp.CSS(`table.board tbody tr`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc := run(t, browser, chromedp.Location())
+		rows := run(t, browser, chromedp.Evaluate[int](`document.querySelectorAll("table.board tbody tr").length`))
+		shoot(t, "market.png", run(t, browser, chromedp.FullScreenshot(100)))
+		if !strings.Contains(loc, "q=house") || rows != 2 {
+			t.Errorf("search: got %s with %d rows, want q=house and the 2 certified models", loc, rows)
+		}
+		err = chromedp.Do(browser,
+			chromedp.Click(chromedp.CSS(`table.board tbody tr a`)),
+			chromedp.WaitVisible(chromedp.CSS(`.verify`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		badge := run(t, browser, chromedp.Evaluate[string](`document.querySelector(".hero .badge").textContent`))
+		shoot(t, "model.png", run(t, browser, chromedp.FullScreenshot(100)))
+		if badge != "verified" {
+			t.Errorf("model page: got badge %q, want verified", badge)
+		}
+	})
 }
 
 // run runs one browser action and returns its value.

@@ -156,7 +156,7 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 		lo, hi = math.Min(lo, b.Score), math.Max(hi, b.Score)
 	}
 	vals, d0, d1, dec := ticks(lo, hi, 5)
-	const left, right, topM, h, bottom = 64.0, 170.0, 16.0, 300.0, 46.0
+	const left, right, topM, h, bottom = 64.0, 170.0, 16.0, 316.0, 62.0
 	x := scale{0, float64(end.Sub(t0)), left, chartWidth - right}
 	y := scale{d0, d1, h - bottom, topM}
 	if !higher { // better is up either way
@@ -177,11 +177,17 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 		s.text("tick", "end", left-8, py+4, fixed(v, dec))
 	}
 	tts, layout := timeTicks(t0, end, 8)
+	day := ""
 	for _, t := range tts {
 		s.text("tick", "middle", at(t), h-bottom+18, t.UTC().Format(layout))
+		if d := t.UTC().Format("Jan 2"); layout == "15:04" && d != day {
+			s.text("tick date", "middle", at(t), h-bottom+32, d)
+			day = d
+		}
 	}
 	s.line("axis", left, h-bottom, chartWidth-right, h-bottom)
-	s.text("axis-title", "middle", (left+chartWidth-right)/2, h-8, "time (UTC) · "+better(metric, higher))
+	s.text("axis-title", "middle", (left+chartWidth-right)/2, h-8, "time (UTC)")
+	s.raw(`<text class="axis-title" text-anchor="middle" transform="translate(14 %s) rotate(-90)">%s (better ↑)</text>`, num((topM+h-bottom)/2), text(metric))
 	for _, b := range bases {
 		py := y.at(b.Score)
 		s.line("ref", left, py, chartWidth-right, py)

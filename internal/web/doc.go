@@ -8,8 +8,10 @@
 // confidence intervals drawn as error bars and its best score over time
 // (GET /tasks/{id}), a submission's status, gates and the picture that
 // fits its task — ROC curve, confusion matrix or predicted-vs-true scatter
-// (GET /submissions/{id}) — and a credential with its verification
-// (GET /credentials/{id}). Static assets are embedded under /static/.
+// (GET /submissions/{id}) — a credential with its verification
+// (GET /credentials/{id}), and the marketplace: search (GET /market, a
+// plain GET form) and a certified model's card, verification and bundle
+// link (GET /market/{id}). Static assets are embedded under /static/.
 //
 // It never re-implements a rule: who may see what is the engine's Viewer,
 // returned for each request by Config.Viewer (anonymous by default), and

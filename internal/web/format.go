@@ -72,6 +72,8 @@ var funcs = template.FuncMap{
 	},
 	"words":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 	"mb":       func(v float64) string { return fmt.Sprintf("%g MB", v) },
+	"pct":      func(v float64) string { return fmt.Sprintf("%g%%", v*100) },
+	"short20":  func(s string) string { return trunc(s, 20) },
 	"credPath": func(id string) string { return "/credentials/" + strings.TrimPrefix(id, "urn:uuid:") },
 }
 

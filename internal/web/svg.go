@@ -144,7 +144,8 @@ func fixed(v float64, decimals int) string {
 }
 
 // timeTicks returns about n tick times over [t0, t1] at a round unit, with
-// their label layout.
+// their label layout: a time of day below a day (the chart adds the date
+// under the first tick of each day), a date or a year above.
 func timeTicks(t0, t1 time.Time, n int) ([]time.Time, string) {
 	span := t1.Sub(t0)
 	units := []struct {
@@ -152,8 +153,8 @@ func timeTicks(t0, t1 time.Time, n int) ([]time.Time, string) {
 		layout string
 	}{
 		{time.Minute, "15:04"}, {5 * time.Minute, "15:04"}, {15 * time.Minute, "15:04"},
-		{time.Hour, "Jan 2 15:04"}, {3 * time.Hour, "Jan 2 15:04"}, {6 * time.Hour, "Jan 2 15:04"},
-		{12 * time.Hour, "Jan 2 15:04"}, {24 * time.Hour, "Jan 2"}, {7 * 24 * time.Hour, "Jan 2"},
+		{time.Hour, "15:04"}, {3 * time.Hour, "15:04"}, {6 * time.Hour, "15:04"},
+		{12 * time.Hour, "15:04"}, {24 * time.Hour, "Jan 2"}, {7 * 24 * time.Hour, "Jan 2"},
 		{30 * 24 * time.Hour, "Jan 2006"}, {365 * 24 * time.Hour, "2006"},
 	}
 	u := units[len(units)-1]

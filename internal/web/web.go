@@ -50,7 +50,14 @@ type Config struct {
 	Refresh time.Duration
 	// Now is the clock credentials are checked at; default time.Now.
 	Now func() time.Time
+	// API is the path the JSON API (internal/httpapi) is mounted at, for
+	// the marketplace's download links; default DefaultAPI, "-" for no
+	// links.
+	API string
 }
+
+// DefaultAPI is where internal/httpapi serves its routes.
+const DefaultAPI = "/v1"
 
 // Validate reports a negative Top.
 func (c Config) Validate() error {
@@ -91,8 +98,12 @@ func New(e *engine.Engine, cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.API == "" {
+		cfg.API = DefaultAPI
+	}
+	cfg.API = strings.TrimRight(cfg.API, "/")
 	s := &Server{e: e, cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
-	for _, p := range []string{"tasks", "task", "submission", "credential", "error"} {
+	for _, p := range []string{"tasks", "task", "submission", "credential", "market", "model", "error"} {
 		s.pages[p] = template.Must(template.New(p).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+p+".html"))
 	}
 	static, _ := fs.Sub(assets, "static") // embedded: cannot fail
@@ -101,6 +112,8 @@ func New(e *engine.Engine, cfg Config) *Server {
 	s.mux.HandleFunc("GET /tasks/{id}", s.task)
 	s.mux.HandleFunc("GET /submissions/{id}", s.submission)
 	s.mux.HandleFunc("GET /credentials/{id}", s.credential)
+	s.mux.HandleFunc("GET /market", s.market)
+	s.mux.HandleFunc("GET /market/{id}", s.model)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("page %s: %w", r.URL.Path, engine.ErrNotFound))
 	})
@@ -461,6 +474,7 @@ func pictures(d *engine.Diagnostics) []picture {
 
 type credentialData struct {
 	Cred     *engine.Credential
+	Market   string // the model's marketplace page, "" when it has none
 	Result   *credential.ModelResult
 	Err      string
 	Issuer   string
@@ -474,6 +488,9 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := credentialData{Cred: c, Issuer: s.e.HostDID()}
+	if me, err := s.e.MarketEntry(c.ID); err == nil {
+		d.Market = "/market/" + me.ID
+	}
 	res, err := s.verify(r.Context(), c.Signed)
 	if err != nil {
 		d.Err = err.Error()

@@ -157,7 +157,7 @@ func TestPages(t *testing.T) {
 		lacks(t, "multiclass submission", page, `class="chart roc"`)
 	})
 	t.Run("NotFound", func(t *testing.T) {
-		for _, path := range []string{"/tasks/nope", "/submissions/nope", "/credentials/nope", "/nope"} {
+		for _, path := range []string{"/tasks/nope", "/submissions/nope", "/credentials/nope", "/market/nope", "/nope"} {
 			page := get(t, srv, path, "", http.StatusNotFound)
 			contains(t, path, page, "Not found", `href="/static/style.css"`)
 		}
@@ -200,10 +200,45 @@ func TestPages(t *testing.T) {
 		page := get(t, srv, "/credentials/"+id, "", http.StatusOK)
 		contains(t, "credential", page, `class="badge good">verified`, "Not revoked", s.e.HostDID(), "CertifiedModelCredential")
 		contains(t, "task page with credentials", get(t, srv, "/tasks/"+regressionTask, "", http.StatusOK), `href="/credentials/`+id+`"`)
+		contains(t, "credential", page, `href="/market/`+id+`"`)
+
+		// Promotion put the model in the marketplace.
+		page = get(t, srv, "/market", "", http.StatusOK)
+		contains(t, "marketplace", page, `<form class="panel search" method="get"`, `href="/market/`+id+`"`, "House prices", "rmse", "1 / 3", "2 models")
+		searches := []struct {
+			query string
+			found bool
+		}{
+			{"?q=house", true},
+			{"?q=ADA", true},
+			{"?type=regression&features=A,b", true},
+			{"?min=0.2", true},
+			{"?min=0.01", false},
+			{"?type=binary", false},
+			{"?features=c", false},
+			{"?q=nothing-like-it", false},
+		}
+		for _, sc := range searches {
+			page := get(t, srv, "/market"+sc.query, "", http.StatusOK)
+			if got := strings.Contains(page, `href="/market/`+id+`"`); got != sc.found {
+				t.Errorf("market search %s: got found %v, want %v", sc.query, got, sc.found)
+			}
+		}
+		for _, bad := range []string{"?min=abc", "?type=poetry", "?metric=nope"} {
+			page := get(t, srv, "/market"+bad, "", http.StatusBadRequest)
+			contains(t, "market search "+bad, page, "Cannot search", `<form class="panel search"`)
+		}
+		page = get(t, srv, "/market/"+id, "", http.StatusOK)
+		contains(t, "model page", page, `class="badge good">verified`, "Not revoked", "this server's host",
+			"<code>a</code>, <code>b</code>", `href="/v1/market/`+id+`/bundle"`, `href="/credentials/`+id+`"`, "unspecified")
+
 		if _, err := s.e.Revoke(id, "found a leak"); err != nil {
 			t.Fatal(err)
 		}
 		page = get(t, srv, "/credentials/"+id, "", http.StatusOK)
 		contains(t, "revoked credential", page, "does not verify", "revoked", "found a leak")
+		lacks(t, "marketplace after revocation", get(t, srv, "/market", "", http.StatusOK), `href="/market/`+id+`"`)
+		contains(t, "marketplace with revoked", get(t, srv, "/market?revoked=1", "", http.StatusOK), `href="/market/`+id+`"`, `class="tag bad">revoked`)
+		contains(t, "revoked model page", get(t, srv, "/market/"+id, "", http.StatusOK), `class="badge bad">revoked`, "found a leak")
 	})
 }
