@@ -3,49 +3,84 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/internal/httpapi"
 )
 
 func newLeaderboardCmd(g *globals) *cobra.Command {
 	var (
-		private bool
-		as      string
+		private             bool
+		as, server, keyFile string
 	)
 	c := &cobra.Command{
 		Use:   "leaderboard ID",
 		Short: "print a task's leaderboard: each participant's best score",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			t, err := e.Task(args[0])
-			if err != nil {
-				return badInput(err)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if server == "" {
+				return g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+					return leaderboardLocal(g, e, args[0], as, private)
+				})(cmd, args)
 			}
-			rows, err := e.Leaderboard(args[0], viewer(as), private)
-			if errors.Is(err, engine.ErrForbidden) {
-				return badInput(err)
+			if as != "" {
+				return errNoRemote("--as")
 			}
+			c, err := newRemote(server, keyFile)
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.emit(struct {
-					Task    string         `json:"task"`
-					Metric  string         `json:"metric"`
-					Private bool           `json:"private"`
-					Entries []engine.Entry `json:"entries"`
-				}{t.Spec.ID, t.Spec.Metric, private, rows})
+			t, _, err := c.task(cmd.Context(), args[0])
+			if err != nil {
+				return err
 			}
-			printLeaderboard(g, t, rows, private)
-			return nil
-		}),
+			var lb httpapi.Leaderboard
+			path := "/v1/tasks/" + url.PathEscape(args[0]) + "/leaderboard?private=" + strconv.FormatBool(private)
+			if err := c.call(cmd.Context(), "GET", path, nil, "", &lb); err != nil {
+				return err
+			}
+			return emitLeaderboard(g, t, lb.Entries, private)
+		},
 	}
 	c.Flags().StringVar(&as, "as", "", asUsage)
+	c.Flags().StringVar(&server, "server", "", serverUsage)
+	c.Flags().StringVar(&keyFile, "key", "", "with --server: sign the requests with this key (verdict keygen): see what its participant sees")
 	c.Flags().BoolVar(&private, "private", false, "the private leaderboard: best private score among each participant's final selections (host; everyone after close)")
 	return c
+}
+
+func leaderboardLocal(g *globals, e *engine.Engine, id, as string, private bool) error {
+	t, err := e.Task(id)
+	if err != nil {
+		return badInput(err)
+	}
+	rows, err := e.Leaderboard(id, viewer(as), private)
+	if errors.Is(err, engine.ErrForbidden) {
+		return badInput(err)
+	}
+	if err != nil {
+		return err
+	}
+	return emitLeaderboard(g, t, rows, private)
+}
+
+// emitLeaderboard prints rows, or emits them with --json.
+func emitLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private bool) error {
+	if g.json {
+		return g.emit(struct {
+			Task    string         `json:"task"`
+			Metric  string         `json:"metric"`
+			Private bool           `json:"private"`
+			Entries []engine.Entry `json:"entries"`
+		}{t.Spec.ID, t.Spec.Metric, private, rows})
+	}
+	printLeaderboard(g, t, rows, private)
+	return nil
 }
 
 func printLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private bool) {

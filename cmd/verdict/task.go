@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/internal/httpapi"
 )
 
 func newTaskCmd(g *globals) *cobra.Command {
@@ -29,30 +30,38 @@ func newTaskCmd(g *globals) *cobra.Command {
 			return nil
 		}),
 	})
-	c.AddCommand(&cobra.Command{
+	var server string
+	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "show what a participant needs to build a model for a task",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			t, err := e.Task(args[0])
-			if err != nil {
-				return badInput(err)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if server != "" {
+				c, err := newRemote(server, "")
+				if err != nil {
+					return err
+				}
+				t, v, err := c.task(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return emitTask(g, t, v.State)
 			}
-			st, err := e.TaskState(args[0])
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return g.emit(struct {
-					engine.TaskInfo
-					State engine.State `json:"state"`
-				}{t.Info(), st})
-			}
-			printTask(g, t.Info())
-			printState(g, t.Spec, st)
-			return nil
-		}),
-	})
+			return g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+				t, err := e.Task(args[0])
+				if err != nil {
+					return badInput(err)
+				}
+				st, err := e.TaskState(args[0])
+				if err != nil {
+					return err
+				}
+				return emitTask(g, t, st)
+			})(cmd, args)
+		},
+	}
+	show.Flags().StringVar(&server, "server", "", serverUsage)
+	c.AddCommand(show)
 	c.AddCommand(&cobra.Command{
 		Use:   "close ID",
 		Short: "close a task now: no more submissions; the private leaderboard is revealed",
@@ -78,18 +87,39 @@ func newTaskCmd(g *globals) *cobra.Command {
 			return nil
 		}),
 	})
-	c.AddCommand(&cobra.Command{
+	var listServer string
+	list := &cobra.Command{
 		Use:   "list",
 		Short: "list tasks",
 		Args:  cobra.NoArgs,
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			ts, err := e.Tasks()
-			if err != nil {
-				return err
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var infos []engine.TaskInfo
+			if listServer != "" {
+				c, err := newRemote(listServer, "")
+				if err != nil {
+					return err
+				}
+				var views []httpapi.TaskView
+				if err := c.call(cmd.Context(), "GET", "/v1/tasks", nil, "", &views); err != nil {
+					return err
+				}
+				for _, v := range views {
+					infos = append(infos, v.TaskInfo)
+				}
+			} else {
+				err := g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+					ts, err := e.Tasks()
+					for _, t := range ts {
+						infos = append(infos, t.Info())
+					}
+					return err
+				})(cmd, args)
+				if err != nil {
+					return err
+				}
 			}
-			infos := make([]engine.TaskInfo, len(ts))
-			for i, t := range ts {
-				infos[i] = t.Info()
+			if infos == nil {
+				infos = []engine.TaskInfo{}
 			}
 			if g.json {
 				return g.emit(infos)
@@ -100,9 +130,24 @@ func newTaskCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", t.ID, t.Type, t.Metric, t.Rows, t.Title)
 			}
 			return tw.Flush()
-		}),
-	})
+		},
+	}
+	list.Flags().StringVar(&listServer, "server", "", serverUsage)
+	c.AddCommand(list)
 	return c
+}
+
+// emitTask prints a task and its state, or emits them with --json.
+func emitTask(g *globals, t *engine.Task, st engine.State) error {
+	if g.json {
+		return g.emit(struct {
+			engine.TaskInfo
+			State engine.State `json:"state"`
+		}{t.Info(), st})
+	}
+	printTask(g, t.Info())
+	printState(g, t.Spec, st)
+	return nil
 }
 
 func printTask(g *globals, t engine.TaskInfo) {
