@@ -658,28 +658,38 @@ func marketStatusPath(root, id string) string {
 	return filepath.Join(root, "market", id+".status.json")
 }
 
-// ExportBundle writes a marketplace entry to dir as a bundle: the module,
-// the credential, the signed card and the issuer's status list (this data
-// dir's for a promoted model; the one checked at ingest otherwise). A
-// revoked entry is not exported (ErrBadRequest).
-func (e *Engine) ExportBundle(id, dir string) (*MarketEntry, error) {
+// Bundle returns a marketplace entry as a bundle: the module, the
+// credential, the signed card and the issuer's status list (this data
+// dir's for a promoted model; the one checked at ingest otherwise, if
+// any). A revoked entry has no bundle (ErrBadRequest).
+func (e *Engine) Bundle(id string) (*MarketEntry, *Bundle, error) {
 	me, err := e.MarketEntry(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if me.Revoked != nil {
-		return nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, ErrBadRequest)
+		return nil, nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, ErrBadRequest)
 	}
-	b := Bundle{Credential: me.Credential, Card: me.SignedCard}
+	b := &Bundle{Credential: me.Credential, Card: me.SignedCard}
 	if b.Module, err = e.marketModule(me); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	statusPath := e.StatusListPath()
 	if me.Origin == "ingested" {
 		statusPath = marketStatusPath(e.cfg.DataDir, me.ID)
 	}
 	if b.StatusList, err = os.ReadFile(statusPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("market entry %s: status list: %w", me.ID, err)
+		return nil, nil, fmt.Errorf("market entry %s: status list: %w", me.ID, err)
+	}
+	return me, b, nil
+}
+
+// ExportBundle writes a marketplace entry's Bundle to dir, which must not
+// exist or be empty.
+func (e *Engine) ExportBundle(id, dir string) (*MarketEntry, error) {
+	me, b, err := e.Bundle(id)
+	if err != nil {
+		return nil, err
 	}
 	if err := b.Write(dir); err != nil {
 		return nil, err

@@ -146,7 +146,19 @@ func printCard(w io.Writer, m *engine.MarketEntry) {
 	fmt.Fprintf(w, "model       %s\n", m.ID)
 	fmt.Fprintf(w, "wasm        %s (%d KiB)\n", c.Model, (c.ModuleBytes+1023)>>10)
 	fmt.Fprintf(w, "task        %s — %s (%s)\n", c.Task.ID, c.Task.Title, c.Task.Type)
-	fmt.Fprintf(w, "input       %s, then %d features: %s\n", c.Input.IDColumn, len(c.Input.Features), strings.Join(c.Input.Features, ", "))
+	fmt.Fprintf(w, "input       %s, then %d features:\n", c.Input.IDColumn, len(c.Input.Features))
+	line := ""
+	for i, f := range c.Input.Features {
+		if i < len(c.Input.Features)-1 {
+			f += ","
+		}
+		if line != "" && len(line)+1+len(f) > 76 {
+			fmt.Fprintf(w, "            %s\n", line)
+			line = ""
+		}
+		line = strings.TrimPrefix(line+" "+f, " ")
+	}
+	fmt.Fprintf(w, "            %s\n", line)
 	fmt.Fprintf(w, "output      %s: %s\n", strings.Join(c.Output.Columns, ", "), c.Output.Meaning)
 	score := func(name string, s float64, lo, hi, level float64) {
 		fmt.Fprintf(w, "%-11s %s %s (%g%% CI [%s, %s])\n", name, c.Task.Metric, formatScore(s), level*100, formatScore(lo), formatScore(hi))

@@ -79,7 +79,7 @@ func TestCLIMarket(t *testing.T) {
 	}
 	run(data, 2, "market", "search", "--metric", "nope")
 	show := run(data, 0, "market", "show", adaID[:8])
-	for _, want := range []string{"license     Apache-2.0", "input       id, then 2 features: a, b", "output      p: predicted value", "author      " + ada, "promoted, valid"} {
+	for _, want := range []string{"license     Apache-2.0", "input       id, then 2 features:\n            a, b\n", "output      p: predicted value", "author      " + ada, "promoted, valid"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("market show: got\n%s\nwant %q", show, want)
 		}
