@@ -105,8 +105,12 @@ func (e *Engine) Diagnostics(id string, v Viewer) (*Diagnostics, error) {
 		return d, nil
 	}
 	var sd storedDiagnostics
-	if len(sub.diag) == 0 || json.Unmarshal(sub.diag, &sd) != nil || sd.Public == nil {
-		d.Note = "no diagnostics were recorded for this submission"
+	switch {
+	case metric.TaskType(t.Spec.Type) == metric.Ranking:
+		d.Note = "ranking tasks have no picture yet"
+		return d, nil
+	case len(sub.diag) == 0 || json.Unmarshal(sub.diag, &sd) != nil || sd.Public == nil:
+		d.Note = "no diagnostics were recorded for this submission (it was scored before they were)"
 		return d, nil
 	}
 	reveal := v.Host || st.Reveal

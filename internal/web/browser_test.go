@@ -181,6 +181,29 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("got %d task cards, want 3", cards)
 		}
 	})
+	t.Run("LiveRefresh", func(t *testing.T) {
+		live := httptest.NewServer(getOnly(t, New(s.e, Config{Refresh: time.Second})))
+		defer live.Close()
+		err := chromedp.Do(browser,
+			chromedp.Navigate(live.URL+"/tasks/"+binaryTask),
+			chromedp.WaitVisible(chromedp.CSS(`table.board tbody tr`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, browser, chromedp.Evaluate[int](`window.notReloaded = 1`))
+		sub, err := s.e.Submit(ctx, engine.SubmitRequest{Task: binaryTask, Participant: "eve", Module: sandboxtest.Wasm(sandboxtest.StdoutFlood)})
+		if err != nil || sub.Failed() {
+			t.Fatalf("Submit: %+v, %v", sub, err)
+		}
+		// live.js fetches the page again every second and swaps the
+		// leaderboard in; the page itself is not reloaded.
+		run(t, browser, chromedp.Poll[bool](`[...document.querySelectorAll("table.board td")].some(td => td.textContent.trim() === "eve")`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Minute)))
+		if run(t, browser, chromedp.Evaluate[int](`window.notReloaded || 0`)) != 1 {
+			t.Error("the page was reloaded; want the leaderboard swapped in place")
+		}
+	})
 	t.Run("ClosedTask", func(t *testing.T) {
 		if err := s.e.CloseTask(regressionTask); err != nil {
 			t.Fatal(err)
