@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/verdictlab/verdict/leaderboard"
@@ -39,7 +38,8 @@ type QueueStats struct {
 type observer struct {
 	mu       sync.Mutex
 	funcs    []func(Evaluation)
-	draining atomic.Bool
+	running  map[*job]struct{} // taken by a worker, not finished
+	draining bool
 }
 
 // Observe registers f to be called after every evaluation, from the worker
@@ -53,8 +53,11 @@ func (e *Engine) Observe(f func(Evaluation)) {
 // Queue reports the work in flight now.
 func (e *Engine) Queue() QueueStats {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return QueueStats{Queued: e.pending, Running: max(0, len(e.inflight)-e.pending)}
+	queued := e.pending
+	e.mu.Unlock()
+	e.obs.mu.Lock()
+	defer e.obs.mu.Unlock()
+	return QueueStats{Queued: queued, Running: len(e.obs.running)}
 }
 
 // Drain prepares a graceful shutdown: workers take no more jobs, and Drain
@@ -64,7 +67,9 @@ func (e *Engine) Queue() QueueStats {
 // follows; Drain cannot be undone. It returns ctx.Err() when the running
 // evaluations outlast ctx (Close then interrupts them, back to queued).
 func (e *Engine) Drain(ctx context.Context) error {
-	e.obs.draining.Store(true)
+	e.obs.mu.Lock()
+	e.obs.draining = true
+	e.obs.mu.Unlock()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -83,9 +88,18 @@ func (e *Engine) Drain(ctx context.Context) error {
 // hands j back as requeued (its store record is still queued) and reports
 // true, so the worker does not run it.
 func (e *Engine) held(j *job) bool {
-	if !e.obs.draining.Load() {
+	// Checked and recorded under one lock, so that Drain, which sets the
+	// flag under it, counts every job a worker decided to run.
+	e.obs.mu.Lock()
+	if !e.obs.draining {
+		if e.obs.running == nil {
+			e.obs.running = map[*job]struct{}{}
+		}
+		e.obs.running[j] = struct{}{}
+		e.obs.mu.Unlock()
 		return false
 	}
+	e.obs.mu.Unlock()
 	e.finish(j, nil, ErrEngineClosed)
 	return true
 }
@@ -93,6 +107,7 @@ func (e *Engine) held(j *job) bool {
 // observe reports a finished job to the observers.
 func (e *Engine) observe(j *job, res *Submission, err error) {
 	e.obs.mu.Lock()
+	delete(e.obs.running, j)
 	funcs := e.obs.funcs
 	e.obs.mu.Unlock()
 	if len(funcs) == 0 {
