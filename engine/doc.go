@@ -60,8 +60,9 @@
 // catalogue entry, keyed by the credential's UUID, with a model card the
 // host signs. Market searches it, ExportBundle writes an entry as files,
 // Ingest adds another data dir's bundle once VerifyBundle has checked the
-// credential, the module's hash, revocation and the card, and Predict runs
-// a model in the sandbox on new rows.
+// credential, the module's hash, revocation and the card, RefreshMarket
+// applies an issuer's newer status list to ingested models, and Predict
+// runs a model in the sandbox on new rows.
 //
 // Readers pass a Viewer: the host sees everything; a participant sees
 // public scores only until the task closes.

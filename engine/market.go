@@ -843,6 +843,71 @@ func (e *Engine) Predict(ctx context.Context, id string, input io.Reader, name s
 	return &Predictions{IDs: slices.Clone(d.IDs), Columns: me.Card.Output.Columns, Values: res.Outputs}, nil
 }
 
+// MarketRefresh is the outcome of RefreshMarket.
+type MarketRefresh struct {
+	Issuer  string        `json:"issuer"`  // who signed the list
+	Checked int           `json:"checked"` // ingested models the list applies to
+	Revoked []MarketEntry `json:"revoked"` // those it revokes, now marked
+}
+
+// RefreshMarket checks the ingested models against a newer status list of
+// their issuer (a marketplace learns of a revocation after ingest only
+// this way): the list must verify (else ErrBadRequest); each ingested,
+// not yet revoked model whose credential points at it is checked, the
+// list kept for its next export, and a revoked one marked. A list that
+// applies to no ingested model is ErrBadRequest.
+func (e *Engine) RefreshMarket(ctx context.Context, list []byte) (*MarketRefresh, error) {
+	if len(list) > MaxStatusListSize {
+		return nil, fmt.Errorf("status list: %d bytes, more than %d: %w", len(list), MaxStatusListSize, ErrBadRequest)
+	}
+	v, err := credential.Verify(list, nil)
+	if err != nil {
+		return nil, fmt.Errorf("status list: %w: %w", err, ErrBadRequest)
+	}
+	out := &MarketRefresh{Issuer: v.Issuer, Revoked: []MarketEntry{}}
+	all, err := e.store.MarketEntries("")
+	if err != nil {
+		return nil, fmt.Errorf("list marketplace: %w", err)
+	}
+	now := e.cfg.Now()
+	for _, m := range all {
+		if !m.Ingested || !m.Revoked.IsZero() || m.Issuer != v.Issuer {
+			continue
+		}
+		res, err := credential.VerifyModel(ctx, m.Credential, credential.VerifyOptions{Issuer: m.Issuer, Now: m.Created})
+		if err != nil || res.Credential.Status == nil {
+			continue
+		}
+		revoked, err := credential.CheckStatus(*res.Credential.Status, list, m.Issuer, now)
+		if err != nil {
+			continue // another list of this issuer, or not valid now
+		}
+		out.Checked++
+		if err := os.MkdirAll(filepath.Dir(marketStatusPath(e.cfg.DataDir, m.ID)), 0o755); err != nil {
+			return nil, fmt.Errorf("market entry %s: %w", m.ID, err)
+		}
+		if err := writeFileAtomic(marketStatusPath(e.cfg.DataDir, m.ID), list); err != nil {
+			return nil, fmt.Errorf("market entry %s: status list: %w", m.ID, err)
+		}
+		if !revoked {
+			continue
+		}
+		rm, err := e.store.RevokeMarketEntry(m.ID, now.UTC(), "revoked in the issuer's status list")
+		if err != nil {
+			return nil, fmt.Errorf("market entry %s: %w", m.ID, err)
+		}
+		me, err := fromMarketStore(rm)
+		if err != nil {
+			return nil, err
+		}
+		out.Revoked = append(out.Revoked, me)
+	}
+	if out.Checked == 0 {
+		return nil, fmt.Errorf("status list of %s applies to no ingested model: %w", v.Issuer, ErrBadRequest)
+	}
+	return out, nil
+}
+
 // ensureMarket puts an issued credential's model in the marketplace if it
 // is not there: its credential was issued before the marketplace existed,
 // or a crash came between the two.

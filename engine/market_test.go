@@ -328,6 +328,34 @@ func TestMarketplace(t *testing.T) {
 	if !errors.As(err, &be) || be.File != engine.BundleCredential || !errors.Is(err, credential.ErrRevoked) {
 		t.Errorf("ingest revoked: got %v, want a BundleError on credential.json wrapping ErrRevoked", err)
 	}
+
+	// The second marketplace learns of a later revocation from a newer list.
+	for name, list := range map[string][]byte{"another issuer's": malloryList, "not a list": []byte("{}")} {
+		if _, err := e2.RefreshMarket(ctx, list); !errors.Is(err, engine.ErrBadRequest) {
+			t.Errorf("RefreshMarket(%s): got %v, want ErrBadRequest", name, err)
+		}
+	}
+	r, err := e2.RefreshMarket(ctx, current)
+	if err != nil || r.Checked != 1 || len(r.Revoked) != 0 {
+		t.Errorf("RefreshMarket before ada's revocation: got %+v, %v; want 1 checked, none revoked", r, err)
+	}
+	if _, err := e.Revoke(adaCred.ID, "license dispute"); err != nil {
+		t.Fatal(err)
+	}
+	newer, err := os.ReadFile(e.StatusListPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = e2.RefreshMarket(ctx, newer)
+	if err != nil || r.Checked != 1 || len(r.Revoked) != 1 || r.Revoked[0].ID != adaID || r.Issuer != e.HostDID() {
+		t.Fatalf("RefreshMarket after ada's revocation: got %+v, %v; want ada's marked", r, err)
+	}
+	if ms, err := e2.Market(engine.MarketQuery{}); err != nil || len(ms) != 0 {
+		t.Errorf("second dir search after refresh: got %v, %v; want none", ms, err)
+	}
+	if _, err := e2.Predict(ctx, adaID, strings.NewReader(in), "in.csv"); !errors.Is(err, engine.ErrBadRequest) {
+		t.Errorf("predict after refresh: got %v, want ErrBadRequest", err)
+	}
 }
 
 // TestMarketCardGolden: on an injected clock and entropy, the model card a

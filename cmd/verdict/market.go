@@ -32,7 +32,7 @@ certified, the card agrees with the credential and the credential is not
 revoked. Predict runs a model in the sandbox on new rows.`,
 	}
 	c.AddCommand(marketListCmd(g), marketSearchCmd(g), marketShowCmd(g), marketExportCmd(g),
-		marketIngestCmd(g), marketPredictCmd(g))
+		marketIngestCmd(g), marketRefreshCmd(g), marketPredictCmd(g))
 	return c
 }
 
@@ -252,6 +252,44 @@ with the credential. A refused bundle exits 1.`,
 	}
 	c.Flags().StringVar(&issuer, "issuer", "", "accept only bundles issued by this did:key")
 	c.Flags().StringVar(&statusList, "status-list", "", "the issuer's current status list credential (file), instead of the bundle's")
+	return c
+}
+
+func marketRefreshCmd(g *globals) *cobra.Command {
+	var statusList string
+	c := &cobra.Command{
+		Use:   "refresh --status-list FILE",
+		Short: "check the ingested models against a newer status list of their issuer",
+		Long: `Refresh checks every ingested model against a newer status list from its
+issuer (the list verifies, is the one the model's credential points at, and
+is valid now) and marks the ones it revokes: a marketplace that ingested a
+model learns of a later revocation this way. The list is kept for the
+model's next export.`,
+		Args: cobra.NoArgs,
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			list, err := readBounded(statusList, engine.MaxStatusListSize)
+			if err != nil {
+				return badInput(err)
+			}
+			r, err := e.RefreshMarket(cmd.Context(), list)
+			if err != nil {
+				return badInput(err)
+			}
+			if g.json {
+				return g.emit(r)
+			}
+			fmt.Fprintf(g.stdout, "checked     %d ingested models against the status list of %s\n", r.Checked, r.Issuer)
+			for _, m := range r.Revoked {
+				fmt.Fprintf(g.stdout, "revoked     %s (%s on %s, by %s)\n", m.ID, m.Card.Task.Metric, m.Card.Task.ID, shortDID(m.Card.Author))
+			}
+			if len(r.Revoked) == 0 {
+				fmt.Fprintln(g.stdout, "revoked     none")
+			}
+			return nil
+		}),
+	}
+	c.Flags().StringVar(&statusList, "status-list", "", "the issuer's status list credential (file, required)")
+	_ = c.MarkFlagRequired("status-list")
 	return c
 }
 

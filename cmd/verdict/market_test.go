@@ -143,6 +143,17 @@ func TestCLIMarket(t *testing.T) {
 	if refused.Accepted || refused.File != "credential.json" || !strings.Contains(refused.Reason, "revoked") {
 		t.Errorf("ingest revoked: got %+v", refused)
 	}
+
+	// The second data dir learns of a later revocation from a newer list.
+	run(data, 0, "credential", "revoke", adaID, "--reason", "license dispute")
+	if out := run(data2, 0, "market", "refresh", "--status-list", closed.StatusList); !strings.Contains(out, "revoked     "+adaID) {
+		t.Errorf("refresh: got\n%s\nwant ada's model revoked", out)
+	}
+	if out := run(data2, 0, "market", "list"); !strings.Contains(out, "REVOKED") {
+		t.Errorf("list after refresh: got\n%s", out)
+	}
+	run(data2, 2, "market", "predict", adaID, input)
+	run(data2, 2, "market", "refresh")
 }
 
 // TestDemoMarket: the demo's marketplace part finds alice's model, refuses
