@@ -100,12 +100,14 @@
 // # Errors
 //
 // Compile and Run return an *Error whose Kind (see KindOf) is one of
-// invalid_module, forbidden_import, abi, trap, timeout, memory_limit,
+// invalid_module, forbidden_import, abi, trap, stack_overflow,
+// out_of_bounds, exit (the guest called proc_exit), timeout, memory_limit,
 // bad_output, guest_error, nondeterministic (CheckDeterminism), plus crash
 // (the child process died: not the model's fault), canceled (the caller's
 // context was canceled) and invalid_input (a host bug); errors.Is matches the sentinels
-// in errors.go, and a timeout also matches context.DeadlineExceeded, a
-// cancellation context.Canceled. Messages are written for the participant:
+// in errors.go, stack_overflow, out_of_bounds and exit also match ErrTrap,
+// a timeout also matches context.DeadlineExceeded, a cancellation
+// context.Canceled. Messages are written for the participant:
 //
 //	sandbox: guest trapped: out of bounds memory access in verdict_predict
 //
@@ -118,31 +120,39 @@
 // context.WithTimeout(Limits.Timeout), covering instantiation, _initialize
 // and every batch, so an infinite loop is stopped. This has a cost: the
 // compiler then checks for termination at every loop back-edge by calling
-// into Go, which makes tight numeric loops several times slower (see
+// into Go, which makes tight numeric loops 5-30 times slower (see
 // BenchmarkLinear). A recursion bomb is not interrupted either: it ends at
-// wazero's 400 MB call-stack ceiling (~2.5 s). Pick it where forking is not
-// wanted (tests, platforms other than Linux, a host already inside a
-// container per submission).
+// wazero's 400 MB call-stack ceiling (0.2 s to a few seconds). Pick it
+// where forking is not wanted (tests, platforms other than Linux, a host
+// already inside a container per submission).
 //
-// Process re-executes Config.ChildCommand (by default this executable with
-// the hidden argument ChildArg, whose handler calls ServeChild) for every
-// Compile and every Run. The parent validates the module with its own
-// bounds-checked pre-decoder and never hands guest bytes to wazero; the
-// child compiles them without termination checks into the shared on-disk
-// cache (Config.CacheDir, or a private temporary directory), so loops run
-// at full speed, and the parent kills the child's process group at the
-// deadline (Limits.Timeout for a Run, Limits.CompileTimeout for a Compile).
-// The child starts with an empty environment in /, sets
-// PR_SET_NO_NEW_PRIVS and RLIMIT_AS (sized from the limits, the data and
-// the worker count), RLIMIT_CPU, RLIMIT_NOFILE, RLIMIT_FSIZE and no core
-// dumps, and dies with the parent (Pdeathsig). It gets the module and the
-// features only, as sealed memfds (see Features), and writes predictions
-// into a shared outputs memfd; the parent re-checks every prediction. A
-// crash of the child is ErrCrash (not the model's fault); running out of
-// its address space is ErrMemoryLimit; SIGXCPU is ErrTimeout. Pick it in
-// production on Linux: a wazero bug or a guest that escapes the memory
-// limit cannot take the host down. Its fixed cost is one process start
-// per Compile and per Run (~5-10 ms of CPU).
+// Process runs guests in long-lived child processes started from
+// Config.ChildCommand (by default this executable with the hidden argument
+// ChildArg, whose handler calls ServeChild). The parent validates a module
+// with its own bounds-checked pre-decoder and never hands guest bytes to
+// wazero; a child compiles them without termination checks into the shared
+// on-disk cache (Config.CacheDir, or a private temporary directory), so
+// loops run at full speed, and the parent kills the child's process group
+// at the deadline (Limits.Timeout for a Run, Limits.CompileTimeout for a
+// Compile). Children live in a pool (up to Config.Workers idle) and serve
+// one request at a time over a Unix socket: a child keeps its wazero
+// runtime, its last 8 compiled modules, the last features it mapped and
+// its outputs file, so a warm Run costs a message and a fresh instance
+// (about 0.3 ms) instead of a process start and a module load. Each Run
+// still gets fresh instances; a child is killed and replaced after any Run
+// that failed, a deadline, a cancellation, a crash or a protocol
+// violation, after 1000 requests, and when it nears its CPU budget; one
+// found dead in the pool is replaced and the request retried once. A child
+// starts with an empty environment in /, sets PR_SET_NO_NEW_PRIVS, not
+// dumpable, RLIMIT_NOFILE, RLIMIT_FSIZE, no core dumps and a lifetime
+// RLIMIT_CPU, and before each request RLIMIT_AS (sized from the limits,
+// the data and the worker count); it dies with the parent (Pdeathsig). It
+// gets the module, the features and its outputs file only, as memfds (see
+// Features), never a label; the parent re-checks every prediction. A crash
+// of the child is ErrCrash (not the model's fault); running out of its
+// address space is ErrMemoryLimit. Pick it in production on Linux: a
+// wazero bug or a guest that escapes the memory limit cannot take the host
+// down, and numeric guests run near native speed.
 //
 // # Throughput
 //
@@ -152,7 +162,9 @@
 // function of each row gives the same predictions whatever the split.
 // Prepare a dataset's features once with NewFeatures and pass them as
 // Input.Features to every Run: in Process isolation that is one copy per
-// value per Run (mapping to guest memory) instead of two.
+// value per Run (from the mapping into guest memory) instead of two, and a
+// pooled child keeps the mapping from one Run to the next.
+// Result.PredictTime tells the guest's own compute from the host's work.
 //
 // # Determinism
 //

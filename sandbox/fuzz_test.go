@@ -80,8 +80,8 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Add([]byte(`{"stdout":"aGk=","stdout_dropped":3,"memory_bytes":65536}`))
 	f.Add([]byte(`{"error":{"kind":"trap","msg":"guest trapped: unreachable in verdict_predict","func":"verdict_predict"}}`))
 	f.Add([]byte(`{"error":{"kind":"nope","msg":"x"}}`))
-	f.Add([]byte(`{"op":"run","cache_dir":"/tmp/c","limits":{"memory_mb":2},"module_bytes":10,`+
-		`"module":"abababababababababababababababababababababababababababababababab","features":7,`+
+	f.Add([]byte(`{"op":"run","cache_dir":"/tmp/c","limits":{"memory_mb":2},"module_bytes":10,` +
+		`"module":"abababababababababababababababababababababababababababababababab","features":7,` +
 		`"rows":5,"cols":3,"outputs":2,"batch":5,"workers":1,"address_space":3000000000}`))
 	f.Add([]byte(`{"op":"compile","limits":{},"module_bytes":100,"module":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}`))
 	f.Add([]byte(`{"has_init":true,"cpu_ms":1234}`))
@@ -96,24 +96,34 @@ func FuzzDecodeResponse(f *testing.F) {
 }
 
 // FuzzExchange sends fuzzed feature matrices (any values, NaN and Inf
-// included, any shape and batch size within bounds) through a good model
-// and checks the predictions come back bit-exact, in order.
+// included, any shape and batch size within bounds) through a good model,
+// in process or through a pooled child, and checks the predictions come
+// back bit-exact, in order.
 func FuzzExchange(f *testing.F) {
-	f.Add(uint8(3), uint8(2), uint16(7), []byte("\x00\x00\x00\x00\x00\x00\xf0\x7f\x01\x02"))
-	f.Add(uint8(1), uint8(1), uint16(1), []byte{})
-	f.Add(uint8(40), uint8(5), uint16(3), make([]byte, 8*40*9))
+	f.Add(uint8(3), uint8(2), uint16(7), false, []byte("\x00\x00\x00\x00\x00\x00\xf0\x7f\x01\x02"))
+	f.Add(uint8(1), uint8(1), uint16(1), true, []byte{})
+	f.Add(uint8(40), uint8(5), uint16(3), true, make([]byte, 8*40*9))
 	ctx := context.Background()
-	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{Workers: 2, Limits: sandbox.Limits{MemoryMB: 4, Timeout: 5 * time.Second}})
-	if err != nil {
-		f.Fatal(err)
+	modules := map[bool]*sandbox.Module{}
+	for _, process := range []bool{false, true} {
+		c := sandbox.Config{Workers: 2, Limits: sandbox.Limits{MemoryMB: 4, Timeout: 5 * time.Second}}
+		if process {
+			c.Isolation = sandbox.Process
+		}
+		rt, err := sandbox.NewRuntime(ctx, withChild(c))
+		if err != nil {
+			f.Fatal(err)
+		}
+		defer rt.Close(ctx)
+		m, err := rt.Compile(ctx, sandboxtest.Wasm(sandboxtest.Linear))
+		if err != nil {
+			f.Fatal(err)
+		}
+		defer m.Close(ctx)
+		modules[process] = m
 	}
-	defer rt.Close(ctx)
-	m, err := rt.Compile(ctx, sandboxtest.Wasm(sandboxtest.Linear))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer m.Close(ctx)
-	f.Fuzz(func(t *testing.T, ncols, outs uint8, batch uint16, data []byte) {
+	f.Fuzz(func(t *testing.T, ncols, outs uint8, batch uint16, process bool, data []byte) {
+		m := modules[process]
 		c, o := int(ncols%64)+1, int(outs%8)+1
 		rows := min(len(data)/8/c, 20_000)
 		cols := make([][]float64, c)

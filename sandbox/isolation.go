@@ -12,17 +12,18 @@ const (
 	// every loop back-edge (several times slower numeric loops).
 	InProcess Isolation = ""
 	// Process runs every Compile and Run in a supervised child process
-	// started from Config.ChildCommand: guests are compiled without
-	// termination checks (near-native loops) and the child is killed at the
-	// deadline; OS limits (address space, CPU time, open files, no new
-	// privileges) bound it on top of the sandbox's own; a crash or a wazero
-	// bug in the child cannot take the host down. Linux only.
+	// started from Config.ChildCommand and kept in a pool for later
+	// requests: guests are compiled without termination checks
+	// (near-native loops) and the child is killed at the deadline; OS
+	// limits (address space, CPU time, open files, no new privileges) bound
+	// it on top of the sandbox's own; a crash or a wazero bug in the child
+	// cannot take the host down. Linux only.
 	Process Isolation = "process"
 )
 
 // ChildArg is the hidden argument that makes a verdict executable serve as
-// the child of Process isolation: its handler must call ServeChild with
-// stdin and stdout and exit when it returns.
+// the child of Process isolation: its handler must call ServeChild and
+// exit when it returns.
 const ChildArg = "__sandbox-child"
 
 // MinRowsPerWorker is the fewest rows a Run gives each parallel instance:

@@ -27,8 +27,8 @@ type Config struct {
 	// Limits bound every module run by the Runtime.
 	Limits Limits `json:"limits,omitempty" yaml:"limits,omitempty"`
 	// Isolation chooses where guests run: InProcess (the default) or
-	// Process (a supervised child process per Compile and Run). See doc.go
-	// for when to pick which.
+	// Process (a pool of supervised child processes). See doc.go for when
+	// to pick which.
 	Isolation Isolation `json:"isolation,omitempty" yaml:"isolation,omitempty"`
 	// ChildCommand is the command Process isolation starts, which must end
 	// up calling ServeChild; empty means this executable with the argument
@@ -37,7 +37,8 @@ type Config struct {
 	// Workers is the number of guest instances one Run may use in parallel,
 	// each on its own contiguous range of rows (at least MinRowsPerWorker
 	// rows each); 0 means runtime.GOMAXPROCS(0). Each instance gets the full
-	// Limits.MemoryMB.
+	// Limits.MemoryMB. In Process isolation it is also the number of idle
+	// children kept.
 	Workers int `json:"workers,omitempty" yaml:"workers,omitempty"`
 }
 
