@@ -113,6 +113,9 @@ func TestRoles(t *testing.T) {
 		if r := anon.get("/v2/anything"); r.status != 404 || r.kind() != "not_found" {
 			t.Errorf("unknown path: got %d %q", r.status, r.kind())
 		}
+		if r := anon.do("DELETE", "/v1/tasks/contest", nil, ""); r.status != 405 || r.kind() != "method_not_allowed" || r.header.Get("Allow") != "GET" {
+			t.Errorf("wrong method: got %d %q, Allow %q", r.status, r.kind(), r.header.Get("Allow"))
+		}
 	})
 
 	var aliceSub, bobSub string
