@@ -149,6 +149,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "same-origin")
+	// A page depends on who asks (Config.Viewer) and on the live state.
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("Vary", "Authorization, Signature, Signature-Input")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

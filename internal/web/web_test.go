@@ -162,6 +162,23 @@ func TestPages(t *testing.T) {
 			contains(t, path, page, "Not found", `href="/static/style.css"`)
 		}
 	})
+	t.Run("Headers", func(t *testing.T) {
+		resp, err := http.Get(srv.URL + "/tasks/" + regressionTask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for k, want := range map[string]string{
+			"Content-Type":            "text/html; charset=utf-8",
+			"Cache-Control":           "private, no-cache",
+			"X-Content-Type-Options":  "nosniff",
+			"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+		} {
+			if got := resp.Header.Get(k); got != want {
+				t.Errorf("%s: got %q, want %q", k, got, want)
+			}
+		}
+	})
 	t.Run("Static", func(t *testing.T) {
 		contains(t, "style.css", get(t, srv, "/static/style.css", "", http.StatusOK), "svg.chart")
 		contains(t, "live.js", get(t, srv, "/static/live.js", "", http.StatusOK), "data-live")
