@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/verdictlab/verdict/engine"
@@ -237,34 +240,182 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// spinner writes one self-overwriting progress line to a terminal, and
-// nothing elsewhere.
+// spinner animates one self-overwriting progress line on a terminal (and
+// writes nothing elsewhere) until stop.
 type spinner struct {
 	w     io.Writer
-	on    bool
-	frame int
 	start time.Time
-}
-
-func newSpinner(w io.Writer) *spinner {
-	return &spinner{w: w, on: isTerminal(w), start: time.Now()}
+	mu    sync.Mutex
+	msg   string
+	stopc chan struct{}
+	done  chan struct{}
 }
 
 var spinFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
-func (s *spinner) show(format string, args ...any) {
-	if !s.on {
-		return
+// startSpinner starts a spinner on w, or a silent one if w is not a
+// terminal.
+func startSpinner(w io.Writer) *spinner {
+	s := &spinner{w: w, start: time.Now(), stopc: make(chan struct{}), done: make(chan struct{})}
+	if !isTerminal(w) {
+		close(s.done)
+		return s
 	}
-	s.frame++
-	fmt.Fprintf(s.w, "\r\033[K%s %s  %s", spinFrames[s.frame%len(spinFrames)], fmt.Sprintf(format, args...),
-		time.Since(s.start).Round(100*time.Millisecond))
+	go func() {
+		defer close(s.done)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for frame := 0; ; frame++ {
+			s.mu.Lock()
+			fmt.Fprintf(s.w, "\r\033[K%s %s  %s", spinFrames[frame%len(spinFrames)], s.msg, time.Since(s.start).Round(100*time.Millisecond))
+			s.mu.Unlock()
+			select {
+			case <-s.stopc:
+				fmt.Fprint(s.w, "\r\033[K")
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return s
 }
 
-func (s *spinner) done() {
-	if s.on {
-		fmt.Fprint(s.w, "\r\033[K")
+// set changes the line shown.
+func (s *spinner) set(format string, args ...any) {
+	s.mu.Lock()
+	s.msg = fmt.Sprintf(format, args...)
+	s.mu.Unlock()
+}
+
+// stop clears the line.
+func (s *spinner) stop() {
+	select {
+	case <-s.stopc:
+	default:
+		close(s.stopc)
 	}
+	<-s.done
+}
+
+// countingReader reports how much of a body was read.
+type countingReader struct {
+	r     io.Reader
+	n     atomic.Int64
+	total int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// submitOptions are submit's flags.
+type submitOptions struct {
+	task, participant, keyFile, license, predictions string
+	private, baseline                                bool
+}
+
+// submitRemote uploads module to the server, follows its evaluation with a
+// spinner on a terminal's stderr, and prints the result as a local submit
+// does.
+func submitRemote(ctx context.Context, g *globals, server string, o submitOptions, module []byte) error {
+	if o.predictions != "" {
+		return errNoRemote("--predictions")
+	}
+	c, err := newRemote(server, o.keyFile)
+	if err != nil {
+		return err
+	}
+	t, _, err := c.task(ctx, o.task)
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	var statement []byte
+	if c.key != nil {
+		if o.participant != "" && o.participant != c.key.DID() {
+			return badInput(fmt.Errorf("--participant %q: a signed submission is by the key's %s", o.participant, c.key.DID()))
+		}
+		sum := sha256.Sum256(module)
+		st, err := credential.SignSubmission(*c.key, o.task, hex.EncodeToString(sum[:]), time.Now())
+		if err != nil {
+			return badInput(fmt.Errorf("sign submission: %w", err))
+		}
+		statement = st.Raw
+	} else {
+		q.Set("participant", o.participant)
+	}
+	if o.baseline {
+		q.Set("baseline", "true")
+	}
+	if o.license != "" {
+		q.Set("license", o.license)
+	}
+	path := "/v1/tasks/" + url.PathEscape(o.task) + "/submissions"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	req, err := c.request(ctx, "POST", path, module, "application/wasm")
+	if err != nil {
+		return err
+	}
+	if statement != nil {
+		req.Header.Set(httpapi.StatementHeader, string(statement))
+	}
+	body := &countingReader{r: bytes.NewReader(module), total: int64(len(module))}
+	req.Body, req.GetBody, req.ContentLength = io.NopCloser(body), nil, int64(len(module))
+	sp := startSpinner(g.stderr)
+	defer sp.stop()
+	stopUpload := make(chan struct{})
+	go func() {
+		for {
+			sp.set("uploading %s: %d / %d KiB", o.task, body.n.Load()>>10, body.total>>10)
+			select {
+			case <-stopUpload:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	resp, err := c.hc.Do(req)
+	close(stopUpload)
+	if err != nil {
+		return fmt.Errorf("upload to %s: %w", c.base, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("upload to %s: %w", c.base, err)
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		return remoteError(resp.StatusCode, b)
+	}
+	var acc engine.Submission
+	if err := json.Unmarshal(b, &acc); err != nil {
+		return fmt.Errorf("upload to %s: decode answer: %w", c.base, err)
+	}
+	sp.set("submission %s: %s", acc.ID, acc.Status)
+	sub, err := c.follow(ctx, acc.ID, func(s engine.Submission) { sp.set("submission %s: %s", s.ID, s.Status) })
+	if err != nil {
+		return err
+	}
+	sp.stop()
+	sub.Duplicate = acc.Duplicate
+	if !o.private {
+		sub.Scores.Private, sub.Scores.PrivateCI = nil, nil
+	}
+	if g.json {
+		if err := g.emit(sub); err != nil {
+			return err
+		}
+	} else {
+		printSubmission(g.stdout, t, sub)
+	}
+	if sub.Failed() {
+		return errSubmissionFailed
+	}
+	return nil
 }
 
 // errNoRemote refuses a flag that has no meaning against a server.

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/examples"
 )
 
@@ -95,6 +101,72 @@ func TestServerClient(t *testing.T) {
 			if code != tc.code || !regexp.MustCompile(regexp.QuoteMeta(tc.out)).MatchString(out) {
 				t.Errorf("%v: exit %d %s%s, want exit %d and %q", tc.args, code, out, errOut, tc.code, tc.out)
 			}
+		}
+	})
+}
+
+// TestServerSubmit uploads through --server as the host (VERDICT_TOKEN)
+// and as a participant (--key), following each evaluation to its score.
+func TestServerSubmit(t *testing.T) {
+	dir, data := workspace(t)
+	ex := filepath.Join(dir, "examples")
+	if code, _, stderr := cli(t, "--data-dir", data, "task", "create", filepath.Join(ex, examples.DemoTask)); code != 0 {
+		t.Fatalf("task create: %s", stderr)
+	}
+	_, token, _ := cli(t, "--data-dir", data, "token", "create")
+	keyFile := filepath.Join(dir, "alice.key")
+	if code, _, stderr := cli(t, "keygen", "--out", keyFile); code != 0 {
+		t.Fatalf("keygen: %s", stderr)
+	}
+	model := filepath.Join(ex, examples.Demo()[1].Path) // the small C model
+	module, err := readModule(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := startServe(t, data)
+	ctx := context.Background()
+	t.Run("Host", func(t *testing.T) {
+		t.Setenv("VERDICT_TOKEN", strings.TrimSpace(token))
+		var out, errb bytes.Buffer
+		g := &globals{stdout: &out, stderr: &errb}
+		if err := submitRemote(ctx, g, base, submitOptions{task: "breast-cancer", participant: "carol", private: true}, module); err != nil {
+			t.Fatalf("submit: %v\n%s", err, errb.String())
+		}
+		for _, want := range []string{"participant carol\n", "status      scored", "public      roc_auc", "private     roc_auc"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("output lacks %q:\n%s", want, out.String())
+			}
+		}
+		if errb.Len() != 0 {
+			t.Errorf("a spinner on a stderr that is not a terminal: %q", errb.String())
+		}
+	})
+	t.Run("Participant", func(t *testing.T) {
+		var out bytes.Buffer
+		g := &globals{stdout: &out, stderr: io.Discard, json: true}
+		if err := submitRemote(ctx, g, base, submitOptions{task: "breast-cancer", keyFile: keyFile}, module); err != nil {
+			t.Fatalf("submit: %v", err)
+		}
+		var sub struct {
+			Participant, Status, Signature string
+			Scores                         struct{ Public, Private *float64 }
+		}
+		if err := json.Unmarshal(out.Bytes(), &sub); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(sub.Participant, "did:key:") || sub.Status != "scored" || sub.Signature == "" || sub.Scores.Public == nil || sub.Scores.Private != nil {
+			t.Errorf("got %+v", sub)
+		}
+	})
+	t.Run("Refused", func(t *testing.T) {
+		g := &globals{stdout: io.Discard, stderr: io.Discard}
+		err := submitRemote(ctx, g, base, submitOptions{task: "breast-cancer", participant: "dave"}, module)
+		if err == nil || !strings.Contains(err.Error(), "401 unauthorized") {
+			t.Errorf("anonymous upload: got %v, want 401 unauthorized", err)
+		}
+		err = submitRemote(ctx, g, base, submitOptions{task: "nope", keyFile: keyFile}, module)
+		if !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("unknown task: got %v, want ErrNotFound", err)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -490,6 +491,21 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	for op := range documented {
 		if !served[op] {
 			t.Errorf("openapi.json documents %s, which is not a route", op)
+		}
+	}
+	// Every $ref points into the document.
+	var whole map[string]any
+	if err := json.Unmarshal(r.body, &whole); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range regexp.MustCompile(`"\$ref": *"#/([^"]+)"`).FindAllStringSubmatch(string(r.body), -1) {
+		var at any = whole
+		for _, part := range strings.Split(ref[1], "/") {
+			m, _ := at.(map[string]any)
+			at = m[part]
+		}
+		if at == nil {
+			t.Errorf("$ref #/%s resolves to nothing", ref[1])
 		}
 	}
 }
