@@ -44,8 +44,8 @@ func newServeCmd(g *globals) *cobra.Command {
 		Short: "serve the HTTP API over the data dir",
 		Long: `Serve opens the data dir, evaluates again whatever a crash or a shutdown left
 queued (in the background), and serves the HTTP API (GET /openapi.json
-describes it) and the web pages (/, /tasks/{id}, /market …) with JSON logs on stderr, Prometheus metrics at /metrics and
-/healthz.
+describes it) and the web pages (/, /tasks/{id}, /market …), with JSON logs
+on stderr, Prometheus metrics at /metrics and /healthz.
 
 The host authenticates with a bearer token: --init prints one on the first
 start (verdict token create makes more). Participants sign each request with
