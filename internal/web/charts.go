@@ -193,7 +193,10 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 		s.line("ref", left, py, chartWidth-right, py)
 		s.text("ref-label", "end", chartWidth-right-4, py-5, trunc(b.Participant, 24)+" "+fmtScore(b.Score))
 	}
-	for i, sr := range ss {
+	// The leader is drawn last, on top: entrants with equal scores draw
+	// the same line, and the leader's is the one to see.
+	for i := len(ss) - 1; i >= 0; i-- {
+		sr := ss[i]
 		cls := "s" + strconv.Itoa(i%seriesN)
 		var pts [][2]float64
 		var cur *float64
@@ -220,6 +223,9 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 				s.circle("mark "+cls, fmt.Sprintf("%s: %s at %s (rank %d)", sr.name, fmtScore(ev.Score), ev.Time.UTC().Format("Jan 2 15:04"), ev.Rank), at(ev.Time), y.at(ev.Score), 3.5)
 			}
 		}
+	}
+	for i, sr := range ss {
+		cls := "s" + strconv.Itoa(i%seriesN)
 		ly := topM + 8 + float64(i)*22
 		s.line("line "+cls, chartWidth-right+16, ly, chartWidth-right+36, ly)
 		s.text("legend", "start", chartWidth-right+42, ly+4, trunc(fmt.Sprintf("%d. %s", sr.rank, sr.name), 16))
