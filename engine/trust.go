@@ -206,7 +206,7 @@ func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) 
 		var out []Promotion
 		for i := range issued {
 			c := issued[i]
-			if err := e.ensureMarket(&c); err != nil {
+			if err := e.ensureMarket(ctx, &c); err != nil {
 				return nil, err
 			}
 			out = append(out, Promotion{Rank: c.Rank, Participant: c.Author, Credential: &c})

@@ -1,0 +1,269 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/leaderboard"
+	"github.com/verdictlab/verdict/sandbox"
+)
+
+// BundleError is a bundle that Ingest refuses: File names the member at
+// fault (BundleModule, BundleCredential, BundleCard or BundleStatusList)
+// and Err the cause: credential.ErrBadSignature, ErrModelMismatch,
+// ErrRevoked, ErrIssuerMismatch, ErrStatus …, ErrCardMismatch, ErrCard, or
+// an I/O error. It also matches ErrBundle and ErrBadRequest.
+type BundleError struct {
+	File string
+	Err  error
+}
+
+func (e *BundleError) Error() string {
+	return fmt.Sprintf("bundle %s: %v", e.File, e.Err)
+}
+
+func (e *BundleError) Unwrap() []error { return []error{e.Err, ErrBundle, ErrBadRequest} }
+
+// Bundle member names: the files `verdict market export` writes.
+const (
+	BundleModule     = "model.wasm"
+	BundleCredential = "credential.json"
+	BundleCard       = "card.json"
+	// BundleStatusList is the issuer's signed status list when the bundle
+	// was made, so that a marketplace offline can check revocation; a
+	// fresher list passed to Ingest takes precedence.
+	BundleStatusList = "status.json"
+)
+
+// Bundle is a marketplace entry as files: what ExportBundle writes and
+// Ingest reads.
+type Bundle struct {
+	Module     []byte
+	Credential []byte
+	Card       []byte
+	StatusList []byte // nil: the bundle carries no status list
+}
+
+// ReadBundle reads the bundle in dir, each member bounded (the module by
+// sandbox.DefaultMaxModuleBytes). A missing status list is not an error.
+func ReadBundle(dir string) (*Bundle, error) {
+	var b Bundle
+	members := []struct {
+		name     string
+		max      int64
+		dst      *[]byte
+		optional bool
+	}{
+		{BundleModule, sandbox.DefaultMaxModuleBytes, &b.Module, false},
+		{BundleCredential, credential.MaxDocumentSize, &b.Credential, false},
+		{BundleCard, MaxCardSize, &b.Card, false},
+		{BundleStatusList, MaxStatusListSize, &b.StatusList, true},
+	}
+	for _, m := range members {
+		data, err := readBounded(filepath.Join(dir, m.name), m.max)
+		if m.optional && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, &BundleError{File: m.name, Err: err}
+		}
+		*m.dst = data
+	}
+	return &b, nil
+}
+
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("larger than %d bytes", max)
+	}
+	return data, nil
+}
+
+// Write writes the bundle's members into dir, which must not exist or be
+// empty.
+func (b *Bundle) Write(dir string) error {
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		return fmt.Errorf("export to %s: directory not empty: %w", dir, ErrBadRequest)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	files := []struct {
+		name string
+		data []byte
+	}{{BundleModule, b.Module}, {BundleCredential, b.Credential}, {BundleCard, b.Card}, {BundleStatusList, b.StatusList}}
+	for _, f := range files {
+		if f.data == nil {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	return nil
+}
+
+func marketStatusPath(root, id string) string {
+	return filepath.Join(root, "market", id+".status.json")
+}
+
+// Bundle returns a marketplace entry as a bundle: the module, the
+// credential, the signed card and the issuer's status list (this data
+// dir's for a promoted model; the one checked at ingest otherwise, if
+// any). A revoked entry has no bundle (ErrBadRequest).
+func (e *Engine) Bundle(id string) (*MarketEntry, *Bundle, error) {
+	me, err := e.MarketEntry(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if me.Revoked != nil {
+		return nil, nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, ErrBadRequest)
+	}
+	b := &Bundle{Credential: me.Credential, Card: me.SignedCard}
+	if b.Module, err = e.marketModule(me); err != nil {
+		return nil, nil, err
+	}
+	statusPath := e.StatusListPath()
+	if me.Origin == "ingested" {
+		statusPath = marketStatusPath(e.cfg.DataDir, me.ID)
+	}
+	if b.StatusList, err = os.ReadFile(statusPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("market entry %s: status list: %w", me.ID, err)
+	}
+	return me, b, nil
+}
+
+// ExportBundle writes a marketplace entry's Bundle to dir, which must not
+// exist or be empty.
+func (e *Engine) ExportBundle(id, dir string) (*MarketEntry, error) {
+	me, b, err := e.Bundle(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Write(dir); err != nil {
+		return nil, err
+	}
+	return me, nil
+}
+
+// marketModule reads an entry's module and checks it is the certified one.
+func (e *Engine) marketModule(me *MarketEntry) ([]byte, error) {
+	sha := strings.TrimPrefix(me.Card.Model, "urn:sha256:")
+	module, err := os.ReadFile(filepath.Join(moduleDir(e.cfg.DataDir), sha+".wasm"))
+	if err != nil {
+		return nil, fmt.Errorf("market entry %s: module: %w", me.ID, err)
+	}
+	if sum := sha256.Sum256(module); hex.EncodeToString(sum[:]) != sha {
+		return nil, fmt.Errorf("market entry %s: module on disk has SHA-256 %x, want %s", me.ID, sum, sha)
+	}
+	return module, nil
+}
+
+// IngestOptions are the options of Ingest. The zero value accepts a
+// bundle from any issuer whose signatures verify, checking revocation
+// against the bundle's own status list.
+type IngestOptions struct {
+	// Issuer, if set, is the only DID whose bundles are accepted.
+	Issuer string
+	// StatusList, if set, is the issuer's current signed status list, used
+	// instead of the bundle's (which may be older than a revocation).
+	StatusList []byte
+}
+
+// VerifyBundle checks a bundle as Ingest does, without storing it: the
+// credential's proof, did:key and issuer binding (and opts.Issuer), the
+// module's SHA-256 against the credential subject, revocation against the
+// status list (opts.StatusList, else the bundle's; a revocable credential
+// with neither is refused), the card's own signature by the same issuer,
+// and that the card agrees with the credential. Every refusal is a
+// *BundleError naming the file at fault.
+func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.Time) (*ModelCard, *credential.ModelResult, error) {
+	list := opts.StatusList
+	if list == nil {
+		list = b.StatusList
+	}
+	res, err := credential.VerifyModel(ctx, b.Credential, credential.VerifyOptions{Issuer: opts.Issuer, Module: b.Module, Now: now})
+	switch {
+	case errors.Is(err, credential.ErrModelMismatch):
+		return nil, nil, &BundleError{File: BundleModule, Err: err}
+	case err != nil:
+		return nil, nil, &BundleError{File: BundleCredential, Err: err}
+	}
+	if st := res.Credential.Status; st != nil {
+		if list == nil {
+			return nil, nil, &BundleError{File: BundleStatusList, Err: fmt.Errorf("missing: revocation of %s cannot be checked (pass the issuer's status list): %w", res.Credential.ID, credential.ErrStatus)}
+		}
+		revoked, err := credential.CheckStatus(*st, list, res.Issuer, now)
+		if err != nil {
+			return nil, nil, &BundleError{File: BundleStatusList, Err: err}
+		}
+		if revoked {
+			return nil, nil, &BundleError{File: BundleCredential, Err: fmt.Errorf("credentialStatus: %s is revoked in the issuer's status list: %w", res.Credential.ID, credential.ErrRevoked)}
+		}
+		res.StatusChecked = true
+	}
+	card, err := ParseModelCard(b.Card)
+	if err != nil {
+		return nil, nil, &BundleError{File: BundleCard, Err: err}
+	}
+	if err := card.agrees(res, b.Module); err != nil {
+		return nil, nil, &BundleError{File: BundleCard, Err: err}
+	}
+	return card, res, nil
+}
+
+// Ingest verifies a bundle (see VerifyBundle) and adds it to this data
+// dir's marketplace: the module is kept like a submitted one, the status
+// list checked is kept for export. An entry already here is ErrExists.
+func (e *Engine) Ingest(ctx context.Context, b *Bundle, opts IngestOptions) (*MarketEntry, error) {
+	card, _, err := VerifyBundle(ctx, b, opts, e.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.store.MarketEntry(card.ID); err == nil {
+		return nil, fmt.Errorf("market entry %s: %w", card.ID, ErrExists)
+	}
+	if err := e.saveModule(strings.TrimPrefix(card.Model, "urn:sha256:"), b.Module); err != nil {
+		return nil, fmt.Errorf("ingest %s: save module: %w", card.ID, err)
+	}
+	list := opts.StatusList
+	if list == nil {
+		list = b.StatusList
+	}
+	if list != nil {
+		path := marketStatusPath(e.cfg.DataDir, card.ID)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("ingest %s: %w", card.ID, err)
+		}
+		if err := writeFileAtomic(path, list); err != nil {
+			return nil, fmt.Errorf("ingest %s: status list: %w", card.ID, err)
+		}
+	}
+	err = e.store.PutMarketEntry(toMarketStore(card, b.Credential, b.Card, true))
+	if errors.Is(err, leaderboard.ErrExists) {
+		return nil, fmt.Errorf("market entry %s: %w", card.ID, ErrExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: %w", card.ID, err)
+	}
+	return e.MarketEntry(card.ID)
+}
