@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/verdictlab/verdict/engine"
@@ -105,6 +108,9 @@ type Server struct {
 	whoRate *limiter
 	metrics *metrics
 
+	idPrefix  string // this server's start, in base 36: request ids are idPrefix-N
+	requestID atomic.Uint64
+
 	stopOnce sync.Once
 	stopping chan struct{} // closed by CloseStreams
 }
@@ -154,6 +160,7 @@ func New(cfg Config) (*Server, error) {
 		ipRate:   newLimiter(cfg.IPUploadRate, cfg.IPUploadBurst),
 		whoRate:  newLimiter(cfg.UploadRate, cfg.UploadBurst),
 		metrics:  newMetrics(),
+		idPrefix: strconv.FormatInt(time.Now().UnixNano(), 36),
 		stopping: make(chan struct{}),
 	}
 	s.e.Observe(s.metrics.evaluation)
@@ -176,19 +183,34 @@ func (s *Server) CloseStreams() {
 	s.stopOnce.Do(func() { close(s.stopping) })
 }
 
-// ServeHTTP dispatches the request, then logs it and counts it.
+// ServeHTTP dispatches the request, then logs it and counts it. Each
+// request gets an id, sent back as X-Request-Id and logged; a panic in a
+// handler is logged with it and answered 500.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	id := fmt.Sprintf("%s-%d", s.idPrefix, s.requestID.Add(1))
+	w.Header().Set("X-Request-Id", id)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("http handler panic", "request_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !rec.wrote {
+				writeError(rec, http.StatusInternalServerError, "internal", "internal error (request "+id+")")
+			}
+		}
+		d := time.Since(start)
+		route := r.Pattern
+		if route == "/" || route == "" {
+			route = "other"
+		}
+		s.metrics.request(route, rec.status, d)
+		s.log.Info("http", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status,
+			"bytes", rec.bytes, "ms", float64(d.Microseconds())/1000, "remote", clientIP(r), "who", rec.who)
+	}()
 	s.mux.ServeHTTP(rec, r)
-	d := time.Since(start)
-	route := r.Pattern
-	if route == "/" {
-		route = "other"
-	}
-	s.metrics.request(route, rec.status, d)
-	s.log.Info("http", "method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status,
-		"bytes", rec.bytes, "ms", float64(d.Microseconds())/1000, "remote", clientIP(r), "who", rec.who)
 }
 
 // statusRecorder keeps what the log line needs. It passes Flush through,
@@ -198,14 +220,16 @@ type statusRecorder struct {
 	status int
 	bytes  int64
 	who    string
+	wrote  bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
+	r.status, r.wrote = code, true
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *statusRecorder) Write(p []byte) (int, error) {
+	r.wrote = true
 	n, err := r.ResponseWriter.Write(p)
 	r.bytes += int64(n)
 	return n, err
