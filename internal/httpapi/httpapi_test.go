@@ -589,6 +589,9 @@ func TestPages(t *testing.T) {
 	var v *env
 	var seen engine.Viewer
 	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/boom" {
+			panic("a bug in a page")
+		}
 		seen = v.api.Viewer(r)
 		w.Header().Set("Content-Type", "text/html")
 		w.Write([]byte("page " + r.URL.Path))
@@ -610,10 +613,14 @@ func TestPages(t *testing.T) {
 		{"BadToken", badToken, "/", 200, "page /", engine.Viewer{}},
 		{"Participant", v.as(alice), "/market", 200, "page /market", engine.Viewer{Participant: alice.DID()}},
 		{"APIStaysJSON", v.anonymous(), "/v1/nope", 404, `"not_found"`, engine.Viewer{}},
+		{"Panic", v.anonymous(), "/boom", 500, `"internal"`, engine.Viewer{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			seen = engine.Viewer{}
 			r := tc.c.get(tc.path)
+			if r.header.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
 			if r.status != tc.status || !strings.Contains(string(r.body), tc.body) || seen != tc.viewer {
 				t.Errorf("got %d %q as %+v, want %d %q as %+v", r.status, r.body, seen, tc.status, tc.body, tc.viewer)
 			}
