@@ -409,7 +409,7 @@ func TestSignedStatement(t *testing.T) {
 // TestLimits checks the upload size limit, the rate limits and the
 // per-participant quota.
 func TestLimits(t *testing.T) {
-	v := newEnv(t, engine.Config{}, httpapi.Config{UploadRate: 0.001, UploadBurst: 2, IPUploadRate: 0.001, IPUploadBurst: 3})
+	v := newEnv(t, engine.Config{}, httpapi.Config{UploadRate: 0.001, UploadBurst: 3, IPUploadRate: 0.001, IPUploadBurst: 5})
 	v.createTask("small", "limits: {max_module_mb: 0.01, daily_limit: 1}\n")
 	alice, bob := v.as(participantKey(t, "alice")), v.as(participantKey(t, "bob"))
 	big := module(strings.Repeat("x", 100<<10))
@@ -421,6 +421,7 @@ func TestLimits(t *testing.T) {
 		kind   string
 	}{
 		{"TooLarge", alice, big, 413, "too_large"},
+		{"TooLargeWithinSlack", alice, module(strings.Repeat("y", 20<<10)), 413, "too_large"},
 		{"First", alice, module("1"), 202, ""},
 		{"DailyLimit", alice, module("2"), 429, "quota"},
 		{"ParticipantRate", alice, module("3"), 429, "rate_limited"},

@@ -54,6 +54,12 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = engine.DefaultMaxModuleMB << 20
 	}
+	if r.ContentLength > limit+multipartSlack {
+		// Refused before the body is read (a client that sent Expect:
+		// 100-continue never sends it).
+		s.fail(w, refuse(http.StatusRequestEntityTooLarge, "too_large", "upload of %d bytes: the task's modules are at most %d bytes", r.ContentLength, limit))
+		return
+	}
 	c, body, err := s.identify(w, r, limit+multipartSlack)
 	if err != nil {
 		s.fail(w, err)
