@@ -15,6 +15,7 @@ import (
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/internal/httpapi"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
 // TestRoles walks the API as the host, two participants (alice, bob) and a
@@ -626,5 +627,35 @@ func TestPages(t *testing.T) {
 				t.Errorf("got %d %q as %+v, want %d %q as %+v", r.status, r.body, seen, tc.status, tc.body, tc.viewer)
 			}
 		})
+	}
+}
+
+// TestEventsEndAtShutdown follows a submission that never finishes (a
+// module that loops) and checks CloseStreams ends the stream with an "end"
+// event, so that http.Server.Shutdown need not wait for it.
+func TestEventsEndAtShutdown(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	v.createTask("loop", "limits: {timeout_s: 600}\n")
+	alice := v.as(participantKey(t, "alice"))
+	id := alice.mustSubmit("loop", sandboxtest.Wasm(sandboxtest.LoopPredict))
+	resp, err := http.DefaultClient.Do(alice.request("GET", "/v1/submissions/"+id+"/events", nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// Wait until it runs, then shut the streams.
+	for {
+		if s, _ := v.e.Submission(id, engine.Host); s.Status == "running" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	v.api.CloseStreams()
+	evs := sseEvents(t, resp.Body)
+	if len(evs) == 0 || evs[len(evs)-1][0] != "end" || !strings.Contains(evs[len(evs)-1][1], "shutting down") {
+		t.Errorf("got %v, want status events then end (shutting down)", evs)
+	}
+	if r := alice.get("/v1/submissions/" + id + "/events"); !strings.Contains(string(r.body), "shutting down") {
+		t.Errorf("a stream opened after CloseStreams: %s", r.body)
 	}
 }
