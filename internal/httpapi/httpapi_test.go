@@ -355,6 +355,17 @@ func TestRoles(t *testing.T) {
 			t.Errorf("host: %v", m)
 		}
 	})
+
+	// Every route was exercised above (the metrics count each by pattern).
+	anon.get("/healthz")
+	anon.get("/openapi.json")
+	anon.get("/metrics")
+	metrics := string(anon.get("/metrics").body)
+	for _, rt := range httpapi.Routes(v.api) {
+		if !strings.Contains(metrics, `verdict_http_requests_total{route="`+rt+`"`) {
+			t.Errorf("TestRoles never called %s", rt)
+		}
+	}
 }
 
 func sha256Hex(b []byte) string {
@@ -582,7 +593,12 @@ func testMarket(t *testing.T, v *env, participant *client) {
 	if got := other.anonymous().get("/v1/market").json(t)["list"].([]any); len(got) != 1 || got[0].(map[string]any)["origin"] != "ingested" {
 		t.Errorf("the other marketplace: %v", got)
 	}
-	_ = participant
+	if r := ingest(participant, bundle); r.status != 403 {
+		t.Errorf("participant ingest on the issuing server: got %d, want 403", r.status)
+	}
+	if r := ingest(v.host(), bundle); r.status != 409 || r.kind() != "exists" {
+		t.Errorf("ingest a promoted model into its own server: got %d %q, want 409 exists", r.status, r.kind())
+	}
 }
 
 // TestPages checks paths outside the API go to Config.Pages, each request
