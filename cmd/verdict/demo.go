@@ -13,6 +13,7 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/engine/gate"
 	"github.com/verdictlab/verdict/examples"
 )
 
@@ -144,6 +145,9 @@ public one.`,
 					outcome = "VERIFIED (revocation not checked)"
 				}
 				say("          #%d %-8s %s  %s\n", p.Rank, p.Participant, p.Credential.ID, outcome)
+				if len(p.Gates) > 0 {
+					say("                       gates on the private part: %s\n", gateSummary(p.Gates))
+				}
 				verified = append(verified, map[string]any{"id": p.Credential.ID, "participant": p.Participant, "verified": verr == nil})
 			}
 			market, err := demoMarket(ctx, g, e, work, cacheDir, proms)
@@ -176,4 +180,22 @@ func firstLine(s string) string {
 		return s[:i] + " […]"
 	}
 	return s
+}
+
+// gateSummary is one line of gate results: "min_score 0.988 ≥ 0.95 ✓, …".
+func gateSummary(rs []gate.Result) string {
+	parts := make([]string, 0, len(rs))
+	for _, r := range rs {
+		mark := "pass"
+		if !r.Passed {
+			mark = "FAIL"
+		}
+		switch r.Name {
+		case "deterministic", "valid_outputs":
+			parts = append(parts, r.Name+" "+mark)
+		default:
+			parts = append(parts, fmt.Sprintf("%s %s (limit %s) %s", r.Name, formatGate(r.Value), formatGate(r.Threshold), mark))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
