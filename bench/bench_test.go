@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/verdictlab/verdict/engine/metric"
@@ -25,18 +24,6 @@ func features(rows int) (flat []float64, cols [][]float64) {
 		cols = append(cols, flat[j*rows:(j+1)*rows])
 	}
 	return flat, cols
-}
-
-// TestMain lets the test binary serve as the child of Process isolation.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == sandbox.ChildArg {
-		if err := sandbox.ServeChild(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
 }
 
 // BenchmarkInference runs the breast-cancer example models on the same

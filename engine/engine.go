@@ -407,7 +407,7 @@ func (e *Engine) runtime(ctx context.Context, lim sandbox.Limits) (*sandbox.Runt
 	if rt, ok := e.runtimes[lim]; ok {
 		return rt, nil
 	}
-	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: e.cfg.CacheDir, Limits: lim})
+	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: e.cfg.CacheDir, Limits: lim, Isolation: sandbox.Preferred()})
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}

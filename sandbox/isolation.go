@@ -21,6 +21,15 @@ const (
 	Process Isolation = "process"
 )
 
+// Preferred is the isolation to use where the caller has no reason to
+// choose: Process where it is supported (Linux), InProcess elsewhere.
+func Preferred() Isolation {
+	if processSupported {
+		return Process
+	}
+	return InProcess
+}
+
 // ChildArg is the hidden argument that makes a verdict executable serve as
 // the child of Process isolation: its handler must call ServeChild and
 // exit when it returns.

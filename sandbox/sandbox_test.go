@@ -142,14 +142,8 @@ func compileGoFixtures() {
 }
 
 func TestMain(m *testing.M) {
-	// The test binary is also the child of Process isolation.
-	if len(os.Args) > 1 && os.Args[1] == sandbox.ChildArg {
-		if err := sandbox.ServeChild(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	// The test binary is also the child of Process isolation (sandbox's
+	// init serves it when started with ChildArg).
 	flag.Parse()
 	if raceEnabled {
 		dir, err := os.MkdirTemp("", "sandbox-child-")
