@@ -351,6 +351,7 @@ func (e *Engine) Submissions(task string, v Viewer, participant string) ([]Submi
 type Entry struct {
 	Rank        int       `json:"rank"` // 0 for a baseline
 	Participant string    `json:"participant"`
+	Name        string    `json:"name,omitempty"`     // display name given with Submission
 	Team        bool      `json:"team,omitempty"`     // Participant names a team
 	Baseline    bool      `json:"baseline,omitempty"` // a host's reference line, not ranked
 	Submission  string    `json:"submission"`
@@ -406,17 +407,22 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 			out = append(out, entryOf(le))
 		}
 	}
-	if !ladder || v.Host {
-		for i := range out {
-			ls, err := e.store.Submission(out[i].Submission)
-			if err != nil {
-				return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
-			}
-			if s := fromStore(ls); private {
-				out[i].CI = s.Scores.PrivateCI
-			} else if !ladder {
-				out[i].CI = s.Scores.PublicCI
-			}
+	for i := range out {
+		ls, err := e.store.Submission(out[i].Submission)
+		if err != nil {
+			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
+		}
+		s := fromStore(ls)
+		if !out[i].Team {
+			out[i].Name = s.Name
+		}
+		switch {
+		case ladder && !v.Host:
+			// The Ladder shows no interval: it would hint at the hidden score.
+		case private:
+			out[i].CI = s.Scores.PrivateCI
+		case !ladder:
+			out[i].CI = s.Scores.PublicCI
 		}
 	}
 	bases, err := e.store.Baselines(task)

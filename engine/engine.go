@@ -447,6 +447,8 @@ type Submission struct {
 	// License is the licence the participant gave the model at
 	// submission ("" when none: a model card then says "unspecified").
 	License string `json:"license,omitempty"`
+	// Name is the display name given at submission (SubmitRequest.Name).
+	Name string `json:"name,omitempty"`
 	// Gates are the task's quality gates as this evaluation measured them,
 	// on the public part (a credential records them again on the private
 	// part at close).
@@ -485,6 +487,7 @@ type Interval struct {
 type detail struct {
 	Signature string        `json:"signature,omitempty"`
 	License   string        `json:"license,omitempty"`
+	Name      string        `json:"name,omitempty"`
 	PublicCI  *Interval     `json:"public_ci,omitempty"`
 	PrivateCI *Interval     `json:"private_ci,omitempty"`
 	Gates     []gate.Result `json:"gates,omitempty"`
@@ -568,8 +571,8 @@ func toStore(s *Submission) (leaderboard.Submission, error) {
 	if s.Error != nil {
 		ls.ErrorKind, ls.ErrorMessage = s.Error.Kind, s.Error.Message
 	}
-	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil || s.Signature != "" || s.License != "" || s.diag != nil {
-		d, err := json.Marshal(detail{Signature: s.Signature, License: s.License, PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates, Diag: s.diag})
+	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil || s.Signature != "" || s.License != "" || s.Name != "" || s.diag != nil {
+		d, err := json.Marshal(detail{Signature: s.Signature, License: s.License, Name: s.Name, PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates, Diag: s.diag})
 		if err != nil {
 			return ls, fmt.Errorf("record submission %s: %w", s.ID, err)
 		}
@@ -593,7 +596,7 @@ func fromStore(ls leaderboard.Submission) Submission {
 	var d detail
 	if len(ls.Detail) > 0 && json.Unmarshal(ls.Detail, &d) == nil {
 		s.Scores.PublicCI, s.Scores.PrivateCI, s.Gates = d.PublicCI, d.PrivateCI, d.Gates
-		s.Signature, s.License, s.diag = d.Signature, d.License, d.Diag
+		s.Signature, s.License, s.Name, s.diag = d.Signature, d.License, d.Name, d.Diag
 	}
 	return s
 }

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -36,6 +39,11 @@ type SubmitRequest struct {
 	// ("Apache-2.0") or a short text, at most MaxLicenseLength bytes of
 	// printable text; "" means none given (the card says "unspecified").
 	License string
+	// Name is an optional display name shown beside the participant's id
+	// (most useful when that id is a did:key): at most MaxNameLength
+	// bytes of printable text. It is what the submitter claims, not
+	// something the engine verifies; a leaderboard shows it with the id.
+	Name string
 	// Baseline marks a host's reference submission: scored and shown on
 	// the leaderboard as a reference line, never ranked, never charged to a
 	// quota, accepted outside the schedule. Only a host may set it.
@@ -139,6 +147,9 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	if err := checkLicense(req.License); err != nil {
 		return nil, nil, err
 	}
+	if err := checkName(req.Name); err != nil {
+		return nil, nil, err
+	}
 	lt, err := e.load(req.Task)
 	if err != nil {
 		return nil, nil, err
@@ -181,6 +192,7 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		ModuleSHA256: sha,
 		Signature:    signature,
 		License:      req.License,
+		Name:         req.Name,
 		Created:      now,
 		Updated:      now,
 		Status:       string(leaderboard.Received),
@@ -471,4 +483,18 @@ func (e *Engine) saveModule(sha string, module []byte) error {
 		return nil
 	}
 	return writeFileAtomic(path, module)
+}
+
+// MaxNameLength bounds SubmitRequest.Name, in bytes.
+const MaxNameLength = 64
+
+// checkName checks SubmitRequest.Name.
+func checkName(n string) error {
+	if len(n) > MaxNameLength {
+		return fmt.Errorf("name: %d bytes, more than %d: %w", len(n), MaxNameLength, ErrBadRequest)
+	}
+	if n != strings.TrimSpace(n) || !utf8.ValidString(n) || strings.IndexFunc(n, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return fmt.Errorf("name %.40q: not printable text without leading or trailing space: %w", n, ErrBadRequest)
+	}
+	return nil
 }
