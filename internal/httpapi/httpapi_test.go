@@ -132,7 +132,7 @@ func TestRoles(t *testing.T) {
 			t.Errorf("got %v, Location %q; want alice's DID", m, r.header.Get("Location"))
 		}
 		f := multipartForm(t, map[string][]byte{"module": module("b1")})
-		r = bob.upload("POST", "/v1/tasks/contest/submissions", f)
+		r = bob.do("POST", "/v1/tasks/contest/submissions?name=Bob", f.body, f.ct)
 		if r.status != 202 {
 			t.Fatalf("multipart upload: got %d: %s", r.status, r.body)
 		}
@@ -241,6 +241,13 @@ func TestRoles(t *testing.T) {
 		entries := m["entries"].([]any)
 		if len(entries) != 3 { // alice, bob and the baseline
 			t.Errorf("got %d entries, want 3: %v", len(entries), entries)
+		}
+		names := map[any]any{}
+		for _, e := range entries {
+			names[e.(map[string]any)["participant"]] = e.(map[string]any)["name"]
+		}
+		if names[bobKey.DID()] != "Bob" {
+			t.Errorf("bob's display name: got %v", names)
 		}
 		if r := host.get("/v1/tasks/contest/leaderboard?private=true"); r.status != 200 {
 			t.Errorf("host private board: %d %s", r.status, r.body)

@@ -37,7 +37,8 @@ type Links struct {
 // application/octet-stream) or a multipart form with a "module" part. A
 // participant uploads as themself; the host uploads for ?participant= and
 // may mark a ?baseline=true. ?license= is the model's license should it
-// enter the marketplace. The answer is 202 with the submission id: the
+// enter the marketplace, ?name= a display name shown beside the
+// participant's id (claimed, not verified). The answer is 202 with the submission id: the
 // evaluation runs in the engine's queue (follow it at Links.Events).
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.ipRate.allow(clientIP(r)); !ok {
@@ -99,7 +100,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := engine.SubmitRequest{Task: task, Participant: who, Module: module, Baseline: baseline,
-		License: r.URL.Query().Get("license")}
+		License: r.URL.Query().Get("license"), Name: r.URL.Query().Get("name")}
 	if statement != nil {
 		req.Signed = statement
 		if !c.host {
