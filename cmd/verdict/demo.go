@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -24,7 +27,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Short: "run a whole competition on the embedded example task and models",
 		Long: `Demo plays a whole competition end to end on embedded defaults: the host
 creates the breast-cancer task from shipped real data, three participants
-submit models (Go built with GOOS=wasip1, C built with clang for wasm32-wasi,
+each make a key and submit signed models (Go built with GOOS=wasip1, C built with clang for wasm32-wasi,
 and a broken one), each is sandboxed and scored, the leaderboards are
 printed, and the host closes the task: the winners get W3C Verifiable
 Credentials, which are verified, and enter the marketplace, where one is
@@ -83,13 +86,36 @@ public one.`,
 			say("          dataset sha256 %s\n\n", t.DatasetSHA256)
 
 			var subs []*engine.Submission
+			names := map[string]string{} // did:key → display name
 			for _, d := range examples.Demo() {
 				module, err := fs.ReadFile(examples.FS, d.Path)
 				if err != nil {
 					return fmt.Errorf("read example %s: %w", d.Path, err)
 				}
-				say("%-9s submits %s (%s, %d KiB)\n", d.Participant, d.Path, d.Language, len(module)>>10)
-				sub, err := e.Submit(ctx, engine.SubmitRequest{Task: t.Spec.ID, Participant: d.Participant, Module: module, License: demoLicenses[d.Participant]})
+				// Each participant makes a key (verdict keygen) and signs
+				// the submission with it (verdict submit --key): the
+				// engine records the key's did:key as the author.
+				key, err := credential.GenerateKey(rand.Reader)
+				if err != nil {
+					return err
+				}
+				keyFile := filepath.Join(work, "keys", d.Participant+".key")
+				if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
+					return err
+				}
+				if err := credential.WriteKeyFile(keyFile, key); err != nil {
+					return err
+				}
+				names[key.DID()] = d.Participant
+				sum := sha256.Sum256(module)
+				signed, err := credential.SignSubmission(key, t.Spec.ID, hex.EncodeToString(sum[:]), time.Now())
+				if err != nil {
+					return err
+				}
+				say("%-9s makes a key: %s\n", d.Participant, key.DID())
+				say("          submits %s (%s, %d KiB), signed with it\n", d.Path, d.Language, len(module)>>10)
+				sub, err := e.Submit(ctx, engine.SubmitRequest{Task: t.Spec.ID, Name: d.Participant, Signed: signed.Raw,
+					Module: module, License: demoLicenses[d.Participant]})
 				if err != nil {
 					return err
 				}
@@ -125,12 +151,12 @@ public one.`,
 			var verified []map[string]any
 			for _, p := range proms {
 				if p.Credential == nil {
-					say("          #%d %-8s not certified\n", p.Rank, p.Participant)
+					say("          #%d %-8s not certified\n", p.Rank, names[p.Participant])
 					continue
 				}
 				var module []byte
 				for _, d := range examples.Demo() {
-					if d.Participant == p.Participant {
+					if d.Participant == names[p.Participant] {
 						module, _ = fs.ReadFile(examples.FS, d.Path)
 					}
 				}
@@ -144,19 +170,19 @@ public one.`,
 				} else if !res.StatusChecked {
 					outcome = "VERIFIED (revocation not checked)"
 				}
-				say("          #%d %-8s %s  %s\n", p.Rank, p.Participant, p.Credential.ID, outcome)
+				say("          #%d %-8s %s  %s\n", p.Rank, names[p.Participant], p.Credential.ID, outcome)
 				if len(p.Gates) > 0 {
 					say("                       gates on the private part: %s\n", gateSummary(p.Gates))
 				}
 				verified = append(verified, map[string]any{"id": p.Credential.ID, "participant": p.Participant, "verified": verr == nil})
 			}
-			market, err := demoMarket(ctx, g, e, work, cacheDir, proms)
+			market, err := demoMarket(ctx, g, e, work, cacheDir, proms, names)
 			if err != nil {
 				return err
 			}
 			if g.json {
 				return g.emit(map[string]any{"task": t.Info(), "submissions": subs, "public": pub, "private": priv,
-					"promotions": proms, "verified": verified, "market": market})
+					"promotions": proms, "verified": verified, "market": market, "participants": didsByName(names)})
 			}
 			say("\ndone in %.1f s\n", time.Since(start).Seconds())
 			if keep || ownDir {
@@ -198,4 +224,13 @@ func gateSummary(rs []gate.Result) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// didsByName inverts the demo's did:key → name map.
+func didsByName(names map[string]string) map[string]string {
+	out := make(map[string]string, len(names))
+	for did, name := range names {
+		out[name] = did
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -104,7 +105,7 @@ func printLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private b
 		if r.CI != nil {
 			ci = fmt.Sprintf("[%s, %s]", formatScore(r.CI.Low), formatScore(r.CI.High))
 		}
-		rank, who, n := fmt.Sprint(r.Rank), r.Participant, fmt.Sprint(r.Submissions)
+		rank, who, n := fmt.Sprint(r.Rank), displayName(r.Name, r.Participant), fmt.Sprint(r.Submissions)
 		switch {
 		case r.Baseline:
 			rank, who, n = "--", "("+who+", baseline)", "—"
@@ -114,4 +115,24 @@ func printLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private b
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rank, who, formatScore(r.Score), ci, n, r.Submission, r.Submitted.Format("2006-01-02 15:04:05Z"))
 	}
 	tw.Flush()
+}
+
+// displayName is how a participant is printed: their display name, if
+// they gave one, with a shortened id ("alice (did:key:z6Mkf…pp58)"), else
+// their id.
+func displayName(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return name + " (" + shortID(id) + ")"
+}
+
+// shortID shortens a did:key to its method, first and last characters.
+func shortID(id string) string {
+	const prefix = "did:key:"
+	if !strings.HasPrefix(id, prefix) || len(id) < len(prefix)+12 {
+		return id
+	}
+	rest := id[len(prefix):]
+	return prefix + rest[:5] + "…" + rest[len(rest)-4:]
 }

@@ -41,7 +41,7 @@ type marketDemo struct {
 // the marketplace; the host revokes the last one; an agent searches,
 // exports the best, ingests it into a second data dir (a tampered copy and
 // the revoked model are refused) and predicts new rows with it.
-func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDir string, proms []engine.Promotion) (*marketDemo, error) {
+func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDir string, proms []engine.Promotion, names map[string]string) (*marketDemo, error) {
 	say := func(format string, args ...any) {
 		if !g.json {
 			fmt.Fprintf(g.stdout, format, args...)
@@ -75,7 +75,7 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 			return nil, err
 		}
 		md.Revoked = short(last.Credential.ID)
-		say("host      revokes %s's credential: its entry %s is marked revoked and search leaves it out\n", last.Participant, md.Revoked)
+		say("host      revokes %s's credential: its entry %s is marked revoked and search leaves it out\n", names[last.Participant], md.Revoked)
 	}
 
 	// An agent looks for a binary classifier reading mean_radius.
@@ -87,7 +87,7 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	md.Search = found
 	say("agent     verdict market search --type binary --feature mean_radius\n")
 	for _, m := range found {
-		say("          %s  %s  %s %s  by %s, license %s\n", m.ID[:8], m.Card.Task.ID, m.Card.Task.Metric, formatScore(m.Score), m.Card.Author, m.Card.License)
+		say("          %s  %s  %s %s  by %s, license %s\n", m.ID[:8], m.Card.Task.ID, m.Card.Task.Metric, formatScore(m.Score), displayName(names[m.Card.Author], m.Card.Author), m.Card.License)
 	}
 	if len(found) == 0 {
 		return md, nil

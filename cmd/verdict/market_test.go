@@ -164,7 +164,8 @@ func TestDemoMarket(t *testing.T) {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	var out struct {
-		Market struct {
+		Participants map[string]string // name → did:key
+		Market       struct {
 			Found   string
 			Revoked string
 			Search  []struct {
@@ -177,7 +178,7 @@ func TestDemoMarket(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := out.Market
-	if len(m.Search) != 1 || m.Search[0].Card.Author != "alice" || m.Search[0].Card.License != "Apache-2.0" || m.Found == "" || m.Revoked == "" {
+	if len(m.Search) != 1 || m.Search[0].Card.Author != out.Participants["alice"] || !strings.HasPrefix(m.Search[0].Card.Author, "did:key:z6Mk") || m.Search[0].Card.License != "Apache-2.0" || m.Found == "" || m.Revoked == "" {
 		t.Errorf("demo market: got %+v, want alice's model found and bob's revoked", m)
 	}
 	if !strings.Contains(m.Refused["tampered wasm"], "module does not match") || !strings.Contains(m.Refused["revoked"], "revoked") {

@@ -19,8 +19,8 @@ import (
 
 func newSubmitCmd(g *globals) *cobra.Command {
 	var (
-		task, participant, predictions, keyFile, license string
-		private, baseline                                bool
+		task, participant, predictions, keyFile, license, name string
+		private, baseline                                      bool
 	)
 	c := &cobra.Command{
 		Use:   "submit --task ID (--participant NAME | --key FILE) MODEL.wasm",
@@ -73,7 +73,7 @@ text); without it the model card says "unspecified".`,
 			}
 			sub, err := e.Submit(cmd.Context(), engine.SubmitRequest{
 				Task: task, Participant: participant, Module: module, Signed: signed,
-				KeepPredictions: predictions != "", Baseline: baseline, License: license,
+				KeepPredictions: predictions != "", Baseline: baseline, License: license, Name: name,
 			})
 			if sub == nil {
 				return badInput(err) // refused: bad request, schedule, quota, queue
@@ -105,6 +105,7 @@ text); without it the model card says "unspecified".`,
 	c.Flags().StringVar(&task, "task", "", "task id (required)")
 	c.Flags().StringVar(&participant, "participant", "", "participant name (required without --key; with it, the key's did:key or nothing)")
 	c.Flags().StringVar(&keyFile, "key", "", "sign the submission with this key file (verdict keygen); the participant is its did:key")
+	c.Flags().StringVar(&name, "name", "", "display name shown beside your id on the leaderboard (claimed, not verified)")
 	c.Flags().StringVar(&license, "license", "", `license of the model if it enters the marketplace (e.g. Apache-2.0; default "unspecified")`)
 	c.Flags().BoolVar(&private, "private", false, "also print the private score (host)")
 	c.Flags().BoolVar(&baseline, "baseline", false, "submit a reference model (host): shown on the leaderboard, never ranked, not charged")
