@@ -73,7 +73,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request, limit int64) (
 		return c, nil, refuse(http.StatusBadRequest, "bad_request", "a request is either the host's (Authorization) or a participant's (Signature), not both")
 	case auth != "":
 		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || !s.tokens.check(token) {
+		if !ok || !s.isHost(token) {
 			return c, nil, refuse(http.StatusUnauthorized, "unauthorized", "Authorization: not a valid host token")
 		}
 		c.host = true
@@ -236,8 +236,12 @@ func checkPrivate(f *os.File) error {
 	if err != nil {
 		return err
 	}
+	return checkMode(fi, f.Name())
+}
+
+func checkMode(fi os.FileInfo, name string) error {
 	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("token file %s: mode %v: others may read it (chmod 600)", f.Name(), fi.Mode().Perm())
+		return fmt.Errorf("token file %s: mode %v: others may read it (chmod 600)", name, fi.Mode().Perm())
 	}
 	return nil
 }
@@ -255,21 +259,31 @@ type tokens struct {
 }
 
 // check reports whether token is a host token. It compares the token's
-// hash with every stored hash in constant time.
-func (t *tokens) check(token string) bool {
+// hash with every stored hash in constant time. An unreadable or unsafe
+// token file accepts no token, and says why.
+func (t *tokens) check(token string) (bool, error) {
 	if t.dir == "" || !strings.HasPrefix(token, tokenPrefix) {
-		return false
+		return false, nil
 	}
 	hashes, err := t.load()
 	if err != nil {
-		return false
+		return false, err
 	}
 	sum := sha256.Sum256([]byte(token))
 	ok := 0
 	for _, h := range hashes {
 		ok |= subtle.ConstantTimeCompare(sum[:], h[:])
 	}
-	return ok == 1
+	return ok == 1, nil
+}
+
+// isHost checks a bearer token, logging a token file it cannot trust.
+func (s *Server) isHost(token string) bool {
+	ok, err := s.tokens.check(token)
+	if err != nil {
+		s.log.Error("host tokens refused", "err", err)
+	}
+	return ok
 }
 
 func (t *tokens) load() ([][sha256.Size]byte, error) {
@@ -288,11 +302,13 @@ func (t *tokens) load() ([][sha256.Size]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The mode is checked on every read: a chmod does not change the
+	// modification time.
+	if err := checkMode(fi, f.Name()); err != nil {
+		return nil, err
+	}
 	if fi.ModTime().Equal(t.mod) && fi.Size() == t.size {
 		return t.hashes, nil
-	}
-	if err := checkPrivate(f); err != nil {
-		return nil, err
 	}
 	var hashes [][sha256.Size]byte
 	sc := bufio.NewScanner(f)
@@ -331,7 +347,7 @@ func clientIP(r *http.Request) string {
 // else (an invalid credential included) a visitor. It never reads a body.
 func (s *Server) Viewer(r *http.Request) engine.Viewer {
 	if auth := r.Header.Get("Authorization"); auth != "" {
-		if token, ok := strings.CutPrefix(auth, "Bearer "); ok && s.tokens.check(token) {
+		if token, ok := strings.CutPrefix(auth, "Bearer "); ok && s.isHost(token) {
 			return engine.Host
 		}
 		return engine.Viewer{}

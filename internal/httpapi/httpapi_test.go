@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -680,5 +682,66 @@ func TestEventsEndAtShutdown(t *testing.T) {
 	}
 	if r := alice.get("/v1/submissions/" + id + "/events"); !strings.Contains(string(r.body), "shutting down") {
 		t.Errorf("a stream opened after CloseStreams: %s", r.body)
+	}
+}
+
+// TestTokens checks host tokens are stored hashed in a 0600 file, that a
+// token made while the server runs works at once, and that a token file
+// others may read is not trusted.
+func TestTokens(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	path := filepath.Join(v.data, httpapi.TokenFile)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode %v, want 0600", fi.Mode().Perm())
+	}
+	second, err := httpapi.NewToken(v.data, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if strings.Contains(string(b), v.token) || strings.Contains(string(b), second) {
+		t.Error("the token file holds a token in the clear")
+	}
+	if has, err := httpapi.HasTokens(v.data); !has || err != nil {
+		t.Errorf("HasTokens: %v, %v", has, err)
+	}
+	closeAs := func(token string) int {
+		c := v.host()
+		c.token = token
+		return c.do("POST", "/v1/tasks/nope/close", nil, "").status
+	}
+	for _, tc := range []struct {
+		name  string
+		token string
+		want  int
+	}{
+		{"First", v.token, 404},
+		{"MadeWhileRunning", second, 404},
+		{"Truncated", v.token[:len(v.token)-1], 401},
+		{"NotAToken", "hunter2", 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := closeAs(tc.token); got != tc.want {
+				t.Errorf("got %d, want %d", got, tc.want)
+			}
+		})
+	}
+	t.Run("FileReadableByOthers", func(t *testing.T) {
+		if err := os.Chmod(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := closeAs(v.token); got != 401 {
+			t.Errorf("got %d, want 401", got)
+		}
+		if _, err := httpapi.NewToken(v.data, "third"); err == nil {
+			t.Error("NewToken appended to a file others may read")
+		}
+	})
+	if _, err := httpapi.NewToken(v.data, "two words"); err == nil {
+		t.Error("a token name with a space")
 	}
 }
