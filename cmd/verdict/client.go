@@ -312,8 +312,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // submitOptions are submit's flags.
 type submitOptions struct {
-	task, participant, keyFile, license, predictions string
-	private, baseline                                bool
+	task, participant, keyFile, license, name, predictions string
+	private, baseline                                      bool
 }
 
 // submitRemote uploads module to the server, follows its evaluation with a
@@ -351,6 +351,9 @@ func submitRemote(ctx context.Context, g *globals, server string, o submitOption
 	}
 	if o.license != "" {
 		q.Set("license", o.license)
+	}
+	if o.name != "" {
+		q.Set("name", o.name)
 	}
 	path := "/v1/tasks/" + url.PathEscape(o.task) + "/submissions"
 	if len(q) > 0 {

@@ -144,17 +144,17 @@ func TestServerSubmit(t *testing.T) {
 	t.Run("Participant", func(t *testing.T) {
 		var out bytes.Buffer
 		g := &globals{stdout: &out, stderr: io.Discard, json: true}
-		if err := submitRemote(ctx, g, base, submitOptions{task: "breast-cancer", keyFile: keyFile}, module); err != nil {
+		if err := submitRemote(ctx, g, base, submitOptions{task: "breast-cancer", keyFile: keyFile, name: "Alice"}, module); err != nil {
 			t.Fatalf("submit: %v", err)
 		}
 		var sub struct {
-			Participant, Status, Signature string
-			Scores                         struct{ Public, Private *float64 }
+			Participant, Status, Signature, Name string
+			Scores                               struct{ Public, Private *float64 }
 		}
 		if err := json.Unmarshal(out.Bytes(), &sub); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(sub.Participant, "did:key:") || sub.Status != "scored" || sub.Signature == "" || sub.Scores.Public == nil || sub.Scores.Private != nil {
+		if !strings.HasPrefix(sub.Participant, "did:key:") || sub.Status != "scored" || sub.Signature == "" || sub.Name != "Alice" || sub.Scores.Public == nil || sub.Scores.Private != nil {
 			t.Errorf("got %+v", sub)
 		}
 	})
