@@ -83,9 +83,9 @@ func ciChart(id string, board []engine.Entry, metric string, higher bool) templa
 		if i%2 == 0 {
 			s.rect("band", 1, "", 0, cy-rowH/2, chartWidth, rowH)
 		}
-		label := fmt.Sprintf("%d. %s", en.Rank, en.Participant)
+		label := fmt.Sprintf("%d. %s", en.Rank, who(en.Name, en.Participant))
 		s.text("label", "end", left-10, cy+4, trunc(label, 24))
-		tip := en.Participant + ": " + fmtScore(en.Score)
+		tip := who(en.Name, en.Participant) + ": " + fmtScore(en.Score)
 		if en.CI != nil {
 			l, r := x.at(en.CI.Low), x.at(en.CI.High)
 			s.line("bar "+cls, l, cy, r, cy)
@@ -121,7 +121,7 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 			continue
 		}
 		if len(ss) < top && en.Rank > 0 {
-			sr := &series{name: en.Participant, rank: en.Rank}
+			sr := &series{name: who(en.Name, en.Participant), rank: en.Rank}
 			ss = append(ss, sr)
 			byName[key(en.Participant, en.Team)] = sr
 		}

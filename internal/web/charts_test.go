@@ -136,3 +136,20 @@ func TestTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestWho(t *testing.T) {
+	const did = "did:key:z6MkrrecfR2QDvKorhwFv89q4uudL9CfzhcjSrr9rnQC9jsZ"
+	tests := []struct{ name, give, id, want string }{
+		{"plain id", "", "ada", "ada"},
+		{"did:key shortened", "", did, "z6Mkr…9jsZ"},
+		{"display name beside the did", "alice", did, "alice · z6Mkr…9jsZ"},
+		{"display name beside a plain id", "Ada L.", "ada", "Ada L. · ada"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := who(tc.give, tc.id); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

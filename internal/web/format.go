@@ -38,6 +38,7 @@ var funcs = template.FuncMap{
 	"time":  fmtTime,
 	"when":  func(t time.Time) string { return t.UTC().Format("Jan 2 15:04") },
 	"short": short,
+	"who":   who,
 	"ms": func(v float64) string {
 		switch {
 		case v >= 1000:
@@ -83,4 +84,19 @@ func fmtTime(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("Jan 2, 2006 15:04 UTC")
+}
+
+// who is how a participant is shown: the display name they gave, else
+// their id, with a did:key shortened to its first and last characters
+// (the full id is in the title attribute beside it).
+func who(name, id string) string {
+	const prefix = "did:key:"
+	if strings.HasPrefix(id, prefix) && len(id) > len(prefix)+12 {
+		rest := id[len(prefix):]
+		id = rest[:5] + "…" + rest[len(rest)-4:]
+	}
+	if name == "" {
+		return id
+	}
+	return name + " · " + id
 }

@@ -117,7 +117,7 @@ func TestPages(t *testing.T) {
 	t.Run("TaskPage", func(t *testing.T) {
 		page := get(t, srv, "/tasks/"+regressionTask, "", http.StatusOK)
 		contains(t, "task page", page,
-			"Public leaderboard", "<td>ada", "<td>bob", "<td>cyd", "flat-baseline", `class="tag">baseline`,
+			"Public leaderboard", `<td title="ada">ada`, `<td title="bob">bob`, `<td title="cyd">cyd`, "flat-baseline", `class="tag">baseline`,
 			`class="chart ci"`, `class="chart history"`, `<title id="ci-t">`, `class="ref"`,
 			"score ≤ 0.3", "a module of at most 1 MB", "up to 3 members", "16 MB")
 		lacks(t, "anonymous task page", page, "dan", "/submissions/")
