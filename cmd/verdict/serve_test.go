@@ -105,6 +105,25 @@ func TestServe(t *testing.T) {
 			t.Errorf("close as %s: got %d, want %d", tc.name, resp.StatusCode, tc.status)
 		}
 	}
+	if code, out, _ := cli(t, "--data-dir", data, "token", "list"); code != 0 || !strings.Contains(out, "ci ") {
+		t.Errorf("token list: %d %s", code, out)
+	}
+	if code, _, _ := cli(t, "--data-dir", data, "token", "revoke", "ci"); code != 0 {
+		t.Errorf("token revoke: %d", code)
+	}
+	req, _ := http.NewRequest("POST", base+"/v1/tasks/breast-cancer/promote", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a revoked token: got %d, want 401", resp.StatusCode)
+	}
+	if code, _, _ := cli(t, "--data-dir", data, "token", "revoke", "ci"); code != exitUsage {
+		t.Errorf("revoking a token twice: exit %d, want %d", code, exitUsage)
+	}
 	cancel()
 	select {
 	case code := <-exit:

@@ -2,14 +2,10 @@ package httpapi
 
 import (
 	"bufio"
-	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -175,77 +171,6 @@ func (p *replays) fresh(signer, nonce string, created time.Time) bool {
 	return true
 }
 
-// TokenFile is the file, in a data dir, holding the host tokens: one line
-// per token, "sha256:HEX NAME CREATED". Only hashes are kept; the file is
-// made 0600.
-const TokenFile = "tokens"
-
-// tokenPrefix marks a verdict host token.
-const tokenPrefix = "vdt_"
-
-// CreateToken makes a new host token named name (a note for the host: who
-// or what holds it), appends its hash to DATA_DIR/tokens and returns the
-// token, which is shown once and never stored.
-func CreateToken(dataDir, name string, rand io.Reader) (string, error) {
-	if strings.ContainsAny(name, " \t\r\n") || name == "" {
-		return "", fmt.Errorf("token name %q: want a non-empty word", name)
-	}
-	var raw [32]byte
-	if _, err := io.ReadFull(rand, raw[:]); err != nil {
-		return "", fmt.Errorf("create token: %w", err)
-	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	sum := sha256.Sum256([]byte(token))
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return "", fmt.Errorf("create token: %w", err)
-	}
-	path := filepath.Join(dataDir, TokenFile)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("create token: %w", err)
-	}
-	if err := checkPrivate(f); err != nil {
-		f.Close()
-		return "", err
-	}
-	line := fmt.Sprintf("sha256:%s %s %s\n", hex.EncodeToString(sum[:]), name, time.Now().UTC().Format(time.RFC3339))
-	if _, err := f.WriteString(line); err != nil {
-		f.Close()
-		return "", fmt.Errorf("create token: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("create token: %w", err)
-	}
-	return token, nil
-}
-
-// HasTokens reports whether the data dir has a host token.
-func HasTokens(dataDir string) (bool, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, TokenFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return len(bytes.TrimSpace(b)) > 0, nil
-}
-
-func checkPrivate(f *os.File) error {
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	return checkMode(fi, f.Name())
-}
-
-func checkMode(fi os.FileInfo, name string) error {
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("token file %s: mode %v: others may read it (chmod 600)", name, fi.Mode().Perm())
-	}
-	return nil
-}
-
 // tokens checks host tokens against the data dir's token file, read again
 // whenever it changes (a token created while the server runs is accepted
 // at once).
@@ -327,9 +252,6 @@ func (t *tokens) load() ([][sha256.Size]byte, error) {
 	t.hashes, t.mod, t.size = hashes, fi.ModTime(), fi.Size()
 	return hashes, nil
 }
-
-// NewToken is CreateToken with crypto/rand.
-func NewToken(dataDir, name string) (string, error) { return CreateToken(dataDir, name, rand.Reader) }
 
 // clientIP is the address the connection came from (X-Forwarded-For is
 // not trusted: a proxy in front should do its own limiting).

@@ -744,4 +744,25 @@ func TestTokens(t *testing.T) {
 	if _, err := httpapi.NewToken(v.data, "two words"); err == nil {
 		t.Error("a token name with a space")
 	}
+	t.Run("Revoke", func(t *testing.T) {
+		if err := os.Chmod(path, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		list, err := httpapi.ListTokens(v.data)
+		if err != nil || len(list) != 2 || list[0].Name != "test" || list[1].Name != "second" || list[1].Created.IsZero() {
+			t.Fatalf("ListTokens: %+v, %v", list, err)
+		}
+		if n, err := httpapi.RevokeTokens(v.data, "second"); n != 1 || err != nil {
+			t.Fatalf("RevokeTokens: %d, %v", n, err)
+		}
+		if got := closeAs(second); got != 401 {
+			t.Errorf("a revoked token: got %d, want 401", got)
+		}
+		if got := closeAs(v.token); got != 404 {
+			t.Errorf("the other token after a revocation: got %d, want 404", got)
+		}
+		if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+			t.Errorf("token file mode after a revocation: %v", fi.Mode().Perm())
+		}
+	})
 }
