@@ -14,8 +14,8 @@ type route struct {
 
 // routes lists the API. Who may call what is decided in each handler:
 // visitors read tasks, public leaderboards, teams, credentials, the
-// status list and the marketplace; participants also read and act on their own submissions,
-// selections and team; the host does everything.
+// status list and the marketplace; participants also read and act on
+// their own submissions, selections and team; the host does everything.
 func (s *Server) routes() []route {
 	return []route{
 		{"GET", "/healthz", s.healthz},

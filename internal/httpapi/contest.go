@@ -1,0 +1,222 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+// The competition's moves: leaderboards and their history, final
+// selections and teams, each as the caller may see or make them.
+
+// Leaderboard is a task's ranking as the caller may see it.
+type Leaderboard struct {
+	Task    string         `json:"task"`
+	Private bool           `json:"private"`
+	Entries []engine.Entry `json:"entries"`
+}
+
+func (s *Server) leaderboard(w http.ResponseWriter, r *http.Request) {
+	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	private, err := boolQuery(r, "private")
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	entries, err := s.e.Leaderboard(id, c.viewer(), private)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Leaderboard{Task: id, Private: private, Entries: entries})
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	evs, err := s.e.History(r.PathValue("id"), c.viewer())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, evs)
+}
+
+// Selections are the submissions a participant (or their team) chose for
+// the private leaderboard.
+type Selections struct {
+	Participant string   `json:"participant"`
+	Submissions []string `json:"submissions"`
+}
+
+func (s *Server) selections(w http.ResponseWriter, r *http.Request) {
+	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	who, err := actingAs(c, r, true)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	task := r.PathValue("id")
+	if _, err := s.e.Task(task); err != nil {
+		s.fail(w, err)
+		return
+	}
+	ids, err := s.e.Selections(task, who)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	writeJSON(w, http.StatusOK, Selections{Participant: who, Submissions: ids})
+}
+
+func (s *Server) selectSubmissions(w http.ResponseWriter, r *http.Request) {
+	c, body, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	who, err := actingAs(c, r, true)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var in struct {
+		Submissions []string `json:"submissions"`
+	}
+	if err := decodeJSON(body, &in); err != nil {
+		s.fail(w, err)
+		return
+	}
+	task := r.PathValue("id")
+	if err := s.e.Select(task, who, in.Submissions); err != nil {
+		s.fail(w, err)
+		return
+	}
+	ids, err := s.e.Selections(task, who)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	writeJSON(w, http.StatusOK, Selections{Participant: who, Submissions: ids})
+}
+
+// decodeJSON decodes a request body strictly: one object, no unknown
+// members.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return refuse(http.StatusBadRequest, "bad_request", "request body: %v", err)
+	}
+	if dec.More() {
+		return refuse(http.StatusBadRequest, "bad_request", "request body: more than one JSON value")
+	}
+	return nil
+}
+
+func (s *Server) teams(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+		s.fail(w, err)
+		return
+	}
+	ts, err := s.e.Teams(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if ts == nil {
+		ts = []engine.Team{}
+	}
+	writeJSON(w, http.StatusOK, ts)
+}
+
+// joinTeam adds participants to a team. A participant joins only
+// themself (an empty body, or their own DID); the host adds anyone.
+func (s *Server) joinTeam(w http.ResponseWriter, r *http.Request) {
+	c, body, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	if err == nil {
+		err = needCaller(c, "join a team")
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var in struct {
+		Participants []string `json:"participants"`
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := decodeJSON(body, &in); err != nil {
+			s.fail(w, err)
+			return
+		}
+	}
+	if !c.host {
+		for _, p := range in.Participants {
+			if p != c.participant {
+				s.fail(w, refuse(http.StatusForbidden, "forbidden", "participant %s may not add %q to a team", c.participant, p))
+				return
+			}
+		}
+		in.Participants = []string{c.participant}
+	}
+	if len(in.Participants) == 0 {
+		s.fail(w, refuse(http.StatusBadRequest, "bad_request", "join team: name the participants"))
+		return
+	}
+	tm, err := s.e.JoinTeam(r.PathValue("id"), r.PathValue("team"), in.Participants...)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tm)
+}
+
+// mergeTeams moves team {team} into the team named by "into". Host only: a
+// merge needs both teams' consent, which the host arbitrates.
+func (s *Server) mergeTeams(w http.ResponseWriter, r *http.Request) {
+	c, body, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	if err == nil {
+		err = needHost(c, "merge teams")
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var in struct {
+		Into string `json:"into"`
+	}
+	if err := decodeJSON(body, &in); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if in.Into == "" {
+		s.fail(w, refuse(http.StatusBadRequest, "bad_request", "merge: name the team to merge into (\"into\")"))
+		return
+	}
+	tm, err := s.e.MergeTeams(r.PathValue("id"), r.PathValue("team"), in.Into)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tm)
+}
