@@ -275,4 +275,3 @@ func boolQuery(r *http.Request, name string) (bool, error) {
 	}
 	return b, nil
 }
-
