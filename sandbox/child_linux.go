@@ -70,14 +70,19 @@ func ServeChild(ctx context.Context) error {
 		if err := writeFrame(conn, b, nil); err != nil {
 			return fmt.Errorf("sandbox child: write response: %w", err)
 		}
-		if resp.Error != nil && resp.run {
-			return nil // instances of the failed run may still be running
+		if resp.Error != nil && resp.run && !resp.Settled {
+			return nil // instances of the failed run are still running
 		}
 	}
 }
 
 // childModules is how many compiled modules a child keeps.
 const childModules = 8
+
+// childLinger is how long a child whose run failed waits for the run's
+// other instances to stop (at their next batch) before it answers: if
+// they all have, it can serve the next request.
+const childLinger = 100 * time.Millisecond
 
 // childServer is the state a child keeps between requests.
 type childServer struct {
@@ -157,8 +162,9 @@ func (s *childServer) handle(ctx context.Context, body []byte, files []*os.File)
 		return nil, errors.New("request for another runtime (cache, limits or engine differ)")
 	}
 	if !raceEnabled && req.AddressSpace > 0 {
-		// Compiled code of the modules kept is a few times their size.
-		as := req.AddressSpace
+		// Compiled code of the modules kept is a few times their size; the
+		// mappings kept from earlier runs count until they are replaced.
+		as := req.AddressSpace + uint64(len(s.feats.data)+len(s.out.data))
 		for _, m := range s.modules {
 			as += 16 * uint64(m.Size)
 		}
@@ -321,7 +327,9 @@ func (s *childServer) serve(ctx context.Context, req childRequest, files []*os.F
 
 	runCtx, cancel := context.WithTimeoutCause(ctx, req.Limits.Timeout, errTimeLimit)
 	defer cancel()
-	if err := m.execute(runCtx, ctx, cols, req.Batch, res, req.Workers, phase, false); err != nil {
+	settled, err := m.execute(runCtx, ctx, cols, req.Batch, res, req.Workers, phase, childLinger)
+	resp.Settled = settled
+	if err != nil {
 		return fail(err)
 	}
 	resp.Stdout, resp.StdoutDropped = res.Stdout, res.StdoutDropped

@@ -58,7 +58,7 @@ func TestCorpus(t *testing.T) {
 			// and the goroutines waiting for them count.
 			rt := newRuntime(t, sandbox.Config{Isolation: mode.iso, Limits: fastLimits, Workers: 1})
 			slowRT := newRuntime(t, sandbox.Config{Isolation: mode.iso, Limits: slowLimits, Workers: 1})
-			good := func() {
+			good := func(rt *sandbox.Runtime) {
 				t.Helper()
 				m, err := rt.Compile(ctx, linear)
 				if err != nil {
@@ -72,7 +72,8 @@ func TestCorpus(t *testing.T) {
 				assertBitEqual(t, res.Outputs, sandboxtest.LinearPredict(cols, 1))
 			}
 			compileGoFixtures() // quiesce the background compilation first
-			good()
+			good(rt)
+			good(slowRT) // each Process pool has its idle child
 			goroutines, rss := runtime.NumGoroutine(), residentBytes(t)
 			for _, tc := range corpus {
 				t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestCorpus(t *testing.T) {
 					}
 				})
 			}
-			good() // the next submission still runs, and correctly
+			good(rt) // the next submission still runs, and correctly
 			runtime.GC()
 			debug.FreeOSMemory()
 			deadline := time.Now().Add(5 * time.Second)
@@ -116,6 +117,17 @@ func TestCorpus(t *testing.T) {
 			if got := runtime.NumGoroutine(); got > goroutines {
 				t.Errorf("goroutines: got %d, want <= %d", got, goroutines)
 			}
+			// Every child that served a failed run is gone: only the
+			// pools' idle children are left (the Go fixtures' included).
+			want := len(rt.IdleChildren()) + len(slowRT.IdleChildren())
+			for _, set := range goFixtures {
+				if set.rt != nil {
+					want += len(set.rt.IdleChildren())
+				}
+			}
+			if got := childProcesses(t); got > want {
+				t.Errorf("child processes: got %d, want the %d idle ones", got, want)
+			}
 			// The race detector never returns its shadow memory to the OS,
 			// so RSS only falls back without it.
 			if got := residentBytes(t); !raceEnabled && got > rss+128<<20 {
@@ -123,6 +135,29 @@ func TestCorpus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// childProcesses counts the live child processes of this process (from
+// /proc; 0 where there is none).
+func childProcesses(t *testing.T) int {
+	t.Helper()
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, d := range dirs {
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(os.Getpid()) && f[0] != "Z" {
+			n++
+		}
+	}
+	return n
 }
 
 // residentBytes reads this process's RSS from /proc/self/statm.

@@ -139,10 +139,13 @@
 // runtime, its last 8 compiled modules, the last features it mapped and
 // its outputs file, so a warm Run costs a message and a fresh instance
 // (about 0.3 ms) instead of a process start and a module load. Each Run
-// still gets fresh instances; a child is killed and replaced after any Run
-// that failed, a deadline, a cancellation, a crash or a protocol
-// violation, after 1000 requests, and when it nears its CPU budget; one
-// found dead in the pool is replaced and the request retried once. A child
+// still gets fresh instances. A child whose Run failed by the model's
+// doing (a trap, bad output, ...) serves again once every instance of that
+// Run has returned (it waits up to 100 ms for them); one is killed and
+// replaced otherwise, and after a deadline, a cancellation, a crash or a
+// protocol violation, after 1000 requests and when it nears its CPU
+// budget; one found dead in the pool is replaced and the request retried
+// once. A child
 // starts with an empty environment in /, sets PR_SET_NO_NEW_PRIVS, not
 // dumpable, RLIMIT_NOFILE, RLIMIT_FSIZE, no core dumps and a lifetime
 // RLIMIT_CPU, and before each request RLIMIT_AS (sized from the limits,

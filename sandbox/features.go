@@ -12,7 +12,10 @@ import (
 // file (memfd) that Process isolation maps into every child, so a Run
 // copies each value once, from the mapping into guest memory, and a child
 // can neither change the features nor see anything but them (never a
-// label). It is safe for concurrent use; Close it when no Run uses it.
+// label). A pooled child keeps the last features it mapped from one Run
+// to the next, so their pages outlive Close until that child maps other
+// features or exits. It is safe for concurrent use; Close it when no Run
+// uses it.
 type Features struct {
 	rows, cols int
 	id         uint64      // unique in this process: children keep it mapped by it

@@ -142,7 +142,7 @@ func (m *Module) Run(ctx context.Context, in Input) (*Result, error) {
 	for k := range res.Outputs {
 		res.Outputs[k] = make([]float64, rows)
 	}
-	if err := m.execute(runCtx, ctx, cols, batch, res, m.rt.workers, nil, true); err != nil {
+	if _, err := m.execute(runCtx, ctx, cols, batch, res, m.rt.workers, nil, -1); err != nil {
 		return nil, err
 	}
 	res.Elapsed = time.Since(start)
@@ -154,18 +154,20 @@ type phaseFunc func(w int, fn string)
 
 // execute runs cols through the module on up to workers instances in
 // parallel, writing res.Outputs (already sized) and the output fields of
-// res. ctx carries the time limit, parent is the caller's context. With
-// wait false, it returns at the first error without waiting for the other
-// instances (the child of Process isolation exits right after, which is
-// what stops them).
-func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch int, res *Result, workers int, phase phaseFunc, wait bool) error {
+// res, and reports whether every instance has returned. ctx carries the
+// time limit, parent is the caller's context. After the first error the
+// other instances stop at their next batch; with linger >= 0, execute
+// waits at most that long for them (in the child of Process isolation,
+// guests have no termination checks: the child exits if they are still
+// running, which is what stops them).
+func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch int, res *Result, workers int, phase phaseFunc, linger time.Duration) (bool, error) {
 	rows := len(cols[0])
 	n := max(1, min(workers, rows/MinRowsPerWorker))
 	if n == 1 {
 		in := m.instance(ctx, parent, 0, phase)
 		err := in.run(cols, 0, rows, batch, res.Outputs)
 		mergeOutput(res, m.rt.limits.OutputBytes, in)
-		return err
+		return true, err
 	}
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -184,21 +186,32 @@ func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch in
 			failed <- w
 		})
 	}
-	if !wait {
-		for range n {
-			if w := <-failed; errs[w] != nil && !errors.Is(errs[w], errSibling) {
-				return errs[w]
+	if linger >= 0 {
+		for returned := 0; returned < n; returned++ {
+			w := <-failed
+			if errs[w] == nil || errors.Is(errs[w], errSibling) {
+				continue
 			}
+			timer := time.NewTimer(linger)
+			defer timer.Stop()
+			for returned++; returned < n; returned++ {
+				select {
+				case <-failed:
+				case <-timer.C:
+					return false, errs[w]
+				}
+			}
+			return true, errs[w]
 		}
 	}
 	wg.Wait()
 	for w := range n {
 		if errs[w] != nil && !errors.Is(errs[w], errSibling) {
-			return errs[w]
+			return true, errs[w]
 		}
 	}
 	mergeOutput(res, m.rt.limits.OutputBytes, insts...)
-	return nil
+	return true, nil
 }
 
 // mergeOutput appends what the instances printed, in row order, to res

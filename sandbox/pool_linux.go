@@ -309,8 +309,9 @@ func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, ou
 	switch {
 	case err != nil:
 		r.pool.discard(c)
-	case resp.Error != nil && req.Op == opRun:
-		// The guest ran and failed: its instances may still be running.
+	case resp.Error != nil && req.Op == opRun && !(resp.Settled && modelFault(resp.Error.Kind)):
+		// The guest ran and failed, and its instances may still be
+		// running, or the child failed on its own.
 		r.pool.discard(c)
 	default:
 		c.requests++
@@ -329,6 +330,18 @@ func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, ou
 		return nil, resp.Error.toError()
 	}
 	return resp, nil
+}
+
+// modelFault reports whether kind is the model's doing and leaves a child
+// that answered with it fit to serve again. A timeout is not: the run's
+// instances are the ones the deadline could not stop.
+func modelFault(kind string) bool {
+	switch kind {
+	case KindInvalidModule, KindForbiddenImport, KindABI, KindTrap, KindStackOverflow,
+		KindOutOfBounds, KindExit, KindMemoryLimit, KindBadOutput, KindGuestError:
+		return true
+	}
+	return false
 }
 
 // exchange is one request and response with c under the deadline of

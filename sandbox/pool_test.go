@@ -16,8 +16,9 @@ import (
 )
 
 // TestChildPool checks the life of Process isolation's children: one
-// child serves run after run; a run that fails retires it; a child killed
-// while idle is replaced without the caller noticing; Close ends them all.
+// child serves run after run, failed ones included; a run that hits the
+// deadline retires it; a child killed while idle is replaced without the
+// caller noticing; Close ends them all.
 func TestChildPool(t *testing.T) {
 	ctx := context.Background()
 	rt, err := sandbox.NewRuntime(ctx, withChild(sandbox.Config{Isolation: sandbox.Process, Limits: fastLimits, Workers: 1}))
@@ -27,6 +28,7 @@ func TestChildPool(t *testing.T) {
 	defer rt.Close(ctx)
 	linear := compile(t, rt, sandboxtest.Linear)
 	trap := compile(t, rt, sandboxtest.Trap)
+	loop := compile(t, rt, sandboxtest.LoopPredict)
 	run := func(m *sandbox.Module) error {
 		t.Helper()
 		res, err := m.Run(ctx, sandbox.Input{Columns: testCols, Outputs: 2})
@@ -55,9 +57,18 @@ func TestChildPool(t *testing.T) {
 		t.Errorf("second run: child %d, want %d again", got, first)
 	}
 
-	t.Run("RetiredAfterFailure", func(t *testing.T) {
+	t.Run("KeptAfterGuestError", func(t *testing.T) {
 		if err := run(trap); !errors.Is(err, sandbox.ErrTrap) {
 			t.Fatalf("got %v, want ErrTrap", err)
+		}
+		if got := idle(); got != first {
+			t.Errorf("after a trap: child %d, want %d again", got, first)
+		}
+	})
+
+	t.Run("RetiredAfterTimeout", func(t *testing.T) {
+		if err := run(loop); !errors.Is(err, sandbox.ErrTimeout) {
+			t.Fatalf("got %v, want ErrTimeout", err)
 		}
 		if pids := rt.IdleChildren(); slices.Contains(pids, first) {
 			t.Errorf("idle children %v: want %d retired", pids, first)

@@ -103,6 +103,9 @@ type childResponse struct {
 	// CPUMillis is the CPU time the child has used in its life (the
 	// parent retires it when it nears its budget).
 	CPUMillis uint64 `json:"cpu_ms,omitempty"`
+	// Settled says every instance of the run has returned: after a failed
+	// run, the child can serve again.
+	Settled bool `json:"settled,omitempty"`
 
 	run bool // answers a run (the child's side only)
 }
