@@ -67,9 +67,11 @@ type child struct {
 	// cpuMillis is the CPU time the child said it had used, at its last
 	// answer.
 	cpuMillis uint64
-	// out is the outputs file of its runs, outID its id.
-	out   *os.File
-	outID uint64
+	// out is the outputs file of its runs, mapped at outMap; outID is its
+	// id.
+	out    *os.File
+	outMap []byte
+	outID  uint64
 }
 
 func newChildPool(cmd []string, maxIdle int) *childPool {
@@ -137,9 +139,7 @@ func (p *childPool) put(c *child) {
 	if !keep {
 		c.kill()
 		<-c.done
-		if c.out != nil {
-			c.out.Close()
-		}
+		c.closeOutputs()
 	}
 }
 
@@ -182,9 +182,7 @@ func (p *childPool) close() {
 	}
 	for c := range all {
 		<-c.done
-		if c.out != nil {
-			c.out.Close()
-		}
+		c.closeOutputs()
 	}
 }
 
@@ -234,27 +232,33 @@ func (c *child) kill() {
 // outputs returns the child's outputs file, at least size bytes, its
 // progress header zeroed. A bigger file replaces a smaller one.
 func (c *child) outputs(size int) (*os.File, error) {
-	if c.out != nil {
-		st, err := c.out.Stat()
-		if err != nil {
-			return nil, err
-		}
-		if st.Size() >= int64(size) {
-			var zero [outputsHeader]byte
-			if _, err := c.out.WriteAt(zero[:], 0); err != nil {
-				return nil, err
-			}
-			return c.out, nil
-		}
-		c.out.Close()
-		c.out = nil
+	if c.out != nil && len(c.outMap) >= size {
+		clear(c.outMap[:outputsHeader])
+		return c.out, nil
 	}
+	c.closeOutputs()
 	out, err := sealedOutputs(size)
 	if err != nil {
 		return nil, err
 	}
-	c.out, c.outID = out, outputsIDs.Add(1)
+	m, err := unix.Mmap(int(out.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		out.Close()
+		return nil, fmt.Errorf("map: %w", err)
+	}
+	c.out, c.outMap, c.outID = out, m, outputsIDs.Add(1)
 	return out, nil
+}
+
+func (c *child) closeOutputs() {
+	if c.outMap != nil {
+		_ = unix.Munmap(c.outMap)
+		c.outMap = nil
+	}
+	if c.out != nil {
+		c.out.Close()
+		c.out = nil
+	}
 }
 
 func (c *child) exited() bool {
@@ -270,9 +274,9 @@ func (c *child) exited() bool {
 // response, or the error it reported or died of. progress, if not nil, is
 // the outputs file whose header says where each instance was.
 //
-// A run also gets the child's outputs file, at least outSize bytes, which
-// read reads before the child goes back to the pool.
-func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, outSize int, read func(out *os.File) error) (*childResponse, error) {
+// A run also gets the child's outputs file, at least outSize bytes, whose
+// mapping read reads before the child goes back to the pool.
+func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, outSize int, read func(out []byte) error) (*childResponse, error) {
 	if r.isClosed() {
 		return nil, ErrClosed
 	}
@@ -291,7 +295,7 @@ func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, ou
 		req.OutputsFile = c.outID
 		resp, err := r.exchange(ctx, c, req, append(slices.Clip(files), out), out)
 		if err == nil && resp.Error == nil {
-			err = read(out)
+			err = read(c.outMap[:outSize])
 		}
 		return resp, err
 	}
