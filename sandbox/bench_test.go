@@ -80,9 +80,9 @@ func nativeTime(cols [][]float64) time.Duration {
 // BenchmarkLinear is the acceptance benchmark: a 20-weight linear model on
 // 1e3, 1e5 and 1e6 rows x 20 features, warm (module compiled, features
 // prepared once, in Process a child from the pool), natively in Go and
-// sandboxed, C and Go guests, in both isolation modes. Every sandboxed
-// case measures the native loop next to itself and reports, besides
-// rows/s:
+// sandboxed, C, Go and AssemblyScript guests, in both isolation modes.
+// Every sandboxed case measures the native loop next to itself and
+// reports, besides rows/s:
 //
 //   - x-native: wall time per Run over the native loop's (end to end:
 //     instantiate, copy in, compute, copy out, checks; in Process also the
@@ -112,7 +112,7 @@ func BenchmarkLinear(b *testing.B) {
 			b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 		for _, mode := range modes {
-			for _, guest := range []string{sandboxtest.CLinear, sandboxtest.GoLinear} {
+			for _, guest := range []string{sandboxtest.CLinear, sandboxtest.GoLinear, sandboxtest.ASLinear} {
 				b.Run(fmt.Sprintf("rows=%d/%s/%s", rows, mode.name, guest), func(b *testing.B) {
 					benchLinear(b, mode.iso, guest, feats, want)
 				})
@@ -167,7 +167,7 @@ func benchLinear(b *testing.B, iso sandbox.Isolation, guest string, feats *sandb
 func BenchmarkStart(b *testing.B) {
 	ctx := context.Background()
 	for _, mode := range modes {
-		for _, guest := range []string{sandboxtest.CLinear, sandboxtest.GoLinear} {
+		for _, guest := range []string{sandboxtest.CLinear, sandboxtest.GoLinear, sandboxtest.ASLinear} {
 			wasm := sandboxtest.Wasm(guest)
 			b.Run(mode.name+"/"+guest+"/cold", func(b *testing.B) {
 				for b.Loop() {
@@ -226,7 +226,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 	for _, mode := range modes {
-		for _, guest := range []string{sandboxtest.CLinear, sandboxtest.GoLinear} {
+		for _, guest := range []string{sandboxtest.CLinear, sandboxtest.GoLinear, sandboxtest.ASLinear} {
 			wasm := sandboxtest.Wasm(guest)
 			b.Run(mode.name+"/"+guest+"/warm", func(b *testing.B) {
 				rt := newRuntime(b, sandbox.Config{Isolation: mode.iso, CacheDir: b.TempDir()})

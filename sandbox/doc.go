@@ -94,8 +94,15 @@
 //
 //	$ clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -o model.wasm model.c
 //
+// AssemblyScript (npm assemblyscript): export verdict_alloc and
+// verdict_predict from assembly/index.ts, use the stub runtime (its bump
+// allocator never frees what verdict_alloc handed out) and replace the
+// env.abort import with a function of the module:
+//
+//	$ npx asc assembly/index.ts --runtime stub -O3 --use abort=assembly/index/abort -o model.wasm
+//
 // sandbox/sandboxtest/testdata holds complete examples (gomodel/main.go,
-// cmodel.c, linear.wat).
+// cmodel.c, aslinear/assembly/index.ts, linear.wat).
 //
 // # Errors
 //

@@ -277,6 +277,9 @@ func TestFixtures(t *testing.T) {
 		{name: sandboxtest.GoLinear, check: func(t *testing.T, res *sandbox.Result) {
 			assertBitEqual(t, res.Outputs, sandboxtest.WeightedPredict(testCols, 2))
 		}},
+		{name: sandboxtest.ASLinear, check: func(t *testing.T, res *sandbox.Result) {
+			assertBitEqual(t, res.Outputs, sandboxtest.WeightedPredict(testCols, 2))
+		}},
 		{name: sandboxtest.Stateful, check: func(t *testing.T, res *sandbox.Result) {
 			// One batch: x[0][i] + 1. CheckDeterminism catches it.
 			assertBitEqual(t, res.Outputs, [][]float64{{2, 3, 4, 5, 6}, {2, 3, 4, 5, 6}})

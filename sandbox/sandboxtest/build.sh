@@ -3,6 +3,8 @@
 #   NAME.wat      -> NAME.wasm   (wat2wasm, wabt >= 1.0.32)
 #   NAME/main.go  -> NAME.wasm   (Go >= 1.24, GOOS=wasip1 reactor)
 #   NAME.c        -> NAME.wasm   (clang + wasi-libc, reactor)
+#   NAME/package.json + NAME/assembly/index.ts -> NAME.wasm
+#                                (AssemblyScript, npm; version in package-lock.json)
 # Run from anywhere; the lead's Makefile `wasm` target calls it.
 set -eu
 cd "$(dirname "$0")/testdata"
@@ -16,6 +18,15 @@ for dir in */; do
 	[ -f "$name/main.go" ] || continue
 	(cd "$name" && GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared \
 		-trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o "../$name.wasm" .)
+done
+
+for dir in */; do
+	name=${dir%/}
+	[ -f "$name/package.json" ] || continue
+	# AssemblyScript: the compiler version is pinned by package-lock.json.
+	(cd "$name" && npm ci --silent --no-audit --no-fund &&
+		npx --no-install asc assembly/index.ts --runtime stub -O3 --noAssert \
+			--use abort=assembly/index/abort -o "../$name.wasm")
 done
 
 for src in *.c; do

@@ -48,6 +48,8 @@ const (
 	CLinear = "clinear"
 	// GoLinear is the Go twin of CLinear (see WeightedPredict).
 	GoLinear = "golinear"
+	// ASLinear is the AssemblyScript twin of CLinear (see WeightedPredict).
+	ASLinear = "aslinear"
 	// Stateful predicts x[0][i] + the number of verdict_predict calls so far:
 	// it runs, but is not a pure function of each row.
 	Stateful = "stateful"

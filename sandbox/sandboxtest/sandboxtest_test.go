@@ -19,7 +19,7 @@ func TestFixturesHaveSources(t *testing.T) {
 			if b := sandboxtest.Wasm(name); !bytes.HasPrefix(b, []byte("\x00asm\x01\x00\x00\x00")) {
 				t.Errorf("got prefix %q, want a wasm v1 header", b[:min(8, len(b))])
 			}
-			sources := []string{name + ".wat", name + ".c", filepath.Join(name, "main.go")}
+			sources := []string{name + ".wat", name + ".c", filepath.Join(name, "main.go"), filepath.Join(name, "assembly", "index.ts")}
 			found := 0
 			for _, s := range sources {
 				if _, err := os.Stat(filepath.Join("testdata", s)); err == nil {
