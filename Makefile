@@ -46,7 +46,7 @@ check:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) mod tidy -diff
 
-## wasm: rebuild every checked-in .wasm from its source (needs clang, lld, wasi-libc, wabt)
+## wasm: rebuild every checked-in .wasm from its source (needs clang, lld, wasi-libc, wabt, npm)
 wasm:
 	bash sandbox/sandboxtest/build.sh
 	bash examples/build.sh
