@@ -25,10 +25,12 @@ import (
 // last mapped, so a warm Run costs a message and a fresh instance instead
 // of a process start, a module load and a feature mapping.
 //
-// A child goes back to the pool only after a request that ran no guest
-// code to a failure: a Run that failed, a deadline, a cancellation, a
-// crash or anything unexpected on the socket kills it (its whole process
-// group) and the next request starts a fresh one. A child is also retired
+// A child goes back to the pool after a request that succeeded, and after
+// a Run that failed by the model's doing once every instance of the Run
+// has returned (the child says so: Settled). Anything else (unsettled
+// instances, a deadline, a cancellation, a crash, an error of the child's
+// own, anything unexpected on the socket) kills it, its whole process
+// group, and the next request starts a fresh one. A child is also retired
 // after maxChildRequests requests or once it has used half its lifetime
 // CPU budget.
 type childPool struct {
@@ -170,11 +172,12 @@ func (p *childPool) discard(c *child) {
 	p.put(c)
 }
 
-// close kills every child, idle or busy: requests in progress fail.
+// close kills every child, idle or busy: requests in progress fail (and
+// their borrowers release the rest when they put the child back).
 func (p *childPool) close() {
 	p.mu.Lock()
 	p.closed = true
-	all := p.all
+	all, idle := p.all, p.idle
 	p.all, p.idle = map[*child]struct{}{}, nil
 	p.mu.Unlock()
 	for c := range all {
@@ -182,6 +185,8 @@ func (p *childPool) close() {
 	}
 	for c := range all {
 		<-c.done
+	}
+	for _, c := range idle {
 		c.closeOutputs()
 	}
 }
@@ -271,11 +276,10 @@ func (c *child) exited() bool {
 }
 
 // do sends req with files to a child from the pool and returns its
-// response, or the error it reported or died of. progress, if not nil, is
-// the outputs file whose header says where each instance was.
-//
-// A run also gets the child's outputs file, at least outSize bytes, whose
-// mapping read reads before the child goes back to the pool.
+// response, or the error it reported or died of. A run also gets the
+// child's outputs file, at least outSize bytes, whose mapping read reads
+// before the child goes back to the pool; its header says where each
+// instance was if the child dies.
 func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, outSize int, read func(out []byte) error) (*childResponse, error) {
 	if r.isClosed() {
 		return nil, ErrClosed
