@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
@@ -122,6 +123,10 @@ func TestCLICredentials(t *testing.T) {
 	spec, err := os.ReadFile(filepath.Join(ex, examples.DemoTask))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The demo task's own gates give way to stricter ones.
+	if i := bytes.Index(spec, []byte("\ngates:")); i >= 0 {
+		spec = spec[:i+1]
 	}
 	// alice's private roc_auc is about 0.988, bob's about 0.977.
 	gated := writeFile(t, filepath.Join(ex, "breast-cancer", "gated.yaml"), append(spec, []byte(`gates:
