@@ -156,6 +156,16 @@ func (s *Server) localStatusList(_ context.Context, url string) ([]byte, error) 
 
 // statusList serves the signed status list credential where the engine's
 // BaseURL says it is published.
+// credentialContext serves verdict's JSON-LD context, the second entry of
+// every credential's @context (credential.ContextURL): the server at
+// that address answers it, and so does every verdict server, at the same
+// path, for verifiers that fetch contexts from the issuer.
+func (s *Server) credentialContext(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(credential.ContextDocument())
+}
+
 func (s *Server) statusList(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("list") != engine.StatusListName {
 		s.fail(w, refuse(http.StatusNotFound, "not_found", "status list %q: this server publishes only %q", r.PathValue("list"), engine.StatusListName))

@@ -349,6 +349,9 @@ func TestRoles(t *testing.T) {
 		if r := anon.get("/status/1"); r.status != 200 || !strings.Contains(string(r.body), "BitstringStatusListCredential") {
 			t.Errorf("status list: %d %.200s", r.status, r.body)
 		}
+		if r := anon.get("/credentials/v1"); r.status != 200 || !bytes.Equal(r.body, credential.ContextDocument()) || !strings.Contains(string(r.body), credential.ModelCredentialType) {
+			t.Errorf("JSON-LD context: %d %.200s", r.status, r.body)
+		}
 		t.Run("Market", func(t *testing.T) { testMarket(t, v, alice) })
 		check(t, []call{
 			{"RevokeAnonymous", anon, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "x"}, 401, "unauthorized"},

@@ -22,6 +22,7 @@ func (s *Server) routes() []route {
 		{"GET", "/metrics", s.metricsPage},
 		{"GET", "/openapi.json", s.openapi},
 		{"GET", "/status/{list}", s.statusList},
+		{"GET", "/credentials/v1", s.credentialContext},
 		{"GET", "/v1/host", s.hostInfo},
 
 		{"GET", "/v1/tasks", s.tasks},
