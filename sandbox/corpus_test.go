@@ -40,6 +40,7 @@ func TestCorpus(t *testing.T) {
 		{"Unreachable", sandboxtest.Wasm(sandboxtest.Trap), sandbox.ErrTrap, 0, false},
 		{"OutOfBoundsWrite", sandboxtest.Wasm(sandboxtest.OOB), sandbox.ErrOutOfBounds, 0, false},
 		{"ProcExit", sandboxtest.Wasm(sandboxtest.ProcExit), sandbox.ErrExit, 0, false},
+		{"StdoutBomb", sandboxtest.Wasm(sandboxtest.StdoutBomb), sandbox.ErrOutputLimit, 0, false},
 		{"AllocReturnsZero", sandboxtest.Wasm(sandboxtest.AllocNull), sandbox.ErrABI, 0, false},
 		{"AllocOutOfRange", sandboxtest.Wasm(sandboxtest.BadAlloc), sandbox.ErrABI, 0, false},
 		{"WrongOutputCount", sandboxtest.Wasm(sandboxtest.WrongOuts), sandbox.ErrBadOutput, 3, false},

@@ -56,7 +56,9 @@
 //
 // Output on stdout and stderr is captured (Limits.OutputBytes each, the rest
 // dropped and counted); stderr is quoted in errors, from a Go "panic:" line
-// when there is one.
+// when there is one. An instance that writes more than Limits.WriteBytes
+// (16 MiB) to either fails with ErrOutputLimit: its writes past the limit
+// fail, and so does its Run.
 //
 // # Building a guest
 //

@@ -37,6 +37,9 @@ var (
 	// ErrMemoryLimit: the module declares, or tried to grow to, more memory
 	// than Limits.MemoryMB (or declares oversized tables).
 	ErrMemoryLimit = errors.New("sandbox: memory limit exceeded")
+	// ErrOutputLimit: the guest wrote more than Limits.WriteBytes to
+	// stdout or to stderr.
+	ErrOutputLimit = errors.New("sandbox: output limit exceeded")
 	// ErrBadOutput: a prediction is NaN or infinite.
 	ErrBadOutput = errors.New("sandbox: bad output")
 	// ErrGuestCode: verdict_predict returned a non-zero code.
@@ -66,6 +69,7 @@ const (
 	KindExit             = "exit"
 	KindTimeout          = "timeout"
 	KindMemoryLimit      = "memory_limit"
+	KindOutputLimit      = "output_limit"
 	KindBadOutput        = "bad_output"
 	KindGuestError       = "guest_error"
 	KindCanceled         = "canceled"
@@ -85,6 +89,7 @@ var kindSentinels = map[string]error{
 	KindExit:             ErrExit,
 	KindTimeout:          ErrTimeout,
 	KindMemoryLimit:      ErrMemoryLimit,
+	KindOutputLimit:      ErrOutputLimit,
 	KindBadOutput:        ErrBadOutput,
 	KindGuestError:       ErrGuestCode,
 	KindInvalidInput:     ErrInvalidInput,

@@ -47,7 +47,7 @@ func FuzzCompile(f *testing.F) {
 		res, err := m.Run(ctx, sandbox.Input{Columns: [][]float64{{1, 2, 3}, {4, 5, 6}}, Outputs: 2, BatchRows: 2})
 		if err != nil {
 			checkClassified(t, err, sandbox.ErrABI, sandbox.ErrTrap, sandbox.ErrTimeout, sandbox.ErrMemoryLimit,
-				sandbox.ErrBadOutput, sandbox.ErrGuestCode)
+				sandbox.ErrOutputLimit, sandbox.ErrBadOutput, sandbox.ErrGuestCode)
 			return
 		}
 		if len(res.Outputs) != 2 || len(res.Outputs[0]) != 3 || len(res.Stdout) > 1024 || res.MemoryBytes > 2<<20 {

@@ -17,6 +17,9 @@ const (
 	DefaultMaxModuleBytes = 64 << 20
 	// DefaultOutputBytes keeps at most 64 KiB of stdout and of stderr.
 	DefaultOutputBytes = 64 << 10
+	// DefaultWriteBytes lets an instance write at most 16 MiB to stdout,
+	// and as much to stderr, before its Run fails with ErrOutputLimit.
+	DefaultWriteBytes = 16 << 20
 	// DefaultBatchRows is the number of rows per verdict_predict call.
 	DefaultBatchRows = 4096
 	// DefaultCompileTimeout bounds compiling one module in Process
@@ -44,6 +47,12 @@ type Limits struct {
 	// OutputBytes caps captured stdout, and separately stderr; the excess is
 	// dropped and counted in Result.StdoutDropped/StderrDropped.
 	OutputBytes int `json:"output_bytes,omitempty" yaml:"output_bytes,omitempty"`
+	// WriteBytes caps what one guest instance may write to stdout, and
+	// separately to stderr, kept or not: the write that would pass it
+	// fails (EIO to the guest) and the Run fails with ErrOutputLimit. A
+	// model that floods its output wastes the host's time, not only its
+	// own.
+	WriteBytes int64 `json:"write_bytes,omitempty" yaml:"write_bytes,omitempty"`
 	// CompileTimeout is the wall time allowed to compile a module in
 	// Process isolation, where the compiling child is killed past it.
 	CompileTimeout time.Duration `json:"compile_timeout,omitempty" yaml:"compile_timeout,omitempty"`
@@ -62,6 +71,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.OutputBytes == 0 {
 		l.OutputBytes = DefaultOutputBytes
+	}
+	if l.WriteBytes == 0 {
+		l.WriteBytes = DefaultWriteBytes
 	}
 	if l.CompileTimeout == 0 {
 		l.CompileTimeout = DefaultCompileTimeout
@@ -86,6 +98,9 @@ func (l Limits) Validate() error {
 	}
 	if l.OutputBytes < 0 {
 		errs = append(errs, fmt.Errorf("sandbox: limits: negative output_bytes %d", l.OutputBytes))
+	}
+	if l.WriteBytes < 0 {
+		errs = append(errs, fmt.Errorf("sandbox: limits: negative write_bytes %d", l.WriteBytes))
 	}
 	return errors.Join(errs...)
 }

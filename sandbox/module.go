@@ -254,8 +254,8 @@ type instance struct {
 
 func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc) *instance {
 	lim := m.rt.limits
-	in := &instance{m: m, stdout: &cappedBuffer{max: lim.OutputBytes}}
-	stderr := &cappedBuffer{max: lim.OutputBytes}
+	in := &instance{m: m, stdout: &cappedBuffer{max: lim.OutputBytes, limit: lim.WriteBytes}}
+	stderr := &cappedBuffer{max: lim.OutputBytes, limit: lim.WriteBytes}
 	in.cfg = wazero.NewModuleConfig().
 		WithName("").         // anonymous: many instances may coexist
 		WithStartFunctions(). // _initialize is called below, under the limits
@@ -272,8 +272,24 @@ func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc) *
 }
 
 // run instantiates the module, calls _initialize and predicts rows
-// [lo, hi) of cols into out.
+// [lo, hi) of cols into out. A guest that wrote past Limits.WriteBytes
+// fails with ErrOutputLimit, whatever its failed writes led to.
 func (in *instance) run(cols [][]float64, lo, hi, batch int, out [][]float64) error {
+	err := in.runGuest(cols, lo, hi, batch, out)
+	for _, s := range []struct {
+		name string
+		buf  *cappedBuffer
+	}{{"stdout", in.stdout}, {"stderr", in.guest.stderr}} {
+		if s.buf.exceeded() {
+			return &Error{Kind: KindOutputLimit, Func: in.guest.last, Msg: fmt.Sprintf(
+				"output limit exceeded: the model wrote more than %s to %s (verdict keeps the first %s of each stream; write less, or only on failure)",
+				formatBytes(uint64(in.m.rt.limits.WriteBytes)), s.name, formatBytes(uint64(in.m.rt.limits.OutputBytes)))}
+		}
+	}
+	return err
+}
+
+func (in *instance) runGuest(cols [][]float64, lo, hi, batch int, out [][]float64) error {
 	g := in.guest
 	g.enter("instantiate")
 	mod, err := g.rt.wz.InstantiateModule(experimental.WithMemoryAllocator(g.ctx, g.alloc), in.m.c.code, in.cfg)
@@ -357,12 +373,16 @@ type guest struct {
 	stack  [5]uint64
 	worker int
 	phase  phaseFunc // nil unless a Process child reports progress
+	last   string    // the guest function entered last
 
 	predictTime time.Duration // inside verdict_predict
 }
 
 // enter reports that the instance is about to run fn ("" when done).
 func (g *guest) enter(fn string) {
+	if fn != "" {
+		g.last = fn
+	}
 	if g.phase != nil {
 		g.phase(g.worker, fn)
 	}

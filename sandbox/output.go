@@ -2,25 +2,39 @@ package sandbox
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"sync"
 	"unicode/utf8"
 )
 
 // cappedBuffer keeps the first max bytes written to it and counts the rest.
-// Writes always succeed, so a guest never sees an error or blocks on output.
+// Writes succeed, so a guest never blocks on output, until limit bytes
+// have been written: from then on they fail.
 type cappedBuffer struct {
-	max int
+	max   int
+	limit int64 // most bytes written in all, kept or not; 0 means no limit
 
 	mu      sync.Mutex
 	buf     bytes.Buffer
 	dropped int64
+	written int64
+	over    bool // a write would have passed limit
 }
+
+// errWriteLimit is what a write past cappedBuffer.limit returns (wazero
+// answers the guest's fd_write with EIO).
+var errWriteLimit = errors.New("write limit exceeded")
 
 // Write implements io.Writer.
 func (c *cappedBuffer) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.limit > 0 && c.written+int64(len(p)) > c.limit {
+		c.over = true
+		return 0, errWriteLimit
+	}
+	c.written += int64(len(p))
 	room := c.max - c.buf.Len()
 	if room < 0 {
 		room = 0
@@ -29,6 +43,13 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 	c.buf.Write(p[:keep])
 	c.dropped += int64(len(p) - keep)
 	return len(p), nil
+}
+
+// exceeded reports whether a write would have passed the limit.
+func (c *cappedBuffer) exceeded() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.over
 }
 
 // snapshot returns a copy of the kept bytes and the dropped count.

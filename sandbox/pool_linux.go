@@ -346,7 +346,7 @@ func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, ou
 func modelFault(kind string) bool {
 	switch kind {
 	case KindInvalidModule, KindForbiddenImport, KindABI, KindTrap, KindStackOverflow,
-		KindOutOfBounds, KindExit, KindMemoryLimit, KindBadOutput, KindGuestError:
+		KindOutOfBounds, KindExit, KindMemoryLimit, KindOutputLimit, KindBadOutput, KindGuestError:
 		return true
 	}
 	return false

@@ -262,15 +262,8 @@ func TestFixtures(t *testing.T) {
 			}
 		}},
 
-		{name: sandboxtest.StdoutBomb, check: func(t *testing.T, res *sandbox.Result) {
-			constant(0.75)(t, res)
-			if len(res.Stdout) != fastLimits.OutputBytes || strings.Trim(string(res.Stdout), "B") != "" {
-				t.Errorf("Stdout: got %d bytes, want %d bytes of 'B'", len(res.Stdout), fastLimits.OutputBytes)
-			}
-			if got, want := res.StdoutDropped, int64(100<<20-fastLimits.OutputBytes); got != want {
-				t.Errorf("StdoutDropped: got %d, want %d", got, want)
-			}
-		}},
+		{name: sandboxtest.StdoutBomb, want: sandbox.ErrOutputLimit,
+			fragments: []string{"output limit exceeded: the model wrote more than 16 MiB to stdout"}},
 		{name: sandboxtest.CLinear, check: func(t *testing.T, res *sandbox.Result) {
 			assertBitEqual(t, res.Outputs, sandboxtest.WeightedPredict(testCols, 2))
 		}},
@@ -435,6 +428,7 @@ func TestKindOf(t *testing.T) {
 		{sandbox.ErrTrap, "trap"},
 		{sandbox.ErrTimeout, "timeout"},
 		{sandbox.ErrMemoryLimit, "memory_limit"},
+		{sandbox.ErrOutputLimit, "output_limit"},
 		{sandbox.ErrBadOutput, "bad_output"},
 		{sandbox.ErrGuestCode, "guest_error"},
 		{context.DeadlineExceeded, "timeout"},
@@ -538,7 +532,7 @@ func TestInvalidInput(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	got := sandbox.Limits{}.WithDefaults()
-	want := sandbox.Limits{MemoryMB: 256, Timeout: 30 * time.Second, MaxModuleBytes: 64 << 20, OutputBytes: 64 << 10, CompileTimeout: 2 * time.Minute}
+	want := sandbox.Limits{MemoryMB: 256, Timeout: 30 * time.Second, MaxModuleBytes: 64 << 20, OutputBytes: 64 << 10, WriteBytes: 16 << 20, CompileTimeout: 2 * time.Minute}
 	if got != want {
 		t.Errorf("WithDefaults: got %+v, want %+v", got, want)
 	}
@@ -934,6 +928,7 @@ func TestConfigValidate(t *testing.T) {
 		{"Isolation", sandbox.Config{Isolation: "vm"}, `isolation "vm"`},
 		{"Workers", sandbox.Config{Workers: -1}, "negative workers"},
 		{"CompileTimeout", sandbox.Config{Limits: sandbox.Limits{CompileTimeout: -1}}, "negative compile_timeout"},
+		{"WriteBytes", sandbox.Config{Limits: sandbox.Limits{WriteBytes: -1}}, "negative write_bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
