@@ -21,10 +21,11 @@ demo:
 contest:
 	$(GO) run ./cmd/verdict demo --contest
 
-## test: vet, then every test with the race detector (includes the CLI's end-to-end tests)
+## test: vet, then every test with the race detector (includes the CLI's end-to-end tests), and the Go guest SDK's own module
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	cd sdk/guest && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## bench: benchmarks (sandboxed vs native inference, metrics, store)
 bench:
@@ -45,6 +46,7 @@ check:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) mod tidy -diff
+	cd sdk/guest && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) mod tidy -diff
 
 ## wasm: rebuild every checked-in .wasm from its source (needs clang, lld, wasi-libc, wabt, npm)
 wasm:

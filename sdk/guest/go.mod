@@ -1,0 +1,3 @@
+module github.com/verdictlab/verdict/sdk/guest
+
+go 1.24
