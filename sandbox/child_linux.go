@@ -324,10 +324,12 @@ func (s *childServer) serve(ctx context.Context, req childRequest, files []*os.F
 	}
 	progress := unsafe.Slice((*uint32)(unsafe.Pointer(&out[0])), maxWorkers)
 	phase := func(w int, fn string) { atomic.StoreUint32(&progress[w], phaseCode(fn)) }
+	rowsDone := (*atomic.Uint64)(unsafe.Pointer(&out[rowsDoneOffset]))
+	batchDone := func(n int) { rowsDone.Add(uint64(n)) }
 
 	runCtx, cancel := context.WithTimeoutCause(ctx, req.Limits.Timeout, errTimeLimit)
 	defer cancel()
-	settled, err := m.execute(runCtx, ctx, cols, req.Batch, res, req.Workers, phase, childLinger)
+	settled, err := m.execute(runCtx, ctx, cols, req.Batch, res, req.Workers, phase, batchDone, childLinger)
 	resp.Settled = settled
 	if err != nil {
 		return fail(err)

@@ -13,7 +13,8 @@ import (
 // Result, so a caller scores what it checked. A model whose outputs depend
 // on the batch, the row order or earlier calls fails with
 // ErrNondeterministic (kind "nondeterministic"), naming the first row that
-// changed; an error of either run is returned as is.
+// changed; an error of either run is returned as is. in.Progress counts
+// the rows of both runs: up to twice the rows of in.
 func CheckDeterminism(ctx context.Context, m *Module, in Input, seed uint64) (*Result, error) {
 	first, err := m.Run(ctx, in)
 	if err != nil {
@@ -32,6 +33,9 @@ func CheckDeterminism(ctx context.Context, m *Module, in Input, seed uint64) (*R
 	}
 	batch := first.BatchRows
 	second := Input{Columns: shuffled, Outputs: in.Outputs, BatchRows: otherBatch(batch, rows)}
+	if in.Progress != nil {
+		second.Progress = func(done int) { in.Progress(rows + done) }
+	}
 	again, err := m.Run(ctx, second)
 	if err != nil {
 		return nil, err

@@ -178,6 +178,11 @@
 // pooled child keeps the mapping from one Run to the next.
 // Result.PredictTime tells the guest's own compute from the host's work.
 //
+// Input.Progress follows a long Run: the rows predicted so far, counted
+// once per batch by the host (an atomic counter in the child's outputs
+// header under Process isolation, which the parent polls) and reported at
+// most every ProgressInterval. Without it a Run does no progress work.
+//
 // # Determinism
 //
 // CheckDeterminism re-runs a model on shuffled rows with another batch size

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"net"
 	"os"
+	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,4 +29,22 @@ func ReadFrame(b []byte, limit int) ([]byte, error) {
 	}
 	defer fc.Close()
 	return readFrame(fc.(*net.UnixConn), limit)
+}
+
+// IdleRowsDone returns the rows done that each idle child of a Process
+// Runtime counted in its outputs header during its last run.
+func (r *Runtime) IdleRowsDone() []uint64 {
+	if r.pool == nil {
+		return nil
+	}
+	p := r.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var done []uint64
+	for _, c := range p.idle {
+		if c.outMap != nil {
+			done = append(done, (*atomic.Uint64)(unsafe.Pointer(&c.outMap[rowsDoneOffset])).Load())
+		}
+	}
+	return done
 }

@@ -74,6 +74,13 @@ type Input struct {
 	// by NewFeatures, which Process isolation hands to its children without
 	// copying it again. Reuse one Features for every Run on a dataset.
 	Features *Features
+	// Progress, if not nil, is told how many rows the Run has predicted so
+	// far: from one goroutine at a time, with counts that only increase,
+	// at most every ProgressInterval, and with every row once the Run
+	// succeeded (it is not called after a failure). The host calls it
+	// between batches, never from guest code; it must be quick, since an
+	// instance may wait for it. A Run without it does no progress work.
+	Progress func(rowsDone int)
 }
 
 // columns returns the feature columns of in.
@@ -142,8 +149,16 @@ func (m *Module) Run(ctx context.Context, in Input) (*Result, error) {
 	for k := range res.Outputs {
 		res.Outputs[k] = make([]float64, rows)
 	}
-	if _, err := m.execute(runCtx, ctx, cols, batch, res, m.rt.workers, nil, -1); err != nil {
+	var batchDone func(int)
+	p := newProgress(in.Progress, rows)
+	if p != nil {
+		batchDone = p.batch
+	}
+	if _, err := m.execute(runCtx, ctx, cols, batch, res, m.rt.workers, nil, batchDone, -1); err != nil {
 		return nil, err
+	}
+	if p != nil {
+		p.finish()
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
@@ -152,19 +167,23 @@ func (m *Module) Run(ctx context.Context, in Input) (*Result, error) {
 // phaseFunc is told which guest function instance w is about to enter.
 type phaseFunc func(w int, fn string)
 
+// batchFunc is told that an instance predicted n more rows.
+type batchFunc func(n int)
+
 // execute runs cols through the module on up to workers instances in
 // parallel, writing res.Outputs (already sized) and the output fields of
-// res, and reports whether every instance has returned. ctx carries the
+// res, and reports whether every instance has returned. Each instance
+// calls batchDone, if not nil, after each batch. ctx carries the
 // time limit, parent is the caller's context. After the first error the
 // other instances stop at their next batch; with linger >= 0, execute
 // waits at most that long for them (in the child of Process isolation,
 // guests have no termination checks: the child exits if they are still
 // running, which is what stops them).
-func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch int, res *Result, workers int, phase phaseFunc, linger time.Duration) (bool, error) {
+func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch int, res *Result, workers int, phase phaseFunc, batchDone batchFunc, linger time.Duration) (bool, error) {
 	rows := len(cols[0])
 	n := max(1, min(workers, rows/MinRowsPerWorker))
 	if n == 1 {
-		in := m.instance(ctx, parent, 0, phase)
+		in := m.instance(ctx, parent, 0, phase, batchDone)
 		err := in.run(cols, 0, rows, batch, res.Outputs)
 		mergeOutput(res, m.rt.limits.OutputBytes, in)
 		return true, err
@@ -177,7 +196,7 @@ func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch in
 	var wg sync.WaitGroup
 	for w := range n {
 		lo, hi := w*rows/n, (w+1)*rows/n
-		insts[w] = m.instance(wctx, parent, w, phase)
+		insts[w] = m.instance(wctx, parent, w, phase, batchDone)
 		wg.Go(func() {
 			errs[w] = insts[w].run(cols, lo, hi, batch, res.Outputs)
 			if errs[w] != nil {
@@ -252,7 +271,7 @@ type instance struct {
 	predictTime time.Duration
 }
 
-func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc) *instance {
+func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc, batchDone batchFunc) *instance {
 	lim := m.rt.limits
 	in := &instance{m: m, stdout: &cappedBuffer{max: lim.OutputBytes, limit: lim.WriteBytes}}
 	stderr := &cappedBuffer{max: lim.OutputBytes, limit: lim.WriteBytes}
@@ -267,7 +286,7 @@ func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc) *
 		WithOsyield(func() {}).
 		WithRandSource(rand.NewChaCha8(randSeed))
 	in.guest = &guest{rt: m.rt, ctx: ctx, parent: parent, limits: lim,
-		alloc: &memoryAllocator{limit: lim.memoryBytes()}, stderr: stderr, worker: w, phase: phase}
+		alloc: &memoryAllocator{limit: lim.memoryBytes()}, stderr: stderr, worker: w, phase: phase, batchDone: batchDone}
 	return in
 }
 
@@ -373,7 +392,10 @@ type guest struct {
 	stack  [5]uint64
 	worker int
 	phase  phaseFunc // nil unless a Process child reports progress
-	last   string    // the guest function entered last
+	// batchDone is told the rows of each batch done; nil unless the Run
+	// reports progress (Input.Progress, or a Process child).
+	batchDone batchFunc
+	last      string // the guest function entered last
 
 	predictTime time.Duration // inside verdict_predict
 }
@@ -457,6 +479,9 @@ func (g *guest) predict(mod api.Module, cols [][]float64, lo, hi, batch, outs in
 				return g.failWith(&Error{Kind: KindBadOutput, Func: "verdict_predict", Msg: fmt.Sprintf(
 					"bad output: prediction for row %d, output %d %s", start+i, k, msg)})
 			}
+		}
+		if g.batchDone != nil {
+			g.batchDone(n)
 		}
 		if err := g.ctx.Err(); err != nil {
 			return g.fail("verdict_predict", err)

@@ -13,8 +13,10 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -279,8 +281,9 @@ func (c *child) exited() bool {
 // response, or the error it reported or died of. A run also gets the
 // child's outputs file, at least outSize bytes, whose mapping read reads
 // before the child goes back to the pool; its header says where each
-// instance was if the child dies.
-func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, outSize int, read func(out []byte) error) (*childResponse, error) {
+// instance was if the child dies and, polled while the child runs, how
+// many rows it has done (reported to p unless p is nil).
+func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, outSize int, read func(out []byte) error, p *progress) (*childResponse, error) {
 	if r.isClosed() {
 		return nil, ErrClosed
 	}
@@ -297,6 +300,9 @@ func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, ou
 			return nil, fmt.Errorf("run module %s: outputs: %w", req.Module, err)
 		}
 		req.OutputsFile = c.outID
+		if p != nil {
+			defer watchRows(c.outMap, p)()
+		}
 		resp, err := r.exchange(ctx, c, req, append(slices.Clip(files), out), out)
 		if err == nil && resp.Error == nil {
 			err = read(c.outMap[:outSize])
@@ -338,6 +344,32 @@ func (r *Runtime) do(ctx context.Context, req childRequest, files []*os.File, ou
 		return nil, resp.Error.toError()
 	}
 	return resp, nil
+}
+
+// watchRows reports the rows done that a running child counts in the
+// header of its outputs mapping out to p every ProgressInterval, until the
+// function it returns is called (before the child goes back to the pool,
+// which may unmap out).
+func watchRows(out []byte, p *progress) (stop func()) {
+	rowsDone := (*atomic.Uint64)(unsafe.Pointer(&out[rowsDoneOffset]))
+	stopc, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(ProgressInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopc:
+				return
+			case <-tick.C:
+				p.report(rowsDone.Load())
+			}
+		}
+	}()
+	return func() {
+		close(stopc)
+		<-done
+	}
 }
 
 // modelFault reports whether kind is the model's doing and leaves a child

@@ -56,7 +56,7 @@ func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte) (
 		return nil, false, fmt.Errorf("compile module %s: %w", sha, err)
 	}
 	req := r.request(opCompile, sha, int64(len(wasm)))
-	resp, err := r.do(ctx, req, []*os.File{f}, 0, nil)
+	resp, err := r.do(ctx, req, []*os.File{f}, 0, nil, nil)
 	if err != nil {
 		f.Close()
 		return nil, false, err
@@ -110,9 +110,13 @@ func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
 		}
 		return nil
 	}
-	resp, err := r.do(ctx, req, []*os.File{m.c.wasm, feats.backing.file}, outSize, read)
+	p := newProgress(in.Progress, rows)
+	resp, err := r.do(ctx, req, []*os.File{m.c.wasm, feats.backing.file}, outSize, read, p)
 	if err != nil {
 		return nil, err
+	}
+	if p != nil {
+		p.finish()
 	}
 	res.Stdout, res.Stderr = resp.Stdout, resp.Stderr
 	res.StdoutDropped, res.StderrDropped = resp.StdoutDropped, resp.StderrDropped

@@ -19,7 +19,9 @@ import (
 // module bytes (a sealed memfd) and, for a run, the features (a sealed
 // memfd, column-major float64, Rows*Cols values) and the outputs file the
 // child maps and writes: outputsHeader bytes of progress (one uint32 phase
-// per worker), then Outputs*Rows float64, column-major. The child answers
+// per worker, and at rowsDoneOffset the rows predicted so far, a uint64
+// the child adds each batch to and the parent polls, both atomically),
+// then Outputs*Rows float64, column-major. The child answers
 // each request with one childResponse frame and exits when the socket is
 // closed or a run failed; its stderr is kept for crash reports. The
 // parent kills the child's process group at the deadline.
@@ -38,8 +40,11 @@ const (
 	childStderrBytes = 64 << 10
 	// outputsHeader is the progress area at the start of the outputs file.
 	outputsHeader = 4096
-	// maxWorkers is how many phases fit the header.
-	maxWorkers = outputsHeader / 4
+	// rowsDoneOffset is where the header keeps the rows done (8-aligned,
+	// after the phases).
+	rowsDoneOffset = outputsHeader - 8
+	// maxWorkers is how many phases fit the header before rowsDoneOffset.
+	maxWorkers = rowsDoneOffset / 4
 )
 
 // Phases reported in the outputs header, in the order an instance goes
