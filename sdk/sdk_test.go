@@ -1,8 +1,9 @@
 // Package sdk_test runs the models built with the guest SDKs in the real
-// sandbox. The Go SDK (sdk/guest) is a module of its own, with no
+// sandbox: guest/testdata/model (Go, sdk/guest) and c/testdata/model.c (C,
+// sdk/c/verdict.h). The Go SDK is a module of its own, with no
 // dependencies, so a participant's `go get` pulls in nothing of the
-// host's; this test lives in the host's module and reads the module the
-// SDK's test model was built into.
+// host's; this test lives in the host's module and reads the modules the
+// SDKs' test models were built into (`make wasm` rebuilds them).
 package sdk_test
 
 import (
@@ -16,21 +17,10 @@ import (
 	"github.com/verdictlab/verdict/sandbox"
 )
 
-// meanLogistic is the model of guest/testdata/model, computed natively.
-func meanLogistic(cols [][]float64, i int) float64 {
-	s := 0.0
-	for _, c := range cols {
-		s += c[i]
-	}
-	return 1 / (2 + math.Expm1(-s/float64(len(cols))))
-}
-
-// TestGoGuest runs guest/testdata/model.wasm (built from
-// guest/testdata/model with the Go SDK) in the real sandbox: outputs equal
-// the native computation bit for bit, and a model error comes back as a
-// guest error with its message.
-func TestGoGuest(t *testing.T) {
-	wasm, err := os.ReadFile("guest/testdata/model.wasm")
+// compile compiles the module at path in a fresh in-process Runtime.
+func compile(t *testing.T, path string) *sandbox.Module {
+	t.Helper()
+	wasm, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,24 +29,68 @@ func TestGoGuest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.Close(ctx)
+	t.Cleanup(func() { rt.Close(ctx) })
 	m, err := rt.Compile(ctx, wasm)
 	if err != nil {
-		t.Fatalf("Compile: %v", err)
+		t.Fatalf("Compile %s: %v", path, err)
 	}
-	defer m.Close(ctx)
-	cols := [][]float64{{0.5, -2, 3, 0}, {1, 1, -4, 0.25}, {2, 0, 0, math.NaN()}}
-	res, err := m.Run(ctx, sandbox.Input{Columns: cols[:2], Outputs: 1, BatchRows: 3})
+	return m
+}
+
+// TestGoGuest: the Go SDK's model computes the logistic function of the
+// mean of a row's features bit for bit as Go does natively, and a model
+// error comes back as a guest error with its message.
+func TestGoGuest(t *testing.T) {
+	m := compile(t, "guest/testdata/model.wasm")
+	ctx := context.Background()
+	cols := [][]float64{{0.5, -2, 3, 0}, {1, 1, -4, 0.25}}
+	res, err := m.Run(ctx, sandbox.Input{Columns: cols, Outputs: 1, BatchRows: 3})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	for i := range 4 {
-		if want := meanLogistic(cols[:2], i); res.Outputs[0][i] != want {
-			t.Errorf("row %d: got %v, want %v", i, res.Outputs[0][i], want)
+	for i, got := range res.Outputs[0] {
+		if want := 1 / (2 + math.Expm1(-(cols[0][i]+cols[1][i])/2)); got != want {
+			t.Errorf("row %d: got %v, want %v", i, got, want)
 		}
 	}
 	_, err = m.Run(ctx, sandbox.Input{Columns: [][]float64{{1, -1}}, Outputs: 1})
 	if !errors.Is(err, sandbox.ErrGuestCode) || !strings.Contains(err.Error(), "feature 0 is -1") {
 		t.Errorf("model error: got %v, want a guest error with the model's message", err)
+	}
+}
+
+// TestCGuest: the C SDK's model (the logistic function of the mean of a
+// row's present features) gives the same outputs whatever the batch size,
+// and its error codes reach the host.
+func TestCGuest(t *testing.T) {
+	m := compile(t, "c/testdata/model.wasm")
+	ctx := context.Background()
+	cols := [][]float64{{0.5, -2, 3, math.NaN()}, {1, 1, -4, 0.25}}
+	for _, batch := range []int{1, 3, 4} {
+		res, err := m.Run(ctx, sandbox.Input{Columns: cols, Outputs: 1, BatchRows: batch})
+		if err != nil {
+			t.Fatalf("batch %d: %v", batch, err)
+		}
+		for i, got := range res.Outputs[0] {
+			s, n := 0.0, 0
+			for _, c := range cols {
+				if !math.IsNaN(c[i]) {
+					s, n = s+c[i], n+1
+				}
+			}
+			want := 1 / (1 + math.Exp(-s/float64(n)))
+			if math.Abs(got-want) > 1e-15 {
+				t.Errorf("batch %d row %d: got %v, want %v", batch, i, got, want)
+			}
+		}
+	}
+	_, err := m.Run(ctx, sandbox.Input{Columns: [][]float64{{1, -1}}, Outputs: 1})
+	var se *sandbox.Error
+	if !errors.Is(err, sandbox.ErrGuestCode) || !errors.As(err, &se) || se.Code != 42 {
+		t.Errorf("got %v, want guest error code 42", err)
+	}
+	_, err = m.Run(ctx, sandbox.Input{Columns: cols, Outputs: 2})
+	if !errors.Is(err, sandbox.ErrGuestCode) || !strings.Contains(err.Error(), "2") {
+		t.Errorf("two outputs: got %v, want guest error code 2", err)
 	}
 }
