@@ -516,8 +516,9 @@ type Predictions struct {
 // deterministic gate it runs sandbox.CheckDeterminism instead, and
 // reports its outcome (nil when not checked): a nondeterministic model is
 // not a failed evaluation but a failed gate, so it is run once more plainly
-// to be scored.
-func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte) (*sandbox.Result, *bool, error) {
+// to be scored. progress, if not nil, is told the rows done over every run
+// and the rows to do, first (0, total) before any run.
+func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte, progress func(done, total int)) (*sandbox.Result, *bool, error) {
 	rt, err := e.runtime(ctx, lt.task.Spec.sandboxLimits())
 	if err != nil {
 		return nil, nil, err
@@ -528,14 +529,28 @@ func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte) (*sandb
 	}
 	defer m.Close(ctx)
 	in := sandbox.Input{Columns: lt.cols, Outputs: lt.task.Outputs}
+	rows := 0
+	if len(lt.cols) > 0 {
+		rows = len(lt.cols[0])
+	}
+	// follow reports the runs from the one that starts after base rows.
+	follow := func(base, total int) {
+		if progress != nil && rows > 0 {
+			progress(base, total)
+			in.Progress = func(done int) { progress(base+done, total) }
+		}
+	}
 	if !lt.task.Spec.Gates.Deterministic {
+		follow(0, rows)
 		res, err := m.Run(ctx, in)
 		return res, nil, err
 	}
 	det := true
+	follow(0, 2*rows) // CheckDeterminism runs twice
 	res, err := sandbox.CheckDeterminism(ctx, m, in, bootstrapSeed(lt.task.Spec.ID, "determinism", ""))
 	if errors.Is(err, sandbox.ErrNondeterministic) {
 		det = false
+		follow(2*rows, 3*rows)
 		res, err = m.Run(ctx, in)
 	}
 	if err != nil {

@@ -412,3 +412,47 @@ func TestIntervalsSeeded(t *testing.T) {
 		t.Errorf("stored interval: got %+v, want %+v", stored.Scores.PublicCI, a.PublicCI)
 	}
 }
+
+// TestSubmitProgress follows an evaluation's rows through
+// SubmitRequest.Progress and Engine.Progress.
+func TestSubmitProgress(t *testing.T) {
+	e, task := newTask(t, 0.5)
+	var calls [][2]int // written by the worker, read once Submit returned
+	var during struct {
+		done, total int
+		ok          bool
+		err         error
+	}
+	progress := func(done, total int) {
+		if len(calls) == 0 {
+			// The evaluation has started: look at it from outside.
+			subs, err := e.Submissions(task.Spec.ID, engine.Host, "bob")
+			if err != nil || len(subs) != 1 {
+				during.err = fmt.Errorf("submissions: %v, %d of them", err, len(subs))
+			} else {
+				during.done, during.total, during.ok = e.Progress(subs[0].ID)
+			}
+		}
+		calls = append(calls, [2]int{done, total})
+	}
+	sub, err := e.Submit(context.Background(), engine.SubmitRequest{
+		Task: task.Spec.ID, Participant: "bob", Module: exampleModule(t, "bob"), Progress: progress})
+	if err != nil || sub.Status != "scored" {
+		t.Fatalf("Submit: %v, %+v", err, sub)
+	}
+	rows := task.Rows
+	if during.err != nil || !during.ok || during.done != 0 || during.total != rows {
+		t.Errorf("Progress while running: got %+v, want 0 of %d rows", during, rows)
+	}
+	if len(calls) < 2 || calls[0] != [2]int{0, rows} || calls[len(calls)-1] != [2]int{rows, rows} {
+		t.Fatalf("Progress calls %v: want (0, %d) first and (%d, %d) last", calls, rows, rows, rows)
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i][0] <= calls[i-1][0] || calls[i][1] != rows {
+			t.Errorf("Progress calls %v: call %d does not increase", calls, i)
+		}
+	}
+	if done, total, ok := e.Progress(sub.ID); ok {
+		t.Errorf("Progress after the evaluation: got %d of %d, want none", done, total)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -48,6 +49,13 @@ type SubmitRequest struct {
 	// the leaderboard as a reference line, never ranked, never charged to a
 	// quota, accepted outside the schedule. Only a host may set it.
 	Baseline bool
+	// Progress, if not nil, is told the rows the model has predicted so
+	// far and the rows it must predict while the submission runs (total
+	// counts every run: twice the test rows with the deterministic gate).
+	// It is called from the worker evaluating it, at most every
+	// sandbox.ProgressInterval, and must be quick. A duplicate of a
+	// submission in flight is not followed.
+	Progress func(done, total int)
 }
 
 // job is one accepted submission waiting for, or in, a worker.
@@ -59,6 +67,40 @@ type job struct {
 	done   chan struct{}
 	res    *Submission
 	err    error
+
+	progress func(done, total int) // SubmitRequest.Progress
+	rowsMu   sync.Mutex
+	rows     [2]int // done, total of the running evaluation; total 0 before
+}
+
+// setRows records the rows done of j's evaluation and tells its waiter.
+func (j *job) setRows(done, total int) {
+	j.rowsMu.Lock()
+	j.rows = [2]int{done, total}
+	j.rowsMu.Unlock()
+	if j.progress != nil {
+		j.progress(done, total)
+	}
+}
+
+// Progress reports the rows predicted so far and the rows to predict of a
+// submission this engine is evaluating (total counts every run: twice the
+// test rows with the deterministic gate). ok is false when the
+// submission is not running here: queued, finished, evaluated by another
+// process, or unknown. The caller checks who may see it.
+func (e *Engine) Progress(id string) (done, total int, ok bool) {
+	e.mu.Lock()
+	j := e.inflight[id]
+	e.mu.Unlock()
+	if j == nil {
+		return 0, 0, false
+	}
+	j.rowsMu.Lock()
+	defer j.rowsMu.Unlock()
+	if j.rows[1] == 0 {
+		return 0, 0, false
+	}
+	return j.rows[0], j.rows[1], true
 }
 
 // Submit accepts a submission (see Enqueue) and waits for its evaluation.
@@ -242,7 +284,7 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	if err := e.record(&sub); err != nil {
 		return nil, nil, err
 	}
-	j := &job{sub: sub, module: req.Module, keep: req.KeepPredictions, lt: lt, done: make(chan struct{})}
+	j := &job{sub: sub, module: req.Module, keep: req.KeepPredictions, lt: lt, done: make(chan struct{}), progress: req.Progress}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -348,7 +390,7 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 		return nil, err
 	}
 	start := time.Now()
-	res, det, err := e.run(ctx, j.lt, j.module)
+	res, det, err := e.run(ctx, j.lt, j.module, j.setRows)
 	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {

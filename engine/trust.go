@@ -134,7 +134,7 @@ func (e *Engine) baselineOutputs(ctx context.Context, lt *loadedTask) ([][]float
 		if err != nil {
 			return nil, fmt.Errorf("baseline %s: %w", b.ID, err)
 		}
-		res, _, err := e.run(ctx, lt, module)
+		res, _, err := e.run(ctx, lt, module, nil)
 		if err != nil {
 			return nil, fmt.Errorf("baseline %s: %w", b.ID, err)
 		}
@@ -271,7 +271,7 @@ func (e *Engine) promote(ctx context.Context, lt *loadedTask, en Entry, base [][
 	if err != nil {
 		return p, fmt.Errorf("promote %s: %w", en.Submission, err)
 	}
-	res, det, err := e.run(ctx, lt, module)
+	res, det, err := e.run(ctx, lt, module, nil)
 	if err != nil {
 		if sandbox.KindOf(err) == "" {
 			return p, fmt.Errorf("promote %s: %w", en.Submission, err)
