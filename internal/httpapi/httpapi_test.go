@@ -658,6 +658,43 @@ func TestPages(t *testing.T) {
 	}
 }
 
+// TestEventsRows follows a running submission (a module that loops in its
+// first batch) and checks its status event carries the rows to do.
+func TestEventsRows(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	v.createTask("loop", "limits: {timeout_s: 600}\n")
+	task, err := v.e.Task("loop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := v.as(participantKey(t, "alice"))
+	id := alice.mustSubmit("loop", sandboxtest.Wasm(sandboxtest.LoopPredict))
+	for { // until its model runs
+		if _, _, ok := v.e.Progress(id); ok {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	resp, err := http.DefaultClient.Do(alice.request("GET", "/v1/submissions/"+id+"/events", nil, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	v.api.CloseStreams() // the first event is out: Do returned after its flush
+	evs := sseEvents(t, resp.Body)
+	if len(evs) == 0 || evs[0][0] != "status" {
+		t.Fatalf("got %v, want a status event first", evs)
+	}
+	var ev httpapi.StatusEvent
+	if err := json.Unmarshal([]byte(evs[0][1]), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.ID != id || ev.Status != "running" || ev.RowsDone != 0 || ev.RowsTotal != task.Rows {
+		t.Errorf("status event %s: got %s %s, %d of %d rows, want %s running, 0 of %d rows",
+			evs[0][1], ev.ID, ev.Status, ev.RowsDone, ev.RowsTotal, id, task.Rows)
+	}
+}
+
 // TestEventsEndAtShutdown follows a submission that never finishes (a
 // module that loops) and checks CloseStreams ends the stream with an "end"
 // event, so that http.Server.Shutdown need not wait for it.

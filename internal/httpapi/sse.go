@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/leaderboard"
 )
 
@@ -16,7 +17,12 @@ import (
 // the data dir, and needs no channel from the engine's workers.
 //
 //	event: status
-//	data: {"id":"…","status":"running",…}
+//	data: {"id":"…","status":"running",…,"rows_done":40960,"rows_total":100000}
+//
+// While this server's engine evaluates the submission, a status event also
+// carries the rows its model has predicted and must predict (engine
+// Progress, kept in memory: a stream from another process on the data dir
+// sees the status only), and the stream sends them as they advance.
 //
 // It ends with an "end" event once the submission is scored or failed,
 // after streamMax (the client reconnects), or when the server shuts down.
@@ -24,6 +30,25 @@ const (
 	streamMax       = 10 * time.Minute
 	streamKeepalive = 15 * time.Second
 )
+
+// StatusEvent is the data of a "status" event: the submission as stored
+// and, while this server evaluates it, its rows done and to do (RowsTotal
+// counts every run of the model: twice the test rows with the
+// deterministic gate). Both are omitted when not known.
+type StatusEvent struct {
+	engine.Submission
+	RowsDone  int `json:"rows_done,omitempty"`
+	RowsTotal int `json:"rows_total,omitempty"`
+}
+
+// statusEvent adds the rows done of a running submission to sub.
+func (s *Server) statusEvent(sub *engine.Submission) StatusEvent {
+	ev := StatusEvent{Submission: *sub}
+	if sub.Status == string(leaderboard.Running) {
+		ev.RowsDone, ev.RowsTotal, _ = s.e.Progress(sub.ID)
+	}
+	return ev
+}
 
 func terminal(status string) bool {
 	return status == string(leaderboard.Scored) || status == string(leaderboard.Failed)
@@ -57,8 +82,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush() == nil
 	}
-	last := sub
-	if !send("status", sub) {
+	last := s.statusEvent(sub)
+	if !send("status", last) {
 		return
 	}
 	poll := time.NewTicker(s.cfg.PollInterval)
@@ -87,11 +112,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				send("error", Error{Kind: "internal", Message: "read submission"})
 				return
 			}
-			if cur.Status != last.Status || !cur.Updated.Equal(last.Updated) {
-				if !send("status", cur) {
+			ev := s.statusEvent(cur)
+			if ev.Status != last.Status || !ev.Updated.Equal(last.Updated) ||
+				ev.RowsDone != last.RowsDone || ev.RowsTotal != last.RowsTotal {
+				if !send("status", ev) {
 					return
 				}
-				last = cur
+				last = ev
 			}
 		}
 	}
