@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,8 +173,9 @@ func (c *remote) task(ctx context.Context, id string) (*engine.Task, *httpapi.Ta
 }
 
 // follow reads a submission's event stream until its evaluation ends,
-// calling progress with each status, and returns the last submission seen.
-func (c *remote) follow(ctx context.Context, id string, progress func(engine.Submission)) (*engine.Submission, error) {
+// calling progress with each status event (with its rows while it runs),
+// and returns the last submission seen.
+func (c *remote) follow(ctx context.Context, id string, progress func(httpapi.StatusEvent)) (*engine.Submission, error) {
 	for {
 		req, err := c.request(ctx, "GET", "/v1/submissions/"+url.PathEscape(id)+"/events", nil, "")
 		if err != nil {
@@ -199,10 +201,11 @@ func (c *remote) follow(ctx context.Context, id string, progress func(engine.Sub
 			case strings.HasPrefix(line, "event: "):
 				event = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: ") && event == "status":
-				var s engine.Submission
-				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &s); err == nil {
+				var ev httpapi.StatusEvent
+				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev); err == nil {
+					s := ev.Submission
 					last = &s
-					progress(s)
+					progress(ev)
 				}
 			case strings.HasPrefix(line, "data: ") && event == "end":
 				ended = strings.TrimPrefix(line, "data: ")
@@ -295,6 +298,38 @@ func (s *spinner) stop() {
 		close(s.stopc)
 	}
 	<-s.done
+}
+
+// statusLine is the spinner's line for what (e.g. "submission ID") in
+// status, with its rows done and to do while it runs (total 0: unknown):
+// "submission ID: running: 40,960 / 100,000 rows (40%)", then ", scoring"
+// once every row is predicted.
+func statusLine(what, status string, done, total int) string {
+	line := what + ": " + status
+	if status == "running" && total > 0 {
+		line += fmt.Sprintf(": %s / %s rows (%d%%)", groupDigits(done), groupDigits(total), int(int64(done)*100/int64(total)))
+		if done >= total {
+			line += ", scoring"
+		}
+	}
+	return line
+}
+
+// groupDigits writes n with a comma between groups of three digits.
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	digits := strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if len(digits) < len(s) {
+		b.WriteByte('-')
+	}
+	for i, d := range []byte(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(d)
+	}
+	return b.String()
 }
 
 // countingReader reports how much of a body was read.
@@ -398,8 +433,10 @@ func submitRemote(ctx context.Context, g *globals, server string, o submitOption
 	if err := json.Unmarshal(b, &acc); err != nil {
 		return fmt.Errorf("upload to %s: decode answer: %w", c.base, err)
 	}
-	sp.set("submission %s: %s", acc.ID, acc.Status)
-	sub, err := c.follow(ctx, acc.ID, func(s engine.Submission) { sp.set("submission %s: %s", s.ID, s.Status) })
+	sp.set("%s", statusLine("submission "+acc.ID, acc.Status, 0, 0))
+	sub, err := c.follow(ctx, acc.ID, func(ev httpapi.StatusEvent) {
+		sp.set("%s", statusLine("submission "+ev.ID, ev.Status, ev.RowsDone, ev.RowsTotal))
+	})
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,8 @@ import (
 
 func newSubmitCmd(g *globals) *cobra.Command {
 	var (
-		task, participant, predictions, keyFile, license, name string
-		private, baseline                                      bool
+		task, participant, predictions, keyFile, license, name, server string
+		private, baseline                                              bool
 	)
 	c := &cobra.Command{
 		Use:   "submit --task ID (--participant NAME | --key FILE) MODEL.wasm",
@@ -49,6 +49,11 @@ text); without it the model card says "unspecified".`,
 			if participant == "" && keyFile == "" {
 				return badInput(errors.New("say who submits: --participant NAME, or --key FILE to sign"))
 			}
+			if server != "" {
+				return submitRemote(cmd.Context(), g, server, submitOptions{task: task, participant: participant,
+					keyFile: keyFile, license: license, name: name, predictions: predictions,
+					private: private, baseline: baseline}, module)
+			}
 			var signed []byte
 			if keyFile != "" {
 				k, err := credential.ReadKeyFile(keyFile)
@@ -71,10 +76,18 @@ text); without it the model card says "unspecified".`,
 			if err != nil {
 				return badInput(err)
 			}
-			sub, err := e.Submit(cmd.Context(), engine.SubmitRequest{
+			req := engine.SubmitRequest{
 				Task: task, Participant: participant, Module: module, Signed: signed,
 				KeepPredictions: predictions != "", Baseline: baseline, License: license, Name: name,
-			})
+			}
+			sp := startSpinner(g.stderr) // silent unless stderr is a terminal
+			if isTerminal(g.stderr) {
+				what := "submission to " + task
+				sp.set("%s", statusLine(what, "evaluating", 0, 0))
+				req.Progress = func(done, total int) { sp.set("%s", statusLine(what, "running", done, total)) }
+			}
+			sub, err := e.Submit(cmd.Context(), req)
+			sp.stop()
 			if sub == nil {
 				return badInput(err) // refused: bad request, schedule, quota, queue
 			}
@@ -110,6 +123,7 @@ text); without it the model card says "unspecified".`,
 	c.Flags().BoolVar(&private, "private", false, "also print the private score (host)")
 	c.Flags().BoolVar(&baseline, "baseline", false, "submit a reference model (host): shown on the leaderboard, never ranked, not charged")
 	c.Flags().StringVar(&predictions, "predictions", "", "write the model's predictions for every test row to this CSV file (host)")
+	c.Flags().StringVar(&server, "server", "", serverUsage)
 	_ = c.MarkFlagRequired("task")
 	return c
 }
