@@ -470,7 +470,16 @@ func TestMetrics(t *testing.T) {
 	alice := v.as(participantKey(t, "alice"))
 	ids := []string{alice.mustSubmit("met", module("ok"))}
 	waitScored(t, v.e, ids)
-	body := string(v.anonymous().get("/metrics").body)
+	// The store says "scored" a moment before the worker reports the
+	// evaluation to its observers: wait for the counter, then read the rest.
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		body = string(v.anonymous().get("/metrics").body)
+		if strings.Contains(body, `verdict_evaluations_total{outcome="scored"} 1`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, want := range []string{
 		"# TYPE verdict_queue_depth gauge\nverdict_queue_depth 0\n",
 		`verdict_evaluations_total{outcome="scored"} 1`,
