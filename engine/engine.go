@@ -79,7 +79,7 @@ type Engine struct {
 	store *leaderboard.Store
 
 	mu       sync.Mutex
-	loaded   map[string]*loadedTask              // by task id
+	loaded   map[string]*taskLoad                // by task id
 	runtimes map[sandbox.Limits]*sandbox.Runtime // one per distinct limits
 	closed   bool
 	pending  int             // jobs accepted and not yet taken by a worker
@@ -152,7 +152,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg:      cfg,
 		store:    st,
 		hostKey:  key,
-		loaded:   map[string]*loadedTask{},
+		loaded:   map[string]*taskLoad{},
 		runtimes: map[sandbox.Limits]*sandbox.Runtime{},
 		inflight: map[string]*job{},
 		queue:    make(chan *job, cfg.QueueSize),
@@ -193,8 +193,14 @@ func (e *Engine) Close(ctx context.Context) error {
 	for _, rt := range e.runtimes {
 		errs = append(errs, rt.Close(ctx))
 	}
-	for _, lt := range e.loaded {
-		lt.data.Release()
+	for _, l := range e.loaded {
+		select {
+		case <-l.done:
+			if l.err == nil {
+				l.lt.data.Release()
+			}
+		default: // still reading: load releases it when it sees the engine closed
+		}
 	}
 	e.loaded, e.runtimes = nil, nil
 	errs = append(errs, e.store.Close())
@@ -372,16 +378,51 @@ func (e *Engine) Tasks() ([]Task, error) {
 	return out, nil
 }
 
-// load opens a task's stored dataset once and keeps it open.
+// load opens a task's stored dataset once and keeps it open. The first
+// caller reads it outside the engine's lock (a large dataset takes
+// seconds, and the lock guards the queue); callers for the same task
+// meanwhile wait for that one read.
 func (e *Engine) load(id string) (*loadedTask, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.loaded == nil {
-		return nil, errors.New("engine: closed")
+		e.mu.Unlock()
+		return nil, ErrEngineClosed
 	}
-	if lt, ok := e.loaded[id]; ok {
-		return lt, nil
+	if l, ok := e.loaded[id]; ok {
+		e.mu.Unlock()
+		<-l.done
+		return l.lt, l.err
 	}
+	l := &taskLoad{done: make(chan struct{})}
+	e.loaded[id] = l
+	e.mu.Unlock()
+
+	l.lt, l.err = e.open(id)
+	e.mu.Lock()
+	switch {
+	case e.loaded == nil: // closed meanwhile: nobody will release it
+		if l.err == nil {
+			l.lt.data.Release()
+			l.lt, l.err = nil, ErrEngineClosed
+		}
+	case l.err != nil: // the next caller tries again
+		delete(e.loaded, id)
+	}
+	close(l.done) // under the lock, for Close's check of done
+	e.mu.Unlock()
+	return l.lt, l.err
+}
+
+// taskLoad is one read of a task's dataset: lt and err are set before done
+// is closed.
+type taskLoad struct {
+	done chan struct{}
+	lt   *loadedTask
+	err  error
+}
+
+// open reads a task's stored dataset and computes its split.
+func (e *Engine) open(id string) (*loadedTask, error) {
 	t, err := e.Task(id)
 	if err != nil {
 		return nil, err
@@ -394,7 +435,6 @@ func (e *Engine) load(id string) (*loadedTask, error) {
 	for j := range d.FeatureNames {
 		lt.cols = append(lt.cols, d.Column(j))
 	}
-	e.loaded[id] = lt
 	return lt, nil
 }
 
