@@ -81,3 +81,26 @@ func BenchmarkPredict(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLeaderboard reads the public leaderboard of a task with 300
+// ranked participants, as a page or an API call does on every view.
+func BenchmarkLeaderboard(b *testing.B) {
+	ctx := context.Background()
+	clk := &clock{t: day0.Add(9 * time.Hour)}
+	e, err := engine.Open(ctx, engine.Config{DataDir: filepath.Join(b.TempDir(), "data"), CacheDir: cacheDir, Now: clk.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close(ctx)
+	createContest(b, e, "contest", "")
+	const participants = 300
+	for i := range participants {
+		mustSubmit(b, e, fmt.Sprintf("p%03d", i), variant(linear, i))
+	}
+	for b.Loop() {
+		lb, err := e.Leaderboard("contest", engine.Viewer{}, false)
+		if err != nil || len(lb) != participants {
+			b.Fatalf("got %d entries, %v", len(lb), err)
+		}
+	}
+}
