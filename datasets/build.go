@@ -126,7 +126,11 @@ type builder struct {
 }
 
 func newBuilder(path string, s *Schema, p plan) *builder {
-	b := &builder{path: path, s: s, alloc: s.alloc(), plan: p, seen: make(map[string]int)}
+	n := s.expectRows
+	b := &builder{path: path, s: s, alloc: s.alloc(), plan: p, seen: make(map[string]int, n), ids: make([]string, 0, n)}
+	if s.Label != "" && n > 0 {
+		b.labels = make([]float64, 0, n) // nil stays "no label column"
+	}
 	b.feats = make([]*array.Float64Builder, len(p.feats))
 	for k := range b.feats {
 		b.feats[k] = array.NewFloat64Builder(b.alloc)

@@ -81,6 +81,10 @@ type Schema struct {
 	MaxRows int
 	// MaxCells bounds rows × feature columns; 0 means DefaultMaxCells.
 	MaxCells int64
+
+	// expectRows is how many rows Open expects, from the stored file's
+	// metadata (0: unknown): room for them is made once, not grown.
+	expectRows int
 }
 
 // Validate reports whether s is usable. Errors wrap ErrBadSchema.

@@ -19,6 +19,7 @@ const (
 	metaKind       = "verdict.label_kind"
 	metaNumClasses = "verdict.num_classes"
 	metaHash       = "verdict.hash"
+	metaRows       = "verdict.rows"
 	metaRole       = "verdict.role"
 
 	formatTag = "verdict-dataset/1"
@@ -39,8 +40,8 @@ func roleField(name string, t arrow.DataType, role string) arrow.Field {
 
 // Save writes d to path as one Arrow IPC file: the id column, the
 // features, then the label and group columns when present, with the role
-// of each column, the label kind, the number of classes and the hash in
-// the metadata. The file is written to a temporary file in the same
+// of each column, the label kind, the number of classes, the number of
+// rows and the hash in the metadata. The file is written to a temporary file in the same
 // directory, synced, and renamed over path, so that path always holds a
 // whole dataset.
 func (d *Dataset) Save(path string) (err error) {
@@ -59,8 +60,8 @@ func (d *Dataset) Save(path string) (err error) {
 		fields = append(fields, roleField(d.GroupColumn, arrow.BinaryTypes.String, roleGroup))
 	}
 	meta := arrow.NewMetadata(
-		[]string{metaFormat, metaKind, metaNumClasses, metaHash},
-		[]string{formatTag, string(d.Kind), strconv.Itoa(d.NumClasses), d.Hash})
+		[]string{metaFormat, metaKind, metaNumClasses, metaHash, metaRows},
+		[]string{formatTag, string(d.Kind), strconv.Itoa(d.NumClasses), d.Hash, strconv.Itoa(d.Rows())})
 	sch := arrow.NewSchema(fields, &meta)
 
 	cols := make([]arrow.Array, 0, len(fields))
@@ -215,6 +216,8 @@ func Open(path string, alloc memory.Allocator) (d *Dataset, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, notDataset(err.Error())
 	}
+	rows, _ := meta.GetValue(metaRows)
+	s.expectRows = expectRows(rows, st.Size(), s.maxRows())
 	d, err = readIPC(rd, path, &s)
 	if err != nil {
 		return nil, err
@@ -228,4 +231,17 @@ func Open(path string, alloc memory.Allocator) (d *Dataset, err error) {
 		return nil, notDataset(fmt.Sprintf("num classes %d, rows have %d", numClasses, d.NumClasses))
 	}
 	return d, nil
+}
+
+// expectRows reads the row count a stored file records (files saved
+// before it was recorded have none), as a hint only: 0 unless it is a
+// number of rows the file could hold — every row takes at least 4 bytes
+// (an id offset) — within the row limit. The rows read decide, and the
+// hash checks them.
+func expectRows(v string, size int64, maxRows int) int {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 || n > maxRows || int64(n) > size/4 {
+		return 0
+	}
+	return n
 }

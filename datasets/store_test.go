@@ -9,6 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 func TestSaveOpen(t *testing.T) {
@@ -242,5 +247,128 @@ func TestSubset(t *testing.T) {
 				t.Errorf("got no error for rows %v", rows)
 			}
 		})
+	}
+}
+
+func TestExpectRows(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		size  int64
+		max   int
+		want  int
+	}{
+		{"Recorded", "1000", 1 << 20, DefaultMaxRows, 1000},
+		{"Absent", "", 1 << 20, DefaultMaxRows, 0}, // saved before rows were recorded
+		{"NotANumber", "many", 1 << 20, DefaultMaxRows, 0},
+		{"Negative", "-5", 1 << 20, DefaultMaxRows, 0},
+		{"Zero", "0", 1 << 20, DefaultMaxRows, 0},
+		{"AboveMaxRows", "1001", 1 << 20, 1000, 0},
+		{"MoreThanTheFileHolds", "262145", 1 << 20, DefaultMaxRows, 0},
+		{"AllTheFileHolds", "262144", 1 << 20, DefaultMaxRows, 262144},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := expectRows(tc.value, tc.size, tc.max); got != tc.want {
+				t.Errorf("expectRows(%q, %d, %d) = %d, want %d", tc.value, tc.size, tc.max, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestOpenRowsHint opens a saved file whose recorded row count is absent
+// (an older verdict's file), wrong or absurd: the count is a hint, the
+// rows read decide.
+func TestOpenRowsHint(t *testing.T) {
+	mem := checkedAlloc(t)
+	d, err := Load(filepath.Join(exampleData, "breast_cancer_test.csv"), Schema{ID: "id", Label: "target", Kind: BinaryLabel, Alloc: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Release()
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "saved.arrow")
+	if err := d.Save(saved); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.Schema().Metadata().GetValue(metaRows); v != strconv.Itoa(d.Rows()) {
+		t.Errorf("Save recorded %s=%q, want %d", metaRows, v, d.Rows())
+	}
+	r.Close()
+	f.Close()
+	for _, rows := range []string{"", "1", strconv.Itoa(d.Rows()), "99999999", "x"} {
+		t.Run("rows="+rows, func(t *testing.T) {
+			p := filepath.Join(dir, "rows"+rows+".arrow")
+			resave(t, saved, p, rows, mem)
+			got, err := Open(p, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer got.Release()
+			if got.Rows() != d.Rows() || got.Hash != d.Hash {
+				t.Errorf("got %d rows hashing to %s, want %d, %s", got.Rows(), got.Hash, d.Rows(), d.Hash)
+			}
+			sameDataset(t, got, d)
+		})
+	}
+}
+
+// resave copies the saved dataset at src to dst with its recorded row
+// count replaced by rows ("" leaves it out).
+func resave(t testing.TB, src, dst, rows string, mem memory.Allocator) {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	old := r.Schema().Metadata()
+	var keys, values []string
+	for i, k := range old.Keys() {
+		if k != metaRows {
+			keys, values = append(keys, k), append(values, old.Values()[i])
+		}
+	}
+	if rows != "" {
+		keys, values = append(keys, metaRows), append(values, rows)
+	}
+	meta := arrow.NewMetadata(keys, values)
+	sch := arrow.NewSchema(r.Schema().Fields(), &meta)
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w, err := ipc.NewFileWriter(out, ipc.WithSchema(sch), ipc.WithAllocator(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range r.NumRecords() {
+		rec, err := r.RecordBatch(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		re := array.NewRecordBatch(sch, rec.Columns(), rec.NumRows())
+		err = w.Write(re)
+		re.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
