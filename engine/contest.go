@@ -407,24 +407,37 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 			out = append(out, entryOf(le))
 		}
 	}
+	bk := boardKey{task, private}
+	e.boardsMu.Lock()
+	prev := e.boards[bk]
+	e.boardsMu.Unlock()
+	rows := make(map[string]rowInfo, len(out))
 	for i := range out {
-		ls, err := e.store.Submission(out[i].Submission)
-		if err != nil {
-			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
+		info, ok := prev[out[i].Submission]
+		if !ok {
+			ls, err := e.store.Submission(out[i].Submission)
+			if err != nil {
+				return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
+			}
+			s := fromStore(ls)
+			info = rowInfo{name: s.Name, publicCI: s.Scores.PublicCI, privateCI: s.Scores.PrivateCI}
 		}
-		s := fromStore(ls)
+		rows[out[i].Submission] = info
 		if !out[i].Team {
-			out[i].Name = s.Name
+			out[i].Name = info.name
 		}
 		switch {
 		case ladder && !v.Host:
 			// The Ladder shows no interval: it would hint at the hidden score.
 		case private:
-			out[i].CI = s.Scores.PrivateCI
+			out[i].CI = info.privateCI
 		case !ladder:
-			out[i].CI = s.Scores.PublicCI
+			out[i].CI = info.publicCI
 		}
 	}
+	e.boardsMu.Lock()
+	e.boards[bk] = rows
+	e.boardsMu.Unlock()
 	bases, err := e.store.Baselines(task)
 	if err != nil {
 		return nil, fmt.Errorf("task %q: baselines: %w", task, err)
@@ -454,6 +467,22 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 		out = []Entry{}
 	}
 	return out, nil
+}
+
+// rowInfo is what a leaderboard row shows of its submission beyond the
+// rank index: fixed once the submission is scored (the only kind the index
+// holds), so Leaderboard keeps it for the rows of each board's last read
+// instead of reading and decoding each row's record again
+// (BenchmarkLeaderboard).
+type rowInfo struct {
+	name                string
+	publicCI, privateCI *Interval
+}
+
+// boardKey names one leaderboard of a task.
+type boardKey struct {
+	task    string
+	private bool
 }
 
 func entryOf(le leaderboard.Entry) Entry {

@@ -94,6 +94,9 @@ type Engine struct {
 
 	obs observer // metrics hooks and Drain: see observe.go
 
+	boardsMu sync.Mutex
+	boards   map[boardKey]map[string]rowInfo // by submission id: the rows of each board's last read
+
 	queue   chan *job
 	runCtx  context.Context // evaluations; cancelled by Close
 	stop    context.CancelFunc
@@ -155,6 +158,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		loaded:   map[string]*taskLoad{},
 		runtimes: map[sandbox.Limits]*sandbox.Runtime{},
 		inflight: map[string]*job{},
+		boards:   map[boardKey]map[string]rowInfo{},
 		queue:    make(chan *job, cfg.QueueSize),
 	}
 	e.runCtx, e.stop = context.WithCancel(context.WithoutCancel(ctx))

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -62,4 +63,49 @@ func TestDisplayName(t *testing.T) {
 	if len(board) != 1 || board[0].Participant != alice.DID() || board[0].Name != "Alice Liddell" {
 		t.Fatalf("got leaderboard %+v, want alice's DID named Alice Liddell", board)
 	}
+}
+
+// TestLeaderboardRows reads the boards, then a participant's new best takes
+// their row: it shows the new submission's name and intervals, not the
+// ones the earlier reads showed.
+func TestLeaderboardRows(t *testing.T) {
+	e, clk := contest(t, "", engine.Config{})
+	alice := testKey(t, 1)
+	submit := func(module []byte, name string) *engine.Submission {
+		t.Helper()
+		sub, err := e.Submit(context.Background(), engine.SubmitRequest{
+			Task: "contest", Module: module, Name: name,
+			Signed: signFor(t, alice, "contest", module, clk.Now()),
+		})
+		if err != nil || sub.Failed() {
+			t.Fatalf("Submit: %+v, %v", sub, err)
+		}
+		return sub
+	}
+	check := func(want *engine.Submission) {
+		t.Helper()
+		for _, private := range []bool{false, true} {
+			for range 2 { // the second read comes from what the first kept
+				board, err := e.Leaderboard("contest", engine.Host, private)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ci := want.Scores.PublicCI
+				if private {
+					ci = want.Scores.PrivateCI
+				}
+				if len(board) != 1 || board[0].Submission != want.ID || board[0].Name != want.Name || !reflect.DeepEqual(board[0].CI, ci) || ci == nil {
+					t.Fatalf("private=%v: got %+v, want %s named %q with interval %+v", private, board, want.ID, want.Name, ci)
+				}
+			}
+		}
+	}
+	draft := submit(konst, "Alice (draft)")
+	check(draft)
+	best := submit(linear, "Alice Liddell")
+	if !(*best.Scores.Public < *draft.Scores.Public && *best.Scores.Private < *draft.Scores.Private) {
+		t.Fatalf("the linear model (%v, %v) does not beat the constant one (%v, %v): pick other fixtures",
+			*best.Scores.Public, *best.Scores.Private, *draft.Scores.Public, *draft.Scores.Private)
+	}
+	check(best)
 }
