@@ -27,9 +27,9 @@ test:
 	$(GO) test -race -count=1 ./...
 	cd sdk/guest && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
-## bench: benchmarks (sandboxed vs native inference, metrics, store)
+## bench: benchmarks (sandboxed vs native inference, metrics, datasets, store)
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./bench/ ./engine/ ./engine/metric/ ./leaderboard/ ./sandbox/
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./bench/ ./datasets/ ./engine/ ./engine/metric/ ./leaderboard/ ./sandbox/
 
 ## fuzz: a short run of every fuzz target
 fuzz:
