@@ -41,9 +41,9 @@ func roleField(name string, t arrow.DataType, role string) arrow.Field {
 // Save writes d to path as one Arrow IPC file: the id column, the
 // features, then the label and group columns when present, with the role
 // of each column, the label kind, the number of classes, the number of
-// rows and the hash in the metadata. The file is written to a temporary file in the same
-// directory, synced, and renamed over path, so that path always holds a
-// whole dataset.
+// rows and the hash in the metadata. The file is written to a temporary
+// file in the same directory, synced, and renamed over path, so that path
+// always holds a whole dataset.
 func (d *Dataset) Save(path string) (err error) {
 	alloc := d.alloc
 	if alloc == nil {

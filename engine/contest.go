@@ -430,9 +430,9 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 		case ladder && !v.Host:
 			// The Ladder shows no interval: it would hint at the hidden score.
 		case private:
-			out[i].CI = info.privateCI
+			out[i].CI = info.privateCI.clone()
 		case !ladder:
-			out[i].CI = info.publicCI
+			out[i].CI = info.publicCI.clone()
 		}
 	}
 	e.boardsMu.Lock()
@@ -477,6 +477,15 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 type rowInfo struct {
 	name                string
 	publicCI, privateCI *Interval
+}
+
+// clone copies ci, so that no caller shares the kept one.
+func (ci *Interval) clone() *Interval {
+	if ci == nil {
+		return nil
+	}
+	c := *ci
+	return &c
 }
 
 // boardKey names one leaderboard of a task.
