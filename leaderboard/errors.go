@@ -22,6 +22,8 @@ var (
 	// ErrCorrupt reports a stored record or index entry that does not decode
 	// or contradicts another one.
 	ErrCorrupt = errors.New("leaderboard: corrupt record")
+	// ErrLocked reports a store directory another process has open.
+	ErrLocked = errors.New("leaderboard: store in use")
 	// ErrQuotaExceeded reports a submission over its entrant's daily or
 	// total limit (see QuotaError).
 	ErrQuotaExceeded = errors.New("leaderboard: quota exceeded")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +37,21 @@ const (
 // conflict to a concurrent writer of the same participant or id.
 const maxAttempts = 64
 
+// lockWait is how long Open waits for another process to let go of the
+// directory. A process killed with SIGKILL can keep it locked for tens of
+// milliseconds after it is reaped (engine TestCrashRecovery, under the race
+// detector): most likely a sandbox child it was starting, which holds a
+// copy of the lock between fork and exec until it dies of its parent's
+// death too.
+var lockWait = time.Second
+
+// isLocked reports whether Badger could not lock its directory. Badger
+// formats the cause into its message rather than wrapping it, so the
+// message is all there is to go by.
+func isLocked(err error) bool {
+	return strings.Contains(err.Error(), "Cannot acquire directory lock")
+}
+
 // Open opens (creating if needed) the store in dir. Every write is synced to
 // disk before the method that made it returns.
 func Open(dir string) (*Store, error) {
@@ -55,7 +71,14 @@ func open(dir string, syncWrites bool) (*Store, error) {
 		WithValueLogFileSize(valueLogFileSize).
 		WithNumCompactors(numCompactors)
 	db, err := badger.Open(opts)
+	for wait := time.Now().Add(lockWait); err != nil && isLocked(err) && time.Now().Before(wait); {
+		time.Sleep(10 * time.Millisecond)
+		db, err = badger.Open(opts)
+	}
 	if err != nil {
+		if isLocked(err) {
+			return nil, fmt.Errorf("open store %q: %w: another process has it open (waited %s)", dir, ErrLocked, lockWait)
+		}
 		return nil, fmt.Errorf("open store %q: %w", dir, err)
 	}
 	seq, err := db.GetSequence([]byte{0xff, 's', 'e', 'q'}, 1000)

@@ -244,3 +244,31 @@ func TestReopenKeepsEverything(t *testing.T) {
 	}
 	checkConsistent(t, s, task)
 }
+
+// TestOpenWaitsForLock opens a store directory another Store holds (a
+// flock conflicts within one process too): Open waits for it to be let go
+// of, and gives up with ErrLocked when it is not.
+func TestOpenWaitsForLock(t *testing.T) {
+	defer func(w time.Duration) { lockWait = w }(lockWait)
+	dir := t.TempDir()
+	first, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("ErrLocked", func(t *testing.T) {
+		lockWait = 100 * time.Millisecond
+		_, err := Open(dir)
+		if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "another process has it open") {
+			t.Fatalf("got %v, want ErrLocked", err)
+		}
+	})
+	t.Run("LetGo", func(t *testing.T) {
+		lockWait = time.Minute // far more than Close takes
+		time.AfterFunc(50*time.Millisecond, func() { first.Close() })
+		second, err := Open(dir)
+		if err != nil {
+			t.Fatalf("got %v, want the store once the first Store closes", err)
+		}
+		second.Close()
+	})
+}
