@@ -48,13 +48,7 @@ func BenchmarkVerifyBundle(b *testing.B) {
 // of new rows, parsing included.
 func BenchmarkPredict(b *testing.B) {
 	ctx := context.Background()
-	clk := &clock{t: day0.Add(9 * time.Hour)}
-	e, err := engine.Open(ctx, engine.Config{DataDir: filepath.Join(b.TempDir(), "data"), CacheDir: cacheDir, Now: clk.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close(ctx)
-	createContest(b, e, "contest", "")
+	e, _ := contest(b, "", engine.Config{})
 	mustSubmit(b, e, "ada", linear)
 	if err := e.CloseTask("contest"); err != nil {
 		b.Fatal(err)
@@ -87,14 +81,7 @@ func BenchmarkPredict(b *testing.B) {
 // (each row's submission read and decoded) and again (the rows the last
 // read kept).
 func BenchmarkLeaderboard(b *testing.B) {
-	ctx := context.Background()
-	clk := &clock{t: day0.Add(9 * time.Hour)}
-	e, err := engine.Open(ctx, engine.Config{DataDir: filepath.Join(b.TempDir(), "data"), CacheDir: cacheDir, Now: clk.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close(ctx)
-	createContest(b, e, "contest", "")
+	e, _ := contest(b, "", engine.Config{})
 	const participants = 300
 	for i := range participants {
 		mustSubmit(b, e, fmt.Sprintf("p%03d", i), variant(linear, i))

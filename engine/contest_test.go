@@ -61,7 +61,7 @@ func appendLEB(b []byte, v uint32) []byte {
 // contest opens an engine on a fake clock at day0+9h and creates a
 // regression task "contest" on engine/testdata/contest.csv, with extra
 // spec lines appended.
-func contest(t *testing.T, extra string, cfg engine.Config) (*engine.Engine, *clock) {
+func contest(t testing.TB, extra string, cfg engine.Config) (*engine.Engine, *clock) {
 	t.Helper()
 	clk := &clock{t: day0.Add(9 * time.Hour)}
 	cfg.Now, cfg.CacheDir = clk.Now, cacheDir
