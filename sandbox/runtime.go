@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -22,7 +23,9 @@ type Config struct {
 	// CacheDir holds wazero's on-disk compilation cache, shared by
 	// processes and restarts. Empty means compile in memory only
 	// (InProcess) or in a private temporary directory removed by Close
-	// (Process, whose children share compiled code through it).
+	// (Process, whose children share compiled code through it). A
+	// relative path is resolved against the working directory when the
+	// Runtime is made.
 	CacheDir string `json:"cache_dir,omitempty" yaml:"cache_dir,omitempty"`
 	// Limits bound every module run by the Runtime.
 	Limits Limits `json:"limits,omitempty" yaml:"limits,omitempty"`
@@ -124,6 +127,16 @@ func (o runtimeOptions) config() wazero.RuntimeConfig {
 func newRuntime(ctx context.Context, c Config, o runtimeOptions) (*Runtime, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if c.CacheDir != "" {
+		// Resolved here, once: the children run in "/", so a relative
+		// directory would name another place there (and be unwritable for
+		// anyone but root).
+		abs, err := filepath.Abs(c.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: resolve compilation cache %q: %w", c.CacheDir, err)
+		}
+		c.CacheDir = abs
 	}
 	r := &Runtime{limits: c.Limits.WithDefaults(), modules: make(map[string]*compiled), opts: o}
 	r.workers = c.Workers

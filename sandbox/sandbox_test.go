@@ -941,3 +941,39 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("Process config: got %v, want valid", err)
 	}
 }
+
+// TestRelativeCacheDir: a relative CacheDir names a directory under the
+// working directory the Runtime was made in, in both isolation modes. The
+// children run in "/", so before the path was resolved they compiled into
+// /cache (and, for anyone but root, failed with permission denied).
+func TestRelativeCacheDir(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			iso := mode.iso
+			wd := t.TempDir()
+			t.Chdir(wd)
+			rel := filepath.Join("verdict-test-rel", mode.name, "cache")
+			rt := newRuntime(t, sandbox.Config{CacheDir: rel, Isolation: iso, Limits: fastLimits})
+			if got, want := rt.CacheDir(), filepath.Join(wd, rel); iso == sandbox.Process && got != want {
+				t.Errorf("CacheDir: got %q, want %q", got, want)
+			}
+			m := compile(t, rt, sandboxtest.Const)
+			if _, err := m.Run(context.Background(), sandbox.Input{Columns: testCols, Outputs: 1}); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			n := 0
+			filepath.WalkDir(filepath.Join(wd, rel), func(_ string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					n++
+				}
+				return nil
+			})
+			if n == 0 {
+				t.Errorf("no compiled module under %s", filepath.Join(wd, rel))
+			}
+			if _, err := os.Stat(filepath.Join("/", rel)); err == nil {
+				t.Errorf("the cache went to /%s", rel)
+			}
+		})
+	}
+}
