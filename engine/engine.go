@@ -30,9 +30,10 @@ const Version = "0.1.0"
 type Config struct {
 	// DataDir holds everything the engine keeps: the store, the held-out
 	// datasets as Arrow IPC, submitted modules and the compilation cache.
+	// A relative path is resolved against the working directory by Open.
 	DataDir string
 	// CacheDir holds wazero's compiled modules; default DataDir/cache/wazero.
-	// Several data dirs may share one.
+	// Several data dirs may share one. Resolved like DataDir.
 	CacheDir string
 	// Now is the clock every competition rule reads (schedule, daily
 	// limits, deadlines, history); default time.Now.
@@ -122,8 +123,17 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// Every path is resolved once, here: the sandbox's children, a server's
+	// handlers and later reads must not depend on the working directory.
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve data dir %q: %w", cfg.DataDir, err)
+	}
+	cfg.DataDir = dataDir
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = filepath.Join(cfg.DataDir, "cache", "wazero")
+	} else if cfg.CacheDir, err = filepath.Abs(cfg.CacheDir); err != nil {
+		return nil, fmt.Errorf("resolve cache dir: %w", err)
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
