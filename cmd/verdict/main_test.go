@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	os.Setenv("VERDICT_CACHE_DIR", dir)
 	code := m.Run()
 	os.RemoveAll(dir)
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
 	os.Exit(code)
 }
 
@@ -193,11 +196,7 @@ func TestDemo(t *testing.T) {
 // submission intact.
 func TestKill9(t *testing.T) {
 	dir, data := workspace(t)
-	bin := filepath.Join(dir, "verdict")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := verdictBinary(t)
 	ex := filepath.Join(dir, "examples")
 	specText := fmt.Sprintf("id: slow\ntype: binary\nmetric: roc_auc\ndata: {test: %q}\nlimits: {timeout_s: 120}\n",
 		filepath.Join(ex, "data", "breast_cancer_test.csv"))

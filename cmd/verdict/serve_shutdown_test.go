@@ -27,10 +27,7 @@ import (
 // left queued, then recovered by the next start.
 func TestServeGracefulShutdown(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "verdict")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := verdictBinary(t)
 	data := filepath.Join(dir, "data")
 	// A regression task of 4000 rows: each evaluation (run, score, two
 	// bootstrap intervals) takes long enough for a queue to build up.
