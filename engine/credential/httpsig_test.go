@@ -2,8 +2,11 @@ package credential_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +153,46 @@ func testKey(t testing.TB, b byte) credential.KeyPair {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestVerifyRequestKeyReference refuses a keyid written as a key reference
+// (did:key:X#X), even over a valid signature by that key: the signer is
+// the DID itself, so one key never yields two identities.
+func TestVerifyRequestKeyReference(t *testing.T) {
+	k := testKey(t, 1)
+	body := []byte("module bytes")
+	r, err := http.NewRequest("POST", "http://h/v1/tasks/iris/submissions", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyid := k.VerificationMethod()
+	if want := k.DID() + "#" + strings.TrimPrefix(k.DID(), "did:key:"); keyid != want {
+		t.Fatalf("verification method %s, want %s", keyid, want)
+	}
+	params := `("@method" "@path" "@query" "content-digest");created=` + strconv.FormatInt(httpsigNow.Unix(), 10) +
+		`;keyid="` + keyid + `";alg="ed25519";nonce="n-1"`
+	r.Header.Set("Content-Digest", credential.ContentDigest(body))
+	base := "\"@method\": POST\n\"@path\": /v1/tasks/iris/submissions\n\"@query\": ?\n" +
+		"\"content-digest\": " + credential.ContentDigest(body) + "\n\"@signature-params\": " + params
+	sig := ed25519.Sign(ed25519.NewKeyFromSeed(k.Seed()), []byte(base))
+	r.Header.Set("Signature-Input", "verdict="+params)
+	r.Header.Set("Signature", "verdict=:"+base64.StdEncoding.EncodeToString(sig)+":")
+
+	// The same base with the DID as keyid verifies: the refusal below is
+	// the keyid's form, not a wrong base.
+	plain := strings.Replace(params, keyid, k.DID(), 1)
+	r2 := r.Clone(r.Context())
+	r2.Header = r.Header.Clone()
+	r2.Header.Set("Signature-Input", "verdict="+plain)
+	r2.Header.Set("Signature", "verdict=:"+base64.StdEncoding.EncodeToString(
+		ed25519.Sign(ed25519.NewKeyFromSeed(k.Seed()), []byte(strings.Replace(base, keyid, k.DID(), 1))))+":")
+	if sr, err := credential.VerifyRequest(r2, body, httpsigNow, 0); err != nil || sr.Signer != k.DID() {
+		t.Fatalf("keyid %s: got %+v, %v; want signer %s", k.DID(), sr, err, k.DID())
+	}
+
+	sr, err := credential.VerifyRequest(r, body, httpsigNow, 0)
+	var fe *credential.FieldError
+	if !errors.Is(err, credential.ErrInvalidDID) || !errors.As(err, &fe) || fe.Field != "keyid" {
+		t.Errorf("keyid %s: got %+v, %v; want a keyid *FieldError wrapping ErrInvalidDID", keyid, sr, err)
+	}
 }
