@@ -3,8 +3,11 @@ package credential
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"hash"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -60,6 +63,8 @@ type SignedRequest struct {
 	Signer  string    // the keyid: the signer's did:key
 	Created time.Time // when it was signed, by the signer's clock
 	Nonce   string    // unique per request: a verifier refuses a (Signer, Nonce) seen before
+
+	digest []byte // the signed Content-Digest's SHA-256
 }
 
 // ContentDigest returns the RFC 9530 Content-Digest field value of body
@@ -151,15 +156,31 @@ func IsSignedRequest(h http.Header) bool {
 }
 
 // VerifyRequest checks a signed request read from an untrusted client,
-// whose body (already read, within the caller's size limit) is body: the
-// headers are well formed and cover the method, path, query and
-// Content-Digest (ErrMalformed), the body matches the digest
-// (ErrDigestMismatch), keyid is an Ed25519 did:key (ErrInvalidDID) whose
-// key signed the signature base (ErrBadSignature), and created is within
-// window of now (ErrStaleRequest; window 0: DefaultRequestWindow). Each
-// failure is a *FieldError. It does not detect a replay: the caller records
-// each (Signer, Nonce) for the window and refuses one it has seen.
+// whose body (already read, within the caller's size limit) is body: it is
+// VerifyRequestHeaders, then SignedRequest.CheckBody.
 func VerifyRequest(r *http.Request, body []byte, now time.Time, window time.Duration) (*SignedRequest, error) {
+	sr, err := VerifyRequestHeaders(r, now, window)
+	if err != nil {
+		return nil, err
+	}
+	if err := sr.CheckBody(body); err != nil {
+		return nil, err
+	}
+	return sr, nil
+}
+
+// VerifyRequestHeaders checks a signed request from an untrusted client
+// before its body is read: the headers are well formed and cover the
+// method, path, query and Content-Digest (ErrMalformed), keyid is an
+// Ed25519 did:key written as the DID itself, not a key reference
+// (ErrInvalidDID), whose key signed the signature base (ErrBadSignature),
+// and created is within window of now (ErrStaleRequest; window 0:
+// DefaultRequestWindow). Each failure is a *FieldError. The body is not
+// checked: the caller reads it through SignedRequest.Body (or checks it
+// with CheckBody) and must not act on it before the digest holds. It does
+// not detect a replay: the caller records each (Signer, Nonce) until
+// Created plus the window and refuses one it has seen.
+func VerifyRequestHeaders(r *http.Request, now time.Time, window time.Duration) (*SignedRequest, error) {
 	inputs, sigs := r.Header.Values("Signature-Input"), r.Header.Values("Signature")
 	if len(inputs) != 1 || len(sigs) != 1 {
 		return nil, fieldErr(ErrMalformed, "Signature-Input", "want one Signature-Input and one Signature header, got %d and %d", len(inputs), len(sigs))
@@ -184,11 +205,14 @@ func VerifyRequest(r *http.Request, body []byte, now time.Time, window time.Dura
 		return nil, fieldErr(ErrMalformed, "Signature", "not a base64 %d-byte signature", ed25519.SignatureSize)
 	}
 	digests := r.Header.Values("Content-Digest")
-	if len(digests) != 1 || !strings.HasPrefix(digests[0], "sha-256=:") {
-		return nil, fieldErr(ErrMalformed, "Content-Digest", "want one sha-256=:base64: digest")
+	var digest []byte
+	if len(digests) == 1 {
+		if b64, ok := strings.CutPrefix(digests[0], "sha-256=:"); ok && strings.HasSuffix(b64, ":") {
+			digest, err = base64.StdEncoding.Strict().DecodeString(strings.TrimSuffix(b64, ":"))
+		}
 	}
-	if digests[0] != ContentDigest(body) {
-		return nil, fieldErr(ErrDigestMismatch, "Content-Digest", "the body's SHA-256 is not %.60s", digests[0])
+	if digest == nil || err != nil || len(digest) != sha256.Size {
+		return nil, fieldErr(ErrMalformed, "Content-Digest", "want one sha-256=:base64: digest")
 	}
 	pub, err := ParseDIDKey(in.keyid)
 	if err != nil || DIDKey(pub) != in.keyid {
@@ -206,7 +230,55 @@ func VerifyRequest(r *http.Request, body []byte, now time.Time, window time.Dura
 		return nil, fieldErr(ErrStaleRequest, "created", "signed at %s, %s from now (%s); the window is ±%s",
 			created.Format(time.RFC3339), d.Round(time.Second), now.UTC().Format(time.RFC3339), window)
 	}
-	return &SignedRequest{Signer: in.keyid, Created: created, Nonce: in.nonce}, nil
+	return &SignedRequest{Signer: in.keyid, Created: created, Nonce: in.nonce, digest: digest}, nil
+}
+
+// CheckBody reports whether body is the one the request's signed
+// Content-Digest names (a *FieldError wrapping ErrDigestMismatch if not).
+func (sr *SignedRequest) CheckBody(body []byte) error {
+	sum := sha256.Sum256(body)
+	return sr.checkSum(sum[:])
+}
+
+func (sr *SignedRequest) checkSum(sum []byte) error {
+	if subtle.ConstantTimeCompare(sum, sr.digest) != 1 {
+		return fieldErr(ErrDigestMismatch, "Content-Digest", "the body's SHA-256 is not sha-256=:%s:", base64.StdEncoding.EncodeToString(sr.digest))
+	}
+	return nil
+}
+
+// Body returns a reader of body that hashes what it reads and, at body's
+// end, returns a *FieldError wrapping ErrDigestMismatch instead of io.EOF
+// when the bytes read are not those the signed Content-Digest names. A
+// caller reads it to its end before acting on what it read.
+func (sr *SignedRequest) Body(body io.Reader) io.Reader {
+	return &digestReader{r: body, h: sha256.New(), sr: sr}
+}
+
+type digestReader struct {
+	r   io.Reader
+	h   hash.Hash
+	sr  *SignedRequest
+	err error // the digest's verdict, once body ended
+}
+
+func (d *digestReader) Read(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	n, err := d.r.Read(p)
+	d.h.Write(p[:n])
+	if errors.Is(err, io.EOF) {
+		d.err = io.EOF
+		if cerr := d.sr.checkSum(d.h.Sum(nil)); cerr != nil {
+			d.err = cerr
+		}
+		if n > 0 {
+			return n, nil
+		}
+		return 0, d.err
+	}
+	return n, err
 }
 
 type signatureInput struct {

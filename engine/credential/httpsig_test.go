@@ -5,10 +5,12 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/verdictlab/verdict/engine/credential"
@@ -194,5 +196,41 @@ func TestVerifyRequestKeyReference(t *testing.T) {
 	var fe *credential.FieldError
 	if !errors.Is(err, credential.ErrInvalidDID) || !errors.As(err, &fe) || fe.Field != "keyid" {
 		t.Errorf("keyid %s: got %+v, %v; want a keyid *FieldError wrapping ErrInvalidDID", keyid, sr, err)
+	}
+}
+
+// TestSignedRequestBody checks a body streamed after VerifyRequestHeaders:
+// read to its end, it ends in io.EOF only if it is the signed one.
+func TestSignedRequestBody(t *testing.T) {
+	k := testKey(t, 1)
+	body := []byte(strings.Repeat("module bytes ", 1000))
+	tests := []struct {
+		name string
+		got  []byte
+		want error
+	}{
+		{name: "Signed", got: body},
+		{name: "ErrDigestMismatchOther", got: append([]byte("x"), body[1:]...), want: credential.ErrDigestMismatch},
+		{name: "ErrDigestMismatchShort", got: body[:len(body)-1], want: credential.ErrDigestMismatch},
+		{name: "ErrDigestMismatchEmpty", got: nil, want: credential.ErrDigestMismatch},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := signedRequest(t, k, "POST", "http://h/v1/tasks/iris/submissions", body)
+			sr, err := credential.VerifyRequestHeaders(r, httpsigNow, 0)
+			if err != nil {
+				t.Fatalf("VerifyRequestHeaders: %v", err)
+			}
+			read, err := io.ReadAll(sr.Body(iotest.HalfReader(bytes.NewReader(tc.got))))
+			if !errors.Is(err, tc.want) {
+				t.Errorf("read: got %v, want %v", err, tc.want)
+			}
+			if !bytes.Equal(read, tc.got) {
+				t.Errorf("read %d bytes, want %d", len(read), len(tc.got))
+			}
+			if err := sr.CheckBody(tc.got); !errors.Is(err, tc.want) {
+				t.Errorf("CheckBody: got %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
