@@ -2,16 +2,20 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
+	"container/heap"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +31,9 @@ import (
 // caller is who sent a request.
 type caller struct {
 	host        bool
-	participant string // the signer's did:key
+	participant string                    // the signer's did:key
+	sig         *credential.SignedRequest // a participant's verified signature: its body is checked against it
+	addr        string                    // the client address
 }
 
 func (c caller) viewer() engine.Viewer {
@@ -44,49 +50,113 @@ func (c caller) String() string {
 	return "anonymous"
 }
 
-// identify reads the request body (at most limit bytes) and authenticates
-// the caller: a bearer token makes the host, a valid signature a
-// participant, neither a visitor. A token or signature that does not hold
-// is refused (401), never downgraded to a visitor.
-func (s *Server) identify(w http.ResponseWriter, r *http.Request, limit int64) (caller, []byte, error) {
-	var body []byte
-	if r.Body != nil {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return caller{}, nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "request body: more than the %d bytes allowed", limit)
-			}
-			return caller{}, nil, refuse(http.StatusBadRequest, "bad_request", "read request body: %v", err)
-		}
-		body = b
+// client is the key of the caller's bytes in flight: who they are, or for
+// an anonymous caller their address.
+func (c caller) client() string {
+	if c.host || c.participant != "" {
+		return c.String()
 	}
-	var c caller
+	return "address " + c.addr
+}
+
+// identify authenticates the caller from the headers alone, before any of
+// the body is read: a bearer token makes the host, a valid signature (over
+// the method, path, query and Content-Digest) a participant, neither a
+// visitor. A token or signature that does not hold is refused (401), never
+// downgraded to a visitor. A handler that wants the body reads it with
+// readBody once it knows the caller may send one.
+func (s *Server) identify(w http.ResponseWriter, r *http.Request) (caller, error) {
+	c := caller{addr: clientIP(r)}
 	auth := r.Header.Get("Authorization")
 	signed := credential.IsSignedRequest(r.Header)
 	switch {
 	case auth != "" && signed:
-		return c, nil, refuse(http.StatusBadRequest, "bad_request", "a request is either the host's (Authorization) or a participant's (Signature), not both")
+		return c, refuse(http.StatusBadRequest, "bad_request", "a request is either the host's (Authorization) or a participant's (Signature), not both")
 	case auth != "":
 		token, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok || !s.isHost(token) {
-			return c, nil, refuse(http.StatusUnauthorized, "unauthorized", "Authorization: not a valid host token")
+			return c, refuse(http.StatusUnauthorized, "unauthorized", "Authorization: not a valid host token")
 		}
 		c.host = true
 	case signed:
-		sr, err := credential.VerifyRequest(r, body, s.cfg.Now(), s.cfg.SignatureWindow)
+		now := s.cfg.Now()
+		sr, err := credential.VerifyRequestHeaders(r, now, s.cfg.SignatureWindow)
 		if err != nil {
-			return c, nil, refuse(http.StatusUnauthorized, "unauthorized", "request signature: %v", err)
+			return c, refuse(http.StatusUnauthorized, "unauthorized", "request signature: %v", err)
 		}
-		if !s.replays.fresh(sr.Signer, sr.Nonce, sr.Created) {
-			return c, nil, refuse(http.StatusUnauthorized, "replayed", "request signature: nonce %q was already used by %s; sign each request with a new nonce", sr.Nonce, sr.Signer)
+		if err := s.replays.check(sr.Signer, sr.Nonce, sr.Created, now); err != nil {
+			if wait, full := isReplayCacheFull(err); full {
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+				return c, refuse(http.StatusServiceUnavailable, "busy", "request signature: the server remembers as many recent nonces as it may; retry in %s", wait.Round(time.Second))
+			}
+			return c, refuse(http.StatusUnauthorized, "replayed", "request signature: nonce %q was already used by %s; sign each request with a new nonce", sr.Nonce, sr.Signer)
 		}
-		c.participant = sr.Signer
+		c.participant, c.sig = sr.Signer, sr
 	}
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.who = c.String()
 	}
-	return c, body, nil
+	return c, nil
+}
+
+// readBody reads the body of an identified caller, at most limit bytes.
+// Its bytes are reserved before a byte is read (Config.MaxInflightBytes,
+// Config.ClientInflightBytes) and held until the request ends: the
+// Content-Length when sent (one above limit is refused unread), else the
+// most the caller may send, and reading stops at that bound. A
+// participant's body is checked against the signed Content-Digest as it
+// streams.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, c caller, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "request body of %d bytes: more than the %d bytes allowed", r.ContentLength, limit)
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		if c.sig != nil {
+			if err := c.sig.CheckBody(nil); err != nil {
+				return nil, refuse(http.StatusUnauthorized, "unauthorized", "request signature: %v", err)
+			}
+		}
+		return nil, nil
+	}
+	n, bound := r.ContentLength, limit
+	if n < 0 {
+		// No length: reserve what the caller may send, within what one
+		// client may hold.
+		n = min(limit, s.inflight.perClient, s.inflight.max)
+		bound = n
+	}
+	release, err := s.inflight.reserve(w, c.client(), n)
+	if err != nil {
+		return nil, err
+	}
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.release = append(rec.release, release)
+	} else {
+		defer release()
+	}
+	var body io.Reader = http.MaxBytesReader(w, r.Body, n)
+	if c.sig != nil {
+		body = c.sig.Body(body)
+	}
+	var b []byte
+	if r.ContentLength > 0 {
+		b = make([]byte, 0, r.ContentLength)
+	}
+	buf := bytes.NewBuffer(b)
+	if _, err = buf.ReadFrom(body); err != nil {
+		var mbe *http.MaxBytesError
+		var fe *credential.FieldError
+		switch {
+		case errors.As(err, &mbe) && bound < limit:
+			return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "request body: more than the %d bytes one client may send at once without a Content-Length", bound)
+		case errors.As(err, &mbe):
+			return nil, refuse(http.StatusRequestEntityTooLarge, "too_large", "request body: more than the %d bytes allowed", limit)
+		case errors.As(err, &fe):
+			return nil, refuse(http.StatusUnauthorized, "unauthorized", "request signature: %v", err)
+		}
+		return nil, refuse(http.StatusBadRequest, "bad_request", "read request body: %v", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // needHost refuses anyone but the host: 401 for a visitor (who could log
@@ -130,45 +200,82 @@ func actingAs(c caller, r *http.Request, need bool) (string, error) {
 }
 
 // replays remembers the (signer, nonce) pairs of accepted signed requests
-// for twice the signature window: a request outside the window is refused
-// as stale anyway, so a pair is never needed for longer. It forgets on
-// restart, which a window-bounded replay can exploit only within the
-// window; uploads are protected across restarts by the engine, which
+// until their signature's created time plus the window, by the server's
+// clock: after that the request is refused as stale anyway, so the pair is
+// never needed for longer. Full (maxLen pairs still within their window),
+// it refuses new pairs rather than forget one that could be replayed. It
+// forgets on restart, which a window-bounded replay can exploit only within
+// the window; uploads are protected across restarts by the engine, which
 // records each signed submission's signature.
 type replays struct {
-	mu     sync.Mutex
-	keep   time.Duration
-	seen   map[string]time.Time // signer+"\x00"+nonce → forget after
-	swept  time.Time
-	maxLen int
+	mu      sync.Mutex
+	window  time.Duration
+	maxLen  int
+	seen    map[string]time.Time // signer+"\x00"+nonce → forget after
+	expires expiries             // the keys of seen, soonest first
 }
+
+// DefaultReplayCacheSize bounds the nonces remembered at once.
+const DefaultReplayCacheSize = 1 << 20
 
 func newReplays(window time.Duration) *replays {
-	return &replays{keep: 2 * window, seen: map[string]time.Time{}, maxLen: 1 << 20}
+	return &replays{window: window, seen: map[string]time.Time{}, maxLen: DefaultReplayCacheSize}
 }
 
-// fresh records (signer, nonce) and reports whether it was new.
-func (p *replays) fresh(signer, nonce string, created time.Time) bool {
-	now := time.Now()
+// replayCacheFull is check's refusal when the cache is full: the first
+// pair is forgotten after wait.
+type replayCacheFull struct{ wait time.Duration }
+
+func (e replayCacheFull) Error() string { return "replay cache full" }
+
+var errReplayed = errors.New("nonce already used")
+
+func isReplayCacheFull(err error) (time.Duration, bool) {
+	var f replayCacheFull
+	ok := errors.As(err, &f)
+	return f.wait, ok
+}
+
+// check records (signer, nonce), signed at created and seen at now: it
+// returns errReplayed for a pair it holds, replayCacheFull when it holds
+// maxLen pairs whose window has not ended.
+func (p *replays) check(signer, nonce string, created, now time.Time) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if now.Sub(p.swept) > p.keep/4 || len(p.seen) >= p.maxLen {
-		for k, until := range p.seen {
-			if now.After(until) {
-				delete(p.seen, k)
-			}
-		}
-		p.swept = now
+	for len(p.expires) > 0 && now.After(p.expires[0].at) {
+		e := heap.Pop(&p.expires).(expiry)
+		delete(p.seen, e.key)
 	}
 	key := signer + "\x00" + nonce
 	if _, ok := p.seen[key]; ok {
-		return false
+		return errReplayed
 	}
 	if len(p.seen) >= p.maxLen {
-		return false // under a flood, refuse rather than forget
+		return replayCacheFull{wait: max(p.expires[0].at.Sub(now), time.Second)}
 	}
-	p.seen[key] = now.Add(p.keep)
-	return true
+	at := created.Add(p.window)
+	p.seen[key] = at
+	heap.Push(&p.expires, expiry{at: at, key: key})
+	return nil
+}
+
+// expiries is a min-heap of when each remembered pair may be forgotten.
+type expiries []expiry
+
+type expiry struct {
+	at  time.Time
+	key string
+}
+
+func (h expiries) Len() int           { return len(h) }
+func (h expiries) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h expiries) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiries) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiries) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }
 
 // tokens checks host tokens against the data dir's token file, read again
@@ -275,8 +382,9 @@ func (s *Server) Viewer(r *http.Request) engine.Viewer {
 		return engine.Viewer{}
 	}
 	if credential.IsSignedRequest(r.Header) {
-		sr, err := credential.VerifyRequest(r, nil, s.cfg.Now(), s.cfg.SignatureWindow)
-		if err == nil && s.replays.fresh(sr.Signer, sr.Nonce, sr.Created) {
+		now := s.cfg.Now()
+		sr, err := credential.VerifyRequest(r, nil, now, s.cfg.SignatureWindow)
+		if err == nil && s.replays.check(sr.Signer, sr.Nonce, sr.Created, now) == nil {
 			return engine.Viewer{Participant: sr.Signer}
 		}
 	}

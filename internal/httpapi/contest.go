@@ -19,7 +19,7 @@ type Leaderboard struct {
 }
 
 func (s *Server) leaderboard(w http.ResponseWriter, r *http.Request) {
-	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -39,7 +39,7 @@ func (s *Server) leaderboard(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -60,7 +60,7 @@ type Selections struct {
 }
 
 func (s *Server) selections(w http.ResponseWriter, r *http.Request) {
-	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -87,12 +87,17 @@ func (s *Server) selections(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) selectSubmissions(w http.ResponseWriter, r *http.Request) {
-	c, body, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
 	who, err := actingAs(c, r, true)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	body, err := s.readBody(w, r, c, s.cfg.MaxBodyBytes)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -135,7 +140,7 @@ func decodeJSON(body []byte, v any) error {
 }
 
 func (s *Server) teams(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+	if _, err := s.identify(w, r); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -153,9 +158,13 @@ func (s *Server) teams(w http.ResponseWriter, r *http.Request) {
 // joinTeam adds participants to a team. A participant joins only
 // themself (an empty body, or their own DID); the host adds anyone.
 func (s *Server) joinTeam(w http.ResponseWriter, r *http.Request) {
-	c, body, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err == nil {
 		err = needCaller(c, "join a team")
+	}
+	var body []byte
+	if err == nil {
+		body, err = s.readBody(w, r, c, s.cfg.MaxBodyBytes)
 	}
 	if err != nil {
 		s.fail(w, err)
@@ -194,9 +203,13 @@ func (s *Server) joinTeam(w http.ResponseWriter, r *http.Request) {
 // mergeTeams moves team {team} into the team named by "into". Host only: a
 // merge needs both teams' consent, which the host arbitrates.
 func (s *Server) mergeTeams(w http.ResponseWriter, r *http.Request) {
-	c, body, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err == nil {
 		err = needHost(c, "merge teams")
+	}
+	var body []byte
+	if err == nil {
+		body, err = s.readBody(w, r, c, s.cfg.MaxBodyBytes)
 	}
 	if err != nil {
 		s.fail(w, err)

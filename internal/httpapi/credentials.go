@@ -18,7 +18,7 @@ import (
 // anyone. Promotion and revocation are the host's.
 
 func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+	if _, err := s.identify(w, r); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -38,7 +38,7 @@ func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+	if _, err := s.identify(w, r); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -51,9 +51,13 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
-	c, body, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err == nil {
 		err = needHost(c, "revoke a credential")
+	}
+	var body []byte
+	if err == nil {
+		body, err = s.readBody(w, r, c, s.cfg.MaxBodyBytes)
 	}
 	if err != nil {
 		s.fail(w, err)
@@ -115,7 +119,11 @@ var verifyKinds = []struct {
 // against this server's status list. A credential that does not verify is
 // still a 200: the answer is the verification.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	_, body, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
+	var body []byte
+	if err == nil {
+		body, err = s.readBody(w, r, c, s.cfg.MaxBodyBytes)
+	}
 	if err != nil {
 		s.fail(w, err)
 		return

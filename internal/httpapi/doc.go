@@ -1,7 +1,7 @@
 // Package httpapi is verdict's HTTP API: a thin adapter that exposes the
 // engine's rules over JSON, at the same level as cmd/verdict.
 //
-//	HTTP request -> httpapi (limits, caller, decode) -> engine -> leaves
+//	HTTP request -> httpapi (caller, limits, body, decode) -> engine -> leaves
 //	                                    \-> Config.Pages (internal/web) for non-API paths
 //
 // It never re-implements a rule: who may see what is the engine's Viewer,
@@ -21,6 +21,13 @@
 //     that DID: they act only as themself, and a nonce is accepted once;
 //   - a visitor, who reads tasks, public leaderboards (the private one
 //     after close), teams, credentials and the status list.
+//
+// The caller is known from the headers before a byte of the body is read
+// (a signature covers the Content-Digest, checked as the body streams):
+// a body is read only once its caller may send it, after the rate limits
+// (by who signs; anonymous callers spend their address's own budget), and
+// within the bytes in flight allowed per client and in total (limits.go).
+// It never buffers a body it is about to refuse.
 //
 // The routes are listed in routes.go and documented in openapi.json (served
 // at /openapi.json; a test keeps the two equal). /metrics serves Prometheus

@@ -11,3 +11,24 @@ func Routes(s *Server) []string {
 
 // UploadParts is uploadParts, for FuzzUploadParts.
 var UploadParts = uploadParts
+
+// ReplayCacheLen is how many (signer, nonce) pairs s remembers.
+func ReplayCacheLen(s *Server) int {
+	s.replays.mu.Lock()
+	defer s.replays.mu.Unlock()
+	return len(s.replays.seen)
+}
+
+// SetReplayCacheSize bounds s's replay cache to n pairs.
+func SetReplayCacheSize(s *Server, n int) {
+	s.replays.mu.Lock()
+	defer s.replays.mu.Unlock()
+	s.replays.maxLen = n
+}
+
+// InflightBytes is how many request bytes s holds reserved.
+func InflightBytes(s *Server) int64 {
+	s.inflight.mu.Lock()
+	defer s.inflight.mu.Unlock()
+	return s.inflight.total
+}

@@ -30,9 +30,21 @@ const (
 	DefaultUploadRate  = 1.0
 	DefaultUploadBurst = 10
 	// DefaultIPUploadRate and DefaultIPUploadBurst are the token bucket of
-	// uploads from one client address, whoever signs them.
+	// signed uploads from one client address, whoever signs them.
 	DefaultIPUploadRate  = 5.0
 	DefaultIPUploadBurst = 50
+	// DefaultAnonymousRate and DefaultAnonymousBurst are the token bucket
+	// of anonymous uploads and ingests (each refused) from one client
+	// address, a budget no signed request shares.
+	DefaultAnonymousRate  = 5.0
+	DefaultAnonymousBurst = 50
+	// DefaultMaxInflightBytes bounds the request bodies the server holds
+	// at once; DefaultClientInflightBytes those of one client (a
+	// participant, the host, an anonymous address). A client's bound is
+	// above the largest default upload (engine.DefaultMaxModuleMB) and
+	// bundle.
+	DefaultMaxInflightBytes    = 256 << 20
+	DefaultClientInflightBytes = 96 << 20
 	// DefaultPollInterval is how often a submission's event stream reads
 	// its stored status.
 	DefaultPollInterval = 100 * time.Millisecond
@@ -64,10 +76,25 @@ type Config struct {
 	// limited.
 	UploadRate  float64
 	UploadBurst int
-	// IPUploadRate and IPUploadBurst limit uploads per client address;
-	// defaults DefaultIPUploadRate, DefaultIPUploadBurst.
+	// IPUploadRate and IPUploadBurst limit signed uploads per client
+	// address, counted once the signature holds; defaults
+	// DefaultIPUploadRate, DefaultIPUploadBurst.
 	IPUploadRate  float64
 	IPUploadBurst int
+	// AnonymousRate and AnonymousBurst limit anonymous uploads and
+	// ingests per client address (answered 401, or 429 past the budget);
+	// defaults DefaultAnonymousRate, DefaultAnonymousBurst.
+	AnonymousRate  float64
+	AnonymousBurst int
+	// MaxInflightBytes bounds the request bodies held at once, and
+	// ClientInflightBytes those of one client; defaults
+	// DefaultMaxInflightBytes, DefaultClientInflightBytes. A body is
+	// reserved (its Content-Length, else the most its caller may send)
+	// only once its caller is identified and allowed to send it; a request
+	// beyond a bound is refused (413 if it alone exceeds it, 429 for the
+	// client's bound, 503 for the server's), never read.
+	MaxInflightBytes    int64
+	ClientInflightBytes int64
 	// SignatureWindow is how far a signed request's time may be from the
 	// server's clock; default credential.DefaultRequestWindow.
 	SignatureWindow time.Duration
@@ -84,7 +111,8 @@ func (c Config) Validate() error {
 		return errors.New("httpapi: config: Engine is nil")
 	}
 	if c.MaxDatasetBytes < 0 || c.MaxBodyBytes < 0 || c.UploadRate < 0 || c.UploadBurst < 0 ||
-		c.IPUploadRate < 0 || c.IPUploadBurst < 0 || c.SignatureWindow < 0 || c.PollInterval < 0 {
+		c.IPUploadRate < 0 || c.IPUploadBurst < 0 || c.AnonymousRate < 0 || c.AnonymousBurst < 0 ||
+		c.MaxInflightBytes < 0 || c.ClientInflightBytes < 0 || c.SignatureWindow < 0 || c.PollInterval < 0 {
 		return fmt.Errorf("httpapi: config: limits must not be negative: %+v", c.limits())
 	}
 	return nil
@@ -93,20 +121,24 @@ func (c Config) Validate() error {
 func (c Config) limits() map[string]any {
 	return map[string]any{"max_dataset_bytes": c.MaxDatasetBytes, "max_body_bytes": c.MaxBodyBytes,
 		"upload_rate": c.UploadRate, "upload_burst": c.UploadBurst, "ip_upload_rate": c.IPUploadRate,
-		"ip_upload_burst": c.IPUploadBurst, "signature_window": c.SignatureWindow, "poll_interval": c.PollInterval}
+		"ip_upload_burst": c.IPUploadBurst, "anonymous_rate": c.AnonymousRate, "anonymous_burst": c.AnonymousBurst,
+		"max_inflight_bytes": c.MaxInflightBytes, "client_inflight_bytes": c.ClientInflightBytes,
+		"signature_window": c.SignatureWindow, "poll_interval": c.PollInterval}
 }
 
 // Server serves the API over an engine. It is an http.Handler.
 type Server struct {
-	cfg     Config
-	e       *engine.Engine
-	log     *slog.Logger
-	mux     *http.ServeMux
-	tokens  *tokens
-	replays *replays
-	ipRate  *limiter
-	whoRate *limiter
-	metrics *metrics
+	cfg      Config
+	e        *engine.Engine
+	log      *slog.Logger
+	mux      *http.ServeMux
+	tokens   *tokens
+	replays  *replays
+	ipRate   *limiter
+	whoRate  *limiter
+	anonRate *limiter
+	inflight *inflight
+	metrics  *metrics
 
 	idPrefix  string // this server's start, in base 36: request ids are idPrefix-N
 	requestID atomic.Uint64
@@ -144,6 +176,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.IPUploadBurst == 0 {
 		cfg.IPUploadBurst = DefaultIPUploadBurst
 	}
+	if cfg.AnonymousRate == 0 {
+		cfg.AnonymousRate = DefaultAnonymousRate
+	}
+	if cfg.AnonymousBurst == 0 {
+		cfg.AnonymousBurst = DefaultAnonymousBurst
+	}
+	if cfg.MaxInflightBytes == 0 {
+		cfg.MaxInflightBytes = DefaultMaxInflightBytes
+	}
+	if cfg.ClientInflightBytes == 0 {
+		cfg.ClientInflightBytes = DefaultClientInflightBytes
+	}
 	if cfg.SignatureWindow == 0 {
 		cfg.SignatureWindow = credential.DefaultRequestWindow
 	}
@@ -159,6 +203,8 @@ func New(cfg Config) (*Server, error) {
 		replays:  newReplays(cfg.SignatureWindow),
 		ipRate:   newLimiter(cfg.IPUploadRate, cfg.IPUploadBurst),
 		whoRate:  newLimiter(cfg.UploadRate, cfg.UploadBurst),
+		anonRate: newLimiter(cfg.AnonymousRate, cfg.AnonymousBurst),
+		inflight: newInflight(cfg.MaxInflightBytes, cfg.ClientInflightBytes),
 		metrics:  newMetrics(),
 		idPrefix: strconv.FormatInt(time.Now().UnixNano(), 36),
 		stopping: make(chan struct{}),
@@ -192,6 +238,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", id)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
+		for _, release := range rec.release {
+			release()
+		}
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
 				panic(p)
@@ -221,6 +270,9 @@ type statusRecorder struct {
 	bytes  int64
 	who    string
 	wrote  bool
+	// release returns the request's bytes in flight (readBody), when the
+	// request ends.
+	release []func()
 }
 
 func (r *statusRecorder) WriteHeader(code int) {

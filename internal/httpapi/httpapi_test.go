@@ -431,9 +431,10 @@ func TestSignedStatement(t *testing.T) {
 }
 
 // TestLimits checks the upload size limit, the rate limits and the
-// per-participant quota.
+// per-participant quota. Every signed upload counts against its signer's
+// and its address's buckets, the refused ones too (alice's first four).
 func TestLimits(t *testing.T) {
-	v := newEnv(t, engine.Config{}, httpapi.Config{UploadRate: 0.001, UploadBurst: 3, IPUploadRate: 0.001, IPUploadBurst: 5})
+	v := newEnv(t, engine.Config{}, httpapi.Config{UploadRate: 0.001, UploadBurst: 4, IPUploadRate: 0.001, IPUploadBurst: 4})
 	v.createTask("small", "limits: {max_module_mb: 0.01, daily_limit: 1}\n")
 	alice, bob := v.as(participantKey(t, "alice")), v.as(participantKey(t, "bob"))
 	big := module(strings.Repeat("x", 100<<10))

@@ -49,7 +49,7 @@ func marketQuery(r *http.Request) (engine.MarketQuery, error) {
 }
 
 func (s *Server) market(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+	if _, err := s.identify(w, r); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -70,7 +70,7 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) marketEntry(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+	if _, err := s.identify(w, r); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -84,7 +84,7 @@ func (s *Server) marketEntry(w http.ResponseWriter, r *http.Request) {
 
 // marketBundle sends an entry's bundle as a tar archive.
 func (s *Server) marketBundle(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+	if _, err := s.identify(w, r); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -184,9 +184,16 @@ func ReadBundleTar(r io.Reader) (*engine.Bundle, error) {
 // marketplace after verifying every signature; ?issuer= accepts only that
 // issuer's. Host only.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
-	c, body, err := s.identify(w, r, maxBundleBytes)
+	c, err := s.identify(w, r)
+	if err == nil {
+		err = s.chargeUpload(w, c, true)
+	}
 	if err == nil {
 		err = needHost(c, "ingest a bundle")
+	}
+	var body []byte
+	if err == nil {
+		body, err = s.readBody(w, r, c, maxBundleBytes)
 	}
 	if err != nil {
 		s.fail(w, err)

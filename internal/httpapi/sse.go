@@ -55,7 +55,7 @@ func terminal(status string) bool {
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err != nil {
 		s.fail(w, err)
 		return

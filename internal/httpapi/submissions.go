@@ -41,8 +41,31 @@ type Links struct {
 // participant's id (claimed, not verified). The answer is 202 with the submission id: the
 // evaluation runs in the engine's queue (follow it at Links.Events).
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.ipRate.allow(clientIP(r)); !ok {
-		s.fail(w, rateLimited(w, clientIP(r), wait))
+	// The caller is known from the headers before a byte of the body is
+	// read: an anonymous upload is refused unread.
+	c, err := s.identify(w, r)
+	if err == nil {
+		err = s.chargeUpload(w, c, false)
+	}
+	if err == nil {
+		err = needCaller(c, "upload a submission")
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	who, err := actingAs(c, r, false)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	baseline, err := boolQuery(r, "baseline")
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if baseline && !c.host {
+		s.fail(w, refuse(http.StatusForbidden, "forbidden", "only the host uploads baselines"))
 		return
 	}
 	task := r.PathValue("id")
@@ -61,34 +84,10 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, refuse(http.StatusRequestEntityTooLarge, "too_large", "upload of %d bytes: the task's modules are at most %d bytes", r.ContentLength, limit))
 		return
 	}
-	c, body, err := s.identify(w, r, limit+multipartSlack)
+	body, err := s.readBody(w, r, c, limit+multipartSlack)
 	if err != nil {
 		s.fail(w, err)
 		return
-	}
-	if err := needCaller(c, "upload a submission"); err != nil {
-		s.fail(w, err)
-		return
-	}
-	who, err := actingAs(c, r, false)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	baseline, err := boolQuery(r, "baseline")
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	if baseline && !c.host {
-		s.fail(w, refuse(http.StatusForbidden, "forbidden", "only the host uploads baselines"))
-		return
-	}
-	if !c.host {
-		if ok, wait := s.whoRate.allow(c.participant); !ok {
-			s.fail(w, rateLimited(w, c.participant, wait))
-			return
-		}
 	}
 	module, statement, err := uploadParts(r, body)
 	if err != nil {
@@ -166,7 +165,7 @@ func uploadParts(r *http.Request, body []byte) (module, statement []byte, err er
 }
 
 func (s *Server) submission(w http.ResponseWriter, r *http.Request) {
-	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -183,7 +182,7 @@ func (s *Server) submission(w http.ResponseWriter, r *http.Request) {
 // participant's own (and their team's), or for the host every one
 // (?participant= filters).
 func (s *Server) submissions(w http.ResponseWriter, r *http.Request) {
-	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err == nil {
 		err = needCaller(c, "list submissions")
 	}

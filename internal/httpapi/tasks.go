@@ -43,7 +43,7 @@ func (s *Server) taskView(t engine.Task) (TaskView, error) {
 }
 
 func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+	if _, err := s.identify(w, r); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -65,7 +65,7 @@ func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) task(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.identify(w, r, s.cfg.MaxBodyBytes); err != nil {
+	if _, err := s.identify(w, r); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -93,7 +93,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, refuse(http.StatusForbidden, "forbidden", "create a task: only the host may"))
 		return
 	}
-	c, _, err := s.identify(w, withoutBody(r), 0)
+	c, err := s.identify(w, r)
 	if err == nil {
 		err = needHost(c, "create a task")
 	}
@@ -124,13 +124,6 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/v1/tasks/"+t.Spec.ID)
 	writeJSON(w, http.StatusCreated, v)
-}
-
-// withoutBody is r with no body, for identifying a caller by header only.
-func withoutBody(r *http.Request) *http.Request {
-	r2 := r.Clone(r.Context())
-	r2.Body = http.NoBody
-	return r2
 }
 
 // receiveTask stores the spec and data parts in dir and returns the spec's
@@ -224,7 +217,7 @@ func tooLargeOr(err error, bad func(string, ...any) error) error {
 }
 
 func (s *Server) closeTask(w http.ResponseWriter, r *http.Request) {
-	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err == nil {
 		err = needHost(c, "close a task")
 	}
@@ -244,7 +237,7 @@ func (s *Server) closeTask(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
-	c, _, err := s.identify(w, r, s.cfg.MaxBodyBytes)
+	c, err := s.identify(w, r)
 	if err == nil {
 		err = needHost(c, "promote a task")
 	}
