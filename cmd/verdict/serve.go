@@ -35,6 +35,10 @@ type serveConfig struct {
 	uploadBurst   int
 	ipUploadRate  float64
 	ipUploadBurst int
+	anonRate      float64
+	anonBurst     int
+	inflightMB    int64
+	clientMB      int64
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -70,15 +74,19 @@ the next start, and closes the store.`,
 	f.Int64Var(&sc.maxDatasetMB, "max-dataset-mb", httpapi.DefaultMaxDatasetBytes>>20, "largest dataset a new task may upload, in MiB")
 	f.Float64Var(&sc.uploadRate, "upload-rate", httpapi.DefaultUploadRate, "uploads per second per participant")
 	f.IntVar(&sc.uploadBurst, "upload-burst", httpapi.DefaultUploadBurst, "uploads a participant may make at once")
-	f.Float64Var(&sc.ipUploadRate, "ip-upload-rate", httpapi.DefaultIPUploadRate, "uploads per second per client address")
-	f.IntVar(&sc.ipUploadBurst, "ip-upload-burst", httpapi.DefaultIPUploadBurst, "uploads a client address may make at once")
+	f.Float64Var(&sc.ipUploadRate, "ip-upload-rate", httpapi.DefaultIPUploadRate, "signed uploads per second per client address")
+	f.IntVar(&sc.ipUploadBurst, "ip-upload-burst", httpapi.DefaultIPUploadBurst, "signed uploads a client address may make at once")
+	f.Float64Var(&sc.anonRate, "anonymous-rate", httpapi.DefaultAnonymousRate, "anonymous uploads and ingests (each refused) per second per client address, a budget signed requests do not share")
+	f.IntVar(&sc.anonBurst, "anonymous-burst", httpapi.DefaultAnonymousBurst, "anonymous uploads and ingests a client address may make at once")
+	f.Int64Var(&sc.inflightMB, "max-inflight-mb", httpapi.DefaultMaxInflightBytes>>20, "request bodies the server holds at once, in MiB (beyond: 503)")
+	f.Int64Var(&sc.clientMB, "max-client-inflight-mb", httpapi.DefaultClientInflightBytes>>20, "request bodies one client (a participant, the host, an anonymous address) holds at once, in MiB (beyond: 429; a body larger: 413)")
 	return c
 }
 
 func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	log := slog.New(slog.NewJSONHandler(g.stderr, nil))
-	if sc.grace < 0 || sc.workers < 0 || sc.queue < 0 || sc.maxDatasetMB <= 0 {
-		return badInput(fmt.Errorf("serve: --grace, --workers and --queue must not be negative, --max-dataset-mb must be positive"))
+	if sc.grace < 0 || sc.workers < 0 || sc.queue < 0 || sc.maxDatasetMB <= 0 || sc.inflightMB <= 0 || sc.clientMB <= 0 {
+		return badInput(fmt.Errorf("serve: --grace, --workers and --queue must not be negative, --max-dataset-mb, --max-inflight-mb and --max-client-inflight-mb must be positive"))
 	}
 	if sc.init {
 		has, err := httpapi.HasTokens(g.dataDir)
@@ -110,6 +118,8 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		MaxDatasetBytes: sc.maxDatasetMB << 20,
 		UploadRate:      sc.uploadRate, UploadBurst: sc.uploadBurst,
 		IPUploadRate: sc.ipUploadRate, IPUploadBurst: sc.ipUploadBurst,
+		AnonymousRate: sc.anonRate, AnonymousBurst: sc.anonBurst,
+		MaxInflightBytes: sc.inflightMB << 20, ClientInflightBytes: sc.clientMB << 20,
 	}
 	api, err := httpapi.New(cfg)
 	if err != nil {
