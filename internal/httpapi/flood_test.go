@@ -42,14 +42,14 @@ func (z *zeros) Read(p []byte) (int, error) {
 // what the server allocates meanwhile: the caller is identified from the
 // headers, so an anonymous body is answered (401, never read) without being
 // held. Before, each body was read whole before the 401: 16 × 16 MiB cost
-// over 256 MiB of allocation. TotalAlloc counts every byte the process
+// 554 MiB of allocation (VmHWM +440 MiB); now under 1 MiB. TotalAlloc counts every byte the process
 // allocated, collected or not, so the figure does not depend on when the
 // garbage collector ran; the client's own allocation (its copy buffers) is
 // a few hundred KiB.
 func TestAnonymousFlood(t *testing.T) {
 	n, size := 16, int64(16<<20)
 	if testing.Short() {
-		n, size = 8, 8<<20
+		n = 8 // the bodies stay larger than the loopback socket buffers
 	}
 	v := newEnv(t, engine.Config{}, httpapi.Config{})
 	v.createTask("flood", "")
