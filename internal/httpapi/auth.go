@@ -140,7 +140,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, c caller, limi
 	}
 	var b []byte
 	if r.ContentLength > 0 {
-		b = make([]byte, 0, r.ContentLength)
+		// Room for the body and ReadFrom's look for its end: one
+		// allocation, never doubled.
+		b = make([]byte, 0, r.ContentLength+bytes.MinRead)
 	}
 	buf := bytes.NewBuffer(b)
 	if _, err = buf.ReadFrom(body); err != nil {

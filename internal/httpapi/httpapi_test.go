@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -173,6 +174,12 @@ func TestRoles(t *testing.T) {
 				return alice.send(rq)
 			}, 401, "replayed"},
 			{"Stale", func() response { return alice.send(stale) }, 401, "unauthorized"},
+			{"BodyNotDigest", func() response {
+				rq := alice.request("POST", "/v1/tasks/contest/submissions", module("a6"), "application/wasm")
+				other := module("a7") // as long as a6
+				rq.Body, rq.ContentLength = io.NopCloser(bytes.NewReader(other)), int64(len(other))
+				return alice.send(rq)
+			}, 401, "unauthorized"},
 			{"WrongContentType", func() response { return alice.do("POST", "/v1/tasks/contest/submissions", module("x"), "text/plain") }, 415, "unsupported_media_type"},
 			{"NoTask", func() response { return alice.submit("nope", module("x"), "") }, 404, "not_found"},
 			{"EmptyModule", func() response { return alice.submit("contest", nil, "") }, 400, "bad_request"},
