@@ -16,14 +16,24 @@ func weightAt(weight []float64, i int) float64 {
 	return weight[i]
 }
 
-// average returns sum(v_i * w_i) / sum(w_i) of values produced by f.
+// average returns sum(v_i * w_i) / sum(w_i) of values produced by f. When
+// the sum overflows though every value is finite, it sums the values
+// already divided (v_i * w_i / sum(w_i)), so that a representable mean
+// comes out finite; it is infinite only when a value is.
 func average(n int, weight []float64, f func(i int) float64) float64 {
 	if weight == nil {
 		var s float64
 		for i := range n {
 			s += f(i)
 		}
-		return s / float64(n)
+		if isFinite(s) {
+			return s / float64(n)
+		}
+		s = 0
+		for i := range n {
+			s += f(i) / float64(n)
+		}
+		return s
 	}
 	var s, ws float64
 	for i, w := range weight {
@@ -32,7 +42,16 @@ func average(n int, weight []float64, f func(i int) float64) float64 {
 			ws += w
 		}
 	}
-	return s / ws
+	if isFinite(s) {
+		return s / ws
+	}
+	s = 0
+	for i, w := range weight {
+		if w != 0 {
+			s += w / ws * f(i)
+		}
+	}
+	return s
 }
 
 func clip(p float64) float64 { return min(max(p, eps), 1-eps) }

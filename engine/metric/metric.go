@@ -71,6 +71,8 @@ type Metric struct {
 	fast     planner // bootstrap fast path; nil: score materialised resamples
 	weighted bool    // accepts Input.Weight
 	cutoff   bool    // accepts "@K" in its name
+	// nonNegative: predictions must be >= 0 (CheckPredictions).
+	nonNegative bool
 }
 
 // Supports reports whether m scores tasks of type t.
@@ -80,7 +82,8 @@ func (m Metric) Supports(t TaskType) bool { return slices.Contains(m.Types, t) }
 // metric's own requirements, then computes the metric. Errors wrap
 // ErrInvalidInput, ErrUnsupportedTask or ErrUndefined in an *InputError
 // naming the metric and, where there is one, the 1-based row. Score never
-// returns NaN or an infinity with a nil error.
+// returns NaN or an infinity: a result that overflows is Worst, not an
+// error.
 func (m Metric) Score(in Input) (float64, error) {
 	if m.fn == nil {
 		return 0, fmt.Errorf("score zero Metric: %w", ErrUnknownMetric)
@@ -92,11 +95,54 @@ func (m Metric) Score(in Input) (float64, error) {
 		}
 		return 0, err
 	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		// Only reachable through overflow, e.g. squaring a prediction of 1e300.
-		return 0, &InputError{Metric: m.Name, Problem: fmt.Sprintf("result is %v (values too large?)", v), Err: ErrUndefined}
+	if !isFinite(v) {
+		// Only reachable through overflow, e.g. squaring a prediction of
+		// 1e300, or dividing it by a tiny truth (mape). The score is then
+		// the worst finite value, as an error would make its presence
+		// depend on the truth: see Worst.
+		v = m.Worst()
 	}
 	return v, nil
+}
+
+// Worst is the value Score gives a result too large to represent (an
+// overflow): -math.MaxFloat64 for a metric where higher is better,
+// math.MaxFloat64 otherwise. It ranks below every representable score, and
+// is finite so that it can be stored, ranked and written as JSON.
+func (m Metric) Worst() float64 {
+	if m.HigherIsBetter {
+		return -math.MaxFloat64
+	}
+	return math.MaxFloat64
+}
+
+// CheckPredictions validates a guest's outputs alone, before any truth
+// is involved: everything Score would refuse about the predictions of a
+// tt task (a probability outside [0, 1], a multiclass row not summing to 1
+// within ProbSumTolerance, NaN or an infinity, a negative value for
+// rmsle), on every row. It lets a caller refuse bad outputs by their own
+// row position, the same whichever rows it later scores together: once
+// CheckPredictions passed, Score fails on a subset of the rows only for a
+// reason that depends on the truth (or the subset's size). Errors are
+// *InputErrors wrapping ErrInvalidInput, with the 1-based row (and column)
+// in pred.
+func (m Metric) CheckPredictions(tt TaskType, pred [][]float64) error {
+	if m.fn == nil {
+		return fmt.Errorf("check predictions of zero Metric: %w", ErrUnknownMetric)
+	}
+	err := checkPred(tt, pred)
+	if err == nil && m.nonNegative {
+		for i, p := range pred[0] {
+			if p < 0 {
+				err = invalid(i, "prediction %v is negative; %s needs values >= 0", p, m.Name)
+				break
+			}
+		}
+	}
+	if ie, ok := err.(*InputError); ok {
+		ie.Metric = m.Name
+	}
+	return err
 }
 
 func (m Metric) score(in Input) (float64, error) {
@@ -230,15 +276,14 @@ func validate(in Input) error {
 			return invalid(-1, "group has %d rows, truth has %d", len(in.Group), n)
 		}
 	}
+	if err := checkPred(in.Type, in.Pred); err != nil {
+		return err
+	}
 	switch in.Type {
 	case Binary:
-		p := in.Pred[0]
 		for i, y := range in.Truth {
 			if y != 0 && y != 1 {
 				return invalid(i, "binary truth %v is not 0 or 1", y)
-			}
-			if !(p[i] >= 0 && p[i] <= 1) {
-				return invalid(i, "prediction %v is not a probability in [0, 1]", p[i])
 			}
 		}
 	case Multiclass:
@@ -247,8 +292,51 @@ func validate(in Input) error {
 			if !(y >= 0 && y < float64(c)) || y != math.Trunc(y) {
 				return invalid(i, "class index %v is not an integer in [0, %d]", y, c-1)
 			}
+		}
+	case Regression, Ranking:
+		for i, y := range in.Truth {
+			if !isFinite(y) {
+				return invalid(i, "truth %v is not finite", y)
+			}
+		}
+	}
+	return nil
+}
+
+// checkPred checks the values of the predictions of a tt task against
+// the contract on Input, row by row; the shape was checked by the caller
+// (validate) or is checked here (CheckPredictions).
+func checkPred(tt TaskType, pred [][]float64) error {
+	want := 1
+	switch tt {
+	case Binary, Regression, Ranking:
+	case Multiclass:
+		if len(pred) < 2 {
+			return invalid(-1, "multiclass needs at least 2 prediction columns, got %d", len(pred))
+		}
+		want = len(pred)
+	default:
+		return invalid(-1, "unknown task type %q", tt)
+	}
+	if len(pred) != want {
+		return invalid(-1, "%s needs %d prediction column, got %d", tt, want, len(pred))
+	}
+	for k, col := range pred {
+		if len(col) != len(pred[0]) {
+			return invalid(-1, "prediction column %d has %d rows, column 1 has %d", k+1, len(col), len(pred[0]))
+		}
+	}
+	switch tt {
+	case Binary:
+		for i, p := range pred[0] {
+			if !(p >= 0 && p <= 1) {
+				return invalid(i, "prediction %v is not a probability in [0, 1]", p)
+			}
+		}
+	case Multiclass:
+		for i := range pred[0] {
 			var sum float64
-			for k, col := range in.Pred {
+			for k, col := range pred {
 				if !(col[i] >= 0 && col[i] <= 1) {
 					return invalidCell(i, k, "prediction %v is not a probability in [0, 1]", col[i])
 				}
@@ -259,17 +347,11 @@ func validate(in Input) error {
 			}
 		}
 	case Regression, Ranking:
-		p := in.Pred[0][:n]
-		for i, y := range in.Truth {
-			if !isFinite(y) {
-				return invalid(i, "truth %v is not finite", y)
-			}
-			if !isFinite(p[i]) {
-				return invalid(i, "prediction %v is not finite", p[i])
+		for i, p := range pred[0] {
+			if !isFinite(p) {
+				return invalid(i, "prediction %v is not finite", p)
 			}
 		}
-	default:
-		return invalid(-1, "unknown task type %q", in.Type)
 	}
 	return nil
 }

@@ -411,10 +411,71 @@ func TestRadixSort(t *testing.T) {
 	}
 }
 
-func TestOverflowIsAnError(t *testing.T) {
-	m, _ := Lookup("mse")
-	_, err := m.Score(reg([]float64{0, 0}, []float64{1e300, 1e300}))
-	if !errors.Is(err, ErrUndefined) || !strings.Contains(err.Error(), "+Inf") {
-		t.Errorf("got %v, want %v naming +Inf", err, ErrUndefined)
+// TestOverflow checks that a result too large to represent is the
+// metric's worst finite value, never an error: whether an error occurred
+// would otherwise tell a model which truth is below a threshold it chose
+// (mape: |pred - truth| / |truth| overflows exactly when |truth| is small).
+// A mean whose sum overflows but whose value fits comes out exact.
+func TestOverflow(t *testing.T) {
+	tests := []struct {
+		name, metric string
+		in           Input
+		want         float64
+	}{
+		{"mse/term overflows", "mse", reg([]float64{0, 0}, []float64{1e300, 1e300}), math.MaxFloat64},
+		{"mape/tiny truth", "mape", reg([]float64{1e-10, 1}, []float64{1e300, 1}), math.MaxFloat64},
+		{"mape/sum overflows, mean fits", "mape", reg([]float64{1, 1, 1, 1}, []float64{1.5e308, 1.5e308, 1, 1}), 1.5e308 / 2},
+		{"mae/sum overflows, mean fits", "mae", reg([]float64{0, 0, 0, 0}, []float64{1.5e308, 1.5e308, 0, 0}), 1.5e308 / 2},
+		{"r2/higher is better", "r2", reg([]float64{0, 1}, []float64{1e300, 1e300}), -math.MaxFloat64},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := Lookup(tc.metric)
+			got, err := m.Score(tc.in)
+			if err != nil || got != tc.want {
+				t.Errorf("got %v, %v; want %v, nil", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCheckPredictions checks that everything Score refuses about the
+// predictions alone is refused without the truth, naming the row.
+func TestCheckPredictions(t *testing.T) {
+	tests := []struct {
+		name, metric string
+		tt           TaskType
+		pred         [][]float64
+		row, col     int // 0: valid
+		contains     string
+	}{
+		{"valid binary", "roc_auc", Binary, [][]float64{{0, 0.5, 1}}, 0, 0, ""},
+		{"probability above 1", "roc_auc", Binary, [][]float64{{0.5, 0.5, 1.5}}, 3, 0, "not a probability"},
+		{"negative probability", "log_loss", Binary, [][]float64{{-0.1}}, 1, 0, "not a probability"},
+		{"multiclass cell", "accuracy", Multiclass, [][]float64{{0.5, 1.2}, {0.5, -0.2}}, 2, 1, "not a probability"},
+		{"multiclass sum", "roc_auc_ovr", Multiclass, [][]float64{{0.5, 0.6}, {0.5, 0.6}}, 2, 0, "sum to"},
+		{"regression NaN", "mse", Regression, [][]float64{{1, math.NaN()}}, 2, 0, "not finite"},
+		{"rmsle negative", "rmsle", Regression, [][]float64{{1, 2, -1}}, 3, 0, "negative"},
+		{"mse negative is fine", "mse", Regression, [][]float64{{1, 2, -1}}, 0, 0, ""},
+		{"wrong columns", "roc_auc", Binary, [][]float64{{0.5}, {0.5}}, 0, 0, "prediction column"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := Lookup(tc.metric)
+			err := m.CheckPredictions(tc.tt, tc.pred)
+			if tc.contains == "" {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) || !errors.Is(err, ErrInvalidInput) {
+				t.Fatalf("got %v, want an *InputError wrapping ErrInvalidInput", err)
+			}
+			if ie.Metric != tc.metric || ie.Row != tc.row || (tc.col > 0 && ie.Column != tc.col) || !strings.Contains(err.Error(), tc.contains) {
+				t.Errorf("got %q (row %d column %d), want %s row %d column %d mentioning %q", err, ie.Row, ie.Column, tc.metric, tc.row, tc.col, tc.contains)
+			}
+		})
 	}
 }

@@ -57,7 +57,7 @@ var registry = []Metric{
 		Doc: "square root of the mean squared error"},
 	{Name: "mae", Types: []TaskType{Regression}, weighted: true, fn: mae, fast: meanOf(absoluteError, nil),
 		Doc: "mean absolute error"},
-	{Name: "rmsle", Types: []TaskType{Regression}, weighted: true, fn: rmsle, fast: meanOf(squaredLogError, math.Sqrt),
+	{Name: "rmsle", Types: []TaskType{Regression}, weighted: true, nonNegative: true, fn: rmsle, fast: meanOf(squaredLogError, math.Sqrt),
 		Doc: "root mean squared error of log(1 + value); truth and predictions must be >= 0"},
 	{Name: "mape", Types: []TaskType{Regression}, weighted: true, fn: mape, fast: meanOf(relativeError, nil),
 		Doc: "mean of |pred - truth| / max(|truth|, machine epsilon), as a fraction, not a percentage"},

@@ -47,7 +47,14 @@ func meanDiff(truth, pred []float64, abs bool) float64 {
 			s0 += d * d
 		}
 	}
-	return (s0 + s1 + (s2 + s3)) / float64(n)
+	if s := s0 + s1 + (s2 + s3); isFinite(s) {
+		return s / float64(n)
+	}
+	// The sum overflowed: average divides each term first.
+	if abs {
+		return average(n, nil, func(i int) float64 { return math.Abs(truth[i] - pred[i]) })
+	}
+	return average(n, nil, func(i int) float64 { d := truth[i] - pred[i]; return d * d })
 }
 
 func rmse(in Input) (float64, error) {

@@ -53,6 +53,10 @@ const (
 	// Stateful predicts x[0][i] + the number of verdict_predict calls so far:
 	// it runs, but is not a pure function of each row.
 	Stateful = "stateful"
+	// Probe picks rows by their features, as a participant probing the
+	// held-out data would: y[k][i] = x[1][i] where x[0][i] == 1, and 1/outs
+	// elsewhere (everywhere with fewer than 2 feature columns).
+	Probe = "probe"
 
 	// ForbiddenImport imports env.foo, env.bar (functions) and env.g (global).
 	ForbiddenImport = "forbidden_import"
