@@ -522,11 +522,22 @@ type Submission struct {
 // bootstrap confidence intervals of each score (see engine/metric), seeded
 // by the task and the module's SHA-256 so the same module always gets the
 // same interval; nil when the score cannot be resampled (e.g. too few rows).
+//
+// A score too large to represent is the metric's worst finite value
+// (metric.Metric.Worst). When the metric has no value on the private part
+// (a constant truth there, say), the submission is scored all the same,
+// with Private nil and PrivateError saying why: that is for the host only,
+// since whether it happened depends on the private labels (see
+// RATIONALE.md, "Why does a participant see so little of a failed
+// evaluation?").
 type Scores struct {
 	Public    *float64  `json:"public"`
 	Private   *float64  `json:"private"`
 	PublicCI  *Interval `json:"public_ci,omitempty"`
 	PrivateCI *Interval `json:"private_ci,omitempty"`
+	// PrivateError is why Private is nil on a task with a private part
+	// (host only).
+	PrivateError string `json:"private_error,omitempty"`
 }
 
 // Interval is a confidence interval of a score.
@@ -545,15 +556,23 @@ type detail struct {
 	PublicCI  *Interval     `json:"public_ci,omitempty"`
 	PrivateCI *Interval     `json:"private_ci,omitempty"`
 	Gates     []gate.Result `json:"gates,omitempty"`
+	// ErrorDetail is SubmissionError.Detail, PrivateError
+	// Scores.PrivateError: the host's.
+	ErrorDetail  string `json:"error_detail,omitempty"`
+	PrivateError string `json:"private_error,omitempty"`
 	// Diag is kept raw: only Diagnostics decodes it.
 	Diag json.RawMessage `json:"diag,omitempty"`
 }
 
 // SubmissionError says why an evaluation failed. Kind is stable and
-// machine-readable (see sandbox.KindOf, plus "score" and "host").
+// machine-readable (see sandbox.KindOf, plus "score" and "host"). Message
+// is what the participant reads; it never depends on the private rows or
+// labels. Detail, when set, is the full cause, for the host only (a
+// participant's view has it empty).
 type SubmissionError struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // Failed reports whether the evaluation failed.
@@ -637,11 +656,14 @@ func toStore(s *Submission) (leaderboard.Submission, error) {
 		Elapsed:  time.Duration(s.ElapsedMS * float64(time.Millisecond)),
 		Baseline: s.Baseline, HostError: s.hostError, Updated: s.Updated,
 	}
+	var errDetail string
 	if s.Error != nil {
-		ls.ErrorKind, ls.ErrorMessage = s.Error.Kind, s.Error.Message
+		ls.ErrorKind, ls.ErrorMessage, errDetail = s.Error.Kind, s.Error.Message, s.Error.Detail
 	}
-	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil || s.Signature != "" || s.License != "" || s.Name != "" || s.diag != nil {
-		d, err := json.Marshal(detail{Signature: s.Signature, License: s.License, Name: s.Name, PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates, Diag: s.diag})
+	if s.Scores.PublicCI != nil || s.Scores.PrivateCI != nil || s.Gates != nil || s.Signature != "" || s.License != "" || s.Name != "" || s.diag != nil ||
+		errDetail != "" || s.Scores.PrivateError != "" {
+		d, err := json.Marshal(detail{Signature: s.Signature, License: s.License, Name: s.Name, PublicCI: s.Scores.PublicCI, PrivateCI: s.Scores.PrivateCI, Gates: s.Gates,
+			ErrorDetail: errDetail, PrivateError: s.Scores.PrivateError, Diag: s.diag})
 		if err != nil {
 			return ls, fmt.Errorf("record submission %s: %w", s.ID, err)
 		}
@@ -666,6 +688,10 @@ func fromStore(ls leaderboard.Submission) Submission {
 	if len(ls.Detail) > 0 && json.Unmarshal(ls.Detail, &d) == nil {
 		s.Scores.PublicCI, s.Scores.PrivateCI, s.Gates = d.PublicCI, d.PrivateCI, d.Gates
 		s.Signature, s.License, s.Name, s.diag = d.Signature, d.License, d.Name, d.Diag
+		s.Scores.PrivateError = d.PrivateError
+		if s.Error != nil {
+			s.Error.Detail = d.ErrorDetail
+		}
 	}
 	return s
 }

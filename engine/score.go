@@ -10,9 +10,46 @@ import (
 	"github.com/verdictlab/verdict/engine/metric"
 )
 
+// checkOutputs refuses outputs the task's metric would refuse whatever
+// the labels (a probability outside [0, 1], a multiclass row not summing
+// to 1, a negative value for rmsle), before the rows are split into parts:
+// the error names the row by its position in the model's output, so it is
+// the same whichever part the row is in.
+func (lt *loadedTask) checkOutputs(outs [][]float64) error {
+	m, err := metric.Lookup(lt.task.Spec.Metric)
+	if err != nil {
+		return err
+	}
+	if err := m.CheckPredictions(metric.TaskType(lt.task.Spec.Type), outs); err != nil {
+		return fmt.Errorf("bad output: %w", err)
+	}
+	return nil
+}
+
+// scoreError is a metric that has no value on the public part of a
+// submission's outputs that passed checkOutputs: why depends on the public
+// labels, so the participant reads a fixed message and the host the cause.
+type scoreError struct {
+	metric string
+	err    error
+}
+
+func (e *scoreError) Error() string { return "public part: " + e.err.Error() }
+func (e *scoreError) Unwrap() error { return e.err }
+
+// submissionError is what a submission that failed with e records.
+func (e *scoreError) submissionError() *SubmissionError {
+	return &SubmissionError{Kind: "score", Detail: e.Error(),
+		Message: e.metric + " has no value on the public rows for these outputs; the host has the details"}
+}
+
 // score computes the task's metric, and its bootstrap confidence interval,
-// on the public and the private part. Private is nil when the task has no
-// private part.
+// on the public and the private part, of outputs that passed
+// checkOutputs. Private is nil when the task has no private part, or when
+// the metric has no value there (PrivateError says why): the submission
+// is scored all the same, so that nothing a participant sees before close
+// depends on the private labels. A public part without a value is a
+// *scoreError.
 func (lt *loadedTask) score(outs [][]float64, moduleSHA string) (Scores, error) {
 	var sc Scores
 	m, err := metric.Lookup(lt.task.Spec.Metric)
@@ -24,16 +61,16 @@ func (lt *loadedTask) score(outs [][]float64, moduleSHA string) (Scores, error) 
 		in := gather(tt, lt.data.Labels, outs, lt.data.Groups, rows)
 		v, err := m.Score(in)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s part: %w", name, err)
+			return nil, nil, err
 		}
 		return &v, bootstrap(m, in, bootstrapSeed(lt.task.Spec.ID, name, moduleSHA)), nil
 	}
 	if sc.Public, sc.PublicCI, err = part("public", lt.split.public); err != nil {
-		return Scores{}, err
+		return Scores{}, &scoreError{metric: m.Name, err: err}
 	}
 	if len(lt.split.private) > 0 {
 		if sc.Private, sc.PrivateCI, err = part("private", lt.split.private); err != nil {
-			return Scores{}, err
+			sc.PrivateError = "private part: " + err.Error()
 		}
 	}
 	return sc, nil

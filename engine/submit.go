@@ -407,9 +407,16 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 		return &sub, e.fail(&sub, kind, err)
 	}
 	outs := res.Outputs
+	if err := j.lt.checkOutputs(outs); err != nil {
+		return &sub, e.fail(&sub, sandbox.KindBadOutput, err)
+	}
 	scores, err := j.lt.score(outs, sub.ModuleSHA256)
+	var se *scoreError
+	if errors.As(err, &se) {
+		return &sub, e.failWith(&sub, se.submissionError())
+	}
 	if err != nil {
-		return &sub, e.fail(&sub, "score", err)
+		return &sub, e.fail(&sub, "host", err)
 	}
 	sub.Scores = scores
 	sub.diag = j.lt.diagnose(outs)
@@ -436,16 +443,22 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 // failures ("host") are recorded as not charged to the quota and return
 // the cause so the caller sees it.
 func (e *Engine) fail(sub *Submission, kind string, cause error) error {
-	sub.Status = string(leaderboard.Failed)
-	sub.Error = &SubmissionError{Kind: kind, Message: cause.Error()}
-	sub.hostError = kind == "host"
-	if err := e.record(sub); err != nil {
+	if err := e.failWith(sub, &SubmissionError{Kind: kind, Message: cause.Error()}); err != nil {
 		return err
 	}
 	if kind == "host" {
 		return fmt.Errorf("evaluate submission %s: %w", sub.ID, cause)
 	}
 	return nil
+}
+
+// failWith records a failed evaluation of a model failure described by
+// se.
+func (e *Engine) failWith(sub *Submission, se *SubmissionError) error {
+	sub.Status = string(leaderboard.Failed)
+	sub.Error = se
+	sub.hostError = se.Kind == "host"
+	return e.record(sub)
 }
 
 // Recover runs again every submission the store holds as received, queued
