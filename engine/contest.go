@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verdictlab/verdict/engine/gate"
 	"github.com/verdictlab/verdict/leaderboard"
 )
 
@@ -247,23 +248,73 @@ func (e *Engine) Teams(task string) ([]Team, error) {
 	return out, nil
 }
 
-// redact hides from v what the rules hide: another entrant's submission
-// entirely (ok false), and while the task is open the private scores and,
-// under the Ladder, the raw public score.
-func redact(s Submission, v Viewer, mine func(Submission) bool, st State, ladder bool) (Submission, bool) {
+// sight is what one viewer may see of a task's evaluations now. It is
+// the one place these rules are applied: every submission, leaderboard
+// interval and picture a participant reads goes through it (redact,
+// Leaderboard, Diagnostics).
+type sight struct {
+	host bool
+	// private: the private scores, intervals and pictures (after close).
+	private bool
+	// exact: the exact public score and all that would give it away (its
+	// interval, the gates measured from the labels, the pictures). The
+	// Ladder hides it until close, showing its own rounded score instead.
+	exact bool
+}
+
+func sightOf(v Viewer, t *Task, st State) sight {
 	if v.Host {
-		return s, true
+		return sight{host: true, private: true, exact: true}
 	}
-	if !mine(s) {
-		return Submission{}, false
+	return sight{private: st.Reveal, exact: st.Reveal || t.Spec.Leaderboard.Mode != ModeLadder}
+}
+
+// labelGates are the gates measured from the labels (the others are
+// measured from the module and its outputs alone).
+var labelGates = map[string]bool{"min_score": true, "beats_baseline": true}
+
+// submission returns s as the viewer may see it. A participant never
+// reads the host's details of a failure (SubmissionError.Detail,
+// Scores.PrivateError); before close, no private score; under the Ladder
+// before close, the Ladder's shown score in place of the public score, no
+// interval, and the gates measured from the labels hidden.
+func (w sight) submission(s Submission) Submission {
+	if w.host {
+		return s
 	}
-	if !st.Reveal {
+	if s.Error != nil {
+		se := *s.Error
+		se.Detail = ""
+		s.Error = &se
+	}
+	s.Scores.PrivateError = ""
+	if !w.private {
 		s.Scores.Private, s.Scores.PrivateCI = nil, nil
 	}
-	if ladder && s.Shown != nil {
+	if !w.exact {
 		s.Scores.Public, s.Scores.PublicCI = s.Shown, nil
+		gates := make([]gate.Result, len(s.Gates))
+		for i, g := range s.Gates {
+			if labelGates[g.Name] {
+				g = gate.Result{Name: g.Name, Threshold: g.Threshold, Hidden: true,
+					Detail: "hidden until the task closes: under the Ladder it would give away the exact public score"}
+			}
+			gates[i] = g
+		}
+		if s.Gates != nil {
+			s.Gates = gates
+		}
 	}
-	return s, true
+	return s
+}
+
+// redact hides from v what the rules hide: another entrant's submission
+// entirely (ok false), and what w hides of v's own.
+func redact(s Submission, v Viewer, mine func(Submission) bool, w sight) (Submission, bool) {
+	if !v.Host && !mine(s) {
+		return Submission{}, false
+	}
+	return w.submission(s), true
 }
 
 func (e *Engine) mine(task string, v Viewer) (func(Submission) bool, error) {
@@ -301,7 +352,7 @@ func (e *Engine) Submission(id string, v Viewer) (*Submission, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, ok := redact(fromStore(ls), v, mine, st, t.Spec.Leaderboard.Mode == ModeLadder)
+	s, ok := redact(fromStore(ls), v, mine, sightOf(v, t, st))
 	if !ok {
 		return nil, fmt.Errorf("submission %q: %w", id, ErrNotFound)
 	}
@@ -339,8 +390,9 @@ func (e *Engine) Submissions(task string, v Viewer, participant string) ([]Submi
 		return nil, err
 	}
 	out := make([]Submission, 0, len(lss))
+	w := sightOf(v, t, st)
 	for _, ls := range lss {
-		if s, ok := redact(fromStore(ls), v, mine, st, t.Spec.Leaderboard.Mode == ModeLadder); ok {
+		if s, ok := redact(fromStore(ls), v, mine, w); ok {
 			out = append(out, s)
 		}
 	}
@@ -386,7 +438,7 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 	if private && !v.Host && !st.Reveal {
 		return nil, fmt.Errorf("task %q: the private leaderboard is revealed when the task closes: %w", task, ErrForbidden)
 	}
-	ladder := t.Spec.Leaderboard.Mode == ModeLadder
+	w := sightOf(v, t, st)
 	var out []Entry
 	if private {
 		fes, err := e.store.FinalLeaderboard(task, t.Spec.FinalSelections)
@@ -427,11 +479,10 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 			out[i].Name = info.name
 		}
 		switch {
-		case ladder && !v.Host:
-			// The Ladder shows no interval: it would hint at the hidden score.
 		case private:
 			out[i].CI = info.privateCI.clone()
-		case !ladder:
+		case w.exact:
+			// The Ladder shows no interval: it would hint at the hidden score.
 			out[i].CI = info.publicCI.clone()
 		}
 	}

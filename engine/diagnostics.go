@@ -113,16 +113,16 @@ func (e *Engine) Diagnostics(id string, v Viewer) (*Diagnostics, error) {
 		d.Note = "no diagnostics were recorded for this submission (it was scored before they were)"
 		return d, nil
 	}
-	reveal := v.Host || st.Reveal
+	w := sightOf(v, t, st)
 	switch {
-	case reveal || t.Spec.Leaderboard.Mode != ModeLadder:
+	case w.exact:
 		d.Public = sd.Public
 	default:
 		d.Note = "the Ladder hides exact public scores, and so these pictures, until the task closes"
 	}
 	switch {
 	case t.PrivateRows == 0:
-	case reveal:
+	case w.private:
 		d.Private = sd.Private
 	case d.Note == "":
 		d.Note = "the private part is shown when the task closes"

@@ -91,6 +91,9 @@ type Result struct {
 	Value     float64 `json:"value"`
 	Threshold float64 `json:"threshold"`
 	Detail    string  `json:"detail,omitempty"`
+	// Hidden is set, Value and Passed are zero, on a reader's copy
+	// of a result the rules hide from them (the engine's Ladder).
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // Passed reports whether every result passed (true for none).
