@@ -112,6 +112,16 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
+	if sub.Duplicate {
+		// The earlier submission, which may be scored: as the caller may
+		// see it, like every other read.
+		seen, err := s.e.Submission(sub.ID, c.viewer())
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		seen.Duplicate, sub = true, seen
+	}
 	self := "/v1/submissions/" + sub.ID
 	w.Header().Set("Location", self)
 	writeJSON(w, http.StatusAccepted, Accepted{Submission: sub, Links: Links{Self: self, Events: self + "/events"}})
