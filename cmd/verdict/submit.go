@@ -164,18 +164,27 @@ func printSubmission(w io.Writer, t *engine.Task, s *engine.Submission) {
 		fmt.Fprintf(w, "private     %s %s (%d rows) %s\n", t.Spec.Metric, formatScore(*s.Scores.Private), t.PrivateRows, formatCI(s.Scores.PrivateCI))
 	}
 	for _, r := range s.Gates {
-		verdict := "pass"
-		if !r.Passed {
+		verdict, value := "pass", formatGate(r.Value)
+		switch {
+		case r.Hidden:
+			verdict, value = "hidden", "-"
+		case !r.Passed:
 			verdict = "FAIL"
 		}
-		line := fmt.Sprintf("gate        %-27s %s  %s (threshold %s)", r.Name, verdict, formatGate(r.Value), formatGate(r.Threshold))
+		line := fmt.Sprintf("gate        %-27s %s  %s (threshold %s)", r.Name, verdict, value, formatGate(r.Threshold))
 		if r.Detail != "" {
 			line += ": " + firstLine(r.Detail)
 		}
 		fmt.Fprintln(w, line)
 	}
+	if s.Scores.PrivateError != "" {
+		fmt.Fprintf(w, "private     none (shown to the host only): %s\n", s.Scores.PrivateError)
+	}
 	if s.Error != nil {
 		fmt.Fprintf(w, "error       %s: %s\n", s.Error.Kind, s.Error.Message)
+		if s.Error.Detail != "" {
+			fmt.Fprintf(w, "detail      %s (shown to the host only)\n", s.Error.Detail)
+		}
 	}
 }
 
