@@ -142,12 +142,18 @@ func (lt *loadedTask) diagnose(outs [][]float64) json.RawMessage {
 		return diagnosePart(tt, in, max(lt.task.Classes, 2))
 	}
 	sd := storedDiagnostics{Public: part(lt.split.public), Private: part(lt.split.private)}
+	// A part that cannot be written (a truth range beyond float64's) is
+	// left out on its own: whether the public pictures are kept must not
+	// depend on the private labels.
+	if _, err := json.Marshal(sd.Private); err != nil {
+		sd.Private = nil
+	}
 	if sd.Public == nil {
 		return nil
 	}
 	raw, err := json.Marshal(sd)
 	if err != nil {
-		return nil // floats are finite: cannot happen
+		return nil
 	}
 	return raw
 }

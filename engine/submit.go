@@ -112,6 +112,10 @@ func (e *Engine) Progress(id string) (done, total int, ok bool) {
 //
 // A participant (or team) submitting a module they already submitted gets
 // the earlier submission back, with Duplicate set, and is not charged.
+//
+// The submission comes back as the host sees it (private score, the
+// details of a failure): show a participant only what Submission(id, v)
+// returns.
 func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (*Submission, error) {
 	j, dup, err := e.accept(req)
 	if err != nil {
@@ -138,7 +142,8 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (*Submission, er
 // Enqueue accepts a submission and returns as soon as it is queued: it is
 // recorded (received, then queued, each committed before Enqueue returns)
 // and a worker will evaluate it. It refuses what Submit refuses; a
-// duplicate returns the earlier submission.
+// duplicate returns the earlier submission, as the host sees it (see
+// Submit).
 func (e *Engine) Enqueue(ctx context.Context, req SubmitRequest) (*Submission, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

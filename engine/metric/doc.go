@@ -17,7 +17,11 @@
 // error: a malformed input (a probability outside [0, 1], a NaN, unequal
 // lengths) wraps ErrInvalidInput, and data on which the metric has no value
 // (roc_auc with one class in the truth) wraps ErrUndefined, both inside an
-// *InputError naming the metric and the 1-based row.
+// *InputError naming the metric and the 1-based row. A result too large
+// to represent (an overflow) is not an error but Metric.Worst, the worst
+// finite value, so that whether Score fails never turns on a threshold in
+// the truth. Metric.CheckPredictions checks the predictions alone, before
+// any truth is involved.
 //
 // # Usage
 //
