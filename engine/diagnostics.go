@@ -255,7 +255,10 @@ func confusionMatrix(in metric.Input, classes int) [][]int {
 }
 
 // binScatter bins (truth, prediction) pairs on a bins × bins grid over the
-// truth's range, padded by 5% (a constant truth gets ±0.5).
+// truth's range, padded by 5% (a constant truth gets ±0.5), within
+// ±math.MaxFloat64. It works on halves of the values, so that a range wider
+// than float64's, or a constant truth too large for ±0.5 to move it, bins
+// like any other.
 func binScatter(truth, pred []float64, bins int) *Scatter {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, y := range truth {
@@ -264,11 +267,13 @@ func binScatter(truth, pred []float64, bins int) *Scatter {
 	if len(truth) == 0 {
 		return nil
 	}
-	if pad := (hi - lo) * 0.05; pad > 0 {
+	if pad := (hi/2 - lo/2) * 0.1; pad > 0 { // 5% of hi - lo
 		lo, hi = lo-pad, hi+pad
 	} else {
 		lo, hi = lo-0.5, hi+0.5
 	}
+	lo, hi = max(lo, -math.MaxFloat64), min(hi, math.MaxFloat64)
+	half := hi/2 - lo/2 // finite: half the range
 	s := &Scatter{Min: lo, Max: hi, Bins: bins, Counts: make([]int, bins*bins)}
 	bin := func(v float64) (int, bool) {
 		if math.IsNaN(v) || v < lo || v > hi {
@@ -277,7 +282,11 @@ func binScatter(truth, pred []float64, bins int) *Scatter {
 			}
 			return 0, true
 		}
-		return min(int((v-lo)/(hi-lo)*float64(bins)), bins-1), false
+		if !(half > 0) {
+			return 0, false
+		}
+		// v in [lo, hi], so the fraction is in [0, 1].
+		return min(int((v/2-lo/2)/half*float64(bins)), bins-1), false
 	}
 	for i, y := range truth {
 		t, _ := bin(y)

@@ -307,3 +307,34 @@ func TestLadderHidesThePublicScore(t *testing.T) {
 		t.Errorf("after close: got %+v, %v; want the exact public score %v and the gates", after, err, exact)
 	}
 }
+
+// TestProbePrivateLabelRange: private labels spanning float64's range,
+// or constant and too large for the scatter's ±0.5 padding, must neither
+// stop the engine (binning them used to index out of range) nor change the
+// participant's view.
+func TestProbePrivateLabelRange(t *testing.T) {
+	seed := seedFor(t, true)
+	normal := probeTask{typ: "regression", metric: "mae", seed: seed, payload: 1,
+		label: func(i int) float64 { return float64(i % 5) }}
+	for name, private := range map[string]func(i int) float64{
+		"wide":           func(i int) float64 { return math.Copysign(1.7e308, float64(i%2)-0.5) },
+		"constant, huge": func(int) float64 { return 1e20 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			odd := normal
+			odd.label = func(i int) float64 {
+				if engine.Public(seed, fmt.Sprintf("r%d", i), 0.5) {
+					return normal.label(i)
+				}
+				return private(i)
+			}
+			subs, views := probe(t, normal, odd)
+			if views[0] != views[1] {
+				t.Errorf("the participant's view depends on the private labels:\nnormal:\n%s\n%s:\n%s", views[0], name, views[1])
+			}
+			if subs[1].Failed() {
+				t.Errorf("host: got %+v, want scored", subs[1])
+			}
+		})
+	}
+}
