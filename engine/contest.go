@@ -481,8 +481,7 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 		switch {
 		case private:
 			out[i].CI = info.privateCI.clone()
-		case w.exact:
-			// The Ladder shows no interval: it would hint at the hidden score.
+		case w.exact: // not under the Ladder before close: it would hint at the hidden score
 			out[i].CI = info.publicCI.clone()
 		}
 	}

@@ -338,3 +338,28 @@ func TestProbePrivateLabelRange(t *testing.T) {
 		})
 	}
 }
+
+// TestProbePublicUndefined: a metric without a value on the public part
+// (pearson on constant public predictions) fails the submission with a
+// fixed message: no row, no value, no reason drawn from the labels; the
+// host reads the cause.
+func TestProbePublicUndefined(t *testing.T) {
+	p := probeTask{typ: "regression", metric: "pearson", seed: seedFor(t, false), payload: 9,
+		label: func(i int) float64 { return float64(i % 5) }}
+	e := p.create(t)
+	sub, err := e.Submit(context.Background(), engine.SubmitRequest{Task: "probe", Participant: "ada", Module: sandboxtest.Wasm(sandboxtest.Probe)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sub.Failed() || sub.Error.Kind != "score" || !strings.Contains(sub.Error.Detail, "constant") {
+		t.Fatalf("host: got %+v (%+v), want a score failure with the cause", sub, sub.Error)
+	}
+	mine, err := e.Submission(sub.ID, engine.Viewer{Participant: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "pearson has no value on the public rows for these outputs; the host has the details"
+	if mine.Error == nil || mine.Error.Message != want || mine.Error.Detail != "" {
+		t.Errorf("participant: got %+v, want only %q", mine.Error, want)
+	}
+}
