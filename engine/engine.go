@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -236,6 +237,9 @@ type Task struct {
 	PrivateRows    int       `json:"private_rows"`
 	DatasetSHA256  string    `json:"dataset_sha256"`
 	Created        time.Time `json:"created"`
+	// Warnings are for the host, from CreateTask only (never stored): a
+	// guessable split seed, or the note that a secret one was made.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // TaskInfo is the public face of a task: what a participant needs to build
@@ -306,6 +310,17 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	if len(d.FeatureNames) == 0 {
 		return nil, &SpecError{Path: specPath, Key: "data.features", Err: fmt.Errorf("%s has no feature columns", spec.Data.Test)}
 	}
+	var warnings []string
+	if spec.Split.Seed == "" {
+		seed := make([]byte, SeedBytes)
+		if _, err := io.ReadFull(e.cfg.Rand, seed); err != nil {
+			return nil, fmt.Errorf("create task %q: split seed: %w", spec.ID, err)
+		}
+		spec.Split.Seed = hex.EncodeToString(seed)
+		warnings = append(warnings, "split.seed was not set: a random secret was made and stored with the task (the host reads it with: verdict task show --seed)")
+	} else {
+		warnings = spec.seedWarnings()
+	}
 	m, _ := metric.Lookup(spec.Metric) // validated by ReadSpec
 	t := Task{
 		Spec:           spec,
@@ -348,6 +363,7 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	if err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
 	}
+	t.Warnings = warnings
 	return &t, nil
 }
 
@@ -445,7 +461,7 @@ func (e *Engine) open(id string) (*loadedTask, error) {
 	if err != nil {
 		return nil, fmt.Errorf("task %q: open dataset: %w", id, err)
 	}
-	lt := &loadedTask{task: *t, data: d, split: newSplit(t.Spec.Split.Seed, d.IDs, t.Spec.Split.PublicFraction)}
+	lt := &loadedTask{task: *t, data: d, split: newSplit(t.Spec.Split.seed(t.Spec.ID), d.IDs, t.Spec.Split.PublicFraction)}
 	for j := range d.FeatureNames {
 		lt.cols = append(lt.cols, d.Column(j))
 	}

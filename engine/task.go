@@ -41,6 +41,12 @@ const (
 	MaxTimeoutS = 3600
 	// MaxModuleMB is the largest module size a task may accept.
 	MaxModuleMB = 1024
+
+	// SeedBytes is the entropy of the split seed made for a spec without
+	// one (hex-encoded: twice as many characters).
+	SeedBytes = 32
+	// MinSeedBytes is the shortest split seed given without a warning.
+	MinSeedBytes = 16
 )
 
 var taskIDPattern = regexp.MustCompile(`^[a-z0-9-]{3,64}$`)
@@ -147,8 +153,22 @@ type SplitSpec struct {
 	// PublicFraction is in (0, 1]; 1 means there is no private part.
 	// Default DefaultPublicFraction.
 	PublicFraction float64 `yaml:"public_fraction" json:"public_fraction"`
-	// Seed makes the split unguessable by participants; default the task id.
+	// Seed makes the split unguessable by participants: keep it secret.
+	// Default: a random secret of SeedBytes bytes, made when the task is
+	// created and stored with it (CreateTask). A seed equal to the task id
+	// or shorter than MinSeedBytes draws a warning (Task.Warnings).
 	Seed string `yaml:"seed" json:"seed"`
+}
+
+// seed returns the seed the split is made with. A task is stored with its
+// seed, so a stored task keeps its split whatever the default becomes (the
+// tasks created when the default was the task id have the id written in);
+// a record without one falls back to that old default.
+func (s SplitSpec) seed(taskID string) string {
+	if s.Seed == "" {
+		return taskID
+	}
+	return s.Seed
 }
 
 // LimitsSpec bounds one evaluation of a submission.
@@ -246,9 +266,6 @@ func (s *Spec) fillDefaults() {
 	}
 	if s.Split.PublicFraction == 0 {
 		s.Split.PublicFraction = DefaultPublicFraction
-	}
-	if s.Split.Seed == "" {
-		s.Split.Seed = s.ID
 	}
 	if s.Limits.MemoryMB == 0 {
 		s.Limits.MemoryMB = DefaultMemoryMB
@@ -376,6 +393,19 @@ func (s Spec) Validate() error {
 		return bad("promote_top", "%d is not in [1, %d]", n, MaxPromoteTop)
 	}
 	return nil
+}
+
+// seedWarnings returns the host's warnings about a split seed chosen in
+// the spec: one anybody can guess gives away which rows are private to
+// whoever learns the row ids.
+func (s Spec) seedWarnings() []string {
+	var out []string
+	if s.Split.Seed == s.ID {
+		out = append(out, fmt.Sprintf("split.seed is the task id %q, which is public: whoever learns the row ids can compute which rows are private; leave split.seed out to have a random secret made", s.ID))
+	} else if n := len(s.Split.Seed); n < MinSeedBytes {
+		out = append(out, fmt.Sprintf("split.seed is %d bytes, shorter than %d: it can be guessed, and with it which rows are private; leave split.seed out to have a random secret made", n, MinSeedBytes))
+	}
+	return out
 }
 
 // sandboxLimits converts the spec's limits for the sandbox.

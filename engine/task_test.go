@@ -34,13 +34,15 @@ func TestParseSpec(t *testing.T) {
 	}
 }
 
+// TestParseSpecDefaults: the split seed stays empty when parsed; CreateTask
+// makes a secret one (TestSplitSeed).
 func TestParseSpecDefaults(t *testing.T) {
 	s, err := ParseSpec([]byte("id: abc\ntype: regression\nmetric: rmse\ndata: {test: x.csv}\n"))
 	if err != nil {
 		t.Fatalf("ParseSpec: %v", err)
 	}
 	if s.Title != "abc" || s.Data.ID != "id" || s.Data.Label != "target" || s.Split.PublicFraction != DefaultPublicFraction ||
-		s.Split.Seed != "abc" || s.Limits.MemoryMB != DefaultMemoryMB || s.Limits.TimeoutS != DefaultTimeoutS || s.Limits.MaxModuleMB != DefaultMaxModuleMB ||
+		s.Split.Seed != "" || s.Limits.MemoryMB != DefaultMemoryMB || s.Limits.TimeoutS != DefaultTimeoutS || s.Limits.MaxModuleMB != DefaultMaxModuleMB ||
 		s.FinalSelections != DefaultFinalSelections || s.Leaderboard.Mode != ModeBest || s.Limits.DailyLimit != 0 || s.Teams.MaxSize != 0 ||
 		s.PromoteTop != DefaultPromoteTop || !s.Gates.Empty() {
 		t.Errorf("defaults: got %+v", s)

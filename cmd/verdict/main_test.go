@@ -313,3 +313,29 @@ func TestCLIScoreKinds(t *testing.T) {
 		t.Errorf("multiclass with one column: exit %d, %q; want 2 and the column count", code, stderr)
 	}
 }
+
+// TestCLISplitSeed: `task create` of a spec without split.seed warns the
+// host on stderr that a secret was made, `task show --seed` prints it to
+// the host, and nothing else `task show` prints carries it.
+func TestCLISplitSeed(t *testing.T) {
+	dir, data := workspace(t)
+	specText := fmt.Sprintf("id: bc-seedless\ntype: binary\nmetric: roc_auc\ndata: {test: %q}\n",
+		filepath.Join(dir, "examples", "data", "breast_cancer_test.csv"))
+	spec := writeFile(t, filepath.Join(dir, "seedless.yaml"), []byte(specText))
+	d := "--data-dir=" + data
+	code, stdout, stderr := cli(t, d, "task", "create", spec)
+	if code != 0 || !strings.Contains(stderr, "warning: split.seed was not set") || strings.Contains(stdout, "warning") {
+		t.Fatalf("task create: exit %d, stdout %q, stderr %q; want 0 and the warning on stderr", code, stdout, stderr)
+	}
+	code, seed, stderr := cli(t, d, "task", "show", "bc-seedless", "--seed")
+	seed = strings.TrimSpace(seed)
+	if code != 0 || len(seed) != 64 || seed == "bc-seedless" {
+		t.Fatalf("task show --seed: exit %d, %q %s; want a 64-character secret", code, seed, stderr)
+	}
+	for _, args := range [][]string{{"task", "show", "bc-seedless"}, {"--json", "task", "show", "bc-seedless"}, {"--json", "task", "list"}} {
+		code, stdout, _ := cli(t, append([]string{d}, args...)...)
+		if code != 0 || strings.Contains(stdout, seed) {
+			t.Errorf("%v: exit %d, the output carries the seed:\n%s", args, code, stdout)
+		}
+	}
+}

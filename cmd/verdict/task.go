@@ -23,6 +23,9 @@ func newTaskCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
+			for _, w := range t.Warnings {
+				fmt.Fprintf(g.stderr, "verdict: warning: %s\n", w)
+			}
 			if g.json {
 				return g.emit(t.Info())
 			}
@@ -31,11 +34,15 @@ func newTaskCmd(g *globals) *cobra.Command {
 		}),
 	})
 	var server string
+	var seed bool
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "show what a participant needs to build a model for a task",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if seed && server != "" {
+				return badInput(fmt.Errorf("task show: --seed reads the local data dir, not a server: the split seed is the host's secret"))
+			}
 			if server != "" {
 				c, err := newRemote(server, "")
 				if err != nil {
@@ -52,6 +59,10 @@ func newTaskCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return badInput(err)
 				}
+				if seed {
+					fmt.Fprintln(g.stdout, t.Spec.Split.Seed)
+					return nil
+				}
 				st, err := e.TaskState(args[0])
 				if err != nil {
 					return err
@@ -61,6 +72,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 		},
 	}
 	show.Flags().StringVar(&server, "server", "", serverUsage)
+	show.Flags().BoolVar(&seed, "seed", false, "print only the task's split seed, the host's secret (local data dir only)")
 	c.AddCommand(show)
 	c.AddCommand(&cobra.Command{
 		Use:   "close ID",

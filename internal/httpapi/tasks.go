@@ -30,6 +30,9 @@ type TaskView struct {
 	Leaderboard     engine.LeaderboardSpec `json:"leaderboard"`
 	RequireSigned   bool                   `json:"require_signed,omitempty"`
 	State           engine.State           `json:"state"`
+	// Warnings are the host's, in the answer to a task's creation only
+	// (engine.Task.Warnings): never in a participant's view.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func (s *Server) taskView(t engine.Task) (TaskView, error) {
@@ -122,6 +125,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
+	v.Warnings = t.Warnings
 	w.Header().Set("Location", "/v1/tasks/"+t.Spec.ID)
 	writeJSON(w, http.StatusCreated, v)
 }
