@@ -71,7 +71,7 @@
 //
 //	DIR/store/               Badger: tasks, submissions, rankings
 //	DIR/datasets/SHA.arrow   held-out datasets as Arrow IPC, named by content hash
-//	DIR/modules/SHA.wasm     every submitted module, named by its SHA-256
+//	DIR/modules/SHA.wasm     every accepted module (refused uploads write nothing), named by its SHA-256
 //	DIR/cache/wazero/        wazero's compilation cache
 //	DIR/host.key             the host's Ed25519 key (0600)
 //	DIR/credentials/UUID.json  issued credentials, as signed

@@ -245,11 +245,6 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		Status:       string(leaderboard.Received),
 		Baseline:     req.Baseline,
 	}
-	// The module is kept before the submission is recorded, so that a
-	// recorded submission can always be run again after a crash.
-	if err := e.saveModule(sub.ModuleSHA256, req.Module); err != nil {
-		return nil, nil, fmt.Errorf("save module: %w", err)
-	}
 	ls, err := toStore(&sub)
 	if err != nil {
 		return nil, nil, err
@@ -284,6 +279,13 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		// Refused without running: the model's fault, so charged.
 		err := e.fail(&sub, "invalid_module", fmt.Errorf("module is %d bytes, above the task's limit of %d", len(req.Module), max))
 		return &job{sub: sub, res: &sub, err: err, done: closedChan()}, nil, nil
+	}
+	// The module is kept only once the rules accepted the submission (a
+	// refused upload writes nothing), and before it is queued: a crash
+	// between the record and this write leaves a received submission with
+	// no module, which Recover fails as the host's fault (refunded).
+	if err := e.saveModule(sub.ModuleSHA256, req.Module); err != nil {
+		return nil, nil, e.fail(&sub, "host", fmt.Errorf("save module: %w", err))
 	}
 	sub.Status = string(leaderboard.Queued)
 	if err := e.record(&sub); err != nil {
@@ -493,6 +495,10 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 			return len(jobs), fmt.Errorf("recover submission %s: %w", sub.ID, err)
 		}
 		module, err := os.ReadFile(filepath.Join(moduleDir(e.cfg.DataDir), sub.ModuleSHA256+".wasm"))
+		if errors.Is(err, os.ErrNotExist) {
+			// Recorded, then a crash before the module was kept (accept).
+			err = fmt.Errorf("the module was not stored before the server stopped, submit it again (this submission is not charged): %w", os.ErrNotExist)
+		}
 		if err != nil {
 			if err := e.fail(&sub, "host", fmt.Errorf("recover: %w", err)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return len(jobs), err
