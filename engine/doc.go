@@ -76,6 +76,7 @@
 //	DIR/host.key             the host's Ed25519 key (0600)
 //	DIR/credentials/UUID.json  issued credentials, as signed
 //	DIR/status/1.json        the signed revocation status list
+//	DIR/promotions/TASK.json each place's promotion outcome (Promote resumes from it)
 //	DIR/market/UUID.status.json  the status list an ingested model was checked against
 //
 // # Usage

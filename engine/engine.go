@@ -143,7 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	for _, d := range []string{cfg.DataDir, datasetDir(cfg.DataDir), moduleDir(cfg.DataDir), cfg.CacheDir, credentialDir(cfg.DataDir), statusDir(cfg.DataDir)} {
+	for _, d := range []string{cfg.DataDir, datasetDir(cfg.DataDir), moduleDir(cfg.DataDir), cfg.CacheDir, credentialDir(cfg.DataDir), statusDir(cfg.DataDir), promotionDir(cfg.DataDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}

@@ -7,3 +7,7 @@ func ForgetBoards(e *Engine) {
 	defer e.boardsMu.Unlock()
 	clear(e.boards)
 }
+
+// SetIssuedHook sets the hook called with the rank of each credential
+// just after Promote writes it (nil: none).
+func SetIssuedHook(f func(rank int)) { testHookIssued = f }

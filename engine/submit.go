@@ -471,7 +471,8 @@ func (e *Engine) failWith(sub *Submission, se *SubmissionError) error {
 // Recover runs again every submission the store holds as received, queued
 // or running (left so by a crash, a kill or Close), and waits for them. It
 // returns how many it ran. A submission whose module is missing from the
-// data dir fails with kind "host" (not charged).
+// data dir fails with kind "host" (not charged). Then it completes every
+// promotion a crash interrupted (see Promote).
 func (e *Engine) Recover(ctx context.Context) (int, error) {
 	unfinished, err := e.store.Unfinished()
 	if err != nil {
@@ -538,6 +539,8 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 			return len(jobs), ctx.Err()
 		}
 	}
+	// A promotion a crash interrupted is completed (see Promote).
+	errs = append(errs, e.resumePromotions(ctx))
 	return len(jobs), errors.Join(errs...)
 }
 

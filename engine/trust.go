@@ -185,9 +185,16 @@ type Revocation struct {
 // promote_top entrants of the private leaderboard has its selected
 // submission run again and its gates measured on the private part, and
 // gets a CertifiedModelCredential, signed by the host key, when every gate
-// passes. Once a task has credentials, Promote returns them (with no
-// Gates) instead of issuing more; a promotion that issued none may be run
-// again. ctx bounds the runs.
+// passes. ctx bounds the runs.
+//
+// Promotion is resumable and idempotent. Each place's outcome is recorded
+// (DIR/promotions/TASK.json) as soon as it is decided, so a promotion
+// interrupted by a crash is completed by the next Promote or Recover: the
+// places already decided are kept, a credential written just before the
+// crash is found and kept, and only the missing places are run and
+// issued, each credential with its own status index. Once a promotion is
+// complete, Promote returns its outcome instead of issuing more; one that
+// issued no credential may be run again.
 func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) {
 	e.trustMu.Lock()
 	defer e.trustMu.Unlock()
@@ -202,7 +209,13 @@ func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(issued) > 0 {
+	rec, err := e.readPromotion(task)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case rec == nil && len(issued) > 0:
+		// Promoted before outcomes were recorded: its credentials stand.
 		var out []Promotion
 		for i := range issued {
 			c := issued[i]
@@ -212,6 +225,14 @@ func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) 
 			out = append(out, Promotion{Rank: c.Rank, Participant: c.Author, Credential: &c})
 		}
 		return out, nil
+	case rec != nil && rec.Done && rec.issued():
+		return e.recorded(ctx, rec)
+	case rec == nil || rec.Done:
+		// First promotion, or a complete one that issued nothing.
+		rec = &promotionRecord{Task: task, Closed: st.Closed}
+		if err := e.writePromotion(rec); err != nil {
+			return nil, err
+		}
 	}
 	lt, err := e.load(task)
 	if err != nil {
@@ -232,11 +253,7 @@ func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) 
 		top = DefaultPromoteTop
 	}
 	var base [][]float64
-	if lt.task.Spec.Gates.BeatsBaseline != nil {
-		if base, err = e.baselineOutputs(ctx, lt); err != nil {
-			return nil, err
-		}
-	}
+	baseRead := false
 	list, next, err := e.statusState()
 	if err != nil {
 		return nil, err
@@ -246,8 +263,34 @@ func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) 
 		if en.Rank > top {
 			break
 		}
-		p, err := e.promote(ctx, lt, en, base, len(ranked), st.Closed, &next)
-		if err != nil {
+		if pl, ok := rec.place(en.Rank); ok {
+			p, err := e.recordedPlace(ctx, pl)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, p)
+			continue
+		}
+		var p Promotion
+		if c := issuedFor(issued, en); c != nil {
+			// Issued just before a crash that came before its record.
+			if err := e.ensureMarket(ctx, c); err != nil {
+				return out, err
+			}
+			p = Promotion{Rank: en.Rank, Participant: en.Participant, Team: en.Team, Submission: en.Submission, Credential: c}
+		} else {
+			if !baseRead && lt.task.Spec.Gates.BeatsBaseline != nil {
+				if base, err = e.baselineOutputs(ctx, lt); err != nil {
+					return out, err
+				}
+				baseRead = true
+			}
+			if p, err = e.promote(ctx, lt, en, base, len(ranked), st.Closed, &next); err != nil {
+				return out, err
+			}
+		}
+		rec.Places = append(rec.Places, placeOf(p))
+		if err := e.writePromotion(rec); err != nil {
 			return out, err
 		}
 		out = append(out, p)
@@ -255,6 +298,10 @@ func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) 
 	// The list is (re)signed even when nothing was issued, so that it
 	// exists from the first close.
 	if err := e.writeStatusList(list, st.Closed); err != nil {
+		return out, err
+	}
+	rec.Done = true
+	if err := e.writePromotion(rec); err != nil {
 		return out, err
 	}
 	return out, nil
@@ -336,6 +383,9 @@ func (e *Engine) issue(lt *loadedTask, sub Submission, en Entry, ranked int, gat
 	}
 	if err := writeFileAtomic(e.credentialPath(id), signed); err != nil {
 		return nil, fmt.Errorf("promote %s: store credential: %w", sub.ID, err)
+	}
+	if testHookIssued != nil {
+		testHookIssued(en.Rank)
 	}
 	if err := e.enterMarket(lt, sub, subject, id, signed, moduleBytes, validFrom); err != nil {
 		return nil, fmt.Errorf("promote %s: %w", sub.ID, err)

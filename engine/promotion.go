@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/verdictlab/verdict/engine/gate"
+)
+
+// promotionDir holds each task's promotion record: DIR/promotions/TASK.json.
+func promotionDir(root string) string { return filepath.Join(root, "promotions") }
+
+// testHookIssued, when set (by tests only), is called with the rank of
+// each credential just after it is written: a point to crash at.
+var testHookIssued func(rank int)
+
+// promotionRecord is what a task's promotion decided so far: the outcome
+// of each place in rank order, written after each decision, and Done once
+// every place is decided and the status list is signed. It is what makes
+// Promote resumable after a crash.
+type promotionRecord struct {
+	Task   string        `json:"task"`
+	Closed time.Time     `json:"closed"`
+	Places []placeRecord `json:"places"`
+	Done   bool          `json:"done"`
+}
+
+// placeRecord is the outcome of one place: its gates, and the credential
+// issued ("" when a gate failed).
+type placeRecord struct {
+	Rank        int           `json:"rank"`
+	Participant string        `json:"participant"`
+	Team        bool          `json:"team,omitempty"`
+	Submission  string        `json:"submission"`
+	Gates       []gate.Result `json:"gates"`
+	Credential  string        `json:"credential,omitempty"`
+}
+
+func placeOf(p Promotion) placeRecord {
+	r := placeRecord{Rank: p.Rank, Participant: p.Participant, Team: p.Team, Submission: p.Submission, Gates: p.Gates}
+	if p.Credential != nil {
+		r.Credential = p.Credential.ID
+	}
+	return r
+}
+
+// place returns the recorded outcome of the place at rank.
+func (r *promotionRecord) place(rank int) (placeRecord, bool) {
+	for _, p := range r.Places {
+		if p.Rank == rank {
+			return p, true
+		}
+	}
+	return placeRecord{}, false
+}
+
+// issued reports whether the promotion issued a credential.
+func (r *promotionRecord) issued() bool {
+	for _, p := range r.Places {
+		if p.Credential != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) promotionPath(task string) string {
+	return filepath.Join(promotionDir(e.cfg.DataDir), task+".json")
+}
+
+// readPromotion returns the task's promotion record, nil if it has none.
+func (e *Engine) readPromotion(task string) (*promotionRecord, error) {
+	b, err := os.ReadFile(e.promotionPath(task))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("task %q: promotion record: %w", task, err)
+	}
+	var r promotionRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("task %q: promotion record %s: %w", task, e.promotionPath(task), err)
+	}
+	return &r, nil
+}
+
+func (e *Engine) writePromotion(r *promotionRecord) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(e.promotionPath(r.Task), b); err != nil {
+		return fmt.Errorf("task %q: write promotion record: %w", r.Task, err)
+	}
+	return nil
+}
+
+// recordedPlace returns a decided place as a Promotion, its credential read
+// back (with its revocation) and in the marketplace.
+func (e *Engine) recordedPlace(ctx context.Context, pl placeRecord) (Promotion, error) {
+	p := Promotion{Rank: pl.Rank, Participant: pl.Participant, Team: pl.Team, Submission: pl.Submission, Gates: pl.Gates}
+	if pl.Credential == "" {
+		return p, nil
+	}
+	c, err := e.readCredential(pl.Credential)
+	if err != nil {
+		return p, err
+	}
+	if err := e.ensureMarket(ctx, c); err != nil {
+		return p, err
+	}
+	p.Credential = c
+	return p, nil
+}
+
+// recorded returns a complete promotion's outcome.
+func (e *Engine) recorded(ctx context.Context, r *promotionRecord) ([]Promotion, error) {
+	var out []Promotion
+	for _, pl := range r.Places {
+		p, err := e.recordedPlace(ctx, pl)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// issuedFor returns the credential already issued for a place of the
+// task's private leaderboard (frozen since the close), nil if none.
+func issuedFor(issued []Credential, en Entry) *Credential {
+	for i := range issued {
+		if c := &issued[i]; c.Rank == en.Rank && c.Author == en.Participant {
+			return c
+		}
+	}
+	return nil
+}
+
+// resumePromotions completes every promotion a crash interrupted.
+func (e *Engine) resumePromotions(ctx context.Context) error {
+	ents, err := os.ReadDir(promotionDir(e.cfg.DataDir))
+	if err != nil {
+		return fmt.Errorf("resume promotions: %w", err)
+	}
+	var errs []error
+	for _, de := range ents {
+		task, ok := cutJSON(de.Name())
+		if !ok {
+			continue
+		}
+		r, err := e.readPromotion(task)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if r == nil || r.Done {
+			continue
+		}
+		if _, err := e.Promote(ctx, task); err != nil {
+			errs = append(errs, fmt.Errorf("resume promotion of task %q: %w", task, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// cutJSON returns a task id from a promotion record's file name.
+func cutJSON(name string) (string, bool) {
+	task, ok := strings.CutSuffix(name, ".json")
+	return task, ok && taskIDPattern.MatchString(task)
+}
