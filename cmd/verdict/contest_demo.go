@@ -26,6 +26,8 @@ data:
   test: ../data/breast_cancer_test.csv
   id: id
   label: target
+# A published seed keeps the demo reproducible; a real task leaves it out
+# (a random secret is made) or keeps a 16+ byte one secret.
 split: {public_fraction: 0.3, seed: "contest-31"}
 limits: {memory_mb: 256, timeout_s: 30, max_module_mb: 64, daily_limit: 2, total_limit: 10}
 schedule: {start: "2026-03-02T00:00:00Z", end: "2026-03-09T00:00:00Z"}
