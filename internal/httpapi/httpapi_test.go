@@ -80,6 +80,10 @@ func TestRoles(t *testing.T) {
 				if r.status != tc.status || r.kind() != tc.kind {
 					t.Errorf("got %d %q, want %d %q: %s", r.status, r.kind(), tc.status, tc.kind, r.body)
 				}
+				// The spec's one-byte seed is guessable: the host is told.
+				if tc.name == "Host" && !strings.Contains(string(r.body), `"split.seed is 1 bytes, shorter than 16`) {
+					t.Errorf("got %s, want the host warned of the short split seed", r.body)
+				}
 			})
 		}
 		t.Run("DataPathEscapes", func(t *testing.T) {
@@ -105,8 +109,10 @@ func TestRoles(t *testing.T) {
 		if len(list) != 1 || list[0].(map[string]any)["id"] != "contest" {
 			t.Fatalf("got %v", list)
 		}
-		if _, leaks := list[0].(map[string]any)["spec"]; leaks {
-			t.Error("the task list leaks the spec (split seed, data path)")
+		for _, key := range []string{"spec", "warnings"} {
+			if _, leaks := list[0].(map[string]any)[key]; leaks {
+				t.Errorf("the task list leaks the host's %s (split seed, data path, warnings)", key)
+			}
 		}
 		m := anon.get("/v1/tasks/contest").json(t)
 		if len(m["features"].([]any)) != 2 || m["state"].(map[string]any)["open"] != true {

@@ -126,6 +126,9 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Warnings = t.Warnings
+	for _, warning := range t.Warnings {
+		s.log.Warn("create task", "task", t.Spec.ID, "warning", warning)
+	}
 	w.Header().Set("Location", "/v1/tasks/"+t.Spec.ID)
 	writeJSON(w, http.StatusCreated, v)
 }
