@@ -287,6 +287,10 @@ func TestFixtures(t *testing.T) {
 			fragments: []string{"prediction for row 0, output 1 was not written: the host asked for 2 outputs per row"}},
 		{name: sandboxtest.ForbiddenImport, want: sandbox.ErrForbiddenImport, atCompile: true,
 			fragments: []string{"env.foo (function)", "env.bar (function)", "env.g (global)"}},
+		// A WASI name imported from another module is refused at
+		// validation, not left to fail at instantiation.
+		{name: sandboxtest.WASIElsewhere, want: sandbox.ErrForbiddenImport, atCompile: true,
+			fragments: []string{"forbidden imports: env.fd_write (function); only wasi_snapshot_preview1 functions may be imported"}},
 		{name: sandboxtest.LoopPredict, want: sandbox.ErrTimeout,
 			fragments: []string{"time limit of 400ms exceeded in verdict_predict"}},
 		{name: sandboxtest.LoopInit, want: sandbox.ErrTimeout,

@@ -60,6 +60,9 @@ const (
 
 	// ForbiddenImport imports env.foo, env.bar (functions) and env.g (global).
 	ForbiddenImport = "forbidden_import"
+	// WASIElsewhere imports env.fd_write: a WASI function's name and
+	// signature, from another module than wasi_snapshot_preview1.
+	WASIElsewhere = "wasi_elsewhere"
 	// LoopPredict never returns from verdict_predict.
 	LoopPredict = "loop_predict"
 	// LoopInit never returns from _initialize.
