@@ -22,9 +22,6 @@ const (
 	DefaultWriteBytes = 16 << 20
 	// DefaultBatchRows is the number of rows per verdict_predict call.
 	DefaultBatchRows = 4096
-	// DefaultCompileTimeout bounds compiling one module in Process
-	// isolation (in-process compilation cannot be interrupted).
-	DefaultCompileTimeout = 2 * time.Minute
 
 	// MaxMemoryMB is the largest MemoryMB: 4 GiB, all of wasm32.
 	MaxMemoryMB = 4096
@@ -53,8 +50,12 @@ type Limits struct {
 	// model that floods its output wastes the host's time, not only its
 	// own.
 	WriteBytes int64 `json:"write_bytes,omitempty" yaml:"write_bytes,omitempty"`
-	// CompileTimeout is the wall time allowed to compile a module in
-	// Process isolation, where the compiling child is killed past it.
+	// CompileTimeout is the wall time allowed to compile a module (the
+	// caller's deadline applies too); zero means Timeout. In Process
+	// isolation the compiling child is killed at the deadline; in
+	// process, Compile returns at the deadline and the compilation, which
+	// wazero cannot interrupt, finishes in the background and is thrown
+	// away.
 	CompileTimeout time.Duration `json:"compile_timeout,omitempty" yaml:"compile_timeout,omitempty"`
 }
 
@@ -76,7 +77,7 @@ func (l Limits) WithDefaults() Limits {
 		l.WriteBytes = DefaultWriteBytes
 	}
 	if l.CompileTimeout == 0 {
-		l.CompileTimeout = DefaultCompileTimeout
+		l.CompileTimeout = l.Timeout
 	}
 	return l
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -230,7 +231,7 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 		if r.process {
 			c.wasm, c.hasInit, c.err = r.compileProcess(ctx, sha, wasm)
 		} else {
-			c.code, c.hasInit, c.err = r.compile(ctx, wasm)
+			c.code, c.hasInit, c.err = r.compileBounded(ctx, wasm)
 		}
 		if c.err != nil {
 			r.mu.Lock()
@@ -269,6 +270,54 @@ func (r *Runtime) release(c *compiled) {
 	if last && c.wasm != nil {
 		_ = c.wasm.Close()
 	}
+}
+
+// compileBounded is compile under Limits.CompileTimeout and ctx. wazero
+// cannot interrupt a compilation: at the deadline compileBounded returns
+// a timeout and leaves the compilation to finish in the background, then
+// closes what it made. The child of Process isolation compiles without
+// bound (noTermination): its parent kills it at the deadline instead.
+func (r *Runtime) compileBounded(ctx context.Context, wasm []byte) (wazero.CompiledModule, bool, error) {
+	if r.opts.noTermination {
+		return r.compile(ctx, wasm)
+	}
+	limit := r.limits.CompileTimeout
+	cctx, cancel := context.WithTimeoutCause(ctx, limit, errTimeLimit)
+	defer cancel()
+	type result struct {
+		code    wazero.CompiledModule
+		hasInit bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var res result
+		res.code, res.hasInit, res.err = r.compile(context.WithoutCancel(cctx), wasm)
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		return res.code, res.hasInit, res.err
+	case <-cctx.Done():
+		go func() {
+			if res := <-done; res.code != nil {
+				_ = res.code.Close(context.Background())
+			}
+		}()
+		return nil, false, compileDeadline(ctx, cctx, limit, cctx.Err())
+	}
+}
+
+// compileDeadline describes a Compile stopped by its time limit or by the
+// caller's context.
+func compileDeadline(parent, cctx context.Context, limit time.Duration, cause error) error {
+	switch {
+	case context.Cause(cctx) == errTimeLimit:
+		return &Error{Kind: KindTimeout, err: cause, Msg: fmt.Sprintf("time limit of %v exceeded in compile", limit)}
+	case errors.Is(parent.Err(), context.DeadlineExceeded):
+		return &Error{Kind: KindTimeout, err: cause, Msg: "caller's deadline exceeded in compile"}
+	}
+	return &Error{Kind: KindCanceled, err: cause, Msg: "compile canceled"}
 }
 
 // compile runs the checks in order: structure and imports (pre-decoder),

@@ -536,7 +536,7 @@ func TestInvalidInput(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	got := sandbox.Limits{}.WithDefaults()
-	want := sandbox.Limits{MemoryMB: 256, Timeout: 30 * time.Second, MaxModuleBytes: 64 << 20, OutputBytes: 64 << 10, WriteBytes: 16 << 20, CompileTimeout: 2 * time.Minute}
+	want := sandbox.Limits{MemoryMB: 256, Timeout: 30 * time.Second, MaxModuleBytes: 64 << 20, OutputBytes: 64 << 10, WriteBytes: 16 << 20, CompileTimeout: 30 * time.Second}
 	if got != want {
 		t.Errorf("WithDefaults: got %+v, want %+v", got, want)
 	}

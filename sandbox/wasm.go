@@ -18,13 +18,18 @@ import (
 //     out of memory. Tables are refused or given a maximum (rewriting the
 //     table section) so that all of them together hold at most
 //     MaxTableElements.
+//   - refuse code whose shape makes the compiler slow out of all proportion
+//     to its size (deep nesting, huge br_tables, huge functions; see
+//     code.go), before any time is spent compiling it.
 //
 // Every read is bounds-checked; FuzzCompile exercises it.
 
 const (
-	sectionImport = 2
-	sectionTable  = 4
-	sectionMemory = 5
+	sectionImport   = 2
+	sectionFunction = 3
+	sectionTable    = 4
+	sectionMemory   = 5
+	sectionCode     = 10
 
 	wasmPageBytes = 1 << 16
 	wasmMaxPages  = 1 << 16
@@ -73,6 +78,7 @@ type moduleInfo struct {
 	tableSeen bool
 	tableCap  bool // the table section was rewritten
 	tableMins uint64
+	code      codeStats
 }
 
 // tableLimitError reports tables whose declared minimum exceeds the budget.
@@ -118,6 +124,8 @@ func scanModule(b []byte, tableBudget uint64) (*moduleInfo, []byte, error) {
 			err = info.scanImports(&s)
 		case sectionMemory:
 			err = info.scanMemories(&s)
+		case sectionCode:
+			info.code, err = scanCode(&s)
 		case sectionTable:
 			if info.tableSeen {
 				return nil, nil, errors.New("duplicate table section")
@@ -133,7 +141,8 @@ func scanModule(b []byte, tableBudget uint64) (*moduleInfo, []byte, error) {
 		}
 		if err != nil {
 			var tl *tableLimitError
-			if errors.As(err, &tl) {
+			var sl *shapeError
+			if errors.As(err, &tl) || errors.As(err, &sl) {
 				return nil, nil, err
 			}
 			return nil, nil, fmt.Errorf("%s section: %w", sectionName(id), err)
@@ -153,6 +162,8 @@ func sectionName(id byte) string {
 		return "table"
 	case sectionMemory:
 		return "memory"
+	case sectionCode:
+		return "code"
 	}
 	return fmt.Sprintf("section %d", id)
 }

@@ -1,0 +1,88 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verdictlab/verdict/sandbox"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
+)
+
+// bombLimits give compile bombs a small time limit: each must be refused,
+// or stopped, within Timeout + 1 s.
+var bombLimits = sandbox.Limits{Timeout: 2 * time.Second, MemoryMB: 2, OutputBytes: 4096}
+
+// TestCompileBombs compiles modules that are small but slow to compile.
+// Before the pre-decoder bounded the shape of code and compilation
+// counted against the time limit, 40,000 nested blocks (120 KB) compiled
+// for 16 s and 100,000 of them or a 5M-target br_table until the fixed
+// 2-minute compile bound. Each must now be refused or stopped within the
+// time limit plus a second, and a good module compiled after it still
+// runs.
+func TestCompileBombs(t *testing.T) {
+	tests := []struct {
+		name     string
+		wasm     func() []byte
+		kind     string
+		fragment string
+	}{
+		{"Nested40k", func() []byte { return sandboxtest.NestedBlocks(40_000) }, sandbox.KindInvalidModule,
+			"function 2: blocks nested more than 8192 deep"},
+		{"Nested100k", func() []byte { return sandboxtest.NestedBlocks(100_000) }, sandbox.KindInvalidModule,
+			"function 2: blocks nested more than 8192 deep"},
+		{"BrTable5M", func() []byte { return sandboxtest.BrTable(5_000_000) }, sandbox.KindInvalidModule,
+			"function 2: body of 4.8 MiB, limit is 1 MiB"},
+		{"BrTable100k", func() []byte { return sandboxtest.BrTable(100_000) }, sandbox.KindInvalidModule,
+			"function 2: br_table with 100000 targets, limit is 16384"},
+		{"Functions1M", func() []byte { return sandboxtest.ManyFunctions(1_000_000) }, sandbox.KindInvalidModule,
+			"1000002 functions, limit is 100000"},
+		// Within every shape limit, but 32 functions of 4,000 nested
+		// blocks take the compiler far longer than 2 s: the time limit
+		// stops it.
+		{"SlowWithinLimits", func() []byte { return sandboxtest.SlowCompile(32, 4000) }, sandbox.KindTimeout,
+			"time limit of 2s exceeded in compile"},
+	}
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			if testing.Short() && mode.iso == sandbox.InProcess {
+				// In process, a stopped compilation finishes in the
+				// background: seconds of CPU on a shared machine.
+				t.Skip("in-process compile bombs burn CPU after their deadline; run without -short")
+			}
+			rt := newRuntime(t, sandbox.Config{Isolation: mode.iso, Limits: bombLimits})
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					wasm := tc.wasm()
+					start := time.Now()
+					m, err := rt.Compile(context.Background(), wasm)
+					elapsed := time.Since(start)
+					if err == nil {
+						m.Close(context.Background())
+					}
+					t.Logf("%d bytes: %v after %v", len(wasm), err, elapsed)
+					if got := sandbox.KindOf(err); got != tc.kind {
+						t.Errorf("got %v (kind %q) after %v, want kind %q", err, got, elapsed, tc.kind)
+					} else if !strings.Contains(err.Error(), tc.fragment) {
+						t.Errorf("error %q: want fragment %q", err, tc.fragment)
+					}
+					if limit := bombLimits.Timeout + time.Second; elapsed > limit {
+						t.Errorf("Compile took %v, want at most %v (time limit + 1 s)", elapsed, limit)
+					}
+					if tc.kind == sandbox.KindTimeout && !errors.Is(err, context.DeadlineExceeded) {
+						t.Errorf("got %v, want it to match context.DeadlineExceeded", err)
+					}
+					// A good module queued behind the bomb still runs.
+					good := compile(t, rt, sandboxtest.Linear)
+					res, err := good.Run(context.Background(), sandbox.Input{Columns: testCols, Outputs: 1})
+					if err != nil {
+						t.Fatalf("good module after the bomb: %v", err)
+					}
+					assertBitEqual(t, res.Outputs, sandboxtest.LinearPredict(testCols, 1))
+				})
+			}
+		})
+	}
+}
