@@ -112,7 +112,9 @@
 // invalid_module, forbidden_import, abi, trap, stack_overflow,
 // out_of_bounds, exit (the guest called proc_exit), timeout, memory_limit,
 // bad_output, guest_error, nondeterministic (CheckDeterminism), plus crash
-// (the child process died: not the model's fault), canceled (the caller's
+// (the child process died: not the model's fault; what the child wrote to
+// its stderr, such as a Go crash trace, goes to the host's log through
+// log/slog, never into the error), canceled (the caller's
 // context was canceled) and invalid_input (a host bug); errors.Is matches the sentinels
 // in errors.go, stack_overflow, out_of_bounds and exit also match ErrTrap,
 // a timeout also matches context.DeadlineExceeded, a cancellation

@@ -48,3 +48,19 @@ func (r *Runtime) IdleRowsDone() []uint64 {
 	}
 	return done
 }
+
+// ChildPIDs returns the process ids of every child of a Process Runtime,
+// idle or busy.
+func (r *Runtime) ChildPIDs() []int {
+	if r.pool == nil {
+		return nil
+	}
+	p := r.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var pids []int
+	for c := range p.all {
+		pids = append(pids, c.cmd.Process.Pid)
+	}
+	return pids
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -134,10 +135,17 @@ func sealedOutputs(size int) (*os.File, error) {
 // outputsIDs number outputs files, which children keep mapped by id.
 var outputsIDs atomic.Uint64
 
-// crashError classifies a child that died on its own.
+// crashError classifies a child that died on its own. What the child
+// itself wrote to stderr (a Go crash trace of the host's code, never the
+// guest's output, which the child captures) goes to the host's log
+// (slog's default logger) and never into the error, whose message is the
+// participant's.
 func crashError(runErr error, st *os.ProcessState, fn string, req childRequest, stderr []byte) error {
-	tail := stderrExcerpt(stderr)
 	in := fnName(fn, req.Op)
+	if len(stderr) > 0 {
+		slog.Warn("sandbox: child process died", "module", req.Module, "op", req.Op, "in", in,
+			"err", runErr, "state", st.String(), "stderr", string(stderr))
+	}
 	if st != nil {
 		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			switch ws.Signal() {
@@ -145,21 +153,21 @@ func crashError(runErr error, st *os.ProcessState, fn string, req childRequest, 
 				return &Error{Kind: KindTimeout, Func: fn, err: runErr, Msg: fmt.Sprintf(
 					"the sandbox process's CPU time limit was exceeded in %s", in)}
 			case syscall.SIGKILL:
-				return &Error{Kind: KindCrash, Func: fn, err: runErr, Stderr: tail, Msg: fmt.Sprintf(
+				return &Error{Kind: KindCrash, Func: fn, err: runErr, Msg: fmt.Sprintf(
 					"sandbox process was killed in %s (by the kernel's out-of-memory killer or an operator); "+
 						"this is not the model's fault", in)}
 			}
-			return &Error{Kind: KindCrash, Func: fn, err: runErr, Stderr: tail, Msg: fmt.Sprintf(
+			return &Error{Kind: KindCrash, Func: fn, err: runErr, Msg: fmt.Sprintf(
 				"sandbox process died of signal %q in %s; this is not the model's fault", ws.Signal(), in)}
 		}
 	}
 	text := string(stderr)
 	if strings.Contains(text, "out of memory") || strings.Contains(text, "cannot allocate memory") {
-		return &Error{Kind: KindMemoryLimit, Func: fn, err: runErr, Stderr: tail, Msg: fmt.Sprintf(
+		return &Error{Kind: KindMemoryLimit, Func: fn, err: runErr, Msg: fmt.Sprintf(
 			"memory limit exceeded: the sandbox process ran out of its %s of address space in %s",
 			formatBytes(req.AddressSpace), in)}
 	}
-	return &Error{Kind: KindCrash, Func: fn, err: runErr, Stderr: tail, Msg: fmt.Sprintf(
+	return &Error{Kind: KindCrash, Func: fn, err: runErr, Msg: fmt.Sprintf(
 		"sandbox process crashed in %s (%v); this is not the model's fault", in, runErr)}
 }
 
