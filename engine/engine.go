@@ -601,17 +601,43 @@ type Predictions struct {
 	Values  [][]float64 // Values[k][i]
 }
 
+// errEvalTimeLimit is the cancel cause of an evaluation that used up the
+// task's time limit.
+var errEvalTimeLimit = errors.New("engine: evaluation time limit")
+
 // run evaluates module on the task's features. When the task has the
 // deterministic gate it runs sandbox.CheckDeterminism instead, and
 // reports its outcome (nil when not checked): a nondeterministic model is
 // not a failed evaluation but a failed gate, so it is run once more plainly
 // to be scored. progress, if not nil, is told the rows done over every run
 // and the rows to do, first (0, total) before any run.
+//
+// The task's time limit (limits.timeout_s) bounds the whole evaluation:
+// compiling the module and every run of it. A module that is slow to
+// compile fails with a timeout, charged to its submitter like any other,
+// and frees the worker for the next submission in time.
 func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte, progress func(done, total int)) (*sandbox.Result, *bool, error) {
-	rt, err := e.runtime(ctx, lt.task.Spec.sandboxLimits())
+	lim := lt.task.Spec.sandboxLimits()
+	rt, err := e.runtime(ctx, lim)
 	if err != nil {
 		return nil, nil, err
 	}
+	ctx, cancel := context.WithTimeoutCause(ctx, lim.Timeout, errEvalTimeLimit)
+	defer cancel()
+	res, det, err := e.runModule(ctx, rt, lt, module, progress)
+	if err != nil && sandbox.KindOf(err) == sandbox.KindTimeout && context.Cause(ctx) == errEvalTimeLimit {
+		fn, in := "", "compile"
+		if se := (*sandbox.Error)(nil); errors.As(err, &se) && se.Func != "" {
+			fn, in = se.Func, se.Func
+		}
+		return nil, nil, &sandbox.Error{Kind: sandbox.KindTimeout, Func: fn, Msg: fmt.Sprintf(
+			"time limit of %v exceeded in %s (the limit covers compiling and running the model)", lim.Timeout, in)}
+	}
+	return res, det, err
+}
+
+// runModule is run under the evaluation's deadline.
+func (e *Engine) runModule(ctx context.Context, rt *sandbox.Runtime, lt *loadedTask, module []byte, progress func(done, total int)) (*sandbox.Result, *bool, error) {
 	m, err := rt.Compile(ctx, module)
 	if err != nil {
 		return nil, nil, err

@@ -1,0 +1,75 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
+)
+
+// TestCompileBombs: a module that is small but slow to compile must not
+// stall the queue. Compiling counts against the task's time limit, so the
+// whole evaluation ends within timeout_s + 1 s, fails with kind timeout
+// and counts toward its submitter's limit; a module whose code the
+// sandbox's pre-decoder refuses (40,000 nested blocks) fails at once. A
+// good model queued behind them is scored. Before, the slow module
+// compiled for its full length (10 s here, 29 s in the report) and was
+// recorded scored, and the next participant's model waited behind it.
+func TestCompileBombs(t *testing.T) {
+	const timeout = 2 * time.Second
+	e, _ := contest(t, "limits: {daily_limit: 1, timeout_s: 2}\n", engine.Config{Workers: 1})
+	ctx := context.Background()
+	bombs := []struct {
+		who, kind, fragment string
+		module              []byte
+	}{
+		{"ada", "timeout", "time limit of 2s exceeded in compile", sandboxtest.SlowCompile(32, 4000)},
+		{"cy", "invalid_module", "blocks nested more than 8192 deep", sandboxtest.NestedBlocks(40_000)},
+	}
+	var ids []string
+	for _, b := range bombs {
+		sub, err := e.Enqueue(ctx, engine.SubmitRequest{Task: "contest", Participant: b.who, Module: b.module})
+		if err != nil {
+			t.Fatalf("Enqueue(%s): %v", b.who, err)
+		}
+		ids = append(ids, sub.ID)
+	}
+	start := time.Now()
+	good, err := submit(t, e, "bob", linear)
+	waited := time.Since(start)
+	t.Logf("good model behind the bombs waited %v", waited)
+	if err != nil || good.Status != "scored" {
+		t.Fatalf("good model behind the bombs: got %+v, %v; want scored", good, err)
+	}
+	// The good model waits for at most one time limit (plus a second) and
+	// its own evaluation.
+	if limit := timeout + 3*time.Second; waited > limit {
+		t.Errorf("good model behind the bombs waited %v, want at most %v", waited, limit)
+	}
+	for i, b := range bombs {
+		got, err := e.Submission(ids[i], engine.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s's bomb: %s after %v ms: %+v", b.who, got.Status, got.ElapsedMS, got.Error)
+		if got.Status != "failed" || got.Error == nil || got.Error.Kind != b.kind {
+			t.Errorf("%s's bomb: got status %q, error %+v after %v ms; want failed with kind %q",
+				b.who, got.Status, got.Error, got.ElapsedMS, b.kind)
+			continue
+		}
+		if !strings.Contains(got.Error.Message, b.fragment) {
+			t.Errorf("%s's bomb: message %q, want fragment %q", b.who, got.Error.Message, b.fragment)
+		}
+		if limit := timeout + time.Second; got.ElapsedMS > float64(limit.Milliseconds()) {
+			t.Errorf("%s's bomb: elapsed %v ms, want at most %v", b.who, got.ElapsedMS, limit)
+		}
+	}
+	// A compile timeout is the model's failure: it counts toward the limit.
+	if _, err := submit(t, e, "ada", linear); !errors.Is(err, engine.ErrQuotaExceeded) {
+		t.Errorf("ada's second submission after a compile timeout: got %v, want ErrQuotaExceeded", err)
+	}
+}
