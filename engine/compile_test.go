@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +73,35 @@ func TestCompileBombs(t *testing.T) {
 	// A compile timeout is the model's failure: it counts toward the limit.
 	if _, err := submit(t, e, "ada", linear); !errors.Is(err, engine.ErrQuotaExceeded) {
 		t.Errorf("ada's second submission after a compile timeout: got %v, want ErrQuotaExceeded", err)
+	}
+}
+
+// TestCacheBound: Config.CacheMaxBytes reaches the sandbox: with a bound
+// smaller than any compiled module, the cache keeps only the entry of the
+// module compiled last. Before, every module compiled stayed on disk.
+func TestCacheBound(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	e, err := engine.Open(ctx, engine.Config{DataDir: filepath.Join(t.TempDir(), "data"), CacheDir: cache, CacheMaxBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(ctx) })
+	createContest(t, e, "contest", "")
+	for _, who := range []string{"ada", "bob"} {
+		m := map[string][]byte{"ada": linear, "bob": cmodel}[who]
+		if sub, err := submit(t, e, who, m); err != nil || sub.Status != "scored" {
+			t.Fatalf("%s: got %+v, %v; want scored", who, sub, err)
+		}
+	}
+	var entries []string
+	filepath.WalkDir(cache, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			entries = append(entries, path)
+		}
+		return nil
+	})
+	if len(entries) != 1 {
+		t.Errorf("cache bounded to 1 byte after two modules: holds %d entries %v, want 1 (the last module's)", len(entries), entries)
 	}
 }

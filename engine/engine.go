@@ -36,6 +36,11 @@ type Config struct {
 	// CacheDir holds wazero's compiled modules; default DataDir/cache/wazero.
 	// Several data dirs may share one. Resolved like DataDir.
 	CacheDir string
+	// CacheMaxBytes bounds CacheDir: after each compilation the least
+	// recently used compiled modules are removed until it holds at most
+	// this many bytes. Zero means DefaultCacheMaxBytes, negative no
+	// bound.
+	CacheMaxBytes int64
 	// Now is the clock every competition rule reads (schedule, daily
 	// limits, deadlines, history); default time.Now.
 	Now func() time.Time
@@ -54,6 +59,11 @@ type Config struct {
 	// DefaultBaseURL.
 	BaseURL string
 }
+
+// DefaultCacheMaxBytes is the compilation cache's bound when
+// Config.CacheMaxBytes is zero: 1 GiB, the code of about a hundred big
+// modules (compiled code is about ten times the module).
+const DefaultCacheMaxBytes = sandbox.DefaultCacheMaxBytes
 
 // DefaultQueuePerWorker sizes the default work queue.
 const DefaultQueuePerWorker = 4
@@ -477,7 +487,8 @@ func (e *Engine) runtime(ctx context.Context, lim sandbox.Limits) (*sandbox.Runt
 	if rt, ok := e.runtimes[lim]; ok {
 		return rt, nil
 	}
-	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: e.cfg.CacheDir, Limits: lim, Isolation: sandbox.Preferred()})
+	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: e.cfg.CacheDir, CacheMaxBytes: e.cfg.CacheMaxBytes,
+		Limits: lim, Isolation: sandbox.Preferred()})
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}

@@ -142,7 +142,8 @@
 // ChildArg, whose handler calls ServeChild). The parent validates a module
 // with its own bounds-checked pre-decoder and never hands guest bytes to
 // wazero; a child compiles them without termination checks into the shared
-// on-disk cache (Config.CacheDir, or a private temporary directory), so
+// on-disk cache (Config.CacheDir, or a private temporary directory,
+// trimmed to Config.CacheMaxBytes least recently used first), so
 // loops run at full speed, and the parent kills the child's process group
 // at the deadline (Limits.Timeout for a Run, Limits.CompileTimeout, by
 // default the same, for a Compile). Children live in a pool (up to Config.Workers idle) and serve

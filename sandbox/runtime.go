@@ -28,6 +28,12 @@ type Config struct {
 	// relative path is resolved against the working directory when the
 	// Runtime is made.
 	CacheDir string `json:"cache_dir,omitempty" yaml:"cache_dir,omitempty"`
+	// CacheMaxBytes bounds the compilation cache on disk: after each
+	// compilation the least recently used entries are removed until it
+	// holds at most this many bytes (the entries of the module just
+	// compiled are kept). Zero means DefaultCacheMaxBytes, negative no
+	// bound.
+	CacheMaxBytes int64 `json:"cache_max_bytes,omitempty" yaml:"cache_max_bytes,omitempty"`
 	// Limits bound every module run by the Runtime.
 	Limits Limits `json:"limits,omitempty" yaml:"limits,omitempty"`
 	// Isolation chooses where guests run: InProcess (the default) or
@@ -69,6 +75,7 @@ func (c Config) Validate() error {
 type Runtime struct {
 	wz      wazero.Runtime
 	cache   wazero.CompilationCache           // nil without CacheDir
+	disk    *diskCache                        // trims the cache on disk; nil if none or unbounded
 	wasi    map[string]api.FunctionDefinition // provided WASI functions
 	limits  Limits
 	workers int
@@ -167,6 +174,13 @@ func newRuntime(ctx context.Context, c Config, o runtimeOptions) (*Runtime, erro
 			rc = rc.WithCompilationCache(cache)
 		}
 	}
+	if !o.noTermination { // a Process child leaves the cache to its parent
+		dir := c.CacheDir
+		if r.process {
+			dir = r.cacheDir
+		}
+		r.disk = newDiskCache(dir, c.CacheMaxBytes)
+	}
 	r.wz = wazero.NewRuntimeWithConfig(ctx, rc)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r.wz); err != nil {
 		_ = r.Close(ctx)
@@ -228,6 +242,7 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	r.mu.Unlock()
 
 	if !found {
+		start := time.Now()
 		if r.process {
 			c.wasm, c.hasInit, c.err = r.compileProcess(ctx, sha, wasm)
 		} else {
@@ -241,6 +256,9 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 			r.mu.Unlock()
 		}
 		close(c.done)
+		if c.err == nil {
+			r.disk.used(sha, start)
+		}
 	} else {
 		select {
 		case <-c.done:

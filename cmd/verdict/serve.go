@@ -39,6 +39,7 @@ type serveConfig struct {
 	anonBurst     int
 	inflightMB    int64
 	clientMB      int64
+	cacheMaxMB    int64
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -80,13 +81,14 @@ the next start, and closes the store.`,
 	f.IntVar(&sc.anonBurst, "anonymous-burst", httpapi.DefaultAnonymousBurst, "anonymous uploads and ingests a client address may make at once")
 	f.Int64Var(&sc.inflightMB, "max-inflight-mb", httpapi.DefaultMaxInflightBytes>>20, "request bodies the server holds at once, in MiB (beyond: 503)")
 	f.Int64Var(&sc.clientMB, "max-client-inflight-mb", httpapi.DefaultClientInflightBytes>>20, "request bodies one client (a participant, the host, an anonymous address) holds at once, in MiB (beyond: 429; a body larger: 413)")
+	f.Int64Var(&sc.cacheMaxMB, "cache-max-mb", engine.DefaultCacheMaxBytes>>20, "largest size of the compilation cache, in MiB: least recently used compiled modules are removed past it")
 	return c
 }
 
 func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	log := slog.New(slog.NewJSONHandler(g.stderr, nil))
-	if sc.grace < 0 || sc.workers < 0 || sc.queue < 0 || sc.maxDatasetMB <= 0 || sc.inflightMB <= 0 || sc.clientMB <= 0 {
-		return badInput(fmt.Errorf("serve: --grace, --workers and --queue must not be negative, --max-dataset-mb, --max-inflight-mb and --max-client-inflight-mb must be positive"))
+	if sc.grace < 0 || sc.workers < 0 || sc.queue < 0 || sc.maxDatasetMB <= 0 || sc.inflightMB <= 0 || sc.clientMB <= 0 || sc.cacheMaxMB <= 0 {
+		return badInput(fmt.Errorf("serve: --grace, --workers and --queue must not be negative, --max-dataset-mb, --max-inflight-mb, --max-client-inflight-mb and --cache-max-mb must be positive"))
 	}
 	if sc.init {
 		has, err := httpapi.HasTokens(g.dataDir)
@@ -102,7 +104,7 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		}
 	}
 	e, err := engine.Open(ctx, engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR"),
-		BaseURL: sc.baseURL, Workers: sc.workers, QueueSize: sc.queue})
+		BaseURL: sc.baseURL, Workers: sc.workers, QueueSize: sc.queue, CacheMaxBytes: sc.cacheMaxMB << 20})
 	if err != nil {
 		return err
 	}
