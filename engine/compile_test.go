@@ -18,18 +18,18 @@ import (
 // whole evaluation ends within timeout_s + 1 s, fails with kind timeout
 // and counts toward its submitter's limit; a module whose code the
 // sandbox's pre-decoder refuses (40,000 nested blocks) fails at once. A
-// good model queued behind them is scored. Before, the slow module
-// compiled for its full length (10 s here, 29 s in the report) and was
-// recorded scored, and the next participant's model waited behind it.
+// good model queued behind them is scored. Before, both bombs compiled
+// to the end and were recorded scored (the 40,000-deep nest after 24.7 s
+// on a 2 s task), and the good model waited 28.6 s behind them.
 func TestCompileBombs(t *testing.T) {
-	const timeout = 2 * time.Second
-	e, _ := contest(t, "limits: {daily_limit: 1, timeout_s: 2}\n", engine.Config{Workers: 1})
+	const timeout = 4 * time.Second
+	e, _ := contest(t, "limits: {daily_limit: 1, timeout_s: 4}\n", engine.Config{Workers: 1})
 	ctx := context.Background()
 	bombs := []struct {
 		who, kind, fragment string
 		module              []byte
 	}{
-		{"ada", "timeout", "time limit of 2s exceeded in compile", sandboxtest.SlowCompile(32, 4000)},
+		{"ada", "timeout", "time limit of 4s exceeded in compile", sandboxtest.SlowCompile(64, 4000)},
 		{"cy", "invalid_module", "blocks nested more than 8192 deep", sandboxtest.NestedBlocks(40_000)},
 	}
 	var ids []string
@@ -48,8 +48,9 @@ func TestCompileBombs(t *testing.T) {
 		t.Fatalf("good model behind the bombs: got %+v, %v; want scored", good, err)
 	}
 	// The good model waits for at most one time limit (plus a second) and
-	// its own evaluation.
-	if limit := timeout + 3*time.Second; waited > limit {
+	// its own evaluation (generous: the machine may be loaded, the race
+	// detector on).
+	if limit := 2*timeout + time.Second; waited > limit {
 		t.Errorf("good model behind the bombs waited %v, want at most %v", waited, limit)
 	}
 	for i, b := range bombs {
