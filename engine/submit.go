@@ -448,7 +448,9 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 
 // fail records a failed evaluation. Model failures return nil; host
 // failures ("host") are recorded as not charged to the quota and return
-// the cause so the caller sees it.
+// the cause so the caller sees it. A sandbox process that crashed
+// (sandbox.KindCrash) or a sandbox fault of its own (KindInternal) is not
+// the model's doing either: not charged.
 func (e *Engine) fail(sub *Submission, kind string, cause error) error {
 	if err := e.failWith(sub, &SubmissionError{Kind: kind, Message: cause.Error()}); err != nil {
 		return err
@@ -464,7 +466,7 @@ func (e *Engine) fail(sub *Submission, kind string, cause error) error {
 func (e *Engine) failWith(sub *Submission, se *SubmissionError) error {
 	sub.Status = string(leaderboard.Failed)
 	sub.Error = se
-	sub.hostError = se.Kind == "host"
+	sub.hostError = se.Kind == "host" || se.Kind == sandbox.KindCrash || se.Kind == sandbox.KindInternal
 	return e.record(sub)
 }
 
