@@ -103,8 +103,8 @@ func (st *codeStats) scanBody(fn uint32, r *reader) error {
 		}
 	}
 	st.locals = max(st.locals, locals)
-	depth := 1 // the function's own block
-	for depth > 0 {
+	depth := 0 // blocks, loops and ifs open
+	for done := false; !done; {
 		op, err := r.byte()
 		if err != nil {
 			return bad(err)
@@ -118,7 +118,8 @@ func (st *codeStats) scanBody(fn uint32, r *reader) error {
 				return shapeErrorf("function %d: blocks nested more than %d deep", fn, MaxNesting)
 			}
 			st.nesting = max(st.nesting, depth)
-		case op == 0x0b: // end
+		case op == 0x0b: // end, of a block or of the function
+			done = depth == 0
 			depth--
 		case op == 0x0e: // br_table
 			targets, err := r.u32()

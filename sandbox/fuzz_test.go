@@ -31,6 +31,7 @@ func FuzzCompile(f *testing.F) {
 	ctx := context.Background()
 	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{Limits: sandbox.Limits{
 		MemoryMB: 2, Timeout: 100 * time.Millisecond, MaxModuleBytes: maxFuzzModule, OutputBytes: 1024,
+		CompileTimeout: time.Minute, // a slow compile (race detector) is not a finding
 	}})
 	if err != nil {
 		f.Fatal(err)

@@ -23,8 +23,10 @@ import (
 )
 
 // fastLimits keep the timeout and memory fixtures quick (growing memory
-// costs ~10 ms per MiB on a busy CI machine).
-var fastLimits = sandbox.Limits{Timeout: 400 * time.Millisecond, MemoryMB: 2, OutputBytes: 4096}
+// costs ~10 ms per MiB on a busy CI machine). Compiling is not what they
+// test, and wazero's compiler under the race detector is slow: it gets a
+// limit of its own.
+var fastLimits = sandbox.Limits{Timeout: 400 * time.Millisecond, CompileTimeout: time.Minute, MemoryMB: 2, OutputBytes: 4096}
 
 // slowLimits are fastLimits with a time limit no fixture that ends on its
 // own can reach, even under the race detector on a loaded machine.

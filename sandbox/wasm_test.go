@@ -251,6 +251,8 @@ func FuzzScanModule(f *testing.F) {
 	}
 	f.Add(module(section(sectionTable, 2, 0x70, 0x00, 10, 0x6f, 0x01, 1, 0xff, 0x01)))
 	f.Add(module(section(sectionImport, 1, 1, 'a', 1, 'b', 0x01, 0x70, 0x00, 1)))
+	f.Add(sandboxtest.NestedBlocks(20)) // the code scanner
+	f.Add(sandboxtest.BrTable(20))
 	const budget = 1000
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > 64<<10 {
