@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -254,6 +255,9 @@ func FuzzScanModule(f *testing.F) {
 	f.Add(sandboxtest.NestedBlocks(20)) // the code scanner
 	f.Add(sandboxtest.BrTable(20))
 	const budget = 1000
+	ctx := context.Background()
+	wz := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer wz.Close(ctx)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > 64<<10 {
 			return
@@ -264,6 +268,15 @@ func FuzzScanModule(f *testing.F) {
 			t.Fatal("scanModule modified its input")
 		}
 		if err != nil {
+			// The code scanner refuses nothing wazero accepts, shape
+			// limits aside.
+			var se *shapeError
+			if strings.HasPrefix(err.Error(), "code section:") && !errors.As(err, &se) {
+				if m, werr := wz.CompileModule(ctx, b); werr == nil {
+					m.Close(ctx)
+					t.Fatalf("scanModule: %v; wazero compiles it", err)
+				}
+			}
 			return
 		}
 		var sum uint64
