@@ -29,7 +29,7 @@ func TestCompileBombs(t *testing.T) {
 		who, kind, fragment string
 		module              []byte
 	}{
-		{"ada", "timeout", "time limit of 4s exceeded in compile", sandboxtest.SlowCompile(64, 4000)},
+		{"ada", "timeout", "time limit of 4s exceeded in compile", sandboxtest.SlowCompile(512, 4000)}, // 20 MB, 25 s to compile on an idle machine
 		{"cy", "invalid_module", "blocks nested more than 8192 deep", sandboxtest.NestedBlocks(40_000)},
 	}
 	var ids []string

@@ -31,7 +31,7 @@ func TestChildCrashMessage(t *testing.T) {
 			}
 		}
 	}()
-	m, err := rt.Compile(context.Background(), sandboxtest.SlowCompile(16, 4000))
+	m, err := rt.Compile(context.Background(), sandboxtest.SlowCompile(64, 4000))
 	if err == nil {
 		m.Close(context.Background())
 		t.Fatal("Compile: got success, want the child's crash")
