@@ -263,6 +263,13 @@ func TestHostFailureNotCharged(t *testing.T) {
 	if err != nil || got.Status != "failed" || got.Error == nil || got.Error.Kind != "host" {
 		t.Fatalf("lost module after a restart: got %+v, %v; want failed with kind host", got, err)
 	}
+	if !strings.Contains(got.Error.Detail, "not stored") {
+		t.Errorf("host's detail: got %q, want the cause", got.Error.Detail)
+	}
+	mine, err := e2.Submission(sub.ID, engine.Viewer{Participant: "ada"})
+	if err != nil || mine.Error == nil || mine.Error.Message != engine.HostFailureMessage || mine.Error.Detail != "" {
+		t.Errorf("ada's view of the host's failure: got %+v, %v; want the fixed message and no detail", mine.Error, err)
+	}
 	if _, err := submit(t, e2, "ada", linear); err != nil {
 		t.Errorf("after a host failure: got %v, want the slot free", err)
 	}

@@ -70,3 +70,9 @@ func (e *QuotaError) Error() string {
 }
 
 func (e *QuotaError) Unwrap() error { return ErrQuotaExceeded }
+
+// HostFailureMessage is what a participant reads of a failure that was
+// verdict's and not the model's (kinds "host" and "internal"): the cause
+// names the host's files and state and is kept for the host
+// (SubmissionError.Detail).
+const HostFailureMessage = "verdict could not evaluate this submission through no fault of the model; it is not charged, and the host has the details"

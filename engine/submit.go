@@ -448,11 +448,19 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 
 // fail records a failed evaluation. Model failures return nil; host
 // failures ("host") are recorded as not charged to the quota and return
-// the cause so the caller sees it. A sandbox process that crashed
+// the cause so the caller sees it. The cause of a host failure (or of the
+// sandbox's own, KindInternal) is kept as the error's Detail, for the host
+// only; a participant reads HostFailureMessage. A sandbox process that crashed
 // (sandbox.KindCrash) or a sandbox fault of its own (KindInternal) is not
 // the model's doing either: not charged.
 func (e *Engine) fail(sub *Submission, kind string, cause error) error {
-	if err := e.failWith(sub, &SubmissionError{Kind: kind, Message: cause.Error()}); err != nil {
+	se := &SubmissionError{Kind: kind, Message: cause.Error()}
+	if kind == "host" || kind == sandbox.KindInternal {
+		// verdict's own failure: its cause names the host's files and
+		// state, so it is the host's to read.
+		se.Message, se.Detail = HostFailureMessage, cause.Error()
+	}
+	if err := e.failWith(sub, se); err != nil {
 		return err
 	}
 	if kind == "host" {
