@@ -33,6 +33,10 @@ const batchRows = 1 << 16
 // panics from allocation into errors) and recovered by guard.
 var errBudget = errors.New("decoding memory budget exceeded")
 
+// errTooManyColumns: an IPC or Parquet schema states more than MaxColumns
+// columns, found before arrow-go builds anything per column.
+var errTooManyColumns = errors.New("too many columns")
+
 // budgetAllocator bounds the memory a decoder may hold at once, so that a
 // small compressed input cannot claim gigabytes (IPC and Parquet headers
 // state uncompressed sizes that readers allocate before decompressing).
@@ -90,7 +94,7 @@ func decodeError(path string, err error) error {
 	if errors.As(err, &pe) {
 		return err
 	}
-	if errors.Is(err, errBudget) || errors.Is(err, errLimit) {
+	if errors.Is(err, errBudget) || errors.Is(err, errLimit) || errors.Is(err, errTooManyColumns) {
 		return &ParseError{Path: path, Err: fmt.Errorf("%w: %w", ErrTooLarge, err)}
 	}
 	return &ParseError{Path: path, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}

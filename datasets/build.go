@@ -23,6 +23,9 @@ type plan struct {
 // duplicate names, missing columns, unusable names of used columns.
 func planColumns(path string, names []string, s *Schema) (plan, error) {
 	p := plan{id: -1, label: -1, group: -1}
+	if len(names) > MaxColumns {
+		return p, &ParseError{Path: path, Err: fmt.Errorf("%w: %d columns, more than %d", ErrTooLarge, len(names), MaxColumns)}
+	}
 	index := make(map[string]int, len(names))
 	for i, n := range names {
 		if j, dup := index[n]; dup {

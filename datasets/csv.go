@@ -83,16 +83,21 @@ const utf8BOM = "\ufeff"
 
 func readCSV(r io.Reader, path string, s *Schema) (*Dataset, error) {
 	lr := &limitReader{r: r, n: s.maxBytes()}
-	cr := csv.NewReader(bufio.NewReaderSize(lr, 64<<10))
+	cl := newCSVLimiter(lr)
+	cr := csv.NewReader(bufio.NewReaderSize(cl, 64<<10))
 	cr.FieldsPerRecord = -1 // ragged rows get our own error
 	cr.ReuseRecord = true
 
 	tooLarge := func(row int) error {
 		return &ParseError{Path: path, Row: row, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, s.maxBytes())}
 	}
+	var header []string
 	malformed := func(row int, err error) error {
 		if lr.exceeded {
 			return tooLarge(row)
+		}
+		if cl.hit != nil {
+			return cl.hit.parseError(path, header)
 		}
 		pe := &ParseError{Path: path, Row: row, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
 		var ce *csv.ParseError
@@ -111,7 +116,7 @@ func readCSV(r io.Reader, path string, s *Schema) (*Dataset, error) {
 	if err != nil {
 		return nil, malformed(0, err)
 	}
-	header := make([]string, len(rec))
+	header = make([]string, len(rec))
 	for j, h := range rec {
 		if len(h) > MaxFieldBytes {
 			return nil, &ParseError{Path: path, Err: fmt.Errorf("%w: column %d: name of %d bytes, more than %d",
@@ -194,6 +199,9 @@ func readCSV(r io.Reader, path string, s *Schema) (*Dataset, error) {
 	}
 	if lr.exceeded {
 		return nil, tooLarge(0)
+	}
+	if cl.hit != nil {
+		return nil, cl.hit.parseError(path, header)
 	}
 	return b.finish()
 }

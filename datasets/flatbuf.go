@@ -214,13 +214,20 @@ func (c *fbChecker) keyValues(t fbTable, i int) error {
 // schema checks a Schema { endianness, fields: [Field], custom_metadata,
 // features: [long] }.
 func (c *fbChecker) schema(t fbTable) error {
-	if err := c.tables(t, 1, func(f fbTable) error { return c.field(f, 1) }); err != nil {
+	columns := 0
+	err := c.tables(t, 1, func(f fbTable) error {
+		if columns++; columns > MaxColumns {
+			return fmt.Errorf("%w: schema of more than %d columns", errTooManyColumns, MaxColumns)
+		}
+		return c.field(f, 1)
+	})
+	if err != nil {
 		return err
 	}
 	if err := c.keyValues(t, 2); err != nil {
 		return err
 	}
-	_, _, err := c.vector(t, 3, 8)
+	_, _, err = c.vector(t, 3, 8)
 	return err
 }
 

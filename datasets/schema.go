@@ -44,6 +44,22 @@ const (
 	// MaxFieldBytes bounds one CSV field, one id, one group value and one
 	// column name (64 KiB).
 	MaxFieldBytes = 1 << 16
+	// MaxColumns bounds the columns of an input (CSV header fields, fields
+	// of a CSV row, top-level fields of an IPC schema, Parquet schema
+	// elements besides the root). Each column costs the loader about
+	// 1.5 KiB of Arrow builders whatever the rows, so a one-row file at the
+	// limit takes about 100 MB; 65536 columns hold the widest tables of
+	// tabular learning (a human transcriptome's ~20k genes, images of
+	// 256×256 pixels) and match the limit on IPC schema fields.
+	MaxColumns = 1 << 16
+	// MaxRecordBytes bounds one CSV record, the header included, quoted
+	// line breaks included: 4 MiB, 64 bytes per column at MaxColumns,
+	// where a float64 takes at most 24. encoding/csv holds a whole record,
+	// and a string per field, before the loader sees it, so CSV input is
+	// checked against MaxColumns, MaxFieldBytes and MaxRecordBytes as it
+	// streams in: a record over a limit is refused after reading at most
+	// that much of it.
+	MaxRecordBytes = 4 << 20
 	// MaxClasses bounds the number of classes of a multiclass label: a
 	// guest writes one probability per class per row.
 	MaxClasses = 1 << 16

@@ -47,6 +47,7 @@ const (
 type thriftField struct {
 	kind, elem byte
 	sub        thriftStruct
+	max        uint64 // most elements of a list; 0: no bound but the bytes
 }
 
 // thriftStruct maps field ids to declared types, for the fields that hold
@@ -78,7 +79,7 @@ var (
 		}},
 	}
 	thriftFileMetaData = thriftStruct{
-		2: {kind: tList, elem: tStruct}, // schema
+		2: {kind: tList, elem: tStruct, max: MaxColumns + 1}, // schema: the root, then the columns
 		4: {kind: tList, elem: tStruct, sub: thriftStruct{ // row_groups
 			1: {kind: tList, elem: tStruct, sub: thriftColumnChunk}, // columns
 			4: {kind: tList, elem: tStruct},                         // sorting_columns
@@ -245,6 +246,9 @@ func (s *thriftScanner) declared(f thriftField, depth int) error {
 	n, _, err := s.listHeader() // the stated element type is ignored
 	if err != nil {
 		return err
+	}
+	if f.max > 0 && n > f.max {
+		return fmt.Errorf("%w: schema of %d elements, more than %d columns and the root", errTooManyColumns, n, MaxColumns)
 	}
 	for range n {
 		if f.elem == tStruct {
