@@ -39,7 +39,9 @@
 //
 // Untrusted input is bounded: Schema.MaxBytes, MaxRows and MaxCells
 // (defaults DefaultMaxBytes, DefaultMaxRows, DefaultMaxCells), one CSV
-// field, id or name by MaxFieldBytes, classes by MaxClasses; Parquet and
+// field, id or name by MaxFieldBytes, columns by MaxColumns, one CSV
+// record by MaxRecordBytes (checked as the bytes stream in, before
+// encoding/csv holds the record), classes by MaxClasses; Parquet and
 // IPC decoding runs under a memory budget so that a small compressed file
 // cannot claim gigabytes. arrow-go trusts sizes stated inside its inputs
 // in places where a failed allocation kills the process, so IPC messages
