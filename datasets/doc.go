@@ -12,7 +12,7 @@
 // of Schema.Features (by default every column except the id, label and
 // group), and a Schema naming its label (or id, or group) as a feature is
 // rejected. It never panics on its input, never trusts sizes stated by
-// it, and never imports another verdict package.
+// it, and imports no verdict package but internal/durable.
 //
 // # Validation
 //

@@ -2,14 +2,16 @@ package datasets
 
 import (
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/verdictlab/verdict/internal/durable"
 )
 
 // Metadata keys of a saved dataset. The schema carries the format tag,
@@ -41,9 +43,9 @@ func roleField(name string, t arrow.DataType, role string) arrow.Field {
 // Save writes d to path as one Arrow IPC file: the id column, the
 // features, then the label and group columns when present, with the role
 // of each column, the label kind, the number of classes, the number of
-// rows and the hash in the metadata. The file is written to a temporary
-// file in the same directory, synced, and renamed over path, so that path
-// always holds a whole dataset.
+// rows and the hash in the metadata. The file is written with
+// durable.Write (a synced temporary file renamed over path, then the
+// directory synced), so that path always holds a whole dataset.
 func (d *Dataset) Save(path string) (err error) {
 	alloc := d.alloc
 	if alloc == nil {
@@ -94,53 +96,24 @@ func (d *Dataset) Save(path string) (err error) {
 	rec := array.NewRecordBatch(sch, cols, int64(d.Rows()))
 	defer rec.Release()
 
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("save dataset %q: %w", path, err)
-	}
-	defer func() {
+	err = durable.Write(path, 0o600, func(out io.Writer) error {
+		w, err := ipc.NewFileWriter(out, ipc.WithSchema(sch), ipc.WithAllocator(alloc))
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			return err
 		}
-	}()
-	w, err := ipc.NewFileWriter(tmp, ipc.WithSchema(sch), ipc.WithAllocator(alloc))
-	if err != nil {
-		return fmt.Errorf("save dataset %q: %w", path, err)
-	}
-	for i := int64(0); i < rec.NumRows(); i += batchRows {
-		part := rec.NewSlice(i, min(i+batchRows, rec.NumRows()))
-		err = w.Write(part)
-		part.Release()
-		if err != nil {
-			w.Close()
-			return fmt.Errorf("save dataset %q: %w", path, err)
+		for i := int64(0); i < rec.NumRows(); i += batchRows {
+			part := rec.NewSlice(i, min(i+batchRows, rec.NumRows()))
+			err = w.Write(part)
+			part.Release()
+			if err != nil {
+				w.Close()
+				return err
+			}
 		}
-	}
-	if err = w.Close(); err != nil {
-		return fmt.Errorf("save dataset %q: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("save dataset %q: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("save dataset %q: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save dataset %q: %w", path, err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
+		return w.Close()
+	})
 	if err != nil {
-		return fmt.Errorf("sync dir %q: %w", dir, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync dir %q: %w", dir, err)
+		return fmt.Errorf("save dataset: %w", err)
 	}
 	return nil
 }
