@@ -11,7 +11,7 @@
 // engine issues a credential once a submission's gates pass; anyone
 // verifies it, offline, with this package alone. It is a public leaf: it
 // imports only the standard library (crypto/ed25519, crypto/sha256) and
-// never engine, sandbox, datasets or leaderboard; it never touches the
+// internal/durable (key files), never engine, sandbox, datasets or leaderboard; it never touches the
 // store or runs a guest, and it does no I/O except the key file functions
 // and the status-list fetch a verifier passes in.
 //

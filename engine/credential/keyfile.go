@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
+
+	"github.com/verdictlab/verdict/internal/durable"
 )
 
 // maxKeyFileSize bounds what ReadKeyFile reads.
@@ -29,11 +30,11 @@ type keyFile struct {
 //	{"id": "did:key:z6Mk…#z6Mk…", "type": "Multikey", "controller": "did:key:z6Mk…",
 //	 "publicKeyMultibase": "z6Mk…", "secretKeyMultibase": "z3u2…"}
 //
-// with mode 0600. The write is atomic (a temporary file in the same
-// directory, synced, then hard-linked into place) and never replaces an
-// existing file: if path exists the error satisfies errors.Is(err,
-// fs.ErrExist).
-func WriteKeyFile(path string, k KeyPair) (err error) {
+// with mode 0600. The write is atomic and durable (durable.Create: a
+// temporary file in the same directory, synced, hard-linked into place,
+// then the directory synced) and never replaces an existing file: if path
+// exists the error satisfies errors.Is(err, fs.ErrExist).
+func WriteKeyFile(path string, k KeyPair) error {
 	if err := k.valid(); err != nil {
 		return err
 	}
@@ -48,28 +49,11 @@ func WriteKeyFile(path string, k KeyPair) (err error) {
 		return fmt.Errorf("encode key file: %w", err)
 	}
 	b = append(b, '\n')
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write key file %q: %w", path, err)
-	}
-	defer func() {
-		tmp.Close()
-		if rerr := os.Remove(tmp.Name()); rerr != nil && err == nil {
-			err = fmt.Errorf("write key file %q: %w", path, rerr)
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("write key file %q: %w", path, err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		return fmt.Errorf("write key file %q: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write key file %q: %w", path, err)
-	}
-	// Link fails if path exists, so an existing key is never replaced.
-	if err := os.Link(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write key file %q: %w", path, err)
+	// Create links a synced temporary file into place, which fails if path
+	// exists, so an existing key is never replaced; then it syncs the
+	// directory.
+	if err := durable.Create(path, b, 0o600); err != nil {
+		return fmt.Errorf("write key file: %w", err)
 	}
 	return nil
 }
