@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/verdictlab/verdict/internal/durable"
 )
 
 // TokenInfo is a host token as the token file records it: never the token.
@@ -72,19 +74,7 @@ func RevokeTokens(dataDir, name string) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	tmp, err := os.CreateTemp(dataDir, ".tokens-*")
-	if err != nil {
-		return 0, fmt.Errorf("revoke tokens: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(keep.Bytes()); err != nil {
-		tmp.Close()
-		return 0, fmt.Errorf("revoke tokens: %w", err)
-	}
-	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
-		return 0, fmt.Errorf("revoke tokens: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := durable.WriteFile(path, keep.Bytes(), 0o600); err != nil {
 		return 0, fmt.Errorf("revoke tokens: %w", err)
 	}
 	return n, nil
@@ -128,7 +118,12 @@ func CreateToken(dataDir, name string, rand io.Reader) (string, error) {
 		f.Close()
 		return "", fmt.Errorf("create token: %w", err)
 	}
-	if err := f.Close(); err != nil {
+	// The token is shown once: its hash must outlive a power cut, and so
+	// must the file's name when this append created it.
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return "", fmt.Errorf("create token: %w", err)
+	}
+	if err := durable.SyncDir(dataDir); err != nil {
 		return "", fmt.Errorf("create token: %w", err)
 	}
 	return token, nil
