@@ -20,6 +20,7 @@ import (
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/engine/gate"
 	"github.com/verdictlab/verdict/engine/metric"
+	"github.com/verdictlab/verdict/internal/durable"
 	"github.com/verdictlab/verdict/leaderboard"
 	"github.com/verdictlab/verdict/sandbox"
 )
@@ -749,22 +750,9 @@ func fromStore(ls leaderboard.Submission) Submission {
 	return s
 }
 
+// writeFileAtomic writes a file of the data dir (a module, a credential,
+// a status list) with durable.WriteFile, mode 0600: whole or not at all,
+// and still there after a power cut once it returns.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return durable.WriteFile(path, data, 0o600)
 }
