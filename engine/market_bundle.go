@@ -82,12 +82,30 @@ func ReadBundle(dir string) (*Bundle, error) {
 	return &b, nil
 }
 
+// readBounded reads the regular file at path, at most max bytes. A FIFO,
+// device, socket, directory or symbolic link is refused, naming what it
+// is, without waiting on it or reading what it points at: the path is
+// checked with Lstat, opened non-blocking and without following a final
+// symlink, and checked again on the open file (it may have been swapped).
 func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := regular(fi); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openMemberFlags, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := regular(fi); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err
@@ -96,6 +114,30 @@ func readBounded(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("larger than %d bytes", max)
 	}
 	return data, nil
+}
+
+// regular refuses a file that is not a regular one, saying what it is.
+func regular(fi fs.FileInfo) error {
+	m := fi.Mode()
+	if m.IsRegular() {
+		return nil
+	}
+	what := "an irregular file"
+	switch {
+	case m&fs.ModeSymlink != 0:
+		what = "a symbolic link"
+	case m.IsDir():
+		what = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	case m&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	}
+	return fmt.Errorf("%s, not a regular file", what)
 }
 
 // Write writes the bundle's members into dir, which must not exist or be

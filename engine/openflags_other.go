@@ -1,0 +1,7 @@
+//go:build !unix
+
+package engine
+
+// openMemberFlags: elsewhere, the Lstat and Stat checks of readBounded
+// stand alone.
+const openMemberFlags = 0
