@@ -72,6 +72,11 @@ func (l *csvLimiter) Read(p []byte) (int, error) {
 			return i, errCSVLimit
 		}
 	}
+	// The last record may end without a line break; encoding/csv then
+	// drops a final '\r'.
+	if err == io.EOF && l.recordByte > 0 && l.endField(l.cr) {
+		return n, errCSVLimit
+	}
 	return n, err
 }
 
@@ -86,10 +91,9 @@ func (l *csvLimiter) step(b byte) bool {
 	case fieldStart, unquoted:
 		switch {
 		case b == ',':
-			return l.nextField()
+			return l.nextField(false)
 		case b == '\n':
-			l.endRecord(cr)
-			return false
+			return l.endRecord(cr)
 		case b == '"' && l.state == fieldStart:
 			l.state = quoted
 			return false
@@ -111,10 +115,9 @@ func (l *csvLimiter) step(b byte) bool {
 		case '"':
 			l.state = quoted // "" is one quote
 		case ',':
-			return l.nextField()
+			return l.nextField(false)
 		case '\n':
-			l.endRecord(cr)
-			return false
+			return l.endRecord(cr)
 		default:
 			l.state = unquoted // encoding/csv refuses this; keep counting
 		}
@@ -126,7 +129,23 @@ func (l *csvLimiter) step(b byte) bool {
 	return false
 }
 
-func (l *csvLimiter) nextField() bool {
+// endField checks the length of a field that ends here; cr says its last
+// byte is a '\r' that reads as part of a "\r\n".
+func (l *csvLimiter) endField(cr bool) bool {
+	n := l.fieldBytes
+	if cr {
+		n--
+	}
+	if n > l.maxField {
+		return l.fail(fmt.Sprintf("field of more than %d bytes", l.maxField))
+	}
+	return false
+}
+
+func (l *csvLimiter) nextField(cr bool) bool {
+	if l.endField(cr) {
+		return true
+	}
 	l.state, l.fieldBytes, l.cr = fieldStart, 0, false
 	if l.field++; l.field >= l.maxColumns {
 		if l.row == 0 {
@@ -139,13 +158,17 @@ func (l *csvLimiter) nextField() bool {
 
 // endRecord ends a record at a '\n'; cr says a '\r' came before it.
 // encoding/csv skips blank lines ("\n", "\r\n"): they are no row.
-func (l *csvLimiter) endRecord(cr bool) {
+func (l *csvLimiter) endRecord(cr bool) bool {
+	if l.endField(cr) {
+		return true
+	}
 	if blank := l.recordByte == 1 || (l.recordByte == 2 && cr); !blank {
 		l.row++
 	}
 	l.line++
 	l.state, l.field, l.fieldBytes, l.recordByte, l.cr = fieldStart, 0, 0, 0, false
 	l.recordLine = l.line
+	return false
 }
 
 func (l *csvLimiter) fail(what string) bool {
