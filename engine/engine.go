@@ -356,6 +356,9 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	if spec.Split.PublicFraction < 1 && t.PrivateRows == 0 {
 		return nil, &SpecError{Path: specPath, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no private rows among %d", spec.Split.PublicFraction, t.Rows)}
 	}
+	if err := checkLabels(specPath, m, d, sp, t.Classes); err != nil {
+		return nil, err
+	}
 	if err := d.Save(e.datasetPath(d.Hash)); err != nil {
 		return nil, fmt.Errorf("create task %q: store dataset: %w", spec.ID, err)
 	}
