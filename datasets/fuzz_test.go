@@ -124,6 +124,15 @@ func FuzzLoadCSV(f *testing.F) {
 	for data, mode := range csvSeeds(f) {
 		f.Add([]byte(data), mode)
 	}
+	// Line breaks csvLimiter must read as encoding/csv does: blank lines,
+	// "\r\n" in and after quoted fields, a final '\r', no final break.
+	for _, s := range []string{
+		"\r\n\nid,a,y\r\n\r\nr1,\"1\r\n\",0\r\nr2,2,1\r",
+		"id,a,y\n\"r\"\"1\",\"2\"\r\n,1\n",
+		"\r\r\nid,a,y\nr1,1,1",
+	} {
+		f.Add([]byte(s), uint8(1))
+	}
 	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
 		fuzzRead(t, data, CSV, mode)
 		// Sniffing never panics either.
