@@ -240,8 +240,10 @@ func TestProbeMAPEOverflow(t *testing.T) {
 }
 
 // TestProbePrivateUndefined: a metric undefined on the private part
-// (pearson on a constant private truth) fails nothing the participant can
-// see before close; the host reads why.
+// (pearson where the model's private outputs are constant) fails nothing
+// the participant can see before close; the host reads why. (A truth on
+// which the metric is undefined, such as a constant private truth, is
+// refused when the task is created: TestCreateTaskOneClass.)
 func TestProbePrivateUndefined(t *testing.T) {
 	seed := seedFor(t, true)
 	// Linear predicts the mean of the features: (0 + i) / 2 on row i.
@@ -249,11 +251,11 @@ func TestProbePrivateUndefined(t *testing.T) {
 		payload: probeTarget, features: func(i int) float64 { return float64(i) },
 		label: func(i int) float64 { return float64(i % 5) }}
 	constant := varied
-	constant.label = func(i int) float64 {
+	constant.features = func(i int) float64 {
 		if engine.Public(seed, fmt.Sprintf("r%d", i), 0.5) {
-			return float64(i % 5)
+			return float64(i)
 		}
-		return 3 // every private label
+		return 7 // every private row: the same output
 	}
 	subs, views := probe(t, varied, constant)
 	if views[0] != views[1] {
