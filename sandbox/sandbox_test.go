@@ -241,6 +241,9 @@ func TestFixtures(t *testing.T) {
 			assertBitEqual(t, res.Outputs, sandboxtest.LinearPredict(testCols, 2))
 		}},
 		{name: sandboxtest.Const, check: constant(0.5)},
+		// Row 0 is marked (feature 0 is 1) and carries 0.5; the others get
+		// 1/outs = 0.5 too. TestProbeFixture tells them apart.
+		{name: sandboxtest.Probe, check: constant(0.5)},
 		{name: sandboxtest.CModel, check: func(t *testing.T, res *sandbox.Result) {
 			want := [][]float64{{10, 20, 30, 1000, 50}, {11, 21, 31, 1001, 51}}
 			assertBitEqual(t, res.Outputs, want)
@@ -982,4 +985,17 @@ func TestRelativeCacheDir(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProbeFixture: the probe outputs feature 1 on the rows whose feature 0
+// is 1 and 1/outs elsewhere, the row-picking model the leak tests submit.
+func TestProbeFixture(t *testing.T) {
+	rt := newRuntime(t, sandbox.Config{Limits: fastLimits})
+	m := compile(t, rt, sandboxtest.Probe)
+	res, err := m.Run(context.Background(), sandbox.Input{Columns: [][]float64{{0, 1, 0, 1}, {9, 1.5, 9, -2}}, Outputs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{1.0 / 3, 1.5, 1.0 / 3, -2}
+	assertBitEqual(t, res.Outputs, [][]float64{want, want, want})
 }
