@@ -93,3 +93,24 @@ func TestCompileBombs(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseDuringCompile: in process, a compilation stopped by its time
+// limit goes on in the background (wazero cannot interrupt one), and
+// closing the Runtime under it made wazero panic on the host ("assignment
+// to entry in nil map" in its engine's cache). Close now waits for it.
+func TestCloseDuringCompile(t *testing.T) {
+	rt, err := sandbox.NewRuntime(context.Background(), sandbox.Config{Limits: sandbox.Limits{Timeout: 50 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rt.Compile(context.Background(), sandboxtest.SlowCompile(4, 4000))
+	if got := sandbox.KindOf(err); got != sandbox.KindTimeout {
+		t.Fatalf("Compile: got %v (kind %q), want a timeout", err, got)
+	}
+	if err := rt.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// Before, the compilation went on after Close and panicked within
+	// about half a second; leave it the time to.
+	time.Sleep(time.Second)
+}

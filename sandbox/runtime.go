@@ -91,6 +91,11 @@ type Runtime struct {
 	mu      sync.Mutex
 	closed  bool
 	modules map[string]*compiled // by SHA-256, while referenced
+
+	// compiling counts the compilations compileBounded left running past
+	// their deadline: Close waits for them, since wazero's engine must not
+	// be closed under a compilation (it panics, taking the host down).
+	compiling sync.WaitGroup
 }
 
 // compiled is one compiled module shared by every Module handle with the
@@ -194,6 +199,8 @@ func newRuntime(ctx context.Context, c Config, o runtimeOptions) (*Runtime, erro
 func (r *Runtime) Limits() Limits { return r.limits }
 
 // Close releases every compiled module and instance. Runs in progress fail.
+// A compilation stopped by its time limit (InProcess) is waited for: wazero
+// cannot interrupt one, nor be closed under one.
 func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Lock()
 	r.closed = true
@@ -202,6 +209,7 @@ func (r *Runtime) Close(ctx context.Context) error {
 	if r.pool != nil {
 		r.pool.close()
 	}
+	r.compiling.Wait()
 	var err error
 	if r.wz != nil {
 		err = r.wz.Close(ctx)
@@ -308,6 +316,7 @@ func (r *Runtime) compileBounded(ctx context.Context, wasm []byte) (wazero.Compi
 		err     error
 	}
 	done := make(chan result, 1)
+	r.compiling.Add(1)
 	go func() {
 		var res result
 		res.code, res.hasInit, res.err = r.compile(context.WithoutCancel(cctx), wasm)
@@ -315,9 +324,11 @@ func (r *Runtime) compileBounded(ctx context.Context, wasm []byte) (wazero.Compi
 	}()
 	select {
 	case res := <-done:
+		r.compiling.Done()
 		return res.code, res.hasInit, res.err
 	case <-cctx.Done():
 		go func() {
+			defer r.compiling.Done()
 			if res := <-done; res.code != nil {
 				_ = res.code.Close(context.Background())
 			}
