@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -397,6 +398,75 @@ func (s *Store) Submissions(task string) ([]Submission, error) {
 		return nil, err
 	}
 	return subs, nil
+}
+
+// Unfinished returns every submission, of any task, that is received,
+// queued or running: after a crash, the ones to run again.
+func (s *Store) Unfinished() ([]Submission, error) {
+	subs := []Submission{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tableUnfinished}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k, err := decodeKey(it.Item().KeyCopy(nil))
+			if err != nil {
+				return fmt.Errorf("unfinished index: %w", err)
+			}
+			sub, err := getSubmission(txn, k.id)
+			if err != nil {
+				return err
+			}
+			subs = append(subs, *sub)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(subs, func(a, b Submission) int { return a.Created.Compare(b.Created) })
+	return subs, nil
+}
+
+// scan collects the submissions whose ids end the keys under prefix.
+func (s *Store) scan(prefix []byte) ([]Submission, error) {
+	subs := []Submission{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k, err := decodeKey(it.Item().KeyCopy(nil))
+			if err != nil {
+				return err
+			}
+			sub, err := getSubmission(txn, k.id)
+			if err != nil {
+				return err
+			}
+			subs = append(subs, *sub)
+		}
+		return nil
+	})
+	return subs, err
+}
+
+// Baselines returns the task's baselines in submission order.
+func (s *Store) Baselines(task string) ([]Submission, error) {
+	if err := checkID("task", task); err != nil {
+		return nil, err
+	}
+	return s.scan(taskTablePrefix(tableBaseline, task))
+}
+
+// EntrantSubmissions returns the submissions counting for entrant (a
+// participant or a team), in submission order.
+func (s *Store) EntrantSubmissions(task, entrant string) ([]Submission, error) {
+	if err := checkID("task", task); err != nil {
+		return nil, err
+	}
+	if err := checkID("entrant", entrant); err != nil {
+		return nil, err
+	}
+	return s.scan(taskParticipantPrefix(tableEntrant, task, entrant))
 }
 
 func getSubmission(txn *badger.Txn, id string) (*Submission, error) {
