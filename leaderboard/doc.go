@@ -38,7 +38,7 @@
 // whose ascending key order is the ranking, with one key per participant,
 // moved in the same transaction as the submission that changes their best.
 // The key layout and value encodings are documented in keys.go and
-// record.go.
+// record.go; index.go keeps each index table with a helper of its own.
 //
 // # Contest rules kept here
 //
