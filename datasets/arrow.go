@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
@@ -87,6 +88,23 @@ func guard(path string, err *error) {
 	}
 }
 
+// checkCodecs refuses a leaf column compressed, in any row group, with a
+// codec arrow-go does not implement (the legacy Hadoop LZ4, LZO), before
+// a page is read: arrow-go would call it malformed input.
+func checkCodecs(pf *file.Reader, leaf int) error {
+	for g := range pf.NumRowGroups() {
+		cc, err := pf.MetaData().RowGroup(g).ColumnChunk(leaf)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+		c := cc.Compression()
+		if _, err := compress.GetCodec(c); err != nil {
+			return fmt.Errorf("%w %s (row group %d): write it with SNAPPY, ZSTD, GZIP, BROTLI, LZ4_RAW or none", ErrUnsupportedCodec, c, g+1)
+		}
+	}
+	return nil
+}
+
 // decodeError wraps an error of a decoder: ErrTooLarge for a budget or
 // size limit, else ErrMalformed.
 func decodeError(path string, err error) error {
@@ -145,6 +163,9 @@ func readParquet(r readerAtSeeker, path string, s *Schema) (d *Dataset, err erro
 				Err: fmt.Errorf("%w: nested column of type %s", ErrMalformed, sch.Field(i).Type)}
 		}
 		leaves = append(leaves, f.ColIndex)
+		if err := checkCodecs(pf, f.ColIndex); err != nil {
+			return nil, &ParseError{Path: path, Column: sch.Field(i).Name, Err: err}
+		}
 	}
 	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
 	if err != nil {

@@ -37,6 +37,9 @@ var (
 	// ErrMalformed: the input is syntactically broken (bad CSV quoting,
 	// corrupt Parquet or IPC).
 	ErrMalformed = errors.New("datasets: malformed input")
+	// ErrUnsupportedCodec: the input is compressed with a codec the
+	// decoder does not implement (Parquet's legacy LZ4, LZO).
+	ErrUnsupportedCodec = errors.New("datasets: unsupported codec")
 	// ErrTooLarge: the input exceeds a limit of the Schema (MaxBytes,
 	// MaxRows, MaxCells) or MaxFieldBytes.
 	ErrTooLarge = errors.New("datasets: input too large")
