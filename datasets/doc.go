@@ -48,7 +48,10 @@
 // go through our own message reader, which checks their flatbuffers
 // (ipc.go, flatbuf.go), and a Parquet footer is walked and its list
 // lengths checked before arrow-go decodes it (thrift.go). IPC files are
-// read as the stream they embed. arrow-go panics on some malformed
+// read as the stream they embed, with the footer's schema when the stream
+// has none (as Apache Arrow's JavaScript library writes files). A Parquet
+// column in a codec arrow-go lacks (legacy LZ4, LZO) is
+// ErrUnsupportedCodec before a page is read. arrow-go panics on some malformed
 // inputs; those panics are recovered at the decoder boundary and reported
 // as ErrMalformed.
 //

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/verdictlab/verdict/datasets/datasetstest"
 )
 
 // Fuzz inputs are bounded so that every iteration stays small.
@@ -164,6 +166,16 @@ func FuzzReadIPC(f *testing.F) {
 		defer rec.Release()
 		return ipcFileBytes(t, rec, 2, mem)
 	})
+	// The JavaScript library's layout: the schema only in the footer.
+	arrowSeeds(f, func(t testing.TB, d *Dataset, mem memory.Allocator) []byte {
+		rec := toRecord(t, d, mem)
+		defer rec.Release()
+		js, err := datasetstest.IPCFileSchemaInFooter(ipcFileBytes(t, rec, 2, mem))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	})
 	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
 		fuzzRead(t, data, IPCStream, mode)
 		fuzzRead(t, data, IPCFile, mode)
@@ -175,6 +187,15 @@ func FuzzReadParquet(f *testing.F) {
 		rec := toRecord(t, d, mem)
 		defer rec.Release()
 		return parquetBytes(t, rec, 2, mem)
+	})
+	arrowSeeds(f, func(t testing.TB, d *Dataset, mem memory.Allocator) []byte {
+		rec := toRecord(t, d, mem)
+		defer rec.Release()
+		lz4, err := datasetstest.ParquetLegacyLZ4(parquetBytes(t, rec, 2, mem))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lz4
 	})
 	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
 		fuzzRead(t, data, Parquet, mode)

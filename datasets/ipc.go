@@ -24,8 +24,10 @@ import (
 // message.
 //
 // IPC files are read as the stream they embed (between the leading magic
-// and the footer): the format guarantees it, and the footer is only an
-// index for random access.
+// and the footer): the footer is only an index for random access. The
+// format says the stream starts with the schema, but Apache Arrow's
+// JavaScript library writes it only in the footer: then the footer's
+// schema is made the stream's first message (footerSchema).
 
 const (
 	// maxIPCMetadata bounds one message's flatbuffer metadata.
@@ -122,30 +124,126 @@ func (m *msgReader) Message() (*ipc.Message, error) {
 }
 
 // ipcFileStream returns the stream embedded in an IPC file of the given
-// size: after "ARROW1" and 2 bytes of padding, before the footer, its
-// int32 length and the closing "ARROW1".
-func ipcFileStream(r io.ReaderAt, size int64) (io.Reader, error) {
+// size, after "ARROW1" and 2 bytes of padding, and the footer that
+// follows it, before its int32 length and the closing "ARROW1".
+func ipcFileStream(r io.ReaderAt, size int64) (stream, footer *io.SectionReader, err error) {
 	const magic = "ARROW1"
 	var head [8]byte
 	var tail [10]byte
 	if size < int64(len(head)+len(tail)) {
-		return nil, fmt.Errorf("arrow file of %d bytes is too short", size)
+		return nil, nil, fmt.Errorf("arrow file of %d bytes is too short", size)
 	}
 	if _, err := r.ReadAt(head[:], 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := r.ReadAt(tail[:], size-int64(len(tail))); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if string(head[:6]) != magic || string(tail[4:]) != magic {
-		return nil, errors.New("arrow file without ARROW1 magic at both ends")
+		return nil, nil, errors.New("arrow file without ARROW1 magic at both ends")
 	}
-	footer := int64(int32(binary.LittleEndian.Uint32(tail[:4])))
-	end := size - int64(len(tail)) - footer
-	if footer < 0 || end < int64(len(head)) {
-		return nil, fmt.Errorf("arrow file footer of %d bytes in a file of %d", footer, size)
+	n := int64(int32(binary.LittleEndian.Uint32(tail[:4])))
+	end := size - int64(len(tail)) - n
+	if n < 0 || end < int64(len(head)) {
+		return nil, nil, fmt.Errorf("arrow file footer of %d bytes in a file of %d", n, size)
 	}
-	return io.NewSectionReader(r, int64(len(head)), end-int64(len(head))), nil
+	return io.NewSectionReader(r, int64(len(head)), end-int64(len(head))), io.NewSectionReader(r, end, n), nil
+}
+
+// startsWithSchema reports whether an IPC stream's first message is not
+// known to be something other than a schema: a file written by Apache
+// Arrow's JavaScript library (RecordBatchFileWriter) has its schema only
+// in the footer, and its stream starts with a dictionary or record batch,
+// or ends at once. An unreadable first message counts as a schema, for
+// the stream reader to report.
+func startsWithSchema(stream *io.SectionReader) bool {
+	var word [8]byte
+	k, _ := stream.ReadAt(word[:], 0)
+	if k < 4 {
+		return true
+	}
+	n, off := binary.LittleEndian.Uint32(word[:]), int64(4)
+	if n == 0xffffffff {
+		if k < 8 {
+			return true
+		}
+		n, off = binary.LittleEndian.Uint32(word[4:]), 8
+	}
+	if n == 0 { // end of stream: no schema message
+		return false
+	}
+	if n < 8 || n > maxIPCMetadata || int64(n) > stream.Size()-off {
+		return true
+	}
+	meta := make([]byte, n)
+	if _, err := stream.ReadAt(meta, off); err != nil {
+		return true
+	}
+	c := &fbChecker{buf: meta, budget: len(meta)}
+	root, err := c.root()
+	if err != nil {
+		return true
+	}
+	kind, err := root.uint8(c, 1)
+	return err != nil || kind == 1
+}
+
+// footerSchema returns a stream's schema message, framed, made from an
+// IPC file's footer (Footer.fbs: Footer { version, schema, dictionaries,
+// recordBatches }): a Message { version, header_type: Schema, header,
+// bodyLength: 0 } whose header is the footer's schema table. The footer
+// is copied whole after the new table, so its offsets, all relative,
+// hold; the message is checked like any other when it is read.
+func footerSchema(footer *io.SectionReader) ([]byte, error) {
+	if footer.Size() > maxIPCMetadata {
+		return nil, fmt.Errorf("arrow file footer of %d bytes (limit %d)", footer.Size(), maxIPCMetadata)
+	}
+	fb, err := readN(footer, footer.Size())
+	if err != nil {
+		return nil, fmt.Errorf("read arrow file footer: %w", err)
+	}
+	c := &fbChecker{buf: fb, budget: len(fb)}
+	root, err := c.root()
+	if err != nil {
+		return nil, fmt.Errorf("arrow file footer: %w", err)
+	}
+	var version uint16
+	if p, err := root.field(c, 0); err != nil {
+		return nil, fmt.Errorf("arrow file footer: %w", err)
+	} else if p != 0 {
+		if p > len(fb)-2 {
+			return nil, errors.New("arrow file footer: version out of bounds")
+		}
+		version = binary.LittleEndian.Uint16(fb[p:])
+	}
+	sch, ok, err := c.tableField(root, 1)
+	if err != nil {
+		return nil, fmt.Errorf("arrow file footer: %w", err)
+	}
+	if !ok {
+		return nil, errors.New("arrow file with no schema, neither in its stream nor in its footer")
+	}
+	// The frame (8 bytes), then the message: its root offset (4), vtable
+	// (12: sizes of vtable and table, then where fields 0-3 are in the
+	// table) and table (20: vtable offset, header, bodyLength, version,
+	// header_type, padding), then the footer, padded to 8 bytes.
+	const frame, head = 8, 40
+	le := binary.LittleEndian
+	meta := (head + len(fb) + 7) &^ 7
+	buf := make([]byte, frame+meta)
+	le.PutUint32(buf, 0xffffffff)
+	le.PutUint32(buf[4:], uint32(meta))
+	m := buf[frame:]
+	le.PutUint32(m, 16)                                // root: the table at 16
+	for i, v := range []uint16{12, 20, 16, 18, 4, 8} { // vtable at 4
+		le.PutUint16(m[4+2*i:], v)
+	}
+	le.PutUint32(m[16:], 16-4)                    // the table's vtable, 12 bytes before it
+	le.PutUint32(m[20:], uint32(head+sch.pos-20)) // header: the schema table
+	le.PutUint16(m[32:], version)
+	m[34] = 1 // header_type: Schema
+	copy(m[head:], fb)
+	return buf, nil
 }
 
 // newIPCReader starts reading an IPC stream: it reads and checks the
@@ -177,11 +275,19 @@ func readIPCFile(r readerAtSeeker, path string, s *Schema) (d *Dataset, err erro
 	if err != nil {
 		return nil, fmt.Errorf("read dataset %q: %w", path, err)
 	}
-	stream, err := ipcFileStream(r, size)
+	stream, footer, err := ipcFileStream(r, size)
 	if err != nil {
 		return nil, decodeError(path, err)
 	}
-	rd, err := newIPCReader(stream, newBudget(s.alloc(), s), s.maxBytes())
+	var sr io.Reader = stream
+	if !startsWithSchema(stream) {
+		msg, err := footerSchema(footer)
+		if err != nil {
+			return nil, decodeError(path, err)
+		}
+		sr = io.MultiReader(bytes.NewReader(msg), stream)
+	}
+	rd, err := newIPCReader(sr, newBudget(s.alloc(), s), s.maxBytes())
 	if err != nil {
 		return nil, decodeError(path, err)
 	}

@@ -140,7 +140,7 @@ func Open(path string, alloc memory.Allocator) (d *Dataset, err error) {
 		return nil, &ParseError{Path: path, Err: fmt.Errorf("%w: %d bytes", ErrTooLarge, st.Size())}
 	}
 	defer guard(path, &err)
-	stream, err := ipcFileStream(f, st.Size())
+	stream, _, err := ipcFileStream(f, st.Size())
 	if err != nil {
 		return nil, notDataset(err.Error())
 	}
