@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 )
@@ -117,7 +118,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := s.e.CreateTask(r.Context(), specPath)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, uploadError(err, dir))
 		return
 	}
 	v, err := s.taskView(*t)
@@ -212,6 +213,31 @@ func saveData(p *multipart.Part, dir string, limit int64) (string, error) {
 		return "", refuse(http.StatusRequestEntityTooLarge, "too_large", "create task: dataset larger than the server's %d bytes", limit)
 	}
 	return f.Name(), nil
+}
+
+// uploadError makes the refusal of an uploaded spec or dataset that the
+// engine did not take: a dataset's (a *datasets.ParseError: a bad value,
+// a missing column, an unsupported codec) is 400 invalid_dataset, or 413
+// too_large past a limit; a spec's (also one that does not fit its data)
+// is 400 bad_request. The message is what `verdict task create` prints
+// for the same files in their directory: the upload's directory, a
+// temporary one of the server's, is cut from it. Anything else (the
+// store, the disk) stays an internal error.
+func uploadError(err error, dir string) error {
+	var pe *datasets.ParseError
+	var status int
+	var kind string
+	switch {
+	case errors.As(err, &pe) && errors.Is(err, datasets.ErrTooLarge):
+		status, kind = http.StatusRequestEntityTooLarge, "too_large"
+	case errors.As(err, &pe):
+		status, kind = http.StatusBadRequest, "invalid_dataset"
+	case errors.Is(err, engine.ErrInvalidSpec), errors.Is(err, datasets.ErrBadSchema):
+		status, kind = http.StatusBadRequest, "bad_request"
+	default:
+		return err
+	}
+	return refuse(status, kind, "%s", strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
 }
 
 func tooLargeOr(err error, bad func(string, ...any) error) error {
