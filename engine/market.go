@@ -306,7 +306,7 @@ func (e *Engine) enterMarket(lt *loadedTask, sub Submission, subject credential.
 		Output: CardOutput{Columns: outputColumns(t.Outputs), Classes: t.Classes, Meaning: outputMeaning(t.Spec.Type)},
 		Scores: CardScores{Public: subject.Scores.Public, Private: subject.Scores.Private},
 		Rank:   subject.Rank, RankedParticipants: subject.RankedParticipants,
-		Author: subject.Author, License: license,
+		Author: credential.ParticipantName(subject.Author), License: license,
 		MemoryMB: t.Spec.Limits.MemoryMB,
 		Created:  at,
 	}

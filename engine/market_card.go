@@ -46,7 +46,7 @@ type ModelCard struct {
 	// Rank is the model's place among RankedParticipants at close.
 	Rank               int    `json:"rank"`
 	RankedParticipants int    `json:"ranked_participants"`
-	Author             string `json:"author"`  // the participant's DID or name
+	Author             string `json:"author"`  // the participant's DID or name (the credential's author is its credential.ParticipantIRI)
 	License            string `json:"license"` // as given at submission, or UnspecifiedLicense
 	// MemoryMB is the guest memory limit the model was certified under;
 	// Predict runs it under the same (0: sandbox.DefaultMemoryMB).
@@ -212,7 +212,7 @@ func (c *ModelCard) agrees(v *credential.ModelResult, module []byte) error {
 		return mismatch("model", c.Model, model)
 	case c.ModuleBytes != len(module):
 		return mismatch("module_bytes", c.ModuleBytes, len(module))
-	case c.Author != s.Author:
+	case c.Author != s.Author && credential.ParticipantIRI(c.Task.ID, c.Author) != s.Author:
 		return mismatch("author", c.Author, s.Author)
 	case c.Task.ID != s.Task.ID:
 		return mismatch("task.id", c.Task.ID, s.Task.ID)

@@ -166,8 +166,8 @@ type Promotion struct {
 type Credential struct {
 	ID          string          `json:"id"` // urn:uuid:…
 	Task        string          `json:"task"`
-	Author      string          `json:"author"`
-	Model       string          `json:"model"` // urn:sha256:…
+	Author      string          `json:"author"` // participant id; the document's author is its credential.ParticipantIRI
+	Model       string          `json:"model"`  // urn:sha256:…
 	Rank        int             `json:"rank"`
 	ValidFrom   time.Time       `json:"valid_from"`
 	StatusIndex int             `json:"status_index"`
@@ -360,7 +360,7 @@ func (e *Engine) issue(lt *loadedTask, sub Submission, en Entry, ranked int, gat
 	t := lt.task
 	subject := credential.ModelSubject{
 		Model:  model,
-		Author: en.Participant,
+		Author: credential.ParticipantIRI(t.Spec.ID, en.Participant),
 		Task: credential.Task{ID: t.Spec.ID, Title: t.Spec.Title, Type: t.Spec.Type, Metric: t.Spec.Metric,
 			DatasetHash: "sha256:" + t.DatasetSHA256},
 		Scores:             credential.Scores{Public: *score(sub.Scores.Public, sub.Scores.PublicCI), Private: score(sub.Scores.Private, sub.Scores.PrivateCI)},
@@ -435,7 +435,9 @@ func (e *Engine) readCredential(id string) (*Credential, error) {
 	if err := json.Unmarshal(signed, &d); err != nil {
 		return nil, fmt.Errorf("credential %q: decode: %w", id, err)
 	}
-	c := &Credential{ID: d.ID, Task: d.CredentialSubject.Task.ID, Author: d.CredentialSubject.Author,
+	// The document names the participant by an IRI (credential.ParticipantIRI);
+	// the data dir by its participant id.
+	c := &Credential{ID: d.ID, Task: d.CredentialSubject.Task.ID, Author: credential.ParticipantName(d.CredentialSubject.Author),
 		Model: d.CredentialSubject.ID, Rank: d.CredentialSubject.Rank, Signed: signed}
 	c.ValidFrom, _ = time.Parse(time.RFC3339, d.ValidFrom)
 	if c.StatusIndex, err = strconv.Atoi(d.CredentialStatus.StatusListIndex); err != nil {

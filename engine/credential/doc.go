@@ -51,7 +51,9 @@
 //
 //	CertifiedModelCredential  credential type
 //	CertifiedModel            credentialSubject type; its id is urn:sha256:<hex of the module>
-//	author                    the participant's DID (an IRI)            [author]
+//	author                    the participant's did:key, or for one     [author]
+//	                          known by a name, ParticipantIRI's
+//	                          urn:verdict:participant:TASK:NAME
 //	task                      the task the model was scored on          [task]
 //	  taskId                  the task's id in verdict                  [taskId]
 //	  title                   its human title                           [title]

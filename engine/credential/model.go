@@ -19,7 +19,8 @@ type ModelSubject struct {
 	// Model is the SHA-256 of the WebAssembly module; the subject's id is
 	// "urn:sha256:" and its lowercase hex.
 	Model [sha256.Size]byte
-	// Author is the participant's id, a DID (or another IRI).
+	// Author is the participant's id as an absolute IRI: its did:key, or
+	// ParticipantIRI of its name (a relative IRI is refused by Sign).
 	Author string
 	Task   Task
 	Scores Scores
@@ -124,6 +125,7 @@ func (c ModelCredential) Validate() error {
 	bad := func(field, format string, args ...any) error {
 		return fieldErr(ErrMalformed, field, format, args...)
 	}
+	authorErr := checkAbsoluteIRI(s.Author)
 	switch {
 	case !strings.Contains(c.ID, ":"):
 		return bad("id", "%.60q is not a URI", c.ID)
@@ -135,6 +137,8 @@ func (c ModelCredential) Validate() error {
 		return bad("credentialSubject.id", "zero model hash")
 	case s.Author == "":
 		return bad("credentialSubject.author", "missing")
+	case authorErr != nil:
+		return bad("credentialSubject.author", "%v: name a participant by its did:key or ParticipantIRI", authorErr)
 	case s.Task.ID == "":
 		return bad("credentialSubject.task.taskId", "missing")
 	case s.Task.Type == "":
