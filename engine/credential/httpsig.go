@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"net/http"
@@ -28,6 +29,9 @@ import (
 // the body (RFC 9530's Content-Digest) to the key and the time. The host
 // and scheme are not covered: a server behind a proxy sees the same path
 // and query the client signed, but not always the same authority.
+// Content-Digest is RFC 9530's dictionary: it may name other algorithms
+// too (sha-512=:…:, sha-256=:…:), which are ignored; its sha-256 member
+// must be present, once, and is the one checked against the body.
 
 // Errors of VerifyRequest, besides ErrMalformed, ErrInvalidDID and
 // ErrBadSignature.
@@ -204,15 +208,9 @@ func VerifyRequestHeaders(r *http.Request, now time.Time, window time.Duration) 
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return nil, fieldErr(ErrMalformed, "Signature", "not a base64 %d-byte signature", ed25519.SignatureSize)
 	}
-	digests := r.Header.Values("Content-Digest")
-	var digest []byte
-	if len(digests) == 1 {
-		if b64, ok := strings.CutPrefix(digests[0], "sha-256=:"); ok && strings.HasSuffix(b64, ":") {
-			digest, err = base64.StdEncoding.Strict().DecodeString(strings.TrimSuffix(b64, ":"))
-		}
-	}
-	if digest == nil || err != nil || len(digest) != sha256.Size {
-		return nil, fieldErr(ErrMalformed, "Content-Digest", "want one sha-256=:base64: digest")
+	digest, err := contentDigestSHA256(r.Header.Values("Content-Digest"))
+	if err != nil {
+		return nil, err
 	}
 	pub, err := ParseDIDKey(in.keyid)
 	if err != nil || DIDKey(pub) != in.keyid {
@@ -373,4 +371,185 @@ func parseSignatureInput(s string) (*signatureInput, error) {
 		}
 	}
 	return &in, nil
+}
+
+// contentDigestSHA256 returns the sha-256 digest of a Content-Digest
+// field (its lines joined): an RFC 8941 dictionary of algorithm keys and
+// byte sequences (RFC 9530). Other algorithms (sha-512 …) are allowed and
+// ignored, their values checked only for syntax; sha-256 must be present
+// once, as a 32-byte byte sequence.
+func contentDigestSHA256(lines []string) ([]byte, error) {
+	bad := func(format string, args ...any) error {
+		return fieldErr(ErrMalformed, "Content-Digest", format+" (want sha-256=:base64:, other algorithms optional)", args...)
+	}
+	members, err := parseSFDictionary(strings.Join(lines, ","))
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	var digest []byte
+	for _, m := range members {
+		if m.key != "sha-256" {
+			continue
+		}
+		if digest != nil {
+			return nil, bad("sha-256 given twice")
+		}
+		b, ok := strings.CutPrefix(m.value, ":")
+		if !ok {
+			return nil, bad("sha-256 is not a byte sequence")
+		}
+		digest, err = base64.StdEncoding.Strict().DecodeString(strings.TrimSuffix(b, ":"))
+		if err != nil || len(digest) != sha256.Size {
+			return nil, bad("sha-256 is not a base64 %d-byte digest", sha256.Size)
+		}
+	}
+	if digest == nil {
+		return nil, bad("no sha-256 digest")
+	}
+	return digest, nil
+}
+
+// sfMember is one member of a structured-field dictionary: its key and
+// its value as written (a bare item; "?1" for a key alone). Parameters
+// are checked for syntax and dropped.
+type sfMember struct{ key, value string }
+
+// maxSFMembers bounds a parsed dictionary (RFC 8941 asks parsers to
+// support 1024 members; a digest field needs a handful).
+const maxSFMembers = 64
+
+// parseSFDictionary parses an RFC 8941 dictionary whose values are bare
+// items (inner lists are refused: no digest algorithm uses them).
+func parseSFDictionary(s string) ([]sfMember, error) {
+	p := sfParser{s: strings.TrimLeft(s, " \t")}
+	var out []sfMember
+	for {
+		if len(out) == maxSFMembers {
+			return nil, fmt.Errorf("more than %d members", maxSFMembers)
+		}
+		key, err := p.key()
+		if err != nil {
+			return nil, err
+		}
+		value := "?1"
+		if p.eat('=') {
+			if value, err = p.bareItem(); err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+		}
+		for p.eat(';') {
+			p.skip(" ")
+			if _, err := p.key(); err != nil {
+				return nil, fmt.Errorf("%s: parameter: %w", key, err)
+			}
+			if p.eat('=') {
+				if _, err := p.bareItem(); err != nil {
+					return nil, fmt.Errorf("%s: parameter: %w", key, err)
+				}
+			}
+		}
+		out = append(out, sfMember{key, value})
+		p.skip(" \t")
+		if p.i == len(p.s) {
+			return out, nil
+		}
+		if !p.eat(',') {
+			return nil, fmt.Errorf("unexpected %.20q after %s", p.s[p.i:], key)
+		}
+		p.skip(" \t")
+		if p.i == len(p.s) {
+			return nil, errors.New("trailing comma")
+		}
+	}
+}
+
+type sfParser struct {
+	s string
+	i int
+}
+
+func (p *sfParser) eat(c byte) bool {
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *sfParser) skip(set string) {
+	for p.i < len(p.s) && strings.IndexByte(set, p.s[p.i]) >= 0 {
+		p.i++
+	}
+}
+
+// span advances over the bytes ok accepts and returns them.
+func (p *sfParser) span(ok func(byte) bool) string {
+	start := p.i
+	for p.i < len(p.s) && ok(p.s[p.i]) {
+		p.i++
+	}
+	return p.s[start:p.i]
+}
+
+func isLCAlpha(c byte) bool { return 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool   { return '0' <= c && c <= '9' }
+func isAlpha(c byte) bool   { return isLCAlpha(c) || 'A' <= c && c <= 'Z' }
+
+// key reads an RFC 8941 key: lcalpha or '*', then lcalpha, digits, "_-.*".
+func (p *sfParser) key() (string, error) {
+	if p.i == len(p.s) || !isLCAlpha(p.s[p.i]) && p.s[p.i] != '*' {
+		return "", fmt.Errorf("want a key at %.20q", p.s[p.i:])
+	}
+	return p.span(func(c byte) bool { return isLCAlpha(c) || isDigit(c) || strings.IndexByte("_-.*", c) >= 0 }), nil
+}
+
+// bareItem reads a byte sequence, string, token, number or boolean and
+// returns it as written.
+func (p *sfParser) bareItem() (string, error) {
+	start := p.i
+	switch {
+	case p.i == len(p.s):
+		return "", errors.New("missing value")
+	case p.eat(':'):
+		p.span(func(c byte) bool { return isAlpha(c) || isDigit(c) || strings.IndexByte("+/=", c) >= 0 })
+		if !p.eat(':') {
+			return "", errors.New("unterminated byte sequence")
+		}
+	case p.eat('"'):
+		for {
+			if p.i == len(p.s) {
+				return "", errors.New("unterminated string")
+			}
+			c := p.s[p.i]
+			p.i++
+			if c == '"' {
+				break
+			}
+			if c == '\\' {
+				if p.i == len(p.s) || p.s[p.i] != '"' && p.s[p.i] != '\\' {
+					return "", errors.New("bad escape in string")
+				}
+				p.i++
+			} else if c < 0x20 || c > 0x7e {
+				return "", errors.New("bad character in string")
+			}
+		}
+	case p.eat('?'):
+		if !p.eat('0') && !p.eat('1') {
+			return "", errors.New("bad boolean")
+		}
+	case isDigit(p.s[p.i]) || p.s[p.i] == '-':
+		p.eat('-')
+		if p.span(isDigit) == "" {
+			return "", errors.New("bad number")
+		}
+		if p.eat('.') && p.span(isDigit) == "" {
+			return "", errors.New("bad decimal")
+		}
+	case isAlpha(p.s[p.i]) || p.s[p.i] == '*':
+		p.span(func(c byte) bool { return c > ' ' && c < 0x7f && strings.IndexByte(`"(),;<=>?@[\]{}`, c) < 0 })
+	default:
+		return "", fmt.Errorf("want a bare item at %.20q", p.s[p.i:])
+	}
+	return p.s[start:p.i], nil
 }

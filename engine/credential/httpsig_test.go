@@ -3,6 +3,8 @@ package credential_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -132,6 +134,7 @@ func FuzzVerifyRequest(f *testing.F) {
 	f.Add(r.Header.Get("Signature-Input"), r.Header.Get("Signature"), r.Header.Get("Content-Digest"), "b")
 	f.Add(`verdict=("@method");created=1`, "verdict=:AA==:", "sha-256=::", "")
 	f.Add(`verdict=(`, `verdict=`, ``, ``)
+	f.Add(r.Header.Get("Signature-Input"), r.Header.Get("Signature"), `sha-512=:AAAA:;p="x,y", `+r.Header.Get("Content-Digest")+`, md5=?1`, "b")
 	f.Fuzz(func(t *testing.T, input, sig, digest, body string) {
 		if len(input)+len(sig)+len(digest)+len(body) > 4<<10 {
 			return
@@ -230,6 +233,86 @@ func TestSignedRequestBody(t *testing.T) {
 			}
 			if err := sr.CheckBody(tc.got); !errors.Is(err, tc.want) {
 				t.Errorf("CheckBody: got %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// signWithDigest signs a request to /v1/x with body and the Content-Digest
+// field lines given (RFC 9421 joins them with ", " in the signature base).
+func signWithDigest(t *testing.T, k credential.KeyPair, body []byte, lines ...string) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest("POST", "http://h/v1/x", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		r.Header.Add("Content-Digest", l)
+	}
+	params := `("@method" "@path" "@query" "content-digest");created=` + strconv.FormatInt(httpsigNow.Unix(), 10) +
+		`;keyid="` + k.DID() + `";alg="ed25519";nonce="n-1"`
+	base := "\"@method\": POST\n\"@path\": /v1/x\n\"@query\": ?\n" +
+		"\"content-digest\": " + strings.Join(lines, ", ") + "\n\"@signature-params\": " + params
+	sig := ed25519.Sign(ed25519.NewKeyFromSeed(k.Seed()), []byte(base))
+	r.Header.Set("Signature-Input", "verdict="+params)
+	r.Header.Set("Signature", "verdict=:"+base64.StdEncoding.EncodeToString(sig)+":")
+	return r
+}
+
+// TestContentDigestDictionary: Content-Digest is an RFC 8941 dictionary
+// (RFC 9530) that may carry several algorithms; the sha-256 member must be
+// there and match, the others are ignored.
+func TestContentDigestDictionary(t *testing.T) {
+	k := testKey(t, 1)
+	body := []byte("module bytes")
+	s256 := sha256.Sum256(body)
+	s512 := sha512.Sum512(body)
+	sha256Member := "sha-256=:" + base64.StdEncoding.EncodeToString(s256[:]) + ":"
+	sha512Member := "sha-512=:" + base64.StdEncoding.EncodeToString(s512[:]) + ":"
+	other := sha256.Sum256([]byte("other"))
+	wrong256 := "sha-256=:" + base64.StdEncoding.EncodeToString(other[:]) + ":"
+	tests := []struct {
+		name  string
+		lines []string
+		want  error
+	}{
+		{"sha-256", []string{sha256Member}, nil},
+		{"sha-512 and sha-256", []string{sha512Member + ", " + sha256Member}, nil},
+		{"sha-256 and sha-512, no space", []string{sha256Member + "," + sha512Member}, nil},
+		{"two field lines", []string{sha512Member, sha256Member}, nil},
+		{"parameters and unknown algorithms", []string{`unixsum=30;x="a,b", ` + sha256Member + `;p=?1, id-sha-256=:AAAA:, md5=tok/en:x`}, nil},
+		{"sha-512 matching, sha-256 not", []string{sha512Member + ", " + wrong256}, credential.ErrDigestMismatch},
+		{"ErrMalformed/only sha-512", []string{sha512Member}, credential.ErrMalformed},
+		{"ErrMalformed/sha-256 twice", []string{sha256Member + ", " + sha256Member}, credential.ErrMalformed},
+		{"ErrMalformed/trailing comma", []string{sha256Member + ","}, credential.ErrMalformed},
+		{"ErrMalformed/empty member", []string{sha512Member + ",," + sha256Member}, credential.ErrMalformed},
+		{"ErrMalformed/uppercase key", []string{strings.ToUpper(sha256Member[:7]) + sha256Member[7:]}, credential.ErrMalformed},
+		{"ErrMalformed/sha-256 a string", []string{`sha-256="` + base64.StdEncoding.EncodeToString(s256[:]) + `"`}, credential.ErrMalformed},
+		{"ErrMalformed/sha-256 short", []string{"sha-256=:AAAA:"}, credential.ErrMalformed},
+		{"ErrMalformed/sha-256 unterminated", []string{strings.TrimSuffix(sha256Member, ":")}, credential.ErrMalformed},
+		{"ErrMalformed/inner list", []string{"md5=(1 2), " + sha256Member}, credential.ErrMalformed},
+		{"ErrMalformed/unterminated string", []string{sha256Member + `, x="abc`}, credential.ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := signWithDigest(t, k, body, tc.lines...)
+			sr, err := credential.VerifyRequest(r, body, httpsigNow, 0)
+			if tc.want == nil {
+				if err != nil || sr.Signer != k.DID() {
+					t.Fatalf("VerifyRequest: got %+v, %v; want signer %s", sr, err, k.DID())
+				}
+				sr, err := credential.VerifyRequestHeaders(r, httpsigNow, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.ReadAll(sr.Body(iotest.HalfReader(bytes.NewReader(body)))); err != nil {
+					t.Errorf("streamed body: %v", err)
+				}
+				return
+			}
+			var fe *credential.FieldError
+			if !errors.Is(err, tc.want) || !errors.As(err, &fe) || fe.Field != "Content-Digest" {
+				t.Errorf("got %v, want a Content-Digest *FieldError wrapping %v", err, tc.want)
 			}
 		})
 	}

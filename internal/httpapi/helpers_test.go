@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -328,4 +331,26 @@ func sseEvents(t testing.TB, body io.Reader) [][2]string {
 		}
 	}
 	return out
+}
+
+// withDigest signs req (method, path and query set; its body is body) as k
+// again, with the Content-Digest field value digest instead of
+// SignRequest's sha-256 alone: what a client sending several RFC 9530
+// algorithms does.
+func withDigest(t testing.TB, req *http.Request, k credential.KeyPair, digest string) *http.Request {
+	t.Helper()
+	req.Header.Set("Content-Digest", digest)
+	params := fmt.Sprintf(`("@method" "@path" "@query" "content-digest");created=%d;keyid="%s";alg="ed25519";nonce="n%d"`,
+		time.Now().Unix(), k.DID(), nonces.Add(1))
+	base := fmt.Sprintf("\"@method\": %s\n\"@path\": %s\n\"@query\": ?%s\n\"content-digest\": %s\n\"@signature-params\": %s",
+		req.Method, req.URL.EscapedPath(), req.URL.RawQuery, digest, params)
+	req.Header.Set("Signature-Input", "verdict="+params)
+	req.Header.Set("Signature", "verdict=:"+base64.StdEncoding.EncodeToString(ed25519.Sign(ed25519.NewKeyFromSeed(k.Seed()), []byte(base)))+":")
+	return req
+}
+
+// sha512Digest is body's RFC 9530 sha-512 Content-Digest member.
+func sha512Digest(body []byte) string {
+	sum := sha512.Sum512(body)
+	return "sha-512=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":"
 }

@@ -146,6 +146,13 @@ func TestRoles(t *testing.T) {
 			t.Fatalf("multipart upload: got %d: %s", r.status, r.body)
 		}
 		bobSub = r.json(t)["id"].(string)
+		// RFC 9530 lets a client send several digests: sha-256 is checked
+		// (as the body streams), the others are ignored.
+		twoDigests := withDigest(t, alice.request("POST", "/v1/tasks/contest/submissions", module("a5"), "application/wasm"), aliceKey,
+			sha512Digest(module("a5"))+", "+credential.ContentDigest(module("a5")))
+		if r := alice.send(twoDigests); r.status != 202 {
+			t.Errorf("upload with sha-512 and sha-256 digests: got %d: %s", r.status, r.body)
+		}
 		if r := host.submit("contest", module("base"), "?participant=host-baseline&baseline=true"); r.status != 202 {
 			t.Errorf("host baseline: got %d: %s", r.status, r.body)
 		}
@@ -185,6 +192,14 @@ func TestRoles(t *testing.T) {
 				other := module("a7") // as long as a6
 				rq.Body, rq.ContentLength = io.NopCloser(bytes.NewReader(other)), int64(len(other))
 				return alice.send(rq)
+			}, 401, "unauthorized"},
+			{"DigestSHA512OnlyMatches", func() response {
+				rq := alice.request("POST", "/v1/tasks/contest/submissions", module("a8"), "application/wasm")
+				return alice.send(withDigest(t, rq, aliceKey, sha512Digest(module("a8"))+", "+credential.ContentDigest(module("a9"))))
+			}, 401, "unauthorized"},
+			{"DigestNoSHA256", func() response {
+				rq := alice.request("POST", "/v1/tasks/contest/submissions", module("a8"), "application/wasm")
+				return alice.send(withDigest(t, rq, aliceKey, sha512Digest(module("a8"))))
 			}, 401, "unauthorized"},
 			{"WrongContentType", func() response { return alice.do("POST", "/v1/tasks/contest/submissions", module("x"), "text/plain") }, 415, "unsupported_media_type"},
 			{"NoTask", func() response { return alice.submit("nope", module("x"), "") }, 404, "not_found"},
