@@ -188,7 +188,7 @@ func (s *Server) statusList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vc+ld+json")
+	w.Header().Set("Content-Type", "application/vc") // VC 2.0 §6.3: a credential with an embedded proof
 	w.Header().Set("Cache-Control", "max-age=60")
 	_, _ = w.Write(b)
 }

@@ -374,8 +374,10 @@ func TestRoles(t *testing.T) {
 		if m := verify(); m["verified"] != true || m["status_checked"] != true {
 			t.Errorf("verify: %v", m)
 		}
-		if r := anon.get("/status/1"); r.status != 200 || !strings.Contains(string(r.body), "BitstringStatusListCredential") {
-			t.Errorf("status list: %d %.200s", r.status, r.body)
+		// VC 2.0's registered media type for a credential secured by an
+		// embedded proof is application/vc (not application/vc+ld+json).
+		if r := anon.get("/status/1"); r.status != 200 || !strings.Contains(string(r.body), "BitstringStatusListCredential") || r.header.Get("Content-Type") != "application/vc" {
+			t.Errorf("status list: %d, Content-Type %q, want application/vc: %.200s", r.status, r.header.Get("Content-Type"), r.body)
 		}
 		if r := anon.get("/credentials/v1"); r.status != 200 || !bytes.Equal(r.body, credential.ContextDocument()) || !strings.Contains(string(r.body), credential.ModelCredentialType) {
 			t.Errorf("JSON-LD context: %d %.200s", r.status, r.body)
