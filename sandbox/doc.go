@@ -32,8 +32,9 @@
 //     with that code.
 //   - may export _initialize() (a WASI reactor: Go -buildmode=c-shared, clang
 //     -mexec-model=reactor); the host calls it once per instance, first. A
-//     module that exports _start but not the ABI (a WASI command) is refused
-//     with instructions to build a reactor. _start is never called.
+//     module that exports _start and no _initialize (a WASI command) is
+//     refused, even with the ABI's exports, with instructions to build a
+//     reactor. _start is never called.
 //
 // Signatures are checked exactly. For each Run, in a fresh instance, the
 // host calls _initialize, then verdict_alloc once for x (8*cols*batch bytes)

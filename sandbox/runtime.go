@@ -448,7 +448,8 @@ var (
 	sigInit     = signature{}
 	reactorHint = "build a WASI reactor that exports verdict_alloc and verdict_predict: " +
 		"Go: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared with //go:wasmexport functions; " +
-		"C: clang --target=wasm32-wasi -mexec-model=reactor with __attribute__((export_name(...)))"
+		"C: clang --target=wasm32-wasi -mexec-model=reactor with __attribute__((export_name(...))); " +
+		`Rust: a crate-type = ["cdylib"] library for wasm32-wasip1`
 )
 
 type signature struct{ params, results []api.ValueType }
@@ -493,13 +494,21 @@ func (r *Runtime) checkExports(code wazero.CompiledModule) (bool, error) {
 			problems = append(problems, fmt.Sprintf("_initialize has signature %s, want ()->()", got))
 		}
 	}
+	if hasStart && !hasInit {
+		// _start is never called, so a Go command's exports trap (its
+		// runtime never started) and a C command's run its constructors
+		// and destructors around every call (wasm-ld's export wrappers).
+		msg := "abi: module is a WASI command (exports _start, no _initialize), not a reactor: " +
+			"verdict never calls _start, so a Go runtime or C constructors would not be initialized"
+		if len(problems) > 0 {
+			msg += "; " + strings.Join(problems, "; ")
+		}
+		return false, &Error{Kind: KindABI, Msg: msg + "; " + reactorHint}
+	}
 	if len(problems) == 0 {
 		return hasInit, nil
 	}
 	msg := "abi: " + strings.Join(problems, "; ")
-	if hasStart && !hasInit {
-		msg = "abi: module is a WASI command (exports _start), not a reactor: " + strings.Join(problems, "; ") + "; " + reactorHint
-	}
 	return false, &Error{Kind: KindABI, Msg: msg}
 }
 

@@ -318,6 +318,13 @@ func TestFixtures(t *testing.T) {
 			fragments: []string{"error code 7 from verdict_predict"}},
 		{name: sandboxtest.CommandOnly, want: sandbox.ErrABI, atCompile: true,
 			fragments: []string{"WASI command", "missing export verdict_predict", "GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared", "//go:wasmexport", "-mexec-model=reactor"}},
+		// A command's _start is never called: a Go command's exports trap
+		// (its runtime never started), a C command's rerun the C
+		// constructors on every call. Both are refused, with the rebuild.
+		{name: sandboxtest.GoCommand, want: sandbox.ErrABI, atCompile: true,
+			fragments: []string{"WASI command", "no _initialize", "Go: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared"}},
+		{name: sandboxtest.CCommand, want: sandbox.ErrABI, atCompile: true,
+			fragments: []string{"WASI command", "no _initialize", "C: clang --target=wasm32-wasi -mexec-model=reactor"}},
 		{name: sandboxtest.MissingExport, want: sandbox.ErrABI, atCompile: true,
 			fragments: []string{"missing export verdict_predict(i32,i32,i32,i32,i32)->(i32)"}},
 		{name: sandboxtest.WrongSignature, want: sandbox.ErrABI, atCompile: true,

@@ -3,6 +3,8 @@
 #   NAME.wat      -> NAME.wasm   (wat2wasm, wabt >= 1.0.32)
 #   NAME/main.go  -> NAME.wasm   (Go >= 1.24, GOOS=wasip1 reactor)
 #   NAME.c        -> NAME.wasm   (clang + wasi-libc, reactor)
+# except NAME ending in _command, built as a WASI command (the mistake the
+# sandbox must refuse with a hint).
 #   NAME/package.json + NAME/assembly/index.ts -> NAME.wasm
 #                                (AssemblyScript, npm; version in package-lock.json)
 # Run from anywhere; the lead's Makefile `wasm` target calls it.
@@ -16,8 +18,11 @@ done
 for dir in */; do
 	name=${dir%/}
 	[ -f "$name/main.go" ] || continue
-	(cd "$name" && GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared \
+	mode=-buildmode=c-shared
+	case $name in *_command) mode= ;; esac
+	(cd "$name" && GOOS=wasip1 GOARCH=wasm go build $mode \
 		-trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o "../$name.wasm" .)
+	chmod -x "$name.wasm"
 done
 
 for dir in */; do
@@ -35,7 +40,9 @@ for src in *.c; do
 	opt=-O2
 	[ "$src" = clinear.c ] && opt="-O3 -msimd128"
 	# --sysroot=/usr is where Debian's wasi-libc lives; override with WASI_SYSROOT.
+	model=reactor
+	case $src in *_command.c) model=command ;; esac
 	clang --target=wasm32-wasi --sysroot="${WASI_SYSROOT:-/usr}" $opt \
-		-mexec-model=reactor -Wl,--strip-all -o "${src%.c}.wasm" "$src"
+		-mexec-model=$model -Wl,--strip-all -o "${src%.c}.wasm" "$src"
 	chmod -x "${src%.c}.wasm"
 done

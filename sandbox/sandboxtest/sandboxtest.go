@@ -85,6 +85,12 @@ const (
 	GuestCode = "guest_code"
 	// CommandOnly is a WASI command: _start and memory, no ABI exports.
 	CommandOnly = "command_only"
+	// CCommand is a C model built as a WASI command (no -mexec-model=reactor):
+	// _start and the ABI, no _initialize.
+	CCommand = "c_command"
+	// GoCommand is a Go model built as a WASI command (no
+	// -buildmode=c-shared): its exports trap, the Go runtime never started.
+	GoCommand = "go_command"
 	// MissingExport has no verdict_predict.
 	MissingExport = "missing_export"
 	// WrongSignature exports verdict_predict(i32, i32) -> i32.
