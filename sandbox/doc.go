@@ -34,7 +34,8 @@
 //     -mexec-model=reactor); the host calls it once per instance, first. A
 //     module that exports _start and no _initialize (a WASI command) is
 //     refused, even with the ABI's exports, with instructions to build a
-//     reactor. _start is never called.
+//     reactor. _start is never called. A missing export is refused with
+//     how to export it in Go, C, Rust and AssemblyScript.
 //
 // Signatures are checked exactly. For each Run, in a fresh instance, the
 // host calls _initialize, then verdict_alloc once for x (8*cols*batch bytes)

@@ -450,7 +450,16 @@ var (
 		"Go: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared with //go:wasmexport functions; " +
 		"C: clang --target=wasm32-wasi -mexec-model=reactor with __attribute__((export_name(...))); " +
 		`Rust: a crate-type = ["cdylib"] library for wasm32-wasip1`
+	memoryHint = `export the linear memory as "memory" (what Go, clang, Rust and AssemblyScript do unless told otherwise; WAT: (memory (export "memory") 1))`
 )
+
+// exportHint says how to export the function name in each guest language.
+func exportHint(name string) string {
+	return fmt.Sprintf("export %[1]s by name: Go: //go:wasmexport %[1]s above the func; "+
+		`C: __attribute__((export_name("%[1]s"))) on the definition; `+
+		`Rust: #[no_mangle] pub extern "C" fn %[1]s (#[unsafe(no_mangle)] in edition 2024); `+
+		"AssemblyScript: export function %[1]s from the entry file", name)
+}
 
 type signature struct{ params, results []api.ValueType }
 
@@ -470,9 +479,10 @@ func (s signature) String() string {
 func (r *Runtime) checkExports(code wazero.CompiledModule) (bool, error) {
 	funcs := code.ExportedFunctions()
 	_, hasStart := funcs["_start"]
-	var problems []string
+	var problems, hints []string
 	if _, ok := code.ExportedMemories()["memory"]; !ok {
 		problems = append(problems, `missing export "memory"`)
+		hints = append(hints, memoryHint)
 	}
 	want := []struct {
 		name string
@@ -482,6 +492,7 @@ func (r *Runtime) checkExports(code wazero.CompiledModule) (bool, error) {
 		def, ok := funcs[w.name]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("missing export %s%s", w.name, w.sig))
+			hints = append(hints, exportHint(w.name))
 			continue
 		}
 		if got := (signature{def.ParamTypes(), def.ResultTypes()}); !got.equal(w.sig) {
@@ -508,7 +519,7 @@ func (r *Runtime) checkExports(code wazero.CompiledModule) (bool, error) {
 	if len(problems) == 0 {
 		return hasInit, nil
 	}
-	msg := "abi: " + strings.Join(problems, "; ")
+	msg := "abi: " + strings.Join(append(problems, hints...), "; ")
 	return false, &Error{Kind: KindABI, Msg: msg}
 }
 

@@ -93,6 +93,8 @@ const (
 	GoCommand = "go_command"
 	// MissingExport has no verdict_predict.
 	MissingExport = "missing_export"
+	// MissingMemory exports the ABI's functions but not its memory.
+	MissingMemory = "missing_memory"
 	// WrongSignature exports verdict_predict(i32, i32) -> i32.
 	WrongSignature = "wrong_signature"
 	// BadAlloc's verdict_alloc returns 0x7ffffff8, outside memory.
