@@ -5,13 +5,13 @@ import (
 	"net/http"
 )
 
-// openapiDoc is the OpenAPI 3 document of the API, kept in sync with
+// openapiDoc is the OpenAPI 3.1 document of the API, kept in sync with
 // routes by TestOpenAPIMatchesRoutes.
 //
 //go:embed openapi.json
 var openapiDoc []byte
 
-// OpenAPI returns the OpenAPI 3 document of the API.
+// OpenAPI returns the OpenAPI 3.1 document of the API.
 func OpenAPI() []byte { return append([]byte(nil), openapiDoc...) }
 
 func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) {
