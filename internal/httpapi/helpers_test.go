@@ -201,6 +201,7 @@ func (c *client) request(method, path string, body []byte, ct string) *http.Requ
 	return req
 }
 
+// send does req and checks the response against openapi.json.
 func (c *client) send(req *http.Request) response {
 	c.t.Helper()
 	hc := c.hc
@@ -216,7 +217,9 @@ func (c *client) send(req *http.Request) response {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := response{status: resp.StatusCode, header: resp.Header, body: b}
+	checkResponse(c.t, req, r)
+	return r
 }
 
 func (c *client) do(method, path string, body []byte, ct string) response {
