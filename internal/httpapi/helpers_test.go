@@ -315,7 +315,7 @@ func waitScored(t testing.TB, e *engine.Engine, ids []string) int {
 }
 
 // sseEvents reads a server-sent event stream until "end", returning each
-// event name and its data.
+// event name and its data, each checked against openapi.json.
 func sseEvents(t testing.TB, body io.Reader) [][2]string {
 	t.Helper()
 	var out [][2]string
@@ -328,6 +328,7 @@ func sseEvents(t testing.TB, body io.Reader) [][2]string {
 			name = strings.TrimPrefix(line, "event: ")
 		case strings.HasPrefix(line, "data: "):
 			out = append(out, [2]string{name, strings.TrimPrefix(line, "data: ")})
+			checkEvent(t, name, []byte(strings.TrimPrefix(line, "data: ")))
 			if name == "end" {
 				return out
 			}

@@ -248,6 +248,33 @@ func checkResponse(t testing.TB, req *http.Request, resp response) {
 	}
 }
 
+// checkEvent fails t when the data of a server-sent event of
+// /v1/submissions/{id}/events is not the schema openapi.json gives it.
+func checkEvent(t testing.TB, name string, data []byte) {
+	t.Helper()
+	d, err := loadAPIDoc()
+	if err != nil {
+		t.Errorf("openapi.json: %v", err)
+		return
+	}
+	if err := d.checkEvent(name, data); err != nil {
+		t.Errorf("event not as openapi.json documents it: %v", err)
+	}
+}
+
+func (d *apiDoc) checkEvent(name string, data []byte) error {
+	schemas := map[string]string{"status": "StatusEvent", "end": "EndEvent"}
+	if schemas[name] == "" {
+		return fmt.Errorf("event %q is not documented", name)
+	}
+	where := "/components/schemas/" + schemas[name]
+	s, err := d.schema(where)
+	if err != nil {
+		return err
+	}
+	return d.validate(s, data, where)
+}
+
 // TestOpenAPICheckCatchesLies checks the response check itself: a missing
 // or surplus field, a wrong type, an undocumented status and an
 // undocumented route are each caught.
@@ -280,6 +307,26 @@ func TestOpenAPICheckCatchesLies(t *testing.T) {
 		{"submission with an undocumented field", "GET", "/v1/submissions/s", 200, strings.Replace(scored, `"id"`, `"secret":1,"id"`, 1), false},
 		{"submission without created", "GET", "/v1/submissions/s", 200, strings.Replace(scored, `"created"`, `"made"`, 1), false},
 		{"submission with a bad date", "GET", "/v1/submissions/s", 200, strings.Replace(scored, `"2026-01-02T03:04:05Z"`, `"yesterday"`, 1), false},
+	}
+	running := strings.Replace(scored, `"scored"`, `"running"`, 1)
+	events := []struct {
+		name, event, data string
+		ok                bool
+	}{
+		{"status", "status", strings.TrimSuffix(running, `}`) + `,"rows_done":1,"rows_total":2}`, true},
+		{"status without rows", "status", running, true},
+		{"status with an undocumented field", "status", strings.Replace(running, `"id"`, `"rows_left":1,"id"`, 1), false},
+		{"end", "end", `{"reason":"scored"}`, true},
+		{"end without reason", "end", `{}`, false},
+		{"undocumented event", "log", `{}`, false},
+	}
+	for _, c := range events {
+		t.Run("event "+c.name, func(t *testing.T) {
+			err := d.checkEvent(c.event, []byte(c.data))
+			if (err == nil) != c.ok {
+				t.Errorf("checkEvent = %v, want ok %v", err, c.ok)
+			}
+		})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
