@@ -292,7 +292,7 @@ func TestOpenAPICheckCatchesLies(t *testing.T) {
 		body               string
 		ok                 bool
 	}{
-		{"health", "GET", "/healthz", 200, `{"status":"ok"}`, true},
+		{"health", "GET", "/healthz", 200, `{"status":"ok","queue":{"queued":0,"running":1}}`, true},
 		{"refusal", "GET", "/v1/tasks/x", 404, `{"error":{"kind":"not_found","message":"m"}}`, true},
 		{"refusal of an unknown route", "GET", "/nope", 404, `{"error":{"kind":"not_found","message":"m"}}`, true},
 		{"refusal not an Error", "GET", "/v1/tasks/x", 404, `{"kind":"not_found"}`, false},
