@@ -23,6 +23,7 @@ import (
 type apiDoc struct {
 	paths map[string]map[string]apiOp // path template -> method -> operation
 	errs  *jsonschema.Schema          // the Error schema, for refusals of undocumented routes
+	whole any                         // the document, decoded
 
 	mu       sync.Mutex
 	compiler *jsonschema.Compiler
@@ -71,7 +72,7 @@ func newAPIDoc(raw []byte) (*apiDoc, error) {
 	if err := c.AddResource(docURL, whole); err != nil {
 		return nil, fmt.Errorf("openapi.json: %w", err)
 	}
-	d := &apiDoc{paths: map[string]map[string]apiOp{}, compiler: c, compiled: map[string]*jsonschema.Schema{}}
+	d := &apiDoc{paths: map[string]map[string]apiOp{}, whole: whole, compiler: c, compiled: map[string]*jsonschema.Schema{}}
 	for path, ops := range doc.Paths {
 		d.paths[path] = map[string]apiOp{}
 		for method, rawOp := range ops {
@@ -219,8 +220,7 @@ func (d *apiDoc) validate(s *jsonschema.Schema, body []byte, where string) error
 
 // pointer is the raw JSON at an RFC 6901 pointer into openapi.json.
 func (d *apiDoc) pointer(ptr string) []byte {
-	var at any
-	_ = json.Unmarshal(httpapi.OpenAPI(), &at)
+	at := d.whole
 	for _, part := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
 		part = strings.NewReplacer("~1", "/", "~0", "~").Replace(part)
 		m, _ := at.(map[string]any)
