@@ -50,7 +50,7 @@ func BenchmarkPredict(b *testing.B) {
 	ctx := context.Background()
 	e, _ := contest(b, "", engine.Config{})
 	mustSubmit(b, e, "ada", linear)
-	if err := e.CloseTask("contest"); err != nil {
+	if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
 		b.Fatal(err)
 	}
 	proms, err := e.Promote(ctx, "contest")

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -63,15 +64,32 @@ func (e *Engine) TaskState(task string) (State, error) {
 	if s.Closed.IsZero() && !s.End.IsZero() && !now.Before(s.End) {
 		s.Closed = s.End
 	}
+	if st.Closed.IsZero() && !s.Closed.IsZero() {
+		e.scheduleClosed(task)
+	}
 	s.Reveal = !s.Closed.IsZero()
 	s.Open = !s.Reveal && (s.Start.IsZero() || !now.Before(s.Start))
 	return s, nil
 }
 
-// CloseTask freezes a task now: no more submissions, selections or team
-// changes, and the private leaderboard is revealed to everyone. Reaching
-// the schedule's end has the same effect without a call.
-func (e *Engine) CloseTask(task string) error {
+// CloseTask closes a task now and certifies it: no more submissions,
+// selections or team changes, the private leaderboard is revealed to
+// everyone, and the top promote_top entrants are promoted (see Promote)
+// before it returns their outcome. Closing is the one way a task ends on
+// the host's word, so every adapter (CLI, HTTP) issues the same
+// credentials; Promote stays for re-runs. Reaching the schedule's end has
+// the same effect without a call: the engine certifies such a task the
+// first time it sees it closed (see certifyScheduled). A task already
+// closed is ErrClosed.
+func (e *Engine) CloseTask(ctx context.Context, task string) ([]Promotion, error) {
+	if err := e.freezeTask(task); err != nil {
+		return nil, err
+	}
+	return e.certify(ctx, task, false)
+}
+
+// freezeTask closes a task in the store at the engine's clock.
+func (e *Engine) freezeTask(task string) error {
 	st, err := e.TaskState(task)
 	if err != nil {
 		return err

@@ -154,7 +154,7 @@ func TestCloseTask(t *testing.T) {
 		t.Errorf("private board for a participant before close: got %v, want ErrForbidden", err)
 	}
 	clk.Add(time.Hour)
-	if err := e.CloseTask("contest"); err != nil {
+	if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
 		t.Fatalf("CloseTask: %v", err)
 	}
 	tests := []struct {
@@ -163,7 +163,7 @@ func TestCloseTask(t *testing.T) {
 	}{
 		{"ErrClosed/submit", func() error { _, err := submit(t, e, "cy", konst); return err }()},
 		{"ErrClosed/select", e.Select("contest", "ada", []string{ada.ID})},
-		{"ErrClosed/close again", e.CloseTask("contest")},
+		{"ErrClosed/close again", func() error { _, err := e.CloseTask(context.Background(), "contest"); return err }()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -360,7 +360,7 @@ func TestSelectionsAndVisibility(t *testing.T) {
 		t.Errorf("host: got %d submissions, want 4 with private scores", len(all))
 	}
 	clk.Add(time.Hour)
-	if err := e.CloseTask("contest"); err != nil {
+	if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
 		t.Fatal(err)
 	}
 	if priv, err := e.Leaderboard("contest", v, true); err != nil || len(priv) != 2 {
@@ -496,7 +496,7 @@ func TestHistory(t *testing.T) {
 	if len(host) <= len(evs) {
 		t.Errorf("host history: got %d events, want the private ones too", len(host))
 	}
-	if err := e.CloseTask("contest"); err != nil {
+	if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := e.History("contest", engine.Viewer{Participant: "bob"})

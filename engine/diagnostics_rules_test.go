@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestDiagnosticsRules(t *testing.T) {
 		if err != nil || h.Private == nil || sum(h.Private.Scatter.Counts) != task.PrivateRows {
 			t.Fatalf("host: got %+v, %v, want both parts", h, err)
 		}
-		if err := e.CloseTask("contest"); err != nil {
+		if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
 			t.Fatal(err)
 		}
 		if d, err = e.Diagnostics(sub.ID, bob); err != nil || d.Private == nil || d.Note != "" {

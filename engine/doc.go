@@ -88,6 +88,6 @@
 //	sub, err := e.Submit(ctx, engine.SubmitRequest{Task: task.Spec.ID, Participant: "alice", Module: wasm})
 //	if errors.Is(err, engine.ErrQuotaExceeded) { ... } // err says when the next slot opens
 //	board, err := e.Leaderboard(task.Spec.ID, engine.Viewer{Participant: "alice"}, false)
-//	err = e.CloseTask(task.Spec.ID)
-//	proms, err := e.Promote(ctx, task.Spec.ID) // proms[i].Credential: nil when a gate failed
+//	proms, err := e.CloseTask(ctx, task.Spec.ID) // closes and certifies; proms[i].Credential: nil when a gate failed
+//	proms, err = e.Promote(ctx, task.Spec.ID)    // a re-run: only when the last promotion issued nothing
 package engine

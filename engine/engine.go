@@ -107,6 +107,13 @@ type Engine struct {
 
 	obs observer // metrics hooks and Drain: see observe.go
 
+	// The certifier promotes tasks closed by their schedule: see
+	// scheduleClosed in promotion.go.
+	certMu    sync.Mutex
+	certSeen  map[string]bool // tasks queued or promoted by the certifier
+	certQueue []string
+	certWake  chan struct{}
+
 	boardsMu sync.Mutex
 	boards   map[boardKey]map[string]rowInfo // by submission id: the rows of each board's last read
 
@@ -182,12 +189,16 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		inflight: map[string]*job{},
 		boards:   map[boardKey]map[string]rowInfo{},
 		queue:    make(chan *job, cfg.QueueSize),
+		certSeen: map[string]bool{},
+		certWake: make(chan struct{}, 1),
 	}
 	e.runCtx, e.stop = context.WithCancel(context.WithoutCancel(ctx))
 	for range cfg.Workers {
 		e.workers.Add(1)
 		go e.work()
 	}
+	e.workers.Add(1)
+	go e.certifier()
 	return e, nil
 }
 

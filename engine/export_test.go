@@ -11,3 +11,7 @@ func ForgetBoards(e *Engine) {
 // SetIssuedHook sets the hook called with the rank of each credential
 // just after Promote writes it (nil: none).
 func SetIssuedHook(f func(rank int)) { testHookIssued = f }
+
+// FreezeTask closes a task without promoting it, for tests of an
+// interrupted promotion.
+func FreezeTask(e *Engine, task string) error { return e.freezeTask(task) }

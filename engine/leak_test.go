@@ -301,7 +301,7 @@ func TestLadderHidesThePublicScore(t *testing.T) {
 			t.Errorf("gate %+v: want hidden (no value, not passed) exactly when measured from the labels", g)
 		}
 	}
-	if err := e.CloseTask("contest"); err != nil {
+	if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
 		t.Fatal(err)
 	}
 	after, err := e.Submission(sub.ID, engine.Viewer{Participant: "ada"})

@@ -62,7 +62,7 @@ func TestMarketplace(t *testing.T) {
 		t.Fatalf("Market before close: got %v, %v; want empty", ms, err)
 	}
 	clk.Add(time.Hour)
-	if err := e.CloseTask("contest"); err != nil {
+	if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
 		t.Fatal(err)
 	}
 	proms, err := e.Promote(ctx, "contest")
@@ -367,7 +367,7 @@ func TestMarketCardGolden(t *testing.T) {
 	mustSubmit(t, e, "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", linear)
 	mustSubmit(t, e, "bob", cmodel)
 	clk.Add(time.Hour)
-	if err := e.CloseTask("contest"); err != nil {
+	if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
 		t.Fatal(err)
 	}
 	proms, err := e.Promote(context.Background(), "contest")

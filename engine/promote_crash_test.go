@@ -64,7 +64,7 @@ func TestPromoteCrash(t *testing.T) {
 			}{{"ada", linear}, {"bob", cmodel}, {"cy", konst}, {"dee", variant(linear, 1)}} {
 				mustSubmit(t, e, s.who, s.module)
 			}
-			if err := e.CloseTask("contest"); err != nil {
+			if err := engine.FreezeTask(e, "contest"); err != nil {
 				t.Fatal(err)
 			}
 			if err := e.Close(ctx); err != nil {

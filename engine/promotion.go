@@ -176,3 +176,58 @@ func cutJSON(name string) (string, bool) {
 	task, ok := strings.CutSuffix(name, ".json")
 	return task, ok && taskIDPattern.MatchString(task)
 }
+
+// scheduleClosed notes that a task was seen closed by its schedule (its
+// end passed, no host close): the certifier promotes it once, in the
+// background, so that the reader that noticed does not wait for the runs.
+func (e *Engine) scheduleClosed(task string) {
+	e.certMu.Lock()
+	if e.certSeen[task] {
+		e.certMu.Unlock()
+		return
+	}
+	e.certSeen[task] = true
+	e.certQueue = append(e.certQueue, task)
+	e.certMu.Unlock()
+	select {
+	case e.certWake <- struct{}{}:
+	default: // already woken: it takes the whole queue
+	}
+}
+
+// certifier promotes the tasks scheduleClosed queues, until the engine
+// closes.
+func (e *Engine) certifier() {
+	defer e.workers.Done()
+	for {
+		select {
+		case <-e.runCtx.Done():
+			return
+		case <-e.certWake:
+		}
+		for {
+			e.certMu.Lock()
+			if len(e.certQueue) == 0 {
+				e.certMu.Unlock()
+				break
+			}
+			task := e.certQueue[0]
+			e.certQueue = e.certQueue[1:]
+			e.certMu.Unlock()
+			e.certifyScheduled(task)
+		}
+	}
+}
+
+// certifyScheduled promotes a task closed by its schedule unless it was
+// promoted already (certify reads back a complete promotion, and resumes
+// an unfinished one). When it fails (or the engine closes meanwhile), the
+// next sighting of the task tries again; the record keeps what was
+// decided.
+func (e *Engine) certifyScheduled(task string) {
+	if _, err := e.certify(e.runCtx, task, false); err != nil {
+		e.certMu.Lock()
+		delete(e.certSeen, task)
+		e.certMu.Unlock()
+	}
+}

@@ -61,7 +61,7 @@ func TestRefusedUploadsWriteNothing(t *testing.T) {
 	e, _ := contest(t, "limits: {daily_limit: 1}\n", engine.Config{DataDir: dir})
 	createContest(t, e, "shut", "")
 	createContest(t, e, "later", "schedule: {start: \"2026-03-05T00:00:00Z\"}\n")
-	if err := e.CloseTask("shut"); err != nil {
+	if _, err := e.CloseTask(context.Background(), "shut"); err != nil {
 		t.Fatal(err)
 	}
 	const size = 2 << 20

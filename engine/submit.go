@@ -549,8 +549,16 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 			return len(jobs), ctx.Err()
 		}
 	}
-	// A promotion a crash interrupted is completed (see Promote).
+	// A promotion a crash interrupted is completed (see Promote), and a
+	// task whose schedule ended while no engine ran is certified (looking
+	// at its state queues it for the certifier).
 	errs = append(errs, e.resumePromotions(ctx))
+	ts, err := e.Tasks()
+	errs = append(errs, err)
+	for _, t := range ts {
+		_, err := e.TaskState(t.Spec.ID)
+		errs = append(errs, err)
+	}
 	return len(jobs), errors.Join(errs...)
 }
 

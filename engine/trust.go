@@ -195,7 +195,17 @@ type Revocation struct {
 // issued, each credential with its own status index. Once a promotion is
 // complete, Promote returns its outcome instead of issuing more; one that
 // issued no credential may be run again.
+//
+// CloseTask promotes already, and so does the engine for a task closed by
+// its schedule: Promote is for re-runs.
 func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) {
+	return e.certify(ctx, task, true)
+}
+
+// certify promotes a closed task. again lets a complete promotion that
+// issued nothing run again (Promote); without it, any complete promotion
+// is only read back (CloseTask, the schedule's close).
+func (e *Engine) certify(ctx context.Context, task string, again bool) ([]Promotion, error) {
 	e.trustMu.Lock()
 	defer e.trustMu.Unlock()
 	st, err := e.TaskState(task)
@@ -225,7 +235,7 @@ func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) 
 			out = append(out, Promotion{Rank: c.Rank, Participant: c.Author, Credential: &c})
 		}
 		return out, nil
-	case rec != nil && rec.Done && rec.issued():
+	case rec != nil && rec.Done && (rec.issued() || !again):
 		return e.recorded(ctx, rec)
 	case rec == nil || rec.Done:
 		// First promotion, or a complete one that issued nothing.
@@ -320,7 +330,10 @@ func (e *Engine) promote(ctx context.Context, lt *loadedTask, en Entry, base [][
 	}
 	res, det, err := e.run(ctx, lt, module, nil)
 	if err != nil {
-		if sandbox.KindOf(err) == "" {
+		if sandbox.KindOf(err) == "" || ctx.Err() != nil {
+			// The host failed, or the promotion was stopped (the engine
+			// closing, a client gone): not the model's fault, so the place
+			// stays undecided, for the next Promote or Recover.
 			return p, fmt.Errorf("promote %s: %w", en.Submission, err)
 		}
 		// The model failed this time: not certified.

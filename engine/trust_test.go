@@ -80,7 +80,7 @@ promote_top: 1
 	clk.Add(time.Hour)
 	closedAt := clk.Now()
 	for _, task := range []string{"bc-gates", "strict"} {
-		if err := e.CloseTask(task); err != nil {
+		if _, err := e.CloseTask(context.Background(), task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -269,7 +269,7 @@ func TestCredentialGolden(t *testing.T) {
 	mustSubmit(t, e, "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", linear)
 	mustSubmit(t, e, "bob", cmodel)
 	clk.Add(time.Hour)
-	if err := e.CloseTask("contest"); err != nil {
+	if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
 		t.Fatal(err)
 	}
 	proms, err := e.Promote(context.Background(), "contest")

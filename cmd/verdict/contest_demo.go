@@ -165,7 +165,7 @@ func playContest(ctx context.Context, g *globals, work, dataDir string, keep boo
 	}
 
 	at("2026-03-08T20:00:00Z")
-	if err := e.CloseTask(id); err != nil {
+	if _, err := e.CloseTask(ctx, id); err != nil {
 		return err
 	}
 	say("host      closes the task: no more submissions; the private leaderboard is revealed\n")

@@ -173,7 +173,7 @@ func credentialCmds(g *globals) []*cobra.Command {
 	var task, reason string
 	promote := &cobra.Command{
 		Use:   "promote --task ID",
-		Short: "issue the credentials of a closed task (done by task close; for a task closed by its schedule)",
+		Short: "promote a closed task again (closing, by task close, HTTP or the schedule, certifies already): for a promotion that issued nothing",
 		Args:  cobra.NoArgs,
 		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			proms, err := e.Promote(cmd.Context(), task)

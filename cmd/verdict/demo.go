@@ -139,10 +139,7 @@ public one.`,
 				fmt.Fprintln(w)
 				printLeaderboard(g, t, priv, true)
 			}
-			if err := e.CloseTask(t.Spec.ID); err != nil {
-				return err
-			}
-			proms, err := e.Promote(ctx, t.Spec.ID)
+			proms, err := e.CloseTask(ctx, t.Spec.ID)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -76,17 +77,17 @@ func newTaskCmd(g *globals) *cobra.Command {
 	c.AddCommand(show)
 	c.AddCommand(&cobra.Command{
 		Use:   "close ID",
-		Short: "close a task now: no more submissions; the private leaderboard is revealed",
+		Short: "close a task now and certify it: no more submissions; the private leaderboard is revealed; the top entrants that pass the gates get credentials",
 		Args:  cobra.ExactArgs(1),
 		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			if err := e.CloseTask(args[0]); err != nil {
+			proms, err := e.CloseTask(cmd.Context(), args[0])
+			if errors.Is(err, engine.ErrClosed) || errors.Is(err, engine.ErrNotFound) {
 				return badInput(err)
 			}
-			st, err := e.TaskState(args[0])
 			if err != nil {
 				return err
 			}
-			proms, err := e.Promote(cmd.Context(), args[0])
+			st, err := e.TaskState(args[0])
 			if err != nil {
 				return err
 			}

@@ -338,7 +338,30 @@ func TestRoles(t *testing.T) {
 			{"Anonymous", anon, "POST", "/v1/tasks/contest/close", nil, 401, "unauthorized"},
 			{"BadToken", badToken, "POST", "/v1/tasks/contest/close", nil, 401, "unauthorized"},
 			{"Participant", alice, "POST", "/v1/tasks/contest/close", nil, 403, "forbidden"},
-			{"Host", host, "POST", "/v1/tasks/contest/close", nil, 200, ""},
+			{"StatusListBeforeClose", anon, "GET", "/status/1", nil, 404, "not_found"},
+		})
+		// Closing certifies, as verdict task close does: the answer
+		// carries the promotions and their credentials are issued.
+		r := host.do("POST", "/v1/tasks/contest/close", nil, "")
+		if r.status != 200 {
+			t.Fatalf("close: %d %s", r.status, r.body)
+		}
+		m := r.json(t)
+		proms, _ := m["promotions"].([]any)
+		if m["closed"] == nil || len(proms) == 0 {
+			t.Fatalf("close: got %s, want the state and the promotions", r.body)
+		}
+		var issued []string
+		for _, p := range proms {
+			if c, ok := p.(map[string]any)["credential"].(map[string]any); ok {
+				issued = append(issued, c["id"].(string))
+			}
+		}
+		creds := anon.get("/v1/credentials?task=contest").json(t)["list"].([]any)
+		if len(issued) == 0 || len(creds) != len(issued) {
+			t.Errorf("close issued %v; the task lists %d credentials: want the same, at least one", issued, len(creds))
+		}
+		check(t, []call{
 			{"Again", host, "POST", "/v1/tasks/contest/close", nil, 409, "closed"},
 		})
 		if r := bob.submit("contest", module("late"), ""); r.status != 409 || r.kind() != "closed" {
@@ -355,7 +378,6 @@ func TestRoles(t *testing.T) {
 	t.Run("Credentials", func(t *testing.T) {
 		check(t, []call{
 			{"PromoteParticipant", alice, "POST", "/v1/tasks/contest/promote", nil, 403, "forbidden"},
-			{"StatusListBeforePromotion", anon, "GET", "/status/1", nil, 404, "not_found"},
 		})
 		r := host.do("POST", "/v1/tasks/contest/promote", nil, "")
 		if r.status != 200 {

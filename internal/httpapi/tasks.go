@@ -249,13 +249,21 @@ func tooLargeOr(err error, bad func(string, ...any) error) error {
 	return bad("%v", err)
 }
 
+// Closed is the answer to closing a task: its state, and the outcome of
+// the promotion the close ran (the same as verdict task close's).
+type Closed struct {
+	engine.State
+	Promotions []engine.Promotion `json:"promotions"`
+}
+
 func (s *Server) closeTask(w http.ResponseWriter, r *http.Request) {
 	c, err := s.identify(w, r)
 	if err == nil {
 		err = needHost(c, "close a task")
 	}
+	var ps []engine.Promotion
 	if err == nil {
-		err = s.e.CloseTask(r.PathValue("id"))
+		ps, err = s.e.CloseTask(r.Context(), r.PathValue("id"))
 	}
 	if err != nil {
 		s.fail(w, err)
@@ -266,7 +274,10 @@ func (s *Server) closeTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	if ps == nil {
+		ps = []engine.Promotion{}
+	}
+	writeJSON(w, http.StatusOK, Closed{State: st, Promotions: ps})
 }
 
 func (s *Server) promote(w http.ResponseWriter, r *http.Request) {

@@ -205,7 +205,7 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 	t.Run("ClosedTask", func(t *testing.T) {
-		if err := s.e.CloseTask(regressionTask); err != nil {
+		if _, err := s.e.CloseTask(context.Background(), regressionTask); err != nil {
 			t.Fatal(err)
 		}
 		err := chromedp.Do(browser,

@@ -184,7 +184,7 @@ func TestPages(t *testing.T) {
 		contains(t, "live.js", get(t, srv, "/static/live.js", "", http.StatusOK), "data-live")
 	})
 	t.Run("AfterClose", func(t *testing.T) {
-		if err := s.e.CloseTask(regressionTask); err != nil {
+		if _, err := s.e.CloseTask(context.Background(), regressionTask); err != nil {
 			t.Fatal(err)
 		}
 		page := get(t, srv, "/tasks/"+regressionTask, "", http.StatusOK)
