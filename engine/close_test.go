@@ -2,6 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -67,5 +70,53 @@ func TestScheduleCloseCertifies(t *testing.T) {
 	}
 	if cs, _ := e.Credentials("contest"); len(cs) != 2 {
 		t.Errorf("got %d credentials, want 2: issued once", len(cs))
+	}
+}
+
+// TestPublicOnlyTaskCertifies: with public_fraction 1 there is no private
+// part, so the final ranking is the public one and closing certifies its
+// winner, gates measured on the public part.
+func TestPublicOnlyTaskCertifies(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: day0.Add(9 * time.Hour)}
+	e, err := engine.Open(ctx, engine.Config{DataDir: filepath.Join(t.TempDir(), "data"), CacheDir: cacheDir, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(ctx) })
+	data, err := filepath.Abs("testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := fmt.Sprintf("id: contest\ntype: regression\nmetric: rmse\ndata: {test: %q}\nsplit: {public_fraction: 1}\nlimits: {memory_mb: 16}\ngates: {deterministic: true, min_score: 1000}\npromote_top: 1\n", data)
+	path := filepath.Join(t.TempDir(), "task.yaml")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateTask(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	mustSubmit(t, e, "ada", linear)
+	mustSubmit(t, e, "cy", konst)
+	public, err := e.Leaderboard("contest", engine.Host, false)
+	if err != nil || len(public) != 2 {
+		t.Fatalf("public board: %+v, %v", public, err)
+	}
+	if _, err := e.CloseTask(ctx, "contest"); err != nil {
+		t.Fatal(err)
+	}
+	final, err := e.Leaderboard("contest", engine.Viewer{Participant: "cy"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(final) != 2 || final[0].Participant != public[0].Participant || final[0].Rank != 1 {
+		t.Errorf("final board: got %+v, want the public ranking %+v", final, public)
+	}
+	proms, err := e.Promote(ctx, "contest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(proms) != 1 || proms[0].Participant != public[0].Participant || proms[0].Credential == nil {
+		t.Fatalf("got promotions %+v, want a credential for the public winner %s", proms, public[0].Participant)
 	}
 }

@@ -457,8 +457,11 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 		return nil, fmt.Errorf("task %q: the private leaderboard is revealed when the task closes: %w", task, ErrForbidden)
 	}
 	w := sightOf(v, t, st)
+	// A task without a private part (public_fraction 1) has no other
+	// ranking than the public one: it is its final leaderboard too.
+	final := private && t.PrivateRows > 0
 	var out []Entry
-	if private {
+	if final {
 		fes, err := e.store.FinalLeaderboard(task, t.Spec.FinalSelections)
 		if err != nil {
 			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
@@ -497,7 +500,7 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 			out[i].Name = info.name
 		}
 		switch {
-		case private:
+		case final:
 			out[i].CI = info.privateCI.clone()
 		case w.exact: // not under the Ladder before close: it would hint at the hidden score
 			out[i].CI = info.publicCI.clone()
@@ -513,7 +516,7 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 	for _, b := range bases {
 		s := fromStore(b)
 		sc, ci := s.Scores.Public, s.Scores.PublicCI
-		if private {
+		if final {
 			sc, ci = s.Scores.Private, s.Scores.PrivateCI
 		}
 		if s.Status != string(leaderboard.Scored) || sc == nil {
