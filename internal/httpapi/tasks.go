@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -263,7 +264,9 @@ func (s *Server) closeTask(w http.ResponseWriter, r *http.Request) {
 	}
 	var ps []engine.Promotion
 	if err == nil {
-		ps, err = s.e.CloseTask(r.Context(), r.PathValue("id"))
+		// The certification outlives a client that hangs up: the task is
+		// closed either way, and its places are decided now.
+		ps, err = s.e.CloseTask(context.WithoutCancel(r.Context()), r.PathValue("id"))
 	}
 	if err != nil {
 		s.fail(w, err)
@@ -289,7 +292,7 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	ps, err := s.e.Promote(r.Context(), r.PathValue("id"))
+	ps, err := s.e.Promote(context.WithoutCancel(r.Context()), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err)
 		return
