@@ -48,12 +48,13 @@ check:
 	$(GO) mod tidy -diff
 	cd sdk/guest && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) mod tidy -diff
 
-## wasm: rebuild every checked-in .wasm from its source (needs clang, lld, wasi-libc, wabt, npm)
+## wasm: rebuild every checked-in .wasm from its source (needs clang, lld, wasi-libc, wabt, npm, Debian's rustc + libstd-rust-dev-wasm32)
 wasm:
 	bash sandbox/sandboxtest/build.sh
 	bash examples/build.sh
 	bash sdk/guest/build.sh
 	bash sdk/c/build.sh
+	bash sdk/rust/build.sh
 
 clean:
 	rm -rf bin

@@ -1,6 +1,6 @@
 // Package sdk_test runs the models built with the guest SDKs in the real
-// sandbox: guest/testdata/model (Go, sdk/guest) and c/testdata/model.c (C,
-// sdk/c/verdict.h). The Go SDK is a module of its own, with no
+// sandbox: guest/testdata/model (Go, sdk/guest), c/testdata/model.c (C,
+// sdk/c/verdict.h) and rust/testdata/model.rs (Rust, sdk/rust). The Go SDK is a module of its own, with no
 // dependencies, so a participant's `go get` pulls in nothing of the
 // host's; this test lives in the host's module and reads the modules the
 // SDKs' test models were built into (`make wasm` rebuilds them).
@@ -92,5 +92,60 @@ func TestCGuest(t *testing.T) {
 	_, err = m.Run(ctx, sandbox.Input{Columns: cols, Outputs: 2})
 	if !errors.Is(err, sandbox.ErrGuestCode) || !strings.Contains(err.Error(), "2") {
 		t.Errorf("two outputs: got %v, want guest error code 2", err)
+	}
+}
+
+// TestRustGuest: the Rust SDK's model (the logistic function of the mean
+// of a row's present features) gives the same outputs whatever the batch
+// size, its error codes reach the host, a panic is a trap, and the module
+// imports nothing.
+func TestRustGuest(t *testing.T) {
+	m := compile(t, "rust/testdata/model.wasm")
+	ctx := context.Background()
+	cols := [][]float64{{0.5, -2.5, 3, math.NaN(), 0}, {1, 1, -4, 0.25, math.NaN()}}
+	for _, batch := range []int{1, 2, 5} {
+		res, err := m.Run(ctx, sandbox.Input{Columns: cols, Outputs: 1, BatchRows: batch})
+		if err != nil {
+			t.Fatalf("batch %d: %v", batch, err)
+		}
+		for i, got := range res.Outputs[0] {
+			s, n := 0.0, 0
+			for _, c := range cols {
+				if !math.IsNaN(c[i]) {
+					s, n = s+c[i], n+1
+				}
+			}
+			want := 1 / (1 + math.Exp(-s/float64(n)))
+			if math.Abs(got-want) > 1e-15 {
+				t.Errorf("batch %d row %d: got %v, want %v", batch, i, got, want)
+			}
+		}
+	}
+	tests := []struct {
+		name  string
+		cols  [][]float64
+		outs  int
+		check func(error) bool
+		want  string
+	}{
+		{"ErrorCode", [][]float64{{1, -1}}, 1, func(err error) bool {
+			var se *sandbox.Error
+			return errors.Is(err, sandbox.ErrGuestCode) && errors.As(err, &se) && se.Code == 42
+		}, "guest error code 42"},
+		{"WrongOutputs", cols, 2, func(err error) bool {
+			var se *sandbox.Error
+			return errors.Is(err, sandbox.ErrGuestCode) && errors.As(err, &se) && se.Code == 2
+		}, "guest error code 2"},
+		{"PanicTraps", [][]float64{{1, -2}}, 1, func(err error) bool {
+			return errors.Is(err, sandbox.ErrTrap)
+		}, "a trap"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.Run(ctx, sandbox.Input{Columns: tc.cols, Outputs: tc.outs})
+			if !tc.check(err) {
+				t.Errorf("got %v, want %s", err, tc.want)
+			}
+		})
 	}
 }
