@@ -17,6 +17,7 @@
 //	breast-cancer/logreg/     logistic regression as a native Go package
 //	breast-cancer/go-logreg/  alice: that package as a Go wasip1 reactor
 //	breast-cancer/c-model/    bob: Gaussian naive Bayes on 10 features, in C
+//	breast-cancer/rust-model/ the logistic regression in Rust (sdk/rust), not in the demo
 //	breast-cancer/broken/     carol: builds and validates, panics when run
 //
 // # Usage

@@ -5,12 +5,14 @@ import "embed"
 // FS holds the demo tree, with paths relative to the examples directory:
 // data/*.csv and data/README.md, breast-cancer/task.yaml and
 // breast-cancer/README.md, and each demo submission's model.wasm (see
-// Demo). Copied as a whole to a directory, the task spec's relative data
+// Demo), plus breast-cancer/rust-model/model.wasm, the Rust example
+// (not a demo submission: it predicts what alice's does). Copied as a whole to a directory, the task spec's relative data
 // path resolves.
 //
 //go:embed data/*.csv data/README.md
 //go:embed breast-cancer/task.yaml breast-cancer/README.md
 //go:embed breast-cancer/go-logreg/model.wasm breast-cancer/c-model/model.wasm breast-cancer/broken/model.wasm
+//go:embed breast-cancer/rust-model/model.wasm
 var FS embed.FS
 
 // DemoTask is the path in FS of the demo competition's task spec.

@@ -16,7 +16,7 @@ const trainCSV = "../../data/breast_cancer_train.csv"
 // directory and compares them byte for byte with the checked-in ones.
 func TestGeneratedFilesUpToDate(t *testing.T) {
 	out := t.TempDir()
-	for _, d := range []string{"logreg", "c-model"} {
+	for _, d := range []string{"logreg", "rust-model", "c-model"} {
 		if err := os.Mkdir(filepath.Join(out, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -25,7 +25,7 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 	if code := run([]string{"-train", trainCSV, "-out", out}, io.Discard, &stderr); code != 0 {
 		t.Fatalf("got exit code %d (%s), want 0", code, stderr.String())
 	}
-	for _, f := range []string{"logreg/weights.go", "c-model/weights.h"} {
+	for _, f := range []string{"logreg/weights.go", "rust-model/weights.rs", "c-model/weights.h"} {
 		got, err := os.ReadFile(filepath.Join(out, f))
 		if err != nil {
 			t.Fatal(err)
