@@ -176,6 +176,16 @@ func TestWalkthroughUnprivileged(t *testing.T) {
 	if got := verdict("market", "list"); !strings.Contains(got, "breast-cancer") {
 		t.Errorf("market list:\n%s", got)
 	}
+	// A participant's project, at a relative path, as the same user.
+	verdict("init", "model", "--lang", "c", filepath.Join("models", "mine"))
+	for _, f := range []string{"model.c", "verdict.h", "Makefile", filepath.Join("sample", "rows.csv")} {
+		fi, err := os.Stat(filepath.Join(ws, "models", "mine", f))
+		if err != nil || fi.Mode().Perm()&0o600 != 0o600 || fi.Mode().Perm()&0o111 != 0 {
+			t.Errorf("init model: %s: got %v, %v, want a user-writable, non-executable file", f, fi, err)
+		} else if st, ok := fi.Sys().(*syscall.Stat_t); ok && cred != nil && st.Uid != cred.Uid {
+			t.Errorf("init model: %s: got owner %d, want %d", f, st.Uid, cred.Uid)
+		}
+	}
 	if _, err := os.Stat("/verdict-data"); err == nil {
 		t.Errorf("/verdict-data exists: something wrote at the filesystem root")
 	}
