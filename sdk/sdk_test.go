@@ -1,9 +1,10 @@
 // Package sdk_test runs the models built with the guest SDKs in the real
 // sandbox: guest/testdata/model (Go, sdk/guest), c/testdata/model.c (C,
-// sdk/c/verdict.h) and rust/testdata/model.rs (Rust, sdk/rust). The Go SDK is a module of its own, with no
-// dependencies, so a participant's `go get` pulls in nothing of the
-// host's; this test lives in the host's module and reads the modules the
-// SDKs' test models were built into (`make wasm` rebuilds them).
+// sdk/c/verdict.h) and rust/testdata/model.rs (Rust, sdk/rust). The Go SDK
+// is a module of its own, with no dependencies, so a participant's project
+// (verdict init) pulls in nothing of the host's; this test lives in the
+// host's module and reads the modules the SDKs' test models were built
+// into (`make wasm` rebuilds them).
 package sdk_test
 
 import (

@@ -7,11 +7,20 @@
 //	your Go model + guest -> GOOS=wasip1 go build -buildmode=c-shared -> model.wasm
 //	-> verdict submit -> sandbox -> predictions -> score
 //
-// Register a PredictFunc in init, build a WASI reactor, and submit:
+// The module path is not published, so go get cannot fetch it: run
+// `verdict init model --lang go DIR`, which writes this package to
+// DIR/guest and a go.mod that points the import at it (replace
+// github.com/verdictlab/verdict/sdk/guest => ./guest), with a model,
+// a Makefile and sample rows. Register a PredictFunc in init, build a
+// WASI reactor, and submit:
 //
 //	package main
 //
-//	import "github.com/verdictlab/verdict/sdk/guest"
+//	import (
+//		"math"
+//
+//		"github.com/verdictlab/verdict/sdk/guest"
+//	)
 //
 //	func init() {
 //		guest.Register(func(b guest.Batch) error {
