@@ -98,6 +98,14 @@
 //
 //	$ clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -o model.wasm model.c
 //
+// Rust (rustc with the wasm32-unknown-unknown target; Debian: rustc,
+// libstd-rust-dev-wasm32, lld): a no_std cdylib exporting the two
+// functions with #[no_mangle] pub extern "C"; sdk/rust does this with
+// verdict::register!(predict), and its verdict_alloc grows memory by whole
+// pages. The module imports nothing and has no _initialize:
+//
+//	$ rustc --edition 2021 --target wasm32-unknown-unknown --crate-type cdylib -C opt-level=2 -C panic=abort -o model.wasm model.rs
+//
 // AssemblyScript (npm assemblyscript): export verdict_alloc and
 // verdict_predict from assembly/index.ts, use the stub runtime (its bump
 // allocator never frees what verdict_alloc handed out) and replace the
@@ -106,7 +114,8 @@
 //	$ npx asc assembly/index.ts --runtime stub -O3 --use abort=assembly/index/abort -o model.wasm
 //
 // sandbox/sandboxtest/testdata holds complete examples (gomodel/main.go,
-// cmodel.c, aslinear/assembly/index.ts, linear.wat).
+// cmodel.c, aslinear/assembly/index.ts, linear.wat); sdk/rust/testdata
+// and examples/breast-cancer/rust-model hold Rust ones.
 //
 // # Errors
 //
