@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verdictlab/verdict/sandbox"
 )
@@ -26,7 +27,9 @@ func compile(t *testing.T, path string) *sandbox.Module {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{})
+	// A Go module can take wazero's compiler over the default 30 s under
+	// -race on a busy machine: a slow compile is not what these tests test.
+	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{Limits: sandbox.Limits{CompileTimeout: 5 * time.Minute, Timeout: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}

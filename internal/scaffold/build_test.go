@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/verdictlab/verdict/internal/scaffold"
 	"github.com/verdictlab/verdict/sandbox"
@@ -92,7 +93,9 @@ func runSample(t *testing.T, wasmPath, rowsPath string) {
 	}
 	cols := readSample(t, rowsPath)
 	ctx := context.Background()
-	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{})
+	// A Go module takes wazero's compiler over 30 s under -race on a busy
+	// machine: a slow compile is not what this test is about.
+	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{Limits: sandbox.Limits{CompileTimeout: 5 * time.Minute, Timeout: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
