@@ -51,6 +51,8 @@
 //! at all): a model must be a pure function of each row.
 #![no_std]
 
+use core::cell::UnsafeCell;
+
 /// `verdict_predict` returns this when the host's pointers or sizes do
 /// not describe regions handed out by `verdict_alloc`.
 pub const CODE_BAD_ARGUMENTS: i32 = 2;
@@ -59,10 +61,19 @@ pub const CODE_ERROR: i32 = 3;
 
 const PAGE: usize = 65536;
 
-/// The regions `verdict_alloc` handed out, as (start, end) byte
-/// addresses: the host asks for two per instance (features and outputs).
-static mut REGIONS: [(usize, usize); 8] = [(0, 0); 8];
-static mut NREGIONS: usize = 0;
+/// Regions holds the regions `verdict_alloc` handed out, as (start, end)
+/// byte addresses: the host asks for two per instance (features and
+/// outputs); more than eight are handed out but not recorded, so
+/// `verdict_predict` refuses them.
+struct Regions {
+    list: UnsafeCell<[(usize, usize); 8]>,
+    len: UnsafeCell<usize>,
+}
+
+// SAFETY: a wasm guest is single-threaded.
+unsafe impl Sync for Regions {}
+
+static REGIONS: Regions = Regions { list: UnsafeCell::new([(0, 0); 8]), len: UnsafeCell::new(0) };
 
 /// Batch is one call of `verdict_predict`: `rows` rows of `cols` features
 /// in, `outs` outputs per row out, both column-major `f64` as the ABI
@@ -146,11 +157,13 @@ pub fn alloc(size: i32) -> i32 {
         return 0;
     }
     let start = old * PAGE;
-    // SAFETY: a wasm guest is single-threaded.
+    // SAFETY: a wasm guest is single-threaded and no reference into
+    // REGIONS outlives this block.
     unsafe {
-        if NREGIONS < REGIONS.len() {
-            REGIONS[NREGIONS] = (start, start + pages * PAGE);
-            NREGIONS += 1;
+        let (list, len) = (&mut *REGIONS.list.get(), &mut *REGIONS.len.get());
+        if *len < list.len() {
+            list[*len] = (start, start + pages * PAGE);
+            *len += 1;
         }
     }
     start as i32
@@ -173,8 +186,9 @@ fn owned(p: usize, n: usize) -> bool {
         Some(e) => e,
         None => return false,
     };
-    // SAFETY: a wasm guest is single-threaded.
-    unsafe { REGIONS[..NREGIONS].iter().any(|&(s, e)| p >= s && end <= e) }
+    // SAFETY: a wasm guest is single-threaded and alloc is not running.
+    let (list, len) = unsafe { (&*REGIONS.list.get(), *REGIONS.len.get()) };
+    list[..len].iter().any(|&(s, e)| p >= s && end <= e)
 }
 
 /// Implements `verdict_predict`: checks the host's arguments against the
