@@ -141,7 +141,13 @@ func (e *Engine) Select(task, participant string, ids []string) error {
 	if err != nil {
 		return err
 	}
-	err = e.store.Select(task, ent, ids, t.Spec.FinalSelections)
+	full := make([]string, len(ids))
+	for i, id := range ids {
+		if full[i], err = e.resolveSubmission(id, Viewer{Participant: participant}); err != nil {
+			return fmt.Errorf("select for %q: %w: %w", participant, err, ErrBadRequest)
+		}
+	}
+	err = e.store.Select(task, ent, full, t.Spec.FinalSelections)
 	switch {
 	case errors.Is(err, leaderboard.ErrClosed):
 		return fmt.Errorf("task %q: %w", task, ErrClosed)
@@ -349,8 +355,18 @@ func (e *Engine) mine(task string, v Viewer) (func(Submission) bool, error) {
 	}, nil
 }
 
-// Submission returns a recorded submission as v may see it.
+// Submission returns a recorded submission as v may see it. id is the
+// submission's id or a unique prefix of it (MinIDPrefix, ShortID).
 func (e *Engine) Submission(id string, v Viewer) (*Submission, error) {
+	full, err := e.resolveSubmission(id, v)
+	if err != nil {
+		return nil, err
+	}
+	return e.submission(full, v)
+}
+
+// submission returns the submission of exactly this id as v may see it.
+func (e *Engine) submission(id string, v Viewer) (*Submission, error) {
 	ls, err := e.store.Submission(id)
 	if errors.Is(err, leaderboard.ErrNotFound) || errors.Is(err, leaderboard.ErrInvalidKey) {
 		return nil, fmt.Errorf("submission %q: %w", id, ErrNotFound)

@@ -197,7 +197,7 @@ func (e *Engine) Market(q MarketQuery) ([]MarketEntry, error) {
 
 // MarketEntry returns one marketplace entry with its signed documents. id
 // is the entry's id (the credential's UUID, with or without "urn:uuid:")
-// or a unique prefix of at least 4 characters.
+// or a unique prefix of it (MinIDPrefix, ShortID).
 func (e *Engine) MarketEntry(id string) (*MarketEntry, error) {
 	m, err := e.marketEntry(id)
 	if err != nil {
@@ -212,28 +212,15 @@ func (e *Engine) MarketEntry(id string) (*MarketEntry, error) {
 }
 
 func (e *Engine) marketEntry(id string) (leaderboard.MarketEntry, error) {
-	id = strings.TrimPrefix(id, "urn:uuid:")
-	m, err := e.store.MarketEntry(id)
-	if err == nil {
-		return m, nil
+	full, err := e.resolveMarket(id)
+	if err != nil {
+		return leaderboard.MarketEntry{}, err
 	}
-	if !errors.Is(err, leaderboard.ErrNotFound) && !errors.Is(err, leaderboard.ErrInvalidKey) {
-		return m, fmt.Errorf("market entry %q: %w", id, err)
+	m, err := e.store.MarketEntry(full)
+	if err != nil {
+		return m, fmt.Errorf("market entry %q: %w", full, err)
 	}
-	if len(id) >= 4 && !errors.Is(err, leaderboard.ErrInvalidKey) {
-		ms, err := e.store.MarketEntries(id)
-		if err != nil {
-			return m, fmt.Errorf("market entry %q: %w", id, err)
-		}
-		switch len(ms) {
-		case 1:
-			return ms[0], nil
-		case 0:
-		default:
-			return m, fmt.Errorf("market entry %q: prefix of %d entries (%s, %s, …): %w", id, len(ms), ms[0].ID, ms[1].ID, ErrBadRequest)
-		}
-	}
-	return m, fmt.Errorf("market entry %q: %w", id, ErrNotFound)
+	return m, nil
 }
 
 // fromMarketStore converts a catalogue entry, decoding its card (signed by

@@ -465,9 +465,14 @@ func (e *Engine) readCredential(id string) (*Credential, error) {
 	return c, nil
 }
 
-// Credential returns an issued credential by id (urn:uuid:… or the UUID).
+// Credential returns an issued credential by id: urn:uuid:…, the UUID,
+// or a unique prefix of it (MinIDPrefix, ShortID).
 func (e *Engine) Credential(id string) (*Credential, error) {
-	return e.readCredential(id)
+	full, err := e.resolveCredential(id)
+	if err != nil {
+		return nil, err
+	}
+	return e.readCredential(full)
 }
 
 // Credentials lists the credentials issued for a task ("" for every
@@ -560,11 +565,12 @@ func (e *Engine) writeStatusList(l *credential.StatusList, at time.Time) error {
 
 // Revoke revokes an issued credential: its bit in the data dir's status
 // list is set and the list credential is signed again, valid from now.
-// Revoking a revoked credential is ErrBadRequest.
+// Revoking a revoked credential is ErrBadRequest. id is as Credential
+// takes it.
 func (e *Engine) Revoke(id, reason string) (*Credential, error) {
 	e.trustMu.Lock()
 	defer e.trustMu.Unlock()
-	c, err := e.readCredential(id)
+	c, err := e.Credential(id)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -368,4 +369,31 @@ func getCountValue(k, v []byte) (uint64, error) {
 		return 0, fmt.Errorf("count key %x: %w: %d-byte value", k, ErrCorrupt, len(v))
 	}
 	return binary.BigEndian.Uint64(v), nil
+}
+
+// SubmissionIDs returns up to limit ids of submissions, of any task, that
+// start with prefix, in id order; limit <= 0 means no limit. It reads keys
+// only: resolving a short id costs one prefix seek.
+func (s *Store) SubmissionIDs(prefix string, limit int) ([]string, error) {
+	if strings.IndexByte(prefix, 0) >= 0 {
+		return nil, fmt.Errorf("submission prefix %q: %w: contains NUL", prefix, ErrInvalidKey)
+	}
+	out := []string{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		p := append([]byte{tableSubmission}, prefix...)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
+		defer it.Close()
+		for it.Rewind(); it.Valid() && (limit <= 0 || len(out) < limit); it.Next() {
+			k, err := decodeKey(it.Item().KeyCopy(nil))
+			if err != nil {
+				return fmt.Errorf("submission prefix %q: %w", prefix, err)
+			}
+			out = append(out, k.id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
