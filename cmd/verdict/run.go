@@ -98,9 +98,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code = ee.code
 	}
 	if g.json {
-		_ = g.emit(map[string]any{"error": map[string]string{"kind": errorKind(err), "message": err.Error()}})
+		_ = g.emit(map[string]any{"error": map[string]string{"kind": errorKind(err), "message": engine.Message(err)}})
 	} else {
-		fmt.Fprintf(stderr, "verdict: %v\n", err)
+		fmt.Fprintf(stderr, "verdict: %s\n", engine.Message(err))
 	}
 	return code
 }

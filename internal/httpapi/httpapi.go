@@ -363,7 +363,7 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		status, kind = http.StatusServiceUnavailable, "shutting_down"
 		w.Header().Set("Retry-After", "5")
 	}
-	msg := err.Error()
+	msg := engine.Message(err) // the sentence, without the sentinels' package prefixes
 	if status == http.StatusInternalServerError {
 		s.log.Error("http internal error", "err", err)
 		msg = "internal error" // never leak host paths or store details

@@ -63,7 +63,7 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, engine.ErrBadRequest):
 		// The form stays, with the reason: a search is corrected, not retried.
-		d.Err = strings.TrimPrefix(strings.ReplaceAll(err.Error(), ": "+engine.ErrBadRequest.Error(), ""), "market query: ")
+		d.Err = strings.TrimPrefix(engine.Message(err), "market query: ")
 		status = http.StatusBadRequest
 	case err != nil:
 		s.fail(w, r, err)

@@ -165,9 +165,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, engine.ErrNotFound):
 		status, title, msg = http.StatusNotFound, "Not found", notFoundMessage(err)
 	case errors.Is(err, engine.ErrForbidden):
-		status, title, msg = http.StatusForbidden, "Not yet", err.Error()
+		status, title, msg = http.StatusForbidden, "Not yet", engine.Message(err)
 	case errors.Is(err, engine.ErrBadRequest):
-		status, title, msg = http.StatusBadRequest, "Bad request", err.Error()
+		status, title, msg = http.StatusBadRequest, "Bad request", engine.Message(err)
 	default:
 		s.cfg.Log.Error("web: page", "path", r.URL.Path, "err", err)
 	}
@@ -175,8 +175,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func notFoundMessage(err error) string {
-	msg := strings.ReplaceAll(err.Error(), ": "+engine.ErrNotFound.Error(), "")
-	return "There is nothing here for you: " + msg + "."
+	return "There is nothing here for you: " + engine.Message(err) + "."
 }
 
 // taskRow is one task of the task list.
