@@ -343,6 +343,11 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	} else {
 		warnings = spec.seedWarnings()
 	}
+	if spec.Gates.BeatsBaseline != nil {
+		// A new task has no baseline yet: without one the gate fails
+		// every entrant at close, so say it now.
+		warnings = append(warnings, "gates.beats_baseline: the task has no baseline yet; submit one (verdict submit --baseline) before it closes, or every entrant fails this gate and nobody is certified")
+	}
 	m, _ := metric.Lookup(spec.Metric) // validated by ReadSpec
 	t := Task{
 		Spec:           spec,
