@@ -199,12 +199,9 @@ func playContest(ctx context.Context, g *globals, work, dataDir string, keep boo
 	return nil
 }
 
-func short(id string) string {
-	if len(id) > 8 {
-		return id[len(id)-8:]
-	}
-	return id
-}
+// short is the short form of an id that every command accepts in its
+// place (engine.ShortID).
+func short(id string) string { return engine.ShortID(id) }
 
 func subsOf(subs []*engine.Submission, who string) []*engine.Submission {
 	var out []*engine.Submission

@@ -22,8 +22,9 @@ func newMarketCmd(g *globals) *cobra.Command {
 promote_top of its private leaderboard that pass every gate): the wasm, its
 W3C credential and a model card the host signs (task, task type, input
 features and outputs, metric and scores, author, license, created time).
-An entry's id is its credential's UUID; any unique prefix of 4 or more
-characters will do.
+An entry's id is its credential's UUID; as for every id verdict takes
+(submissions, credentials), any prefix of 8 or more characters that only
+one id starts with will do.
 
 Export writes an entry as a bundle (model.wasm, credential.json, card.json
 and the issuer's status list status.json); ingest adds a bundle to another

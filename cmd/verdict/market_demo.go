@@ -60,7 +60,6 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	}
 	say("\nmarketplace: each certified model is listed with its wasm, credential and a model card the host signs\n")
 	bundles := filepath.Join(work, "bundles")
-	short := func(id string) string { return strings.TrimPrefix(id, "urn:uuid:")[:8] }
 
 	// The last certified model is exported, then revoked: its bundle is
 	// used below to show that a marketplace refuses it.
@@ -87,15 +86,15 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	md.Search = found
 	say("agent     verdict market search --type binary --feature mean_radius\n")
 	for _, m := range found {
-		say("          %s  %s  %s %s  by %s, license %s\n", m.ID[:8], m.Card.Task.ID, m.Card.Task.Metric, formatScore(m.Score), displayName(names[m.Card.Author], m.Card.Author), m.Card.License)
+		say("          %s  %s  %s %s  by %s, license %s\n", short(m.ID), m.Card.Task.ID, m.Card.Task.Metric, formatScore(m.Score), displayName(names[m.Card.Author], m.Card.Author), m.Card.License)
 	}
 	if len(found) == 0 {
 		return md, nil
 	}
 	best := found[0]
-	md.Found = best.ID[:8]
+	md.Found = short(best.ID)
 
-	md.Bundle = filepath.Join(bundles, best.ID[:8])
+	md.Bundle = filepath.Join(bundles, short(best.ID))
 	if _, err := e.ExportBundle(best.ID, md.Bundle); err != nil {
 		return nil, err
 	}
