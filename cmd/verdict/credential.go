@@ -152,17 +152,24 @@ func printPromotions(g *globals, e *engine.Engine, proms []engine.Promotion) {
 		var failed []string
 		for _, r := range p.Gates {
 			if !r.Passed {
-				s := fmt.Sprintf("%s (%s vs %s)", r.Name, formatGate(r.Value), formatGate(r.Threshold))
-				if r.Detail != "" {
-					s += ": " + firstLine(r.Detail)
-				}
-				failed = append(failed, s)
+				failed = append(failed, fmt.Sprintf("%s (%s)", r.Name, firstLine(gate.Describe(r, higherIsBetter(e, p.Submission)))))
 			}
 		}
-		fmt.Fprintf(w, "not certified  #%d %-12s failed %s\n", p.Rank, p.Participant, strings.Join(failed, ", "))
+		fmt.Fprintf(w, "not certified  #%d %-12s failed %s\n", p.Rank, p.Participant, strings.Join(failed, "; "))
 	}
 	fmt.Fprintf(w, "issuer         %s\n", e.HostDID())
 	fmt.Fprintf(w, "status list    %s\n", e.StatusListPath())
+}
+
+// higherIsBetter is the direction of the metric of a submission's task,
+// which the wording of min_score depends on.
+func higherIsBetter(e *engine.Engine, submission string) bool {
+	sub, err := e.Submission(submission, engine.Host)
+	if err != nil {
+		return true
+	}
+	t, err := e.Task(sub.Task)
+	return err != nil || t.HigherIsBetter
 }
 
 func formatGate(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

@@ -169,7 +169,7 @@ public one.`,
 				}
 				say("          #%d %-8s %s  %s\n", p.Rank, names[p.Participant], p.Credential.ID, outcome)
 				if len(p.Gates) > 0 {
-					say("                       gates on the private part: %s\n", gateSummary(p.Gates))
+					say("                       gates on the private part: %s\n", gateSummary(p.Gates, t.HigherIsBetter))
 				}
 				verified = append(verified, map[string]any{"id": p.Credential.ID, "participant": p.Participant, "verified": verr == nil})
 			}
@@ -205,22 +205,18 @@ func firstLine(s string) string {
 	return s
 }
 
-// gateSummary is one line of gate results: "min_score 0.988 ≥ 0.95 ✓, …".
-func gateSummary(rs []gate.Result) string {
+// gateSummary is one line of gate results, in words: "min_score pass
+// (score 0.988, needs ≥ 0.95); deterministic pass (…)".
+func gateSummary(rs []gate.Result, higher bool) string {
 	parts := make([]string, 0, len(rs))
 	for _, r := range rs {
 		mark := "pass"
 		if !r.Passed {
 			mark = "FAIL"
 		}
-		switch r.Name {
-		case "deterministic", "valid_outputs":
-			parts = append(parts, r.Name+" "+mark)
-		default:
-			parts = append(parts, fmt.Sprintf("%s %s (limit %s) %s", r.Name, formatGate(r.Value), formatGate(r.Threshold), mark))
-		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", r.Name, mark, firstLine(gate.Describe(r, higher))))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, "; ")
 }
 
 // didsByName inverts the demo's did:key → name map.

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/gate"
 	"github.com/verdictlab/verdict/engine/credential"
 )
 
@@ -164,18 +165,14 @@ func printSubmission(w io.Writer, t *engine.Task, s *engine.Submission) {
 		fmt.Fprintf(w, "private     %s %s (%d rows) %s\n", t.Spec.Metric, formatScore(*s.Scores.Private), t.PrivateRows, formatCI(s.Scores.PrivateCI))
 	}
 	for _, r := range s.Gates {
-		verdict, value := "pass", formatGate(r.Value)
+		verdict := "pass"
 		switch {
 		case r.Hidden:
-			verdict, value = "hidden", "-"
+			verdict = "hidden"
 		case !r.Passed:
 			verdict = "FAIL"
 		}
-		line := fmt.Sprintf("gate        %-27s %s  %s (threshold %s)", r.Name, verdict, value, formatGate(r.Threshold))
-		if r.Detail != "" {
-			line += ": " + firstLine(r.Detail)
-		}
-		fmt.Fprintln(w, line)
+		fmt.Fprintf(w, "gate        %-27s %-4s  %s\n", r.Name, verdict, firstLine(gate.Describe(r, t.HigherIsBetter)))
 	}
 	if s.Scores.PrivateError != "" {
 		fmt.Fprintf(w, "private     none (shown to the host only): %s\n", s.Scores.PrivateError)

@@ -29,4 +29,11 @@
 //	spec := gate.Spec{MinScore: gate.Float(0.9), ValidOutputs: true}
 //	results := gate.Evaluate(spec, gate.Measurements{Score: 0.95, HigherIsBetter: true, Outputs: outs})
 //	if gate.Passed(results) { ... }
+//	for _, r := range results {
+//		fmt.Println(gate.Title(r.Name), gate.Describe(r, true)) // "minimum score score 0.95, needs ≥ 0.9"
+//	}
+//
+// Describe is the one wording of a result for people, used by the CLI and
+// the web pages: the statistic with its unit against its bound (a p-value
+// for beats_baseline), never a bare number.
 package gate

@@ -126,7 +126,7 @@ func Evaluate(s Spec, m Measurements) []Result {
 		}
 		r := Result{Name: "beats_baseline", Threshold: alpha, Value: 1}
 		if m.BaselineP == nil {
-			r.Detail = "no baseline submission to compare with"
+			r.Detail = noBaseline
 		} else {
 			r.Value = *m.BaselineP
 			r.Passed = *m.BaselineP < alpha
@@ -140,7 +140,7 @@ func Evaluate(s Spec, m Measurements) []Result {
 			r.Value = m.ElapsedMS * 1000 / float64(m.Rows)
 			r.Passed = r.Value <= r.Threshold
 		} else {
-			r.Detail = "no rows were predicted"
+			r.Detail = noRows
 		}
 		out = append(out, r)
 	}
