@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/engine"
-	"github.com/verdictlab/verdict/engine/gate"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/engine/gate"
 )
 
 func newSubmitCmd(g *globals) *cobra.Command {
