@@ -44,14 +44,7 @@ func ciChart(id string, board []engine.Entry, metric string, higher bool) templa
 	if len(rows) == 0 {
 		return ""
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, en := range append(slices.Clone(rows), bases...) {
-		l, h := en.Score, en.Score
-		if en.CI != nil {
-			l, h = en.CI.Low, en.CI.High
-		}
-		lo, hi = math.Min(lo, l), math.Max(hi, h)
-	}
+	lo, hi, near, far := ciDomain(rows, bases)
 	vals, d0, d1, dec := ticks(lo, hi, 6)
 	const left, right, top, rowH, bottom = 180.0, 24.0, 34.0, 26.0, 46.0
 	h := top + rowH*float64(len(rows)) + bottom
@@ -64,8 +57,11 @@ func ciChart(id string, board []engine.Entry, metric string, higher bool) templa
 		}
 	}
 	var s svg
-	s.open(id, "ci", chartWidth, h, fmt.Sprintf("%s by participant, with %sconfidence intervals", metric, level),
-		fmt.Sprintf("Error bars: each of the %d ranked entries' score and its %sbootstrap confidence interval; dashed lines mark %d baselines. The table lists the same numbers.", len(rows), level, len(bases)))
+	desc := fmt.Sprintf("Error bars: each of the %d ranked entries' score and its %sbootstrap confidence interval; dashed lines mark %d baselines. The table lists the same numbers.", len(rows), level, len(near))
+	if len(far) > 0 {
+		desc += fmt.Sprintf(" %d baselines lie far off the scale and are named at its edge.", len(far))
+	}
+	s.open(id, "ci", chartWidth, h, fmt.Sprintf("%s by participant, with %sconfidence intervals", metric, level), desc)
 	plotBottom := top + rowH*float64(len(rows))
 	for _, v := range vals {
 		px := x.at(v)
@@ -83,9 +79,8 @@ func ciChart(id string, board []engine.Entry, metric string, higher bool) templa
 		if i%2 == 0 {
 			s.rect("band", 1, "", 0, cy-rowH/2, chartWidth, rowH)
 		}
-		label := fmt.Sprintf("%d. %s", en.Rank, who(en.Name, en.Participant))
-		s.text("label", "end", left-10, cy+4, trunc(label, 24))
-		tip := who(en.Name, en.Participant) + ": " + fmtScore(en.Score)
+		s.titled("label", "end", left-10, cy+4, fmt.Sprintf("%d. %s", en.Rank, chartName(en.Name, en.Participant, 20)), fullName(en.Name, en.Participant))
+		tip := fullName(en.Name, en.Participant) + ": " + fmtScore(en.Score)
 		if en.CI != nil {
 			l, r := x.at(en.CI.Low), x.at(en.CI.High)
 			s.line("bar "+cls, l, cy, r, cy)
@@ -95,22 +90,98 @@ func ciChart(id string, board []engine.Entry, metric string, higher bool) templa
 		}
 		s.circle("dot "+cls, tip, x.at(en.Score), cy, 5)
 	}
-	for i, b := range bases {
+	for i, b := range near {
 		px := x.at(b.Score)
 		s.line("ref", px, top-6, px, plotBottom)
 		s.text("ref-label", "middle", px, top-12-float64(i%2)*12, trunc(b.Participant, 20)+" "+fmtScore(b.Score))
 	}
+	// A far baseline is named at the edge it lies beyond, with an arrow,
+	// instead of stretching the axis to it.
+	for i, b := range far {
+		ty := top - 12 - float64((len(near)+i)%2)*12
+		label := trunc(b.Participant, 20) + " " + fmtScore(b.Score)
+		if b.Score > d1 {
+			s.line("ref off-scale", chartWidth-right, top-6, chartWidth-right, plotBottom)
+			s.text("ref-label off-scale", "end", chartWidth-right, ty, label+" →")
+		} else {
+			s.line("ref off-scale", left, top-6, left, plotBottom)
+			s.text("ref-label off-scale", "start", left, ty, "← "+label)
+		}
+	}
 	return s.close()
+}
+
+// farFactor is how many times the entrants' spread a baseline may lie
+// beyond them and still be drawn to scale.
+const farFactor = 2.0
+
+// ciDomain returns the score range the interval chart draws: the entries'
+// intervals and the baselines near them (near), and the baselines that lie
+// further than farFactor times the entries' spread beyond them (far). A
+// far baseline (log_loss 2.30 against entrants at 0.07) would squash
+// every interval into a dot; it is named at the edge instead.
+func ciDomain(rows, bases []engine.Entry) (lo, hi float64, near, far []engine.Entry) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, en := range rows {
+		l, h := en.Score, en.Score
+		if en.CI != nil {
+			l, h = en.CI.Low, en.CI.High
+		}
+		lo, hi = math.Min(lo, l), math.Max(hi, h)
+	}
+	near, far = splitFar(lo, hi, bases)
+	for _, b := range near {
+		l, h := b.Score, b.Score
+		if b.CI != nil {
+			l, h = b.CI.Low, b.CI.High
+		}
+		lo, hi = math.Min(lo, l), math.Max(hi, h)
+	}
+	return lo, hi, near, far
+}
+
+// splitFar splits baselines into those within farFactor spreads of
+// [lo, hi] and those beyond.
+func splitFar(lo, hi float64, bases []engine.Entry) (near, far []engine.Entry) {
+	spread := hi - lo
+	if spread <= 0 || math.IsNaN(spread) || math.IsInf(spread, 0) {
+		spread = math.Max(math.Abs(hi)*0.1, 1e-9)
+	}
+	for _, b := range bases {
+		if b.Score < lo-farFactor*spread || b.Score > hi+farFactor*spread {
+			far = append(far, b)
+		} else {
+			near = append(near, b)
+		}
+	}
+	return near, far
+}
+
+// chartName is how a chart labels an entrant in little room: the display
+// name when there is one, else the id (a did:key shortened, see who), cut
+// to n characters only when longer.
+func chartName(name, id string, n int) string {
+	if name != "" {
+		return trunc(name, n)
+	}
+	return trunc(who("", id), n)
 }
 
 // historyChart draws the best score over time of the top entries of board
 // as step lines, from the events of the same board, with baselines as
 // dashed horizontal lines; end is where the lines stop (now, or the close).
+//
+// On the private board the lines follow the final ranking's rule, so that
+// they end where the table does: each entrant's best private score among
+// the submissions the final board chose among (Entry.Selected), not their
+// best private score overall. The private board is only drawn when the
+// viewer may see it (after close, or the host).
 func historyChart(id string, board []engine.Entry, events []engine.Event, private bool, top int, end time.Time, metric string, higher bool) template.HTML {
 	type series struct {
-		name string
-		rank int
-		pts  []engine.Event
+		name, tip string
+		rank      int
+		entry     engine.Entry
+		pts       []engine.Event
 	}
 	var ss []*series
 	byName := map[string]*series{}
@@ -121,18 +192,27 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 			continue
 		}
 		if len(ss) < top && en.Rank > 0 {
-			sr := &series{name: who(en.Name, en.Participant), rank: en.Rank}
+			sr := &series{name: chartName(en.Name, en.Participant, 20), tip: fullName(en.Name, en.Participant), rank: en.Rank, entry: en}
 			ss = append(ss, sr)
 			byName[key(en.Participant, en.Team)] = sr
 		}
 	}
-	t0 := time.Time{}
 	for _, ev := range events {
 		if ev.Private != private {
 			continue
 		}
 		if sr := byName[key(ev.Participant, ev.Team)]; sr != nil {
 			sr.pts = append(sr.pts, ev)
+		}
+	}
+	if private {
+		for _, sr := range ss {
+			sr.pts = finalSteps(sr.entry, sr.pts, higher)
+		}
+	}
+	t0 := time.Time{}
+	for _, sr := range ss {
+		for _, ev := range sr.pts {
 			if t0.IsZero() || ev.Time.Before(t0) {
 				t0 = ev.Time
 			}
@@ -152,11 +232,12 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 			}
 		}
 	}
-	for _, b := range bases {
+	near, far := splitFar(lo, hi, bases)
+	for _, b := range near {
 		lo, hi = math.Min(lo, b.Score), math.Max(hi, b.Score)
 	}
 	vals, d0, d1, dec := ticks(lo, hi, 5)
-	const left, right, topM, h, bottom = 64.0, 170.0, 16.0, 316.0, 62.0
+	const left, right, topM, h, bottom = 64.0, 200.0, 16.0, 316.0, 62.0
 	x := scale{0, float64(end.Sub(t0)), left, chartWidth - right}
 	y := scale{d0, d1, h - bottom, topM}
 	if !higher { // better is up either way
@@ -165,12 +246,18 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 	at := func(t time.Time) float64 { return x.at(float64(t.Sub(t0))) }
 	board1 := "public"
 	if private {
-		board1 = "private"
+		board1 = "final private"
 	}
 	var s svg
-	s.open(id, "history", chartWidth, h, fmt.Sprintf("Best %s score over time, top %d", board1, len(ss)),
-		fmt.Sprintf("Step lines: the best %s %s of each of the top %d entrants from %s to %s; better is up. Dashed lines mark %d baselines.",
-			board1, metric, len(ss), t0.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), len(bases)))
+	desc := fmt.Sprintf("Step lines: the best %s %s of each of the top %d entrants from %s to %s; better is up. Dashed lines mark %d baselines.",
+		board1, metric, len(ss), t0.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), len(near))
+	if private {
+		desc += " Each line is the best private score among the submissions the final ranking chose among, so it ends at the table's score."
+	}
+	if len(far) > 0 {
+		desc += fmt.Sprintf(" %d baselines lie far off the scale and are named at its edge.", len(far))
+	}
+	s.open(id, "history", chartWidth, h, fmt.Sprintf("Best %s score over time, top %d", board1, len(ss)), desc)
 	for _, v := range vals {
 		py := y.at(v)
 		s.line("grid", left, py, chartWidth-right, py)
@@ -188,10 +275,20 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 	s.line("axis", left, h-bottom, chartWidth-right, h-bottom)
 	s.text("axis-title", "middle", (left+chartWidth-right)/2, h-8, "time (UTC)")
 	s.raw(`<text class="axis-title" text-anchor="middle" transform="translate(14 %s) rotate(-90)">%s (better ↑)</text>`, num((topM+h-bottom)/2), text(metric))
-	for _, b := range bases {
+	for _, b := range near {
 		py := y.at(b.Score)
 		s.line("ref", left, py, chartWidth-right, py)
 		s.text("ref-label", "end", chartWidth-right-4, py-5, trunc(b.Participant, 24)+" "+fmtScore(b.Score))
+	}
+	for _, b := range far {
+		// Named at the edge it lies beyond: the top when it is better
+		// than everyone (better is up), the bottom when worse.
+		label := trunc(b.Participant, 24) + " " + fmtScore(b.Score)
+		if y.at(b.Score) < topM {
+			s.text("ref-label off-scale", "end", chartWidth-right-4, topM+12, label+" ↑ off the scale")
+		} else {
+			s.text("ref-label off-scale", "end", chartWidth-right-4, h-bottom-6, label+" ↓ off the scale")
+		}
 	}
 	// The leader is drawn last, on top: entrants with equal scores draw
 	// the same line, and the leader's is the one to see.
@@ -206,7 +303,7 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 				pts = append(pts, [2]float64{px, y.at(*cur)})
 			}
 			if ev.Submission == "" { // left the board
-				s.path("line "+cls, sr.name, pts)
+				s.path("line "+cls, sr.tip, pts)
 				pts, cur = nil, nil
 				continue
 			}
@@ -217,10 +314,10 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 		if cur != nil {
 			pts = append(pts, [2]float64{at(end), y.at(*cur)})
 		}
-		s.path("line "+cls, sr.name, pts)
+		s.path("line "+cls, sr.tip, pts)
 		for _, ev := range sr.pts {
 			if ev.Submission != "" {
-				s.circle("mark "+cls, fmt.Sprintf("%s: %s at %s (rank %d)", sr.name, fmtScore(ev.Score), ev.Time.UTC().Format("Jan 2 15:04"), ev.Rank), at(ev.Time), y.at(ev.Score), 3.5)
+				s.circle("mark "+cls, fmt.Sprintf("%s: %s at %s", sr.tip, fmtScore(ev.Score), ev.Time.UTC().Format("Jan 2 15:04")), at(ev.Time), y.at(ev.Score), 3.5)
 			}
 		}
 	}
@@ -228,9 +325,46 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 		cls := "s" + strconv.Itoa(i%seriesN)
 		ly := topM + 8 + float64(i)*22
 		s.line("line "+cls, chartWidth-right+16, ly, chartWidth-right+36, ly)
-		s.text("legend", "start", chartWidth-right+42, ly+4, trunc(fmt.Sprintf("%d. %s", sr.rank, sr.name), 16))
+		s.titled("legend", "start", chartWidth-right+42, ly+4, fmt.Sprintf("%d. %s", sr.rank, sr.name), sr.tip)
 	}
 	return s.close()
+}
+
+// finalSteps turns an entrant's private events into the steps of the
+// final ranking's rule: only the submissions the final board chose among
+// (en.Selected) count, each point is the best of them so far, and the
+// counted submission (en.Submission, en.Score) is always a point, so the
+// line ends at the table's score.
+func finalSteps(en engine.Entry, evs []engine.Event, higher bool) []engine.Event {
+	chosen := map[string]bool{en.Submission: true}
+	for _, id := range en.Selected {
+		chosen[id] = true
+	}
+	var pts []engine.Event
+	seen := false
+	for _, ev := range evs {
+		if ev.Submission == "" || !chosen[ev.Submission] {
+			continue
+		}
+		seen = seen || ev.Submission == en.Submission
+		pts = append(pts, ev)
+	}
+	if !seen {
+		pts = append(pts, engine.Event{Time: en.Submitted, Private: true, Participant: en.Participant, Team: en.Team,
+			Submission: en.Submission, Score: en.Score, Rank: en.Rank})
+	}
+	slices.SortStableFunc(pts, func(a, b engine.Event) int { return a.Time.Compare(b.Time) })
+	out := pts[:0]
+	for _, p := range pts {
+		if n := len(out); n > 0 {
+			prev := out[n-1].Score
+			if p.Score == prev || (p.Score > prev) != higher {
+				continue // not better than the best so far
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func key(name string, team bool) string {

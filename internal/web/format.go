@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/engine/gate"
 )
 
 // funcs are the templates' helpers.
@@ -37,8 +39,14 @@ var funcs = template.FuncMap{
 	},
 	"time":  fmtTime,
 	"when":  func(t time.Time) string { return t.UTC().Format("Jan 2 15:04") },
-	"short": short,
-	"who":   who,
+	"short":  short,
+	"who":    who,
+	"person": person,
+	"gate":   func(r gate.Result, higher bool) string { return gate.Describe(r, higher) },
+	"credGate": func(g credential.Gate, higher bool) string {
+		return gate.Describe(gate.Result{Name: g.Name, Passed: g.Passed, Value: g.Value, Threshold: g.Threshold}, higher)
+	},
+	"gateTitle": gate.Title,
 	"ms": func(v float64) string {
 		switch {
 		case v >= 1000:
@@ -74,7 +82,6 @@ var funcs = template.FuncMap{
 	"words":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 	"mb":       func(v float64) string { return fmt.Sprintf("%g MB", v) },
 	"pct":      func(v float64) string { return fmt.Sprintf("%g%%", v*100) },
-	"short20":  func(s string) string { return trunc(s, 20) },
 	"credPath": func(id string) string { return "/credentials/" + strings.TrimPrefix(id, "urn:uuid:") },
 }
 
@@ -86,17 +93,39 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("Jan 2, 2006 15:04 UTC")
 }
 
-// who is how a participant is shown: the display name they gave, else
-// their id, with a did:key shortened to its first and last characters
-// (the full id is in the title attribute beside it).
+// who is how a participant is shown: the display name they gave (cut to
+// maxName characters), else their id, with a did:key shortened to its
+// first and last characters (person puts the full id in a title
+// attribute beside it).
 func who(name, id string) string {
 	const prefix = "did:key:"
 	if strings.HasPrefix(id, prefix) && len(id) > len(prefix)+12 {
 		rest := id[len(prefix):]
 		id = rest[:5] + "…" + rest[len(rest)-4:]
+	} else {
+		id = trunc(id, maxName)
 	}
 	if name == "" {
 		return id
 	}
-	return name + " · " + id
+	return trunc(name, maxName) + " · " + id
+}
+
+// maxName is the most characters of a display name or plain id shown.
+const maxName = 40
+
+// person is a participant as a page shows them: who(name, id), with the
+// full id (and name) in the title attribute, so that a did:key never
+// overflows its box and is still there to read and copy.
+func person(name, id string) template.HTML {
+	tip := fullName(name, id)
+	return template.HTML(`<span class="who" title="` + template.HTMLEscapeString(tip) + `">` + template.HTMLEscapeString(who(name, id)) + `</span>`) // #nosec: escaped
+}
+
+// fullName is a participant in full, for a tooltip: "Ada (did:key:z6Mk…)".
+func fullName(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return name + " (" + id + ")"
 }

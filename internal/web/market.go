@@ -20,7 +20,7 @@ type marketForm struct {
 
 type marketData struct {
 	Form    marketForm
-	Entries []engine.MarketEntry
+	Entries []marketRow
 	Types   []string
 	Err     string
 	Total   bool // the query is empty: Entries is the whole catalogue
@@ -57,8 +57,13 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 	f, q, err := marketQuery(r.URL.Query())
 	d := marketData{Form: f, Types: []string{"binary", "multiclass", "regression", "ranking"}, Total: f == marketForm{}}
 	status := http.StatusOK
+	var entries []engine.MarketEntry
 	if err == nil {
-		d.Entries, err = s.e.Market(q)
+		entries, err = s.e.Market(q)
+	}
+	names := map[string]map[string]string{}
+	for _, me := range entries {
+		d.Entries = append(d.Entries, marketRow{MarketEntry: me, Name: s.authorName(me, names)})
 	}
 	switch {
 	case errors.Is(err, engine.ErrBadRequest):
@@ -72,7 +77,28 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, status, "market", page{Title: "Marketplace", Data: d})
 }
 
+// marketRow is a catalogue entry with its author's display name.
+type marketRow struct {
+	engine.MarketEntry
+	Name string
+}
+
+// authorName is the display name the author of a model certified here
+// gave on its task's board ("" for an ingested model: its names are the
+// issuer's); names caches each task's names.
+func (s *Server) authorName(me engine.MarketEntry, names map[string]map[string]string) string {
+	if me.Origin != "promoted" {
+		return ""
+	}
+	task := me.Card.Task.ID
+	if names[task] == nil {
+		names[task] = s.names(task)
+	}
+	return names[task][me.Card.Author]
+}
+
 type modelData struct {
+	Name     string // the author's display name, "" when none
 	Entry    *engine.MarketEntry
 	Result   *credential.ModelResult
 	Err      string
@@ -87,7 +113,7 @@ func (s *Server) model(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := modelData{Entry: me}
+	d := modelData{Entry: me, Name: s.authorName(*me, map[string]map[string]string{})}
 	if s.cfg.API != "-" {
 		d.Download = s.cfg.API + "/market/" + url.PathEscape(me.ID) + "/bundle"
 	}

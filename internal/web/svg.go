@@ -44,6 +44,12 @@ func (s *svg) text(class, anchor string, x, y float64, t string) {
 	s.raw(`<text class="%s" text-anchor="%s" x="%s" y="%s">%s</text>`, attr(class), anchor, num(x), num(y), text(t))
 }
 
+// titled writes a text element with a tooltip: the full text of a label
+// drawn shortened.
+func (s *svg) titled(class, anchor string, x, y float64, t, tip string) {
+	s.raw(`<text class="%s" text-anchor="%s" x="%s" y="%s"><title>%s</title>%s</text>`, attr(class), anchor, num(x), num(y), text(tip), text(t))
+}
+
 // path writes a polyline through pts as a path, with a tooltip.
 func (s *svg) path(class, tip string, pts [][2]float64) {
 	if len(pts) == 0 {

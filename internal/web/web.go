@@ -257,9 +257,41 @@ type taskData struct {
 	Ranked      int
 	CIChart     template.HTML
 	History     template.HTML
-	Credentials []engine.Credential
+	Credentials []credRow
 	Mine        []engine.Submission
 	Viewer      engine.Viewer
+}
+
+// credRow is a credential with its author's display name.
+type credRow struct {
+	engine.Credential
+	Name string
+}
+
+// names maps a task's participants to the display names they gave, as
+// its leaderboards show them to anyone (the public board, and the private
+// one once revealed); an error leaves the map empty: a page then shows ids.
+func (s *Server) names(task string) map[string]string {
+	out := map[string]string{}
+	st, err := s.e.TaskState(task)
+	if err != nil {
+		return out
+	}
+	for _, private := range []bool{false, true} {
+		if private && !st.Reveal {
+			break
+		}
+		board, err := s.e.Leaderboard(task, engine.Viewer{}, private)
+		if err != nil {
+			continue
+		}
+		for _, en := range board {
+			if en.Name != "" && !en.Team {
+				out[en.Participant] = en.Name
+			}
+		}
+	}
+	return out
 }
 
 // rules are the parts of a task's spec its participants are told.
@@ -310,8 +342,13 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	names := s.names(id)
+	var rows []credRow
+	for _, c := range creds {
+		rows = append(rows, credRow{Credential: c, Name: names[c.Author]})
+	}
 	d := taskData{
-		Info: t.Info(), State: st, Status: statusOf(st), Private: private, Credentials: creds, Viewer: v,
+		Info: t.Info(), State: st, Status: statusOf(st), Private: private, Credentials: rows, Viewer: v,
 		Spec: rules{
 			Mode: t.Spec.Leaderboard.Mode, Step: t.Spec.Leaderboard.Step, FinalSelections: t.Spec.FinalSelections,
 			TeamSize: t.Spec.Teams.MaxSize, RequireSigned: t.Spec.RequireSigned,
@@ -476,6 +513,8 @@ func pictures(d *engine.Diagnostics) []picture {
 
 type credentialData struct {
 	Cred     *engine.Credential
+	Name     string // the author's display name, "" when none
+	Higher   bool   // the task's metric: higher is better
 	Market   string // the model's marketplace page, "" when it has none
 	Result   *credential.ModelResult
 	Err      string
@@ -489,7 +528,10 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := credentialData{Cred: c, Issuer: s.e.HostDID()}
+	d := credentialData{Cred: c, Issuer: s.e.HostDID(), Name: s.names(c.Task)[c.Author], Higher: true}
+	if t, err := s.e.Task(c.Task); err == nil {
+		d.Higher = t.HigherIsBetter
+	}
 	if me, err := s.e.MarketEntry(c.ID); err == nil {
 		d.Market = "/market/" + me.ID
 	}
@@ -502,7 +544,7 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 	if json.Indent(&buf, c.Signed, "", "  ") == nil {
 		d.Document = buf.String()
 	}
-	s.render(w, r, http.StatusOK, "credential", page{Title: "Credential " + short(strings.TrimPrefix(c.ID, "urn:uuid:")), Data: d})
+	s.render(w, r, http.StatusOK, "credential", page{Title: "Credential " + short(c.ID), Data: d})
 }
 
 // verify checks a credential as a third party would: the proof, that this
@@ -521,9 +563,6 @@ func (s *Server) verify(ctx context.Context, signed []byte) (*credential.ModelRe
 	})
 }
 
-func short(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
-}
+// short is the short form of an id that every page, command and route
+// accepts in its place (engine.ShortID).
+func short(id string) string { return engine.ShortID(id) }

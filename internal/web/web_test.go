@@ -133,7 +133,7 @@ func TestPages(t *testing.T) {
 		lacks(t, "ada's task page", page, `href="/submissions/`+reg("bob", sandboxtest.CModel)+`"`)
 		page = get(t, srv, "/submissions/"+reg("ada", sandboxtest.Linear), "ada", http.StatusOK)
 		contains(t, "ada's submission", page, "scored", `class="chart scatter"`, "Predicted vs true, public part",
-			"min score", "max module mb", "revealed when the task closes", "The private part is shown when the task closes.")
+			"minimum score", "module size", ", needs ≤ 0.3", "MB, limit 1 MB", "revealed when the task closes", "The private part is shown when the task closes.")
 		lacks(t, "ada's submission before close", page, privReg...)
 		lacks(t, "ada's submission before close", page, "private part</figcaption>")
 	})
