@@ -37,8 +37,8 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%g%%", iv.Level*100)
 	},
-	"time":  fmtTime,
-	"when":  func(t time.Time) string { return t.UTC().Format("Jan 2 15:04") },
+	"time":   fmtTime,
+	"when":   func(t time.Time) string { return t.UTC().Format("Jan 2 15:04") },
 	"short":  short,
 	"who":    who,
 	"person": person,
