@@ -101,10 +101,8 @@ func ciChart(id string, board []engine.Entry, metric string, higher bool) templa
 		ty := top - 12 - float64((len(near)+i)%2)*12
 		label := trunc(b.Participant, 20) + " " + fmtScore(b.Score)
 		if b.Score > d1 {
-			s.line("ref off-scale", chartWidth-right, top-6, chartWidth-right, plotBottom)
 			s.text("ref-label off-scale", "end", chartWidth-right, ty, label+" →")
 		} else {
-			s.line("ref off-scale", left, top-6, left, plotBottom)
 			s.text("ref-label off-scale", "start", left, ty, "← "+label)
 		}
 	}
@@ -280,15 +278,18 @@ func historyChart(id string, board []engine.Entry, events []engine.Event, privat
 		s.line("ref", left, py, chartWidth-right, py)
 		s.text("ref-label", "end", chartWidth-right-4, py-5, trunc(b.Participant, 24)+" "+fmtScore(b.Score))
 	}
-	for _, b := range far {
-		// Named at the edge it lies beyond: the top when it is better
-		// than everyone (better is up), the bottom when worse.
-		label := trunc(b.Participant, 24) + " " + fmtScore(b.Score)
+	// A far baseline gets a legend entry below the entrants', its arrow
+	// pointing the way it lies off the scale: up when better than
+	// everyone (better is up), down when worse.
+	for i, b := range far {
+		ly := topM + 8 + float64(len(ss)+i)*22 + 8
+		arrow := "↓"
 		if y.at(b.Score) < topM {
-			s.text("ref-label off-scale", "end", chartWidth-right-4, topM+12, label+" ↑ off the scale")
-		} else {
-			s.text("ref-label off-scale", "end", chartWidth-right-4, h-bottom-6, label+" ↓ off the scale")
+			arrow = "↑"
 		}
+		s.line("ref off-scale", chartWidth-right+16, ly, chartWidth-right+36, ly)
+		s.titled("ref-label off-scale", "start", chartWidth-right+42, ly+4, trunc(b.Participant, 14)+" "+fmtScore(b.Score)+" "+arrow,
+			b.Participant+" "+fmtScore(b.Score)+": off the scale")
 	}
 	// The leader is drawn last, on top: entrants with equal scores draw
 	// the same line, and the leader's is the one to see.

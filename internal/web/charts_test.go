@@ -172,7 +172,7 @@ func TestCIChartFarBaseline(t *testing.T) {
 		t.Errorf("ciDomain: got [%v, %v], near %v, far %v; want [0.061, 0.09], the tree baseline near, the flat one far", lo, hi, gotNear, gotFar)
 	}
 	chart := string(ciChart("ci", append(rows, far, near), "log_loss", false))
-	if !strings.Contains(chart, "flat-baseline 2.3000 →") || !strings.Contains(chart, `class="ref off-scale"`) {
+	if !strings.Contains(chart, "flat-baseline 2.3000 →") || !strings.Contains(chart, `class="ref-label off-scale"`) {
 		t.Errorf("the far baseline is not named at the right edge:\n%s", chart)
 	}
 	// Each interval is drawn at least a tenth of the plot wide (it was
@@ -204,8 +204,8 @@ func TestHistoryChartFarBaseline(t *testing.T) {
 		{Time: t0.Add(time.Hour), Participant: "ada", Submission: "a2", Score: 0.066, Rank: 1},
 	}
 	chart := string(historyChart("h", board, events, false, 5, t0.Add(2*time.Hour), "log_loss", false))
-	if !strings.Contains(chart, "flat-baseline 2.3000 ↓ off the scale") {
-		t.Errorf("the far baseline is not named at the bottom edge (worse is down):\n%s", chart)
+	if !strings.Contains(chart, "flat-baseline 2.3000 ↓") || !strings.Contains(chart, "flat-baseline 2.3000: off the scale") {
+		t.Errorf("the far baseline is not in the legend with an arrow down (worse is down):\n%s", chart)
 	}
 	if strings.Contains(chart, `class="ref"`) {
 		t.Errorf("the far baseline is drawn to scale:\n%s", chart)

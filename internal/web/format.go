@@ -112,7 +112,7 @@ func who(name, id string) string {
 }
 
 // maxName is the most characters of a display name or plain id shown.
-const maxName = 40
+const maxName = 28
 
 // person is a participant as a page shows them: who(name, id), with the
 // full id (and name) in the title attribute, so that a did:key never
