@@ -102,7 +102,6 @@ func TestBrowser(t *testing.T) {
 	dir := artifactDir(t)
 	t.Logf("screenshots go to %s (set VERDICT_ARTIFACTS to change)", dir)
 
-
 	t.Run("TaskPage", func(t *testing.T) {
 		err := chromedp.Do(browser,
 			chromedp.Navigate(anon.URL+"/tasks/"+regressionTask),
