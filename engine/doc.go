@@ -67,6 +67,11 @@
 // Readers pass a Viewer: the host sees everything; a participant sees
 // public scores only until the task closes.
 //
+// Every call that takes a submission, credential or marketplace id takes
+// the full id or a unique prefix of at least MinIDPrefix characters
+// (ids.go); ShortID is the prefix to print. Message is the sentence to
+// show for an error, without its sentinels' package prefixes.
+//
 // # Data dir
 //
 //	DIR/store/               Badger: tasks, submissions, rankings

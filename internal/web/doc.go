@@ -13,6 +13,14 @@
 // plain GET form) and a certified model's card, verification and bundle
 // link (GET /market/{id}). Static assets are embedded under /static/.
 //
+// A participant is shown by their display name beside their id, a did:key
+// shortened with the full id in a title attribute, so no page scrolls
+// sideways (the browser test checks every page at 1280 and 390 px). A
+// baseline far from the entrants is drawn off the scale; after close the
+// history chart follows the final ranking's rule, so it ends where the
+// private table does. Gate results are worded by gate.Describe, errors by
+// engine.Message, ids shortened by engine.ShortID.
+//
 // It never re-implements a rule: who may see what is the engine's Viewer,
 // returned for each request by Config.Viewer (anonymous by default), and
 // every picture of predictions is engine.Diagnostics, which never shows
