@@ -20,10 +20,19 @@ func newSelectCmd(g *globals) *cobra.Command {
 the given submissions: at most the task's final_selections, each a scored
 submission of theirs. With no submissions it clears the selection, and the
 participant's best public submissions stand in. Allowed until the task
-closes.`,
+closes. A submission is its id or a prefix of 8 or more characters that
+only one of the participant's submissions starts with (the short form
+verdict prints); the full ids selected are printed.`,
 		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			if err := e.Select(task, participant, args); err != nil {
 				return badInput(err)
+			}
+			if len(args) > 0 {
+				sel, err := e.Selections(task, participant)
+				if err != nil {
+					return err
+				}
+				args = sel
 			}
 			if g.json {
 				return g.emit(map[string]any{"task": task, "participant": participant, "selected": args})

@@ -67,7 +67,9 @@ func TestCLIShortIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(0, "submit", "--task", "ids", "--participant", "ada", konst)
-	run(0, "select", "--task", "ids", "--participant", "ada", engine.ShortID(sub.ID))
+	if out, _ := run(0, "select", "--task", "ids", "--participant", "ada", engine.ShortID(sub.ID)); !strings.Contains(out, "selected "+sub.ID) {
+		t.Errorf("select %s: got %q, want the full id selected", engine.ShortID(sub.ID), out)
+	}
 
 	for _, tc := range []struct {
 		name string
