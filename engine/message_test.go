@@ -3,11 +3,13 @@ package engine_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/metric"
 	"github.com/verdictlab/verdict/leaderboard"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
 func TestMessage(t *testing.T) {
@@ -32,5 +34,23 @@ func TestMessage(t *testing.T) {
 				t.Errorf("Message(%q): got %q, want %q", tc.err, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFailureMessage: a failed submission's message is a sentence too:
+// no sentinel's package prefix.
+func TestFailureMessage(t *testing.T) {
+	e, _ := contest(t, "", engine.Config{})
+	sub, err := submit(t, e, "ada", sandboxtest.Wasm(sandboxtest.Trap))
+	if err != nil || !sub.Failed() {
+		t.Fatalf("Submit(trap): %+v, %v", sub, err)
+	}
+	for _, internal := range []string{"sandbox:", "engine:", "metric:"} {
+		if strings.Contains(sub.Error.Message, internal) {
+			t.Errorf("message %q shows the internal %q", sub.Error.Message, internal)
+		}
+	}
+	if !strings.Contains(sub.Error.Message, "trap") {
+		t.Errorf("message %q does not say the model trapped", sub.Error.Message)
 	}
 }

@@ -454,7 +454,7 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 // (sandbox.KindCrash) or a sandbox fault of its own (KindInternal) is not
 // the model's doing either: not charged.
 func (e *Engine) fail(sub *Submission, kind string, cause error) error {
-	se := &SubmissionError{Kind: kind, Message: cause.Error()}
+	se := &SubmissionError{Kind: kind, Message: Message(cause)}
 	if kind == "host" || kind == sandbox.KindInternal {
 		// verdict's own failure: its cause names the host's files and
 		// state, so it is the host's to read.

@@ -55,13 +55,13 @@ func TestCreateTaskRefused(t *testing.T) {
 		want   string // the message starts so
 	}{
 		{"BadValue", spec("badvalue", "test: bad.csv", "0.5"), "bad.csv", []byte(badValue), 400, "invalid_dataset",
-			`create task "badvalue": bad.csv: row 3 (line 4), column "b": datasets: not numeric`},
+			`create task "badvalue": bad.csv: row 3 (line 4), column "b": not numeric`},
 		{"FieldTooLarge", spec("toolong", "test: long.csv", "0.5"), "long.csv", []byte(tooLong), 413, "too_large",
-			`create task "toolong": long.csv: row 1 (line 2), column "a": datasets: input too large`},
+			`create task "toolong": long.csv: row 1 (line 2), column "a": input too large`},
 		{"UnsupportedCodec", spec("lz4", "test: lz4.parquet", "0.5"), "lz4.parquet", lz4, 400, "invalid_dataset",
-			`create task "lz4": lz4.parquet: column "id": datasets: unsupported codec LZ4`},
+			`create task "lz4": lz4.parquet: column "id": unsupported codec LZ4`},
 		{"MissingColumn", spec("nolabel", "test: contest.csv, label: nope", "0.5"), "contest.csv", raw, 400, "invalid_dataset",
-			`create task "nolabel": contest.csv: column "nope": datasets: missing column`},
+			`create task "nolabel": contest.csv: column "nope": missing column`},
 		{"SpecAgainstData", spec("onerow", "test: contest.csv", "0.01"), "contest.csv", raw, 400, "bad_request",
 			`task spec task.yaml: split.public_fraction: 0.01 leaves no public rows`},
 	}
@@ -86,7 +86,7 @@ func TestCreateTaskRefused(t *testing.T) {
 			}
 			t.Chdir(dir)
 			_, err := v.e.CreateTask(context.Background(), "task.yaml")
-			if err == nil || err.Error() != e.Error.Message {
+			if err == nil || engine.Message(err) != e.Error.Message {
 				t.Errorf("got message %q, want the CLI's %v", e.Error.Message, err)
 			}
 		})

@@ -238,7 +238,7 @@ func uploadError(err error, dir string) error {
 	default:
 		return err
 	}
-	return refuse(status, kind, "%s", strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
+	return refuse(status, kind, "%s", strings.ReplaceAll(engine.Message(err), dir+string(filepath.Separator), ""))
 }
 
 func tooLargeOr(err error, bad func(string, ...any) error) error {
