@@ -167,9 +167,9 @@ public one.`,
 				} else if !res.StatusChecked {
 					outcome = "VERIFIED (revocation not checked)"
 				}
-				say("          #%d %-8s %s  %s\n", p.Rank, names[p.Participant], p.Credential.ID, outcome)
+				say("          #%d %-8s %s  %s\n", p.Rank, names[p.Participant], short(p.Credential.ID), outcome)
 				if len(p.Gates) > 0 {
-					say("                       gates on the private part: %s\n", gateSummary(p.Gates, t.HigherIsBetter))
+					say("          gates on the private part:\n%s", gateLines(p.Gates, t.HigherIsBetter, "            "))
 				}
 				verified = append(verified, map[string]any{"id": p.Credential.ID, "participant": p.Participant, "verified": verr == nil})
 			}
@@ -205,18 +205,18 @@ func firstLine(s string) string {
 	return s
 }
 
-// gateSummary is one line of gate results, in words: "min_score pass
-// (score 0.988, needs ≥ 0.95); deterministic pass (…)".
-func gateSummary(rs []gate.Result, higher bool) string {
-	parts := make([]string, 0, len(rs))
+// gateLines are gate results in words, one a line, each starting with
+// indent: "min_score       pass  score 0.988, needs ≥ 0.95".
+func gateLines(rs []gate.Result, higher bool, indent string) string {
+	var b strings.Builder
 	for _, r := range rs {
 		mark := "pass"
 		if !r.Passed {
 			mark = "FAIL"
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%s)", r.Name, mark, firstLine(gate.Describe(r, higher))))
+		fmt.Fprintf(&b, "%s%-15s %s  %s\n", indent, r.Name, mark, firstLine(gate.Describe(r, higher)))
 	}
-	return strings.Join(parts, "; ")
+	return b.String()
 }
 
 // didsByName inverts the demo's did:key → name map.

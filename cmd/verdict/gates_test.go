@@ -29,7 +29,7 @@ func TestGateWording(t *testing.T) {
 		"min_score                   pass  score 0.",
 		", needs ≥ 0.5",
 		"beats_baseline              FAIL  no baseline submission to compare with; needs p-value < 0.05",
-		"deterministic               pass  the same outputs with rows shuffled and another batch size",
+		"deterministic               pass  the same outputs for shuffled rows and another batch size",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("submit: got\n%s\nwant %q", stdout, want)

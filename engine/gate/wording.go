@@ -36,14 +36,14 @@ func Describe(r Result, higher bool) string {
 	case "deterministic":
 		switch {
 		case r.Passed:
-			return "the same outputs with rows shuffled and another batch size"
+			return "the same outputs for shuffled rows and another batch size"
 		case r.Detail != "":
 			return r.Detail
 		}
 		return "outputs changed with row order or batch size"
 	case "valid_outputs":
 		if r.Value == 0 {
-			return "every output valid: finite, and probabilities where the task wants them"
+			return "every output valid"
 		}
 		s := fmt.Sprintf("%s with an invalid output, needs none", rows(r.Value))
 		if r.Detail != "" {

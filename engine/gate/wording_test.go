@@ -18,9 +18,9 @@ func TestDescribe(t *testing.T) {
 		{"Latency", Result{Name: "max_latency_ms_per_1k_rows", Value: 12.5, Threshold: 50, Passed: true}, true, "12.5 ms per 1,000 rows, limit 50 ms"},
 		{"Memory", Result{Name: "max_memory_mb", Value: 17, Threshold: 16}, true, "17 MB of guest memory, limit 16 MB"},
 		{"Module", Result{Name: "max_module_mb", Value: 0.25, Threshold: 1, Passed: true}, true, "a module of 0.25 MB, limit 1 MB"},
-		{"DeterministicPass", Result{Name: "deterministic", Value: 1, Threshold: 1, Passed: true}, true, "the same outputs with rows shuffled and another batch size"},
+		{"DeterministicPass", Result{Name: "deterministic", Value: 1, Threshold: 1, Passed: true}, true, "the same outputs for shuffled rows and another batch size"},
 		{"DeterministicFail", Result{Name: "deterministic", Threshold: 1, Detail: "outputs changed with row order or batch size"}, true, "outputs changed with row order or batch size"},
-		{"ValidOutputs", Result{Name: "valid_outputs", Passed: true}, true, "every output valid: finite, and probabilities where the task wants them"},
+		{"ValidOutputs", Result{Name: "valid_outputs", Passed: true}, true, "every output valid"},
 		{"InvalidOutputs", Result{Name: "valid_outputs", Value: 2, Detail: "row 3: output 0 is NaN"}, true, "2 rows with an invalid output, needs none (first: row 3: output 0 is NaN)"},
 		{"Hidden", Result{Name: "min_score", Threshold: 0.9, Hidden: true}, true, "hidden until the task closes (needs ≥ 0.9)"},
 	}

@@ -116,7 +116,7 @@ func TestLongPages(t *testing.T) {
 		{"Market", "/market", "", []string{adaName, adaTitle, "Cyd"}},
 		{"Credential", "/credentials/" + engine.ShortID(adaCred.ID), "", []string{adaName, `<code class="hash">` + didAda + `</code>`, "passed: every output valid"}},
 		{"Model", "/market/" + engine.ShortID(adaCred.ID), "", []string{adaName, `<code class="hash">` + didAda + `</code>`}},
-		{"Submission", "/submissions/" + subs[didAda+"/"+sandboxtest.Linear].ID, "host", []string{adaName, "passed: the same outputs with rows shuffled and another batch size"}},
+		{"Submission", "/submissions/" + subs[didAda+"/"+sandboxtest.Linear].ID, "host", []string{adaName, "passed: the same outputs for shuffled rows and another batch size"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
