@@ -535,7 +535,7 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 		if final {
 			sc, ci = s.Scores.Private, s.Scores.PrivateCI
 		}
-		if s.Status != string(leaderboard.Scored) || sc == nil {
+		if s.Status != StatusScored || sc == nil {
 			continue
 		}
 		be := Entry{Participant: s.Participant, Baseline: true, Submission: s.ID, Score: *sc,

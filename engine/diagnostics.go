@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/verdictlab/verdict/engine/metric"
-	"github.com/verdictlab/verdict/leaderboard"
 )
 
 // Diagnostics bounds. They keep a submission's record small and, because
@@ -100,8 +99,8 @@ func (e *Engine) Diagnostics(id string, v Viewer) (*Diagnostics, error) {
 		return nil, err
 	}
 	d := &Diagnostics{Submission: sub.ID, Task: sub.Task, Type: t.Spec.Type}
-	if sub.Status != string(leaderboard.Scored) {
-		d.Note = "the submission is " + sub.Status + ": there is nothing to draw"
+	if sub.Status != StatusScored {
+		d.Note = "the submission is " + string(sub.Status) + ": there is nothing to draw"
 		return d, nil
 	}
 	var sd storedDiagnostics

@@ -525,7 +525,7 @@ type Submission struct {
 	Participant  string           `json:"participant"`
 	ModuleSHA256 string           `json:"module_sha256"`
 	Created      time.Time        `json:"created"`
-	Status       string           `json:"status"`
+	Status       Status           `json:"status"`
 	Scores       Scores           `json:"scores"`
 	Error        *SubmissionError `json:"error"`
 	ElapsedMS    float64          `json:"elapsed_ms"`
@@ -623,7 +623,7 @@ type SubmissionError struct {
 }
 
 // Failed reports whether the evaluation failed.
-func (s *Submission) Failed() bool { return s.Status == string(leaderboard.Failed) }
+func (s *Submission) Failed() bool { return s.Status == StatusFailed }
 
 // Predictions are a guest's outputs for every test row, in dataset order.
 type Predictions struct {
@@ -748,7 +748,7 @@ func toStore(s *Submission) (leaderboard.Submission, error) {
 func fromStore(ls leaderboard.Submission) Submission {
 	s := Submission{
 		ID: ls.ID, Task: ls.Task, Participant: ls.Participant, ModuleSHA256: ls.ModuleSHA256,
-		Created: ls.Created, Status: string(ls.Status),
+		Created: ls.Created, Status: Status(ls.Status),
 		Scores:    Scores{Public: ls.Public, Private: ls.Private},
 		ElapsedMS: float64(ls.Elapsed.Microseconds()) / 1000,
 		Team:      teamName(ls.Entrant), Baseline: ls.Baseline, Shown: ls.Shown,

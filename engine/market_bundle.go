@@ -15,7 +15,6 @@ import (
 
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/leaderboard"
-	"github.com/verdictlab/verdict/sandbox"
 )
 
 // BundleError is a bundle that Ingest refuses: File names the member at
@@ -64,7 +63,7 @@ func ReadBundle(dir string) (*Bundle, error) {
 		dst      *[]byte
 		optional bool
 	}{
-		{BundleModule, sandbox.DefaultMaxModuleBytes, &b.Module, false},
+		{BundleModule, MaxBundleModuleBytes, &b.Module, false},
 		{BundleCredential, credential.MaxDocumentSize, &b.Credential, false},
 		{BundleCard, MaxCardSize, &b.Card, false},
 		{BundleStatusList, MaxStatusListSize, &b.StatusList, true},

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/verdictlab/verdict/leaderboard"
 )
 
 // Evaluation is one finished (or interrupted) evaluation, as an observer
@@ -117,9 +116,9 @@ func (e *Engine) observe(j *job, res *Submission, err error) {
 	switch {
 	case errors.Is(err, ErrEngineClosed):
 		ev.Outcome = OutcomeRequeued
-	case res != nil && res.Status == string(leaderboard.Failed) && res.hostError:
+	case res != nil && res.Status == StatusFailed && res.hostError:
 		ev.Outcome = OutcomeHost
-	case res != nil && res.Status == string(leaderboard.Failed):
+	case res != nil && res.Status == StatusFailed:
 		ev.Outcome = OutcomeFailed
 	case err != nil || res == nil:
 		ev.Outcome = OutcomeHost

@@ -242,7 +242,7 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		Name:         req.Name,
 		Created:      now,
 		Updated:      now,
-		Status:       string(leaderboard.Received),
+		Status:       StatusReceived,
 		Baseline:     req.Baseline,
 	}
 	ls, err := toStore(&sub)
@@ -287,7 +287,7 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	if err := e.saveModule(sub.ModuleSHA256, req.Module); err != nil {
 		return nil, nil, e.fail(&sub, "host", fmt.Errorf("save module: %w", err))
 	}
-	sub.Status = string(leaderboard.Queued)
+	sub.Status = StatusQueued
 	if err := e.record(&sub); err != nil {
 		return nil, nil, err
 	}
@@ -392,7 +392,7 @@ func (e *Engine) finish(j *job, res *Submission, err error) {
 func (e *Engine) evaluate(j *job) (*Submission, error) {
 	ctx := e.runCtx
 	sub := j.sub
-	sub.Status = string(leaderboard.Running)
+	sub.Status = StatusRunning
 	if err := e.record(&sub); err != nil {
 		return nil, err
 	}
@@ -403,7 +403,7 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 		if ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {
 			// The engine is closing: not the model's fault, and not a
 			// failure either. Back to queued, for Recover to run again.
-			sub.Status, sub.ElapsedMS = string(leaderboard.Queued), 0
+			sub.Status, sub.ElapsedMS = StatusQueued, 0
 			_ = e.record(&sub)
 			return nil, ErrEngineClosed
 		}
@@ -436,7 +436,7 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 		}
 		sub.Gates = j.lt.gates(measured{res: res, det: det, moduleBytes: len(j.module), sha: sub.ModuleSHA256}, base, false)
 	}
-	sub.Status = string(leaderboard.Scored)
+	sub.Status = StatusScored
 	if err := e.record(&sub); err != nil {
 		return nil, err
 	}
@@ -472,7 +472,7 @@ func (e *Engine) fail(sub *Submission, kind string, cause error) error {
 // failWith records a failed evaluation of a model failure described by
 // se.
 func (e *Engine) failWith(sub *Submission, se *SubmissionError) error {
-	sub.Status = string(leaderboard.Failed)
+	sub.Status = StatusFailed
 	sub.Error = se
 	sub.hostError = se.Kind == "host" || se.Kind == sandbox.KindCrash || se.Kind == sandbox.KindInternal
 	return e.record(sub)

@@ -433,9 +433,9 @@ func submitRemote(ctx context.Context, g *globals, server string, o submitOption
 	if err := json.Unmarshal(b, &acc); err != nil {
 		return fmt.Errorf("upload to %s: decode answer: %w", c.base, err)
 	}
-	sp.set("%s", statusLine("submission "+acc.ID, acc.Status, 0, 0))
+	sp.set("%s", statusLine("submission "+acc.ID, string(acc.Status), 0, 0))
 	sub, err := c.follow(ctx, acc.ID, func(ev httpapi.StatusEvent) {
-		sp.set("%s", statusLine("submission "+ev.ID, ev.Status, ev.RowsDone, ev.RowsTotal))
+		sp.set("%s", statusLine("submission "+ev.ID, string(ev.Status), ev.RowsDone, ev.RowsTotal))
 	})
 	if err != nil {
 		return err

@@ -201,7 +201,7 @@ func newSubmissionsCmd(g *globals) *cobra.Command {
 				if team == "" {
 					team = "—"
 				}
-				status := s.Status
+				status := string(s.Status)
 				if s.Error != nil {
 					status += " (" + s.Error.Kind + ")"
 				}

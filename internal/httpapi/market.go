@@ -14,7 +14,6 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
-	"github.com/verdictlab/verdict/sandbox"
 )
 
 // The marketplace is public to read: every certified model, its card, and
@@ -129,7 +128,7 @@ func (s *Server) marketBundle(w http.ResponseWriter, r *http.Request) {
 
 // maxBundleBytes bounds an ingested bundle: its members' bounds and tar
 // headers.
-const maxBundleBytes = sandbox.DefaultMaxModuleBytes + credential.MaxDocumentSize + engine.MaxCardSize + engine.MaxStatusListSize + 8<<10
+const maxBundleBytes = engine.MaxBundleBytes
 
 // ReadBundleTar reads a bundle from a tar archive of its member files (as
 // GET /v1/market/{id}/bundle sends), each bounded as engine.ReadBundle
@@ -149,7 +148,7 @@ func ReadBundleTar(r io.Reader) (*engine.Bundle, error) {
 		var max int64
 		switch filepath.Base(h.Name) {
 		case engine.BundleModule:
-			dst, max = &b.Module, sandbox.DefaultMaxModuleBytes
+			dst, max = &b.Module, engine.MaxBundleModuleBytes
 		case engine.BundleCredential:
 			dst, max = &b.Credential, credential.MaxDocumentSize
 		case engine.BundleCard:

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/verdictlab/verdict/engine"
-	"github.com/verdictlab/verdict/leaderboard"
 )
 
 // Event streams (server-sent events) follow a submission's evaluation. The
@@ -44,15 +43,13 @@ type StatusEvent struct {
 // statusEvent adds the rows done of a running submission to sub.
 func (s *Server) statusEvent(sub *engine.Submission) StatusEvent {
 	ev := StatusEvent{Submission: *sub}
-	if sub.Status == string(leaderboard.Running) {
+	if sub.Status == engine.StatusRunning {
 		ev.RowsDone, ev.RowsTotal, _ = s.e.Progress(sub.ID)
 	}
 	return ev
 }
 
-func terminal(status string) bool {
-	return status == string(leaderboard.Scored) || status == string(leaderboard.Failed)
-}
+func terminal(status engine.Status) bool { return status.Terminal() }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	c, err := s.identify(w, r)
@@ -122,5 +119,5 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	send("end", map[string]string{"reason": last.Status})
+	send("end", map[string]string{"reason": string(last.Status)})
 }

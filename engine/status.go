@@ -1,0 +1,34 @@
+package engine
+
+import (
+	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/leaderboard"
+	"github.com/verdictlab/verdict/sandbox"
+)
+
+// Status is where a submission is in its evaluation: received, queued,
+// running, then scored or failed. It is the engine's own type, so that the
+// adapters (the CLI, the HTTP API) need not import the store's.
+type Status string
+
+// The statuses of a submission, in the order it goes through them.
+const (
+	StatusReceived Status = Status(leaderboard.Received)
+	StatusQueued   Status = Status(leaderboard.Queued)
+	StatusRunning  Status = Status(leaderboard.Running)
+	StatusScored   Status = Status(leaderboard.Scored)
+	StatusFailed   Status = Status(leaderboard.Failed)
+)
+
+// Terminal reports whether a submission in s is done: scored or failed.
+func (s Status) Terminal() bool { return s == StatusScored || s == StatusFailed }
+
+// Sizes the adapters bound their bodies by.
+const (
+	// MaxBundleModuleBytes bounds a marketplace bundle's module (the
+	// sandbox's default bound on a module).
+	MaxBundleModuleBytes = sandbox.DefaultMaxModuleBytes
+	// MaxBundleBytes bounds a whole bundle as a tar archive: its members'
+	// bounds and room for the tar headers.
+	MaxBundleBytes = MaxBundleModuleBytes + credential.MaxDocumentSize + MaxCardSize + MaxStatusListSize + 8<<10
+)
