@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync"
 	"time"
-
 )
 
 // Evaluation is one finished (or interrupted) evaluation, as an observer
