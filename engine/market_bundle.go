@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -307,4 +308,74 @@ func (e *Engine) Ingest(ctx context.Context, b *Bundle, opts IngestOptions) (*Ma
 		return nil, fmt.Errorf("ingest %s: %w", card.ID, err)
 	}
 	return e.MarketEntry(card.ID)
+}
+
+// ReadBundleTar reads a bundle from a tar archive of its member files (as
+// GET /v1/market/{id}/bundle sends), each bounded as ReadBundle
+// bounds them; unknown members and directories are refused.
+func ReadBundleTar(r io.Reader) (*Bundle, error) {
+	var b Bundle
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bundle: %w: %w", err, ErrBadRequest)
+		}
+		var dst *[]byte
+		var max int64
+		switch filepath.Base(h.Name) {
+		case BundleModule:
+			dst, max = &b.Module, MaxBundleModuleBytes
+		case BundleCredential:
+			dst, max = &b.Credential, credential.MaxDocumentSize
+		case BundleCard:
+			dst, max = &b.Card, MaxCardSize
+		case BundleStatusList:
+			dst, max = &b.StatusList, MaxStatusListSize
+		default:
+			return nil, fmt.Errorf("bundle: unknown member %q (want %s, %s, %s and optionally %s): %w", h.Name,
+				BundleModule, BundleCredential, BundleCard, BundleStatusList, ErrBadRequest)
+		}
+		if h.Typeflag != tar.TypeReg || *dst != nil {
+			return nil, fmt.Errorf("bundle: member %q: not a single regular file: %w", h.Name, ErrBadRequest)
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, max+1))
+		if err != nil {
+			return nil, fmt.Errorf("bundle: member %q: %w: %w", h.Name, err, ErrBadRequest)
+		}
+		if int64(len(data)) > max {
+			return nil, &BundleError{File: h.Name, Err: fmt.Errorf("larger than %d bytes", max)}
+		}
+		*dst = data
+	}
+	for name, m := range map[string][]byte{BundleModule: b.Module, BundleCredential: b.Credential, BundleCard: b.Card} {
+		if m == nil {
+			return nil, &BundleError{File: name, Err: errors.New("missing")}
+		}
+	}
+	return &b, nil
+}
+
+// WriteBundleTar writes b as the tar archive ReadBundleTar reads (the
+// status list only if b has one).
+func WriteBundleTar(w io.Writer, b *Bundle) error {
+	tw := tar.NewWriter(w)
+	for _, m := range []struct {
+		name string
+		data []byte
+	}{{BundleModule, b.Module}, {BundleCredential, b.Credential}, {BundleCard, b.Card}, {BundleStatusList, b.StatusList}} {
+		if m.data == nil {
+			continue
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(m.data); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
 }

@@ -20,9 +20,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
-	"github.com/verdictlab/verdict/internal/httpapi"
 )
 
 // remote is the CLI as a client of `verdict serve` (--server URL): the
@@ -142,10 +142,10 @@ func (e *serverError) Unwrap() error { return e.sentinel }
 // a failure (exit 1).
 func remoteError(status int, body []byte) error {
 	var e struct {
-		Error httpapi.Error `json:"error"`
+		Error api.Error `json:"error"`
 	}
 	if json.Unmarshal(body, &e) != nil || e.Error.Kind == "" {
-		e.Error = httpapi.Error{Kind: "http", Message: strings.TrimSpace(string(body))}
+		e.Error = api.Error{Kind: "http", Message: strings.TrimSpace(string(body))}
 	}
 	err := &serverError{status: status, kind: e.Error.Kind, msg: e.Error.Message, sentinel: remoteKinds[e.Error.Kind]}
 	if status >= 400 && status < 500 {
@@ -156,8 +156,8 @@ func remoteError(status int, body []byte) error {
 
 // task reads a task's view and rebuilds from it the engine.Task the
 // printers take (its public fields only).
-func (c *remote) task(ctx context.Context, id string) (*engine.Task, *httpapi.TaskView, error) {
-	var v httpapi.TaskView
+func (c *remote) task(ctx context.Context, id string) (*engine.Task, *api.Task, error) {
+	var v api.Task
 	if err := c.call(ctx, "GET", "/v1/tasks/"+url.PathEscape(id), nil, "", &v); err != nil {
 		return nil, nil, err
 	}
@@ -175,7 +175,7 @@ func (c *remote) task(ctx context.Context, id string) (*engine.Task, *httpapi.Ta
 // follow reads a submission's event stream until its evaluation ends,
 // calling progress with each status event (with its rows while it runs),
 // and returns the last submission seen.
-func (c *remote) follow(ctx context.Context, id string, progress func(httpapi.StatusEvent)) (*engine.Submission, error) {
+func (c *remote) follow(ctx context.Context, id string, progress func(api.StatusEvent)) (*engine.Submission, error) {
 	for {
 		req, err := c.request(ctx, "GET", "/v1/submissions/"+url.PathEscape(id)+"/events", nil, "")
 		if err != nil {
@@ -201,7 +201,7 @@ func (c *remote) follow(ctx context.Context, id string, progress func(httpapi.St
 			case strings.HasPrefix(line, "event: "):
 				event = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: ") && event == "status":
-				var ev httpapi.StatusEvent
+				var ev api.StatusEvent
 				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev); err == nil {
 					s := ev.Submission
 					last = &s
@@ -399,7 +399,7 @@ func submitRemote(ctx context.Context, g *globals, server string, o submitOption
 		return err
 	}
 	if statement != nil {
-		req.Header.Set(httpapi.StatementHeader, string(statement))
+		req.Header.Set(api.StatementHeader, string(statement))
 	}
 	body := &countingReader{r: bytes.NewReader(module), total: int64(len(module))}
 	req.Body, req.GetBody, req.ContentLength = io.NopCloser(body), nil, int64(len(module))
@@ -434,7 +434,7 @@ func submitRemote(ctx context.Context, g *globals, server string, o submitOption
 		return fmt.Errorf("upload to %s: decode answer: %w", c.base, err)
 	}
 	sp.set("%s", statusLine("submission "+acc.ID, string(acc.Status), 0, 0))
-	sub, err := c.follow(ctx, acc.ID, func(ev httpapi.StatusEvent) {
+	sub, err := c.follow(ctx, acc.ID, func(ev api.StatusEvent) {
 		sp.set("%s", statusLine("submission "+ev.ID, string(ev.Status), ev.RowsDone, ev.RowsTotal))
 	})
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
-	"github.com/verdictlab/verdict/internal/httpapi"
 )
 
 func newLeaderboardCmd(g *globals) *cobra.Command {
@@ -40,7 +40,7 @@ func newLeaderboardCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var lb httpapi.Leaderboard
+			var lb api.Leaderboard
 			path := "/v1/tasks/" + url.PathEscape(args[0]) + "/leaderboard?private=" + strconv.FormatBool(private)
 			if err := c.call(cmd.Context(), "GET", path, nil, "", &lb); err != nil {
 				return err

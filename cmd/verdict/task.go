@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
-	"github.com/verdictlab/verdict/internal/httpapi"
 )
 
 func newTaskCmd(g *globals) *cobra.Command {
@@ -112,7 +112,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				var views []httpapi.TaskView
+				var views []api.Task
 				if err := c.call(cmd.Context(), "GET", "/v1/tasks", nil, "", &views); err != nil {
 					return err
 				}

@@ -5,18 +5,12 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 )
 
 // The competition's moves: leaderboards and their history, final
 // selections and teams, each as the caller may see or make them.
-
-// Leaderboard is a task's ranking as the caller may see it.
-type Leaderboard struct {
-	Task    string         `json:"task"`
-	Private bool           `json:"private"`
-	Entries []engine.Entry `json:"entries"`
-}
 
 func (s *Server) leaderboard(w http.ResponseWriter, r *http.Request) {
 	c, err := s.identify(w, r)
@@ -35,7 +29,7 @@ func (s *Server) leaderboard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Leaderboard{Task: id, Private: private, Entries: entries})
+	writeJSON(w, http.StatusOK, api.Leaderboard{Task: id, Private: private, Entries: entries})
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
@@ -50,13 +44,6 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, evs)
-}
-
-// Selections are the submissions a participant (or their team) chose for
-// the private leaderboard.
-type Selections struct {
-	Participant string   `json:"participant"`
-	Submissions []string `json:"submissions"`
 }
 
 func (s *Server) selections(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +70,7 @@ func (s *Server) selections(w http.ResponseWriter, r *http.Request) {
 	if ids == nil {
 		ids = []string{}
 	}
-	writeJSON(w, http.StatusOK, Selections{Participant: who, Submissions: ids})
+	writeJSON(w, http.StatusOK, api.Selections{Participant: who, Submissions: ids})
 }
 
 func (s *Server) selectSubmissions(w http.ResponseWriter, r *http.Request) {
@@ -102,9 +89,7 @@ func (s *Server) selectSubmissions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	var in struct {
-		Submissions []string `json:"submissions"`
-	}
+	var in api.Select
 	if err := decodeJSON(body, &in); err != nil {
 		s.fail(w, err)
 		return
@@ -122,7 +107,7 @@ func (s *Server) selectSubmissions(w http.ResponseWriter, r *http.Request) {
 	if ids == nil {
 		ids = []string{}
 	}
-	writeJSON(w, http.StatusOK, Selections{Participant: who, Submissions: ids})
+	writeJSON(w, http.StatusOK, api.Selections{Participant: who, Submissions: ids})
 }
 
 // decodeJSON decodes a request body strictly: one object, no unknown
@@ -170,9 +155,7 @@ func (s *Server) joinTeam(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	var in struct {
-		Participants []string `json:"participants"`
-	}
+	var in api.Join
 	if len(strings.TrimSpace(string(body))) > 0 {
 		if err := decodeJSON(body, &in); err != nil {
 			s.fail(w, err)
@@ -215,9 +198,7 @@ func (s *Server) mergeTeams(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	var in struct {
-		Into string `json:"into"`
-	}
+	var in api.Merge
 	if err := decodeJSON(body, &in); err != nil {
 		s.fail(w, err)
 		return

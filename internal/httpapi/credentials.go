@@ -8,8 +8,8 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"time"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 )
@@ -63,9 +63,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	var in struct {
-		Reason string `json:"reason"`
-	}
+	var in api.Revoke
 	if err := decodeJSON(body, &in); err != nil {
 		s.fail(w, err)
 		return
@@ -76,26 +74,6 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, cred)
-}
-
-// Verification is the outcome of verifying a credential: Verified, or the
-// Error saying why not.
-type Verification struct {
-	Verified      bool     `json:"verified"`
-	Issuer        string   `json:"issuer,omitempty"`
-	StatusChecked bool     `json:"status_checked"`
-	Subject       *Subject `json:"subject,omitempty"`
-	Error         *Error   `json:"error,omitempty"`
-}
-
-// Subject is what a verified credential certifies.
-type Subject struct {
-	ID        string    `json:"id"`
-	Model     string    `json:"model"` // urn:sha256:…
-	Author    string    `json:"author"`
-	Task      string    `json:"task"`
-	Rank      int       `json:"rank"`
-	ValidFrom time.Time `json:"valid_from"`
 }
 
 // verifyKinds name the credential package's refusals.
@@ -145,13 +123,13 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 		}
-		writeJSON(w, http.StatusOK, Verification{Error: &Error{Kind: kind, Message: err.Error()}})
+		writeJSON(w, http.StatusOK, api.Verification{Error: &api.Error{Kind: kind, Message: err.Error()}})
 		return
 	}
 	mc := res.Credential
-	sub := &Subject{ID: mc.ID, Model: "urn:sha256:" + hex.EncodeToString(mc.Subject.Model[:]), Author: mc.Subject.Author,
+	sub := &api.Subject{ID: mc.ID, Model: "urn:sha256:" + hex.EncodeToString(mc.Subject.Model[:]), Author: mc.Subject.Author,
 		Task: mc.Subject.Task.ID, Rank: mc.Subject.Rank, ValidFrom: mc.ValidFrom}
-	writeJSON(w, http.StatusOK, Verification{Verified: true, Issuer: res.Issuer, StatusChecked: res.StatusChecked, Subject: sub})
+	writeJSON(w, http.StatusOK, api.Verification{Verified: true, Issuer: res.Issuer, StatusChecked: res.StatusChecked, Subject: sub})
 }
 
 // localStatusList fetches this server's status list from the data dir.

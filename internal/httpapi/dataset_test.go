@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/datasets/datasetstest"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
@@ -69,7 +70,7 @@ func TestCreateTaskRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := v.host().upload("POST", "/v1/tasks", multipartForm(t, map[string][]byte{"spec": []byte(tc.spec), "data": tc.data}))
 			var e struct {
-				Error httpapi.Error `json:"error"`
+				Error api.Error `json:"error"`
 			}
 			if err := json.Unmarshal(r.body, &e); err != nil {
 				t.Fatalf("got %d %s: %v", r.status, r.body, err)

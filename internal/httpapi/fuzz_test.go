@@ -30,7 +30,7 @@ func FuzzReadBundleTar(f *testing.F) {
 		if len(data) > 64<<10 {
 			return
 		}
-		b, err := httpapi.ReadBundleTar(bytes.NewReader(data))
+		b, err := engine.ReadBundleTar(bytes.NewReader(data))
 		if err != nil {
 			if !errors.Is(err, engine.ErrBadRequest) {
 				t.Errorf("refusal %v does not wrap ErrBadRequest", err)

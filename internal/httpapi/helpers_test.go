@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/internal/httpapi"
@@ -175,7 +176,7 @@ func (r response) json(t testing.TB) map[string]any {
 // kind is the error kind of a refusal.
 func (r response) kind() string {
 	var e struct {
-		Error httpapi.Error `json:"error"`
+		Error api.Error `json:"error"`
 	}
 	_ = json.Unmarshal(r.body, &e)
 	return e.Error.Kind

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 )
@@ -371,14 +372,8 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	writeError(w, status, kind, msg)
 }
 
-// Error is the body of every refusal.
-type Error struct {
-	Kind    string `json:"kind"`
-	Message string `json:"message"`
-}
-
 func writeError(w http.ResponseWriter, status int, kind, msg string) {
-	writeJSON(w, status, map[string]Error{"error": {Kind: kind, Message: msg}})
+	writeJSON(w, status, api.ErrorBody{Error: api.Error{Kind: kind, Message: msg}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/internal/httpapi"
@@ -627,7 +628,7 @@ func testMarket(t *testing.T, v *env, participant *client) {
 		t.Fatalf("bundle: %d %s", r.status, r.header.Get("Content-Type"))
 	}
 	bundle := r.body
-	b, err := httpapi.ReadBundleTar(bytes.NewReader(bundle))
+	b, err := engine.ReadBundleTar(bytes.NewReader(bundle))
 	if err != nil || b.Module == nil || b.StatusList == nil {
 		t.Fatalf("ReadBundleTar: %v", err)
 	}
@@ -747,7 +748,7 @@ func TestEventsRows(t *testing.T) {
 	if len(evs) == 0 || evs[0][0] != "status" {
 		t.Fatalf("got %v, want a status event first", evs)
 	}
-	var ev httpapi.StatusEvent
+	var ev api.StatusEvent
 	if err := json.Unmarshal([]byte(evs[0][1]), &ev); err != nil {
 		t.Fatal(err)
 	}

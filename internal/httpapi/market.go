@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/verdictlab/verdict/engine"
-	"github.com/verdictlab/verdict/engine/credential"
 )
 
 // The marketplace is public to read: every certified model, its card, and
@@ -130,56 +128,7 @@ func (s *Server) marketBundle(w http.ResponseWriter, r *http.Request) {
 // headers.
 const maxBundleBytes = engine.MaxBundleBytes
 
-// ReadBundleTar reads a bundle from a tar archive of its member files (as
-// GET /v1/market/{id}/bundle sends), each bounded as engine.ReadBundle
-// bounds them; unknown members and directories are refused.
-func ReadBundleTar(r io.Reader) (*engine.Bundle, error) {
-	var b engine.Bundle
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("bundle: %w: %w", err, engine.ErrBadRequest)
-		}
-		var dst *[]byte
-		var max int64
-		switch filepath.Base(h.Name) {
-		case engine.BundleModule:
-			dst, max = &b.Module, engine.MaxBundleModuleBytes
-		case engine.BundleCredential:
-			dst, max = &b.Credential, credential.MaxDocumentSize
-		case engine.BundleCard:
-			dst, max = &b.Card, engine.MaxCardSize
-		case engine.BundleStatusList:
-			dst, max = &b.StatusList, engine.MaxStatusListSize
-		default:
-			return nil, fmt.Errorf("bundle: unknown member %q (want %s, %s, %s and optionally %s): %w", h.Name,
-				engine.BundleModule, engine.BundleCredential, engine.BundleCard, engine.BundleStatusList, engine.ErrBadRequest)
-		}
-		if h.Typeflag != tar.TypeReg || *dst != nil {
-			return nil, fmt.Errorf("bundle: member %q: not a single regular file: %w", h.Name, engine.ErrBadRequest)
-		}
-		data, err := io.ReadAll(io.LimitReader(tr, max+1))
-		if err != nil {
-			return nil, fmt.Errorf("bundle: member %q: %w: %w", h.Name, err, engine.ErrBadRequest)
-		}
-		if int64(len(data)) > max {
-			return nil, &engine.BundleError{File: h.Name, Err: fmt.Errorf("larger than %d bytes", max)}
-		}
-		*dst = data
-	}
-	for name, m := range map[string][]byte{engine.BundleModule: b.Module, engine.BundleCredential: b.Credential, engine.BundleCard: b.Card} {
-		if m == nil {
-			return nil, &engine.BundleError{File: name, Err: errors.New("missing")}
-		}
-	}
-	return &b, nil
-}
-
-// ingest adds a bundle (a tar archive, see ReadBundleTar) to this server's
+// ingest adds a bundle (a tar archive, see engine.ReadBundleTar) to this server's
 // marketplace after verifying every signature; ?issuer= accepts only that
 // issuer's. Host only.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
@@ -198,7 +147,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	b, err := ReadBundleTar(bytes.NewReader(body))
+	b, err := engine.ReadBundleTar(bytes.NewReader(body))
 	if err != nil {
 		s.fail(w, err)
 		return

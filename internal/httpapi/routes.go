@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+
+	"github.com/verdictlab/verdict/api"
 )
 
 // route is one endpoint. Every route is in openapi.json and every path of
@@ -56,11 +58,11 @@ func (s *Server) routes() []route {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "queue": s.e.Queue()})
+	writeJSON(w, http.StatusOK, api.Health{Status: "ok", Queue: s.e.Queue()})
 }
 
 // hostInfo is who issues this server's credentials and where its status
 // list is.
 func (s *Server) hostInfo(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"did": s.e.HostDID(), "status_list": s.e.StatusListURL()})
+	writeJSON(w, http.StatusOK, api.HostInfo{DID: s.e.HostDID(), StatusList: s.e.StatusListURL()})
 }

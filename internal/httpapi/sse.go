@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 )
 
@@ -30,19 +31,9 @@ const (
 	streamKeepalive = 15 * time.Second
 )
 
-// StatusEvent is the data of a "status" event: the submission as stored
-// and, while this server evaluates it, its rows done and to do (RowsTotal
-// counts every run of the model: twice the test rows with the
-// deterministic gate). Both are omitted when not known.
-type StatusEvent struct {
-	engine.Submission
-	RowsDone  int `json:"rows_done,omitempty"`
-	RowsTotal int `json:"rows_total,omitempty"`
-}
-
 // statusEvent adds the rows done of a running submission to sub.
-func (s *Server) statusEvent(sub *engine.Submission) StatusEvent {
-	ev := StatusEvent{Submission: *sub}
+func (s *Server) statusEvent(sub *engine.Submission) api.StatusEvent {
+	ev := api.StatusEvent{Submission: *sub}
 	if sub.Status == engine.StatusRunning {
 		ev.RowsDone, ev.RowsTotal, _ = s.e.Progress(sub.ID)
 	}
@@ -106,7 +97,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-poll.C:
 			cur, err := s.e.Submission(id, v)
 			if err != nil {
-				send("error", Error{Kind: "internal", Message: "read submission"})
+				send("error", api.Error{Kind: "internal", Message: "read submission"})
 				return
 			}
 			ev := s.statusEvent(cur)

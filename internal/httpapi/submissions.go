@@ -8,30 +8,16 @@ import (
 	"mime/multipart"
 	"net/http"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 )
 
-// StatementHeader carries a signed submission statement
-// (credential.SignSubmission's Raw) with a raw-body upload; a multipart
-// upload carries it as the "statement" part.
-const StatementHeader = "Submission-Statement"
+// StatementHeader is the header of a raw-body upload's signed statement.
+const StatementHeader = api.StatementHeader
 
 // multipartSlack is what a multipart upload may add to the module's bytes:
 // boundaries, part headers and a statement.
 const multipartSlack = 64 << 10
-
-// Accepted is the answer to an upload: the submission as queued (or, for a
-// duplicate, as first submitted), and where to follow it.
-type Accepted struct {
-	*engine.Submission
-	Links Links `json:"links"`
-}
-
-// Links are where a submission can be read and followed.
-type Links struct {
-	Self   string `json:"self"`
-	Events string `json:"events"`
-}
 
 // upload accepts a module: the raw body (application/wasm or
 // application/octet-stream) or a multipart form with a "module" part. A
@@ -124,7 +110,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	self := "/v1/submissions/" + sub.ID
 	w.Header().Set("Location", self)
-	writeJSON(w, http.StatusAccepted, Accepted{Submission: sub, Links: Links{Self: self, Events: self + "/events"}})
+	writeJSON(w, http.StatusAccepted, api.Accepted{Submission: sub, Links: api.Links{Self: self, Events: self + "/events"}})
 }
 
 // uploadParts splits an upload body into the module and the optional

@@ -12,37 +12,18 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 )
 
-// TaskView is a task's public face, the competition rules a participant
-// plays by, and where it is in its schedule. It never carries the split
-// seed or the data path.
-type TaskView struct {
-	engine.TaskInfo
-	// PublicRows and PrivateRows are how many rows score each board.
-	PublicRows  int `json:"public_rows"`
-	PrivateRows int `json:"private_rows"`
-	// FinalSelections, Teams, Leaderboard and RequireSigned are the rules
-	// of the spec.
-	FinalSelections int                    `json:"final_selections"`
-	Teams           engine.TeamsSpec       `json:"teams"`
-	Leaderboard     engine.LeaderboardSpec `json:"leaderboard"`
-	RequireSigned   bool                   `json:"require_signed,omitempty"`
-	State           engine.State           `json:"state"`
-	// Warnings are the host's, in the answer to a task's creation only
-	// (engine.Task.Warnings): never in a participant's view.
-	Warnings []string `json:"warnings,omitempty"`
-}
-
-func (s *Server) taskView(t engine.Task) (TaskView, error) {
+func (s *Server) taskView(t engine.Task) (api.Task, error) {
 	st, err := s.e.TaskState(t.Spec.ID)
 	if err != nil {
-		return TaskView{}, err
+		return api.Task{}, err
 	}
-	return TaskView{TaskInfo: t.Info(), PublicRows: t.PublicRows, PrivateRows: t.PrivateRows,
+	return api.Task{TaskInfo: t.Info(), PublicRows: t.PublicRows, PrivateRows: t.PrivateRows,
 		FinalSelections: t.Spec.FinalSelections, Teams: t.Spec.Teams, Leaderboard: t.Spec.Leaderboard,
 		RequireSigned: t.Spec.RequireSigned, State: st}, nil
 }
@@ -57,7 +38,7 @@ func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	out := make([]TaskView, 0, len(ts))
+	out := make([]api.Task, 0, len(ts))
 	for _, t := range ts {
 		v, err := s.taskView(t)
 		if err != nil {
@@ -250,13 +231,6 @@ func tooLargeOr(err error, bad func(string, ...any) error) error {
 	return bad("%v", err)
 }
 
-// Closed is the answer to closing a task: its state, and the outcome of
-// the promotion the close ran (the same as verdict task close's).
-type Closed struct {
-	engine.State
-	Promotions []engine.Promotion `json:"promotions"`
-}
-
 func (s *Server) closeTask(w http.ResponseWriter, r *http.Request) {
 	c, err := s.identify(w, r)
 	if err == nil {
@@ -280,7 +254,7 @@ func (s *Server) closeTask(w http.ResponseWriter, r *http.Request) {
 	if ps == nil {
 		ps = []engine.Promotion{}
 	}
-	writeJSON(w, http.StatusOK, Closed{State: st, Promotions: ps})
+	writeJSON(w, http.StatusOK, api.Closed{State: st, Promotions: ps})
 }
 
 func (s *Server) promote(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,154 @@
+package api
+
+import (
+	"time"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+// StatementHeader carries a signed submission statement
+// (credential.SignSubmission's Raw) with a raw-body upload; a multipart
+// upload carries it as the "statement" part.
+const StatementHeader = "Submission-Statement"
+
+// Error is the body of every refusal, inside ErrorBody: a stable kind
+// (not_found, forbidden, bad_request, signature, …) and a message for
+// people.
+type Error struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// ErrorBody is the JSON object of a refusal: {"error": {…}}.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// Health is the answer of GET /healthz.
+type Health struct {
+	Status string            `json:"status"`
+	Queue  engine.QueueStats `json:"queue"`
+}
+
+// HostInfo is who issues a server's credentials and where its status list
+// is (GET /v1/host).
+type HostInfo struct {
+	DID        string `json:"did"`
+	StatusList string `json:"status_list"`
+}
+
+// Task is a task's public face, the competition rules a participant plays
+// by, and where it is in its schedule. It never carries the split seed or
+// the data path.
+type Task struct {
+	engine.TaskInfo
+	// PublicRows and PrivateRows are how many rows score each board.
+	PublicRows  int `json:"public_rows"`
+	PrivateRows int `json:"private_rows"`
+	// FinalSelections, Teams, Leaderboard and RequireSigned are the rules
+	// of the spec.
+	FinalSelections int                    `json:"final_selections"`
+	Teams           engine.TeamsSpec       `json:"teams"`
+	Leaderboard     engine.LeaderboardSpec `json:"leaderboard"`
+	RequireSigned   bool                   `json:"require_signed,omitempty"`
+	State           engine.State           `json:"state"`
+	// Warnings are the host's, in the answer to a task's creation only
+	// (engine.Task.Warnings): never in a participant's view.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Closed is the answer to closing a task: its state, and the outcome of
+// the promotion the close ran (the same as verdict task close's).
+type Closed struct {
+	engine.State
+	Promotions []engine.Promotion `json:"promotions"`
+}
+
+// Leaderboard is a task's ranking as the caller may see it.
+type Leaderboard struct {
+	Task    string         `json:"task"`
+	Private bool           `json:"private"`
+	Entries []engine.Entry `json:"entries"`
+}
+
+// Selections are the submissions a participant (or their team) chose for
+// the private leaderboard.
+type Selections struct {
+	Participant string   `json:"participant"`
+	Submissions []string `json:"submissions"`
+}
+
+// Select is the body of PUT …/selections: the submissions to select
+// (replacing the earlier choice).
+type Select struct {
+	Submissions []string `json:"submissions"`
+}
+
+// Join is the body of POST …/teams/{team}/members: the participants to
+// add (a participant may name only themself, or send no body).
+type Join struct {
+	Participants []string `json:"participants"`
+}
+
+// Merge is the body of POST …/teams/{team}/merge: the team to merge into.
+type Merge struct {
+	Into string `json:"into"`
+}
+
+// Revoke is the body of POST /v1/credentials/{id}/revoke.
+type Revoke struct {
+	Reason string `json:"reason"`
+}
+
+// Verification is the outcome of verifying a credential: Verified, or the
+// Error saying why not.
+type Verification struct {
+	Verified      bool     `json:"verified"`
+	Issuer        string   `json:"issuer,omitempty"`
+	StatusChecked bool     `json:"status_checked"`
+	Subject       *Subject `json:"subject,omitempty"`
+	Error         *Error   `json:"error,omitempty"`
+}
+
+// Subject is what a verified credential certifies.
+type Subject struct {
+	ID        string    `json:"id"`
+	Model     string    `json:"model"` // urn:sha256:…
+	Author    string    `json:"author"`
+	Task      string    `json:"task"`
+	Rank      int       `json:"rank"`
+	ValidFrom time.Time `json:"valid_from"`
+}
+
+// Accepted is the answer to an upload: the submission as queued (or, for a
+// duplicate, as first submitted), and where to follow it.
+type Accepted struct {
+	*engine.Submission
+	Links Links `json:"links"`
+}
+
+// Links are where a submission can be read and followed.
+type Links struct {
+	Self   string `json:"self"`
+	Events string `json:"events"`
+}
+
+// StatusEvent is the data of a "status" event of GET
+// /v1/submissions/{id}/events: the submission as stored and, while the
+// server evaluates it, its rows done and to do (RowsTotal counts every run
+// of the model: twice the test rows with the deterministic gate). Both are
+// omitted when not known.
+type StatusEvent struct {
+	engine.Submission
+	RowsDone  int `json:"rows_done,omitempty"`
+	RowsTotal int `json:"rows_total,omitempty"`
+}
+
+// The events of a submission's stream (text/event-stream): "status" (data
+// StatusEvent) whenever it changes, then "end" (data {"reason": …}) once it
+// is scored or failed, after the stream's time limit (reconnect), or when
+// the server shuts down.
+const (
+	EventStatus = "status"
+	EventEnd    = "end"
+)
