@@ -57,6 +57,13 @@ type Task struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
+// NewTask is t's public face in state st.
+func NewTask(t engine.Task, st engine.State) Task {
+	return Task{TaskInfo: t.Info(), PublicRows: t.PublicRows, PrivateRows: t.PrivateRows,
+		FinalSelections: t.Spec.FinalSelections, Teams: t.Spec.Teams, Leaderboard: t.Spec.Leaderboard,
+		RequireSigned: t.Spec.RequireSigned, State: st}
+}
+
 // Closed is the answer to closing a task: its state, and the outcome of
 // the promotion the close ran (the same as verdict task close's).
 type Closed struct {

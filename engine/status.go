@@ -32,3 +32,8 @@ const (
 	// bounds and room for the tar headers.
 	MaxBundleBytes = MaxBundleModuleBytes + credential.MaxDocumentSize + MaxCardSize + MaxStatusListSize + 8<<10
 )
+
+// ErrLocked reports a data dir whose store another process has open (a
+// running verdict serve, another CLI command); Open waits a moment before
+// returning it.
+var ErrLocked = leaderboard.ErrLocked

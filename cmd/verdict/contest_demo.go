@@ -161,7 +161,7 @@ func playContest(ctx context.Context, g *globals, work, dataDir string, keep boo
 	}
 	if !g.json {
 		fmt.Fprintln(w)
-		printLeaderboard(g, t, pub, false)
+		printLeaderboard(g, demoTask(t), pub, false)
 	}
 
 	at("2026-03-08T20:00:00Z")
@@ -183,7 +183,7 @@ func playContest(ctx context.Context, g *globals, work, dataDir string, keep boo
 		return g.emit(map[string]any{"task": t.Info(), "submissions": subs, "public": pub, "private": priv, "history": hist})
 	}
 	fmt.Fprintln(w)
-	printLeaderboard(g, t, priv, true)
+	printLeaderboard(g, demoTask(t), priv, true)
 	changes := 0
 	for _, ev := range hist {
 		if !ev.Private {

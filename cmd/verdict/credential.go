@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/engine/gate"
@@ -138,8 +139,10 @@ func readBounded(path string, max int64) ([]byte, error) {
 	return b, nil
 }
 
-// printPromotions prints the outcome of promotion at close.
-func printPromotions(g *globals, e *engine.Engine, proms []engine.Promotion) {
+// printPromotions prints the outcome of promotion at close; higher is the
+// direction of the task's metric, which the wording of min_score depends
+// on.
+func printPromotions(g *globals, proms []engine.Promotion, higher bool, issuer, statusList string) {
 	w := g.stdout
 	if len(proms) == 0 {
 		fmt.Fprintln(w, "no ranked participant to certify")
@@ -152,23 +155,24 @@ func printPromotions(g *globals, e *engine.Engine, proms []engine.Promotion) {
 		var failed []string
 		for _, r := range p.Gates {
 			if !r.Passed {
-				failed = append(failed, fmt.Sprintf("%s (%s)", r.Name, firstLine(gate.Describe(r, higherIsBetter(e, p.Submission)))))
+				failed = append(failed, fmt.Sprintf("%s (%s)", r.Name, firstLine(gate.Describe(r, higher))))
 			}
 		}
 		fmt.Fprintf(w, "not certified  #%d %-12s failed %s\n", p.Rank, p.Participant, strings.Join(failed, "; "))
 	}
-	fmt.Fprintf(w, "issuer         %s\n", e.HostDID())
-	fmt.Fprintf(w, "status list    %s\n", e.StatusListPath())
+	fmt.Fprintf(w, "issuer         %s\n", issuer)
+	fmt.Fprintf(w, "status list    %s\n", statusList)
 }
 
-// higherIsBetter is the direction of the metric of a submission's task,
-// which the wording of min_score depends on.
-func higherIsBetter(e *engine.Engine, submission string) bool {
-	sub, err := e.Submission(submission, engine.Host)
-	if err != nil {
-		return true
-	}
-	t, err := e.Task(sub.Task)
+// higherIsBetter is the direction of a task's metric (true if unknown).
+func higherIsBetter(e *engine.Engine, task string) bool {
+	t, err := e.Task(task)
+	return err != nil || t.HigherIsBetter
+}
+
+// remoteHigherIsBetter is higherIsBetter over a server.
+func remoteHigherIsBetter(ctx context.Context, c *client.Client, task string) bool {
+	t, err := c.Task(ctx, task)
 	return err != nil || t.HigherIsBetter
 }
 
@@ -182,18 +186,9 @@ func credentialCmds(g *globals) []*cobra.Command {
 		Use:   "promote --task ID",
 		Short: "promote a closed task again (closing, by task close, HTTP or the schedule, certifies already): for a promotion that issued nothing",
 		Args:  cobra.NoArgs,
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			proms, err := e.Promote(cmd.Context(), task)
-			if err != nil {
-				return badInput(err)
-			}
-			if g.json {
-				return g.emit(map[string]any{"task": task, "promotions": proms, "issuer": e.HostDID(), "status_list": e.StatusListPath()})
-			}
-			printPromotions(g, e, proms)
-			return nil
-		}),
+		RunE:  promoteRun(g, func([]string) string { return task }),
 	}
+	g.serverFlags(promote, false)
 	promote.Flags().StringVar(&task, "task", "", "task id (required)")
 	_ = promote.MarkFlagRequired("task")
 
@@ -202,69 +197,144 @@ func credentialCmds(g *globals) []*cobra.Command {
 		Use:   "list [--task ID]",
 		Short: "list the credentials issued (for one task)",
 		Args:  cobra.NoArgs,
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			cs, err := e.Credentials(listTask)
 			if err != nil {
 				return err
 			}
-			if g.json {
-				for i := range cs {
-					cs[i].Signed = nil
-				}
-				return g.emit(map[string]any{"issuer": e.HostDID(), "credentials": cs})
+			return emitCredentials(g, e.HostDID(), cs)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			cs, err := c.Credentials(cmd.Context(), listTask)
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(g.stdout, "%-46s  %-16s %4s  %-12s %-20s  %s\n", "ID", "TASK", "RANK", "AUTHOR", "VALID FROM", "STATUS")
-			for _, c := range cs {
-				status := "valid"
-				if c.Revoked != nil {
-					status = "revoked: " + c.Revoked.Reason
-				}
-				fmt.Fprintf(g.stdout, "%-46s  %-16s %4d  %-12s %-20s  %s\n", c.ID, c.Task, c.Rank, c.Author, c.ValidFrom.Format(time.RFC3339), status)
+			h, err := c.Host(cmd.Context())
+			if err != nil {
+				return err
 			}
-			return nil
+			return emitCredentials(g, h.DID, cs)
 		}),
 	}
+	g.serverFlags(list, true)
 	list.Flags().StringVar(&listTask, "task", "", "only this task's credentials")
 
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "print an issued credential (the signed JSON document)",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			c, err := e.Credential(args[0])
 			if err != nil {
 				return badInput(err)
 			}
-			out := []byte(c.Signed)
-			if len(out) > 0 && out[len(out)-1] != '\n' {
-				out = append(out, '\n')
+			return writeSigned(g, c)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			cr, err := c.Credential(cmd.Context(), args[0])
+			if err != nil {
+				return err
 			}
-			_, err = g.stdout.Write(out)
-			return err
+			return writeSigned(g, cr)
 		}),
 	}
+	g.serverFlags(show, true)
 
 	revoke := &cobra.Command{
 		Use:   "revoke ID --reason TEXT",
 		Short: "revoke a credential: set its bit in the data dir's status list and sign the list again",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			c, err := e.Revoke(args[0], reason)
 			if err != nil {
 				return badInput(err)
 			}
-			if g.json {
-				c.Signed = nil
-				return g.emit(map[string]any{"credential": c, "status_list": e.StatusListPath()})
+			return emitRevoked(g, c, e.StatusListPath())
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			cr, err := c.Revoke(cmd.Context(), args[0], reason)
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(g.stdout, "revoked        %s (%s)\n", c.ID, c.Revoked.Reason)
-			fmt.Fprintf(g.stdout, "status list    %s (signed again; publish it)\n", e.StatusListPath())
-			return nil
+			h, err := c.Host(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return emitRevoked(g, cr, h.StatusList)
 		}),
 	}
+	g.serverFlags(revoke, false)
 	revoke.Flags().StringVar(&reason, "reason", "", "why (required; kept in the data dir, not in the list)")
 	_ = revoke.MarkFlagRequired("reason")
 	return []*cobra.Command{promote, list, show, revoke}
+}
+
+// promoteRun is task promote's and credential promote's command.
+func promoteRun(g *globals, task func(args []string) string) func(*cobra.Command, []string) error {
+	emit := func(id string, proms []engine.Promotion, higher bool, issuer, statusList string) error {
+		if g.json {
+			return g.emit(map[string]any{"task": id, "promotions": proms, "issuer": issuer, "status_list": statusList})
+		}
+		printPromotions(g, proms, higher, issuer, statusList)
+		return nil
+	}
+	return g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		proms, err := e.Promote(cmd.Context(), task(args))
+		if err != nil {
+			return badInput(err)
+		}
+		return emit(task(args), proms, higherIsBetter(e, task(args)), e.HostDID(), e.StatusListPath())
+	}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+		proms, err := c.Promote(cmd.Context(), task(args))
+		if err != nil {
+			return err
+		}
+		h, err := c.Host(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return emit(task(args), proms, remoteHigherIsBetter(cmd.Context(), c, task(args)), h.DID, h.StatusList)
+	})
+}
+
+// emitCredentials prints the credentials issued.
+func emitCredentials(g *globals, issuer string, cs []engine.Credential) error {
+	if cs == nil {
+		cs = []engine.Credential{}
+	}
+	if g.json {
+		for i := range cs {
+			cs[i].Signed = nil
+		}
+		return g.emit(map[string]any{"issuer": issuer, "credentials": cs})
+	}
+	fmt.Fprintf(g.stdout, "%-46s  %-16s %4s  %-12s %-20s  %s\n", "ID", "TASK", "RANK", "AUTHOR", "VALID FROM", "STATUS")
+	for _, c := range cs {
+		status := "valid"
+		if c.Revoked != nil {
+			status = "revoked: " + c.Revoked.Reason
+		}
+		fmt.Fprintf(g.stdout, "%-46s  %-16s %4d  %-12s %-20s  %s\n", c.ID, c.Task, c.Rank, c.Author, c.ValidFrom.Format(time.RFC3339), status)
+	}
+	return nil
+}
+
+// writeSigned prints a credential's signed document.
+func writeSigned(g *globals, c *engine.Credential) error {
+	out := []byte(c.Signed)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	_, err := g.stdout.Write(out)
+	return err
+}
+
+// emitRevoked prints a revocation.
+func emitRevoked(g *globals, c *engine.Credential, statusList string) error {
+	if g.json {
+		c.Signed = nil
+		return g.emit(map[string]any{"credential": c, "status_list": statusList})
+	}
+	fmt.Fprintf(g.stdout, "revoked        %s (%s)\n", c.ID, c.Revoked.Reason)
+	fmt.Fprintf(g.stdout, "status list    %s (signed again; publish it)\n", statusList)
+	return nil
 }
 
 // gatesNote lists a task's gates for `task show`; "" for none.

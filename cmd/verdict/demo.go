@@ -135,9 +135,9 @@ public one.`,
 				return err
 			}
 			if !g.json {
-				printLeaderboard(g, t, pub, false)
+				printLeaderboard(g, demoTask(t), pub, false)
 				fmt.Fprintln(w)
-				printLeaderboard(g, t, priv, true)
+				printLeaderboard(g, demoTask(t), priv, true)
 			}
 			proms, err := e.CloseTask(ctx, t.Spec.ID)
 			if err != nil {

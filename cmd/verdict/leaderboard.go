@@ -3,62 +3,52 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/api"
+	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
 )
 
 func newLeaderboardCmd(g *globals) *cobra.Command {
 	var (
-		private             bool
-		as, server, keyFile string
+		private bool
+		as      string
 	)
 	c := &cobra.Command{
 		Use:   "leaderboard ID",
 		Short: "print a task's leaderboard: each participant's best score",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if server == "" {
-				return g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-					return leaderboardLocal(g, e, args[0], as, private)
-				})(cmd, args)
-			}
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			return leaderboardLocal(g, e, args[0], as, private)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if as != "" {
 				return errNoRemote("--as")
 			}
-			c, err := newRemote(server, keyFile)
+			t, err := c.Task(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			t, _, err := c.task(cmd.Context(), args[0])
+			lb, err := c.Leaderboard(cmd.Context(), args[0], private)
 			if err != nil {
-				return err
-			}
-			var lb api.Leaderboard
-			path := "/v1/tasks/" + url.PathEscape(args[0]) + "/leaderboard?private=" + strconv.FormatBool(private)
-			if err := c.call(cmd.Context(), "GET", path, nil, "", &lb); err != nil {
 				return err
 			}
 			return emitLeaderboard(g, t, lb.Entries, private)
-		},
+		}),
 	}
 	c.Flags().StringVar(&as, "as", "", asUsage)
-	c.Flags().StringVar(&server, "server", "", serverUsage)
-	c.Flags().StringVar(&keyFile, "key", "", "with --server: sign the requests with this key (verdict keygen): see what its participant sees")
+	g.serverFlags(c, true)
 	c.Flags().BoolVar(&private, "private", false, "the private leaderboard: best private score among each participant's final selections (host; everyone after close)")
 	return c
 }
 
 func leaderboardLocal(g *globals, e *engine.Engine, id, as string, private bool) error {
-	t, err := e.Task(id)
+	t, err := taskView(e, id)
 	if err != nil {
-		return badInput(err)
+		return err
 	}
 	rows, err := e.Leaderboard(id, viewer(as), private)
 	if errors.Is(err, engine.ErrForbidden) {
@@ -71,20 +61,20 @@ func leaderboardLocal(g *globals, e *engine.Engine, id, as string, private bool)
 }
 
 // emitLeaderboard prints rows, or emits them with --json.
-func emitLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private bool) error {
+func emitLeaderboard(g *globals, t *api.Task, rows []engine.Entry, private bool) error {
 	if g.json {
 		return g.emit(struct {
 			Task    string         `json:"task"`
 			Metric  string         `json:"metric"`
 			Private bool           `json:"private"`
 			Entries []engine.Entry `json:"entries"`
-		}{t.Spec.ID, t.Spec.Metric, private, rows})
+		}{t.ID, t.Metric, private, rows})
 	}
 	printLeaderboard(g, t, rows, private)
 	return nil
 }
 
-func printLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private bool) {
+func printLeaderboard(g *globals, t *api.Task, rows []engine.Entry, private bool) {
 	part, n := "public", t.PublicRows
 	if private {
 		part, n = "private", t.PrivateRows
@@ -93,28 +83,47 @@ func printLeaderboard(g *globals, t *engine.Task, rows []engine.Entry, private b
 	if t.HigherIsBetter {
 		dir = "higher is better"
 	}
-	fmt.Fprintf(g.stdout, "%s leaderboard — %s — %s on %d rows (%s)\n", t.Spec.ID, part, t.Spec.Metric, n, dir)
+	fmt.Fprintf(g.stdout, "%s leaderboard — %s — %s on %d rows (%s)\n", t.ID, part, t.Metric, n, dir)
 	if len(rows) == 0 {
 		fmt.Fprintln(g.stdout, "  no scored submissions yet")
 		return
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RANK\tPARTICIPANT\tSCORE\t95% CI\tSUBMISSIONS\tBEST SUBMISSION\tSUBMITTED")
+	// Within 100 columns: names and ids shortened (--json has them whole).
+	fmt.Fprintln(tw, "RANK\tPARTICIPANT\tSCORE\t95% CI\tSUBS\tBEST\tSUBMITTED")
 	for _, r := range rows {
 		ci := "—"
 		if r.CI != nil {
 			ci = fmt.Sprintf("[%s, %s]", formatScore(r.CI.Low), formatScore(r.CI.High))
 		}
-		rank, who, n := fmt.Sprint(r.Rank), displayName(r.Name, r.Participant), fmt.Sprint(r.Submissions)
+		rank, who, n := fmt.Sprint(r.Rank), clip(boardName(r.Name, r.Participant), 26), fmt.Sprint(r.Submissions)
 		switch {
 		case r.Baseline:
 			rank, who, n = "--", "("+who+", baseline)", "—"
 		case r.Team:
 			who = "team " + who
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rank, who, formatScore(r.Score), ci, n, r.Submission, r.Submitted.Format("2006-01-02 15:04:05Z"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rank, who, formatScore(r.Score), ci, n, r.Submission[:min(8, len(r.Submission))], r.Submitted.Format("2006-01-02 15:04Z"))
 	}
 	tw.Flush()
+}
+
+// clip cuts s to n runes, the last an ellipsis.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// boardName is a participant as a leaderboard line shows them: a display
+// name with a shortened id, or the shortened id alone.
+func boardName(name, id string) string {
+	if name == "" {
+		return shortID(id)
+	}
+	return displayName(name, id)
 }
 
 // displayName is how a participant is printed: their display name, if
@@ -135,4 +144,10 @@ func shortID(id string) string {
 	}
 	rest := id[len(prefix):]
 	return prefix + rest[:5] + "…" + rest[len(rest)-4:]
+}
+
+// demoTask is a demo's task as the printers take it.
+func demoTask(t *engine.Task) *api.Task {
+	v := api.NewTask(*t, engine.State{})
+	return &v
 }

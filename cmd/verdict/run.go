@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,14 +48,37 @@ type globals struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	started bool // a command's own code began: errors after this are not usage errors
+
+	server  string // --server: act through this server's HTTP API
+	keyFile string // --key with --server: sign every request as this key
 }
 
 func (g *globals) open(ctx context.Context) (*engine.Engine, error) {
-	e, err := engine.Open(ctx, engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR")})
-	if err != nil {
-		return nil, err
+	if g.server != "" {
+		return nil, errNoRemote("this command")
 	}
-	return e, nil
+	waiting := false
+	for {
+		e, err := engine.Open(ctx, engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR")})
+		if !errors.Is(err, engine.ErrLocked) {
+			return e, err
+		}
+		// Another process holds the store: a running server (whose
+		// commands --server reaches) or another command, which will be
+		// done soon. Wait for it, as long as the caller does.
+		if _, _, ok := served(ctx, g.dataDir); ok {
+			return nil, fmt.Errorf("%w: a verdict serve runs on %s: this command has no --server form; stop the server, or act through its HTTP API", err, g.dataDir)
+		}
+		if !waiting {
+			fmt.Fprintf(g.stderr, "verdict: waiting for %s: another verdict command has it open (a server? give --server URL to act through it)\n", g.dataDir)
+			waiting = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (gave up waiting: %w)", err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // viewer is who a read command shows things to: the host, unless --as
@@ -159,7 +183,7 @@ ranks them on a leaderboard.`,
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(newTaskCmd(g), newSubmitCmd(g), newLeaderboardCmd(g), newScoreCmd(g), newMetricsCmd(g), newDemoCmd(g),
-		newSelectCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newRecoverCmd(g),
+		newSelectCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newSubmissionCmd(g), newRecoverCmd(g),
 		newKeygenCmd(g), newCredentialCmd(g), newMarketCmd(g), newServeCmd(g), newTokenCmd(g), newChildCmd(), newInitCmd(g))
 	for _, c := range root.Commands() {
 		wrapArgs(c)

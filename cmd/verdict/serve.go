@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"sync/atomic"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -158,6 +159,23 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		}
 	}()
 	fmt.Fprintf(g.stdout, "listening on http://%s\n", ln.Addr())
+	// The CLI beside the server finds it through the data dir and acts as
+	// the host with a token of its own, revoked when the server stops.
+	if _, err := httpapi.RevokeTokens(g.dataDir, serveTokenName); err != nil { // a crashed run's
+		return err
+	}
+	cliToken, err := httpapi.NewToken(g.dataDir, serveTokenName)
+	if err != nil {
+		return err
+	}
+	removeServeFiles, err := writeServeFiles(g.dataDir, "http://"+dialable(ln.Addr()), cliToken)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		removeServeFiles()
+		_, _ = httpapi.RevokeTokens(g.dataDir, serveTokenName)
+	}()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -187,4 +205,15 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	<-recovered
 	log.Info("stopped", "left_queued", requeued.Load())
 	return errors.Join(errs...)
+}
+
+// dialable is addr with an unspecified IP (":8080", "[::]:8080") made the
+// loopback address, for a client on this machine.
+func dialable(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	// ":8080" listens on both stacks, and a machine may lack ::1.
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/examples"
 )
 
@@ -129,7 +131,7 @@ func TestServerSubmit(t *testing.T) {
 		t.Setenv("VERDICT_TOKEN", strings.TrimSpace(token))
 		var out, errb bytes.Buffer
 		g := &globals{stdout: &out, stderr: &errb}
-		if err := submitRemote(ctx, g, base, submitOptions{task: "breast-cancer", participant: "carol", private: true}, module); err != nil {
+		if err := submitRemote(ctx, g, newClient(t, base, strings.TrimSpace(token), ""), submitOptions{task: "breast-cancer", participant: "carol", private: true}, module); err != nil {
 			t.Fatalf("submit: %v\n%s", err, errb.String())
 		}
 		for _, want := range []string{"participant carol\n", "status      scored", "public      roc_auc", "private     roc_auc"} {
@@ -144,7 +146,7 @@ func TestServerSubmit(t *testing.T) {
 	t.Run("Participant", func(t *testing.T) {
 		var out bytes.Buffer
 		g := &globals{stdout: &out, stderr: io.Discard, json: true}
-		if err := submitRemote(ctx, g, base, submitOptions{task: "breast-cancer", keyFile: keyFile, name: "Alice"}, module); err != nil {
+		if err := submitRemote(ctx, g, newClient(t, base, "", keyFile), submitOptions{task: "breast-cancer", name: "Alice"}, module); err != nil {
 			t.Fatalf("submit: %v", err)
 		}
 		var sub struct {
@@ -160,13 +162,32 @@ func TestServerSubmit(t *testing.T) {
 	})
 	t.Run("Refused", func(t *testing.T) {
 		g := &globals{stdout: io.Discard, stderr: io.Discard}
-		err := submitRemote(ctx, g, base, submitOptions{task: "breast-cancer", participant: "dave"}, module)
+		err := submitRemote(ctx, g, newClient(t, base, "", ""), submitOptions{task: "breast-cancer", participant: "dave"}, module)
 		if err == nil || !strings.Contains(err.Error(), "401 unauthorized") {
 			t.Errorf("anonymous upload: got %v, want 401 unauthorized", err)
 		}
-		err = submitRemote(ctx, g, base, submitOptions{task: "nope", keyFile: keyFile}, module)
+		err = submitRemote(ctx, g, newClient(t, base, "", keyFile), submitOptions{task: "nope"}, module)
 		if !errors.Is(err, engine.ErrNotFound) {
 			t.Errorf("unknown task: got %v, want ErrNotFound", err)
 		}
 	})
+}
+
+// newClient is a client of base as the host (token), a participant
+// (keyFile) or a visitor.
+func newClient(t *testing.T, base, token, keyFile string) *client.Client {
+	t.Helper()
+	cfg := client.Config{URL: base, Token: token}
+	if keyFile != "" {
+		k, err := credential.ReadKeyFile(keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Key = &k
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/engine/gate"
@@ -20,8 +21,8 @@ import (
 
 func newSubmitCmd(g *globals) *cobra.Command {
 	var (
-		task, participant, predictions, keyFile, license, name, server string
-		private, baseline                                              bool
+		task, participant, predictions, license, name string
+		private, baseline                             bool
 	)
 	c := &cobra.Command{
 		Use:   "submit --task ID (--participant NAME | --key FILE) MODEL.wasm",
@@ -47,13 +48,18 @@ text); without it the model card says "unspecified".`,
 			if err != nil {
 				return badInput(err)
 			}
+			keyFile := g.keyFile
 			if participant == "" && keyFile == "" {
 				return badInput(errors.New("say who submits: --participant NAME, or --key FILE to sign"))
 			}
-			if server != "" {
-				return submitRemote(cmd.Context(), g, server, submitOptions{task: task, participant: participant,
-					keyFile: keyFile, license: license, name: name, predictions: predictions,
-					private: private, baseline: baseline}, module)
+			c, err := g.remoteClient(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				return remoteErr(submitRemote(cmd.Context(), g, c, submitOptions{task: task, participant: participant,
+					license: license, name: name, predictions: predictions,
+					private: private, baseline: baseline}, module))
 			}
 			var signed []byte
 			if keyFile != "" {
@@ -73,9 +79,9 @@ text); without it the model card says "unspecified".`,
 				return err
 			}
 			defer e.Close(cmd.Context())
-			t, err := e.Task(task)
+			t, err := taskView(e, task)
 			if err != nil {
-				return badInput(err)
+				return err
 			}
 			req := engine.SubmitRequest{
 				Task: task, Participant: participant, Module: module, Signed: signed,
@@ -118,13 +124,13 @@ text); without it the model card says "unspecified".`,
 	}
 	c.Flags().StringVar(&task, "task", "", "task id (required)")
 	c.Flags().StringVar(&participant, "participant", "", "participant name (required without --key; with it, the key's did:key or nothing)")
-	c.Flags().StringVar(&keyFile, "key", "", "sign the submission with this key file (verdict keygen); the participant is its did:key")
+	c.Flags().StringVar(&g.keyFile, "key", "", "sign the submission with this key file (verdict keygen); the participant is its did:key (with --server, every request too)")
 	c.Flags().StringVar(&name, "name", "", "display name shown beside your id on the leaderboard (claimed, not verified)")
 	c.Flags().StringVar(&license, "license", "", `license of the model if it enters the marketplace (e.g. Apache-2.0; default "unspecified")`)
 	c.Flags().BoolVar(&private, "private", false, "also print the private score (host)")
 	c.Flags().BoolVar(&baseline, "baseline", false, "submit a reference model (host): shown on the leaderboard, never ranked, not charged")
 	c.Flags().StringVar(&predictions, "predictions", "", "write the model's predictions for every test row to this CSV file (host)")
-	c.Flags().StringVar(&server, "server", "", serverUsage)
+	c.Flags().StringVar(&g.server, "server", "", serverUsage)
 	_ = c.MarkFlagRequired("task")
 	return c
 }
@@ -140,7 +146,7 @@ func readModule(path string) ([]byte, error) {
 	return b, nil
 }
 
-func printSubmission(w io.Writer, t *engine.Task, s *engine.Submission) {
+func printSubmission(w io.Writer, t *api.Task, s *engine.Submission) {
 	fmt.Fprintf(w, "submission  %s\n", s.ID)
 	fmt.Fprintf(w, "task        %s\n", s.Task)
 	fmt.Fprintf(w, "participant %s\n", s.Participant)
@@ -156,13 +162,13 @@ func printSubmission(w io.Writer, t *engine.Task, s *engine.Submission) {
 	}
 	fmt.Fprintf(w, "status      %s (%.0f ms)\n", s.Status, s.ElapsedMS)
 	if s.Shown != nil {
-		fmt.Fprintf(w, "shown       %s %s (the Ladder's public score)\n", t.Spec.Metric, formatScore(*s.Shown))
+		fmt.Fprintf(w, "shown       %s %s (the Ladder's public score)\n", t.Metric, formatScore(*s.Shown))
 	}
 	if s.Scores.Public != nil {
-		fmt.Fprintf(w, "public      %s %s (%d rows) %s\n", t.Spec.Metric, formatScore(*s.Scores.Public), t.PublicRows, formatCI(s.Scores.PublicCI))
+		fmt.Fprintf(w, "public      %s %s (%d rows) %s\n", t.Metric, formatScore(*s.Scores.Public), t.PublicRows, formatCI(s.Scores.PublicCI))
 	}
 	if s.Scores.Private != nil {
-		fmt.Fprintf(w, "private     %s %s (%d rows) %s\n", t.Spec.Metric, formatScore(*s.Scores.Private), t.PrivateRows, formatCI(s.Scores.PrivateCI))
+		fmt.Fprintf(w, "private     %s %s (%d rows) %s\n", t.Metric, formatScore(*s.Scores.Private), t.PrivateRows, formatCI(s.Scores.PrivateCI))
 	}
 	for _, r := range s.Gates {
 		verdict := "pass"

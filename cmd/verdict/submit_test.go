@@ -42,8 +42,11 @@ func TestCLISignedSubmit(t *testing.T) {
 	if out := run(0, "submit", "--task", "cli-signed", "--key", key, model); !strings.Contains(out, "participant "+did) {
 		t.Errorf("signed submit: got %q, want participant %s", out, did)
 	}
-	if out := run(0, "leaderboard", "cli-signed"); !strings.Contains(out, did) {
-		t.Errorf("leaderboard: got %q, want %s", out, did)
+	if out := run(0, "leaderboard", "cli-signed"); !strings.Contains(out, shortID(did)) {
+		t.Errorf("leaderboard: got %q, want %s", out, shortID(did))
+	}
+	if out := run(0, "--json", "leaderboard", "cli-signed"); !strings.Contains(out, did) {
+		t.Errorf("leaderboard --json: got %q, want %s whole", out, did)
 	}
 	if _, err := credential.ParseDIDKey(did); err != nil {
 		t.Errorf("keygen printed %q: %v", did, err)

@@ -3,83 +3,105 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/api"
+	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
 )
 
 func newTaskCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "task", Short: "create and inspect tasks (host)"}
-	c.AddCommand(&cobra.Command{
+	create := &cobra.Command{
 		Use:   "create SPEC.yaml",
-		Short: "create a task from a spec; prints its id",
+		Short: "create a task from a spec; prints its id (with --server: uploads the spec and its data.test file)",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			t, err := e.CreateTask(cmd.Context(), args[0])
 			if err != nil {
 				return badInput(err)
 			}
-			for _, w := range t.Warnings {
-				fmt.Fprintf(g.stderr, "verdict: warning: %s\n", w)
+			return emitCreated(g, t.Info(), t.Warnings)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			spec, err := readBounded(args[0], engine.MaxSpecBytes)
+			if err != nil {
+				return badInput(err)
 			}
-			if g.json {
-				return g.emit(t.Info())
+			parsed, err := engine.ParseSpec(spec)
+			if err != nil {
+				return badInput(err)
 			}
-			fmt.Fprintln(g.stdout, t.Spec.ID)
-			return nil
+			// The server takes data.test as a bare name; the file is found
+			// as the engine finds it, beside the spec.
+			dataPath := parsed.Data.Test
+			if !filepath.IsAbs(dataPath) {
+				dataPath = filepath.Join(filepath.Dir(args[0]), dataPath)
+			}
+			f, err := os.Open(dataPath)
+			if err != nil {
+				return badInput(fmt.Errorf("task create: data.test: %w", err))
+			}
+			defer f.Close()
+			name := filepath.Base(dataPath)
+			if name != parsed.Data.Test {
+				if spec, err = rewriteDataTest(spec, name); err != nil {
+					return badInput(err)
+				}
+			}
+			t, err := c.CreateTask(cmd.Context(), spec, name, f)
+			if err != nil {
+				return err
+			}
+			return emitCreated(g, t.TaskInfo, t.Warnings)
 		}),
-	})
-	var server string
+	}
+	g.serverFlags(create, false)
+	c.AddCommand(create)
 	var seed bool
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "show what a participant needs to build a model for a task",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if seed && server != "" {
-				return badInput(fmt.Errorf("task show: --seed reads the local data dir, not a server: the split seed is the host's secret"))
-			}
-			if server != "" {
-				c, err := newRemote(server, "")
-				if err != nil {
-					return err
-				}
-				t, v, err := c.task(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return emitTask(g, t, v.State)
-			}
-			return g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			if seed {
 				t, err := e.Task(args[0])
 				if err != nil {
 					return badInput(err)
 				}
-				if seed {
-					fmt.Fprintln(g.stdout, t.Spec.Split.Seed)
-					return nil
-				}
-				st, err := e.TaskState(args[0])
-				if err != nil {
-					return err
-				}
-				return emitTask(g, t, st)
-			})(cmd, args)
-		},
+				fmt.Fprintln(g.stdout, t.Spec.Split.Seed)
+				return nil
+			}
+			t, err := taskView(e, args[0])
+			if err != nil {
+				return err
+			}
+			return emitTask(g, t)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if seed {
+				return badInput(fmt.Errorf("task show: --seed reads the local data dir, not a server: the split seed is the host's secret"))
+			}
+			t, err := c.Task(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return emitTask(g, t)
+		}),
 	}
-	show.Flags().StringVar(&server, "server", "", serverUsage)
+	g.serverFlags(show, true)
 	show.Flags().BoolVar(&seed, "seed", false, "print only the task's split seed, the host's secret (local data dir only)")
 	c.AddCommand(show)
-	c.AddCommand(&cobra.Command{
+	closeCmd := &cobra.Command{
 		Use:   "close ID",
 		Short: "close a task now and certify it: no more submissions; the private leaderboard is revealed; the top entrants that pass the gates get credentials",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			proms, err := e.CloseTask(cmd.Context(), args[0])
 			if errors.Is(err, engine.ErrClosed) || errors.Is(err, engine.ErrNotFound) {
 				return badInput(err)
@@ -91,75 +113,121 @@ func newTaskCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.emit(map[string]any{"task": args[0], "state": st, "promotions": proms,
-					"issuer": e.HostDID(), "status_list": e.StatusListPath()})
+			return emitClosed(g, args[0], st, proms, higherIsBetter(e, args[0]), e.HostDID(), e.StatusListPath())
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			cl, err := c.CloseTask(cmd.Context(), args[0])
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(g.stdout, "%s closed at %s; the private leaderboard is revealed\n", args[0], st.Closed.Format(time.RFC3339))
-			printPromotions(g, e, proms)
-			return nil
+			h, err := c.Host(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return emitClosed(g, args[0], cl.State, cl.Promotions, remoteHigherIsBetter(cmd.Context(), c, args[0]), h.DID, h.StatusList)
 		}),
-	})
-	var listServer string
+	}
+	g.serverFlags(closeCmd, false)
+	c.AddCommand(closeCmd)
+	promote := &cobra.Command{
+		Use:   "promote ID",
+		Short: "promote a closed task again (closing certifies already): for a promotion that issued nothing",
+		Args:  cobra.ExactArgs(1),
+		RunE:  promoteRun(g, func(args []string) string { return args[0] }),
+	}
+	g.serverFlags(promote, false)
+	c.AddCommand(promote)
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "list tasks",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var infos []engine.TaskInfo
-			if listServer != "" {
-				c, err := newRemote(listServer, "")
-				if err != nil {
-					return err
-				}
-				var views []api.Task
-				if err := c.call(cmd.Context(), "GET", "/v1/tasks", nil, "", &views); err != nil {
-					return err
-				}
-				for _, v := range views {
-					infos = append(infos, v.TaskInfo)
-				}
-			} else {
-				err := g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-					ts, err := e.Tasks()
-					for _, t := range ts {
-						infos = append(infos, t.Info())
-					}
-					return err
-				})(cmd, args)
-				if err != nil {
-					return err
-				}
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			ts, err := e.Tasks()
+			if err != nil {
+				return err
 			}
-			if infos == nil {
-				infos = []engine.TaskInfo{}
+			infos := []engine.TaskInfo{}
+			for _, t := range ts {
+				infos = append(infos, t.Info())
 			}
-			if g.json {
-				return g.emit(infos)
+			return emitTasks(g, infos)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			views, err := c.Tasks(cmd.Context())
+			if err != nil {
+				return err
 			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTYPE\tMETRIC\tROWS\tTITLE")
-			for _, t := range infos {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", t.ID, t.Type, t.Metric, t.Rows, t.Title)
+			infos := []engine.TaskInfo{}
+			for _, v := range views {
+				infos = append(infos, v.TaskInfo)
 			}
-			return tw.Flush()
-		},
+			return emitTasks(g, infos)
+		}),
 	}
-	list.Flags().StringVar(&listServer, "server", "", serverUsage)
+	g.serverFlags(list, true)
 	c.AddCommand(list)
 	return c
 }
 
+// emitCreated prints a new task's id (and its warnings on stderr).
+func emitCreated(g *globals, t engine.TaskInfo, warnings []string) error {
+	for _, w := range warnings {
+		fmt.Fprintf(g.stderr, "verdict: warning: %s\n", w)
+	}
+	if g.json {
+		return g.emit(t)
+	}
+	fmt.Fprintln(g.stdout, t.ID)
+	return nil
+}
+
+// rewriteDataTest sets a spec's data.test to name, for an upload (the
+// server takes the data file's bare name).
+func rewriteDataTest(spec []byte, name string) ([]byte, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(spec, &doc); err != nil {
+		return nil, fmt.Errorf("task spec: %w", err)
+	}
+	data, ok := doc["data"].(map[string]any)
+	if !ok {
+		return nil, errors.New("task spec: no data section")
+	}
+	data["test"] = name
+	return yaml.Marshal(doc)
+}
+
+// emitClosed prints the outcome of closing a task.
+func emitClosed(g *globals, id string, st engine.State, proms []engine.Promotion, higher bool, issuer, statusList string) error {
+	if g.json {
+		return g.emit(map[string]any{"task": id, "state": st, "promotions": proms,
+			"issuer": issuer, "status_list": statusList})
+	}
+	fmt.Fprintf(g.stdout, "%s closed at %s; the private leaderboard is revealed\n", id, st.Closed.Format(time.RFC3339))
+	printPromotions(g, proms, higher, issuer, statusList)
+	return nil
+}
+
+// emitTasks prints the task list.
+func emitTasks(g *globals, infos []engine.TaskInfo) error {
+	if g.json {
+		return g.emit(infos)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTYPE\tMETRIC\tROWS\tTITLE")
+	for _, t := range infos {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", t.ID, t.Type, t.Metric, t.Rows, t.Title)
+	}
+	return tw.Flush()
+}
+
 // emitTask prints a task and its state, or emits them with --json.
-func emitTask(g *globals, t *engine.Task, st engine.State) error {
+func emitTask(g *globals, t *api.Task) error {
 	if g.json {
 		return g.emit(struct {
 			engine.TaskInfo
 			State engine.State `json:"state"`
-		}{t.Info(), st})
+		}{t.TaskInfo, t.State})
 	}
-	printTask(g, t.Info())
-	printState(g, t.Spec, st)
+	printTask(g, t.TaskInfo)
+	printState(g, t)
 	return nil
 }
 
@@ -185,7 +253,8 @@ func printTask(g *globals, t engine.TaskInfo) {
 	}
 }
 
-func printState(g *globals, spec engine.Spec, st engine.State) {
+func printState(g *globals, t *api.Task) {
+	st := t.State
 	w := g.stdout
 	when := func(t time.Time, none string) string {
 		if t.IsZero() {
@@ -207,12 +276,12 @@ func printState(g *globals, spec engine.Spec, st engine.State) {
 		}
 		return fmt.Sprint(n)
 	}
-	fmt.Fprintf(w, "quota     %s per UTC day, %s in all; %d final selections\n", lim(spec.Limits.DailyLimit), lim(spec.Limits.TotalLimit), spec.FinalSelections)
-	if spec.Teams.MaxSize > 0 {
-		fmt.Fprintf(w, "teams     up to %d members, merges until %s\n", spec.Teams.MaxSize, when(mustTime(spec.Teams.MergeDeadline), "the end"))
+	fmt.Fprintf(w, "quota     %s per UTC day, %s in all; %d final selections\n", lim(t.Limits.DailyLimit), lim(t.Limits.TotalLimit), t.FinalSelections)
+	if t.Teams.MaxSize > 0 {
+		fmt.Fprintf(w, "teams     up to %d members, merges until %s\n", t.Teams.MaxSize, when(mustTime(t.Teams.MergeDeadline), "the end"))
 	}
-	if spec.Leaderboard.Mode == engine.ModeLadder {
-		fmt.Fprintf(w, "board     the Ladder, step %g\n", spec.Leaderboard.Step)
+	if t.Leaderboard.Mode == engine.ModeLadder {
+		fmt.Fprintf(w, "board     the Ladder, step %g\n", t.Leaderboard.Step)
 	}
 }
 

@@ -23,9 +23,7 @@ func (s *Server) taskView(t engine.Task) (api.Task, error) {
 	if err != nil {
 		return api.Task{}, err
 	}
-	return api.Task{TaskInfo: t.Info(), PublicRows: t.PublicRows, PrivateRows: t.PrivateRows,
-		FinalSelections: t.Spec.FinalSelections, Teams: t.Spec.Teams, Leaderboard: t.Spec.Leaderboard,
-		RequireSigned: t.Spec.RequireSigned, State: st}, nil
+	return api.NewTask(t, st), nil
 }
 
 func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
