@@ -68,6 +68,12 @@ the reason on any failure.`,
 			if err != nil {
 				return badInput(err)
 			}
+			if g.server != "" {
+				if module != "" || statusList != "" {
+					return errNoRemote("--module and --status-list (the server checks against its own status list)")
+				}
+				return verifyRemote(cmd, g, signed, issuer)
+			}
 			opts := credential.VerifyOptions{Issuer: issuer}
 			if module != "" {
 				if opts.Module, err = readModule(module); err != nil {
@@ -115,11 +121,55 @@ the reason on any failure.`,
 			return nil
 		},
 	}
+	g.serverFlags(verify, false)
 	verify.Flags().StringVar(&module, "module", "", "the model's wasm: check the credential is about it")
 	verify.Flags().StringVar(&issuer, "issuer", "", "the did:key the credential must be issued by")
 	verify.Flags().StringVar(&statusList, "status-list", "", "status list credential file: check revocation")
 	c.AddCommand(verify)
 	return c
+}
+
+// verifyRemote asks the server to verify a credential (issued by its host,
+// or issuer) against its status list, and prints the answer as a local
+// verify does.
+func verifyRemote(cmd *cobra.Command, g *globals, signed []byte, issuer string) error {
+	c, err := g.remoteClient(cmd.Context())
+	if err != nil {
+		return err
+	}
+	v, err := c.Verify(cmd.Context(), signed, issuer)
+	if err != nil {
+		return remoteErr(err)
+	}
+	if !v.Verified {
+		reason := "not verified"
+		if v.Error != nil {
+			reason = v.Error.Message
+		}
+		if g.json {
+			_ = g.emit(map[string]any{"verified": false, "reason": reason})
+		} else {
+			fmt.Fprintf(g.stdout, "NOT VERIFIED: %s\n", reason)
+		}
+		return errSubmissionFailed
+	}
+	s := v.Subject
+	if g.json {
+		return g.emit(map[string]any{"verified": true, "issuer": v.Issuer, "model": s.Model,
+			"author": s.Author, "task": s.Task, "rank": s.Rank, "status_checked": v.StatusChecked})
+	}
+	fmt.Fprintf(g.stdout, "VERIFIED   %s\n", s.ID)
+	fmt.Fprintf(g.stdout, "issuer     %s\n", v.Issuer)
+	fmt.Fprintf(g.stdout, "model      %s\n", s.Model)
+	fmt.Fprintf(g.stdout, "author     %s\n", s.Author)
+	fmt.Fprintf(g.stdout, "task       %s, rank %d\n", s.Task, s.Rank)
+	fmt.Fprintf(g.stdout, "valid from %s\n", s.ValidFrom.Format(time.RFC3339))
+	if v.StatusChecked {
+		fmt.Fprintln(g.stdout, "status     not revoked (checked by the server)")
+	} else {
+		fmt.Fprintln(g.stdout, "note       revocation not checked by the server")
+	}
+	return nil
 }
 
 // readBounded reads a whole file of at most max bytes.

@@ -11,7 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/internal/durable"
 )
 
 func newMarketCmd(g *globals) *cobra.Command {
@@ -38,18 +40,26 @@ revoked. Predict runs a model in the sandbox on new rows.`,
 }
 
 func marketListCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "list",
 		Short: "list every model in the marketplace, revoked ones marked",
 		Args:  cobra.NoArgs,
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			ms, err := e.Market(engine.MarketQuery{IncludeRevoked: true})
+			if err != nil {
+				return err
+			}
+			return printMarket(g, ms)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			ms, err := c.Market(cmd.Context(), engine.MarketQuery{IncludeRevoked: true})
 			if err != nil {
 				return err
 			}
 			return printMarket(g, ms)
 		}),
 	}
+	g.serverFlags(c, true)
+	return c
 }
 
 func marketSearchCmd(g *globals) *cobra.Command {
@@ -67,7 +77,7 @@ higher is better, score <= X for error metrics such as rmse. --feature (repeatab
 or comma-separated) keeps models whose input has all those columns. Revoked
 models are left out unless --include-revoked.`,
 		Args: cobra.NoArgs,
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			if cmd.Flags().Changed("min-score") {
 				q.MinScore = &minScore
 			}
@@ -76,8 +86,18 @@ models are left out unless --include-revoked.`,
 				return badInput(err)
 			}
 			return printMarket(g, ms)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if cmd.Flags().Changed("min-score") {
+				q.MinScore = &minScore
+			}
+			ms, err := c.Market(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			return printMarket(g, ms)
 		}),
 	}
+	g.serverFlags(c, true)
 	f := c.Flags()
 	f.StringVar(&q.TaskType, "type", "", "task type: binary, multiclass, regression or ranking")
 	f.StringVar(&q.Metric, "metric", "", "metric name (verdict metrics)")
@@ -124,22 +144,33 @@ func shortDID(s string) string {
 }
 
 func marketShowCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	emit := func(m *engine.MarketEntry) error {
+		if g.json {
+			return g.emit(m)
+		}
+		printCard(g.stdout, m)
+		return nil
+	}
+	c := &cobra.Command{
 		Use:   "show ID",
 		Short: "print a model's card, credential id and status",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			m, err := e.MarketEntry(args[0])
 			if err != nil {
 				return badInput(err)
 			}
-			if g.json {
-				return g.emit(m)
+			return emit(m)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			m, err := c.MarketEntry(cmd.Context(), args[0])
+			if err != nil {
+				return err
 			}
-			printCard(g.stdout, m)
-			return nil
+			return emit(m)
 		}),
 	}
+	g.serverFlags(c, true)
+	return c
 }
 
 func printCard(w io.Writer, m *engine.MarketEntry) {
@@ -183,26 +214,64 @@ func printCard(w io.Writer, m *engine.MarketEntry) {
 }
 
 func marketExportCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	emit := func(id, dir string) error {
+		files := []string{engine.BundleModule, engine.BundleCredential, engine.BundleCard}
+		if _, err := os.Stat(filepath.Join(dir, engine.BundleStatusList)); err == nil {
+			files = append(files, engine.BundleStatusList)
+		}
+		if g.json {
+			return g.emit(map[string]any{"id": id, "dir": dir, "files": files})
+		}
+		fmt.Fprintf(g.stdout, "exported    %s to %s (%s)\n", id, dir, strings.Join(files, ", "))
+		return nil
+	}
+	c := &cobra.Command{
 		Use:   "export ID DIR",
 		Short: "write a model as a bundle: model.wasm, credential.json, card.json, status.json",
 		Args:  cobra.ExactArgs(2),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			m, err := e.ExportBundle(args[0], args[1])
 			if err != nil {
 				return badInput(err)
 			}
-			files := []string{engine.BundleModule, engine.BundleCredential, engine.BundleCard}
-			if _, err := os.Stat(filepath.Join(args[1], engine.BundleStatusList)); err == nil {
-				files = append(files, engine.BundleStatusList)
+			return emit(m.ID, args[1])
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			m, err := c.MarketEntry(cmd.Context(), args[0])
+			if err != nil {
+				return err
 			}
-			if g.json {
-				return g.emit(map[string]any{"id": m.ID, "dir": args[1], "files": files})
+			b, err := c.Bundle(cmd.Context(), m.ID)
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(g.stdout, "exported    %s to %s (%s)\n", m.ID, args[1], strings.Join(files, ", "))
-			return nil
+			if err := writeBundle(args[1], b); err != nil {
+				return err
+			}
+			return emit(m.ID, args[1])
 		}),
 	}
+	g.serverFlags(c, true)
+	return c
+}
+
+// writeBundle writes a bundle's files in dir (made if missing), each
+// durably.
+func writeBundle(dir string, b *engine.Bundle) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for _, m := range []struct {
+		name string
+		data []byte
+	}{{engine.BundleModule, b.Module}, {engine.BundleCredential, b.Credential}, {engine.BundleCard, b.Card}, {engine.BundleStatusList, b.StatusList}} {
+		if m.data == nil {
+			continue
+		}
+		if err := durable.WriteFile(filepath.Join(dir, m.name), m.data, 0o644); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	return nil
 }
 
 func marketIngestCmd(g *globals) *cobra.Command {
@@ -218,7 +287,7 @@ not revoked in the issuer's status list (--status-list FILE, else the
 bundle's status.json), and the card is signed by the same issuer and agrees
 with the credential. A refused bundle exits 1.`,
 		Args: cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			b, err := engine.ReadBundle(args[0])
 			if err != nil {
 				return badInput(err)
@@ -243,17 +312,46 @@ with the credential. A refused bundle exits 1.`,
 			if err != nil {
 				return badInput(err)
 			}
-			if g.json {
-				return g.emit(map[string]any{"accepted": true, "model": m})
+			return emitIngested(g, m, start)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if statusList != "" {
+				return errNoRemote("--status-list (the server checks the bundle's own)")
 			}
-			fmt.Fprintf(g.stdout, "ingested    %s: %s on %s, %s %s, by %s (verified in %.0f ms)\n", m.ID, m.Card.Task.Type, m.Card.Task.ID,
-				m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.Author), float64(time.Since(start).Microseconds())/1000)
-			return nil
+			b, err := engine.ReadBundle(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			start := time.Now()
+			m, err := c.IngestBundle(cmd.Context(), b, issuer)
+			var ce *client.Error
+			if errors.As(err, &ce) && ce.Kind == "bundle" {
+				if g.json {
+					_ = g.emit(map[string]any{"accepted": false, "reason": ce.Message})
+				} else {
+					fmt.Fprintf(g.stdout, "REFUSED     %s\n", ce.Message)
+				}
+				return errSubmissionFailed
+			}
+			if err != nil {
+				return err
+			}
+			return emitIngested(g, m, start)
 		}),
 	}
+	g.serverFlags(c, false)
 	c.Flags().StringVar(&issuer, "issuer", "", "accept only bundles issued by this did:key")
 	c.Flags().StringVar(&statusList, "status-list", "", "the issuer's current status list credential (file), instead of the bundle's")
 	return c
+}
+
+// emitIngested prints an ingested entry.
+func emitIngested(g *globals, m *engine.MarketEntry, start time.Time) error {
+	if g.json {
+		return g.emit(map[string]any{"accepted": true, "model": m})
+	}
+	fmt.Fprintf(g.stdout, "ingested    %s: %s on %s, %s %s, by %s (verified in %.0f ms)\n", m.ID, m.Card.Task.Type, m.Card.Task.ID,
+		m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.Author), float64(time.Since(start).Microseconds())/1000)
+	return nil
 }
 
 func marketRefreshCmd(g *globals) *cobra.Command {

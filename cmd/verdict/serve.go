@@ -8,8 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync/atomic"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
