@@ -373,3 +373,14 @@ func TestErrorBody(t *testing.T) {
 		t.Errorf("got %#v, want 502 http \"bad gateway\"", err)
 	}
 }
+
+func clientConfig(url, token string) client.Config { return client.Config{URL: url, Token: token} }
+
+func contestCSV(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
