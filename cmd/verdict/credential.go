@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -121,7 +123,7 @@ the reason on any failure.`,
 			return nil
 		},
 	}
-	g.serverFlags(verify, false)
+	g.serverFlags(verify, true)
 	verify.Flags().StringVar(&module, "module", "", "the model's wasm: check the credential is about it")
 	verify.Flags().StringVar(&issuer, "issuer", "", "the did:key the credential must be issued by")
 	verify.Flags().StringVar(&statusList, "status-list", "", "status list credential file: check revocation")
@@ -238,7 +240,7 @@ func credentialCmds(g *globals) []*cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  promoteRun(g, func([]string) string { return task }),
 	}
-	g.serverFlags(promote, false)
+	g.serverFlags(promote, true)
 	promote.Flags().StringVar(&task, "task", "", "task id (required)")
 	_ = promote.MarkFlagRequired("task")
 
@@ -310,7 +312,7 @@ func credentialCmds(g *globals) []*cobra.Command {
 			return emitRevoked(g, cr, h.StatusList)
 		}),
 	}
-	g.serverFlags(revoke, false)
+	g.serverFlags(revoke, true)
 	revoke.Flags().StringVar(&reason, "reason", "", "why (required; kept in the data dir, not in the list)")
 	_ = revoke.MarkFlagRequired("reason")
 	return []*cobra.Command{promote, list, show, revoke}
@@ -367,12 +369,19 @@ func emitCredentials(g *globals, issuer string, cs []engine.Credential) error {
 }
 
 // writeSigned prints a credential's signed document.
+// The document is indented by two spaces whichever way it was read (the
+// store's file, or inside a server's answer): its proof is over its
+// canonical form (JCS), which whitespace does not change.
 func writeSigned(g *globals, c *engine.Credential) error {
-	out := []byte(c.Signed)
-	if len(out) > 0 && out[len(out)-1] != '\n' {
-		out = append(out, '\n')
+	var compact, out bytes.Buffer
+	if err := json.Compact(&compact, c.Signed); err != nil {
+		return fmt.Errorf("credential %s: %w", c.ID, err)
 	}
-	_, err := g.stdout.Write(out)
+	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil {
+		return fmt.Errorf("credential %s: %w", c.ID, err)
+	}
+	out.WriteByte('\n')
+	_, err := g.stdout.Write(out.Bytes())
 	return err
 }
 

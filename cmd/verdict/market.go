@@ -338,7 +338,7 @@ with the credential. A refused bundle exits 1.`,
 			return emitIngested(g, m, start)
 		}),
 	}
-	g.serverFlags(c, false)
+	g.serverFlags(c, true)
 	c.Flags().StringVar(&issuer, "issuer", "", "accept only bundles issued by this did:key")
 	c.Flags().StringVar(&statusList, "status-list", "", "the issuer's current status list credential (file), instead of the bundle's")
 	return c

@@ -158,7 +158,6 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 			log.Info("recovered", "submissions", n)
 		}
 	}()
-	fmt.Fprintf(g.stdout, "listening on http://%s\n", ln.Addr())
 	// The CLI beside the server finds it through the data dir and acts as
 	// the host with a token of its own, revoked when the server stops.
 	if _, err := httpapi.RevokeTokens(g.dataDir, serveTokenName); err != nil { // a crashed run's
@@ -176,6 +175,7 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		removeServeFiles()
 		_, _ = httpapi.RevokeTokens(g.dataDir, serveTokenName)
 	}()
+	fmt.Fprintf(g.stdout, "listening on http://%s\n", ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -109,6 +109,13 @@ text); without it the model card says "unspecified".`,
 					return err
 				}
 			}
+			var noPredictions error
+			if predictions != "" && sub.Predictions == nil && sub.Duplicate {
+				// A duplicate is not run again, and no predictions are
+				// kept: say so rather than leave the file unwritten
+				// silently.
+				noPredictions = badInput(fmt.Errorf("--predictions %s: nothing written: this module was already submitted (submission %s), so it was not run again and verdict keeps no predictions; submit a rebuilt module, or run it with verdict market predict once certified", predictions, sub.ID))
+			}
 			if g.json {
 				if err := g.emit(sub); err != nil {
 					return err
@@ -119,7 +126,7 @@ text); without it the model card says "unspecified".`,
 			if sub.Failed() {
 				return errSubmissionFailed
 			}
-			return nil
+			return noPredictions
 		},
 	}
 	c.Flags().StringVar(&task, "task", "", "task id (required)")

@@ -62,7 +62,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 			return emitCreated(g, t.TaskInfo, t.Warnings)
 		}),
 	}
-	g.serverFlags(create, false)
+	g.serverFlags(create, true)
 	c.AddCommand(create)
 	var seed bool
 	show := &cobra.Command{
@@ -126,7 +126,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 			return emitClosed(g, args[0], cl.State, cl.Promotions, remoteHigherIsBetter(cmd.Context(), c, args[0]), h.DID, h.StatusList)
 		}),
 	}
-	g.serverFlags(closeCmd, false)
+	g.serverFlags(closeCmd, true)
 	c.AddCommand(closeCmd)
 	promote := &cobra.Command{
 		Use:   "promote ID",
@@ -134,7 +134,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE:  promoteRun(g, func(args []string) string { return args[0] }),
 	}
-	g.serverFlags(promote, false)
+	g.serverFlags(promote, true)
 	c.AddCommand(promote)
 	list := &cobra.Command{
 		Use:   "list",
