@@ -508,7 +508,9 @@ func (c *Client) Follow(ctx context.Context, id string, status func(api.StatusEv
 			return last, nil
 		}
 		var ae *Error
-		if errors.As(err, &ae) {
+		if errors.As(err, &ae) || (err != nil && last == nil) {
+			// A refusal, or a server never reached: reconnecting would
+			// not help.
 			return last, err
 		}
 		if err := ctx.Err(); err != nil {

@@ -154,9 +154,9 @@ func submitRemote(ctx context.Context, g *globals, c *client.Client, o submitOpt
 	if !c.Signed() {
 		opts.Participant = o.participant
 	}
-	var body *countingReader
+	body := &countingReader{total: int64(len(module))} // the progress goroutine reads n and total only
 	opts.Body = func(r io.Reader) io.Reader {
-		body = &countingReader{r: r, total: int64(len(module))}
+		body.r = r
 		return body
 	}
 	sp := startSpinner(g.stderr)
@@ -164,9 +164,7 @@ func submitRemote(ctx context.Context, g *globals, c *client.Client, o submitOpt
 	stopUpload := make(chan struct{})
 	go func() {
 		for {
-			if b := body; b != nil {
-				sp.set("uploading %s: %d / %d KiB", o.task, b.n.Load()>>10, b.total>>10)
-			}
+			sp.set("uploading %s: %d / %d KiB", o.task, body.n.Load()>>10, body.total>>10)
 			select {
 			case <-stopUpload:
 				return

@@ -139,14 +139,6 @@ func (g *globals) either(local func(cmd *cobra.Command, args []string, e *engine
 	}
 }
 
-// localOnly refuses --server for a command that has no remote form.
-func (g *globals) localOnly(what string) error {
-	if g.server != "" {
-		return errNoRemote(what)
-	}
-	return nil
-}
-
 // remoteErr makes a server's 4xx refusal bad input (exit 2), as the same
 // refusal in-process is.
 func remoteErr(err error) error {

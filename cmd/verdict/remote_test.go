@@ -356,3 +356,37 @@ func TestLockedDataDirWaits(t *testing.T) {
 // pause lets another goroutine write while a test polls its output (no
 // assertion depends on how long anything takes).
 func pause() { time.Sleep(5 * time.Millisecond) }
+
+// TestSubmitUsage: the --server flag's placeholder is URL, not a phrase
+// pflag took from backquotes.
+func TestSubmitUsage(t *testing.T) {
+	code, out, _ := cli(t, "submit", "--help")
+	if code != 0 || strings.Contains(out, "--server verdict") || !strings.Contains(out, "--server URL") {
+		t.Errorf("submit --help: exit %d\n%s\nwant --server URL", code, out)
+	}
+}
+
+// TestPredictionsOfDuplicate: --predictions on a module already submitted
+// writes nothing (it is not run again) and says so, exit 2.
+func TestPredictionsOfDuplicate(t *testing.T) {
+	dir, data := workspace(t)
+	ex := filepath.Join(dir, "examples")
+	if code, _, errOut := cli(t, "--data-dir", data, "task", "create", filepath.Join(ex, examples.DemoTask)); code != 0 {
+		t.Fatal(errOut)
+	}
+	model := filepath.Join(ex, examples.Demo()[1].Path)
+	first, second := filepath.Join(dir, "p1.csv"), filepath.Join(dir, "p2.csv")
+	if code, _, errOut := cli(t, "--data-dir", data, "submit", "--task", "breast-cancer", "--participant", "a", "--predictions", first, model); code != 0 {
+		t.Fatalf("first submit: %s", errOut)
+	}
+	if _, err := os.Stat(first); err != nil {
+		t.Fatalf("first submit wrote no predictions: %v", err)
+	}
+	code, out, errOut := cli(t, "--data-dir", data, "submit", "--task", "breast-cancer", "--participant", "a", "--predictions", second, model)
+	if code != exitUsage || !strings.Contains(out, "duplicate") || !strings.Contains(errOut, "--predictions "+second+": nothing written: this module was already submitted") {
+		t.Errorf("duplicate with --predictions: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(second); !os.IsNotExist(err) {
+		t.Errorf("a file at %s: %v", second, err)
+	}
+}

@@ -106,6 +106,12 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	}
 	e, err := engine.Open(ctx, engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR"),
 		BaseURL: sc.baseURL, Workers: sc.workers, QueueSize: sc.queue, CacheMaxBytes: sc.cacheMaxMB << 20})
+	if errors.Is(err, engine.ErrLocked) {
+		if info, _, ok := served(ctx, g.dataDir); ok {
+			return fmt.Errorf("%w: a verdict serve already runs on %s at %s: reach it with --server %s", err, g.dataDir, info.URL, info.URL)
+		}
+		return fmt.Errorf("%w: another verdict command has %s open; serve once it is done (commands reach a running server with --server URL)", err, g.dataDir)
+	}
 	if err != nil {
 		return err
 	}

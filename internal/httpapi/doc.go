@@ -29,8 +29,11 @@
 // within the bytes in flight allowed per client and in total (limits.go).
 // It never buffers a body it is about to refuse.
 //
-// The routes are listed in routes.go and documented in openapi.json (served
-// at /openapi.json; a test keeps the two equal). /metrics serves Prometheus
+// The bodies it sends and reads are package api's types, which the Go
+// client (package client) shares; it imports the engine and none of the
+// leaves under it (TestImportsOnlyEngine). The routes are listed in
+// routes.go and documented in openapi.json (served at /openapi.json; a
+// test keeps the two equal). /metrics serves Prometheus
 // metrics (metrics.go), /healthz liveness.
 //
 // # Usage
