@@ -223,6 +223,22 @@ func TestWalkthroughUnprivileged(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "bob") {
 		t.Errorf("GET leaderboard: %d\n%s", resp.StatusCode, body)
 	}
+	// The CLI beside the server, another process on the same relative
+	// data dir: it finds the server (verdict-data/serve.json) and acts as
+	// the host through it (verdict-data/serve.token, 0600) instead of
+	// failing on the store's lock.
+	if fi, err := os.Stat(filepath.Join(ws, "verdict-data", "serve.token")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("serve.token: %v, want mode 0600", err)
+	}
+	if got := verdict("leaderboard", "breast-cancer", "--private"); !strings.Contains(got, "private") || !strings.Contains(got, "bob") {
+		t.Errorf("leaderboard --private beside the server:\n%s", got)
+	}
+	if got := verdict("--json", "credential", "list"); !strings.Contains(got, list.Credentials[0].ID) {
+		t.Errorf("credential list beside the server:\n%s", got)
+	}
+	if out, err := command("recover").CombinedOutput(); err == nil || !strings.Contains(string(out), "--server") {
+		t.Errorf("recover beside the server: %v %s, want a refusal naming --server", err, out)
+	}
 	serve.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-done:
@@ -232,6 +248,9 @@ func TestWalkthroughUnprivileged(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Errorf("serve did not stop within 30 s of SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Join(ws, "verdict-data", "serve.json")); !os.IsNotExist(err) {
+		t.Errorf("serve.json after SIGTERM: %v, want it removed", err)
 	}
 
 	if testing.Short() {
