@@ -10,7 +10,7 @@
 //
 //   - the host, with a bearer token (Config.Token, as `verdict token
 //     create` prints it);
-//   - a participant, with an Ed25519 key (Config.Key, as `verdict key`
+//   - a participant, with an Ed25519 key (Config.Key, as `verdict keygen`
 //     writes it): every request is signed with HTTP Message Signatures
 //     (RFC 9421) as README.md's "Signing requests" describes, by
 //     credential.SignRequest;

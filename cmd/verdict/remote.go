@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,7 +91,7 @@ func served(ctx context.Context, dataDir string) (serveInfo, string, bool) {
 	if err != nil || json.Unmarshal(b, &info) != nil || info.URL == "" {
 		return info, "", false
 	}
-	if info.PID > 0 && syscall.Kill(info.PID, 0) == syscall.ESRCH {
+	if info.PID > 0 && processGone(info.PID) {
 		return info, "", false
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
