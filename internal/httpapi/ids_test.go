@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
 )
@@ -25,7 +26,7 @@ func TestShortIDsAndMessages(t *testing.T) {
 	}
 	msg := func(r response) string {
 		var e struct {
-			Error httpapi.Error `json:"error"`
+			Error api.Error `json:"error"`
 		}
 		_ = json.Unmarshal(r.body, &e)
 		return e.Error.Message
