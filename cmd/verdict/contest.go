@@ -55,6 +55,53 @@ verdict prints); the full ids selected are printed.`,
 	return c
 }
 
+func newSelectionsCmd(g *globals) *cobra.Command {
+	var task, participant string
+	emit := func(who string, ids []string) error {
+		if ids == nil {
+			ids = []string{}
+		}
+		if g.json {
+			return g.emit(map[string]any{"task": task, "participant": who, "selected": ids})
+		}
+		if len(ids) == 0 {
+			fmt.Fprintf(g.stdout, "%s: nothing selected; the best public submissions will count\n", who)
+			return nil
+		}
+		fmt.Fprintf(g.stdout, "%s: selected %s\n", who, strings.Join(ids, ", "))
+		return nil
+	}
+	c := &cobra.Command{
+		Use:   "selections --task ID --participant NAME",
+		Short: "print the submissions a participant (or their team) selected for the private leaderboard",
+		Args:  cobra.NoArgs,
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			if participant == "" {
+				return badInput(errors.New("selections: say whose: --participant NAME"))
+			}
+			if _, err := e.Task(task); err != nil {
+				return badInput(err)
+			}
+			ids, err := e.Selections(task, participant)
+			if err != nil {
+				return badInput(err)
+			}
+			return emit(participant, ids)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			sel, err := c.Selections(cmd.Context(), task, participant)
+			if err != nil {
+				return err
+			}
+			return emit(sel.Participant, sel.Submissions)
+		}),
+	}
+	c.Flags().StringVar(&task, "task", "", "task id (required)")
+	c.Flags().StringVar(&participant, "participant", "", "participant name (required, but with --server --key: the key's)")
+	g.serverFlags(c, true)
+	_ = c.MarkFlagRequired("task")
+	return c
+}
+
 // emitSelected prints a participant's final selections.
 func emitSelected(g *globals, task, participant string, ids []string) error {
 	if ids == nil {

@@ -66,6 +66,8 @@ func TestRemoteVerbs(t *testing.T) {
 		{"history", "breast-cancer"},
 		{"history", "breast-cancer", "--private"},
 		{"submissions", "--task", "breast-cancer"},
+		{"selections", "--task", "breast-cancer", "--participant", d[0].Participant},
+		{"selections", "--task", "breast-cancer", "--participant", d[1].Participant},
 		{"submission", "show", ids[1]},
 		{"credential", "list"},
 		{"credential", "show", cred},
@@ -87,6 +89,15 @@ func TestRemoteVerbs(t *testing.T) {
 	for i, args := range reads {
 		code, out, errOut := cli(t, append([]string{"--data-dir", data}, args...)...)
 		local[i] = result{code, out, errOut}
+	}
+	localOut := func(args ...string) string {
+		for i, r := range reads {
+			if strings.Join(r, " ") == strings.Join(args, " ") {
+				return local[i].out
+			}
+		}
+		t.Fatalf("no local run of %v", args)
+		return ""
 	}
 	token := strings.TrimSpace(mustCLI("--data-dir", data, "token", "create", "--name", "test"))
 	base := startServe(t, data)
@@ -163,7 +174,7 @@ func TestRemoteVerbs(t *testing.T) {
 		if code, _, errOut := remote("task", "promote", "teamed"); code != 0 {
 			t.Errorf("task promote: exit %d %s", code, errOut)
 		}
-		if code, out, errOut := remote("credential", "verify", writeFile(t, filepath.Join(dir, "cred.json"), []byte(local[9].out))); code != 0 || !strings.Contains(out, "VERIFIED") || !strings.Contains(out, "not revoked") {
+		if code, out, errOut := remote("credential", "verify", writeFile(t, filepath.Join(dir, "cred.json"), []byte(localOut("credential", "show", cred)))); code != 0 || !strings.Contains(out, "VERIFIED") || !strings.Contains(out, "not revoked") {
 			t.Errorf("credential verify --server: exit %d %s%s", code, out, errOut)
 		}
 		bundle := filepath.Join(dir, "bundle")
@@ -212,6 +223,9 @@ func TestRemoteVerbs(t *testing.T) {
 		if code, out, errOut := remote("select", "--task", "open", "--key", key, id); code != 0 || out != did+": selected "+id+"\n" {
 			t.Errorf("select as participant: exit %d %q %s", code, out, errOut)
 		}
+		if code, out, errOut := remote("selections", "--task", "open", "--key", key); code != 0 || out != did+": selected "+id+"\n" {
+			t.Errorf("selections as participant: exit %d %q %s", code, out, errOut)
+		}
 		if code, out, errOut := remote("team", "join", "--task", "open", "green", "--key", key); code != 0 || out != "team green: "+did+"\n" {
 			t.Errorf("team join as participant: exit %d %q %s", code, out, errOut)
 		}
@@ -224,7 +238,7 @@ func TestRemoteVerbs(t *testing.T) {
 		if code, out, _ := remote("leaderboard", "open", "--key", key); code != 0 || !strings.Contains(out, "1     team green") {
 			t.Errorf("leaderboard as participant: exit %d %s", code, out)
 		}
-		for _, line := range strings.Split(local[2].out+local[3].out, "\n") {
+		for _, line := range strings.Split(localOut("leaderboard", "breast-cancer")+localOut("leaderboard", "breast-cancer", "--private"), "\n") {
 			if n := len([]rune(line)); n > 100 {
 				t.Errorf("leaderboard line of %d columns, want at most 100: %q", n, line)
 			}

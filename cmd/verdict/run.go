@@ -183,7 +183,7 @@ ranks them on a leaderboard.`,
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(newTaskCmd(g), newSubmitCmd(g), newLeaderboardCmd(g), newScoreCmd(g), newMetricsCmd(g), newDemoCmd(g),
-		newSelectCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newSubmissionCmd(g), newRecoverCmd(g),
+		newSelectCmd(g), newSelectionsCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newSubmissionCmd(g), newRecoverCmd(g),
 		newKeygenCmd(g), newCredentialCmd(g), newMarketCmd(g), newServeCmd(g), newTokenCmd(g), newChildCmd(), newInitCmd(g))
 	for _, c := range root.Commands() {
 		wrapArgs(c)
