@@ -75,7 +75,7 @@ func (g *globals) open(ctx context.Context) (*engine.Engine, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (gave up waiting: %w)", err, ctx.Err())
+			return nil, fmt.Errorf("%w: gave up waiting (%w); a running verdict serve is reached with --server URL", err, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
