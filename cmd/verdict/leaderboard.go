@@ -96,17 +96,24 @@ func printLeaderboard(g *globals, t *api.Task, rows []engine.Entry, private bool
 		if r.CI != nil {
 			ci = fmt.Sprintf("[%s, %s]", formatScore(r.CI.Low), formatScore(r.CI.High))
 		}
-		rank, who, n := fmt.Sprint(r.Rank), clip(boardName(r.Name, r.Participant), 26), fmt.Sprint(r.Submissions)
+		rank, who, n := fmt.Sprint(r.Rank), boardName(r.Name, r.Participant), fmt.Sprint(r.Submissions)
 		switch {
 		case r.Baseline:
-			rank, who, n = "--", "("+who+", baseline)", "—"
+			rank, n = "--", "—"
+			who = "(" + clip(who, boardWidth-12) + ", baseline)"
 		case r.Team:
-			who = "team " + who
+			who = "team " + clip(who, boardWidth-5)
+		default:
+			who = clip(who, boardWidth)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rank, who, formatScore(r.Score), ci, n, r.Submission[:min(8, len(r.Submission))], r.Submitted.Format("2006-01-02 15:04Z"))
 	}
 	tw.Flush()
 }
+
+// boardWidth is the most runes a leaderboard line gives a participant, so
+// that a line of scores in [-1, 1] fits 100 columns.
+const boardWidth = 24
 
 // clip cuts s to n runes, the last an ellipsis.
 func clip(s string, n int) string {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/examples"
 )
@@ -402,5 +403,32 @@ func TestPredictionsOfDuplicate(t *testing.T) {
 	}
 	if _, err := os.Stat(second); !os.IsNotExist(err) {
 		t.Errorf("a file at %s: %v", second, err)
+	}
+}
+
+// TestLeaderboardWidth prints adversarial rows (long names and DIDs, a
+// team, a baseline, negative scores and bounds, three-digit ranks): every
+// line fits 100 columns.
+func TestLeaderboardWidth(t *testing.T) {
+	long := strings.Repeat("x", 80)
+	did := "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+	neg, lo, hi := -0.987654, -0.999999, -0.123456
+	rows := []engine.Entry{
+		{Rank: 100, Participant: did, Name: long, Score: neg, CI: &engine.Interval{Low: lo, High: hi}, Submissions: 999, Submission: "0123456789abcdef"},
+		{Rank: 101, Participant: long, Team: true, Score: neg, CI: &engine.Interval{Low: lo, High: hi}, Submissions: 12, Submission: "0123456789abcdef"},
+		{Participant: long, Baseline: true, Score: neg, CI: &engine.Interval{Low: lo, High: hi}, Submission: "0123456789abcdef"},
+		{Rank: 102, Participant: did, Score: neg, Submission: "0123456789abcdef"},
+	}
+	var out strings.Builder
+	g := &globals{stdout: &out}
+	task := &api.Task{TaskInfo: engine.TaskInfo{ID: strings.Repeat("t", 20), Metric: "r2", HigherIsBetter: true}, PublicRows: 123456}
+	printLeaderboard(g, task, rows, false)
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		if n := len([]rune(line)); n > 100 {
+			t.Errorf("%d columns, want at most 100: %q", n, line)
+		}
+	}
+	if !strings.Contains(out.String(), "team ") || !strings.Contains(out.String(), "baseline)") || !strings.Contains(out.String(), "did:key:z6Mkh…2doK") {
+		t.Errorf("got\n%s\nwant the team, the baseline and the shortened DID", out.String())
 	}
 }
