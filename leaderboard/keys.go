@@ -40,8 +40,12 @@ import (
 //	0x11   task 0 | created(8) | id 0                               empty: baselines
 //	0x12   task 0 | participant 0 | id 0                            empty: an entrant's final selections
 //	0x13   id 0                                                     marketplace entry (JSON, market.go)
+//	0x1e   task 0 | rescore 0                                       rescore record (JSON, rescore.go)
+//	0x1f   task 0 | rescore 0 | id 0                                rescore step (JSON): the submission before its re-run
 //
 // The key 0xff 's' 'e' 'q' is Badger's sequence that orders history events.
+//
+// In table 0x1f the "participant" field of the key holds the rescore id.
 //
 // In tables 0x04 to 0x07, 0x09, 0x0a, 0x0c, 0x0e and 0x12 "participant" is
 // the entrant: the team a submission counts for, or its participant.
@@ -70,6 +74,8 @@ const (
 	tableBaseline   byte = 0x11
 	tableSelected   byte = 0x12
 	tableMarket     byte = 0x13
+	tableRescore    byte = 0x1e
+	tableRescoreRun byte = 0x1f
 )
 
 // MaxIDLength is the longest task, participant or submission id, in bytes.
@@ -223,6 +229,13 @@ func (k key) encode() []byte {
 	case tableCount, tableLadder, tableMember, tableTeam:
 		b = appendString(b, k.task)
 		b = appendString(b, k.participant)
+	case tableRescore:
+		b = appendString(b, k.task)
+		b = appendString(b, k.id)
+	case tableRescoreRun:
+		b = appendString(b, k.task)
+		b = appendString(b, k.participant)
+		b = appendString(b, k.id)
 	default:
 		panic(fmt.Sprintf("leaderboard: encode key of unknown table %#x", k.table))
 	}
@@ -397,6 +410,13 @@ func decodeKey(b []byte) (key, error) {
 	case tableCount, tableLadder, tableMember, tableTeam:
 		k.task = d.string("task")
 		k.participant = d.string("participant")
+	case tableRescore:
+		k.task = d.string("task")
+		k.id = d.string("rescore")
+	case tableRescoreRun:
+		k.task = d.string("task")
+		k.participant = d.string("rescore")
+		k.id = d.string("submission")
 	default:
 		return key{}, fmt.Errorf("decode key: %w: unknown table %#x", ErrInvalidKey, k.table)
 	}
