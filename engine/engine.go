@@ -104,6 +104,8 @@ type Engine struct {
 	// record, so that a signature is used at most once (the store's
 	// directory lock keeps other processes out).
 	sigMu sync.Mutex
+	// rescoreMu serializes rescores and verifications (rescore.go).
+	rescoreMu sync.Mutex
 
 	obs observer // metrics hooks and Drain: see observe.go
 
@@ -329,9 +331,6 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
 	}
 	defer d.Release()
-	if len(d.FeatureNames) == 0 {
-		return nil, &SpecError{Path: specPath, Key: "data.features", Err: fmt.Errorf("%s has no feature columns", spec.Data.Test)}
-	}
 	var warnings []string
 	if spec.Split.Seed == "" {
 		seed := make([]byte, SeedBytes)
@@ -348,33 +347,11 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 		// every entrant at close, so say it now.
 		warnings = append(warnings, "gates.beats_baseline: the task has no baseline yet; submit one (verdict submit --baseline) before it closes, or every entrant fails this gate and nobody is certified")
 	}
-	m, _ := metric.Lookup(spec.Metric) // validated by ReadSpec
-	t := Task{
-		Spec:           spec,
-		HigherIsBetter: m.HigherIsBetter,
-		Features:       d.FeatureNames,
-		Outputs:        1,
-		Rows:           d.Rows(),
-		DatasetSHA256:  d.Hash,
-		Created:        e.cfg.Now().UTC(),
-	}
-	if metric.TaskType(spec.Type) == metric.Multiclass {
-		t.Outputs, t.Classes = d.NumClasses, d.NumClasses
-		if t.Classes < 2 {
-			return nil, &SpecError{Path: specPath, Key: "data.label", Err: fmt.Errorf("a multiclass task needs at least 2 classes, %s has %d", spec.Data.Test, t.Classes)}
-		}
-	}
-	sp := newSplit(spec.Split.Seed, d.IDs, spec.Split.PublicFraction)
-	t.PublicRows, t.PrivateRows = len(sp.public), len(sp.private)
-	if t.PublicRows == 0 {
-		return nil, &SpecError{Path: specPath, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no public rows among %d", spec.Split.PublicFraction, t.Rows)}
-	}
-	if spec.Split.PublicFraction < 1 && t.PrivateRows == 0 {
-		return nil, &SpecError{Path: specPath, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no private rows among %d", spec.Split.PublicFraction, t.Rows)}
-	}
-	if err := checkLabels(specPath, m, d, sp, t.Classes); err != nil {
+	t, err := describe(specPath, spec, d)
+	if err != nil {
 		return nil, err
 	}
+	t.Created = e.cfg.Now().UTC()
 	if err := d.Save(e.datasetPath(d.Hash)); err != nil {
 		return nil, fmt.Errorf("create task %q: store dataset: %w", spec.ID, err)
 	}
@@ -384,7 +361,7 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	}
 	err = e.store.CreateTask(leaderboard.Task{
 		ID: spec.ID, Title: spec.Title, Type: spec.Type, Metric: spec.Metric,
-		HigherIsBetter: m.HigherIsBetter, Created: t.Created, Spec: raw,
+		HigherIsBetter: t.HigherIsBetter, Created: t.Created, Spec: raw,
 		LadderStep: spec.Leaderboard.Step,
 	})
 	if errors.Is(err, leaderboard.ErrExists) {
@@ -395,6 +372,45 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	}
 	t.Warnings = warnings
 	return &t, nil
+}
+
+// describe checks a task's held-out dataset against its spec (whose split
+// seed is set) and returns the task it makes, without Created: at least
+// one feature column, two classes for a multiclass task, public rows (and
+// private ones unless public_fraction is 1), and labels the metric can
+// score on each part. CreateTask and a rescore's new dataset follow these
+// same rules. path names the file errors are about.
+func describe(path string, spec Spec, d *datasets.Dataset) (Task, error) {
+	if len(d.FeatureNames) == 0 {
+		return Task{}, &SpecError{Path: path, Key: "data.features", Err: fmt.Errorf("%s has no feature columns", spec.Data.Test)}
+	}
+	m, _ := metric.Lookup(spec.Metric) // validated by ReadSpec
+	t := Task{
+		Spec:           spec,
+		HigherIsBetter: m.HigherIsBetter,
+		Features:       d.FeatureNames,
+		Outputs:        1,
+		Rows:           d.Rows(),
+		DatasetSHA256:  d.Hash,
+	}
+	if metric.TaskType(spec.Type) == metric.Multiclass {
+		t.Outputs, t.Classes = d.NumClasses, d.NumClasses
+		if t.Classes < 2 {
+			return Task{}, &SpecError{Path: path, Key: "data.label", Err: fmt.Errorf("a multiclass task needs at least 2 classes, %s has %d", spec.Data.Test, t.Classes)}
+		}
+	}
+	sp := newSplit(spec.Split.Seed, d.IDs, spec.Split.PublicFraction)
+	t.PublicRows, t.PrivateRows = len(sp.public), len(sp.private)
+	if t.PublicRows == 0 {
+		return Task{}, &SpecError{Path: path, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no public rows among %d", spec.Split.PublicFraction, t.Rows)}
+	}
+	if spec.Split.PublicFraction < 1 && t.PrivateRows == 0 {
+		return Task{}, &SpecError{Path: path, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no private rows among %d", spec.Split.PublicFraction, t.Rows)}
+	}
+	if err := checkLabels(path, m, d, sp, t.Classes); err != nil {
+		return Task{}, err
+	}
+	return t, nil
 }
 
 func (e *Engine) datasetPath(hash string) string {

@@ -15,3 +15,10 @@ func SetIssuedHook(f func(rank int)) { testHookIssued = f }
 // FreezeTask closes a task without promoting it, for tests of an
 // interrupted promotion.
 func FreezeTask(e *Engine, task string) error { return e.freezeTask(task) }
+
+// SetRescoreHooks sets the hooks called with a submission's id when a
+// rescore has recorded its re-run (rescored) and when a re-run of it has
+// completed (rerun); nil: none.
+func SetRescoreHooks(rescored, rerun func(id string)) {
+	testHookRescored, testHookRerun = rescored, rerun
+}
