@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	if errors.Is(err, errSubmissionFailed) {
+	if errors.Is(err, errSubmissionFailed) || errors.Is(err, errMismatch) {
 		return exitFailed
 	}
 	code := exitFailed

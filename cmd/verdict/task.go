@@ -164,6 +164,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 	}
 	g.serverFlags(list, true)
 	c.AddCommand(list)
+	c.AddCommand(newTaskRescoreCmd(g), newTaskVerifyCmd(g))
 	return c
 }
 
