@@ -32,6 +32,8 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/tasks/{id}", s.task},
 		{"POST", "/v1/tasks/{id}/close", s.closeTask},
 		{"POST", "/v1/tasks/{id}/promote", s.promote},
+		{"POST", "/v1/tasks/{id}/rescore", s.rescoreTask},
+		{"POST", "/v1/tasks/{id}/verify", s.verifyTask},
 		{"GET", "/v1/tasks/{id}/leaderboard", s.leaderboard},
 		{"GET", "/v1/tasks/{id}/history", s.history},
 		{"GET", "/v1/tasks/{id}/submissions", s.submissions},

@@ -1,0 +1,173 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
+)
+
+// rescoreOptions is the JSON body of a rescore or a verification (and the
+// "options" part of a rescore's multipart upload).
+type rescoreOptions struct {
+	Submissions []string `json:"submissions"`
+}
+
+// rescoreTask re-runs a task's submissions (engine.Rescore). Host only. The
+// body is JSON options, or none; or, to replace the task's dataset, a
+// multipart upload with a "data" part (the corrected dataset) and an
+// optional "options" part (the JSON options). An interrupted rescore (the
+// client hung up) resumes when it is asked again.
+func (s *Server) rescoreTask(w http.ResponseWriter, r *http.Request) {
+	// A dataset is streamed to disk, never held in memory: like a task's
+	// creation, the caller is known from the Authorization header alone.
+	if credential.IsSignedRequest(r.Header) {
+		s.fail(w, refuse(http.StatusForbidden, "forbidden", "rescore a task: only the host may"))
+		return
+	}
+	c, err := s.identify(w, r)
+	if err == nil {
+		err = needHost(c, "rescore a task")
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var opts engine.RescoreOptions
+	dir := ""
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		if dir, err = os.MkdirTemp("", "verdict-rescore-*"); err != nil {
+			s.fail(w, err)
+			return
+		}
+		defer os.RemoveAll(dir)
+		if opts, err = s.receiveRescore(w, r, dir); err != nil {
+			s.fail(w, err)
+			return
+		}
+	} else {
+		body, err := s.readBody(w, r, c, s.cfg.MaxBodyBytes)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		var in rescoreOptions
+		if len(body) > 0 {
+			if err := decodeJSON(body, &in); err != nil {
+				s.fail(w, err)
+				return
+			}
+		}
+		opts.Submissions = in.Submissions
+	}
+	rep, err := s.e.Rescore(r.Context(), r.PathValue("id"), opts)
+	if err != nil {
+		if dir != "" {
+			err = uploadError(err, dir)
+		}
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// receiveRescore reads a rescore's multipart upload: the dataset goes to
+// a file in dir.
+func (s *Server) receiveRescore(w http.ResponseWriter, r *http.Request, dir string) (engine.RescoreOptions, error) {
+	var opts engine.RescoreOptions
+	bad := func(format string, args ...any) error {
+		return refuse(http.StatusBadRequest, "bad_request", "rescore: "+format, args...)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxDatasetBytes+s.cfg.MaxBodyBytes+64<<10)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return opts, bad("%v", err)
+	}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return opts, tooLargeOr(err, bad)
+		}
+		switch p.FormName() {
+		case "options":
+			b, err := io.ReadAll(io.LimitReader(p, s.cfg.MaxBodyBytes+1))
+			if err != nil {
+				return opts, tooLargeOr(err, bad)
+			}
+			if int64(len(b)) > s.cfg.MaxBodyBytes {
+				return opts, refuse(http.StatusRequestEntityTooLarge, "too_large", "rescore: options larger than %d bytes", s.cfg.MaxBodyBytes)
+			}
+			var in rescoreOptions
+			if err := decodeJSON(b, &in); err != nil {
+				return opts, err
+			}
+			opts.Submissions = in.Submissions
+		case "data":
+			if opts.Dataset != "" {
+				return opts, bad("more than one data part")
+			}
+			tmp, err := saveData(p, dir, s.cfg.MaxDatasetBytes)
+			if err != nil {
+				return opts, tooLargeOr(err, bad)
+			}
+			// The file keeps the name it was uploaded under, so that an
+			// error about it names what the host sent.
+			name := filepath.Base(p.FileName())
+			if name == "" || name == "." || name == ".." || name == string(filepath.Separator) || strings.ContainsAny(name, `/\`) {
+				name = "dataset"
+			}
+			opts.Dataset = filepath.Join(dir, name)
+			if err := os.Rename(tmp, opts.Dataset); err != nil {
+				return opts, err
+			}
+		default:
+			return opts, bad("unknown part %q (want data and options)", p.FormName())
+		}
+	}
+	if opts.Dataset == "" {
+		return opts, bad("a multipart rescore needs a data part (the corrected dataset); without one, send JSON options")
+	}
+	return opts, nil
+}
+
+// verifyTask re-runs a task's submissions without storing anything and
+// compares them bit for bit with the stored ones (engine.Verify). Host
+// only: the report names private values. A mismatch is in the report,
+// not an error.
+func (s *Server) verifyTask(w http.ResponseWriter, r *http.Request) {
+	c, err := s.identify(w, r)
+	if err == nil {
+		err = needHost(c, "verify a task")
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	body, err := s.readBody(w, r, c, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var in rescoreOptions
+	if len(body) > 0 {
+		if err := decodeJSON(body, &in); err != nil {
+			s.fail(w, err)
+			return
+		}
+	}
+	rep, err := s.e.Verify(r.Context(), r.PathValue("id"), engine.VerifyOptions{Submissions: in.Submissions})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
