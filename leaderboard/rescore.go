@@ -115,7 +115,9 @@ func (s *Store) BeginRescore(r Rescore, spec []byte) error {
 // submission the rescore does not plan, and, with ErrExists, one it
 // already re-ran (its steps are the resume point). Like Put, it keeps the
 // entrant's rankings up to date and returns the submission as stored; it
-// never charges a quota.
+// never charges a quota. Under the Ladder, a new public score makes the
+// entrant's shown scores decided again, in submission order, from the
+// scores now stored (a Put keeps a shown score once decided).
 func (s *Store) RescoreSubmission(task, id string, sub Submission) (Submission, error) {
 	if err := sub.validate(); err != nil {
 		return sub, err
@@ -160,12 +162,75 @@ func (s *Store) RescoreSubmission(task, id string, sub Submission) (Submission, 
 		if stored, err = s.put(txn, t, old, sub); err != nil {
 			return err
 		}
+		if t.LadderStep > 0 && !sub.Baseline && !sameScore(old.Public, sub.Public) {
+			if err := s.replayLadder(txn, t, stored.entrant(), sub.at()); err != nil {
+				return err
+			}
+			if stored, err = getSubmissionValue(txn, sub.ID); err != nil {
+				return err
+			}
+		}
 		return txn.Set(sk, step)
 	})
 	if err != nil {
 		return sub, fmt.Errorf("rescore submission %q: %w", sub.ID, err)
 	}
 	return stored, nil
+}
+
+// replayLadder decides again the shown score of each of entrant's
+// submissions, in submission order, from a fresh Ladder: what the Ladder
+// would have shown had the scores always been the ones now stored. Each
+// submission is taken off every index and put again, as a team merge does.
+func (s *Store) replayLadder(txn *badger.Txn, task Task, entrant string, at time.Time) error {
+	var subs []Submission
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: taskParticipantPrefix(tableEntrant, task.ID, entrant)})
+	for it.Rewind(); it.Valid(); it.Next() {
+		k, err := decodeKey(it.Item().KeyCopy(nil))
+		if err != nil {
+			it.Close()
+			return err
+		}
+		sub, err := getSubmission(txn, k.id)
+		if err != nil {
+			it.Close()
+			return err
+		}
+		subs = append(subs, *sub)
+	}
+	it.Close()
+	for i := range subs {
+		if err := s.unindex(txn, task, &subs[i], at); err != nil {
+			return err
+		}
+	}
+	for _, table := range []byte{tableLadder, tableCount} {
+		if err := txn.Delete(key{table: table, task: task.ID, participant: entrant}.encode()); err != nil {
+			return err
+		}
+	}
+	for _, sub := range subs {
+		sub.Shown, sub.Updated = nil, at
+		if _, err := s.put(txn, task, nil, sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func getSubmissionValue(txn *badger.Txn, id string) (Submission, error) {
+	sub, err := getSubmission(txn, id)
+	if err != nil {
+		return Submission{}, err
+	}
+	return *sub, nil
+}
+
+func sameScore(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // FinishRescore marks the task's rescore id finished at at, with the

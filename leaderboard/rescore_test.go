@@ -2,6 +2,7 @@ package leaderboard
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -82,5 +83,42 @@ func TestRescore(t *testing.T) {
 	}
 	if err := s.BeginRescore(Rescore{ID: "r2", Task: "iris", Started: t0}, nil); err != nil {
 		t.Errorf("BeginRescore after the first finished: %v", err)
+	}
+}
+
+// TestRescoreLadder: under the Ladder a rescore decides the entrant's
+// shown scores again, in submission order.
+func TestRescoreLadder(t *testing.T) {
+	s, _ := openStore(t)
+	task := Task{ID: "lad", Metric: "auc", HigherIsBetter: true, Created: t0, LadderStep: 0.1}
+	if err := s.CreateTask(task); err != nil {
+		t.Fatal(err)
+	}
+	sub := func(id string, pub float64, at time.Duration) Submission {
+		return Submission{ID: id, Task: "lad", Participant: "ada", Created: t0.Add(at), Status: Scored, Public: f64(pub), ModuleSHA256: id}
+	}
+	mustPut(t, s, sub("s1", 0.5, 0))
+	mustPut(t, s, sub("s2", 0.55, time.Minute)) // within the step: 0.5 shown again
+	board, err := s.Leaderboard("lad", false)
+	if err != nil || len(board) != 1 || board[0].SubmissionID != "s1" || board[0].Score != 0.5 {
+		t.Fatalf("board before: got %+v, %v; want s1 shown at 0.5", board, err)
+	}
+	if err := s.BeginRescore(Rescore{ID: "r1", Task: "lad", Started: t0, Submissions: []string{"s1", "s2"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	fixed := sub("s1", 0.3, 0)
+	fixed.Updated = t0.Add(time.Hour)
+	if _, err := s.RescoreSubmission("lad", "r1", fixed); err != nil {
+		t.Fatalf("RescoreSubmission: %v", err)
+	}
+	// Replayed: s1 shows 0.3; s2's 0.55 beats it by more than the step,
+	// so it shows, rounded to the step.
+	board, err = s.Leaderboard("lad", false)
+	if err != nil || len(board) != 1 || board[0].SubmissionID != "s2" || math.Abs(board[0].Score-0.6) > 1e-12 || board[0].Submissions != 2 {
+		t.Fatalf("board after: got %+v, %v; want s2 shown at 0.6, 2 submissions", board, err)
+	}
+	got, err := s.Submission("s1")
+	if err != nil || got.Shown == nil || math.Abs(*got.Shown-0.3) > 1e-12 {
+		t.Errorf("s1 after: got %+v, %v; want shown 0.3", got, err)
 	}
 }

@@ -339,6 +339,8 @@ func TestRoles(t *testing.T) {
 			{"Anonymous", anon, "POST", "/v1/tasks/contest/close", nil, 401, "unauthorized"},
 			{"BadToken", badToken, "POST", "/v1/tasks/contest/close", nil, 401, "unauthorized"},
 			{"Participant", alice, "POST", "/v1/tasks/contest/close", nil, 403, "forbidden"},
+			{"RescoreParticipant", alice, "POST", "/v1/tasks/contest/rescore", map[string]any{}, 403, "forbidden"},
+			{"VerifyAnonymous", anon, "POST", "/v1/tasks/contest/verify", nil, 401, "unauthorized"},
 			{"StatusListBeforeClose", anon, "GET", "/status/1", nil, 404, "not_found"},
 		})
 		// Closing certifies, as verdict task close does: the answer
