@@ -64,6 +64,17 @@
 // applies an issuer's newer status list to ingested models, and Predict
 // runs a model in the sandbox on new rows.
 //
+// # Re-runs
+//
+// Rescore runs a task's submissions again with their stored modules,
+// after the host fixed the dataset (RescoreOptions.Dataset replaces it,
+// under the checks of CreateTask) or a metric: uncharged, with the old
+// outcomes kept in the store, resumable after an interruption, and a
+// RescoreReport of the scores and ranks that changed. Verify re-runs
+// without storing and compares every stored score and interval bit for
+// bit (see RATIONALE.md, "Why must a re-run reproduce every score bit for
+// bit?").
+//
 // Readers pass a Viewer: the host sees everything; a participant sees
 // public scores only until the task closes.
 //

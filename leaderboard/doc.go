@@ -65,6 +65,11 @@
 //     task's history, in commit order.
 //   - Submissions that are received, queued or running are indexed so that
 //     Unfinished finds them after a crash.
+//   - A host's rescore (rescore.go) records its plan, then each re-run
+//     with the submission as it was before, in the transaction that
+//     writes the new scores: a resumed rescore skips what is done, and
+//     the old scores stay on record. It never charges a quota; under the
+//     Ladder it decides the entrant's shown scores again.
 //
 // # Marketplace catalogue
 //
