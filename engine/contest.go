@@ -80,12 +80,18 @@ func (e *Engine) TaskState(task string) (State, error) {
 // credentials; Promote stays for re-runs. Reaching the schedule's end has
 // the same effect without a call: the engine certifies such a task the
 // first time it sees it closed (see certifyScheduled). A task already
-// closed is ErrClosed.
+// closed is ErrClosed. The close is recorded in the task's audit trail,
+// by the actor of ctx (see WithActor).
 func (e *Engine) CloseTask(ctx context.Context, task string) ([]Promotion, error) {
 	if err := e.freezeTask(task); err != nil {
 		return nil, err
 	}
-	return e.certify(ctx, task, false)
+	ps, err := e.certify(ctx, task, false)
+	summary := "closed by the host; the private leaderboard is revealed"
+	if err == nil {
+		summary = promotionSummary(summary, ps)
+	}
+	return ps, errors.Join(err, e.audit(ctx, task, AuditClose, summary, auditPromotion(ps)))
 }
 
 // freezeTask closes a task in the store at the engine's clock.

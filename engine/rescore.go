@@ -165,7 +165,9 @@ type rescorePlan struct {
 // With the dataset unchanged a re-run reproduces every stored score and
 // interval bit for bit (see Verify): a rescore then changes nothing but
 // what a fixed metric changes. What a participant sees of a rescore is
-// their new scores, under the usual viewing rules.
+// their new scores, under the usual viewing rules. A finished rescore is
+// recorded in the task's audit trail, by the actor of ctx (see WithActor),
+// in the transaction that finishes it.
 func (e *Engine) Rescore(ctx context.Context, task string, opts RescoreOptions) (*RescoreReport, error) {
 	e.rescoreMu.Lock()
 	defer e.rescoreMu.Unlock()
@@ -223,7 +225,7 @@ func (e *Engine) Rescore(ctx context.Context, task string, opts RescoreOptions) 
 			testHookRescored(id)
 		}
 	}
-	rep, err := e.finishRescore(t, r.ID, plan)
+	rep, err := e.finishRescore(ctx, t, r.ID, plan)
 	if err != nil {
 		return nil, err
 	}
@@ -514,7 +516,7 @@ func rankKey(board, entrant string, team bool) string {
 
 // finishRescore builds the report of rescore id from its steps and the
 // boards before and after, and records it.
-func (e *Engine) finishRescore(t *Task, id string, plan rescorePlan) (*RescoreReport, error) {
+func (e *Engine) finishRescore(ctx context.Context, t *Task, id string, plan rescorePlan) (*RescoreReport, error) {
 	task := t.Spec.ID
 	rs, err := e.store.ActiveRescore(task)
 	if err != nil || rs.ID != id {
@@ -577,7 +579,18 @@ func (e *Engine) finishRescore(t *Task, id string, plan rescorePlan) (*RescoreRe
 	if err != nil {
 		return nil, err
 	}
-	if err := e.store.FinishRescore(task, id, rep.Finished, detail); err != nil {
+	data := "kept"
+	if rep.DatasetBefore != rep.DatasetAfter {
+		data = "replaced"
+	}
+	audit, err := e.auditEntry(ctx, AuditRescore, fmt.Sprintf("re-ran %d submissions with their stored modules; the dataset was %s", rep.Rescored, data),
+		map[string]any{"rescore": id, "dataset_before": rep.DatasetBefore, "dataset_after": rep.DatasetAfter,
+			"scores_changed": len(rep.Changes), "ranks_changed": len(rep.Ranks)})
+	if err != nil {
+		return nil, err
+	}
+	audit.Time = rep.Finished
+	if err := e.store.FinishRescore(task, id, rep.Finished, detail, &audit); err != nil {
 		return nil, fmt.Errorf("task %q: finish rescore %s: %w", task, id, err)
 	}
 	return rep, nil

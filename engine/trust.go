@@ -197,9 +197,14 @@ type Revocation struct {
 // issued no credential may be run again.
 //
 // CloseTask promotes already, and so does the engine for a task closed by
-// its schedule: Promote is for re-runs.
+// its schedule: Promote is for re-runs. It is recorded in the task's audit
+// trail, by the actor of ctx (see WithActor).
 func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) {
-	return e.certify(ctx, task, true)
+	ps, err := e.certify(ctx, task, true)
+	if err != nil {
+		return ps, err
+	}
+	return ps, e.audit(ctx, task, AuditPromote, promotionSummary("promoted again by the host", ps), auditPromotion(ps))
 }
 
 // certify promotes a closed task. again lets a complete promotion that
@@ -566,7 +571,8 @@ func (e *Engine) writeStatusList(l *credential.StatusList, at time.Time) error {
 // Revoke revokes an issued credential: its bit in the data dir's status
 // list is set and the list credential is signed again, valid from now.
 // Revoking a revoked credential is ErrBadRequest. id is as Credential
-// takes it.
+// takes it. The revocation is recorded in its task's audit trail, with
+// reason.
 func (e *Engine) Revoke(id, reason string) (*Credential, error) {
 	e.trustMu.Lock()
 	defer e.trustMu.Unlock()
@@ -603,5 +609,13 @@ func (e *Engine) Revoke(id, reason string) (*Credential, error) {
 		return nil, err
 	}
 	c.Revoked = &r
+	en, err := e.auditEntry(context.Background(), AuditRevoke, "credential "+c.ID+" of rank "+strconv.Itoa(c.Rank)+" revoked", map[string]string{"credential": c.ID, "author": c.Author})
+	if err != nil {
+		return c, err
+	}
+	en.Task, en.Reason = c.Task, reason
+	if err := e.store.AppendAudit(en); err != nil {
+		return c, fmt.Errorf("revoke %s: audit: %w", c.ID, err)
+	}
 	return c, nil
 }

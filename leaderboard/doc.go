@@ -70,6 +70,8 @@
 //     writes the new scores: a resumed rescore skips what is done, and
 //     the old scores stay on record. It never charges a quota; under the
 //     Ladder it decides the entrant's shown scores again.
+//   - The audit trail (audit.go) keeps each host action that changed a
+//     task's outcome, append-only, in the order recorded.
 //
 // # Marketplace catalogue
 //

@@ -40,6 +40,7 @@ import (
 //	0x11   task 0 | created(8) | id 0                               empty: baselines
 //	0x12   task 0 | participant 0 | id 0                            empty: an entrant's final selections
 //	0x13   id 0                                                     marketplace entry (JSON, market.go)
+//	0x1d   task 0 | time(8) | seq 0                                 audit entry (JSON, audit.go): a host's action
 //	0x1e   task 0 | rescore 0                                       rescore record (JSON, rescore.go)
 //	0x1f   task 0 | rescore 0 | id 0                                rescore step (JSON): the submission before its re-run
 //
@@ -74,6 +75,7 @@ const (
 	tableBaseline   byte = 0x11
 	tableSelected   byte = 0x12
 	tableMarket     byte = 0x13
+	tableAudit      byte = 0x1d
 	tableRescore    byte = 0x1e
 	tableRescoreRun byte = 0x1f
 )
@@ -187,7 +189,7 @@ func (k key) encode() []byte {
 		b = appendString(b, k.task)
 	case tableSubmission, tableUnfinished, tableMarket:
 		b = appendString(b, k.id)
-	case tableOrder, tableBaseline:
+	case tableOrder, tableBaseline, tableAudit:
 		b = appendString(b, k.task)
 		b = appendTime(b, k.created)
 		b = appendString(b, k.id)
@@ -370,6 +372,10 @@ func decodeKey(b []byte) (key, error) {
 		k.task = d.string("task")
 		k.created = d.time()
 		k.id = d.string("submission")
+	case tableAudit:
+		k.task = d.string("task")
+		k.created = d.time()
+		k.id = d.string("sequence")
 	case tableDedupe, tableSelected:
 		k.task = d.string("task")
 		k.participant = d.string("participant")

@@ -36,6 +36,7 @@ func sampleKeys() []key {
 		{table: tableSelected, task: "iris", participant: "bob", id: "s1"},
 		{table: tableMarket, id: "0b9e2c6a-4f1d-4c8e-9a51-6d2f0e7b3c11"},
 		{table: tableRescore, task: "iris", id: "r1"},
+		{table: tableAudit, task: "iris", created: 9, id: "000000000000000a"},
 		{table: tableRescoreRun, task: "iris", participant: "r1", id: "s1"},
 	}
 }

@@ -234,8 +234,9 @@ func sameScore(a, b *float64) bool {
 }
 
 // FinishRescore marks the task's rescore id finished at at, with the
-// engine's detail (its report) replacing the plan's.
-func (s *Store) FinishRescore(task, id string, at time.Time, detail []byte) error {
+// engine's detail (its report) replacing the plan's, and records audit,
+// if not nil, in the same transaction.
+func (s *Store) FinishRescore(task, id string, at time.Time, detail []byte, audit *AuditEntry) error {
 	return s.update(func(txn *badger.Txn) error {
 		r, err := getRescore(txn, task, id)
 		if err != nil {
@@ -248,6 +249,12 @@ func (s *Store) FinishRescore(task, id string, at time.Time, detail []byte) erro
 			Finished: at.UTC(), Submissions: r.Submissions, Detail: detail})
 		if err != nil {
 			return err
+		}
+		if audit != nil {
+			audit.Task = task
+			if err := s.appendAudit(txn, *audit); err != nil {
+				return err
+			}
 		}
 		return txn.Set(key{table: tableRescore, task: task, id: id}.encode(), val)
 	})

@@ -68,7 +68,8 @@ func TestRescore(t *testing.T) {
 	if err != nil || len(board) < 2 || board[0].Participant != "bob" {
 		t.Fatalf("private board after the re-run: got %+v, %v; want bob first", board, err)
 	}
-	if err := s.FinishRescore("iris", "r1", t0.Add(2*time.Hour), []byte(`{"report":1}`)); err != nil {
+	if err := s.FinishRescore("iris", "r1", t0.Add(2*time.Hour), []byte(`{"report":1}`),
+		&AuditEntry{Time: t0.Add(2 * time.Hour), Action: "rescore", Actor: "host", Reason: "label fix", Summary: "re-ran 1"}); err != nil {
 		t.Fatalf("FinishRescore: %v", err)
 	}
 	if _, err := s.ActiveRescore("iris"); !errors.Is(err, ErrNotFound) {
@@ -83,6 +84,27 @@ func TestRescore(t *testing.T) {
 	}
 	if err := s.BeginRescore(Rescore{ID: "r2", Task: "iris", Started: t0}, nil); err != nil {
 		t.Errorf("BeginRescore after the first finished: %v", err)
+	}
+	if err := s.AppendAudit(AuditEntry{Task: "iris", Time: t0.Add(time.Hour), Action: "close", Actor: "host"}); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	trail, err := s.AuditTrail("iris")
+	if err != nil || len(trail) != 2 || trail[0].Action != "close" || trail[1].Action != "rescore" || trail[1].Reason != "label fix" {
+		t.Errorf("AuditTrail: got %+v, %v; want the close then the rescore, by time", trail, err)
+	}
+	for _, tc := range []struct {
+		name string
+		a    AuditEntry
+		want error
+	}{
+		{"ErrNotFound", AuditEntry{Task: "nope", Time: t0, Action: "close"}, ErrNotFound},
+		{"ErrInvalidKey/no action", AuditEntry{Task: "iris", Time: t0}, ErrInvalidKey},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.AppendAudit(tc.a); !errors.Is(err, tc.want) {
+				t.Errorf("got %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
 
