@@ -328,7 +328,7 @@ func promoteRun(g *globals, task func(args []string) string) func(*cobra.Command
 		return nil
 	}
 	return g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-		proms, err := e.Promote(cmd.Context(), task(args))
+		proms, err := e.Promote(cliActor(cmd.Context(), ""), task(args))
 		if err != nil {
 			return badInput(err)
 		}

@@ -22,6 +22,7 @@ var errMismatch = &exitError{code: exitFailed, err: errors.New("verification fai
 
 func newTaskRescoreCmd(g *globals) *cobra.Command {
 	var opts engine.RescoreOptions
+	var reason string
 	c := &cobra.Command{
 		Use:   "rescore ID",
 		Short: "re-run a task's submissions with their stored modules (after fixing its dataset or metric) and report what changed",
@@ -34,7 +35,7 @@ creation. An interrupted rescore (Ctrl-C, a crash) resumes where it stopped
 when the command is run again.`,
 		Args: cobra.ExactArgs(1),
 		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			rep, err := e.Rescore(cmd.Context(), args[0], opts)
+			rep, err := e.Rescore(cliActor(cmd.Context(), reason), args[0], opts)
 			if err != nil {
 				return rescoreError(err)
 			}
@@ -43,6 +44,7 @@ when the command is run again.`,
 	}
 	c.Flags().StringVar(&opts.Dataset, "dataset", "", "a corrected held-out dataset (CSV, Parquet or Arrow IPC) to replace the task's")
 	c.Flags().StringSliceVar(&opts.Submissions, "submissions", nil, submissionsUsage+` (default "all")`)
+	c.Flags().StringVar(&reason, "reason", "", reasonUsage)
 	return c
 }
 
@@ -142,8 +144,8 @@ func printRescore(g *globals, rep *engine.RescoreReport) error {
 // failure shown as its status and error kind.
 func transition(before, after engine.Outcome, score func(engine.Outcome) *float64) string {
 	one := func(o engine.Outcome) string {
-		if o.Status != "scored" {
-			return o.Status + " (" + o.Error + ")"
+		if o.Status != engine.StatusScored {
+			return string(o.Status) + " (" + o.Error + ")"
 		}
 		if v := score(o); v != nil {
 			return strconv.FormatFloat(*v, 'g', 6, 64)

@@ -50,6 +50,10 @@ func TestCLIRescore(t *testing.T) {
 		{"RescoreFixed", []string{d, "task", "rescore", "rescore-cli", "--dataset", "fixed.csv"}, 0,
 			[]string{"replaced by", "3 scores changed", "4 ranks changed", "public   bob          2       1      +1", "private  ada          1       2      -1"}, nil},
 		{"VerifyAfter", []string{d, "task", "verify", "rescore-cli", "--submissions", "selected"}, 0, []string{"reproduced every stored score"}, nil},
+		{"RescoreReason", []string{d, "task", "rescore", "rescore-cli", "--submissions", "selected", "--reason", "metric fix"}, 0, []string{"3 submissions re-run"}, nil},
+		{"CloseReason", []string{d, "task", "close", "rescore-cli", "--reason", "end of the course"}, 0, []string{"closed at"}, nil},
+		{"Audit", []string{d, "task", "audit", "rescore-cli"}, 0, []string{"rescore  cli", "re-ran 3 submissions with their stored modules; the dataset was replaced", "metric fix", "end of the course", "close"}, nil},
+		{"AuditAsParticipant", []string{d, "task", "audit", "rescore-cli", "--as", "bob"}, 0, []string{"rescore  —   —", "the dataset was replaced"}, nil},
 	}
 	for _, st := range steps {
 		code, stdout, stderr := cli(t, st.args...)

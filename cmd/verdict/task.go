@@ -97,12 +97,13 @@ func newTaskCmd(g *globals) *cobra.Command {
 	g.serverFlags(show, true)
 	show.Flags().BoolVar(&seed, "seed", false, "print only the task's split seed, the host's secret (local data dir only)")
 	c.AddCommand(show)
+	var closeReason string
 	closeCmd := &cobra.Command{
 		Use:   "close ID",
 		Short: "close a task now and certify it: no more submissions; the private leaderboard is revealed; the top entrants that pass the gates get credentials",
 		Args:  cobra.ExactArgs(1),
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			proms, err := e.CloseTask(cmd.Context(), args[0])
+			proms, err := e.CloseTask(cliActor(cmd.Context(), closeReason), args[0])
 			if errors.Is(err, engine.ErrClosed) || errors.Is(err, engine.ErrNotFound) {
 				return badInput(err)
 			}
@@ -127,6 +128,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 		}),
 	}
 	g.serverFlags(closeCmd, true)
+	closeCmd.Flags().StringVar(&closeReason, "reason", "", reasonUsage)
 	c.AddCommand(closeCmd)
 	promote := &cobra.Command{
 		Use:   "promote ID",
@@ -164,7 +166,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 	}
 	g.serverFlags(list, true)
 	c.AddCommand(list)
-	c.AddCommand(newTaskRescoreCmd(g), newTaskVerifyCmd(g))
+	c.AddCommand(newTaskRescoreCmd(g), newTaskVerifyCmd(g), newTaskAuditCmd(g))
 	return c
 }
 
