@@ -341,6 +341,7 @@ func TestRoles(t *testing.T) {
 			{"Participant", alice, "POST", "/v1/tasks/contest/close", nil, 403, "forbidden"},
 			{"RescoreParticipant", alice, "POST", "/v1/tasks/contest/rescore", map[string]any{}, 403, "forbidden"},
 			{"VerifyAnonymous", anon, "POST", "/v1/tasks/contest/verify", nil, 401, "unauthorized"},
+			{"AuditAnonymous", anon, "GET", "/v1/tasks/contest/audit", nil, 200, ""},
 			{"StatusListBeforeClose", anon, "GET", "/status/1", nil, 404, "not_found"},
 		})
 		// Closing certifies, as verdict task close does: the answer

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -17,6 +18,35 @@ import (
 // "options" part of a rescore's multipart upload).
 type rescoreOptions struct {
 	Submissions []string `json:"submissions"`
+	// Reason is why, for the audit trail (a rescore only).
+	Reason string `json:"reason,omitempty"`
+}
+
+// verifyOptions is the JSON body of a verification.
+type verifyOptions struct {
+	Submissions []string `json:"submissions"`
+}
+
+// hostActor is who a host action taken over HTTP is recorded as in the
+// audit trail.
+func hostActor(r *http.Request, c caller, reason string) context.Context {
+	return engine.WithActor(r.Context(), engine.Actor{Who: "host via HTTP from " + c.addr, Why: reason})
+}
+
+// audit serves a task's audit trail: in full to the host, the time,
+// action and summary of each entry to anyone else.
+func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
+	c, err := s.identify(w, r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	trail, err := s.e.AuditTrail(r.PathValue("id"), c.viewer())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, trail)
 }
 
 // rescoreTask re-runs a task's submissions (engine.Rescore). Host only. The
@@ -40,6 +70,7 @@ func (s *Server) rescoreTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var opts engine.RescoreOptions
+	var reason string
 	dir := ""
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 		if dir, err = os.MkdirTemp("", "verdict-rescore-*"); err != nil {
@@ -47,7 +78,7 @@ func (s *Server) rescoreTask(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer os.RemoveAll(dir)
-		if opts, err = s.receiveRescore(w, r, dir); err != nil {
+		if opts, reason, err = s.receiveRescore(w, r, dir); err != nil {
 			s.fail(w, err)
 			return
 		}
@@ -64,9 +95,9 @@ func (s *Server) rescoreTask(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		opts.Submissions = in.Submissions
+		opts.Submissions, reason = in.Submissions, in.Reason
 	}
-	rep, err := s.e.Rescore(r.Context(), r.PathValue("id"), opts)
+	rep, err := s.e.Rescore(hostActor(r, c, reason), r.PathValue("id"), opts)
 	if err != nil {
 		if dir != "" {
 			err = uploadError(err, dir)
@@ -79,15 +110,14 @@ func (s *Server) rescoreTask(w http.ResponseWriter, r *http.Request) {
 
 // receiveRescore reads a rescore's multipart upload: the dataset goes to
 // a file in dir.
-func (s *Server) receiveRescore(w http.ResponseWriter, r *http.Request, dir string) (engine.RescoreOptions, error) {
-	var opts engine.RescoreOptions
+func (s *Server) receiveRescore(w http.ResponseWriter, r *http.Request, dir string) (opts engine.RescoreOptions, reason string, err error) {
 	bad := func(format string, args ...any) error {
 		return refuse(http.StatusBadRequest, "bad_request", "rescore: "+format, args...)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxDatasetBytes+s.cfg.MaxBodyBytes+64<<10)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return opts, bad("%v", err)
+		return opts, reason, bad("%v", err)
 	}
 	for {
 		p, err := mr.NextPart()
@@ -95,29 +125,29 @@ func (s *Server) receiveRescore(w http.ResponseWriter, r *http.Request, dir stri
 			break
 		}
 		if err != nil {
-			return opts, tooLargeOr(err, bad)
+			return opts, reason, tooLargeOr(err, bad)
 		}
 		switch p.FormName() {
 		case "options":
 			b, err := io.ReadAll(io.LimitReader(p, s.cfg.MaxBodyBytes+1))
 			if err != nil {
-				return opts, tooLargeOr(err, bad)
+				return opts, reason, tooLargeOr(err, bad)
 			}
 			if int64(len(b)) > s.cfg.MaxBodyBytes {
-				return opts, refuse(http.StatusRequestEntityTooLarge, "too_large", "rescore: options larger than %d bytes", s.cfg.MaxBodyBytes)
+				return opts, reason, refuse(http.StatusRequestEntityTooLarge, "too_large", "rescore: options larger than %d bytes", s.cfg.MaxBodyBytes)
 			}
 			var in rescoreOptions
 			if err := decodeJSON(b, &in); err != nil {
-				return opts, err
+				return opts, reason, err
 			}
-			opts.Submissions = in.Submissions
+			opts.Submissions, reason = in.Submissions, in.Reason
 		case "data":
 			if opts.Dataset != "" {
-				return opts, bad("more than one data part")
+				return opts, reason, bad("more than one data part")
 			}
 			tmp, err := saveData(p, dir, s.cfg.MaxDatasetBytes)
 			if err != nil {
-				return opts, tooLargeOr(err, bad)
+				return opts, reason, tooLargeOr(err, bad)
 			}
 			// The file keeps the name it was uploaded under, so that an
 			// error about it names what the host sent.
@@ -127,16 +157,16 @@ func (s *Server) receiveRescore(w http.ResponseWriter, r *http.Request, dir stri
 			}
 			opts.Dataset = filepath.Join(dir, name)
 			if err := os.Rename(tmp, opts.Dataset); err != nil {
-				return opts, err
+				return opts, reason, err
 			}
 		default:
-			return opts, bad("unknown part %q (want data and options)", p.FormName())
+			return opts, reason, bad("unknown part %q (want data and options)", p.FormName())
 		}
 	}
 	if opts.Dataset == "" {
-		return opts, bad("a multipart rescore needs a data part (the corrected dataset); without one, send JSON options")
+		return opts, reason, bad("a multipart rescore needs a data part (the corrected dataset); without one, send JSON options")
 	}
-	return opts, nil
+	return opts, reason, nil
 }
 
 // verifyTask re-runs a task's submissions without storing anything and
@@ -157,7 +187,7 @@ func (s *Server) verifyTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	var in rescoreOptions
+	var in verifyOptions
 	if len(body) > 0 {
 		if err := decodeJSON(body, &in); err != nil {
 			s.fail(w, err)

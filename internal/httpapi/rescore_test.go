@@ -120,7 +120,7 @@ func TestRescoreVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := host.upload("POST", "/v1/tasks/contest/rescore", multipartForm(t, map[string][]byte{
-			"data": fixedContest(t, nil), "options": []byte(`{"submissions": ["all"]}`)}))
+			"data": fixedContest(t, nil), "options": []byte(`{"submissions": ["all"], "reason": "labels of r3 fixed"}`)}))
 		var rep engine.RescoreReport
 		if err := json.Unmarshal(r.body, &rep); r.status != 200 || err != nil {
 			t.Fatalf("rescore with a fixed dataset: got %d %s", r.status, r.body)
@@ -148,6 +148,34 @@ func TestRescoreVerify(t *testing.T) {
 		entries, _ := board["entries"].([]any)
 		if len(entries) != 2 || entries[0].(map[string]any)["submission"] != ids[1] {
 			t.Errorf("public board after: got %v, want bob first", board)
+		}
+	})
+
+	t.Run("Audit", func(t *testing.T) {
+		var full []engine.AuditEntry
+		r := host.get("/v1/tasks/contest/audit")
+		if err := json.Unmarshal(r.body, &full); r.status != 200 || err != nil || len(full) != 2 {
+			t.Fatalf("host's audit trail: got %d %s, want the two rescores", r.status, r.body)
+		}
+		last := full[1]
+		if last.Action != "rescore" || last.Reason != "labels of r3 fixed" || !strings.HasPrefix(last.Actor, "host via HTTP from ") ||
+			!strings.Contains(last.Summary, "the dataset was replaced") || len(last.Detail) == 0 {
+			t.Errorf("host's last entry: got %+v, want the rescore with its actor, reason, summary and detail", last)
+		}
+		for _, c := range []*client{bob, anon} {
+			var seen []map[string]any
+			r := c.get("/v1/tasks/contest/audit")
+			if err := json.Unmarshal(r.body, &seen); r.status != 200 || err != nil || len(seen) != 2 {
+				t.Fatalf("audit trail for a non-host: got %d %s", r.status, r.body)
+			}
+			for _, en := range seen {
+				if _, ok := en["actor"]; ok || en["reason"] != nil || en["detail"] != nil || en["summary"] == "" {
+					t.Errorf("a non-host's entry: got %v, want time, action and summary only", en)
+				}
+			}
+		}
+		if r := anon.get("/v1/tasks/nope/audit"); r.status != 404 {
+			t.Errorf("audit of an unknown task: got %d, want 404", r.status)
 		}
 	})
 }

@@ -36,6 +36,7 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/tasks/{id}/verify", s.verifyTask},
 		{"GET", "/v1/tasks/{id}/leaderboard", s.leaderboard},
 		{"GET", "/v1/tasks/{id}/history", s.history},
+		{"GET", "/v1/tasks/{id}/audit", s.audit},
 		{"GET", "/v1/tasks/{id}/submissions", s.submissions},
 		{"POST", "/v1/tasks/{id}/submissions", s.upload},
 		{"GET", "/v1/tasks/{id}/selections", s.selections},

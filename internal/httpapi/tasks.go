@@ -238,7 +238,7 @@ func (s *Server) closeTask(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		// The certification outlives a client that hangs up: the task is
 		// closed either way, and its places are decided now.
-		ps, err = s.e.CloseTask(context.WithoutCancel(r.Context()), r.PathValue("id"))
+		ps, err = s.e.CloseTask(context.WithoutCancel(hostActor(r, c, "")), r.PathValue("id"))
 	}
 	if err != nil {
 		s.fail(w, err)
@@ -264,7 +264,7 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	ps, err := s.e.Promote(context.WithoutCancel(r.Context()), r.PathValue("id"))
+	ps, err := s.e.Promote(context.WithoutCancel(hostActor(r, c, "")), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err)
 		return
