@@ -75,6 +75,10 @@
 // bit (see RATIONALE.md, "Why must a re-run reproduce every score bit for
 // bit?").
 //
+// The host actions that change an outcome (CloseTask, Promote, Rescore,
+// Revoke) are recorded in the task's audit trail (AuditTrail) with the
+// actor WithActor puts in their context and their reason.
+//
 // Readers pass a Viewer: the host sees everything; a participant sees
 // public scores only until the task closes.
 //
