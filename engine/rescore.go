@@ -75,6 +75,9 @@ type RescoreReport struct {
 	// Ranks are the entrants whose rank changed on a board, public board
 	// first, then by the new rank.
 	Ranks []RankChange `json:"ranks"`
+	// Missing are the submissions that could not be re-run because their
+	// module is not in the data dir: they keep their outcome.
+	Missing []string `json:"missing,omitempty"`
 }
 
 // ScoreChange is one submission's outcome before and after a rescore.
@@ -131,7 +134,7 @@ func (r *VerifyReport) OK() bool { return len(r.Mismatches) == 0 }
 type Mismatch struct {
 	Submission  string `json:"submission"`
 	Participant string `json:"participant"`
-	Field       string `json:"field"` // status, error, public, private, public_ci.low, ...
+	Field       string `json:"field"` // module, status, error, public, private, public_ci.low, ...
 	Stored      string `json:"stored"`
 	Got         string `json:"got"`
 }
@@ -208,7 +211,13 @@ func (e *Engine) Rescore(ctx context.Context, task string, opts RescoreOptions) 
 			return nil, fmt.Errorf("rescore %s: submission %s: %w", r.ID, id, err)
 		}
 		sub, err := e.rerun(ctx, lt, ls)
-		if err != nil {
+		var missing *missingModuleError
+		switch {
+		case errors.As(err, &missing):
+			// Nothing to run: the submission keeps its outcome, and the
+			// report names it (see finishRescore).
+			sub = fromStore(ls)
+		case err != nil:
 			return nil, fmt.Errorf("rescore %s of task %q: interrupted after %d of %d (run it again to resume): %w",
 				r.ID, task, len(done)+ran, len(r.Submissions), err)
 		}
@@ -529,6 +538,9 @@ func (e *Engine) finishRescore(ctx context.Context, t *Task, id string, plan res
 		if err != nil {
 			return nil, fmt.Errorf("rescore %s: submission %s: %w", id, st.Submission, err)
 		}
+		if _, err := os.Stat(e.modulePath(ls.ModuleSHA256)); errors.Is(err, os.ErrNotExist) {
+			rep.Missing = append(rep.Missing, ls.ID)
+		}
 		before, after := fromStore(st.Before), fromStore(ls)
 		if c, changed := scoreChange(before, after); changed {
 			rep.Changes = append(rep.Changes, c)
@@ -630,6 +642,18 @@ func sameBits(a, b *float64) bool {
 	return math.Float64bits(*a) == math.Float64bits(*b)
 }
 
+// missingModuleError is a submission whose module is not in the data dir:
+// it cannot be run again.
+type missingModuleError struct{ submission, sha string }
+
+func (e *missingModuleError) Error() string {
+	return fmt.Sprintf("submission %s: its module %s.wasm is not in the data dir", e.submission, e.sha)
+}
+
+func (e *Engine) modulePath(sha string) string {
+	return filepath.Join(moduleDir(e.cfg.DataDir), sha+".wasm")
+}
+
 // rerun evaluates a stored submission again with its stored module on lt
 // and returns it with its new outcome (not recorded). A failure of the
 // model is an outcome; an error is returned when the host failed (the
@@ -637,7 +661,10 @@ func sameBits(a, b *float64) bool {
 // known of the submission, which keeps its stored outcome.
 func (e *Engine) rerun(ctx context.Context, lt *loadedTask, ls leaderboard.Submission) (Submission, error) {
 	sub := fromStore(ls)
-	module, err := os.ReadFile(filepath.Join(moduleDir(e.cfg.DataDir), sub.ModuleSHA256+".wasm"))
+	module, err := os.ReadFile(e.modulePath(sub.ModuleSHA256))
+	if errors.Is(err, os.ErrNotExist) {
+		return sub, &missingModuleError{submission: sub.ID, sha: sub.ModuleSHA256}
+	}
 	if err != nil {
 		return sub, fmt.Errorf("submission %s: read its module: %w", sub.ID, err)
 	}
@@ -690,7 +717,8 @@ func (e *Engine) rerun(ctx context.Context, lt *loadedTask, ls leaderboard.Submi
 // Verify re-runs a task's submissions (see VerifyOptions) with their
 // stored modules on the task's stored dataset, stores nothing, and
 // compares each outcome with the stored one bit for bit: status, error
-// kind, public and private scores and their intervals. Evaluations are
+// kind, public and private scores and their intervals. A submission whose
+// module is missing from the data dir is a mismatch of field "module". Evaluations are
 // deterministic (the sandbox has no clock, entropy or I/O; the bootstrap
 // is seeded by the task, the part and the module), so any mismatch means
 // the stored record and the re-run differ: a changed dataset, metric or
@@ -724,10 +752,16 @@ func (e *Engine) Verify(ctx context.Context, task string, opts VerifyOptions) (*
 			return nil, fmt.Errorf("verify: submission %s: %w", id, err)
 		}
 		got, err := e.rerun(ctx, lt, ls)
-		if err != nil {
+		var missing *missingModuleError
+		var ms []Mismatch
+		switch {
+		case errors.As(err, &missing):
+			ms = []Mismatch{{Submission: ls.ID, Participant: ls.Participant, Field: "module", Stored: ls.ModuleSHA256, Got: "missing from the data dir"}}
+		case err != nil:
 			return nil, fmt.Errorf("verify task %q: %w", task, err)
+		default:
+			ms = compare(fromStore(ls), got)
 		}
-		ms := compare(fromStore(ls), got)
 		rep.Checked++
 		if len(ms) == 0 {
 			rep.Matched++

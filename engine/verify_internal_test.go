@@ -67,3 +67,41 @@ func TestVerifyMismatch(t *testing.T) {
 		t.Errorf("second mismatch: got %+v, want private_ci.resamples", m)
 	}
 }
+
+// TestRescoreMissingModule: a submission whose module left the data dir
+// keeps its outcome; the rescore finishes and names it, and Verify
+// reports it.
+func TestRescoreMissingModule(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(ctx, Config{DataDir: filepath.Join(t.TempDir(), "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(ctx)
+	data, err := filepath.Abs("testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(t.TempDir(), "task.yaml")
+	if err := os.WriteFile(spec, []byte(fmt.Sprintf("id: mis\ntype: regression\nmetric: rmse\ndata: {test: %q}\nsplit: {public_fraction: 0.5, seed: s}\nlimits: {memory_mb: 16}\n", data)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateTask(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.Submit(ctx, SubmitRequest{Task: "mis", Participant: "ada", Module: sandboxtest.Wasm(sandboxtest.Linear)})
+	if err != nil || sub.Failed() {
+		t.Fatalf("Submit: %+v, %v", sub, err)
+	}
+	if err := os.Remove(e.modulePath(sub.ModuleSHA256)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Rescore(ctx, "mis", RescoreOptions{})
+	if err != nil || rep.Rescored != 1 || len(rep.Missing) != 1 || rep.Missing[0] != sub.ID || len(rep.Changes) != 0 {
+		t.Fatalf("Rescore: got %+v, %v; want it finished, naming the submission as missing, nothing changed", rep, err)
+	}
+	vr, err := e.Verify(ctx, "mis", VerifyOptions{})
+	if err != nil || vr.OK() || len(vr.Mismatches) != 1 || vr.Mismatches[0].Field != "module" {
+		t.Fatalf("Verify: got %+v, %v; want a module mismatch", vr, err)
+	}
+}

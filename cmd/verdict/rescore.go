@@ -96,6 +96,9 @@ func printRescore(g *globals, rep *engine.RescoreReport) error {
 	} else {
 		fmt.Fprintf(w, "dataset  sha256 %s replaced by %s\n", rep.DatasetBefore, rep.DatasetAfter)
 	}
+	for _, id := range rep.Missing {
+		fmt.Fprintf(w, "not re-run  %s: its module is not in the data dir; it keeps its outcome\n", id)
+	}
 	if len(rep.Changes) == 0 && len(rep.Ranks) == 0 {
 		fmt.Fprintln(w, "no score or rank changed")
 		return nil
