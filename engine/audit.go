@@ -12,10 +12,10 @@ import (
 
 // Audit actions: the host actions that change a task's outcome.
 const (
-	AuditClose    = "close"
-	AuditPromote  = "promote"
-	AuditRescore  = "rescore"
-	AuditRevoke   = "revoke"
+	AuditClose   = "close"
+	AuditPromote = "promote"
+	AuditRescore = "rescore"
+	AuditRevoke  = "revoke"
 )
 
 // Actor is who takes a host action, and why, as the audit trail records
