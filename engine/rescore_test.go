@@ -369,3 +369,59 @@ func TestRescoreRefused(t *testing.T) {
 		t.Errorf("rescore of cy's submission: got %+v, %v; want 1 rescored, unchanged", rep, err)
 	}
 }
+
+// TestRescoreHammer runs rescores while participants keep submitting:
+// every submission ends scored once, the rescores never charge anyone,
+// and Verify then reproduces everything.
+func TestRescoreHammer(t *testing.T) {
+	e, _, _ := rescoreContest(t)
+	n := 12
+	if testing.Short() {
+		n = 4
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := engine.SubmitRequest{Task: "contest", Participant: "p" + strconv.Itoa(i%3), Module: variant(linear, 100+i)}
+			sub, err := e.Submit(context.Background(), req)
+			for errors.Is(err, engine.ErrQueueFull) { // the bounded queue refuses: retry, as a client does
+				time.Sleep(time.Millisecond)
+				sub, err = e.Submit(context.Background(), req)
+			}
+			if err == nil && sub.Failed() {
+				err = errors.New(sub.Error.Message)
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if _, err := e.Rescore(context.Background(), "contest", engine.RescoreOptions{}); err != nil {
+			t.Errorf("Rescore during submissions: %v", err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Submit during rescores: %v", err)
+		}
+	}
+	vr, err := e.Verify(context.Background(), "contest", engine.VerifyOptions{})
+	if err != nil || !vr.OK() || vr.Checked != 3+n {
+		t.Errorf("Verify after: got %+v, %v; want %d checked, no mismatch", vr, err, 3+n)
+	}
+	board, err := e.Leaderboard("contest", engine.Host, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, en := range board {
+		total += en.Submissions
+	}
+	if total != 3+n {
+		t.Errorf("submissions counted on the board: got %d, want %d (a rescore never counts one)", total, 3+n)
+	}
+}
