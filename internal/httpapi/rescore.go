@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
@@ -97,6 +98,10 @@ func (s *Server) rescoreTask(w http.ResponseWriter, r *http.Request) {
 		}
 		opts.Submissions, reason = in.Submissions, in.Reason
 	}
+	// A rescore runs every model again: it may outlast the server's
+	// write timeout, which is lifted for it (the client's own timeout
+	// still interrupts it, and asking again resumes it).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	rep, err := s.e.Rescore(hostActor(r, c, reason), r.PathValue("id"), opts)
 	if err != nil {
 		if dir != "" {
@@ -194,6 +199,7 @@ func (s *Server) verifyTask(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{}) // see rescoreTask
 	rep, err := s.e.Verify(r.Context(), r.PathValue("id"), engine.VerifyOptions{Submissions: in.Submissions})
 	if err != nil {
 		s.fail(w, err)
