@@ -159,3 +159,19 @@ const (
 	EventStatus = "status"
 	EventEnd    = "end"
 )
+
+// RescoreOptions is the JSON body of POST /v1/tasks/{id}/rescore (or the
+// "options" part of its multipart upload, whose "data" part is a
+// corrected dataset).
+type RescoreOptions struct {
+	// Submissions is what to re-run: "all" (the default), "selected", or
+	// submission ids.
+	Submissions []string `json:"submissions"`
+	// Reason is why, for the task's audit trail.
+	Reason string `json:"reason,omitempty"`
+}
+
+// VerifyOptions is the JSON body of POST /v1/tasks/{id}/verify.
+type VerifyOptions struct {
+	Submissions []string `json:"submissions"`
+}

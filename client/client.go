@@ -235,39 +235,9 @@ func (c *Client) Task(ctx context.Context, id string) (*api.Task, error) {
 // host only). A signed client is refused by the server: the upload is
 // never signed.
 func (c *Client) CreateTask(ctx context.Context, spec []byte, dataName string, data io.Reader) (*api.Task, error) {
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		err := func() error {
-			w, err := mw.CreateFormFile("spec", "task.yaml")
-			if err == nil {
-				_, err = w.Write(spec)
-			}
-			if err == nil {
-				w, err = mw.CreateFormFile("data", dataName)
-			}
-			if err == nil {
-				_, err = io.Copy(w, data)
-			}
-			if err == nil {
-				err = mw.Close()
-			}
-			return err
-		}()
-		pw.CloseWithError(err)
-	}()
-	req, err := http.NewRequestWithContext(ctx, "POST", c.base+"/v1/tasks", pr)
-	if err != nil {
-		pr.Close()
-		return nil, err
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if c.cfg.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
-	}
 	var t api.Task
-	if err := c.Do(req, http.StatusCreated, &t); err != nil {
-		pr.Close()
+	err := c.upload(ctx, "/v1/tasks", []formPart{{"spec", "task.yaml", bytes.NewReader(spec)}, {"data", dataName, data}}, http.StatusCreated, &t)
+	if err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -288,6 +258,92 @@ func (c *Client) CloseTask(ctx context.Context, id string) (*api.Closed, error) 
 func (c *Client) Promote(ctx context.Context, id string) ([]engine.Promotion, error) {
 	var ps []engine.Promotion
 	return ps, c.call(ctx, "POST", "/v1/tasks/"+esc(id)+"/promote", nil, "", http.StatusOK, &ps)
+}
+
+// Rescore re-runs a task's submissions with their stored modules and
+// reports what changed (POST /v1/tasks/{id}/rescore, host only). With
+// data, the task's held-out dataset is replaced by it first (dataName is
+// its file name: its extension says its format). Asking again after an
+// interruption resumes the rescore.
+func (c *Client) Rescore(ctx context.Context, id string, opts api.RescoreOptions, dataName string, data io.Reader) (*engine.RescoreReport, error) {
+	path := "/v1/tasks/" + esc(id) + "/rescore"
+	var rep engine.RescoreReport
+	if data == nil {
+		body, err := json.Marshal(opts)
+		if err != nil {
+			return nil, err
+		}
+		return &rep, c.call(ctx, "POST", path, body, "application/json", http.StatusOK, &rep)
+	}
+	options, err := json.Marshal(opts)
+	if err != nil {
+		return nil, err
+	}
+	err = c.upload(ctx, path, []formPart{{"options", "options.json", bytes.NewReader(options)}, {"data", dataName, data}}, http.StatusOK, &rep)
+	if err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// VerifyTask re-runs a task's submissions without storing anything and
+// compares every stored score and interval bit for bit (POST
+// /v1/tasks/{id}/verify, host only).
+func (c *Client) VerifyTask(ctx context.Context, id string, opts api.VerifyOptions) (*engine.VerifyReport, error) {
+	body, err := json.Marshal(opts)
+	if err != nil {
+		return nil, err
+	}
+	var rep engine.VerifyReport
+	return &rep, c.call(ctx, "POST", "/v1/tasks/"+esc(id)+"/verify", body, "application/json", http.StatusOK, &rep)
+}
+
+// Audit reads a task's audit trail (GET /v1/tasks/{id}/audit): the host
+// reads who and why; others the time, action and summary.
+func (c *Client) Audit(ctx context.Context, id string) ([]engine.AuditEntry, error) {
+	var trail []engine.AuditEntry
+	return trail, c.get(ctx, "/v1/tasks/"+esc(id)+"/audit", &trail)
+}
+
+// formPart is one part of a multipart upload.
+type formPart struct {
+	name, file string
+	r          io.Reader
+}
+
+// upload streams parts as a multipart/form-data POST, as the host.
+func (c *Client) upload(ctx context.Context, path string, parts []formPart, want int, out any) error {
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		err := func() error {
+			for _, p := range parts {
+				w, err := mw.CreateFormFile(p.name, p.file)
+				if err != nil {
+					return err
+				}
+				if _, err := io.Copy(w, p.r); err != nil {
+					return err
+				}
+			}
+			return mw.Close()
+		}()
+		pw.CloseWithError(err)
+	}()
+	req, err := http.NewRequestWithContext(ctx, "POST", c.base+path, pr)
+	if err != nil {
+		pr.Close()
+		return err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	}
+	if err := c.Do(req, want, out); err != nil {
+		pr.Close()
+		return err
+	}
+	return nil
 }
 
 // Leaderboard reads a task's public (or, once revealed or for the host,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
 )
 
@@ -30,14 +31,24 @@ func newTaskAuditCmd(g *globals) *cobra.Command {
 		Use:   "audit ID",
 		Short: "the host actions that changed a task's outcome (close, promote, rescore, credential revoke): when, what, who and why",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			trail, err := e.AuditTrail(args[0], viewer(as))
 			if err != nil {
 				return badInput(err)
 			}
 			return printAudit(g, args[0], trail)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if as != "" {
+				return errNoRemote("--as")
+			}
+			trail, err := c.Audit(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printAudit(g, args[0], trail)
 		}),
 	}
+	g.serverFlags(c, true)
 	c.Flags().StringVar(&as, "as", "", asUsage)
 	return c
 }

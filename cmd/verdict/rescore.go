@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/api"
+	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
 )
@@ -34,14 +38,31 @@ first: it must have the task's feature columns and pass the checks of task
 creation. An interrupted rescore (Ctrl-C, a crash) resumes where it stopped
 when the command is run again.`,
 		Args: cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			rep, err := e.Rescore(cliActor(cmd.Context(), reason), args[0], opts)
 			if err != nil {
 				return rescoreError(err)
 			}
 			return printRescore(g, rep)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			in := api.RescoreOptions{Submissions: opts.Submissions, Reason: reason}
+			var data io.Reader
+			if opts.Dataset != "" {
+				f, err := os.Open(opts.Dataset)
+				if err != nil {
+					return badInput(err)
+				}
+				defer f.Close()
+				data = f
+			}
+			rep, err := c.Rescore(cmd.Context(), args[0], in, filepath.Base(opts.Dataset), data)
+			if err != nil {
+				return err
+			}
+			return printRescore(g, rep)
 		}),
 	}
+	g.serverFlags(c, false)
 	c.Flags().StringVar(&opts.Dataset, "dataset", "", "a corrected held-out dataset (CSV, Parquet or Arrow IPC) to replace the task's")
 	c.Flags().StringSliceVar(&opts.Submissions, "submissions", nil, submissionsUsage+` (default "all")`)
 	c.Flags().StringVar(&reason, "reason", "", reasonUsage)
@@ -54,14 +75,21 @@ func newTaskVerifyCmd(g *globals) *cobra.Command {
 		Use:   "verify ID",
 		Short: "re-run a task's submissions without storing anything and compare every score and interval bit for bit; exit 1 on a mismatch",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			rep, err := e.Verify(cmd.Context(), args[0], opts)
 			if err != nil {
 				return rescoreError(err)
 			}
 			return printVerify(g, rep)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			rep, err := c.VerifyTask(cmd.Context(), args[0], api.VerifyOptions{Submissions: opts.Submissions})
+			if err != nil {
+				return err
+			}
+			return printVerify(g, rep)
 		}),
 	}
+	g.serverFlags(c, false)
 	c.Flags().StringSliceVar(&opts.Submissions, "submissions", nil, submissionsUsage+` (default "all")`)
 	return c
 }

@@ -104,3 +104,69 @@ func maxTarget(t *testing.T, src string) string {
 	}
 	return out.String()
 }
+
+// TestCLIRescoreServer runs task verify, rescore (with a corrected
+// dataset, uploaded) and audit through a running server: on its data dir
+// (the CLI acts through the server it finds there) and with --server.
+func TestCLIRescoreServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and re-runs every submission twice; -short skips it")
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../engine/testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "test.csv"), src)
+	writeFile(t, filepath.Join(dir, "fixed.csv"), []byte(maxTarget(t, string(src))))
+	writeFile(t, filepath.Join(dir, "task.yaml"), []byte("id: rescore-srv\ntype: regression\nmetric: rmse\ndata: {test: test.csv}\nsplit: {public_fraction: 0.5, seed: s}\nlimits: {memory_mb: 16}\n"))
+	data := filepath.Join(dir, "data")
+	d := "--data-dir=" + data
+	if code, _, stderr := cli(t, d, "task", "create", filepath.Join(dir, "task.yaml")); code != 0 {
+		t.Fatalf("task create: %s", stderr)
+	}
+	for _, m := range []struct{ who, fixture string }{{"ada", sandboxtest.Linear}, {"bob", sandboxtest.CModel}, {"cy", sandboxtest.Const}} {
+		writeFile(t, filepath.Join(dir, m.who+".wasm"), sandboxtest.Wasm(m.fixture))
+		if code, _, stderr := cli(t, d, "submit", "--task", "rescore-srv", "--participant", m.who, filepath.Join(dir, m.who+".wasm")); code != 0 {
+			t.Fatalf("submit %s: %s", m.who, stderr)
+		}
+	}
+	url := startServe(t, data)
+	token, err := os.ReadFile(filepath.Join(data, "serve.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("VERDICT_TOKEN", strings.TrimSpace(string(token)))
+	srv := "--server=" + url
+	steps := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{"VerifyServed", []string{d, "task", "verify", "rescore-srv"}, 0, []string{"3 submissions re-run, 3 reproduced every stored score and interval bit for bit"}, nil},
+		{"VerifyServer", []string{srv, "task", "verify", "rescore-srv", "--submissions", "selected"}, 0, []string{"reproduced every stored score"}, nil},
+		{"RescoreBadSelection", []string{srv, "task", "rescore", "rescore-srv", "--submissions", "all,nope"}, 2, nil, []string{`"all" stands alone`}},
+		{"RescoreFixed", []string{srv, "task", "rescore", "rescore-srv", "--dataset", filepath.Join(dir, "fixed.csv"), "--reason", "label fix"}, 0,
+			[]string{"replaced by", "3 scores changed", "4 ranks changed"}, nil},
+		{"Audit", []string{d, "task", "audit", "rescore-srv"}, 0, []string{"rescore", "label fix", "the dataset was replaced"}, nil},
+		{"AuditAs", []string{srv, "task", "audit", "rescore-srv", "--as", "bob"}, 2, nil, []string{"--as cannot be used with --server"}},
+	}
+	for _, st := range steps {
+		code, stdout, stderr := cli(t, st.args...)
+		if code != st.code {
+			t.Fatalf("%s: exit code: got %d, want %d\nstdout:\n%s\nstderr:\n%s", st.name, code, st.code, stdout, stderr)
+		}
+		for _, f := range st.stdout {
+			if !strings.Contains(stdout, f) {
+				t.Errorf("%s: stdout lacks %q:\n%s", st.name, f, stdout)
+			}
+		}
+		for _, f := range st.stderr {
+			if !strings.Contains(stderr, f) {
+				t.Errorf("%s: stderr lacks %q:\n%s", st.name, f, stderr)
+			}
+		}
+	}
+}

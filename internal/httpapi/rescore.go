@@ -11,22 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 )
-
-// rescoreOptions is the JSON body of a rescore or a verification (and the
-// "options" part of a rescore's multipart upload).
-type rescoreOptions struct {
-	Submissions []string `json:"submissions"`
-	// Reason is why, for the audit trail (a rescore only).
-	Reason string `json:"reason,omitempty"`
-}
-
-// verifyOptions is the JSON body of a verification.
-type verifyOptions struct {
-	Submissions []string `json:"submissions"`
-}
 
 // hostActor is who a host action taken over HTTP is recorded as in the
 // audit trail.
@@ -89,7 +77,7 @@ func (s *Server) rescoreTask(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, err)
 			return
 		}
-		var in rescoreOptions
+		var in api.RescoreOptions
 		if len(body) > 0 {
 			if err := decodeJSON(body, &in); err != nil {
 				s.fail(w, err)
@@ -141,7 +129,7 @@ func (s *Server) receiveRescore(w http.ResponseWriter, r *http.Request, dir stri
 			if int64(len(b)) > s.cfg.MaxBodyBytes {
 				return opts, reason, refuse(http.StatusRequestEntityTooLarge, "too_large", "rescore: options larger than %d bytes", s.cfg.MaxBodyBytes)
 			}
-			var in rescoreOptions
+			var in api.RescoreOptions
 			if err := decodeJSON(b, &in); err != nil {
 				return opts, reason, err
 			}
@@ -192,7 +180,7 @@ func (s *Server) verifyTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	var in verifyOptions
+	var in api.VerifyOptions
 	if len(body) > 0 {
 		if err := decodeJSON(body, &in); err != nil {
 			s.fail(w, err)
