@@ -76,6 +76,14 @@
 // names of the id, label and group do not enter the hash; feature names
 // and their order do.
 //
+// # Samples
+//
+// ReadSample (LoadSample for a file) reads the first rows of a
+// participant's own CSV, such as their training data, reduced to a task's
+// feature columns by name: verdict check runs a model on them before it is
+// submitted. Other columns (an id, the label) are ignored, missing ones
+// are listed rather than refused, and no id or label is kept.
+//
 // # Storage
 //
 // Save writes one Arrow IPC file (ids, features, label, group, with the
