@@ -79,6 +79,18 @@
 // Revoke) are recorded in the task's audit trail (AuditTrail) with the
 // actor WithActor puts in their context and their reason.
 //
+// # Checking a model before submitting it
+//
+// Check runs a module the way an evaluation would, without submitting it
+// and without an Engine: the sandbox's load checks, a run on the
+// participant's own rows (datasets.ReadSample) or on synthetic rows of the
+// task's shape, the metric's check of the outputs, determinism, an
+// estimate of the evaluation's time against limits.timeout_s and memory
+// against limits.memory_mb. It takes the task's public face (TaskInfo)
+// and nothing else of it, so its report never depends on held-out rows
+// or labels, whether a participant runs it against a server or a host on
+// its own data dir.
+//
 // Readers pass a Viewer: the host sees everything; a participant sees
 // public scores only until the task closes.
 //
@@ -110,4 +122,7 @@
 //	board, err := e.Leaderboard(task.Spec.ID, engine.Viewer{Participant: "alice"}, false)
 //	proms, err := e.CloseTask(ctx, task.Spec.ID) // closes and certifies; proms[i].Credential: nil when a gate failed
 //	proms, err = e.Promote(ctx, task.Spec.ID)    // a re-run: only when the last promotion issued nothing
+//
+//	rep, err := engine.Check(ctx, engine.CheckConfig{Task: task.Info(), Module: wasm}) // no submission
+//	if rep.Failed() { ... } // rep.Checks[i].Message says what would fail and how to fix it
 package engine
