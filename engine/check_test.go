@@ -75,8 +75,8 @@ func TestCheck(t *testing.T) {
 		{name: "Good", module: sandboxtest.Linear, task: regression, want: map[string]want{
 			"abi": pass, "run": pass, "outputs": {engine.CheckPass, "", []string{"valid for rmse"}},
 			"determinism": pass, "time": {engine.CheckPass, "", []string{"the task's 1000 rows", "limit 30 s"}},
-			"memory":      {engine.CheckPass, "", []string{"limit 64 MiB"}},
-			"sample":      {engine.CheckPass, "", []string{"64 synthetic rows", "4 features"}},
+			"memory": {engine.CheckPass, "", []string{"limit 64 MiB"}},
+			"sample": {engine.CheckPass, "", []string{"64 synthetic rows", "4 features"}},
 		}},
 		{name: "GoodReactorBinary", module: sandboxtest.Const, task: binary, want: map[string]want{
 			"abi": pass, "run": pass, "outputs": pass, "determinism": pass, "time": pass, "memory": pass,
@@ -271,4 +271,3 @@ func TestCheckIgnoresLabels(t *testing.T) {
 		t.Errorf("the report changed with the labels:\n%s\nthen\n%s", reports[0], reports[1])
 	}
 }
-
