@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,13 +57,14 @@ type CheckConfig struct {
 	Task TaskInfo
 	// Module is the WebAssembly module, as it would be submitted.
 	Module []byte
-	// Sample, if not nil, is the participant's own rows (datasets.ReadSample
-	// with Task.Features and CheckSampleRows); nil means synthetic rows.
-	// A sample missing feature columns fails the sample check and Check
-	// goes on with synthetic rows.
-	Sample *datasets.Sample
-	// SampleName names the sample in messages (its file name).
-	SampleName string
+	// SamplePath, if not empty, is a CSV of the participant's own rows,
+	// such as their training data: Check runs on its first
+	// CheckSampleRows rows, taking the task's features by name and
+	// ignoring other columns (datasets.ReadSample). Empty means synthetic
+	// rows. A sample missing feature columns fails the sample check and
+	// Check goes on with synthetic rows; one that cannot be read is an
+	// error wrapping ErrBadRequest.
+	SamplePath string
 	// CacheDir is the compilation cache (sandbox.Config.CacheDir); empty
 	// compiles in memory or in a temporary directory.
 	CacheDir string
@@ -165,6 +167,12 @@ func Check(ctx context.Context, c CheckConfig) (*CheckReport, error) {
 	if now == nil {
 		now = time.Now
 	}
+	var sample *datasets.Sample
+	if c.SamplePath != "" {
+		if sample, err = datasets.LoadSample(c.SamplePath, t.Features, CheckSampleRows); err != nil {
+			return nil, fmt.Errorf("%w: sample: %w", ErrBadRequest, err)
+		}
+	}
 	lim := Spec{Limits: t.Limits}.sandboxLimits()
 	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: c.CacheDir, Limits: lim, Isolation: sandbox.Preferred()})
 	if err != nil {
@@ -175,7 +183,7 @@ func Check(ctx context.Context, c CheckConfig) (*CheckReport, error) {
 
 	ck := &checker{ctx: ctx, task: t, metric: m, lim: lim, now: now,
 		rep: &CheckReport{Task: t.ID, ModuleBytes: len(c.Module)}}
-	ck.run(rt, c)
+	ck.run(rt, c.Module, sample, filepath.Base(c.SamplePath))
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("check task %q: %w", t.ID, err)
 	}
@@ -213,10 +221,10 @@ func (ck *checker) skip(what string, names ...string) {
 	}
 }
 
-func (ck *checker) run(rt *sandbox.Runtime, c CheckConfig) {
+func (ck *checker) run(rt *sandbox.Runtime, module []byte, sample *datasets.Sample, sampleName string) {
 	t := ck.task
 	t0 := ck.now()
-	mod, err := rt.Compile(ck.ctx, c.Module)
+	mod, err := rt.Compile(ck.ctx, module)
 	compile := ck.now().Sub(t0)
 	if err != nil {
 		ck.fail(CheckABI, err, "")
@@ -228,7 +236,7 @@ func (ck *checker) run(rt *sandbox.Runtime, c CheckConfig) {
 	ck.add(CheckABI, CheckPass, "", "loads: only WASI imports; memory, verdict_alloc and verdict_predict exported with "+
 		"ABI v1 signatures; %s of a %s limit", formatSize(uint64(mod.Size)), formatSize(uint64(ck.lim.MaxModuleBytes)))
 
-	cols, synthetic := ck.sampleRows(c)
+	cols, synthetic := ck.sampleRows(sample, sampleName)
 	rows := len(cols[0])
 	ck.rep.SampleRows = rows
 	note := ""
@@ -259,9 +267,8 @@ func (ck *checker) run(rt *sandbox.Runtime, c CheckConfig) {
 
 // sampleRows returns the rows to run on and whether they are synthetic,
 // recording the sample check.
-func (ck *checker) sampleRows(c CheckConfig) ([][]float64, bool) {
+func (ck *checker) sampleRows(s *datasets.Sample, name string) ([][]float64, bool) {
 	t := ck.task
-	s := c.Sample
 	synth := func() [][]float64 { return SyntheticRows(len(t.Features), CheckSyntheticRows) }
 	switch {
 	case s == nil:
@@ -273,16 +280,16 @@ func (ck *checker) sampleRows(c CheckConfig) ([][]float64, bool) {
 		ck.rep.Sample = "synthetic"
 		ck.add(CheckSample, CheckFail, "", "%s lacks %d of the task's %d feature columns: %s; "+
 			"name its columns as the task does (verdict task show %s); checked on synthetic rows instead",
-			c.SampleName, len(s.Missing), len(t.Features), listQuoted(s.Missing, 8), t.ID)
+			name, len(s.Missing), len(t.Features), listQuoted(s.Missing, 8), t.ID)
 		return synth(), true
 	case len(s.Columns) != len(t.Features) || s.Rows < 1:
 		ck.rep.Sample = "synthetic"
 		ck.add(CheckSample, CheckFail, "", "%s gave %d columns of %d rows, want %d columns of at least 1 row; checked on synthetic rows instead",
-			c.SampleName, len(s.Columns), s.Rows, len(t.Features))
+			name, len(s.Columns), s.Rows, len(t.Features))
 		return synth(), true
 	}
-	ck.rep.Sample = c.SampleName
-	msg := fmt.Sprintf("%d rows of %s, the task's %d features by name", s.Rows, c.SampleName, len(t.Features))
+	ck.rep.Sample = name
+	msg := fmt.Sprintf("%d rows of %s, the task's %d features by name", s.Rows, name, len(t.Features))
 	if len(s.Ignored) > 0 {
 		msg += "; ignored " + listQuoted(s.Ignored, 6)
 	}

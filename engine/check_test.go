@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/gate"
 	"github.com/verdictlab/verdict/examples"
@@ -54,21 +54,23 @@ func TestCheck(t *testing.T) {
 	pass := want{status: engine.CheckPass}
 	skip := want{status: engine.CheckSkip}
 	abiFail := func(words ...string) want { return want{engine.CheckFail, "abi", words} }
-	sample := func(cols int, missing ...string) *datasets.Sample {
-		s := &datasets.Sample{Rows: 3, Missing: missing, Ignored: []string{"id", "target"}}
-		if len(missing) == 0 {
-			for range cols {
-				s.Columns = append(s.Columns, []float64{0.1, 0.2, 0.3})
-			}
+	dir := t.TempDir()
+	sample := func(name, csv string) string {
+		path := filepath.Join(dir, name, "train.csv")
+		if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		return s
+		if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
 
 	tests := []struct {
 		name   string
 		module string
 		task   engine.TaskInfo
-		sample *datasets.Sample
+		sample string
 		step   time.Duration
 		want   map[string]want
 	}{
@@ -84,11 +86,14 @@ func TestCheck(t *testing.T) {
 		{name: "GoodMulticlass", module: sandboxtest.Const, task: multiclass, want: map[string]want{
 			"outputs": {engine.CheckPass, "", []string{"3 outputs per row"}},
 		}},
-		{name: "OwnSample", module: sandboxtest.Linear, task: regression, sample: sample(4), want: map[string]want{
+		{name: "OwnSample", module: sandboxtest.Linear, task: regression, sample: sample("own", "id,f3,f2,f1,f0,target\n1,0.1,0.2,0.3,0.4,1\n2,0.1,0.2,0.3,0.4,0\n3,1,2,3,4,1\n"), want: map[string]want{
 			"sample": {engine.CheckPass, "", []string{"3 rows of train.csv", `ignored "id", "target"`}},
 			"run":    pass, "determinism": pass,
 		}},
-		{name: "SampleMissingColumns", module: sandboxtest.Linear, task: regression, sample: sample(0, "f1", "f3"), want: map[string]want{
+		{name: "SampleNullsReachTheModel", module: sandboxtest.Linear, task: regression, sample: sample("nulls", "f0,f1,f2,f3\n1,NA,2,3\n"), want: map[string]want{
+			"sample": pass, "run": pass, "outputs": {engine.CheckFail, "bad_output", []string{"row 0, output 0 is NaN"}},
+		}},
+		{name: "SampleMissingColumns", module: sandboxtest.Linear, task: regression, sample: sample("missing", "id,f0,f2,target\n1,2,3,4\n"), want: map[string]want{
 			"sample": {engine.CheckFail, "", []string{`train.csv lacks 2 of the task's 4 feature columns: "f1", "f3"`, "synthetic rows instead"}},
 			"run":    pass, "outputs": pass,
 		}},
@@ -159,7 +164,7 @@ func TestCheck(t *testing.T) {
 				step = time.Millisecond
 			}
 			rep, err := engine.Check(ctx, engine.CheckConfig{Task: tc.task, Module: sandboxtest.Wasm(tc.module),
-				Sample: tc.sample, SampleName: "train.csv", CacheDir: cacheDir, Now: stepClock(step)})
+				SamplePath: tc.sample, CacheDir: cacheDir, Now: stepClock(step)})
 			if err != nil {
 				t.Fatalf("Check: %v", err)
 			}
@@ -189,6 +194,20 @@ func TestCheck(t *testing.T) {
 				t.Errorf("got Failed() %v, want %v", rep.Failed(), failed)
 			}
 		})
+	}
+}
+
+// TestCheckBadSample: a sample that cannot be read is the caller's
+// mistake, named with its row and column, not a report.
+func TestCheckBadSample(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "train.csv")
+	if err := os.WriteFile(path, []byte("f0,f1,f2,f3\n1,2,x,4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := engine.Check(context.Background(), engine.CheckConfig{Task: checkTask("regression", "rmse", 1),
+		Module: sandboxtest.Wasm(sandboxtest.Linear), SamplePath: path, CacheDir: cacheDir})
+	if !errors.Is(err, engine.ErrBadRequest) || !strings.Contains(err.Error(), `row 1 (line 2), column "f2"`) {
+		t.Errorf("got %v, want a bad request naming row 1, column f2", err)
 	}
 }
 
