@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -100,7 +102,7 @@ type CheckReport struct {
 }
 
 // TimeEstimate is how long an evaluation of the task would take, from
-// runs on the sample rows on this machine, in one sandbox instance (the
+// runs on the sample rows (repeated to up to 8192 rows) on this machine, in one sandbox instance (the
 // host may run large tasks on several in parallel, and its machine may be
 // faster or slower).
 type TimeEstimate struct {
@@ -122,12 +124,14 @@ type TimeEstimate struct {
 
 // MemoryUse is the guest's linear memory against the task's limit.
 type MemoryUse struct {
-	// SampleBytes is the linear memory after the run on the sample rows;
-	// EstimateBytes adds the larger buffers of a full batch
-	// (sandbox.DefaultBatchRows rows, or the task's rows when fewer).
-	SampleBytes   uint64 `json:"sample_bytes"`
-	EstimateBytes uint64 `json:"estimate_bytes"`
-	LimitBytes    uint64 `json:"limit_bytes"`
+	// SampleBytes is the linear memory after the run on the sample rows,
+	// MaxBytes the most after any run, the largest of which had batches
+	// of BatchRows rows (sandbox.DefaultBatchRows when the time check
+	// ran: an evaluation's batches are no larger).
+	SampleBytes uint64 `json:"sample_bytes"`
+	MaxBytes    uint64 `json:"max_bytes"`
+	BatchRows   int    `json:"batch_rows"`
+	LimitBytes  uint64 `json:"limit_bytes"`
 }
 
 // Failed reports whether some check failed: a submission of the module
@@ -181,8 +185,9 @@ func Check(ctx context.Context, c CheckConfig) (*CheckReport, error) {
 	defer rt.Close(ctx)
 	lim = rt.Limits()
 
+	sum := sha256.Sum256(c.Module)
 	ck := &checker{ctx: ctx, task: t, metric: m, lim: lim, now: now,
-		rep: &CheckReport{Task: t.ID, ModuleBytes: len(c.Module)}}
+		rep: &CheckReport{Task: t.ID, ModuleSHA256: hex.EncodeToString(sum[:]), ModuleBytes: len(c.Module)}}
 	ck.run(rt, c.Module, sample, filepath.Base(c.SamplePath))
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("check task %q: %w", t.ID, err)
@@ -228,11 +233,12 @@ func (ck *checker) run(rt *sandbox.Runtime, module []byte, sample *datasets.Samp
 	compile := ck.now().Sub(t0)
 	if err != nil {
 		ck.fail(CheckABI, err, "")
-		ck.skip("the module does not load", CheckSample, CheckRun, CheckOutputs, CheckDeterminism, CheckTime, CheckMemory)
+		ck.sampleRows(sample, sampleName)
+		ck.rep.SampleRows = 0
+		ck.skip("the module does not load", CheckRun, CheckOutputs, CheckDeterminism, CheckTime, CheckMemory)
 		return
 	}
 	defer mod.Close(ck.ctx)
-	ck.rep.ModuleSHA256 = mod.SHA256
 	ck.add(CheckABI, CheckPass, "", "loads: only WASI imports; memory, verdict_alloc and verdict_predict exported with "+
 		"ABI v1 signatures; %s of a %s limit", formatSize(uint64(mod.Size)), formatSize(uint64(ck.lim.MaxModuleBytes)))
 
@@ -258,11 +264,11 @@ func (ck *checker) run(rt *sandbox.Runtime, module []byte, sample *datasets.Samp
 		ck.skip("the model did not run", CheckOutputs, CheckDeterminism, CheckTime, CheckMemory)
 		return
 	}
-	ck.add(CheckRun, CheckPass, "", "predicted %d rows, %d output(s) each", rows, t.Outputs)
+	ck.add(CheckRun, CheckPass, "", "predicted %d rows, %s each", rows, plural(t.Outputs, "output"))
 	ck.outputs(res.Outputs, note)
 	ck.determinism(mod, in, res)
-	ck.time(mod, cols, compile)
-	ck.memory(res, len(cols))
+	timed := ck.time(mod, cols, compile)
+	ck.memory(res, timed)
 }
 
 // sampleRows returns the rows to run on and whether they are synthetic,
@@ -324,7 +330,19 @@ func SyntheticRows(n, rows int) [][]float64 {
 func (ck *checker) outputs(outs [][]float64, note string) {
 	t := ck.task
 	if err := ck.metric.CheckPredictions(metric.TaskType(t.Type), outs); err != nil {
-		msg := fmt.Sprintf("bad output: %v; %s", err, outputsWanted(t))
+		why := err.Error()
+		var ie *metric.InputError
+		if errors.As(err, &ie) {
+			// Rows and outputs counted from 0, as the sandbox counts them.
+			why = ie.Problem
+			switch {
+			case ie.Row > 0 && ie.Column > 0:
+				why = fmt.Sprintf("row %d, output %d: %s", ie.Row-1, ie.Column-1, ie.Problem)
+			case ie.Row > 0:
+				why = fmt.Sprintf("row %d: %s", ie.Row-1, ie.Problem)
+			}
+		}
+		msg := fmt.Sprintf("bad output for %s: %s; want %s", t.Metric, why, outputsWanted(t))
 		if note != "" {
 			msg += " " + note
 		}
@@ -378,29 +396,56 @@ func (ck *checker) determinism(mod *sandbox.Module, in sandbox.Input, first *san
 	ck.add(CheckDeterminism, CheckPass, "", "the same bits in 3 runs, the last shuffled in other batches")
 }
 
+// Sizes of Check's timing runs.
+const (
+	// checkTimingRows is the most rows of a timing run: the sample rows
+	// repeated. Fewer than 2×sandbox.MinRowsPerWorker, so one instance
+	// runs them all, and at least sandbox.DefaultBatchRows, so that the
+	// largest run uses full batches.
+	checkTimingRows = sandbox.MinRowsPerWorker
+	// checkTimingMin is how much longer than a run on one row a timing
+	// run must take to be read as the cost of its rows; shorter ones are
+	// repeated with 4 times the rows, up to checkTimingRows.
+	checkTimingMin = 20 * time.Millisecond
+)
+
 // time estimates the evaluation's time from a run on one row (the fixed
-// cost) and on every sample row (the cost per row).
-func (ck *checker) time(mod *sandbox.Module, cols [][]float64, compile time.Duration) {
+// cost) and runs on more and more rows (the cost per row), and returns
+// the Result of the largest run, whose memory is that of full batches.
+func (ck *checker) time(mod *sandbox.Module, cols [][]float64, compile time.Duration) *sandbox.Result {
 	t := ck.task
-	rows := len(cols[0])
-	one := make([][]float64, len(cols))
-	for j, c := range cols {
-		one[j] = c[:1]
-	}
-	var took [2]time.Duration
-	for i, cs := range [][][]float64{one, cols} {
+	timed := func(rows int) (time.Duration, *sandbox.Result, bool) {
+		cs := repeatRows(cols, rows)
 		t0 := ck.now()
-		if _, err := mod.Run(ck.ctx, sandbox.Input{Columns: cs, Outputs: t.Outputs}); err != nil {
-			ck.fail(CheckTime, fmt.Errorf("a timing run on %d rows failed: %w", len(cs[0]), err), "")
-			return
+		res, err := mod.Run(ck.ctx, sandbox.Input{Columns: cs, Outputs: t.Outputs})
+		took := ck.now().Sub(t0)
+		if err != nil {
+			ck.fail(CheckTime, fmt.Errorf("a timing run on %d rows (the sample rows repeated) failed: %w", rows, err), "")
+			return 0, nil, false
 		}
-		took[i] = ck.now().Sub(t0)
+		return took, res, true
 	}
-	overhead, perRow := took[0], time.Duration(0)
+	overhead, _, ok := timed(1)
+	if !ok {
+		return nil
+	}
+	var (
+		rows = min(len(cols[0]), checkTimingRows)
+		took time.Duration
+		res  *sandbox.Result
+	)
+	for {
+		if took, res, ok = timed(rows); !ok {
+			return nil
+		}
+		if took-overhead >= checkTimingMin || rows >= checkTimingRows {
+			break
+		}
+		rows = min(4*rows, checkTimingRows)
+	}
+	perRow := took // one row: no way to tell the fixed cost from the row's
 	if rows > 1 {
-		perRow = max(took[1]-took[0], 0) / time.Duration(rows-1)
-	} else {
-		perRow = took[1] // one row: no way to tell the fixed cost from the row's
+		perRow = max(took-overhead, 0) / time.Duration(rows-1)
 	}
 	runs := 1
 	if t.Gates.Deterministic {
@@ -434,28 +479,56 @@ func (ck *checker) time(mod *sandbox.Module, cols [][]float64, compile time.Dura
 		msg += fmt.Sprintf("; above the max_latency_ms_per_1k_rows gate (%g): the model could not be certified", *g)
 	}
 	ck.add(CheckTime, st, "", "%s", msg)
+	return res
 }
 
-// memory compares the guest's linear memory with the task's limit.
-func (ck *checker) memory(res *sandbox.Result, features int) {
+// repeatRows returns the rows of cols repeated, in order, to rows rows.
+func repeatRows(cols [][]float64, rows int) [][]float64 {
+	out := make([][]float64, len(cols))
+	for j, c := range cols {
+		if len(c) >= rows {
+			out[j] = c[:rows]
+			continue
+		}
+		out[j] = make([]float64, rows)
+		for i := range rows {
+			out[j][i] = c[i%len(c)]
+		}
+	}
+	return out
+}
+
+// memory compares the guest's linear memory, after the run on the
+// sample and after the largest timing run (full batches, when timed), with
+// the task's limit.
+func (ck *checker) memory(sample, timed *sandbox.Result) {
 	t := ck.task
 	limit := uint64(ck.lim.MemoryMB) << 20
-	sampleBatch := res.BatchRows
-	fullBatch := max(min(sandbox.DefaultBatchRows, t.Rows), sampleBatch)
-	est := res.MemoryBytes + 8*uint64(features+t.Outputs)*uint64(fullBatch-sampleBatch)
-	ck.rep.Memory = &MemoryUse{SampleBytes: res.MemoryBytes, EstimateBytes: est, LimitBytes: limit}
-	msg := fmt.Sprintf("%s of linear memory on the sample, about %s with batches of %d rows; limit %s",
-		formatSize(res.MemoryBytes), formatSize(est), fullBatch, formatSize(limit))
-	st := CheckPass
-	if est > limit/4*3 {
-		st = CheckWarn
-		msg += "; over 3/4 of the limit: allocate less, or reuse buffers across calls"
+	used, batch := sample.MemoryBytes, sample.BatchRows
+	if timed != nil {
+		used, batch = max(used, timed.MemoryBytes), max(batch, timed.BatchRows)
 	}
-	if g := t.Gates.MaxMemoryMB; g != nil && float64(est)/(1<<20) > *g {
+	ck.rep.Memory = &MemoryUse{SampleBytes: sample.MemoryBytes, MaxBytes: used, BatchRows: batch, LimitBytes: limit}
+	msg := fmt.Sprintf("%s of linear memory at most, in batches of up to %d rows; limit %s",
+		formatSize(used), batch, formatSize(limit))
+	st := CheckPass
+	if used > limit/4*3 {
+		st = CheckWarn
+		msg += "; over 3/4 of the limit, and larger inputs may need more: allocate less, or reuse buffers across calls"
+	}
+	if g := t.Gates.MaxMemoryMB; g != nil && float64(used)/(1<<20) > *g {
 		st = CheckWarn
 		msg += fmt.Sprintf("; above the max_memory_mb gate (%g): the model could not be certified", *g)
 	}
 	ck.add(CheckMemory, st, "", "%s", msg)
+}
+
+// plural is "1 word" or "n words".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // listQuoted quotes up to n names and counts the rest.

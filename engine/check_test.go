@@ -15,6 +15,7 @@ import (
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/gate"
 	"github.com/verdictlab/verdict/examples"
+	"github.com/verdictlab/verdict/sandbox"
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
@@ -115,13 +116,13 @@ func TestCheck(t *testing.T) {
 			"determinism": skip, "time": skip,
 		}},
 		{name: "NotAProbability", module: sandboxtest.Linear, task: binary, want: map[string]want{
-			"run": pass, "outputs": {engine.CheckFail, "bad_output", []string{"bad output", "the probability of class 1"}},
+			"run": pass, "outputs": {engine.CheckFail, "bad_output", []string{"bad output for roc_auc: row 4: prediction", "not a probability", "want 1 output per row, the probability of class 1"}},
 		}},
 		{name: "WrongOutputCount", module: sandboxtest.WrongOuts, task: multiclass, want: map[string]want{
 			"outputs": {engine.CheckFail, "bad_output", []string{"output 1 was not written", "3 outputs per row"}},
 		}},
 		{name: "CCommand", module: sandboxtest.CCommand, task: regression, want: map[string]want{
-			"abi": abiFail("WASI command", "-mexec-model=reactor"), "sample": skip, "run": skip, "time": skip,
+			"abi": abiFail("WASI command", "-mexec-model=reactor"), "sample": pass, "run": skip, "time": skip,
 		}},
 		{name: "CommandOnly", module: sandboxtest.CommandOnly, task: regression, want: map[string]want{
 			"abi": abiFail("WASI command", "-buildmode=c-shared"),
@@ -211,25 +212,30 @@ func TestCheckBadSample(t *testing.T) {
 	}
 }
 
-// TestCheckSlowEstimate: an estimate from measured times is the compile
-// time plus, per run, the fixed cost and the time per row times the task's
-// rows.
-func TestCheckSlowEstimate(t *testing.T) {
+// TestCheckEstimate: on the real clock, the estimate is the compile time
+// plus, per run, the fixed cost and the time per row times the task's
+// rows; and the memory is that of full batches.
+func TestCheckEstimate(t *testing.T) {
 	task := checkTask("regression", "rmse", 1)
-	task.Rows = 1 << 40 // at a nanosecond a row, 18 minutes: over the limit on any machine
+	task.Rows = 100_000
 	rep, err := engine.Check(context.Background(), engine.CheckConfig{Task: task, Module: sandboxtest.Wasm(sandboxtest.Linear), CacheDir: cacheDir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	est := rep.Time
-	if est == nil || est.MSPer1kRows <= 0 {
-		t.Fatalf("got estimate %+v, want a time per row", est)
+	if est == nil || est.OverheadMS <= 0 || est.MSPer1kRows < 0 || est.Runs != 1 || est.Rows != task.Rows || est.LimitS != 30 {
+		t.Fatalf("got estimate %+v, want a fixed cost, 1 run of 100000 rows, limit 30 s", est)
 	}
 	if want := (est.CompileMS + est.OverheadMS + est.MSPer1kRows*float64(task.Rows)/1000) / 1000; math.Abs(est.EstimateS-want) > 1e-9*want {
 		t.Errorf("got estimate %v s, want %v s", est.EstimateS, want)
 	}
-	if c := rep.Checks[5]; c.Name != "time" || c.Status != engine.CheckFail {
-		t.Errorf("got %+v, want a failed time check", c)
+	mem := rep.Memory
+	if mem == nil || mem.BatchRows != sandbox.DefaultBatchRows || mem.MaxBytes < mem.SampleBytes || mem.LimitBytes != 64<<20 {
+		t.Errorf("got memory %+v, want batches of %d rows", mem, sandbox.DefaultBatchRows)
+	}
+	// x and y of a full batch alone: 8 bytes × (4 features + 1 output) × 4096 rows.
+	if min := uint64(8 * 5 * sandbox.DefaultBatchRows); mem.MaxBytes < min {
+		t.Errorf("got %d bytes at most, want at least %d", mem.MaxBytes, min)
 	}
 }
 
