@@ -563,7 +563,10 @@ func formatSize(n uint64) string {
 	return fmt.Sprintf("%.1f %s", v, suffix)
 }
 
-// formatSeconds renders s seconds with 3 significant digits: "0.0123 s", "45.6 s".
+// formatSeconds renders s seconds with 3 significant digits: "12.3 ms", "45.6 s".
 func formatSeconds(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.3g ms", s*1000)
+	}
 	return fmt.Sprintf("%.3g s", s)
 }
