@@ -240,7 +240,7 @@ func (ck *checker) run(rt *sandbox.Runtime, module []byte, sample *datasets.Samp
 	}
 	defer mod.Close(ck.ctx)
 	ck.add(CheckABI, CheckPass, "", "loads: only WASI imports; memory, verdict_alloc and verdict_predict exported with "+
-		"ABI v1 signatures; %s of a %s limit", formatSize(uint64(mod.Size)), formatSize(uint64(ck.lim.MaxModuleBytes)))
+		"ABI v1 signatures; %s, limit %s", formatSize(uint64(mod.Size)), formatSize(uint64(ck.lim.MaxModuleBytes)))
 
 	cols, synthetic := ck.sampleRows(sample, sampleName)
 	rows := len(cols[0])

@@ -262,7 +262,7 @@ func TestCheckIgnoresLabels(t *testing.T) {
 		t.Fatalf("header %q does not end in the label", lines[0])
 	}
 	module := exampleModule(t, examples.Demo()[1].Participant) // C: quick to compile under -race
-	var reports []string
+	var reports, hashes []string
 	for _, data := range []string{string(orig), strings.Join(flipped, "\n") + "\n"} {
 		dir := t.TempDir()
 		csv := filepath.Join(dir, "test.csv")
@@ -282,6 +282,7 @@ func TestCheckIgnoresLabels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		hashes = append(hashes, task.DatasetSHA256)
 		rep, err := engine.Check(ctx, engine.CheckConfig{Task: task.Info(), Module: module, CacheDir: cacheDir, Now: stepClock(time.Millisecond)})
 		if err != nil {
 			t.Fatal(err)
@@ -292,7 +293,40 @@ func TestCheckIgnoresLabels(t *testing.T) {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		reports = append(reports, string(b))
 	}
+	if hashes[0] == hashes[1] {
+		t.Fatalf("both datasets hash to %s: the labels did not change", hashes[0])
+	}
 	if reports[0] != reports[1] {
 		t.Errorf("the report changed with the labels:\n%s\nthen\n%s", reports[0], reports[1])
+	}
+}
+
+// TestCheckGolden: --json prints a CheckReport; on a stepping clock it is
+// byte for byte testdata/check.golden.json, so a change of its fields or
+// words is deliberate (run with -update).
+func TestCheckGolden(t *testing.T) {
+	task := checkTask("regression", "rmse", 1)
+	task.Gates = gate.Spec{Deterministic: true, MaxMemoryMB: gate.Float(0.01)}
+	rep, err := engine.Check(context.Background(), engine.CheckConfig{Task: task, Module: sandboxtest.Wasm(sandboxtest.Stateful),
+		CacheDir: cacheDir, Now: stepClock(3 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "check.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("report differs from %s (run with -update if intended):\ngot\n%s\nwant\n%s", golden, got, want)
 	}
 }
