@@ -67,9 +67,9 @@ Exit 0 when nothing would fail (warnings allowed), 1 when something would.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&task, "task", "", "task id (required)")
-	c.Flags().StringVar(&sample, "sample", "", "a CSV of your own rows (e.g. your training data) to run on, instead of synthetic rows")
-	c.Flags().StringVar(&server, "server", "", "read the task from a running `verdict serve` at this URL")
+	c.Flags().StringVar(&task, "task", "", "the `ID` of the task to check against (required)")
+	c.Flags().StringVar(&sample, "sample", "", "a CSV `FILE` of your own rows (e.g. your training data) to run on, instead of synthetic rows")
+	c.Flags().StringVar(&server, "server", "", "read the task from the server at `URL` (a running verdict serve) instead of the data dir")
 	_ = c.MarkFlagRequired("task")
 	return c
 }
