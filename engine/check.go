@@ -125,9 +125,9 @@ type TimeEstimate struct {
 // MemoryUse is the guest's linear memory against the task's limit.
 type MemoryUse struct {
 	// SampleBytes is the linear memory after the run on the sample rows,
-	// MaxBytes the most after any run, the largest of which had batches
-	// of BatchRows rows (sandbox.DefaultBatchRows when the time check
-	// ran: an evaluation's batches are no larger).
+	// MaxBytes the most after it or a run in one batch of BatchRows rows
+	// (sandbox.DefaultBatchRows, or the task's rows when fewer: an
+	// evaluation's batches are no larger).
 	SampleBytes uint64 `json:"sample_bytes"`
 	MaxBytes    uint64 `json:"max_bytes"`
 	BatchRows   int    `json:"batch_rows"`
@@ -267,8 +267,8 @@ func (ck *checker) run(rt *sandbox.Runtime, module []byte, sample *datasets.Samp
 	ck.add(CheckRun, CheckPass, "", "predicted %d rows, %s each", rows, plural(t.Outputs, "output"))
 	ck.outputs(res.Outputs, note)
 	ck.determinism(mod, in, res)
-	timed := ck.time(mod, cols, compile)
-	ck.memory(res, timed)
+	ck.time(mod, cols, compile)
+	ck.memory(mod, cols, res)
 }
 
 // sampleRows returns the rows to run on and whether they are synthetic,
@@ -400,8 +400,7 @@ func (ck *checker) determinism(mod *sandbox.Module, in sandbox.Input, first *san
 const (
 	// checkTimingRows is the most rows of a timing run: the sample rows
 	// repeated. Fewer than 2×sandbox.MinRowsPerWorker, so one instance
-	// runs them all, and at least sandbox.DefaultBatchRows, so that the
-	// largest run uses full batches.
+	// runs them all.
 	checkTimingRows = sandbox.MinRowsPerWorker
 	// checkTimingMin is how much longer than a run on one row a timing
 	// run must take to be read as the cost of its rows; shorter ones are
@@ -410,33 +409,31 @@ const (
 )
 
 // time estimates the evaluation's time from a run on one row (the fixed
-// cost) and runs on more and more rows (the cost per row), and returns
-// the Result of the largest run, whose memory is that of full batches.
-func (ck *checker) time(mod *sandbox.Module, cols [][]float64, compile time.Duration) *sandbox.Result {
+// cost) and runs on more and more rows (the cost per row).
+func (ck *checker) time(mod *sandbox.Module, cols [][]float64, compile time.Duration) {
 	t := ck.task
-	timed := func(rows int) (time.Duration, *sandbox.Result, bool) {
+	timed := func(rows int) (time.Duration, bool) {
 		cs := repeatRows(cols, rows)
 		t0 := ck.now()
-		res, err := mod.Run(ck.ctx, sandbox.Input{Columns: cs, Outputs: t.Outputs})
+		_, err := mod.Run(ck.ctx, sandbox.Input{Columns: cs, Outputs: t.Outputs})
 		took := ck.now().Sub(t0)
 		if err != nil {
 			ck.fail(CheckTime, fmt.Errorf("a timing run on %d rows (the sample rows repeated) failed: %w", rows, err), "")
-			return 0, nil, false
+			return 0, false
 		}
-		return took, res, true
+		return took, true
 	}
-	overhead, _, ok := timed(1)
+	overhead, ok := timed(1)
 	if !ok {
-		return nil
+		return
 	}
 	var (
 		rows = min(len(cols[0]), checkTimingRows)
 		took time.Duration
-		res  *sandbox.Result
 	)
 	for {
-		if took, res, ok = timed(rows); !ok {
-			return nil
+		if took, ok = timed(rows); !ok {
+			return
 		}
 		if took-overhead >= checkTimingMin || rows >= checkTimingRows {
 			break
@@ -479,7 +476,6 @@ func (ck *checker) time(mod *sandbox.Module, cols [][]float64, compile time.Dura
 		msg += fmt.Sprintf("; above the max_latency_ms_per_1k_rows gate (%g): the model could not be certified", *g)
 	}
 	ck.add(CheckTime, st, "", "%s", msg)
-	return res
 }
 
 // repeatRows returns the rows of cols repeated, in order, to rows rows.
@@ -498,15 +494,23 @@ func repeatRows(cols [][]float64, rows int) [][]float64 {
 	return out
 }
 
-// memory compares the guest's linear memory, after the run on the
-// sample and after the largest timing run (full batches, when timed), with
-// the task's limit.
-func (ck *checker) memory(sample, timed *sandbox.Result) {
+// memory runs the sample rows, repeated, in one batch as large as an
+// evaluation's (sandbox.DefaultBatchRows, or the task's rows when fewer),
+// and compares the most linear memory the guest had after it or the
+// sample run with the task's limit. What it reports depends on the rows
+// and the model only, never on timing.
+func (ck *checker) memory(mod *sandbox.Module, cols [][]float64, sample *sandbox.Result) {
 	t := ck.task
 	limit := uint64(ck.lim.MemoryMB) << 20
 	used, batch := sample.MemoryBytes, sample.BatchRows
-	if timed != nil {
-		used, batch = max(used, timed.MemoryBytes), max(batch, timed.BatchRows)
+	if rows := min(sandbox.DefaultBatchRows, t.Rows); rows > batch {
+		res, err := mod.Run(ck.ctx, sandbox.Input{Columns: repeatRows(cols, rows), Outputs: t.Outputs, BatchRows: rows})
+		if err != nil {
+			ck.fail(CheckMemory, fmt.Errorf("a run on one batch of %d rows (the sample rows repeated, "+
+				"as large as the evaluation's batches) failed: %w", rows, err), "")
+			return
+		}
+		used, batch = max(used, res.MemoryBytes), res.BatchRows
 	}
 	ck.rep.Memory = &MemoryUse{SampleBytes: sample.MemoryBytes, MaxBytes: used, BatchRows: batch, LimitBytes: limit}
 	msg := fmt.Sprintf("%s of linear memory at most, in batches of up to %d rows; limit %s",
@@ -514,7 +518,7 @@ func (ck *checker) memory(sample, timed *sandbox.Result) {
 	st := CheckPass
 	if used > limit/4*3 {
 		st = CheckWarn
-		msg += "; over 3/4 of the limit, and larger inputs may need more: allocate less, or reuse buffers across calls"
+		msg += "; over 3/4 of the limit, and other inputs may need more: allocate less, or reuse buffers across calls"
 	}
 	if g := t.Gates.MaxMemoryMB; g != nil && float64(used)/(1<<20) > *g {
 		st = CheckWarn
