@@ -192,6 +192,9 @@ func Check(ctx context.Context, c CheckConfig) (*CheckReport, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("check task %q: %w", t.ID, err)
 	}
+	if ck.hostErr != nil {
+		return nil, fmt.Errorf("check task %q: %w", t.ID, ck.hostErr)
+	}
 	return ck.rep, nil
 }
 
@@ -203,6 +206,9 @@ type checker struct {
 	lim    sandbox.Limits
 	now    func() time.Time
 	rep    *CheckReport
+	// hostErr is the first failure that was verdict's, not the model's
+	// (a sandbox process crashed): Check returns it instead of a report.
+	hostErr error
 }
 
 func (ck *checker) add(name string, st CheckStatus, kind, format string, args ...any) {
@@ -212,6 +218,12 @@ func (ck *checker) add(name string, st CheckStatus, kind, format string, args ..
 // fail records a failure of the model: the sandbox's message, which says
 // what to fix, and its kind.
 func (ck *checker) fail(name string, err error, note string) {
+	switch sandbox.KindOf(err) {
+	case sandbox.KindCrash, sandbox.KindInternal, sandbox.KindInvalidInput, sandbox.KindCanceled:
+		if ck.hostErr == nil {
+			ck.hostErr = err
+		}
+	}
 	msg := strings.TrimPrefix(err.Error(), "sandbox: ")
 	if note != "" {
 		msg += " " + note
