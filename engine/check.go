@@ -174,7 +174,7 @@ func Check(ctx context.Context, c CheckConfig) (*CheckReport, error) {
 	var sample *datasets.Sample
 	if c.SamplePath != "" {
 		if sample, err = datasets.LoadSample(c.SamplePath, t.Features, CheckSampleRows); err != nil {
-			return nil, fmt.Errorf("%w: sample: %w", ErrBadRequest, err)
+			return nil, fmt.Errorf("check: %w: %w", err, ErrBadRequest)
 		}
 	}
 	lim := Spec{Limits: t.Limits}.sandboxLimits()
