@@ -14,7 +14,7 @@ import (
 )
 
 func newCheckCmd(g *globals) *cobra.Command {
-	var task, sample, server string
+	var task, sample string
 	c := &cobra.Command{
 		Use:   "check MODEL.wasm --task ID [--sample FILE] [--server URL]",
 		Short: "check a model against a task before submitting it: no submission, no quota",
@@ -42,7 +42,7 @@ Exit 0 when nothing would fail (warnings allowed), 1 when something would.`,
 			if err != nil {
 				return badInput(err)
 			}
-			info, err := checkTaskInfo(ctx, g, server, task)
+			info, err := checkTaskInfo(ctx, g, task)
 			if err != nil {
 				return err
 			}
@@ -69,17 +69,26 @@ Exit 0 when nothing would fail (warnings allowed), 1 when something would.`,
 	}
 	c.Flags().StringVar(&task, "task", "", "the `ID` of the task to check against (required)")
 	c.Flags().StringVar(&sample, "sample", "", "a CSV `FILE` of your own rows (e.g. your training data) to run on, instead of synthetic rows")
-	c.Flags().StringVar(&server, "server", "", "read the task from the server at `URL` (a running verdict serve) instead of the data dir")
+	g.serverFlags(c, false)
 	_ = c.MarkFlagRequired("task")
 	return c
 }
 
 // checkTaskInfo returns the public face of the task to check against:
-// from the server with --server, else from the data dir (whose store is
-// closed again before the check runs).
-func checkTaskInfo(ctx context.Context, g *globals, server, id string) (engine.TaskInfo, error) {
-	if server != "" {
-		return remoteTaskInfo(ctx, server, id)
+// from the server with --server (or the server running on the data dir),
+// else from the data dir (whose store is closed again before the check
+// runs).
+func checkTaskInfo(ctx context.Context, g *globals, id string) (engine.TaskInfo, error) {
+	c, err := g.remoteClient(ctx)
+	if err != nil {
+		return engine.TaskInfo{}, err
+	}
+	if c != nil {
+		t, err := c.Task(ctx, id)
+		if err != nil {
+			return engine.TaskInfo{}, remoteErr(err)
+		}
+		return t.TaskInfo, nil
 	}
 	e, err := g.open(ctx)
 	if err != nil {
@@ -91,19 +100,6 @@ func checkTaskInfo(ctx context.Context, g *globals, server, id string) (engine.T
 		return engine.TaskInfo{}, badInput(err)
 	}
 	return t.Info(), nil
-}
-
-// remoteTaskInfo reads a task's public face from a server, as a visitor.
-func remoteTaskInfo(ctx context.Context, server, id string) (engine.TaskInfo, error) {
-	c, err := newRemote(server, "")
-	if err != nil {
-		return engine.TaskInfo{}, err
-	}
-	_, v, err := c.task(ctx, id)
-	if err != nil {
-		return engine.TaskInfo{}, err
-	}
-	return v.TaskInfo, nil
 }
 
 // checkWidth is the width printCheck fits its lines to.
