@@ -3,6 +3,7 @@ package bbs
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
@@ -27,7 +28,7 @@ func decodeG1(b []byte, name string) (bls.G1Affine, error) {
 		return p, err
 	}
 	if _, err := p.SetBytes(b); err != nil {
-		return p, fmt.Errorf("%w: %s: %v", ErrEncoding, name, err)
+		return p, pointError(name, err)
 	}
 	return p, nil
 }
@@ -43,9 +44,23 @@ func decodeG2(b []byte, name string) (bls.G2Affine, error) {
 		return p, err
 	}
 	if _, err := p.SetBytes(b); err != nil {
-		return p, fmt.Errorf("%w: %s: %v", ErrEncoding, name, err)
+		return p, pointError(name, err)
 	}
 	return p, nil
+}
+
+// pointError names the cause of a gnark-crypto decoding failure.
+func pointError(name string, err error) error {
+	cause := err.Error()
+	switch {
+	case strings.Contains(cause, "fp.Element"):
+		cause = "x coordinate not below the field modulus p"
+	case strings.Contains(cause, "square root"):
+		cause = "x coordinate of no point on the curve"
+	case strings.Contains(cause, "subgroup"):
+		cause = "point not in the prime-order subgroup"
+	}
+	return fmt.Errorf("%w: %s: %s", ErrEncoding, name, cause)
 }
 
 func checkFlags(b0 byte, name string) error {
