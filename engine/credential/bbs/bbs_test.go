@@ -212,3 +212,37 @@ func TestNoMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestMaxMessages(t *testing.T) {
+	sk, pk := newKey(t)
+	tooMany := make([][]byte, MaxMessages+1)
+	if _, err := Sign(sk, pk, nil, tooMany); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "4096 messages, at most 4095") {
+		t.Errorf("Sign: got %v, want ErrInput naming the count", err)
+	}
+	if err := Verify(pk, mustHex(t, fixtureSig), nil, tooMany); !errors.Is(err, ErrInput) {
+		t.Errorf("Verify: got %v, want ErrInput", err)
+	}
+	if _, err := ProofGen(pk, mustHex(t, fixtureSig), nil, nil, tooMany, nil); !errors.Is(err, ErrInput) {
+		t.Errorf("ProofGen: got %v, want ErrInput", err)
+	}
+	// A well-formed proof that claims 4096 hidden messages: refused before
+	// any generator is made.
+	var f proofFixture
+	readFixture(t, "proof/proof003.json", &f)
+	head := f.Proof[:3*pointLen]
+	scalar := f.Proof[3*pointLen : 3*pointLen+scalarLen]
+	proof := bytes.Clone(head)
+	for range 4 + MaxMessages + 1 { // e^, r1^, r3^, c and MaxMessages+1 m^
+		proof = append(proof, scalar...)
+	}
+	p, err := ParseProof(proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Undisclosed() != MaxMessages+1 {
+		t.Fatalf("undisclosed: got %d, want %d", p.Undisclosed(), MaxMessages+1)
+	}
+	if err := ProofVerify(pk, proof, nil, nil, nil, nil); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "proof: ") {
+		t.Errorf("ProofVerify: got %v, want ErrInput naming the proof", err)
+	}
+}

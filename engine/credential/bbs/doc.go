@@ -25,13 +25,15 @@
 // strict: exact lengths, compressed points on the curve and in the
 // prime-order subgroup, never the identity, scalars in [1, r). Every error
 // wraps one of ErrEncoding, ErrInput or ErrVerification and names the
-// field.
+// field. A signature or proof covers at most MaxMessages messages, which
+// bounds what an untrusted proof can make a verifier compute.
 //
 // Signatures are deterministic. The draft's published fixtures for the
 // ciphersuite (testdata/) are reproduced byte for byte, proofs with the
 // draft's seeded randomness; ProofGen itself draws from crypto/rand.
-// Signing blinds its one secret-dependent scalar multiplication (see
-// RATIONALE.md, "Why gnark-crypto for BBS").
+// gnark-crypto is not constant time; signing and SkToPk blind their
+// secret-dependent scalar multiplications (see RATIONALE.md, "Why
+// gnark-crypto for BBS").
 //
 // # Usage
 //

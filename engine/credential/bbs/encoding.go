@@ -122,11 +122,18 @@ func ParseSecretKey(b []byte) (SecretKey, error) {
 // Bytes returns the 32-byte big-endian encoding of the secret key.
 func (sk SecretKey) Bytes() []byte { return appendScalar(nil, &sk.s) }
 
-// PublicKey is the draft's SkToPk.
+// PublicKey is the draft's SkToPk, W = SK * BP2. The multiplication is
+// blinded like signing's: W = (BP2 * rho) * (SK / rho) for a fresh random
+// rho, so the variable-time multiplications never see SK itself.
 func (sk SecretKey) PublicKey() PublicKey {
 	_, _, _, g2 := bls.Generators()
+	rho := randomNonZero()
+	var rhoInv, k fr.Element
+	rhoInv.Inverse(&rho)
+	k.Mul(&sk.s, &rhoInv)
 	var w bls.G2Affine
-	w.ScalarMultiplication(&g2, sk.s.BigInt(bigInt()))
+	w.ScalarMultiplication(&g2, rho.BigInt(bigInt()))
+	w.ScalarMultiplication(&w, k.BigInt(bigInt()))
 	return PublicKey{w: w, enc: w.Bytes()}
 }
 

@@ -123,11 +123,21 @@ var generatorCache struct {
 	points []bls.G1Affine
 }
 
-// maxCachedGenerators bounds the cache against a proof that claims a huge
-// number of messages.
-const maxCachedGenerators = 1 << 12
+// MaxMessages is the most messages one signature or proof may cover. It
+// bounds the work an untrusted proof can ask of a verifier (one hash to
+// the curve per generator) and the generator cache.
+const MaxMessages = 1<<12 - 1
 
-// generators returns (Q_1, H_1, ..., H_{count-1}).
+// checkCount refuses more than MaxMessages messages.
+func checkCount(n int) error {
+	if n > MaxMessages {
+		return fmt.Errorf("%w: %d messages, at most %d", ErrInput, n, MaxMessages)
+	}
+	return nil
+}
+
+// generators returns (Q_1, H_1, ..., H_{count-1}); count is at most
+// MaxMessages + 1 (callers check).
 func generators(count int) []bls.G1Affine {
 	generatorCache.Lock()
 	defer generatorCache.Unlock()
@@ -135,8 +145,6 @@ func generators(count int) []bls.G1Affine {
 		return generatorCache.points[:count:count]
 	}
 	g := createGenerators(count, "MESSAGE_GENERATOR_SEED")
-	if count <= maxCachedGenerators {
-		generatorCache.points = g
-	}
+	generatorCache.points = g
 	return g[:count:count]
 }

@@ -70,6 +70,9 @@ func proofGen(pk PublicKey, sig, header, ph []byte, messages [][]byte, disclosed
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCount(len(messages)); err != nil {
+		return nil, err
+	}
 	msgs, err := messagesToScalars(messages)
 	if err != nil {
 		return nil, err
@@ -178,8 +181,8 @@ func ProofVerify(pk PublicKey, proof, header, ph []byte, disclosedMessages [][]b
 		return fmt.Errorf("%w: %d disclosed messages for %d disclosed indexes", ErrInput, len(disclosedMessages), len(disclosed))
 	}
 	l := len(disclosed) + p.Undisclosed()
-	if l+1 > maxCachedGenerators {
-		return fmt.Errorf("%w: proof over %d messages, at most %d", ErrInput, l, maxCachedGenerators-1)
+	if err := checkCount(l); err != nil {
+		return fmt.Errorf("proof: %w", err)
 	}
 	undisclosed, err := checkIndexes(disclosed, l)
 	if err != nil {

@@ -92,6 +92,9 @@ func messageCommitment(gens []bls.G1Affine, domain fr.Element, msgs []fr.Element
 // neither the inversion nor either multiplication sees a value correlated
 // with SK alone (see RATIONALE.md, "Why gnark-crypto for BBS").
 func Sign(sk SecretKey, pk PublicKey, header []byte, messages [][]byte) ([]byte, error) {
+	if err := checkCount(len(messages)); err != nil {
+		return nil, err
+	}
 	msgs, err := messagesToScalars(messages)
 	if err != nil {
 		return nil, err
@@ -157,6 +160,9 @@ func randomScalar() fr.Element {
 func Verify(pk PublicKey, sig, header []byte, messages [][]byte) error {
 	s, err := ParseSignature(sig)
 	if err != nil {
+		return err
+	}
+	if err := checkCount(len(messages)); err != nil {
 		return err
 	}
 	msgs, err := messagesToScalars(messages)
