@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 )
 
 func newKey(t testing.TB) (SecretKey, PublicKey) {
@@ -244,5 +246,21 @@ func TestMaxMessages(t *testing.T) {
 	}
 	if err := ProofVerify(pk, proof, nil, nil, nil, nil); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "proof: ") {
 		t.Errorf("ProofVerify: got %v, want ErrInput naming the proof", err)
+	}
+}
+
+func TestLincombMatchesEach(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 11, 40} {
+		gens := generators(n + 1)
+		scalars, err := messagesToScalars(testMessages(n + 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var base bls.G1Jac
+		base.FromAffine(&p1)
+		got, want := lincomb(&base, gens, scalars), lincombEach(&base, gens, scalars)
+		if !got.Equal(&want) {
+			t.Errorf("n=%d: msm and per-point sums differ", n+1)
+		}
 	}
 }

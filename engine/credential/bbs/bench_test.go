@@ -1,6 +1,11 @@
 package bbs
 
-import "testing"
+import (
+	"testing"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+)
 
 // Benchmarks for a 10-message signature, the size of a model credential's
 // statements; the proof reveals 3 of the 10.
@@ -64,4 +69,23 @@ func BenchmarkProofVerify10(b *testing.B) {
 		}
 	}
 	reportMS(b)
+}
+
+// BenchmarkLincomb compares lincomb (one multi-scalar multiplication) with
+// lincombEach (one scalar multiplication per point) on the 11 points of a
+// 10-message commitment B.
+func BenchmarkLincomb(b *testing.B) {
+	gens := generators(11)
+	scalars, _ := messagesToScalars(testMessages(11))
+	for _, bc := range []struct {
+		name string
+		f    func(*bls.G1Jac, []bls.G1Affine, []fr.Element) bls.G1Jac
+	}{{"msm", lincomb}, {"each", lincombEach}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				bc.f(nil, gens, scalars)
+			}
+			reportMS(b)
+		})
+	}
 }
