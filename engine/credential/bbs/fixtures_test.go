@@ -257,8 +257,10 @@ func TestProofFixtures(t *testing.T) {
 			}
 			err = ProofVerify(pk, f.Proof, f.Header, f.PresentationHeader, disclosed, f.DisclosedIndexes)
 			if !f.Result.Valid {
-				if err == nil {
-					t.Fatalf("ProofVerify: accepted an invalid proof (%s)", f.Result.Reason)
+				// The re-ordered case has indexes [4, 2, 4, 6]: refused as
+				// input; every other one fails verification.
+				if !errors.Is(err, ErrVerification) && !errors.Is(err, ErrInput) {
+					t.Fatalf("ProofVerify: got %v, want ErrVerification or ErrInput (%s)", err, f.Result.Reason)
 				}
 				return
 			}
