@@ -264,3 +264,26 @@ func TestLincombMatchesEach(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrent signs and verifies from several goroutines with growing
+// message counts, so that the generator cache grows while others read it
+// (run with -race).
+func TestConcurrent(t *testing.T) {
+	sk, pk := newKey(t)
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			msgs := testMessages(1 + 7*g)
+			sig, err := Sign(sk, pk, nil, msgs)
+			if err == nil {
+				err = Verify(pk, sig, nil, msgs)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
