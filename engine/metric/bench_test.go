@@ -131,3 +131,38 @@ func BenchmarkBootstrap(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInterval is the interval of one score at scale, before and
+// after analytical intervals: method=bootstrap resamples 1000 times
+// (BootstrapConfig.Method MethodBootstrap, what every size did before),
+// method=auto is the default, which from AnalyticMinUnits units on is
+// DeLong's interval for roc_auc and the normal one for means.
+func BenchmarkInterval(b *testing.B) {
+	for _, c := range []struct {
+		metric string
+		typ    TaskType
+	}{{"roc_auc", Binary}, {"log_loss", Binary}, {"rmse", Regression}} {
+		for _, n := range []int{1e5, 1e6} {
+			in := benchInput(c.typ, n)
+			for _, method := range []string{MethodBootstrap, ""} {
+				name := method
+				if name == "" {
+					name = "auto"
+				}
+				b.Run(c.metric+"/rows="+strconv.Itoa(n)+"/method="+name, func(b *testing.B) {
+					m, err := Lookup(c.metric)
+					if err != nil {
+						b.Fatal(err)
+					}
+					cfg := BootstrapConfig{Seed: 1, Method: method}
+					for b.Loop() {
+						if _, err := m.Bootstrap(in, cfg); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+				})
+			}
+		}
+	}
+}

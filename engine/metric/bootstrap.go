@@ -49,6 +49,15 @@ type BootstrapConfig struct {
 	// Workers is the number of goroutines scoring resamples; 0 means
 	// runtime.GOMAXPROCS(0). It changes the speed, never the result.
 	Workers int `json:"workers,omitempty" yaml:"workers,omitempty"`
+
+	// Method chooses how Bootstrap computes the interval: "" (the
+	// default) resamples below AnalyticMinUnits units and uses the
+	// metric's analytical interval from there on, where it has one;
+	// MethodBootstrap always resamples; MethodAnalytic uses the
+	// analytical interval whatever the size. A metric without an
+	// analytical interval for the input always resamples. Compare always
+	// resamples.
+	Method string `json:"method,omitempty" yaml:"method,omitempty"`
 }
 
 // Validate reports a field out of range, wrapping ErrInvalidConfig.
@@ -61,6 +70,11 @@ func (c BootstrapConfig) Validate() error {
 	}
 	if c.Workers < 0 {
 		return fmt.Errorf("%w: workers %d is negative", ErrInvalidConfig, c.Workers)
+	}
+	switch c.Method {
+	case "", MethodBootstrap, MethodAnalytic:
+	default:
+		return fmt.Errorf("%w: method %q is not one of %q, %q or empty (automatic)", ErrInvalidConfig, c.Method, MethodBootstrap, MethodAnalytic)
 	}
 	return nil
 }
@@ -82,11 +96,13 @@ func (c BootstrapConfig) withDefaults() (BootstrapConfig, error) {
 	return c, nil
 }
 
-// Interval is a percentile bootstrap confidence interval.
+// Interval is a confidence interval of a score: a percentile bootstrap
+// interval, or at scale an analytical one (see Method).
 type Interval struct {
-	Low, High float64 // the (1-Level)/2 and (1+Level)/2 quantiles of the resampled values
+	Low, High float64 // bootstrap: the (1-Level)/2 and (1+Level)/2 quantiles of the resampled values
 	Level     float64 // confidence level, e.g. 0.95
-	Resamples int     // resamples the interval rests on: those where the metric was defined
+	Resamples int     // resamples the interval rests on: those where the metric was defined; 0 when analytical
+	Method    string  // MethodBootstrap, MethodNormal, MethodWilson or MethodDeLong
 }
 
 // Comparison is the paired bootstrap comparison of submission a with
@@ -126,6 +142,17 @@ func (m Metric) Bootstrap(in Input, c BootstrapConfig) (Interval, error) {
 		return Interval{}, err
 	}
 	p := m.plan(in, units)
+	if a, ok := p.(analytic); ok && c.Method != MethodBootstrap {
+		n := len(in.Truth)
+		if units != nil {
+			n = len(units)
+		}
+		if c.Method == MethodAnalytic || n >= AnalyticMinUnits {
+			if iv, ok := a.analyticInterval(c.Level); ok {
+				return iv, nil
+			}
+		}
+	}
 	vals, err := m.run(c, in, units, []plan{p}, func(v []float64) float64 { return v[0] })
 	if err != nil {
 		return Interval{}, err
@@ -358,6 +385,7 @@ func interval(vals []float64, level float64) Interval {
 		High:      quantile(s, (1+level)/2),
 		Level:     level,
 		Resamples: len(s),
+		Method:    MethodBootstrap,
 	}
 }
 

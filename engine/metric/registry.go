@@ -23,7 +23,7 @@ var registry = []Metric{
 		Doc: "mean squared difference between P(class 1) and the 0/1 truth"},
 
 	// From labels: binary p >= 0.5 is class 1, multiclass argmax (lowest index on ties).
-	{Name: "accuracy", Types: []TaskType{Binary, Multiclass}, HigherIsBetter: true, weighted: true, fn: fromConfusion(accuracy), fast: confusionOf(accuracy),
+	{Name: "accuracy", Types: []TaskType{Binary, Multiclass}, HigherIsBetter: true, weighted: true, fn: fromConfusion(accuracy), fast: accuracyOf,
 		Doc: "fraction of rows whose predicted label equals the truth"},
 	{Name: "balanced_accuracy", Types: []TaskType{Binary, Multiclass}, HigherIsBetter: true, weighted: true, fn: fromConfusion(balancedAccuracy), fast: confusionOf(balancedAccuracy),
 		Doc: "mean recall over the classes present in the truth"},

@@ -240,10 +240,21 @@ func ndcgOf(in Input, units [][]int) plan {
 // confusionPlan is a metric of the confusion matrix. A resample's matrix
 // is the sum of each row's cell times its count.
 type confusionPlan struct {
-	c      int
-	cell   []int32   // t*c + p of each row
-	weight []float64 // nil: unweighted
-	f      func(*confusion) (float64, error)
+	accuracy bool // f is accuracy, a mean: see analyticInterval
+	c        int
+	cell     []int32   // t*c + p of each row
+	weight   []float64 // nil: unweighted
+	f        func(*confusion) (float64, error)
+}
+
+// accuracyOf is the fast path of accuracy: confusionOf(accuracy), which
+// also has an analytical interval.
+func accuracyOf(in Input, units [][]int) plan {
+	p := confusionOf(accuracy)(in, units)
+	if cp, ok := p.(*confusionPlan); ok {
+		cp.accuracy = true
+	}
+	return p
 }
 
 // confusionOf returns the planner of the confusion-matrix metric f.
