@@ -130,7 +130,10 @@ type builder struct {
 
 func newBuilder(path string, s *Schema, p plan) *builder {
 	n := s.expectRows
-	b := &builder{path: path, s: s, alloc: s.alloc(), plan: p, seen: make(map[string]int, n), ids: make([]string, 0, n)}
+	b := &builder{path: path, s: s, alloc: s.alloc(), plan: p, ids: make([]string, 0, n)}
+	if s.trustedHash == "" {
+		b.seen = make(map[string]int, n)
+	}
 	if s.Label != "" && n > 0 {
 		b.labels = make([]float64, 0, n) // nil stays "no label column"
 	}
@@ -178,10 +181,12 @@ func (b *builder) addID(row int, id string) error {
 	if err := checkText(id); err != nil {
 		return fmt.Errorf("%w: %s", ErrBadID, err)
 	}
-	if first, dup := b.seen[id]; dup {
-		return fmt.Errorf("%w: %q on rows %d and %d", ErrDuplicateID, id, first, row)
+	if b.seen != nil {
+		if first, dup := b.seen[id]; dup {
+			return fmt.Errorf("%w: %q on rows %d and %d", ErrDuplicateID, id, first, row)
+		}
+		b.seen[id] = row
 	}
-	b.seen[id] = row
 	b.ids = append(b.ids, id)
 	return nil
 }
@@ -265,7 +270,9 @@ func (b *builder) finish() (*Dataset, error) {
 		cols[k] = f.NewFloat64Array()
 	}
 	d.Features = newFeatureRecord(d.FeatureNames, cols, b.rows)
-	d.Hash = d.computeHash()
+	if d.Hash = b.s.trustedHash; d.Hash == "" {
+		d.Hash = d.computeHash()
+	}
 	return d, nil
 }
 

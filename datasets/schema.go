@@ -101,6 +101,11 @@ type Schema struct {
 	// expectRows is how many rows Open expects, from the stored file's
 	// metadata (0: unknown): room for them is made once, not grown.
 	expectRows int
+	// trustedHash, set by OpenDigest once the file's bytes matched the
+	// digest recorded when it was saved, is the content hash the file
+	// records: the builder adopts it instead of recomputing it, and does
+	// not check the ids' uniqueness again (Save's input was checked).
+	trustedHash string
 }
 
 // Validate reports whether s is usable. Errors wrap ErrBadSchema.
