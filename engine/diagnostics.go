@@ -196,7 +196,22 @@ func rocCurve(truth, score []float64, maxPoints int) []ROCPoint {
 	if pos == 0 || neg == 0 {
 		return nil
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(score[b], score[a]) })
+	// By decreasing score, ties in row order: the order a stable sort
+	// gives, from an unstable sort of (score, row) pairs, which is some
+	// five times faster on a million rows.
+	byScore := make([]scoredRow, len(idx))
+	for k, i := range idx {
+		byScore[k] = scoredRow{score[i], i}
+	}
+	slices.SortFunc(byScore, func(a, b scoredRow) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.row, b.row)
+	})
+	for k, r := range byScore {
+		idx[k] = r.row
+	}
 	step := (len(idx) + maxPoints - 2) / (maxPoints - 1) // ceil(n / (maxPoints-1))
 	out := []ROCPoint{{0, 0}}
 	var tp, fp, since int
@@ -217,6 +232,11 @@ func rocCurve(truth, score []float64, maxPoints int) []ROCPoint {
 		}
 	}
 	return out
+}
+
+type scoredRow struct {
+	score float64
+	row   int
 }
 
 // confusionMatrix counts rows by true and predicted class (metric's rule:
