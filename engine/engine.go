@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -251,16 +252,24 @@ func moduleDir(root string) string  { return filepath.Join(root, "modules") }
 
 // Task is a created task: the host's spec plus what was learnt from its data.
 type Task struct {
-	Spec           Spec      `json:"spec"`
-	HigherIsBetter bool      `json:"higher_is_better"`
-	Features       []string  `json:"features"`
-	Outputs        int       `json:"outputs"`
-	Classes        int       `json:"classes,omitempty"`
-	Rows           int       `json:"rows"`
-	PublicRows     int       `json:"public_rows"`
-	PrivateRows    int       `json:"private_rows"`
-	DatasetSHA256  string    `json:"dataset_sha256"`
-	Created        time.Time `json:"created"`
+	Spec           Spec     `json:"spec"`
+	HigherIsBetter bool     `json:"higher_is_better"`
+	Features       []string `json:"features"`
+	Outputs        int      `json:"outputs"`
+	Classes        int      `json:"classes,omitempty"`
+	Rows           int      `json:"rows"`
+	PublicRows     int      `json:"public_rows"`
+	PrivateRows    int      `json:"private_rows"`
+	DatasetSHA256  string   `json:"dataset_sha256"`
+	// DatasetFileSHA256 is the SHA-256 of the stored dataset file's
+	// bytes, and SplitSHA256 that of the stored split (split.go), both
+	// taken at creation: opening the task checks the files against them
+	// instead of recomputing the content hash and the split. Empty in
+	// tasks created before they were recorded, which are checked the old
+	// way.
+	DatasetFileSHA256 string    `json:"dataset_file_sha256,omitempty"`
+	SplitSHA256       string    `json:"split_sha256,omitempty"`
+	Created           time.Time `json:"created"`
 	// Warnings are for the host, from CreateTask only (never stored): a
 	// guessable split seed, or the note that a secret one was made.
 	Warnings []string `json:"warnings,omitempty"`
@@ -355,6 +364,15 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	if err := d.Save(e.datasetPath(d.Hash)); err != nil {
 		return nil, fmt.Errorf("create task %q: store dataset: %w", spec.ID, err)
 	}
+	if t.DatasetFileSHA256, err = datasets.FileDigest(e.datasetPath(d.Hash)); err != nil {
+		return nil, fmt.Errorf("create task %q: store dataset: %w", spec.ID, err)
+	}
+	enc := sp.encode(d.Rows())
+	if err := durable.WriteFile(splitPath(e.cfg.DataDir, d.Hash, spec.ID), enc, 0o600); err != nil {
+		return nil, fmt.Errorf("create task %q: store split: %w", spec.ID, err)
+	}
+	sum := sha256.Sum256(enc)
+	t.SplitSHA256 = hex.EncodeToString(sum[:])
 	raw, err := json.Marshal(t)
 	if err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
@@ -503,15 +521,35 @@ func (e *Engine) open(id string) (*loadedTask, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := datasets.Open(e.datasetPath(t.DatasetSHA256), nil)
+	if t.DatasetFileSHA256 == "" || t.SplitSHA256 == "" { // created before they were recorded
+		d, err := datasets.Open(e.datasetPath(t.DatasetSHA256), nil)
+		if err != nil {
+			return nil, fmt.Errorf("task %q: open dataset: %w", id, err)
+		}
+		return newLoadedTask(t, d, newSplit(t.Spec.Split.seed(t.Spec.ID), d.IDs, t.Spec.Split.PublicFraction)), nil
+	}
+	d, err := datasets.OpenDigest(e.datasetPath(t.DatasetSHA256), t.DatasetFileSHA256, nil)
 	if err != nil {
 		return nil, fmt.Errorf("task %q: open dataset: %w", id, err)
 	}
-	lt := &loadedTask{task: *t, data: d, split: newSplit(t.Spec.Split.seed(t.Spec.ID), d.IDs, t.Spec.Split.PublicFraction)}
+	if d.Hash != t.DatasetSHA256 {
+		d.Release()
+		return nil, fmt.Errorf("task %q: open dataset: content hash %s, the task records %s: %w", id, d.Hash, t.DatasetSHA256, datasets.ErrHashMismatch)
+	}
+	sp, err := readSplit(splitPath(e.cfg.DataDir, t.DatasetSHA256, id), t.SplitSHA256, d.Rows())
+	if err != nil {
+		d.Release()
+		return nil, fmt.Errorf("task %q: %w", id, err)
+	}
+	return newLoadedTask(t, d, sp), nil
+}
+
+func newLoadedTask(t *Task, d *datasets.Dataset, sp split) *loadedTask {
+	lt := &loadedTask{task: *t, data: d, split: sp}
 	for j := range d.FeatureNames {
 		lt.cols = append(lt.cols, d.Column(j))
 	}
-	return lt, nil
+	return lt
 }
 
 func (e *Engine) runtime(ctx context.Context, lim sandbox.Limits) (*sandbox.Runtime, error) {
@@ -608,7 +646,13 @@ type Interval struct {
 	Low       float64 `json:"low"`
 	High      float64 `json:"high"`
 	Level     float64 `json:"level"`
-	Resamples int     `json:"resamples"`
+	Resamples int     `json:"resamples"` // 0 for an analytical interval
+	// Method is how it was computed: metric.MethodBootstrap (percentile
+	// bootstrap; also what "" means, in records written before the
+	// field), or at scale an analytical method (metric.MethodDeLong,
+	// MethodWilson, MethodNormal): see RATIONALE "Why analytical
+	// intervals at scale".
+	Method string `json:"method,omitempty"`
 }
 
 // detail is what engine keeps in leaderboard.Submission.Detail.

@@ -84,7 +84,7 @@ func bootstrap(m metric.Metric, in metric.Input, seed uint64) *Interval {
 	if err != nil {
 		return nil
 	}
-	return &Interval{Low: iv.Low, High: iv.High, Level: iv.Level, Resamples: iv.Resamples}
+	return &Interval{Low: iv.Low, High: iv.High, Level: iv.Level, Resamples: iv.Resamples, Method: iv.Method}
 }
 
 // bootstrapSeed derives the resampling seed from what identifies a score:
@@ -168,7 +168,7 @@ func (sf ScoreFiles) Score() (ScoreResult, error) {
 	if err != nil {
 		return ScoreResult{}, fmt.Errorf("confidence interval: %w: %w", err, ErrBadRequest)
 	}
-	return ScoreResult{Score: v, CI: &Interval{Low: iv.Low, High: iv.High, Level: iv.Level, Resamples: iv.Resamples}}, nil
+	return ScoreResult{Score: v, CI: &Interval{Low: iv.Low, High: iv.High, Level: iv.Level, Resamples: iv.Resamples, Method: iv.Method}}, nil
 }
 
 func (sf ScoreFiles) score() (float64, metric.Input, metric.Metric, error) {

@@ -37,9 +37,11 @@ func TestStoredTaskKeepsSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A record with no seed at all.
+	// A record with no seed at all, from before the stored split and the
+	// dataset file's digest were recorded.
 	legacy := *old
 	legacy.Spec.ID, legacy.Spec.Split.Seed, legacy.Warnings = "bc-legacy", "", nil
+	legacy.DatasetFileSHA256, legacy.SplitSHA256 = "", ""
 	raw, err := json.Marshal(legacy)
 	if err != nil {
 		t.Fatal(err)

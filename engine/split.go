@@ -3,7 +3,11 @@ package engine
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 )
 
 // Public reports whether the row with this id scores the public
@@ -44,4 +48,57 @@ func newSplit(seed string, ids []string, fraction float64) split {
 		}
 	}
 	return s
+}
+
+// The split is computed once, at task creation, and stored beside the
+// dataset as a bitmap of public rows: every later open reads it instead of
+// hashing every id again. The task record keeps the file's SHA-256, so a
+// split file changed on disk is refused, not believed.
+
+// splitTag opens a stored split; a change of encoding changes it.
+const splitTag = "verdict split v1\n"
+
+// splitPath is where the task's split is stored, beside its dataset.
+func splitPath(dataDir, datasetHash, task string) string {
+	return filepath.Join(datasetDir(dataDir), datasetHash+"."+task+".split")
+}
+
+// encode returns the stored form of s for a dataset of rows rows: the tag,
+// the row count (uint64, big-endian), then one bit per row, row i in bit
+// i%8 of byte i/8, set when the row is public.
+func (s split) encode(rows int) []byte {
+	b := make([]byte, len(splitTag)+8+(rows+7)/8)
+	n := copy(b, splitTag)
+	binary.BigEndian.PutUint64(b[n:], uint64(rows))
+	bits := b[n+8:]
+	for _, i := range s.public {
+		bits[i/8] |= 1 << (i % 8)
+	}
+	return b
+}
+
+// readSplit reads the split stored at path for a dataset of rows rows,
+// refusing a file whose SHA-256 is not digest or whose row count differs.
+func readSplit(path, digest string, rows int) (split, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return split{}, fmt.Errorf("read stored split: %w", err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != digest {
+		return split{}, fmt.Errorf("stored split %s: its bytes hash to %x, the task records %s: it changed on disk", path, sum, digest)
+	}
+	n := len(splitTag) + 8
+	if len(b) != n+(rows+7)/8 || string(b[:len(splitTag)]) != splitTag || binary.BigEndian.Uint64(b[len(splitTag):]) != uint64(rows) {
+		return split{}, fmt.Errorf("stored split %s: not a split of %d rows", path, rows)
+	}
+	bits := b[n:]
+	var s split
+	for i := range rows {
+		if bits[i/8]&(1<<(i%8)) != 0 {
+			s.public = append(s.public, i)
+		} else {
+			s.private = append(s.private, i)
+		}
+	}
+	return s, nil
 }
