@@ -89,6 +89,11 @@
 // Save writes one Arrow IPC file (ids, features, label, group, with the
 // role of each column, the label kind, the number of classes and the hash
 // in the metadata), atomically; Open reads it back and verifies the hash.
+// A caller that recorded FileDigest (the SHA-256 of the file's bytes)
+// after Save opens it with OpenDigest instead: the bytes are checked
+// against the digest, and the content hash and the ids' uniqueness are
+// then trusted rather than recomputed. The same dataset saved twice writes
+// the same bytes.
 //
 // # Usage
 //
