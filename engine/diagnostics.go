@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"cmp"
 	"encoding/json"
 	"math"
-	"slices"
 
 	"github.com/verdictlab/verdict/engine/metric"
 )
@@ -196,22 +194,7 @@ func rocCurve(truth, score []float64, maxPoints int) []ROCPoint {
 	if pos == 0 || neg == 0 {
 		return nil
 	}
-	// By decreasing score, ties in row order: the order a stable sort
-	// gives, from an unstable sort of (score, row) pairs, which is some
-	// five times faster on a million rows.
-	byScore := make([]scoredRow, len(idx))
-	for k, i := range idx {
-		byScore[k] = scoredRow{score[i], i}
-	}
-	slices.SortFunc(byScore, func(a, b scoredRow) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.row, b.row)
-	})
-	for k, r := range byScore {
-		idx[k] = r.row
-	}
+	sortByScoreDesc(idx, score)
 	step := (len(idx) + maxPoints - 2) / (maxPoints - 1) // ceil(n / (maxPoints-1))
 	out := []ROCPoint{{0, 0}}
 	var tp, fp, since int
@@ -234,9 +217,57 @@ func rocCurve(truth, score []float64, maxPoints int) []ROCPoint {
 	return out
 }
 
-type scoredRow struct {
-	score float64
-	row   int
+// sortByScoreDesc orders idx by decreasing score, ties in their order in
+// idx: what a stable sort gives, by an LSD radix sort on the scores'
+// order-preserving bit patterns (skipping bytes all keys share), several
+// times faster than a comparison sort on a million rows. No score is NaN;
+// -0 sorts as 0.
+func sortByScoreDesc(idx []int, score []float64) {
+	type keyed struct {
+		key uint64 // ascending key = decreasing score
+		row int
+	}
+	rows := make([]keyed, len(idx))
+	var count [8][256]int
+	for k, i := range idx {
+		s := score[i]
+		if s == 0 {
+			s = 0 // -0 ties with 0
+		}
+		b := math.Float64bits(s)
+		if b>>63 == 1 {
+			b = ^b
+		} else {
+			b |= 1 << 63
+		}
+		rows[k] = keyed{^b, i}
+		for d := range 8 {
+			count[d][byte(rows[k].key>>(8*d))]++
+		}
+	}
+	tmp := make([]keyed, len(rows))
+	src, dst := rows, tmp
+	for d := range 8 {
+		c := &count[d]
+		shift := 8 * uint(d)
+		if len(src) == 0 || c[byte(src[0].key>>shift)] == len(src) {
+			continue
+		}
+		total := 0
+		for b, m := range c {
+			c[b] = total
+			total += m
+		}
+		for _, r := range src {
+			b := byte(r.key >> shift)
+			dst[c[b]] = r
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	for k, r := range src {
+		idx[k] = r.row
+	}
 }
 
 // confusionMatrix counts rows by true and predicted class (metric's rule:

@@ -10,7 +10,7 @@ import (
 )
 
 // TestROCCurveOrder checks rocCurve's sort against the stable sort it
-// replaced, on scores with many ties, both zeros and NaNs.
+// replaced, on scores with many ties, both zeros, negatives and NaNs.
 func TestROCCurveOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{1, 2, 10, 1000, 5000} {
@@ -22,6 +22,8 @@ func TestROCCurveOrder(t *testing.T) {
 				score[i] = math.Copysign(0, -1)
 			case 1:
 				score[i] = math.NaN()
+			case 2:
+				score[i] = -math.Floor(r.Float64()*8) / 8 // negative, and -0
 			default:
 				score[i] = math.Floor(r.Float64()*20) / 20
 			}
