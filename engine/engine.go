@@ -356,23 +356,14 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 		// every entrant at close, so say it now.
 		warnings = append(warnings, "gates.beats_baseline: the task has no baseline yet; submit one (verdict submit --baseline) before it closes, or every entrant fails this gate and nobody is certified")
 	}
-	t, err := describe(specPath, spec, d)
+	t, sp, err := describe(specPath, spec, d)
 	if err != nil {
 		return nil, err
 	}
 	t.Created = e.cfg.Now().UTC()
-	if err := d.Save(e.datasetPath(d.Hash)); err != nil {
-		return nil, fmt.Errorf("create task %q: store dataset: %w", spec.ID, err)
+	if err := e.storeData(&t, d, sp); err != nil {
+		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
 	}
-	if t.DatasetFileSHA256, err = datasets.FileDigest(e.datasetPath(d.Hash)); err != nil {
-		return nil, fmt.Errorf("create task %q: store dataset: %w", spec.ID, err)
-	}
-	enc := sp.encode(d.Rows())
-	if err := durable.WriteFile(splitPath(e.cfg.DataDir, d.Hash, spec.ID), enc, 0o600); err != nil {
-		return nil, fmt.Errorf("create task %q: store split: %w", spec.ID, err)
-	}
-	sum := sha256.Sum256(enc)
-	t.SplitSHA256 = hex.EncodeToString(sum[:])
 	raw, err := json.Marshal(t)
 	if err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
@@ -392,15 +383,35 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	return &t, nil
 }
 
+// storeData stores a task's dataset and split in the data dir and
+// records their digests in t, which opening the task checks (loadData).
+func (e *Engine) storeData(t *Task, d *datasets.Dataset, sp split) error {
+	path := e.datasetPath(d.Hash)
+	if err := d.Save(path); err != nil {
+		return fmt.Errorf("store dataset: %w", err)
+	}
+	digest, err := datasets.FileDigest(path)
+	if err != nil {
+		return fmt.Errorf("store dataset: %w", err)
+	}
+	enc := sp.encode(d.Rows())
+	if err := durable.WriteFile(splitPath(e.cfg.DataDir, d.Hash, t.Spec.ID), enc, 0o600); err != nil {
+		return fmt.Errorf("store split: %w", err)
+	}
+	sum := sha256.Sum256(enc)
+	t.DatasetFileSHA256, t.SplitSHA256 = digest, hex.EncodeToString(sum[:])
+	return nil
+}
+
 // describe checks a task's held-out dataset against its spec (whose split
 // seed is set) and returns the task it makes, without Created: at least
 // one feature column, two classes for a multiclass task, public rows (and
 // private ones unless public_fraction is 1), and labels the metric can
 // score on each part. CreateTask and a rescore's new dataset follow these
 // same rules. path names the file errors are about.
-func describe(path string, spec Spec, d *datasets.Dataset) (Task, error) {
+func describe(path string, spec Spec, d *datasets.Dataset) (Task, split, error) {
 	if len(d.FeatureNames) == 0 {
-		return Task{}, &SpecError{Path: path, Key: "data.features", Err: fmt.Errorf("%s has no feature columns", spec.Data.Test)}
+		return Task{}, split{}, &SpecError{Path: path, Key: "data.features", Err: fmt.Errorf("%s has no feature columns", spec.Data.Test)}
 	}
 	m, _ := metric.Lookup(spec.Metric) // validated by ReadSpec
 	t := Task{
@@ -414,21 +425,21 @@ func describe(path string, spec Spec, d *datasets.Dataset) (Task, error) {
 	if metric.TaskType(spec.Type) == metric.Multiclass {
 		t.Outputs, t.Classes = d.NumClasses, d.NumClasses
 		if t.Classes < 2 {
-			return Task{}, &SpecError{Path: path, Key: "data.label", Err: fmt.Errorf("a multiclass task needs at least 2 classes, %s has %d", spec.Data.Test, t.Classes)}
+			return Task{}, split{}, &SpecError{Path: path, Key: "data.label", Err: fmt.Errorf("a multiclass task needs at least 2 classes, %s has %d", spec.Data.Test, t.Classes)}
 		}
 	}
 	sp := newSplit(spec.Split.Seed, d.IDs, spec.Split.PublicFraction)
 	t.PublicRows, t.PrivateRows = len(sp.public), len(sp.private)
 	if t.PublicRows == 0 {
-		return Task{}, &SpecError{Path: path, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no public rows among %d", spec.Split.PublicFraction, t.Rows)}
+		return Task{}, split{}, &SpecError{Path: path, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no public rows among %d", spec.Split.PublicFraction, t.Rows)}
 	}
 	if spec.Split.PublicFraction < 1 && t.PrivateRows == 0 {
-		return Task{}, &SpecError{Path: path, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no private rows among %d", spec.Split.PublicFraction, t.Rows)}
+		return Task{}, split{}, &SpecError{Path: path, Key: "split.public_fraction", Err: fmt.Errorf("%v leaves no private rows among %d", spec.Split.PublicFraction, t.Rows)}
 	}
 	if err := checkLabels(path, m, d, sp, t.Classes); err != nil {
-		return Task{}, err
+		return Task{}, split{}, err
 	}
-	return t, nil
+	return t, sp, nil
 }
 
 func (e *Engine) datasetPath(hash string) string {

@@ -373,7 +373,7 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 		return nil, err
 	}
 	defer d.Release()
-	nt, err := describe(path, t.Spec, d)
+	nt, sp, err := describe(path, t.Spec, d)
 	if err != nil {
 		return nil, err
 	}
@@ -388,10 +388,10 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 	if nt.DatasetSHA256 == t.DatasetSHA256 {
 		return t, nil
 	}
-	if err := d.Save(e.datasetPath(d.Hash)); err != nil {
-		return nil, fmt.Errorf("rescore task %q: store dataset: %w", task, err)
-	}
 	nt.Created, nt.Spec.Data.Test = t.Created, t.Spec.Data.Test
+	if err := e.storeData(&nt, d, sp); err != nil {
+		return nil, fmt.Errorf("rescore task %q: %w", task, err)
+	}
 	return &nt, nil
 }
 

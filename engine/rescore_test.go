@@ -107,6 +107,11 @@ func TestRescoreDataFix(t *testing.T) {
 	if rep.DatasetAfter != task.DatasetSHA256 || rep.DatasetBefore == rep.DatasetAfter {
 		t.Errorf("datasets: got %s -> %s, task has %s; want a new dataset, the task's", rep.DatasetBefore, rep.DatasetAfter, task.DatasetSHA256)
 	}
+	// The new dataset is stored as CreateTask stores one: with its file's
+	// digest and its split, which opening the task checks.
+	if task.DatasetFileSHA256 == "" || task.SplitSHA256 == "" {
+		t.Errorf("replaced dataset: file digest %q, split digest %q; want both recorded", task.DatasetFileSHA256, task.SplitSHA256)
+	}
 	if rep.Rescored != 3 || rep.Ran != 3 || rep.Resumed {
 		t.Errorf("got rescored %d, ran %d, resumed %v; want 3, 3, false", rep.Rescored, rep.Ran, rep.Resumed)
 	}
