@@ -21,10 +21,11 @@ demo:
 contest:
 	$(GO) run ./cmd/verdict demo --contest
 
-## test: vet, then every test with the race detector (includes the CLI's end-to-end tests), and the Go guest SDK's own module
+## test: vet, then every test with the race detector (includes the CLI's end-to-end tests), the intervals' coverage simulation at full size (too slow under -race), and the Go guest SDK's own module
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -short -count=1 -run '^TestCoverage$$' ./engine/metric/
 	cd sdk/guest && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## bench: benchmarks (sandboxed vs native inference, metrics, datasets, store)
