@@ -298,7 +298,7 @@ func emitHistory(g *globals, task string, private bool, evs []engine.Event) erro
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tPARTICIPANT\tBEST\tRANK\tSUBMISSION")
 	for _, ev := range shown {
-		who := ev.Participant
+		who := shortID(ev.Participant)
 		if ev.Team {
 			who = "team " + who
 		}
@@ -306,7 +306,7 @@ func emitHistory(g *globals, task string, private bool, evs []engine.Event) erro
 			fmt.Fprintf(tw, "%s\t%s\t—\tleft\t—\n", ev.Time.Format(time.RFC3339), who)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", ev.Time.Format(time.RFC3339), who, formatScore(ev.Score), ev.Rank, ev.Submission)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", ev.Time.Format(time.RFC3339), who, formatScore(ev.Score), ev.Rank, engine.ShortID(ev.Submission))
 	}
 	return tw.Flush()
 }
@@ -370,7 +370,7 @@ func emitSubmissions(g *globals, subs []engine.Submission) error {
 		if s.Error != nil {
 			status += " (" + s.Error.Kind + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Participant, team, status,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", engine.ShortID(s.ID), shortID(s.Participant), team, status,
 			opt(s.Scores.Public), opt(s.Shown), opt(s.Scores.Private), s.Created.Format(time.RFC3339))
 	}
 	return tw.Flush()

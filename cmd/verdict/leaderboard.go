@@ -89,7 +89,8 @@ func printLeaderboard(g *globals, t *api.Task, rows []engine.Entry, private bool
 		return
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	// Within 100 columns: names and ids shortened (--json has them whole).
+	// Within 100 columns: names clipped, did:keys and submission ids in
+	// their short forms (shortID, engine.ShortID; --json has them whole).
 	fmt.Fprintln(tw, "RANK\tPARTICIPANT\tSCORE\t95% CI\tSUBS\tBEST\tSUBMITTED")
 	for _, r := range rows {
 		ci := "—"
@@ -106,14 +107,14 @@ func printLeaderboard(g *globals, t *api.Task, rows []engine.Entry, private bool
 		default:
 			who = clip(who, boardWidth)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rank, who, formatScore(r.Score), ci, n, r.Submission[:min(8, len(r.Submission))], r.Submitted.Format("2006-01-02 15:04Z"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rank, who, formatScore(r.Score), ci, n, engine.ShortID(r.Submission), r.Submitted.Format("2006-01-02 15:04Z"))
 	}
 	tw.Flush()
 }
 
 // boardWidth is the most runes a leaderboard line gives a participant, so
 // that a line of scores in [-1, 1] fits 100 columns.
-const boardWidth = 24
+const boardWidth = 20
 
 // clip cuts s to n runes, the last an ellipsis.
 func clip(s string, n int) string {

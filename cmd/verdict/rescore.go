@@ -136,14 +136,14 @@ func printRescore(g *globals, rep *engine.RescoreReport) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SUBMISSION\tPARTICIPANT\tPUBLIC\tΔ\tPRIVATE\tΔ")
 		for _, c := range rep.Changes {
-			who := c.Participant
+			who := shortID(c.Participant)
 			if c.Team != "" {
 				who += " (" + c.Team + ")"
 			}
 			if c.Baseline {
 				who += " (baseline)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Submission, who,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", engine.ShortID(c.Submission), who,
 				transition(c.Before, c.After, func(o engine.Outcome) *float64 { return o.Public }), signed(c.PublicDelta),
 				transition(c.Before, c.After, func(o engine.Outcome) *float64 { return o.Private }), signed(c.PrivateDelta))
 		}
@@ -156,7 +156,7 @@ func printRescore(g *globals, rep *engine.RescoreReport) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "BOARD\tPARTICIPANT\tBEFORE\tAFTER\tMOVE")
 		for _, r := range rep.Ranks {
-			who := r.Participant
+			who := shortID(r.Participant)
 			if r.Team {
 				who += " (team)"
 			}
@@ -216,7 +216,7 @@ func printVerify(g *globals, rep *engine.VerifyReport) error {
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SUBMISSION\tPARTICIPANT\tFIELD\tSTORED\tRE-RUN")
 			for _, m := range rep.Mismatches {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Submission, m.Participant, m.Field, m.Stored, m.Got)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", engine.ShortID(m.Submission), shortID(m.Participant), m.Field, m.Stored, m.Got)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
