@@ -144,7 +144,7 @@ func TestCreateTaskBadData(t *testing.T) {
 	}{
 		{"MissingLabel", "id,a\nx,1\n", "id: abc\ntype: binary\nmetric: roc_auc\ndata: {test: d.csv}\n", "target"},
 		{"MulticlassFractionalLabel", "id,a,target\nx,1,0\ny,2,1.5\n", "id: abd\ntype: multiclass\nmetric: accuracy\ndata: {test: d.csv}\n", "1.5"},
-		{"NoPrivateRows", "id,a,target\nx,1,0\ny,2,1\n", "id: abe\ntype: binary\nmetric: accuracy\ndata: {test: d.csv}\nsplit: {public_fraction: 0.99}\n", "no private rows"},
+		{"NoPrivateRows", "id,a,target\nx,1,0\ny,2,1\n", "id: abe\ntype: binary\nmetric: accuracy\ndata: {test: d.csv}\nsplit: {public_fraction: 0.99, seed: fixed}\n", "no private rows"},
 		{"MissingFile", "", "id: abf\ntype: binary\nmetric: roc_auc\ndata: {test: nope.csv}\n", "nope.csv"},
 	}
 	for _, tc := range tests {
