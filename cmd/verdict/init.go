@@ -24,7 +24,8 @@ downloaded: Go gets sdk/guest in guest/ and a go.mod replace), a Makefile
 with the exact build line, sample rows with a local task spec, and a README.
 
 Then: cd DIR; make (builds model.wasm); make try (evaluates it on the
-sample rows with this CLI, in a local data dir); verdict submit.`,
+sample rows with this CLI, in a local data dir); verdict keygen; verdict
+check; verdict submit.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if lang == "" {
@@ -43,6 +44,8 @@ sample rows with this CLI, in a local data dir); verdict submit.`,
 				fmt.Fprintf(g.stdout, "  %s\n", filepath.FromSlash(f))
 			}
 			fmt.Fprintf(g.stdout, "next:\n  cd %s\n  make        # build model.wasm\n  make try    # evaluate it on sample/rows.csv with verdict, locally\n", dir)
+			fmt.Fprintf(g.stdout, "  verdict keygen --out me.key                      # once: your identity\n")
+			fmt.Fprintf(g.stdout, "  verdict check model.wasm --task ID --server URL  # what would fail, without submitting\n")
 			fmt.Fprintf(g.stdout, "  verdict submit --server URL --task ID --key me.key model.wasm\n")
 			return nil
 		},

@@ -273,8 +273,9 @@ promote_top: 4
 		if !strings.Contains(string(readme), "verdict init model --lang go my-model") {
 			t.Errorf("README.md has no line %q", "verdict init model --lang go my-model")
 		}
-		if got := run(".", nil, 0, "verdict init model --lang "+l.lang+" "+e.dir); !strings.Contains(got, "Makefile") {
-			t.Errorf("%s: init printed no Makefile:\n%s", l.lang, got)
+		if got := run(".", nil, 0, "verdict init model --lang "+l.lang+" "+e.dir); !strings.Contains(got, "Makefile") ||
+			!strings.Contains(got, "verdict keygen --out me.key") || !strings.Contains(got, "verdict check model.wasm") {
+			t.Errorf("%s: init printed no Makefile, keygen or check step:\n%s", l.lang, got)
 		}
 		buildAs := func(target string) {
 			t.Helper()
@@ -296,6 +297,10 @@ promote_top: 4
 		e.did = strings.TrimSpace(participant(e.dir, 0, "verdict keygen --out me.key"))
 		if !strings.HasPrefix(e.did, "did:key:z6Mk") {
 			t.Fatalf("%s: keygen printed %q, want a did:key", l.lang, e.did)
+		}
+		// The key lives in the project: its .gitignore keeps it out of git.
+		if ignore, err := os.ReadFile(filepath.Join(ws, e.dir, ".gitignore")); err != nil || !regexp.MustCompile(`(?m)^\*\.key$`).Match(ignore) {
+			t.Errorf("%s: .gitignore: got %q (%v), want a line *.key", l.lang, ignore, err)
 		}
 		for _, line := range []string{
 			"verdict check model.wasm --task $TASK --server $S",
