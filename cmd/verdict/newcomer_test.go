@@ -207,13 +207,18 @@ promote_top: 4
 		}
 		return stdout.String()
 	}
-	// participant runs a command of the README's participant walkthrough.
-	participant := func(dir string, want int, line string) string {
+	// readmeRun runs a command the README gives (the participant's
+	// walkthrough, the host's commands beside a server) as it is written.
+	readmeRun := func(dir string, env []string, line string) string {
 		t.Helper()
 		if !strings.Contains(string(readme), line) {
-			t.Errorf("README.md has no line %q: keep its walkthrough and TestNewcomer in step", line)
+			t.Errorf("README.md has no line %q: keep it and TestNewcomer in step", line)
 		}
-		return run(dir, nil, want, line)
+		return run(dir, env, 0, line)
+	}
+	participant := func(dir string, want int, line string) string {
+		t.Helper()
+		return readmeRun(dir, nil, line)
 	}
 
 	// The host serves the data dir, ./verdict-data in host/.
@@ -248,12 +253,12 @@ promote_top: 4
 
 	// The host takes a token beside the server (the CLI acts through it)
 	// and, as from any other machine, creates the task over HTTP.
-	token := strings.TrimSpace(run("host", nil, 0, "verdict token create"))
+	token := strings.TrimSpace(readmeRun("host", nil, "verdict token create"))
 	if !strings.HasPrefix(token, "vdt_") {
 		t.Fatalf("token create printed %q, want a vdt_ token", token)
 	}
 	host := []string{"VERDICT_TOKEN=" + token}
-	if got := run("host", host, 0, "verdict task create task.yaml --server $S"); strings.TrimSpace(got) != "newcomer" {
+	if got := readmeRun("host", host, "verdict task create task.yaml --server $S"); strings.TrimSpace(got) != "newcomer" {
 		t.Fatalf("task create --server printed %q, want the task id", got)
 	}
 	values["TASK"] = "newcomer"
@@ -344,30 +349,18 @@ promote_top: 4
 		t.Errorf("public score %v, want the generating model's (well above 0.6)", entrants[0].public)
 	}
 
-	// The host closes the task over HTTP and gets the credentials.
-	var closed struct {
-		Issuer     string
-		Promotions []struct {
-			Participant string
-			Submission  string
-			Credential  *struct{ ID string }
-		}
-	}
-	if err := json.Unmarshal([]byte(run("host", host, 0, "verdict --json task close $TASK --server $S")), &closed); err != nil {
-		t.Fatal(err)
-	}
-	if len(closed.Promotions) != len(entrants) || !strings.HasPrefix(closed.Issuer, "did:key:") {
-		t.Fatalf("close: got %d promotions by %q, want %d by a did:key", len(closed.Promotions), closed.Issuer, len(entrants))
-	}
-	values["ISSUER"] = closed.Issuer
+	// The host closes the task over HTTP and gets the credentials: one
+	// "certified #RANK DID urn:uuid:…" line a place, then the issuer.
+	closed := readmeRun("host", host, "verdict task close $TASK --server $S")
 	credOf := map[string]string{}
-	for _, p := range closed.Promotions {
-		if p.Credential == nil {
-			t.Fatalf("close: %s got no credential, want one (every gate passes)", p.Participant)
-		}
-		credOf[p.Participant] = p.Credential.ID
+	for _, m := range regexp.MustCompile(`(?m)^certified\s+#\d+\s+(did:key:\S+)\s+(urn:uuid:\S+)$`).FindAllStringSubmatch(closed, -1) {
+		credOf[m[1]] = m[2]
 	}
-
+	issuer := regexp.MustCompile(`(?m)^issuer\s+(did:key:\S+)$`).FindStringSubmatch(closed)
+	if len(credOf) != len(entrants) || issuer == nil {
+		t.Fatalf("task close: got %d certified places and issuer %q, want %d (every gate passes) and a did:key:\n%s", len(credOf), issuer, len(entrants), closed)
+	}
+	values["ISSUER"] = issuer[1]
 	var first [][]string
 	for _, e := range entrants {
 		id, ok := credOf[e.did]
