@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/verdictlab/verdict/engine"
 )
 
 // newcomerLang is one language of TestNewcomer: how its project is built.
@@ -333,7 +335,7 @@ promote_top: 4
 			t.Fatalf("%s: submission show --json: %v, %+v", l.lang, err, sub)
 		}
 		e.public = *sub.Scores.Public
-		values["ID"] = e.id[:8] // the short form is enough
+		values["ID"] = engine.ShortID(e.id) // the short form is enough
 		if got := participant(e.dir, 0, "verdict select --task $TASK --key me.key --server $S $ID"); !strings.Contains(got, "selected "+e.id) {
 			t.Errorf("%s: select by short id printed %q, want the full id selected", l.lang, got)
 		}
