@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -89,6 +90,11 @@ func checkTaskInfo(ctx context.Context, g *globals, id string) (engine.TaskInfo,
 			return engine.TaskInfo{}, remoteErr(err)
 		}
 		return t.TaskInfo, nil
+	}
+	// A participant who forgot --server has no data dir: say so, rather
+	// than create an empty one and report the task missing from it.
+	if _, err := os.Stat(g.dataDir); errors.Is(err, fs.ErrNotExist) {
+		return engine.TaskInfo{}, badInput(fmt.Errorf("no data dir %s to read task %q from: check against the host's server with --server URL (or give --data-dir DIR)", g.dataDir, id))
 	}
 	e, err := g.open(ctx)
 	if err != nil {

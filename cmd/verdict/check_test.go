@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -126,6 +127,18 @@ func TestCLICheck(t *testing.T) {
 					t.Errorf("--server report:\n%s\nwant as on the data dir:\n%s", g, w)
 				}
 			})
+		}
+	})
+	// A participant who forgot --server: a refusal naming it, and no
+	// empty data dir left behind.
+	t.Run("NoDataDir", func(t *testing.T) {
+		none := filepath.Join(dir, "no-data")
+		code, out, errOut := cli(t, "--data-dir", none, "check", "--task", "bc-check", good)
+		if code != exitUsage || !strings.Contains(errOut, "no data dir") || !strings.Contains(errOut, "--server URL") {
+			t.Errorf("got exit %d, %q%q, want %d and a refusal naming --server URL", code, out, errOut, exitUsage)
+		}
+		if _, err := os.Stat(none); !os.IsNotExist(err) {
+			t.Errorf("%s after check: %v, want no data dir made", none, err)
 		}
 	})
 	t.Run("NoSubmission", func(t *testing.T) {
