@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/verdictlab/verdict/engine"
 )
@@ -237,8 +238,15 @@ promote_top: 4
 	go func() { done <- serve.Wait() }()
 	t.Cleanup(func() {
 		serve.Process.Signal(syscall.SIGTERM)
-		if err := <-done; err != nil {
-			t.Errorf("serve after SIGTERM: %v", err)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve after SIGTERM: %v", err)
+			}
+		case <-time.After(time.Minute):
+			serve.Process.Kill()
+			<-done
+			t.Errorf("serve did not stop within a minute of SIGTERM")
 		}
 	})
 	sc := bufio.NewScanner(stdout)
