@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"time"
@@ -60,6 +61,11 @@ text); without it the model card says "unspecified".`,
 				return remoteErr(submitRemote(cmd.Context(), g, c, submitOptions{task: task, participant: participant,
 					license: license, name: name, predictions: predictions,
 					private: private, baseline: baseline}, module))
+			}
+			// A participant who forgot --server has no data dir: say so,
+			// rather than make an empty one and report the task missing.
+			if _, err := os.Stat(g.dataDir); errors.Is(err, fs.ErrNotExist) {
+				return badInput(fmt.Errorf("no data dir %s holds task %q: submit to the host's server with --server URL (or give --data-dir DIR)", g.dataDir, task))
 			}
 			var signed []byte
 			if keyFile != "" {

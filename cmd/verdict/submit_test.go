@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,6 +30,14 @@ func TestCLISignedSubmit(t *testing.T) {
 		return stdout + stderr
 	}
 	did := strings.TrimSpace(run(0, "keygen", "--out", key))
+	// Before the data dir exists, as in a participant's project without
+	// --server: a refusal naming --server, and no empty data dir made.
+	if out := run(2, "submit", "--task", "cli-signed", "--key", key, model); !strings.Contains(out, "no data dir") || !strings.Contains(out, "--server URL") {
+		t.Errorf("submit with no data dir: got %q, want a hint at --server URL", out)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("%s after submit: %v, want no data dir made", data, err)
+	}
 	run(0, "task", "create", spec)
 	if out := run(2, "submit", "--task", "cli-signed", "--participant", "ada", model); !strings.Contains(out, "--key") {
 		t.Errorf("unsigned on a require_signed task: got %q, want a hint at --key", out)
