@@ -219,7 +219,7 @@ promote_top: 4
 		}
 		return run(dir, env, 0, line)
 	}
-	participant := func(dir string, want int, line string) string {
+	participant := func(dir, line string) string {
 		t.Helper()
 		return readmeRun(dir, nil, line)
 	}
@@ -261,8 +261,9 @@ promote_top: 4
 	}
 	go io.Copy(io.Discard, stdout)
 
-	// The host takes a token beside the server (the CLI acts through it)
-	// and, as from any other machine, creates the task over HTTP.
+	// The host makes a token beside the server (DATA_DIR/tokens, which
+	// the server reads) and, as from any other machine, creates the task
+	// over HTTP.
 	token := strings.TrimSpace(readmeRun("host", nil, "verdict token create"))
 	if !strings.HasPrefix(token, "vdt_") {
 		t.Fatalf("token create printed %q, want a vdt_ token", token)
@@ -272,7 +273,7 @@ promote_top: 4
 		t.Fatalf("task create --server printed %q, want the task id", got)
 	}
 	values["TASK"] = "newcomer"
-	if got := participant(".", 0, "verdict task show $TASK --server $S"); !strings.Contains(got, "x0") || !strings.Contains(got, "x2") {
+	if got := participant(".", "verdict task show $TASK --server $S"); !strings.Contains(got, "x0") || !strings.Contains(got, "x2") {
 		t.Errorf("task show lacks the features x0..x2:\n%s", got)
 	}
 
@@ -309,7 +310,7 @@ promote_top: 4
 		}
 		buildAs("all")
 		buildAs("try")
-		e.did = strings.TrimSpace(participant(e.dir, 0, "verdict keygen --out me.key"))
+		e.did = strings.TrimSpace(participant(e.dir, "verdict keygen --out me.key"))
 		if !strings.HasPrefix(e.did, "did:key:z6Mk") {
 			t.Fatalf("%s: keygen printed %q, want a did:key", l.lang, e.did)
 		}
@@ -321,17 +322,17 @@ promote_top: 4
 			"verdict check model.wasm --task $TASK --server $S",
 			"verdict check model.wasm --task $TASK --server $S --sample sample/rows.csv",
 		} {
-			if got := participant(e.dir, 0, line); !strings.Contains(got, "every check passed") {
+			if got := participant(e.dir, line); !strings.Contains(got, "every check passed") {
 				t.Errorf("%s: %s:\n%s", l.lang, line, got)
 			}
 		}
-		got := participant(e.dir, 0, "verdict submit --task $TASK --key me.key --server $S model.wasm")
+		got := participant(e.dir, "verdict submit --task $TASK --key me.key --server $S model.wasm")
 		m := regexp.MustCompile(`(?m)^submission\s+(\S+)$`).FindStringSubmatch(got)
 		if m == nil || !strings.Contains(got, "scored") || !strings.Contains(got, e.did) {
 			t.Fatalf("%s: submit printed no scored submission of %s:\n%s", l.lang, e.did, got)
 		}
 		e.id, values["ID"] = m[1], m[1]
-		got = participant(e.dir, 0, "verdict submission follow $ID --key me.key --server $S")
+		got = participant(e.dir, "verdict submission follow $ID --key me.key --server $S")
 		if !strings.Contains(got, e.id) || !strings.Contains(got, "scored") {
 			t.Errorf("%s: follow:\n%s", l.lang, got)
 		}
@@ -344,7 +345,7 @@ promote_top: 4
 		}
 		e.public = *sub.Scores.Public
 		values["ID"] = engine.ShortID(e.id) // the short form is enough
-		if got := participant(e.dir, 0, "verdict select --task $TASK --key me.key --server $S $ID"); !strings.Contains(got, "selected "+e.id) {
+		if got := participant(e.dir, "verdict select --task $TASK --key me.key --server $S $ID"); !strings.Contains(got, "selected "+e.id) {
 			t.Errorf("%s: select by short id printed %q, want the full id selected", l.lang, got)
 		}
 	}
@@ -378,14 +379,14 @@ promote_top: 4
 			t.Fatalf("%s: no credential for %s", e.lang, e.did)
 		}
 		values["CRED"] = id
-		if got := participant(e.dir, 0, "verdict credential list --task $TASK --server $S"); !strings.Contains(got, strings.TrimPrefix(id, "urn:uuid:")[:8]) {
+		if got := participant(e.dir, "verdict credential list --task $TASK --server $S"); !strings.Contains(got, strings.TrimPrefix(id, "urn:uuid:")[:8]) {
 			t.Errorf("%s: credential list lacks %s:\n%s", e.lang, id, got)
 		}
-		participant(e.dir, 0, "verdict credential show $CRED --server $S > me.vc.json")
-		if got := participant(e.dir, 0, "verdict credential verify me.vc.json --module model.wasm --issuer $ISSUER"); !strings.Contains(got, "VERIFIED") || !strings.Contains(got, e.did) {
+		participant(e.dir, "verdict credential show $CRED --server $S > me.vc.json")
+		if got := participant(e.dir, "verdict credential verify me.vc.json --module model.wasm --issuer $ISSUER"); !strings.Contains(got, "VERIFIED") || !strings.Contains(got, e.did) {
 			t.Errorf("%s: verify offline:\n%s", e.lang, got)
 		}
-		if got := participant(e.dir, 0, "verdict credential verify me.vc.json --server $S"); !strings.Contains(got, "not revoked") {
+		if got := participant(e.dir, "verdict credential verify me.vc.json --server $S"); !strings.Contains(got, "not revoked") {
 			t.Errorf("%s: verify against the server's status list:\n%s", e.lang, got)
 		}
 		values["CRED"] = strings.TrimPrefix(id, "urn:uuid:")[:8]
