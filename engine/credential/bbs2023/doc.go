@@ -1,0 +1,29 @@
+// Package bbs2023 implements the W3C Data Integrity cryptosuite bbs-2023
+// (W3C vc-di-bbs): selective disclosure of a JSON-LD credential signed
+// with BBS. The issuer makes a base proof over the credential with a list
+// of mandatory JSON pointers; the holder derives from it a proof that
+// reveals the mandatory statements and the ones chosen by selective
+// pointers, and nothing else; a verifier checks the derived proof with the
+// issuer's BLS12-381 G2 public key.
+//
+//	engine -> credential (future wiring) -> credential/bbs2023 (this package) -> credential/bbs
+//
+// The steps follow the spec and its selective-disclosure primitives:
+// RDF Dataset Canonicalization (RDFC-1.0, by github.com/piprate/json-gold)
+// of the credential to N-Quads; blank-node relabelling by HMAC-SHA-256
+// under a per-credential key; JSON-pointer selection (selectJsonLd) over a
+// skolemized copy of the credential to split the N-Quads into mandatory
+// and non-mandatory statements; a BBS signature whose header is
+// SHA-256(canonical proof config) || SHA-256(mandatory N-Quads) and whose
+// messages are the non-mandatory N-Quads; proof values as CBOR
+// (github.com/fxamacker/cbor/v2) behind the spec's three-byte headers
+// (0xd9 0x5d 0x02 base, 0xd9 0x5d 0x03 derived), multibase base64url.
+//
+// JSON-LD contexts come only from a static loader holding the contexts
+// embedded in contexts/ (the VC 2.0 context); any other context is an
+// error: there is no network access at sign, derive or verify time.
+//
+// Errors wrap ErrInput, ErrEncoding or ErrVerification and name the
+// field. The W3C test vectors (testdata/, see testdata/README.md) are
+// reproduced step by step.
+package bbs2023
