@@ -138,7 +138,10 @@ func toDeskolemizedDataset(doc any) (*ld.RDFDataset, error) {
 // canonical id map: input label -> c14n label, both without "_:".
 // ds is consumed.
 func canonicalize(ds *ld.RDFDataset) ([]*ld.Quad, map[string]string) {
-	type orig struct{ q *ld.Quad; nodes [3]string }
+	type orig struct {
+		q     *ld.Quad
+		nodes [3]string
+	}
 	var before []orig
 	for _, quads := range ds.Graphs {
 		for _, q := range quads {

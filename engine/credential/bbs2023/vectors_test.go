@@ -1,11 +1,14 @@
 package bbs2023
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/verdictlab/verdict/engine/credential/bbs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -80,4 +83,163 @@ func TestGroupVectors(t *testing.T) {
 	}
 	check("mandatory", g.groups["mandatory"].matching, tr.Mandatory.Value)
 	check("nonMandatory", g.groups["mandatory"].nonMatching, tr.NonMandatory.Value)
+}
+
+func keys(t *testing.T) (bbs.SecretKey, bbs.PublicKey) {
+	t.Helper()
+	var km struct{ PublicKeyHex, PrivateKeyHex string }
+	readJSON(t, "BBSKeyMaterial.json", &km)
+	skb, _ := hex.DecodeString(km.PrivateKeyHex)
+	pkb, _ := hex.DecodeString(km.PublicKeyHex)
+	sk, err := bbs.ParseSecretKey(skb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := bbs.ParsePublicKey(pkb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sk, pk
+}
+
+func windProofOptions(t *testing.T) ProofOptions {
+	var pc struct{ Created, VerificationMethod, ProofPurpose string }
+	readJSON(t, "wind/addProofConfig.json", &pc)
+	return ProofOptions{Created: pc.Created, VerificationMethod: pc.VerificationMethod, ProofPurpose: pc.ProofPurpose}
+}
+
+func TestBaseProofVectors(t *testing.T) {
+	var doc map[string]any
+	readJSON(t, "wind/windDoc.json", &doc)
+	var mandatory []string
+	readJSON(t, "wind/windMandatory.json", &mandatory)
+	sk, _ := keys(t)
+	o := windProofOptions(t)
+
+	wantCanon, err := os.ReadFile("testdata/wind/addProofConfigCanon.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := canonicalNQuads(proofConfig(doc, proofMap(o)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(lines, ""); strings.TrimSpace(got) != strings.TrimSpace(string(wantCanon)) {
+		t.Errorf("proof config canonical form:\n got %q\nwant %q", got, wantCanon)
+	}
+
+	var hd struct{ ProofHash, MandatoryHash string }
+	readJSON(t, "wind/addHashData.json", &hd)
+	d, err := transformBase(doc, proofMap(o), hmacKey(t), mandatory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(d.proofHash); got != hd.ProofHash {
+		t.Errorf("proofHash: got %s want %s", got, hd.ProofHash)
+	}
+	if got := hex.EncodeToString(d.mandatoryHash); got != hd.MandatoryHash {
+		t.Errorf("mandatoryHash: got %s want %s", got, hd.MandatoryHash)
+	}
+
+	signed, err := Sign(doc, o, sk, hmacKey(t), mandatory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	readJSON(t, "wind/addSignedSDBase.json", &want)
+	if got, want := signed["proof"].(map[string]any)["proofValue"], want["proof"].(map[string]any)["proofValue"]; got != want {
+		t.Errorf("base proofValue:\n got %s\nwant %s", got, want)
+	}
+	if !reflect.DeepEqual(signed, want) {
+		t.Errorf("signed document differs from addSignedSDBase.json")
+	}
+}
+
+func TestDerivedVectors(t *testing.T) {
+	var signed map[string]any
+	readJSON(t, "wind/addSignedSDBase.json", &signed)
+	var selective []string
+	readJSON(t, "wind/windSelective.json", &selective)
+	var dm struct{ PresentationHeaderHex string }
+	readJSON(t, "BBSDeriveMaterial.json", &dm)
+	ph, _ := hex.DecodeString(dm.PresentationHeaderHex)
+	_, pk := keys(t)
+
+	d, err := createDisclosureData(signed, selective, ph, bbs.ProofGen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gi struct{ CombinedIndexes, MandatoryIndexes, NonMandatoryIndexes, SelectiveIndexes []int }
+	readJSON(t, "wind/derivedGroupIndexes.json", &gi)
+	for _, c := range []struct {
+		name      string
+		got, want []int
+	}{
+		{"combinedIndexes", d.combined, gi.CombinedIndexes},
+		{"mandatoryIndexes", d.mandatory, gi.MandatoryIndexes},
+		{"nonMandatoryIndexes", d.nonMand, gi.NonMandatoryIndexes},
+		{"selectiveIndexes", d.selective, gi.SelectiveIndexes},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: got %v want %v", c.name, c.got, c.want)
+		}
+	}
+	var ai struct{ AdjMandatoryIndexes, AdjSelectiveIndexes []int }
+	readJSON(t, "wind/derivedAdjIndexes.json", &ai)
+	if !reflect.DeepEqual(d.mandatoryIndexes, ai.AdjMandatoryIndexes) || !reflect.DeepEqual(d.selectiveIndexes, ai.AdjSelectiveIndexes) {
+		t.Errorf("adjusted indexes: got %v %v want %v %v", d.mandatoryIndexes, d.selectiveIndexes, ai.AdjMandatoryIndexes, ai.AdjSelectiveIndexes)
+	}
+	var dd struct {
+		LabelMap struct{ Value [][2]string }
+	}
+	readJSON(t, "wind/derivedDisclosureData.json", &dd)
+	wantLM := map[int]int{}
+	for _, kv := range dd.LabelMap.Value {
+		k, _ := labelNumber(kv[0], "c14n")
+		v, _ := labelNumber(kv[1], "b")
+		wantLM[k] = v
+	}
+	if !reflect.DeepEqual(d.labelMap, wantLM) {
+		t.Errorf("labelMap: got %v want %v", d.labelMap, wantLM)
+	}
+	var wantReveal map[string]any
+	readJSON(t, "wind/derivedRevealDocument.json", &wantReveal)
+	delete(wantReveal, "proof")
+	if !reflect.DeepEqual(d.revealDocument, wantReveal) {
+		got, _ := json.Marshal(d.revealDocument)
+		t.Errorf("reveal document: got %s", got)
+	}
+
+	// The vectors' derived document verifies, and fails once any revealed
+	// value is changed.
+	var derived map[string]any
+	readJSON(t, "wind/derivedRevealDocument.json", &derived)
+	if err := Verify(derived, pk); err != nil {
+		t.Errorf("Verify of the vectors' derived document: %v", err)
+	}
+	// The vectors' derived proof value decodes to their disclosure data.
+	p, err := ParseDerivedProof(derived["proof"].(map[string]any)["proofValue"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ddp struct{ BbsProof string }
+	readJSON(t, "wind/derivedDisclosureData.json", &ddp)
+	if hex.EncodeToString(p.Proof) != ddp.BbsProof || !reflect.DeepEqual(p.LabelMap, wantLM) ||
+		!reflect.DeepEqual(p.MandatoryIndexes, ai.AdjMandatoryIndexes) || !reflect.DeepEqual(p.SelectiveIndexes, ai.AdjSelectiveIndexes) ||
+		!bytes.Equal(p.PresentationHeader, ph) {
+		t.Errorf("derived proofValue decodes to %+v", p)
+	}
+	// Re-encoding their disclosure data gives their proofValue.
+	if pv, err := p.Encode(); err != nil || pv != derived["proof"].(map[string]any)["proofValue"] {
+		t.Errorf("re-encoded derived proofValue differs: %v", err)
+	}
+
+	// Our own derived document verifies too.
+	ours, err := Derive(signed, selective, ph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(ours, pk); err != nil {
+		t.Errorf("Verify of our derived document: %v", err)
+	}
 }
