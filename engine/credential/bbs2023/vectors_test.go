@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-func readJSON(t *testing.T, path string, v any) {
+func readJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", path))
 	if err != nil {
@@ -241,5 +241,38 @@ func TestDerivedVectors(t *testing.T) {
 	}
 	if err := Verify(ours, pk); err != nil {
 		t.Errorf("Verify of our derived document: %v", err)
+	}
+}
+
+func bbsKeyGen(t *testing.T) (bbs.SecretKey, error) {
+	return bbs.KeyGen(bytes.Repeat([]byte{7}, 32), nil, nil)
+}
+
+// TestPointerValues: the spec's illustration of what the mandatory
+// pointers select in the credential subject (addPointerValues.json).
+func TestPointerValues(t *testing.T) {
+	var doc map[string]any
+	readJSON(t, "wind/windDoc.json", &doc)
+	var want []struct {
+		Pointer string
+		Value   any
+	}
+	readJSON(t, "wind/addPointerValues.json", &want)
+	subject := doc["credentialSubject"].(map[string]any)
+	for _, w := range want {
+		parts, err := parsePointer(w.Pointer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got any = subject
+		for _, p := range parts {
+			var ok bool
+			if got, ok = child(got, p); !ok {
+				t.Fatalf("%s: no value", w.Pointer)
+			}
+		}
+		if !reflect.DeepEqual(got, w.Value) {
+			t.Errorf("%s: got %v want %v", w.Pointer, got, w.Value)
+		}
 	}
 }

@@ -1,0 +1,144 @@
+package bbs2023
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// leaves lists the JSON paths of every scalar outside @context and proof.
+func leaves(v any, path string, out *[]string) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if path == "" && (k == "@context" || k == "proof") {
+				continue
+			}
+			leaves(e, path+"/"+k, out)
+		}
+	case []any:
+		for i, e := range t {
+			leaves(e, fmt.Sprintf("%s/%d", path, i), out)
+		}
+	default:
+		*out = append(*out, path)
+	}
+}
+
+// tamper changes the scalar at path in a deep copy of doc.
+func tamper(t *testing.T, doc map[string]any, path string) map[string]any {
+	t.Helper()
+	c := cloneJSON(doc).(map[string]any)
+	parts, err := parsePointer(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parent any = c
+	for _, p := range parts[:len(parts)-1] {
+		parent, _ = child(parent, p)
+	}
+	old, _ := child(parent, parts[len(parts)-1])
+	var v any
+	switch o := old.(type) {
+	case string:
+		v = o + "x"
+	case float64:
+		v = o + 1
+	default:
+		t.Fatalf("%s: unexpected %T", path, old)
+	}
+	setChild(parent, parts[len(parts)-1], v)
+	return c
+}
+
+func TestVerifyRejectsTampering(t *testing.T) {
+	var derived map[string]any
+	readJSON(t, "wind/derivedRevealDocument.json", &derived)
+	_, pk := keys(t)
+	var paths []string
+	leaves(derived, "", &paths)
+	if len(paths) < 10 {
+		t.Fatalf("only %d revealed values", len(paths))
+	}
+	for _, p := range paths {
+		t.Run(p, func(t *testing.T) {
+			err := Verify(tamper(t, derived, p), pk)
+			if err == nil {
+				t.Fatal("a tampered revealed value verified")
+			}
+			if !errors.Is(err, ErrVerification) && !errors.Is(err, ErrInput) {
+				t.Fatalf("error %v is neither ErrVerification nor ErrInput", err)
+			}
+		})
+	}
+
+	mutate := func(f func(d map[string]any)) map[string]any {
+		c := cloneJSON(derived).(map[string]any)
+		f(c)
+		return c
+	}
+	proof := func(d map[string]any) map[string]any { return d["proof"].(map[string]any) }
+	otherSK, err := bbsKeyGen(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		doc  map[string]any
+		want error
+		pk   bool
+	}{
+		{"proof created changed", mutate(func(d map[string]any) { proof(d)["created"] = "2024-01-01T00:00:00Z" }), ErrVerification, true},
+		{"revealed statement removed", mutate(func(d map[string]any) {
+			delete(d["credentialSubject"].(map[string]any), "sailNumber")
+		}), ErrVerification, true},
+		{"statement added", mutate(func(d map[string]any) {
+			d["credentialSubject"].(map[string]any)["extra"] = "x"
+		}), ErrVerification, true},
+		{"other issuer key", derived, ErrVerification, false},
+		{"no proof", mutate(func(d map[string]any) { delete(d, "proof") }), ErrInput, true},
+		{"other cryptosuite", mutate(func(d map[string]any) { proof(d)["cryptosuite"] = "ecdsa-sd-2023" }), ErrInput, true},
+		{"base proof value", mutate(func(d map[string]any) {
+			var s map[string]any
+			readJSON(t, "wind/addSignedSDBase.json", &s)
+			proof(d)["proofValue"] = proof(s)["proofValue"]
+		}), ErrEncoding, true},
+		{"unserved context", mutate(func(d map[string]any) {
+			d["@context"] = []any{"https://www.w3.org/ns/credentials/v2", "https://example.com/ctx"}
+		}), ErrInput, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			key := pk
+			if !c.pk {
+				key = otherSK.PublicKey()
+			}
+			err := Verify(c.doc, key)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+}
+
+func TestDeriveErrors(t *testing.T) {
+	var signed map[string]any
+	readJSON(t, "wind/addSignedSDBase.json", &signed)
+	for _, c := range []struct {
+		name     string
+		pointers []string
+		want     string
+	}{
+		{"no such path", []string{"/credentialSubject/nope"}, "does not match"},
+		{"index out of range", []string{"/credentialSubject/sails/9"}, "does not match"},
+		{"not a pointer", []string{"credentialSubject"}, "must start with '/'"},
+		{"through a scalar", []string{"/issuer/x"}, "does not match"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Derive(signed, c.pointers, nil)
+			if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want ErrInput containing %q", err, c.want)
+			}
+		})
+	}
+}
