@@ -19,6 +19,7 @@ var contextFiles embed.FS
 // access at sign, derive or verify time.
 var contexts = map[string]string{
 	"https://www.w3.org/ns/credentials/v2": "contexts/credentials-v2.jsonld",
+	"https://w3id.org/citizenship/v4rc1":   "contexts/citizenship-v4rc1.jsonld",
 }
 
 // staticLoader is a json-gold DocumentLoader that serves only the

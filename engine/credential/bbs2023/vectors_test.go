@@ -33,11 +33,43 @@ func hmacKey(t *testing.T) []byte {
 	return k
 }
 
-func TestCanonicalizeVectors(t *testing.T) {
-	var doc map[string]any
-	readJSON(t, "wind/windDoc.json", &doc)
+// example is one of the W3C vectors' credentials.
+type example struct{ dir, doc, mandatory, selective string }
+
+var examples = []example{
+	{"wind", "windDoc.json", "windMandatory.json", "windSelective.json"},
+	// prCredUnsigned.json's description ("Government of Utopia Permanent
+	// Resident Card.") is not the one every later prc vector was computed
+	// over ("Permanent Resident Card from Government of Utopia.", in
+	// addBaseDocCanon.json and addSignedSDBase.json): the unsigned
+	// credential is addSignedSDBase.json without its proof.
+	{"prc", "addSignedSDBase.json", "prCredMandatory.json", "prCredSelective.json"},
+}
+
+func (e example) read(t *testing.T) (doc map[string]any, mandatory, selective []string) {
+	t.Helper()
+	readJSON(t, e.dir+"/"+e.doc, &doc)
+	delete(doc, "proof")
+	readJSON(t, e.dir+"/"+e.mandatory, &mandatory)
+	readJSON(t, e.dir+"/"+e.selective, &selective)
+	return doc, mandatory, selective
+}
+
+func forExamples(t *testing.T, f func(t *testing.T, e example)) {
+	for _, e := range examples {
+		t.Run(e.dir, func(t *testing.T) { f(t, e) })
+	}
+}
+
+func TestCanonicalizeVectors(t *testing.T) { forExamples(t, testCanonicalize) }
+func TestGroupVectors(t *testing.T)        { forExamples(t, testGroup) }
+func TestBaseProofVectors(t *testing.T)    { forExamples(t, testBaseProof) }
+func TestDerivedVectors(t *testing.T)      { forExamples(t, testDerived) }
+
+func testCanonicalize(t *testing.T, e example) {
+	doc, _, _ := e.read(t)
 	var want []string
-	readJSON(t, "wind/addBaseDocCanon.json", &want)
+	readJSON(t, e.dir+"/addBaseDocCanon.json", &want)
 	got, err := canonicalNQuads(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -47,17 +79,14 @@ func TestCanonicalizeVectors(t *testing.T) {
 	}
 }
 
-func TestGroupVectors(t *testing.T) {
-	var doc map[string]any
-	readJSON(t, "wind/windDoc.json", &doc)
-	var mandatory []string
-	readJSON(t, "wind/windMandatory.json", &mandatory)
+func testGroup(t *testing.T, e example) {
+	doc, mandatory, _ := e.read(t)
 	var wantHMAC []string
-	readJSON(t, "wind/addBaseDocHMACCanon.json", &wantHMAC)
+	readJSON(t, e.dir+"/addBaseDocHMACCanon.json", &wantHMAC)
 	var tr struct {
 		Mandatory, NonMandatory struct{ Value [][2]json.RawMessage }
 	}
-	readJSON(t, "wind/addBaseTransform.json", &tr)
+	readJSON(t, e.dir+"/addBaseTransform.json", &tr)
 	g, err := canonicalizeAndGroup(doc, shuffledLabels(hmacKey(t)), map[string][]string{"mandatory": mandatory})
 	if err != nil {
 		t.Fatal(err)
@@ -102,21 +131,18 @@ func keys(t *testing.T) (bbs.SecretKey, bbs.PublicKey) {
 	return sk, pk
 }
 
-func windProofOptions(t *testing.T) ProofOptions {
+func proofOptions(t *testing.T, e example) ProofOptions {
 	var pc struct{ Created, VerificationMethod, ProofPurpose string }
-	readJSON(t, "wind/addProofConfig.json", &pc)
+	readJSON(t, e.dir+"/addProofConfig.json", &pc)
 	return ProofOptions{Created: pc.Created, VerificationMethod: pc.VerificationMethod, ProofPurpose: pc.ProofPurpose}
 }
 
-func TestBaseProofVectors(t *testing.T) {
-	var doc map[string]any
-	readJSON(t, "wind/windDoc.json", &doc)
-	var mandatory []string
-	readJSON(t, "wind/windMandatory.json", &mandatory)
+func testBaseProof(t *testing.T, e example) {
+	doc, mandatory, _ := e.read(t)
 	sk, _ := keys(t)
-	o := windProofOptions(t)
+	o := proofOptions(t, e)
 
-	wantCanon, err := os.ReadFile("testdata/wind/addProofConfigCanon.txt")
+	wantCanon, err := os.ReadFile("testdata/" + e.dir + "/addProofConfigCanon.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +155,7 @@ func TestBaseProofVectors(t *testing.T) {
 	}
 
 	var hd struct{ ProofHash, MandatoryHash string }
-	readJSON(t, "wind/addHashData.json", &hd)
+	readJSON(t, e.dir+"/addHashData.json", &hd)
 	d, err := transformBase(doc, proofMap(o), hmacKey(t), mandatory)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +172,7 @@ func TestBaseProofVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want map[string]any
-	readJSON(t, "wind/addSignedSDBase.json", &want)
+	readJSON(t, e.dir+"/addSignedSDBase.json", &want)
 	if got, want := signed["proof"].(map[string]any)["proofValue"], want["proof"].(map[string]any)["proofValue"]; got != want {
 		t.Errorf("base proofValue:\n got %s\nwant %s", got, want)
 	}
@@ -155,11 +181,10 @@ func TestBaseProofVectors(t *testing.T) {
 	}
 }
 
-func TestDerivedVectors(t *testing.T) {
+func testDerived(t *testing.T, e example) {
 	var signed map[string]any
-	readJSON(t, "wind/addSignedSDBase.json", &signed)
-	var selective []string
-	readJSON(t, "wind/windSelective.json", &selective)
+	readJSON(t, e.dir+"/addSignedSDBase.json", &signed)
+	_, _, selective := e.read(t)
 	var dm struct{ PresentationHeaderHex string }
 	readJSON(t, "BBSDeriveMaterial.json", &dm)
 	ph, _ := hex.DecodeString(dm.PresentationHeaderHex)
@@ -170,7 +195,7 @@ func TestDerivedVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	var gi struct{ CombinedIndexes, MandatoryIndexes, NonMandatoryIndexes, SelectiveIndexes []int }
-	readJSON(t, "wind/derivedGroupIndexes.json", &gi)
+	readJSON(t, e.dir+"/derivedGroupIndexes.json", &gi)
 	for _, c := range []struct {
 		name      string
 		got, want []int
@@ -185,14 +210,14 @@ func TestDerivedVectors(t *testing.T) {
 		}
 	}
 	var ai struct{ AdjMandatoryIndexes, AdjSelectiveIndexes []int }
-	readJSON(t, "wind/derivedAdjIndexes.json", &ai)
+	readJSON(t, e.dir+"/derivedAdjIndexes.json", &ai)
 	if !reflect.DeepEqual(d.mandatoryIndexes, ai.AdjMandatoryIndexes) || !reflect.DeepEqual(d.selectiveIndexes, ai.AdjSelectiveIndexes) {
 		t.Errorf("adjusted indexes: got %v %v want %v %v", d.mandatoryIndexes, d.selectiveIndexes, ai.AdjMandatoryIndexes, ai.AdjSelectiveIndexes)
 	}
 	var dd struct {
 		LabelMap struct{ Value [][2]string }
 	}
-	readJSON(t, "wind/derivedDisclosureData.json", &dd)
+	readJSON(t, e.dir+"/derivedDisclosureData.json", &dd)
 	wantLM := map[int]int{}
 	for _, kv := range dd.LabelMap.Value {
 		k, _ := labelNumber(kv[0], "c14n")
@@ -203,7 +228,7 @@ func TestDerivedVectors(t *testing.T) {
 		t.Errorf("labelMap: got %v want %v", d.labelMap, wantLM)
 	}
 	var wantReveal map[string]any
-	readJSON(t, "wind/derivedRevealDocument.json", &wantReveal)
+	readJSON(t, e.dir+"/derivedRevealDocument.json", &wantReveal)
 	delete(wantReveal, "proof")
 	if !reflect.DeepEqual(d.revealDocument, wantReveal) {
 		got, _ := json.Marshal(d.revealDocument)
@@ -213,7 +238,7 @@ func TestDerivedVectors(t *testing.T) {
 	// The vectors' derived document verifies, and fails once any revealed
 	// value is changed.
 	var derived map[string]any
-	readJSON(t, "wind/derivedRevealDocument.json", &derived)
+	readJSON(t, e.dir+"/derivedRevealDocument.json", &derived)
 	if err := Verify(derived, pk); err != nil {
 		t.Errorf("Verify of the vectors' derived document: %v", err)
 	}
@@ -223,7 +248,7 @@ func TestDerivedVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ddp struct{ BbsProof string }
-	readJSON(t, "wind/derivedDisclosureData.json", &ddp)
+	readJSON(t, e.dir+"/derivedDisclosureData.json", &ddp)
 	if hex.EncodeToString(p.Proof) != ddp.BbsProof || !reflect.DeepEqual(p.LabelMap, wantLM) ||
 		!reflect.DeepEqual(p.MandatoryIndexes, ai.AdjMandatoryIndexes) || !reflect.DeepEqual(p.SelectiveIndexes, ai.AdjSelectiveIndexes) ||
 		!bytes.Equal(p.PresentationHeader, ph) {
