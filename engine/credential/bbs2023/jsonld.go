@@ -51,6 +51,12 @@ func ldOptions() *ld.JsonLdOptions {
 	return o
 }
 
+// MaxStatements bounds the RDF statements of a document this package
+// canonicalizes: a base proof signs at most bbs.MaxMessages of them, and
+// the bound caps what an untrusted derived document costs before its
+// proof is checked.
+const MaxStatements = 1 << 13
+
 // skolemPrefix names the IRIs that stand for blank nodes while a document
 // is skolemized (spec: skolemizeExpandedJsonLd).
 const skolemPrefix = "urn:bnid:"
@@ -121,6 +127,13 @@ func toDeskolemizedDataset(doc any) (*ld.RDFDataset, error) {
 	ds, ok := r.(*ld.RDFDataset)
 	if !ok {
 		return nil, fmt.Errorf("bbs2023: JSON-LD to RDF returned %T, not a dataset", r)
+	}
+	n := 0
+	for _, quads := range ds.Graphs {
+		n += len(quads)
+	}
+	if n > MaxStatements {
+		return nil, errorf(ErrInput, "document has %d RDF statements, more than %d", n, MaxStatements)
 	}
 	for _, quads := range ds.Graphs {
 		for _, q := range quads {

@@ -1,6 +1,7 @@
 package bbs2023
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"slices"
 	"strconv"
@@ -128,6 +129,36 @@ func Sign(doc map[string]any, o ProofOptions, sk bbs.SecretKey, hmacKey []byte, 
 	out := unsecured(doc)
 	out["proof"] = proof
 	return out, nil
+}
+
+// VerifyBase checks a document's bbs-2023 base proof: the holder's check
+// before deriving. The public key must be the issuer's and must equal the
+// one the proof value carries; the header is recomputed from the document
+// and the proof's mandatory pointers.
+func VerifyBase(doc map[string]any, pk bbs.PublicKey) error {
+	proof, err := proofOf(doc)
+	if err != nil {
+		return err
+	}
+	pv, _ := proof["proofValue"].(string)
+	base, err := ParseBaseProof(pv)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(base.PublicKey, pk.Bytes()) {
+		return errorf(ErrVerification, "proofValue publicKey is not the issuer's key")
+	}
+	d, err := transformBase(unsecured(doc), proof, base.HMACKey, base.MandatoryPointers)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(d.header, base.Header) {
+		return errorf(ErrVerification, "proofValue bbsHeader does not match the document's proof config and mandatory statements")
+	}
+	if err := bbs.Verify(pk, base.Signature, d.header, d.messages); err != nil {
+		return errorf(ErrVerification, "BBS signature: %v", err)
+	}
+	return nil
 }
 
 // disclosure is the spec's disclosure data.

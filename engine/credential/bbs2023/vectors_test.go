@@ -179,6 +179,10 @@ func testBaseProof(t *testing.T, e example) {
 	if !reflect.DeepEqual(signed, want) {
 		t.Errorf("signed document differs from addSignedSDBase.json")
 	}
+	_, pk := keys(t)
+	if err := VerifyBase(want, pk); err != nil {
+		t.Errorf("VerifyBase of addSignedSDBase.json: %v", err)
+	}
 }
 
 func testDerived(t *testing.T, e example) {
@@ -269,7 +273,7 @@ func testDerived(t *testing.T, e example) {
 	}
 }
 
-func bbsKeyGen(t *testing.T) (bbs.SecretKey, error) {
+func bbsKeyGen(testing.TB) (bbs.SecretKey, error) {
 	return bbs.KeyGen(bytes.Repeat([]byte{7}, 32), nil, nil)
 }
 

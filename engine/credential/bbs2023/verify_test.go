@@ -134,6 +134,28 @@ func TestVerifyRejects(t *testing.T) {
 	}
 }
 
+func TestVerifyBaseRejects(t *testing.T) {
+	var signed map[string]any
+	readJSON(t, "wind/addSignedSDBase.json", &signed)
+	_, pk := keys(t)
+	other, err := bbsKeyGen(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	leaves(signed, "", &paths)
+	for _, p := range paths {
+		t.Run(p, func(t *testing.T) {
+			if err := VerifyBase(tamper(t, signed, p), pk); !errors.Is(err, ErrVerification) && !errors.Is(err, ErrInput) {
+				t.Fatalf("tampered base document: got %v", err)
+			}
+		})
+	}
+	if err := VerifyBase(signed, other.PublicKey()); !errors.Is(err, ErrVerification) {
+		t.Fatalf("other key: got %v", err)
+	}
+}
+
 func TestDeriveErrors(t *testing.T) {
 	var signed map[string]any
 	readJSON(t, "wind/addSignedSDBase.json", &signed)
@@ -153,5 +175,23 @@ func TestDeriveErrors(t *testing.T) {
 				t.Fatalf("got %v, want ErrInput containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestStatementBound(t *testing.T) {
+	many := make([]any, MaxStatements+1)
+	for i := range many {
+		many[i] = fmt.Sprint(i)
+	}
+	doc := map[string]any{
+		"@context":          []any{"https://www.w3.org/ns/credentials/v2", map[string]any{"@vocab": "https://example.org/v#"}},
+		"type":              []any{"VerifiableCredential"},
+		"issuer":            "https://example.org/i",
+		"credentialSubject": map[string]any{"tag": many},
+	}
+	sk, _ := bbsKeyGen(t)
+	_, err := Sign(doc, ProofOptions{VerificationMethod: "https://example.org/i#k", ProofPurpose: "assertionMethod"}, sk, make([]byte, 32), []string{"/issuer"})
+	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "RDF statements") {
+		t.Fatalf("got %v, want ErrInput naming the statement bound", err)
 	}
 }
