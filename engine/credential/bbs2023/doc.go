@@ -24,6 +24,25 @@
 // context of the W3C vectors' second example); any other context is an
 // error: there is no network access at sign, derive or verify time.
 //
+// # What a derived proof links
+//
+// Every derived proof carries a fresh, randomized BBS proof: two proofs of
+// one credential share no bytes there. They do share what the baseline
+// bbs-2023 puts beside it: the revealed statements, the mandatory and
+// selective indexes, and the label map from the verifier's c14n labels to
+// the issuer's HMAC-shuffled labels. That label map is fixed per
+// credential and disclosure, so a verifier who sees two derived proofs of
+// the same credential revealing blank nodes can tell they are of the same
+// credential. Hiding it
+// needs the spec's other features or credentials whose revealed nodes
+// have ids; the wiring into verdict's model credentials must choose.
+//
+// Canonicalization (RDFC-1.0) can be driven to exponential time by a
+// crafted graph of indistinguishable blank nodes; json-gold has no call
+// limit. Documents are bounded to MaxStatements statements, which does not
+// bound that case; a limit on that work is an open item before Verify
+// faces untrusted documents over HTTP.
+//
 // Errors wrap ErrInput, ErrEncoding or ErrVerification and name the
 // field. The W3C test vectors (testdata/, see testdata/README.md) are
 // reproduced step by step.

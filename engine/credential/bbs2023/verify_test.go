@@ -195,3 +195,35 @@ func TestStatementBound(t *testing.T) {
 		t.Fatalf("got %v, want ErrInput naming the statement bound", err)
 	}
 }
+
+// TestDerivedProofsRandomized: two derived proofs of one credential and
+// one disclosure carry BBS proofs that share no 8-byte run (each point
+// and scalar is freshly randomized). The label map and indexes are equal
+// by construction: see doc.go on what that links.
+func TestDerivedProofsRandomized(t *testing.T) {
+	var signed map[string]any
+	readJSON(t, "wind/addSignedSDBase.json", &signed)
+	var selective []string
+	readJSON(t, "wind/windSelective.json", &selective)
+	var proofs [2]DerivedProof
+	for i := range proofs {
+		d, err := Derive(signed, selective, []byte("same nonce"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		proofs[i], err = ParseDerivedProof(d["proof"].(map[string]any)["proofValue"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := proofs[0].Proof, proofs[1].Proof
+	seen := map[string]bool{}
+	for i := 0; i+8 <= len(a); i++ {
+		seen[string(a[i:i+8])] = true
+	}
+	for i := 0; i+8 <= len(b); i++ {
+		if seen[string(b[i:i+8])] {
+			t.Fatalf("the two BBS proofs share the 8 bytes %x", b[i:i+8])
+		}
+	}
+}
