@@ -167,9 +167,13 @@ func testBaseProof(t *testing.T, e example) {
 		t.Errorf("mandatoryHash: got %s want %s", got, hd.MandatoryHash)
 	}
 
+	before := cloneJSON(doc)
 	signed, err := Sign(doc, o, sk, hmacKey(t), mandatory)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(doc, before) {
+		t.Error("Sign changed its input document")
 	}
 	var want map[string]any
 	readJSON(t, e.dir+"/addSignedSDBase.json", &want)
@@ -263,10 +267,15 @@ func testDerived(t *testing.T, e example) {
 		t.Errorf("re-encoded derived proofValue differs: %v", err)
 	}
 
-	// Our own derived document verifies too.
+	// Our own derived document verifies too, and deriving leaves the
+	// signed document as it was.
+	before := cloneJSON(signed)
 	ours, err := Derive(signed, selective, ph)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(signed, before) {
+		t.Error("Derive changed its input document")
 	}
 	if err := Verify(ours, pk); err != nil {
 		t.Errorf("Verify of our derived document: %v", err)
