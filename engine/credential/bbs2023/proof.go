@@ -293,22 +293,29 @@ func Derive(doc map[string]any, selectivePointers []string, presentationHeader [
 	return d.revealDocument, nil
 }
 
-// Verify checks a document with a derived bbs-2023 proof against the
-// issuer's public key.
-func Verify(doc map[string]any, pk bbs.PublicKey) error {
+// verifyData is the spec's createVerifyData: the derived proof value,
+// the proof hash, and the revealed document's N-Quads relabelled with the
+// proof's label map.
+type verifyData struct {
+	p         DerivedProof
+	proofHash []byte
+	nquads    []string
+}
+
+func createVerifyData(doc map[string]any) (*verifyData, error) {
 	proof, err := proofOf(doc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pv, _ := proof["proofValue"].(string)
 	p, err := ParseDerivedProof(pv)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	doc = unsecured(doc)
 	ph, err := proofHash(doc, proof)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	labels := make(map[string]string, len(p.LabelMap))
 	for k, v := range p.LabelMap {
@@ -316,16 +323,28 @@ func Verify(doc map[string]any, pk bbs.PublicKey) error {
 	}
 	ds, err := toDeskolemizedDataset(doc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	lines, _, err := labelReplacementCanonicalize(ds, fixedLabels(labels))
 	if err != nil {
+		return nil, err
+	}
+	return &verifyData{p: p, proofHash: ph, nquads: lines}, nil
+}
+
+// Verify checks a document with a derived bbs-2023 proof against the
+// issuer's public key (the caller resolves the proof's verificationMethod
+// to it).
+func Verify(doc map[string]any, pk bbs.PublicKey) error {
+	d, err := createVerifyData(doc)
+	if err != nil {
 		return err
 	}
+	p := d.p
 	var nonMandatory [][]byte
 	h := sha256.New()
 	mi := 0
-	for i, l := range lines {
+	for i, l := range d.nquads {
 		if mi < len(p.MandatoryIndexes) && p.MandatoryIndexes[mi] == i {
 			h.Write([]byte(l))
 			mi++
@@ -334,9 +353,9 @@ func Verify(doc map[string]any, pk bbs.PublicKey) error {
 		}
 	}
 	if mi != len(p.MandatoryIndexes) {
-		return errorf(ErrVerification, "proofValue mandatoryIndexes: index %d beyond the %d revealed statements", p.MandatoryIndexes[mi], len(lines))
+		return errorf(ErrVerification, "proofValue mandatoryIndexes: index %d beyond the %d revealed statements", p.MandatoryIndexes[mi], len(d.nquads))
 	}
-	header := append(ph, h.Sum(nil)...)
+	header := append(slices.Clone(d.proofHash), h.Sum(nil)...)
 	if err := bbs.ProofVerify(pk, p.Proof, header, p.PresentationHeader, nonMandatory, p.SelectiveIndexes); err != nil {
 		return errorf(ErrVerification, "BBS proof: %v", err)
 	}

@@ -314,3 +314,58 @@ func TestPointerValues(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyVectors: the verifier's intermediates. The base proof value
+// decodes to derivedRecoveredBaseData.json (both examples); for prc, the
+// derived proof value decodes to verifyDerivedProofValue.json and the
+// relabelled N-Quads of the revealed document are verifyNQuads.json.
+func TestVerifyVectors(t *testing.T) {
+	forExamples(t, func(t *testing.T, e example) {
+		var signed map[string]any
+		readJSON(t, e.dir+"/addSignedSDBase.json", &signed)
+		base, err := ParseBaseProof(signed["proof"].(map[string]any)["proofValue"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec struct {
+			BbsSignature, HmacKey string
+			MandatoryPointers     []string
+		}
+		readJSON(t, e.dir+"/derivedRecoveredBaseData.json", &rec)
+		if hex.EncodeToString(base.Signature) != rec.BbsSignature || hex.EncodeToString(base.HMACKey) != rec.HmacKey ||
+			!reflect.DeepEqual(base.MandatoryPointers, rec.MandatoryPointers) {
+			t.Errorf("base proof value decodes to %x %x %v, want %+v", base.Signature, base.HMACKey, base.MandatoryPointers, rec)
+		}
+		if e.dir != "prc" {
+			return
+		}
+		var derived map[string]any
+		readJSON(t, e.dir+"/derivedRevealDocument.json", &derived)
+		d, err := createVerifyData(derived)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		readJSON(t, e.dir+"/verifyNQuads.json", &want)
+		if !reflect.DeepEqual(d.nquads, want) {
+			t.Errorf("verify N-Quads:\n got %q\nwant %q", d.nquads, want)
+		}
+		var vp struct {
+			BbsProof           string
+			LabelMap           [][2]string
+			MandatoryIndexes   []int
+			AdjSelectedIndexes []int
+		}
+		readJSON(t, e.dir+"/verifyDerivedProofValue.json", &vp)
+		lm := map[int]int{}
+		for _, kv := range vp.LabelMap {
+			k, _ := labelNumber(kv[0], "c14n")
+			v, _ := labelNumber(kv[1], "b")
+			lm[k] = v
+		}
+		if hex.EncodeToString(d.p.Proof) != vp.BbsProof || !reflect.DeepEqual(d.p.LabelMap, lm) ||
+			!reflect.DeepEqual(d.p.MandatoryIndexes, vp.MandatoryIndexes) || !reflect.DeepEqual(d.p.SelectiveIndexes, vp.AdjSelectedIndexes) {
+			t.Errorf("derived proof value decodes to %+v, want %+v", d.p, vp)
+		}
+	})
+}
