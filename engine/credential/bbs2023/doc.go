@@ -37,11 +37,12 @@
 // needs the spec's other features or credentials whose revealed nodes
 // have ids; the wiring into verdict's model credentials must choose.
 //
-// Canonicalization (RDFC-1.0) can be driven to exponential time by a
-// crafted graph of indistinguishable blank nodes; json-gold has no call
-// limit. Documents are bounded to MaxStatements statements, which does not
-// bound that case; a limit on that work is an open item before Verify
-// faces untrusted documents over HTTP.
+// Canonicalization (RDFC-1.0) can be driven to factorial time by a
+// crafted graph of blank nodes that only their position tells apart, and
+// json-gold has no limit of its own: a dataset in which such nodes form a
+// connected group of more than MaxAmbiguousBlankNodes is refused before
+// canonicalization, and documents are bounded to MaxStatements JSON values
+// and RDF statements.
 //
 // Errors wrap ErrInput, ErrEncoding or ErrVerification and name the
 // field. The W3C test vectors (testdata/, see testdata/README.md) are

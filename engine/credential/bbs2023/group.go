@@ -63,7 +63,10 @@ func fixedLabels(labelMap map[string]string) labelMapFunc {
 // through f and returns the sorted N-Quads and the map input label ->
 // final label.
 func labelReplacementCanonicalize(ds *ld.RDFDataset, f labelMapFunc) ([]string, map[string]string, error) {
-	quads, cm := canonicalize(ds)
+	quads, cm, err := canonicalize(ds)
+	if err != nil {
+		return nil, nil, err
+	}
 	labels, err := f(cm)
 	if err != nil {
 		return nil, nil, err

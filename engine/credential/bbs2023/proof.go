@@ -252,7 +252,10 @@ func createDisclosureData(doc map[string]any, selective []string, ph []byte, ran
 	// The verifier's label map: the c14n labels it will compute for the
 	// revealed statements -> the issuer's HMAC labels.
 	ds := g.groups["combined"].deskolemized
-	_, cm := canonicalize(ds)
+	_, cm, err := canonicalize(ds)
+	if err != nil {
+		return nil, err
+	}
 	d.labelMap = make(map[int]int, len(cm))
 	for input, c14n := range cm {
 		k, err := labelNumber(c14n, "c14n")

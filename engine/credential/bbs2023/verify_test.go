@@ -191,8 +191,8 @@ func TestStatementBound(t *testing.T) {
 	}
 	sk, _ := bbsKeyGen(t)
 	_, err := Sign(doc, ProofOptions{VerificationMethod: "https://example.org/i#k", ProofPurpose: "assertionMethod"}, sk, make([]byte, 32), []string{"/issuer"})
-	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "RDF statements") {
-		t.Fatalf("got %v, want ErrInput naming the statement bound", err)
+	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "JSON values") {
+		t.Fatalf("got %v, want ErrInput naming the size bound", err)
 	}
 }
 
@@ -225,5 +225,59 @@ func TestDerivedProofsRandomized(t *testing.T) {
 		if seen[string(b[i:i+8])] {
 			t.Fatalf("the two BBS proofs share the 8 bytes %x", b[i:i+8])
 		}
+	}
+}
+
+// TestCanonicalizationWorkBound: blank nodes that only their position
+// tells apart, connected to one another, make RDFC-1.0 factorial (a
+// clique of 8 takes seconds with json-gold, of 10 hours). Such a document
+// is refused before canonicalization; identical objects in an array
+// (ambiguous but unconnected) are not.
+func TestCanonicalizationWorkBound(t *testing.T) {
+	clique := func(n int) map[string]any {
+		nodes := make([]any, n)
+		for i := range nodes {
+			var links []any
+			for j := 0; j < n; j++ {
+				if j != i {
+					links = append(links, map[string]any{"id": fmt.Sprintf("_:n%d", j)})
+				}
+			}
+			nodes[i] = map[string]any{"id": fmt.Sprintf("_:n%d", i), "knows": links}
+		}
+		return map[string]any{
+			"@context":          []any{"https://www.w3.org/ns/credentials/v2", map[string]any{"@vocab": "https://example.org/v#"}},
+			"type":              []any{"VerifiableCredential"},
+			"issuer":            "https://example.org/i",
+			"credentialSubject": map[string]any{"nodes": nodes},
+		}
+	}
+	same := make([]any, 20)
+	for i := range same {
+		same[i] = map[string]any{"value": "0.9"}
+	}
+	siblings := clique(0)
+	siblings["credentialSubject"] = map[string]any{"scores": same}
+	sk, _ := bbsKeyGen(t)
+	o := ProofOptions{VerificationMethod: "https://example.org/i#k", ProofPurpose: "assertionMethod"}
+	for _, c := range []struct {
+		name string
+		doc  map[string]any
+		ok   bool
+	}{
+		{"clique of 4", clique(4), true},
+		{"clique of 7", clique(7), false},
+		{"clique of 12", clique(12), false},
+		{"20 identical siblings", siblings, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Sign(c.doc, o, sk, make([]byte, 32), []string{"/issuer"})
+			if c.ok && err != nil {
+				t.Fatal(err)
+			}
+			if !c.ok && (!errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "connected blank nodes")) {
+				t.Fatalf("got %v, want ErrInput naming the connected blank nodes", err)
+			}
+		})
 	}
 }
