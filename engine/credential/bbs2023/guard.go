@@ -11,7 +11,7 @@ import (
 // nodes whose first-degree hash is shared with another are resolved by
 // the N-degree hashing, which tries permutations of such nodes that are
 // connected to one another: factorial in the size of a connected group
-// (a clique of 8 takes seconds, of 10 hours). A dataset in which
+// (with json-gold a clique of 8 took 16 s here, one of 6 0.24 s). A dataset in which
 // ambiguous blank nodes form a connected group larger than this is
 // refused before canonicalization. Ambiguous nodes that touch no other
 // ambiguous node (identical objects in an array) cost nothing and are not

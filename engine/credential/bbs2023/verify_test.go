@@ -230,7 +230,7 @@ func TestDerivedProofsRandomized(t *testing.T) {
 
 // TestCanonicalizationWorkBound: blank nodes that only their position
 // tells apart, connected to one another, make RDFC-1.0 factorial (a
-// clique of 8 takes seconds with json-gold, of 10 hours). Such a document
+// clique of 8 took 16 s with json-gold, one of 6 0.24 s). Such a document
 // is refused before canonicalization; identical objects in an array
 // (ambiguous but unconnected) are not.
 func TestCanonicalizationWorkBound(t *testing.T) {
