@@ -20,8 +20,7 @@
 // (0xd9 0x5d 0x02 base, 0xd9 0x5d 0x03 derived), multibase base64url.
 //
 // JSON-LD contexts come only from a static loader holding the contexts
-// embedded in contexts/ (the VC 2.0 context, and the citizenship v4rc1
-// context of the W3C vectors' second example); any other context is an
+// embedded in contexts/ (the VC 2.0 context); any other context is an
 // error: there is no network access at sign, derive or verify time.
 //
 // # What a derived proof links

@@ -2,7 +2,7 @@ package bbs2023
 
 import (
 	"bytes"
-	"embed"
+	_ "embed"
 	"fmt"
 	"sort"
 	"strconv"
@@ -11,15 +11,14 @@ import (
 	"github.com/piprate/json-gold/ld"
 )
 
-//go:embed contexts/*.jsonld
-var contextFiles embed.FS
+//go:embed contexts/credentials-v2.jsonld
+var credentialsV2 []byte
 
 // contexts maps the URL of every JSON-LD context this package serves to
-// its file in contexts/. Nothing else is ever loaded: there is no network
-// access at sign, derive or verify time.
-var contexts = map[string]string{
-	"https://www.w3.org/ns/credentials/v2": "contexts/credentials-v2.jsonld",
-	"https://w3id.org/citizenship/v4rc1":   "contexts/citizenship-v4rc1.jsonld",
+// its content, embedded from contexts/. Nothing else is ever loaded:
+// there is no network access at sign, derive or verify time.
+var contexts = map[string][]byte{
+	"https://www.w3.org/ns/credentials/v2": credentialsV2,
 }
 
 // staticLoader is a json-gold DocumentLoader that serves only the
@@ -27,17 +26,13 @@ var contexts = map[string]string{
 type staticLoader struct{}
 
 func (staticLoader) LoadDocument(u string) (*ld.RemoteDocument, error) {
-	name, ok := contexts[u]
+	b, ok := contexts[u]
 	if !ok {
 		return nil, fmt.Errorf("%w: JSON-LD context %q is not served by the static loader (no network access)", ErrInput, u)
 	}
-	b, err := contextFiles.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("bbs2023: read embedded context %s: %w", name, err)
-	}
 	doc, err := ld.DocumentFromReader(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("bbs2023: parse embedded context %s: %w", name, err)
+		return nil, fmt.Errorf("bbs2023: parse embedded context %s: %w", u, err)
 	}
 	return &ld.RemoteDocument{DocumentURL: u, Document: doc}, nil
 }
