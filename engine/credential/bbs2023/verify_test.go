@@ -281,3 +281,20 @@ func TestCanonicalizationWorkBound(t *testing.T) {
 		})
 	}
 }
+
+// TestDroppedTermRefused: a property that does not expand to an IRI
+// would be dropped from the RDF, and so signed by nothing; safe mode
+// makes it an error instead.
+func TestDroppedTermRefused(t *testing.T) {
+	doc := map[string]any{
+		"@context":          []any{"https://www.w3.org/ns/credentials/v2", map[string]any{"@vocab": nil}},
+		"type":              []any{"VerifiableCredential"},
+		"issuer":            "https://example.org/i",
+		"credentialSubject": map[string]any{"unmapped": "x"},
+	}
+	sk, _ := bbsKeyGen(t)
+	_, err := Sign(doc, ProofOptions{VerificationMethod: "https://example.org/i#k", ProofPurpose: "assertionMethod"}, sk, make([]byte, 32), []string{"/issuer"})
+	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "Dropping property") {
+		t.Fatalf("got %v, want ErrInput about the dropped property", err)
+	}
+}
