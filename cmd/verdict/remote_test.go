@@ -218,7 +218,7 @@ func TestRemoteVerbs(t *testing.T) {
 			t.Fatalf("signed submit: exit %d %s%s", code, out, errOut)
 		}
 		id := regexp.MustCompile(`submission  (\S+)`).FindStringSubmatch(out)[1]
-		if code, out, _ := remote("submissions", "--task", "open", "--key", key); code != 0 || !strings.Contains(out, id) {
+		if code, out, _ := remote("submissions", "--task", "open", "--key", key); code != 0 || !strings.Contains(out, engine.ShortID(id)) {
 			t.Errorf("own submissions: exit %d %s", code, out)
 		}
 		if code, out, errOut := remote("select", "--task", "open", "--key", key, id); code != 0 || out != did+": selected "+id+"\n" {
