@@ -21,6 +21,7 @@ import (
 	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/market"
 )
 
 // Defaults of Config.
@@ -620,7 +621,7 @@ func (c *Client) Verify(ctx context.Context, doc []byte, issuer string) (*api.Ve
 }
 
 // Market searches the marketplace (GET /v1/market).
-func (c *Client) Market(ctx context.Context, q engine.MarketQuery) ([]engine.MarketEntry, error) {
+func (c *Client) Market(ctx context.Context, q market.Query) ([]market.Entry, error) {
 	v := url.Values{"task_type": {q.TaskType}, "metric": {q.Metric}, "task": {q.Task}, "q": {q.Text},
 		"features": {strings.Join(q.Features, ",")}}
 	if q.MinScore != nil {
@@ -632,13 +633,13 @@ func (c *Client) Market(ctx context.Context, q engine.MarketQuery) ([]engine.Mar
 	if q.IncludeRevoked {
 		v.Set("include_revoked", "true")
 	}
-	var es []engine.MarketEntry
+	var es []market.Entry
 	return es, c.get(ctx, withQuery("/v1/market", v), &es)
 }
 
 // MarketEntry reads one marketplace entry (GET /v1/market/{id}).
-func (c *Client) MarketEntry(ctx context.Context, id string) (*engine.MarketEntry, error) {
-	var me engine.MarketEntry
+func (c *Client) MarketEntry(ctx context.Context, id string) (*market.Entry, error) {
+	var me market.Entry
 	if err := c.get(ctx, "/v1/market/"+esc(id), &me); err != nil {
 		return nil, err
 	}
@@ -657,33 +658,33 @@ func (c *Client) BundleTar(ctx context.Context, id string) ([]byte, error) {
 		return nil, fmt.Errorf("GET bundle %s: %w", id, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, engine.MaxBundleBytes+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, market.MaxBundleBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("GET bundle %s: %w", id, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, readError(resp.StatusCode, b)
 	}
-	if len(b) > engine.MaxBundleBytes {
-		return nil, fmt.Errorf("GET bundle %s: larger than %d bytes", id, engine.MaxBundleBytes)
+	if len(b) > market.MaxBundleBytes {
+		return nil, fmt.Errorf("GET bundle %s: larger than %d bytes", id, market.MaxBundleBytes)
 	}
 	return b, nil
 }
 
-// Bundle reads an entry's bundle and unpacks it (engine.ReadBundleTar).
-func (c *Client) Bundle(ctx context.Context, id string) (*engine.Bundle, error) {
+// Bundle reads an entry's bundle and unpacks it (market.ReadBundleTar).
+func (c *Client) Bundle(ctx context.Context, id string) (*market.Bundle, error) {
 	b, err := c.BundleTar(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return engine.ReadBundleTar(bytes.NewReader(b))
+	return market.ReadBundleTar(bytes.NewReader(b))
 }
 
 // Ingest adds a bundle, a tar archive of its files, to the server's
 // marketplace, accepting only issuer's credentials if not "" (POST
 // /v1/market, host only).
-func (c *Client) Ingest(ctx context.Context, bundleTar []byte, issuer string) (*engine.MarketEntry, error) {
-	var me engine.MarketEntry
+func (c *Client) Ingest(ctx context.Context, bundleTar []byte, issuer string) (*market.Entry, error) {
+	var me market.Entry
 	path := withQuery("/v1/market", url.Values{"issuer": {issuer}})
 	if err := c.call(ctx, "POST", path, bundleTar, "application/x-tar", http.StatusCreated, &me); err != nil {
 		return nil, err
@@ -691,10 +692,10 @@ func (c *Client) Ingest(ctx context.Context, bundleTar []byte, issuer string) (*
 	return &me, nil
 }
 
-// IngestBundle is Ingest of b, archived as engine.WriteBundleTar does.
-func (c *Client) IngestBundle(ctx context.Context, b *engine.Bundle, issuer string) (*engine.MarketEntry, error) {
+// IngestBundle is Ingest of b, archived as market.WriteBundleTar does.
+func (c *Client) IngestBundle(ctx context.Context, b *market.Bundle, issuer string) (*market.Entry, error) {
 	var buf bytes.Buffer
-	if err := engine.WriteBundleTar(&buf, b); err != nil {
+	if err := market.WriteBundleTar(&buf, b); err != nil {
 		return nil, err
 	}
 	return c.Ingest(ctx, buf.Bytes(), issuer)

@@ -16,6 +16,7 @@ import (
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/internal/httpapi"
+	"github.com/verdictlab/verdict/market"
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
@@ -297,11 +298,11 @@ func TestClient(t *testing.T) {
 		}
 
 		t.Run("Market", func(t *testing.T) {
-			es, err := anon.Market(ctx, engine.MarketQuery{Task: "contest", TaskType: "regression"})
+			es, err := anon.Market(ctx, market.Query{Task: "contest", TaskType: "regression"})
 			if err != nil || len(es) == 0 {
 				t.Fatalf("market: %+v, %v", es, err)
 			}
-			if none, err := anon.Market(ctx, engine.MarketQuery{TaskType: "binary"}); err != nil || len(none) != 0 {
+			if none, err := anon.Market(ctx, market.Query{TaskType: "binary"}); err != nil || len(none) != 0 {
 				t.Errorf("binary filter: %d, %v", len(none), err)
 			}
 			me, err := anon.MarketEntry(ctx, es[0].ID)
@@ -324,7 +325,7 @@ func TestClient(t *testing.T) {
 			}
 			tampered := *b
 			tampered.Module = module("other")
-			if _, err := host2.IngestBundle(ctx, &tampered, ""); !errors.Is(err, engine.ErrBundle) {
+			if _, err := host2.IngestBundle(ctx, &tampered, ""); !errors.Is(err, market.ErrBundle) {
 				t.Errorf("a bundle with another module: got %v, want a bundle refusal", err)
 			}
 		})

@@ -1,10 +1,11 @@
 // Package client is a typed Go client of verdict's HTTP API (`verdict
 // serve`): one method per route, each taking and returning the wire types
-// of package api and the engine's public types.
+// of package api and the engine's and the marketplace's public types.
 //
 // It sits beside internal/httpapi, on the other end of the wire: the CLI's
 // --server mode and the tests use it, and so can any Go program. It
-// imports api, engine and engine/credential, never an internal package.
+// imports api, market, engine and engine/credential, never an internal
+// package.
 //
 // A Client acts as one of three callers, fixed at New:
 //

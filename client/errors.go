@@ -7,6 +7,7 @@ import (
 
 	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/market"
 )
 
 // Error is a refusal by the server: its HTTP status and the body's kind
@@ -38,7 +39,7 @@ var kinds = map[string]error{
 	"team":          engine.ErrTeam,
 	"signature":     engine.ErrSignature,
 	"replayed":      engine.ErrReplayed,
-	"bundle":        engine.ErrBundle,
+	"bundle":        market.ErrBundle,
 	"shutting_down": engine.ErrEngineClosed,
 }
 

@@ -56,13 +56,12 @@
 // to each that passes every gate; each gets a revocation bit in the data
 // dir's status list, which Revoke sets.
 //
-// Each credential also puts the model in the marketplace (market.go): a
-// catalogue entry, keyed by the credential's UUID, with a model card the
-// host signs. Market searches it, ExportBundle writes an entry as files,
-// Ingest adds another data dir's bundle once VerifyBundle has checked the
-// credential, the module's hash, revocation and the card, RefreshMarket
-// applies an issuer's newer status list to ingested models, and Predict
-// runs a model in the sandbox on new rows.
+// The engine never calls into the marketplace (package market, above
+// it): it tells whoever subscribed of each credential it issues
+// (OnCertified, again for one it reads back from an earlier promotion)
+// and revokes (OnRevoked), and offers them the few services they build on
+// (CertifiedModel, SignAsHost, ReadModule, SaveModule, Runtime, Store,
+// ResolveID; certified.go).
 //
 // # Re-runs
 //
@@ -94,7 +93,7 @@
 // Readers pass a Viewer: the host sees everything; a participant sees
 // public scores only until the task closes.
 //
-// Every call that takes a submission, credential or marketplace id takes
+// Every call that takes a submission or credential id takes
 // the full id or a unique prefix of at least MinIDPrefix characters
 // (ids.go); ShortID is the prefix to print. Message is the sentence to
 // show for an error, without its sentinels' package prefixes.
@@ -109,7 +108,7 @@
 //	DIR/credentials/UUID.json  issued credentials, as signed
 //	DIR/status/1.json        the signed revocation status list
 //	DIR/promotions/TASK.json each place's promotion outcome (Promote resumes from it)
-//	DIR/market/UUID.status.json  the status list an ingested model was checked against
+//	DIR/market/              the marketplace's (package market)
 //
 // # Usage
 //

@@ -126,32 +126,3 @@ func (e *Engine) resolveCredential(id string) (string, error) {
 		return ids, nil
 	})
 }
-
-// resolveMarket resolves a marketplace entry's id (its credential's
-// UUID, with or without "urn:uuid:", or a prefix of it).
-func (e *Engine) resolveMarket(id string) (string, error) {
-	id = strings.TrimPrefix(id, "urn:uuid:")
-	return resolveID("market entry", id, func(id string) (bool, error) {
-		_, err := e.store.MarketEntry(id)
-		switch {
-		case err == nil:
-			return true, nil
-		case errors.Is(err, leaderboard.ErrNotFound), errors.Is(err, leaderboard.ErrInvalidKey):
-			return false, nil
-		}
-		return false, fmt.Errorf("market entry %q: %w", id, err)
-	}, func(prefix string) ([]string, error) {
-		ms, err := e.store.MarketEntries(prefix)
-		if errors.Is(err, leaderboard.ErrInvalidKey) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("market entry %q: %w", prefix, err)
-		}
-		ids := make([]string, len(ms))
-		for i, m := range ms {
-			ids[i] = m.ID
-		}
-		return ids, nil
-	})
-}

@@ -96,7 +96,6 @@ func TestShortIDsResolve(t *testing.T) {
 		{"ErrNotFound/Another's", second(e.Submission(engine.ShortID(bob.ID), ada)), engine.ErrNotFound},
 		{"ErrBadRequest/SelectAnother's", e.Select("contest", "ada", []string{engine.ShortID(bob.ID)}), engine.ErrBadRequest},
 		{"ErrNotFound/Credential", second(e.Credential("0000000")), engine.ErrNotFound},
-		{"ErrNotFound/Market", second(e.MarketEntry("00000000")), engine.ErrNotFound},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,9 +122,6 @@ func TestShortIDsResolve(t *testing.T) {
 	short := engine.ShortID(cred.ID)
 	if c, err := e.Credential(short); err != nil || c.ID != cred.ID {
 		t.Errorf("Credential(ShortID %q): got %v, %v", short, c, err)
-	}
-	if me, err := e.MarketEntry(short); err != nil || "urn:uuid:"+me.ID != cred.ID {
-		t.Errorf("MarketEntry(ShortID %q): got %v, %v", short, me, err)
 	}
 	if c, err := e.Revoke(short, "test"); err != nil || c.ID != cred.ID || c.Revoked == nil {
 		t.Errorf("Revoke(ShortID %q): got %+v, %v", short, c, err)

@@ -40,7 +40,7 @@ func Message(err error) string {
 }
 
 // sentinelText is a sentinel's text: a package name, then the words.
-var sentinelText = regexp.MustCompile(`^(engine|leaderboard|metric|gate|sandbox|datasets|credential): (.+)$`)
+var sentinelText = regexp.MustCompile(`^(engine|market|leaderboard|metric|gate|sandbox|datasets|credential): (.+)$`)
 
 // dropRepeats says a clause said twice in a row once ("task closed:
 // task closed").

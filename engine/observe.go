@@ -32,12 +32,16 @@ type QueueStats struct {
 	Running int `json:"running"`
 }
 
-// observer is the engine's hooks for metrics and graceful shutdown.
+// observer is the engine's hooks for metrics, graceful shutdown and
+// certification.
 type observer struct {
 	mu       sync.Mutex
 	funcs    []func(Evaluation)
 	running  map[*job]struct{} // taken by a worker, not finished
 	draining bool
+
+	// Promotion and revocation hooks: see certified.go.
+	certified, revoked []func(context.Context, *Credential) error
 }
 
 // Observe registers f to be called after every evaluation, from the worker

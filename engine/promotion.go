@@ -103,7 +103,7 @@ func (e *Engine) writePromotion(r *promotionRecord) error {
 }
 
 // recordedPlace returns a decided place as a Promotion, its credential read
-// back (with its revocation) and in the marketplace.
+// back (with its revocation) and told to the OnCertified hooks again.
 func (e *Engine) recordedPlace(ctx context.Context, pl placeRecord) (Promotion, error) {
 	p := Promotion{Rank: pl.Rank, Participant: pl.Participant, Team: pl.Team, Submission: pl.Submission, Gates: pl.Gates}
 	if pl.Credential == "" {
@@ -113,7 +113,8 @@ func (e *Engine) recordedPlace(ctx context.Context, pl placeRecord) (Promotion, 
 	if err != nil {
 		return p, err
 	}
-	if err := e.ensureMarket(ctx, c); err != nil {
+	c.submission = pl.Submission
+	if err := e.notify(ctx, false, c); err != nil {
 		return p, err
 	}
 	p.Credential = c

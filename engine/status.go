@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/leaderboard"
-	"github.com/verdictlab/verdict/sandbox"
 )
 
 // Status is where a submission is in its evaluation: received, queued,
@@ -22,16 +20,6 @@ const (
 
 // Terminal reports whether a submission in s is done: scored or failed.
 func (s Status) Terminal() bool { return s == StatusScored || s == StatusFailed }
-
-// Sizes the adapters bound their bodies by.
-const (
-	// MaxBundleModuleBytes bounds a marketplace bundle's module (the
-	// sandbox's default bound on a module).
-	MaxBundleModuleBytes = sandbox.DefaultMaxModuleBytes
-	// MaxBundleBytes bounds a whole bundle as a tar archive: its members'
-	// bounds and room for the tar headers.
-	MaxBundleBytes = MaxBundleModuleBytes + credential.MaxDocumentSize + MaxCardSize + MaxStatusListSize + 8<<10
-)
 
 // ErrLocked reports a data dir whose store another process has open (a
 // running verdict serve, another CLI command); Open waits a moment before

@@ -173,6 +173,10 @@ type Credential struct {
 	StatusIndex int             `json:"status_index"`
 	Revoked     *Revocation     `json:"revoked,omitempty"`
 	Signed      json.RawMessage `json:"credential"`
+
+	// submission is the id of the submission certified, when the engine
+	// knows it (a promotion at hand): CertifiedModel reads its license.
+	submission string
 }
 
 // Revocation records when and why a credential was revoked.
@@ -234,7 +238,7 @@ func (e *Engine) certify(ctx context.Context, task string, again bool) ([]Promot
 		var out []Promotion
 		for i := range issued {
 			c := issued[i]
-			if err := e.ensureMarket(ctx, &c); err != nil {
+			if err := e.notify(ctx, false, &c); err != nil {
 				return nil, err
 			}
 			out = append(out, Promotion{Rank: c.Rank, Participant: c.Author, Credential: &c})
@@ -289,7 +293,8 @@ func (e *Engine) certify(ctx context.Context, task string, again bool) ([]Promot
 		var p Promotion
 		if c := issuedFor(issued, en); c != nil {
 			// Issued just before a crash that came before its record.
-			if err := e.ensureMarket(ctx, c); err != nil {
+			c.submission = en.Submission
+			if err := e.notify(ctx, false, c); err != nil {
 				return out, err
 			}
 			p = Promotion{Rank: en.Rank, Participant: en.Participant, Team: en.Team, Submission: en.Submission, Credential: c}
@@ -349,7 +354,7 @@ func (e *Engine) promote(ctx context.Context, lt *loadedTask, en Entry, base [][
 	if !gate.Passed(p.Gates) {
 		return p, nil
 	}
-	c, err := e.issue(lt, sub, en, ranked, p.Gates, at, *next, len(module))
+	c, err := e.issue(ctx, lt, sub, en, ranked, p.Gates, at, *next)
 	if err != nil {
 		return p, err
 	}
@@ -359,8 +364,8 @@ func (e *Engine) promote(ctx context.Context, lt *loadedTask, en Entry, base [][
 }
 
 // issue signs and stores the credential of one promoted submission, and
-// puts the model in the marketplace.
-func (e *Engine) issue(lt *loadedTask, sub Submission, en Entry, ranked int, gates []gate.Result, at time.Time, index, moduleBytes int) (*Credential, error) {
+// tells the OnCertified hooks (the marketplace lists the model).
+func (e *Engine) issue(ctx context.Context, lt *loadedTask, sub Submission, en Entry, ranked int, gates []gate.Result, at time.Time, index int) (*Credential, error) {
 	var model [sha256.Size]byte
 	if _, err := hex.Decode(model[:], []byte(sub.ModuleSHA256)); err != nil {
 		return nil, fmt.Errorf("promote %s: module hash: %w", sub.ID, err)
@@ -405,11 +410,12 @@ func (e *Engine) issue(lt *loadedTask, sub Submission, en Entry, ranked int, gat
 	if testHookIssued != nil {
 		testHookIssued(en.Rank)
 	}
-	if err := e.enterMarket(lt, sub, subject, id, signed, moduleBytes, validFrom); err != nil {
+	c := &Credential{ID: id, Task: t.Spec.ID, Author: en.Participant, Model: "urn:sha256:" + sub.ModuleSHA256,
+		Rank: en.Rank, ValidFrom: validFrom, StatusIndex: index, Signed: signed, submission: sub.ID}
+	if err := e.notify(ctx, false, c); err != nil {
 		return nil, fmt.Errorf("promote %s: %w", sub.ID, err)
 	}
-	return &Credential{ID: id, Task: t.Spec.ID, Author: en.Participant, Model: "urn:sha256:" + sub.ModuleSHA256,
-		Rank: en.Rank, ValidFrom: validFrom, StatusIndex: index, Signed: signed}, nil
+	return c, nil
 }
 
 func (e *Engine) credentialPath(id string) string {
@@ -581,7 +587,7 @@ func (e *Engine) Revoke(id, reason string) (*Credential, error) {
 		return nil, err
 	}
 	if c.Revoked != nil {
-		if err := e.marketRevoke(c.ID, *c.Revoked); err != nil { // in case a crash came between
+		if err := e.notify(context.Background(), true, c); err != nil { // in case a crash came between
 			return nil, err
 		}
 		return nil, fmt.Errorf("credential %s: revoked at %s: %w", c.ID, c.Revoked.Time.Format(time.RFC3339), ErrBadRequest)
@@ -605,10 +611,10 @@ func (e *Engine) Revoke(id, reason string) (*Credential, error) {
 	if err := writeFileAtomic(e.revocationPath(c.ID), b); err != nil {
 		return nil, fmt.Errorf("revoke %s: %w", c.ID, err)
 	}
-	if err := e.marketRevoke(c.ID, r); err != nil {
+	c.Revoked = &r
+	if err := e.notify(context.Background(), true, c); err != nil {
 		return nil, err
 	}
-	c.Revoked = &r
 	en, err := e.auditEntry(context.Background(), AuditRevoke, "credential "+c.ID+" of rank "+strconv.Itoa(c.Rank)+" revoked", map[string]string{"credential": c.ID, "author": c.Author})
 	if err != nil {
 		return c, err

@@ -14,6 +14,7 @@ import (
 	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/durable"
+	"github.com/verdictlab/verdict/market"
 )
 
 func newMarketCmd(g *globals) *cobra.Command {
@@ -45,13 +46,17 @@ func marketListCmd(g *globals) *cobra.Command {
 		Short: "list every model in the marketplace, revoked ones marked",
 		Args:  cobra.NoArgs,
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			ms, err := e.Market(engine.MarketQuery{IncludeRevoked: true})
+			mk, err := market.Open(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			ms, err := mk.List(market.Query{IncludeRevoked: true})
 			if err != nil {
 				return err
 			}
 			return printMarket(g, ms)
 		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
-			ms, err := c.Market(cmd.Context(), engine.MarketQuery{IncludeRevoked: true})
+			ms, err := c.Market(cmd.Context(), market.Query{IncludeRevoked: true})
 			if err != nil {
 				return err
 			}
@@ -64,7 +69,7 @@ func marketListCmd(g *globals) *cobra.Command {
 
 func marketSearchCmd(g *globals) *cobra.Command {
 	var (
-		q        engine.MarketQuery
+		q        market.Query
 		minScore float64
 	)
 	c := &cobra.Command{
@@ -78,10 +83,14 @@ or comma-separated) keeps models whose input has all those columns. Revoked
 models are left out unless --include-revoked.`,
 		Args: cobra.NoArgs,
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			mk, err := market.Open(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
 			if cmd.Flags().Changed("min-score") {
 				q.MinScore = &minScore
 			}
-			ms, err := e.Market(q)
+			ms, err := mk.List(q)
 			if err != nil {
 				return badInput(err)
 			}
@@ -111,7 +120,7 @@ models are left out unless --include-revoked.`,
 }
 
 // printMarket prints a list of entries, or emits it as JSON.
-func printMarket(g *globals, ms []engine.MarketEntry) error {
+func printMarket(g *globals, ms []market.Entry) error {
 	if g.json {
 		return g.emit(map[string]any{"models": ms})
 	}
@@ -144,7 +153,7 @@ func shortDID(s string) string {
 }
 
 func marketShowCmd(g *globals) *cobra.Command {
-	emit := func(m *engine.MarketEntry) error {
+	emit := func(m *market.Entry) error {
 		if g.json {
 			return g.emit(m)
 		}
@@ -156,7 +165,11 @@ func marketShowCmd(g *globals) *cobra.Command {
 		Short: "print a model's card, credential id and status",
 		Args:  cobra.ExactArgs(1),
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			m, err := e.MarketEntry(args[0])
+			mk, err := market.Open(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			m, err := mk.Entry(args[0])
 			if err != nil {
 				return badInput(err)
 			}
@@ -173,7 +186,7 @@ func marketShowCmd(g *globals) *cobra.Command {
 	return c
 }
 
-func printCard(w io.Writer, m *engine.MarketEntry) {
+func printCard(w io.Writer, m *market.Entry) {
 	c := m.Card
 	fmt.Fprintf(w, "model       %s\n", m.ID)
 	fmt.Fprintf(w, "wasm        %s (%d KiB)\n", c.Model, (c.ModuleBytes+1023)>>10)
@@ -215,9 +228,9 @@ func printCard(w io.Writer, m *engine.MarketEntry) {
 
 func marketExportCmd(g *globals) *cobra.Command {
 	emit := func(id, dir string) error {
-		files := []string{engine.BundleModule, engine.BundleCredential, engine.BundleCard}
-		if _, err := os.Stat(filepath.Join(dir, engine.BundleStatusList)); err == nil {
-			files = append(files, engine.BundleStatusList)
+		files := []string{market.BundleModule, market.BundleCredential, market.BundleCard}
+		if _, err := os.Stat(filepath.Join(dir, market.BundleStatusList)); err == nil {
+			files = append(files, market.BundleStatusList)
 		}
 		if g.json {
 			return g.emit(map[string]any{"id": id, "dir": dir, "files": files})
@@ -230,7 +243,11 @@ func marketExportCmd(g *globals) *cobra.Command {
 		Short: "write a model as a bundle: model.wasm, credential.json, card.json, status.json",
 		Args:  cobra.ExactArgs(2),
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			m, err := e.ExportBundle(args[0], args[1])
+			mk, err := market.Open(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			m, err := mk.ExportBundle(args[0], args[1])
 			if err != nil {
 				return badInput(err)
 			}
@@ -256,14 +273,14 @@ func marketExportCmd(g *globals) *cobra.Command {
 
 // writeBundle writes a bundle's files in dir (made if missing), each
 // durably.
-func writeBundle(dir string, b *engine.Bundle) error {
+func writeBundle(dir string, b *market.Bundle) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	for _, m := range []struct {
 		name string
 		data []byte
-	}{{engine.BundleModule, b.Module}, {engine.BundleCredential, b.Credential}, {engine.BundleCard, b.Card}, {engine.BundleStatusList, b.StatusList}} {
+	}{{market.BundleModule, b.Module}, {market.BundleCredential, b.Credential}, {market.BundleCard, b.Card}, {market.BundleStatusList, b.StatusList}} {
 		if m.data == nil {
 			continue
 		}
@@ -288,19 +305,23 @@ bundle's status.json), and the card is signed by the same issuer and agrees
 with the credential. A refused bundle exits 1.`,
 		Args: cobra.ExactArgs(1),
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			b, err := engine.ReadBundle(args[0])
+			mk, err := market.Open(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			b, err := market.ReadBundle(args[0])
 			if err != nil {
 				return badInput(err)
 			}
-			opts := engine.IngestOptions{Issuer: issuer}
+			opts := market.IngestOptions{Issuer: issuer}
 			if statusList != "" {
-				if opts.StatusList, err = readBounded(statusList, engine.MaxStatusListSize); err != nil {
+				if opts.StatusList, err = readBounded(statusList, market.MaxStatusListSize); err != nil {
 					return badInput(err)
 				}
 			}
 			start := time.Now()
-			m, err := e.Ingest(cmd.Context(), b, opts)
-			var be *engine.BundleError
+			m, err := mk.Ingest(cmd.Context(), b, opts)
+			var be *market.BundleError
 			if errors.As(err, &be) {
 				if g.json {
 					_ = g.emit(map[string]any{"accepted": false, "file": be.File, "reason": be.Err.Error()})
@@ -317,7 +338,7 @@ with the credential. A refused bundle exits 1.`,
 			if statusList != "" {
 				return errNoRemote("--status-list (the server checks the bundle's own)")
 			}
-			b, err := engine.ReadBundle(args[0])
+			b, err := market.ReadBundle(args[0])
 			if err != nil {
 				return badInput(err)
 			}
@@ -345,7 +366,7 @@ with the credential. A refused bundle exits 1.`,
 }
 
 // emitIngested prints an ingested entry.
-func emitIngested(g *globals, m *engine.MarketEntry, start time.Time) error {
+func emitIngested(g *globals, m *market.Entry, start time.Time) error {
 	if g.json {
 		return g.emit(map[string]any{"accepted": true, "model": m})
 	}
@@ -366,11 +387,15 @@ model learns of a later revocation this way. The list is kept for the
 model's next export.`,
 		Args: cobra.NoArgs,
 		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			list, err := readBounded(statusList, engine.MaxStatusListSize)
+			mk, err := market.Open(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			list, err := readBounded(statusList, market.MaxStatusListSize)
 			if err != nil {
 				return badInput(err)
 			}
-			r, err := e.RefreshMarket(cmd.Context(), list)
+			r, err := mk.Refresh(cmd.Context(), list)
 			if err != nil {
 				return badInput(err)
 			}
@@ -403,16 +428,20 @@ Arrow IPC table with the model's id column and input features by name
 the id column and the model's outputs as CSV to stdout or --out.`,
 		Args: cobra.ExactArgs(2),
 		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			mk, err := market.Open(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
 			f, err := os.Open(args[1])
 			if err != nil {
 				return badInput(err)
 			}
 			defer f.Close()
-			m, err := e.MarketEntry(args[0])
+			m, err := mk.Entry(args[0])
 			if err != nil {
 				return badInput(err)
 			}
-			p, err := e.Predict(cmd.Context(), m.ID, f, args[1])
+			p, err := mk.Predict(cmd.Context(), m.ID, f, args[1])
 			if errors.Is(err, engine.ErrBadRequest) || errors.Is(err, engine.ErrNotFound) {
 				return badInput(err)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/examples"
+	"github.com/verdictlab/verdict/market"
 )
 
 // demoLicenses are the licenses the demo's participants give their models.
@@ -27,14 +28,14 @@ const demoNewRows = 5
 
 // marketDemo is what the demo's marketplace part did, for --json.
 type marketDemo struct {
-	Found       string               `json:"found"` // the entry search found first
-	Revoked     string               `json:"revoked,omitempty"`
-	Search      []engine.MarketEntry `json:"search"`
-	Bundle      string               `json:"bundle"`
-	IngestMS    float64              `json:"ingest_ms"`
-	Refused     map[string]string    `json:"refused"` // case -> reason
-	Predictions *engine.Predictions  `json:"-"`
-	PredictMS   float64              `json:"predict_ms"`
+	Found       string              `json:"found"` // the entry search found first
+	Revoked     string              `json:"revoked,omitempty"`
+	Search      []market.Entry      `json:"search"`
+	Bundle      string              `json:"bundle"`
+	IngestMS    float64             `json:"ingest_ms"`
+	Refused     map[string]string   `json:"refused"` // case -> reason
+	Predictions *engine.Predictions `json:"-"`
+	PredictMS   float64             `json:"predict_ms"`
 }
 
 // demoMarket is the demo's marketplace part: the certified models are in
@@ -53,6 +54,11 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 			certified = append(certified, p)
 		}
 	}
+	// The marketplace catches up on the models just certified.
+	mk, err := market.Open(ctx, e)
+	if err != nil {
+		return nil, err
+	}
 	md := &marketDemo{Refused: map[string]string{}}
 	if len(certified) == 0 {
 		say("\nmarketplace: no certified model to show\n")
@@ -67,7 +73,7 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	if len(certified) > 1 {
 		last := certified[len(certified)-1]
 		revokedBundle = filepath.Join(bundles, "revoked")
-		if _, err := e.ExportBundle(last.Credential.ID, revokedBundle); err != nil {
+		if _, err := mk.ExportBundle(last.Credential.ID, revokedBundle); err != nil {
 			return nil, err
 		}
 		if _, err := e.Revoke(last.Credential.ID, "demo: the host withdraws it"); err != nil {
@@ -78,8 +84,8 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	}
 
 	// An agent looks for a binary classifier reading mean_radius.
-	q := engine.MarketQuery{TaskType: "binary", Features: []string{"mean_radius"}}
-	found, err := e.Market(q)
+	q := market.Query{TaskType: "binary", Features: []string{"mean_radius"}}
+	found, err := mk.List(q)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +101,7 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	md.Found = short(best.ID)
 
 	md.Bundle = filepath.Join(bundles, short(best.ID))
-	if _, err := e.ExportBundle(best.ID, md.Bundle); err != nil {
+	if _, err := mk.ExportBundle(best.ID, md.Bundle); err != nil {
 		return nil, err
 	}
 	say("          verdict market export %s → model.wasm, credential.json, card.json, status.json\n", md.Found)
@@ -106,12 +112,16 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 		return nil, err
 	}
 	defer e2.Close(ctx)
-	b, err := engine.ReadBundle(md.Bundle)
+	mk2, err := market.Open(ctx, e2)
+	if err != nil {
+		return nil, err
+	}
+	b, err := market.ReadBundle(md.Bundle)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	if _, err := e2.Ingest(ctx, b, engine.IngestOptions{Issuer: e.HostDID()}); err != nil {
+	if _, err := mk2.Ingest(ctx, b, market.IngestOptions{Issuer: e.HostDID()}); err != nil {
 		return nil, err
 	}
 	md.IngestMS = float64(time.Since(start).Microseconds()) / 1000
@@ -121,12 +131,12 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	tampered := *b
 	tampered.Module = slices.Clone(b.Module)
 	tampered.Module[len(tampered.Module)/2] ^= 1
-	if _, err := e2.Ingest(ctx, &tampered, engine.IngestOptions{}); err != nil {
+	if _, err := mk2.Ingest(ctx, &tampered, market.IngestOptions{}); err != nil {
 		md.Refused["tampered wasm"] = err.Error()
 		say("          %-50s REFUSED (%s)\n", "a copy with one bit of its wasm flipped:", briefRefusal(err))
 	}
 	if revokedBundle != "" {
-		rb, err := engine.ReadBundle(revokedBundle)
+		rb, err := market.ReadBundle(revokedBundle)
 		if err != nil {
 			return nil, err
 		}
@@ -134,7 +144,7 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 		if err != nil {
 			return nil, err
 		}
-		if _, err := e2.Ingest(ctx, rb, engine.IngestOptions{StatusList: current}); err != nil {
+		if _, err := mk2.Ingest(ctx, rb, market.IngestOptions{StatusList: current}); err != nil {
 			md.Refused["revoked"] = err.Error()
 			say("          %-50s REFUSED (%s)\n", "the revoked model's bundle (current status list):", briefRefusal(err))
 		}
@@ -144,7 +154,7 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 		return nil, err
 	}
 	start = time.Now()
-	p, err := e2.Predict(ctx, best.ID, bytes.NewReader(input), "new-rows.csv")
+	p, err := mk2.Predict(ctx, best.ID, bytes.NewReader(input), "new-rows.csv")
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +175,7 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 // briefRefusal is a refused bundle's file and root cause, for the demo:
 // "model.wasm: module does not match the credential".
 func briefRefusal(err error) string {
-	var be *engine.BundleError
+	var be *market.BundleError
 	if !errors.As(err, &be) {
 		return err.Error()
 	}
@@ -182,7 +192,7 @@ func briefRefusal(err error) string {
 
 // demoInput is the first demoNewRows rows of the demo task's data as a CSV
 // of the id column and the features only: new rows for a model.
-func demoInput(in engine.CardInput) ([]byte, error) {
+func demoInput(in market.CardInput) ([]byte, error) {
 	f, err := examples.FS.Open(path.Join(path.Dir(examples.DemoTask), "..", "data", "breast_cancer_test.csv"))
 	if err != nil {
 		return nil, fmt.Errorf("demo rows: %w", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
 	"github.com/verdictlab/verdict/internal/web"
+	"github.com/verdictlab/verdict/market"
 )
 
 // DefaultShutdownGrace bounds how long serve waits, on SIGTERM, for the
@@ -122,8 +123,14 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 			requeued.Add(1)
 		}
 	})
+	// The marketplace lists what the engine certifies, and catches up on
+	// what it certified while no marketplace was listening.
+	mk, err := market.Open(ctx, e)
+	if err != nil {
+		return err
+	}
 	cfg := httpapi.Config{
-		Engine: e, Log: log, DataDir: g.dataDir,
+		Engine: e, Market: mk, Log: log, DataDir: g.dataDir,
 		MaxDatasetBytes: sc.maxDatasetMB << 20,
 		UploadRate:      sc.uploadRate, UploadBurst: sc.uploadBurst,
 		IPUploadRate: sc.ipUploadRate, IPUploadBurst: sc.ipUploadBurst,
@@ -136,7 +143,7 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	}
 	// The web pages serve every path outside the API, each request seen as
 	// the API sees it (a bearer token or a signature; else a visitor).
-	api.SetPages(web.New(e, web.Config{Log: log, Viewer: api.Viewer}))
+	api.SetPages(web.New(e, web.Config{Market: mk, Log: log, Viewer: api.Viewer}))
 	ln, err := net.Listen("tcp", sc.addr)
 	if err != nil {
 		return badInput(err)

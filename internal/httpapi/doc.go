@@ -30,8 +30,9 @@
 // It never buffers a body it is about to refuse.
 //
 // The bodies it sends and reads are package api's types, which the Go
-// client (package client) shares; it imports the engine and none of the
-// leaves under it (TestImportsOnlyEngine). The routes are listed in
+// client (package client) shares; it imports the engine and the
+// marketplace above it (package market, for /v1/market: Config.Market) and
+// none of the leaves under them (TestImportsOnlyEngine). The routes are listed in
 // routes.go and documented in openapi.json (served at /openapi.json; a
 // test keeps the two equal). /metrics serves Prometheus
 // metrics (metrics.go), /healthz liveness.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
+	"github.com/verdictlab/verdict/market"
 )
 
 // FuzzReadBundleTar feeds untrusted archives to ReadBundleTar: it must not
@@ -18,7 +19,7 @@ import (
 func FuzzReadBundleTar(f *testing.F) {
 	var good bytes.Buffer
 	tw := tar.NewWriter(&good)
-	for _, m := range [][2]string{{engine.BundleModule, "\x00asm"}, {engine.BundleCredential, "{}"}, {engine.BundleCard, "{}"}} {
+	for _, m := range [][2]string{{market.BundleModule, "\x00asm"}, {market.BundleCredential, "{}"}, {market.BundleCard, "{}"}} {
 		tw.WriteHeader(&tar.Header{Name: m[0], Mode: 0o644, Size: int64(len(m[1])), Typeflag: tar.TypeReg})
 		tw.Write([]byte(m[1]))
 	}
@@ -30,7 +31,7 @@ func FuzzReadBundleTar(f *testing.F) {
 		if len(data) > 64<<10 {
 			return
 		}
-		b, err := engine.ReadBundleTar(bytes.NewReader(data))
+		b, err := market.ReadBundleTar(bytes.NewReader(data))
 		if err != nil {
 			if !errors.Is(err, engine.ErrBadRequest) {
 				t.Errorf("refusal %v does not wrap ErrBadRequest", err)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/market"
 )
 
 // Defaults of Config.
@@ -56,6 +58,9 @@ const (
 type Config struct {
 	// Engine is the engine the API is an adapter over.
 	Engine *engine.Engine
+	// Market is the engine's marketplace, which the /v1/market routes
+	// serve; nil opens one over Engine (market.Open).
+	Market *market.Market
 	// Log receives one JSON line per request and each internal error; nil
 	// discards.
 	Log *slog.Logger
@@ -131,6 +136,7 @@ func (c Config) limits() map[string]any {
 type Server struct {
 	cfg      Config
 	e        *engine.Engine
+	m        *market.Market
 	log      *slog.Logger
 	mux      *http.ServeMux
 	tokens   *tokens
@@ -198,8 +204,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Market == nil {
+		m, err := market.Open(context.Background(), cfg.Engine)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Market = m
+	}
 	s := &Server{
-		cfg: cfg, e: cfg.Engine, log: cfg.Log, mux: http.NewServeMux(),
+		cfg: cfg, e: cfg.Engine, m: cfg.Market, log: cfg.Log, mux: http.NewServeMux(),
 		tokens:   &tokens{dir: cfg.DataDir},
 		replays:  newReplays(cfg.SignatureWindow),
 		ipRate:   newLimiter(cfg.IPUploadRate, cfg.IPUploadBurst),
@@ -343,7 +356,7 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		status, kind = http.StatusConflict, "replayed"
 	case errors.Is(err, engine.ErrSignature), errors.Is(err, engine.ErrUnsigned):
 		status, kind = http.StatusBadRequest, "signature"
-	case errors.Is(err, engine.ErrBundle):
+	case errors.Is(err, market.ErrBundle):
 		status, kind = http.StatusBadRequest, "bundle"
 	case errors.Is(err, engine.ErrBadRequest), errors.Is(err, engine.ErrInvalidSpec):
 		status, kind = http.StatusBadRequest, "bad_request"

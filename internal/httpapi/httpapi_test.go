@@ -19,6 +19,7 @@ import (
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/internal/httpapi"
+	"github.com/verdictlab/verdict/market"
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
@@ -631,7 +632,7 @@ func testMarket(t *testing.T, v *env, participant *client) {
 		t.Fatalf("bundle: %d %s", r.status, r.header.Get("Content-Type"))
 	}
 	bundle := r.body
-	b, err := engine.ReadBundleTar(bytes.NewReader(bundle))
+	b, err := market.ReadBundleTar(bytes.NewReader(bundle))
 	if err != nil || b.Module == nil || b.StatusList == nil {
 		t.Fatalf("ReadBundleTar: %v", err)
 	}
@@ -642,7 +643,7 @@ func testMarket(t *testing.T, v *env, participant *client) {
 	// The same bundle with another module: its hash is not the credential's.
 	var tb bytes.Buffer
 	tw := tar.NewWriter(&tb)
-	for name, data := range map[string][]byte{engine.BundleModule: module("other"), engine.BundleCredential: b.Credential, engine.BundleCard: b.Card} {
+	for name, data := range map[string][]byte{market.BundleModule: module("other"), market.BundleCredential: b.Credential, market.BundleCard: b.Card} {
 		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
 		tw.Write(data)
 	}

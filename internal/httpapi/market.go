@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/market"
 )
 
 // The marketplace is public to read: every certified model, its card, and
@@ -20,9 +20,9 @@ import (
 // host's.
 
 // marketQuery reads a MarketQuery from the query string.
-func marketQuery(r *http.Request) (engine.MarketQuery, error) {
+func marketQuery(r *http.Request) (market.Query, error) {
 	q := r.URL.Query()
-	mq := engine.MarketQuery{TaskType: q.Get("task_type"), Metric: q.Get("metric"), Task: q.Get("task"), Text: q.Get("q")}
+	mq := market.Query{TaskType: q.Get("task_type"), Metric: q.Get("metric"), Task: q.Get("task"), Text: q.Get("q")}
 	if v := q.Get("features"); v != "" {
 		mq.Features = strings.Split(v, ",")
 	}
@@ -55,13 +55,13 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	es, err := s.e.Market(q)
+	es, err := s.m.List(q)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
 	if es == nil {
-		es = []engine.MarketEntry{}
+		es = []market.Entry{}
 	}
 	writeJSON(w, http.StatusOK, es)
 }
@@ -71,7 +71,7 @@ func (s *Server) marketEntry(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	me, err := s.e.MarketEntry(r.PathValue("id"))
+	me, err := s.m.Entry(r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -92,14 +92,14 @@ func (s *Server) marketBundle(w http.ResponseWriter, r *http.Request) {
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "bundle")
-	me, err := s.e.ExportBundle(r.PathValue("id"), out)
+	me, err := s.m.ExportBundle(r.PathValue("id"), out)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, name := range []string{engine.BundleModule, engine.BundleCredential, engine.BundleCard, engine.BundleStatusList} {
+	for _, name := range []string{market.BundleModule, market.BundleCredential, market.BundleCard, market.BundleStatusList} {
 		b, err := os.ReadFile(filepath.Join(out, name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -126,9 +126,9 @@ func (s *Server) marketBundle(w http.ResponseWriter, r *http.Request) {
 
 // maxBundleBytes bounds an ingested bundle: its members' bounds and tar
 // headers.
-const maxBundleBytes = engine.MaxBundleBytes
+const maxBundleBytes = market.MaxBundleBytes
 
-// ingest adds a bundle (a tar archive, see engine.ReadBundleTar) to this server's
+// ingest adds a bundle (a tar archive, see market.ReadBundleTar) to this server's
 // marketplace after verifying every signature; ?issuer= accepts only that
 // issuer's. Host only.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
@@ -147,12 +147,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	b, err := engine.ReadBundleTar(bytes.NewReader(body))
+	b, err := market.ReadBundleTar(bytes.NewReader(body))
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	me, err := s.e.Ingest(r.Context(), b, engine.IngestOptions{Issuer: r.URL.Query().Get("issuer")})
+	me, err := s.m.Ingest(r.Context(), b, market.IngestOptions{Issuer: r.URL.Query().Get("issuer")})
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -9,7 +9,8 @@
 // (GET /tasks/{id}), a submission's status, gates and the picture that
 // fits its task — ROC curve, confusion matrix or predicted-vs-true scatter
 // (GET /submissions/{id}) — a credential with its verification
-// (GET /credentials/{id}), and the marketplace: search (GET /market, a
+// (GET /credentials/{id}), and the marketplace (package market,
+// Config.Market): search (GET /market, a
 // plain GET form) and a certified model's card, verification and bundle
 // link (GET /market/{id}). Static assets are embedded under /static/.
 //

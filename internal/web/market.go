@@ -10,6 +10,7 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/market"
 )
 
 // marketForm is the marketplace search as the page's form holds it.
@@ -28,13 +29,13 @@ type marketData struct {
 
 // marketQuery reads a search from the URL; the error wraps
 // engine.ErrBadRequest.
-func marketQuery(v url.Values) (marketForm, engine.MarketQuery, error) {
+func marketQuery(v url.Values) (marketForm, market.Query, error) {
 	f := marketForm{
 		Text: strings.TrimSpace(v.Get("q")), Type: v.Get("type"), Metric: strings.TrimSpace(v.Get("metric")),
 		Task: strings.TrimSpace(v.Get("task")), Min: strings.TrimSpace(v.Get("min")),
 		Features: strings.TrimSpace(v.Get("features")), Revoked: v.Get("revoked") != "",
 	}
-	q := engine.MarketQuery{Text: f.Text, TaskType: f.Type, Metric: f.Metric, Task: f.Task, IncludeRevoked: f.Revoked, Limit: maxMarketRows}
+	q := market.Query{Text: f.Text, TaskType: f.Type, Metric: f.Metric, Task: f.Task, IncludeRevoked: f.Revoked, Limit: maxMarketRows}
 	if f.Min != "" {
 		m, err := strconv.ParseFloat(f.Min, 64)
 		if err != nil {
@@ -57,13 +58,13 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 	f, q, err := marketQuery(r.URL.Query())
 	d := marketData{Form: f, Types: []string{"binary", "multiclass", "regression", "ranking"}, Total: f == marketForm{}}
 	status := http.StatusOK
-	var entries []engine.MarketEntry
+	var entries []market.Entry
 	if err == nil {
-		entries, err = s.e.Market(q)
+		entries, err = s.m.List(q)
 	}
 	names := map[string]map[string]string{}
 	for _, me := range entries {
-		d.Entries = append(d.Entries, marketRow{MarketEntry: me, Name: s.authorName(me, names)})
+		d.Entries = append(d.Entries, marketRow{Entry: me, Name: s.authorName(me, names)})
 	}
 	switch {
 	case errors.Is(err, engine.ErrBadRequest):
@@ -79,14 +80,14 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 
 // marketRow is a catalogue entry with its author's display name.
 type marketRow struct {
-	engine.MarketEntry
+	market.Entry
 	Name string
 }
 
 // authorName is the display name the author of a model certified here
 // gave on its task's board ("" for an ingested model: its names are the
 // issuer's); names caches each task's names.
-func (s *Server) authorName(me engine.MarketEntry, names map[string]map[string]string) string {
+func (s *Server) authorName(me market.Entry, names map[string]map[string]string) string {
 	if me.Origin != "promoted" {
 		return ""
 	}
@@ -99,7 +100,7 @@ func (s *Server) authorName(me engine.MarketEntry, names map[string]map[string]s
 
 type modelData struct {
 	Name     string // the author's display name, "" when none
-	Entry    *engine.MarketEntry
+	Entry    *market.Entry
 	Result   *credential.ModelResult
 	Err      string
 	Local    bool   // the credential is this server's: its page exists
@@ -108,7 +109,7 @@ type modelData struct {
 }
 
 func (s *Server) model(w http.ResponseWriter, r *http.Request) {
-	me, err := s.e.MarketEntry(r.PathValue("id"))
+	me, err := s.m.Entry(r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/engine/gate"
+	"github.com/verdictlab/verdict/market"
 )
 
 //go:embed templates/*.html static/*
@@ -36,6 +37,10 @@ const (
 // Config configures the pages. The zero value serves everything to an
 // anonymous visitor.
 type Config struct {
+	// Market is the engine's marketplace, which the market pages show;
+	// nil opens one over the engine (market.New, then CatchUp, whose
+	// failure is logged: the pages show what is listed).
+	Market *market.Market
 	// Viewer says who reads a request; nil means everyone is anonymous
 	// (engine.Viewer{}): public leaderboards, the private one after
 	// close, credentials, and no submission pages.
@@ -70,6 +75,7 @@ func (c Config) Validate() error {
 // Server serves the pages over an engine. It is an http.Handler.
 type Server struct {
 	e     *engine.Engine
+	m     *market.Market
 	cfg   Config
 	mux   *http.ServeMux
 	pages map[string]*template.Template
@@ -102,7 +108,13 @@ func New(e *engine.Engine, cfg Config) *Server {
 		cfg.API = DefaultAPI
 	}
 	cfg.API = strings.TrimRight(cfg.API, "/")
-	s := &Server{e: e, cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
+	if cfg.Market == nil {
+		cfg.Market = market.New(e)
+		if _, err := cfg.Market.CatchUp(context.Background()); err != nil {
+			cfg.Log.Error("market pages: catch up", "err", err)
+		}
+	}
+	s := &Server{e: e, m: cfg.Market, cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
 	for _, p := range []string{"tasks", "task", "submission", "credential", "market", "model", "error"} {
 		s.pages[p] = template.Must(template.New(p).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+p+".html"))
 	}
@@ -532,7 +544,7 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 	if t, err := s.e.Task(c.Task); err == nil {
 		d.Higher = t.HigherIsBetter
 	}
-	if me, err := s.e.MarketEntry(c.ID); err == nil {
+	if me, err := s.m.Entry(c.ID); err == nil {
 		d.Market = "/market/" + me.ID
 	}
 	res, err := s.verify(r.Context(), c.Signed)

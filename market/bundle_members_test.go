@@ -1,6 +1,6 @@
 //go:build unix
 
-package engine_test
+package market_test
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/market"
 )
 
 // TestReadBundleMembers: a bundle member that is not a regular file (a
@@ -26,12 +26,12 @@ func TestReadBundleMembers(t *testing.T) {
 		make   func(t *testing.T, path string)
 		want   string
 	}{
-		{"fifo", engine.BundleModule, func(t *testing.T, path string) {
+		{"fifo", market.BundleModule, func(t *testing.T, path string) {
 			if err := syscall.Mkfifo(path, 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}, "named pipe"},
-		{"symlink", engine.BundleCard, func(t *testing.T, path string) {
+		{"symlink", market.BundleCard, func(t *testing.T, path string) {
 			target := filepath.Join(t.TempDir(), "secret")
 			if err := os.WriteFile(target, []byte("s3cr3t"), 0o600); err != nil {
 				t.Fatal(err)
@@ -40,12 +40,12 @@ func TestReadBundleMembers(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "symbolic link"},
-		{"dir", engine.BundleCredential, func(t *testing.T, path string) {
+		{"dir", market.BundleCredential, func(t *testing.T, path string) {
 			if err := os.Mkdir(path, 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}, "directory"},
-		{"statusListFIFO", engine.BundleStatusList, func(t *testing.T, path string) {
+		{"statusListFIFO", market.BundleStatusList, func(t *testing.T, path string) {
 			if err := syscall.Mkfifo(path, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +54,7 @@ func TestReadBundleMembers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			for _, m := range []string{engine.BundleModule, engine.BundleCredential, engine.BundleCard} {
+			for _, m := range []string{market.BundleModule, market.BundleCredential, market.BundleCard} {
 				if m == tc.member {
 					continue
 				}
@@ -66,7 +66,7 @@ func TestReadBundleMembers(t *testing.T) {
 			tc.make(t, path)
 			done := make(chan error, 1)
 			go func() {
-				_, err := engine.ReadBundle(dir)
+				_, err := market.ReadBundle(dir)
 				done <- err
 			}()
 			var err error
@@ -80,7 +80,7 @@ func TestReadBundleMembers(t *testing.T) {
 				<-done
 				t.Fatalf("ReadBundle still blocked after 10 s on a %s member", tc.name)
 			}
-			var be *engine.BundleError
+			var be *market.BundleError
 			if !errors.As(err, &be) {
 				t.Fatalf("got %v, want a *BundleError", err)
 			}

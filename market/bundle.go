@@ -1,10 +1,8 @@
-package engine
+package market
 
 import (
 	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/internal/durable"
 	"github.com/verdictlab/verdict/leaderboard"
 )
 
@@ -32,7 +32,7 @@ func (e *BundleError) Error() string {
 	return fmt.Sprintf("bundle %s: %v", e.File, e.Err)
 }
 
-func (e *BundleError) Unwrap() []error { return []error{e.Err, ErrBundle, ErrBadRequest} }
+func (e *BundleError) Unwrap() []error { return []error{e.Err, ErrBundle, engine.ErrBadRequest} }
 
 // Bundle member names: the files `verdict market export` writes.
 const (
@@ -144,7 +144,7 @@ func regular(fi fs.FileInfo) error {
 // empty.
 func (b *Bundle) Write(dir string) error {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return fmt.Errorf("export to %s: directory not empty: %w", dir, ErrBadRequest)
+		return fmt.Errorf("export to %s: directory not empty: %w", dir, engine.ErrBadRequest)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -164,29 +164,25 @@ func (b *Bundle) Write(dir string) error {
 	return nil
 }
 
-func marketStatusPath(root, id string) string {
-	return filepath.Join(root, "market", id+".status.json")
-}
-
 // Bundle returns a marketplace entry as a bundle: the module, the
 // credential, the signed card and the issuer's status list (this data
 // dir's for a promoted model; the one checked at ingest otherwise, if
 // any). A revoked entry has no bundle (ErrBadRequest).
-func (e *Engine) Bundle(id string) (*MarketEntry, *Bundle, error) {
-	me, err := e.MarketEntry(id)
+func (mk *Market) Bundle(id string) (*Entry, *Bundle, error) {
+	me, err := mk.Entry(id)
 	if err != nil {
 		return nil, nil, err
 	}
 	if me.Revoked != nil {
-		return nil, nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, ErrBadRequest)
+		return nil, nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, engine.ErrBadRequest)
 	}
 	b := &Bundle{Credential: me.Credential, Card: me.SignedCard}
-	if b.Module, err = e.marketModule(me); err != nil {
+	if b.Module, err = mk.module(me); err != nil {
 		return nil, nil, err
 	}
-	statusPath := e.StatusListPath()
+	statusPath := mk.e.StatusListPath()
 	if me.Origin == "ingested" {
-		statusPath = marketStatusPath(e.cfg.DataDir, me.ID)
+		statusPath = mk.statusPath(me.ID)
 	}
 	if b.StatusList, err = os.ReadFile(statusPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("market entry %s: status list: %w", me.ID, err)
@@ -196,8 +192,8 @@ func (e *Engine) Bundle(id string) (*MarketEntry, *Bundle, error) {
 
 // ExportBundle writes a marketplace entry's Bundle to dir, which must not
 // exist or be empty.
-func (e *Engine) ExportBundle(id, dir string) (*MarketEntry, error) {
-	me, b, err := e.Bundle(id)
+func (mk *Market) ExportBundle(id, dir string) (*Entry, error) {
+	me, b, err := mk.Bundle(id)
 	if err != nil {
 		return nil, err
 	}
@@ -207,15 +203,11 @@ func (e *Engine) ExportBundle(id, dir string) (*MarketEntry, error) {
 	return me, nil
 }
 
-// marketModule reads an entry's module and checks it is the certified one.
-func (e *Engine) marketModule(me *MarketEntry) ([]byte, error) {
-	sha := strings.TrimPrefix(me.Card.Model, "urn:sha256:")
-	module, err := os.ReadFile(filepath.Join(moduleDir(e.cfg.DataDir), sha+".wasm"))
+// module reads an entry's module and checks it is the certified one.
+func (mk *Market) module(me *Entry) ([]byte, error) {
+	module, err := mk.e.ReadModule(strings.TrimPrefix(me.Card.Model, "urn:sha256:"))
 	if err != nil {
-		return nil, fmt.Errorf("market entry %s: module: %w", me.ID, err)
-	}
-	if sum := sha256.Sum256(module); hex.EncodeToString(sum[:]) != sha {
-		return nil, fmt.Errorf("market entry %s: module on disk has SHA-256 %x, want %s", me.ID, sum, sha)
+		return nil, fmt.Errorf("market entry %s: %w", me.ID, err)
 	}
 	return module, nil
 }
@@ -238,7 +230,7 @@ type IngestOptions struct {
 // with neither is refused), the card's own signature by the same issuer,
 // and that the card agrees with the credential. Every refusal is a
 // *BundleError naming the file at fault.
-func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.Time) (*ModelCard, *credential.ModelResult, error) {
+func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.Time) (*Card, *credential.ModelResult, error) {
 	list := opts.StatusList
 	if list == nil {
 		list = b.StatusList
@@ -263,7 +255,7 @@ func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.T
 		}
 		res.StatusChecked = true
 	}
-	card, err := ParseModelCard(b.Card)
+	card, err := ParseCard(b.Card)
 	if err != nil {
 		return nil, nil, &BundleError{File: BundleCard, Err: err}
 	}
@@ -276,15 +268,15 @@ func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.T
 // Ingest verifies a bundle (see VerifyBundle) and adds it to this data
 // dir's marketplace: the module is kept like a submitted one, the status
 // list checked is kept for export. An entry already here is ErrExists.
-func (e *Engine) Ingest(ctx context.Context, b *Bundle, opts IngestOptions) (*MarketEntry, error) {
-	card, _, err := VerifyBundle(ctx, b, opts, e.cfg.Now())
+func (mk *Market) Ingest(ctx context.Context, b *Bundle, opts IngestOptions) (*Entry, error) {
+	card, _, err := VerifyBundle(ctx, b, opts, mk.e.Now())
 	if err != nil {
 		return nil, err
 	}
-	if _, err := e.store.MarketEntry(card.ID); err == nil {
-		return nil, fmt.Errorf("market entry %s: %w", card.ID, ErrExists)
+	if _, err := mk.store.MarketEntry(card.ID); err == nil {
+		return nil, fmt.Errorf("market entry %s: %w", card.ID, engine.ErrExists)
 	}
-	if err := e.saveModule(strings.TrimPrefix(card.Model, "urn:sha256:"), b.Module); err != nil {
+	if _, err := mk.e.SaveModule(b.Module); err != nil {
 		return nil, fmt.Errorf("ingest %s: save module: %w", card.ID, err)
 	}
 	list := opts.StatusList
@@ -292,22 +284,22 @@ func (e *Engine) Ingest(ctx context.Context, b *Bundle, opts IngestOptions) (*Ma
 		list = b.StatusList
 	}
 	if list != nil {
-		path := marketStatusPath(e.cfg.DataDir, card.ID)
+		path := mk.statusPath(card.ID)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("ingest %s: %w", card.ID, err)
 		}
-		if err := writeFileAtomic(path, list); err != nil {
+		if err := durable.WriteFile(path, list, 0o600); err != nil {
 			return nil, fmt.Errorf("ingest %s: status list: %w", card.ID, err)
 		}
 	}
-	err = e.store.PutMarketEntry(toMarketStore(card, b.Credential, b.Card, true))
+	err = mk.store.PutMarketEntry(toMarketStore(card, b.Credential, b.Card, true))
 	if errors.Is(err, leaderboard.ErrExists) {
-		return nil, fmt.Errorf("market entry %s: %w", card.ID, ErrExists)
+		return nil, fmt.Errorf("market entry %s: %w", card.ID, engine.ErrExists)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: %w", card.ID, err)
 	}
-	return e.MarketEntry(card.ID)
+	return mk.Entry(card.ID)
 }
 
 // ReadBundleTar reads a bundle from a tar archive of its member files (as
@@ -322,7 +314,7 @@ func ReadBundleTar(r io.Reader) (*Bundle, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("bundle: %w: %w", err, ErrBadRequest)
+			return nil, fmt.Errorf("bundle: %w: %w", err, engine.ErrBadRequest)
 		}
 		var dst *[]byte
 		var max int64
@@ -337,14 +329,14 @@ func ReadBundleTar(r io.Reader) (*Bundle, error) {
 			dst, max = &b.StatusList, MaxStatusListSize
 		default:
 			return nil, fmt.Errorf("bundle: unknown member %q (want %s, %s, %s and optionally %s): %w", h.Name,
-				BundleModule, BundleCredential, BundleCard, BundleStatusList, ErrBadRequest)
+				BundleModule, BundleCredential, BundleCard, BundleStatusList, engine.ErrBadRequest)
 		}
 		if h.Typeflag != tar.TypeReg || *dst != nil {
-			return nil, fmt.Errorf("bundle: member %q: not a single regular file: %w", h.Name, ErrBadRequest)
+			return nil, fmt.Errorf("bundle: member %q: not a single regular file: %w", h.Name, engine.ErrBadRequest)
 		}
 		data, err := io.ReadAll(io.LimitReader(tr, max+1))
 		if err != nil {
-			return nil, fmt.Errorf("bundle: member %q: %w: %w", h.Name, err, ErrBadRequest)
+			return nil, fmt.Errorf("bundle: member %q: %w: %w", h.Name, err, engine.ErrBadRequest)
 		}
 		if int64(len(data)) > max {
 			return nil, &BundleError{File: h.Name, Err: fmt.Errorf("larger than %d bytes", max)}

@@ -1,4 +1,4 @@
-package engine_test
+package market_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/market"
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
@@ -35,7 +35,7 @@ func readTestdata(f *testing.F, name string) []byte {
 // FuzzParseModelCard: a card that parses is complete, and signing what was
 // parsed again (by another key) parses back to the same card.
 func FuzzParseModelCard(f *testing.F) {
-	card := readTestdata(f, "market-card.golden.json")
+	card := readTestdata(f, "card.golden.json")
 	f.Add(card)
 	f.Add(bytes.Replace(card, []byte(`"license": "unspecified"`), []byte(`"license": "MIT"`), 1))
 	f.Add([]byte(`{"type":"VerdictModelCard","version":1}`))
@@ -48,7 +48,7 @@ func FuzzParseModelCard(f *testing.F) {
 		if len(data) > 64<<10 {
 			return
 		}
-		c, err := engine.ParseModelCard(data)
+		c, err := market.ParseCard(data)
 		if err != nil {
 			return
 		}
@@ -64,7 +64,7 @@ func FuzzParseModelCard(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := engine.ParseModelCard(signed)
+		back, err := market.ParseCard(signed)
 		if err != nil {
 			t.Fatalf("re-signed card: %v\n%s", err, signed)
 		}
@@ -79,7 +79,7 @@ func FuzzParseModelCard(f *testing.F) {
 // about that module and credential.
 func FuzzVerifyBundle(f *testing.F) {
 	cred := readTestdata(f, "credential.golden.json")
-	card := readTestdata(f, "market-card.golden.json")
+	card := readTestdata(f, "card.golden.json")
 	host, err := credential.NewKeyPair(make([]byte, 32)) // the zeros{} host key
 	if err != nil {
 		f.Fatal(err)
@@ -95,8 +95,8 @@ func FuzzVerifyBundle(f *testing.F) {
 	module := sandboxtest.Wasm(sandboxtest.Linear)
 	sum := sha256.Sum256(module)
 	now := goldenIssued.Add(time.Hour)
-	if _, _, err := engine.VerifyBundle(context.Background(), &engine.Bundle{Module: module, Credential: cred, Card: card, StatusList: list},
-		engine.IngestOptions{Issuer: host.DID()}, now); err != nil {
+	if _, _, err := market.VerifyBundle(context.Background(), &market.Bundle{Module: module, Credential: cred, Card: card, StatusList: list},
+		market.IngestOptions{Issuer: host.DID()}, now); err != nil {
 		f.Fatalf("golden bundle: %v", err)
 	}
 	f.Add(cred, card, list)
@@ -110,11 +110,11 @@ func FuzzVerifyBundle(f *testing.F) {
 		if len(list) == 0 {
 			list = nil
 		}
-		b := &engine.Bundle{Module: module, Credential: cred, Card: card, StatusList: list}
-		c, res, err := engine.VerifyBundle(context.Background(), b, engine.IngestOptions{}, now)
+		b := &market.Bundle{Module: module, Credential: cred, Card: card, StatusList: list}
+		c, res, err := market.VerifyBundle(context.Background(), b, market.IngestOptions{}, now)
 		if err != nil {
-			var be *engine.BundleError
-			if !errors.As(err, &be) || !errors.Is(err, engine.ErrBundle) {
+			var be *market.BundleError
+			if !errors.As(err, &be) || !errors.Is(err, market.ErrBundle) {
 				t.Fatalf("refusal is not a BundleError: %v", err)
 			}
 			return

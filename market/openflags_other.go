@@ -1,6 +1,6 @@
 //go:build !unix
 
-package engine
+package market
 
 // openMemberFlags: elsewhere, the Lstat and Stat checks of readBounded
 // stand alone.

@@ -1,4 +1,4 @@
-package engine
+package market
 
 import (
 	"bytes"
@@ -16,21 +16,21 @@ import (
 	"github.com/verdictlab/verdict/leaderboard"
 )
 
-// ModelCardType and ModelCardVersion identify a model card document.
+// CardType and CardVersion identify a model card document.
 const (
-	ModelCardType    = "VerdictModelCard"
-	ModelCardVersion = 1
+	CardType    = "VerdictModelCard"
+	CardVersion = 1
 )
 
-// ModelCard describes a certified model for someone who wants to use it:
+// Card describes a certified model for someone who wants to use it:
 // what it was certified on, what it reads and writes, how well it scored,
 // who made it and under what license. The host signs it (eddsa-jcs-2022,
 // like the credential) so that none of it can be changed on the way to
 // another marketplace; everything it shares with the credential must agree
 // with it.
-type ModelCard struct {
-	Type    string `json:"type"`    // ModelCardType
-	Version int    `json:"version"` // ModelCardVersion
+type Card struct {
+	Type    string `json:"type"`    // CardType
+	Version int    `json:"version"` // CardVersion
 	// ID is the marketplace id: the credential's UUID.
 	ID string `json:"id"`
 	// Issuer is the host's did:key, which signs the card and the credential.
@@ -93,23 +93,23 @@ func (s CardScores) Certified() float64 {
 	return s.Public.Value
 }
 
-func (e *Engine) signCard(c *ModelCard) ([]byte, error) {
+func (mk *Market) signCard(c *Card) ([]byte, error) {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("encode model card %s: %w", c.ID, err)
 	}
-	signed, err := credential.Sign(b, e.hostKey, credential.ProofOptions{Created: c.Created})
+	signed, err := mk.e.SignAsHost(b, c.Created)
 	if err != nil {
 		return nil, fmt.Errorf("sign model card %s: %w", c.ID, err)
 	}
 	return signed, nil
 }
 
-// ParseModelCard verifies a signed model card (its eddsa-jcs-2022 proof,
+// ParseCard verifies a signed model card (its eddsa-jcs-2022 proof,
 // and that its issuer is the did:key that signed it) and decodes it
 // strictly: unknown members, a wrong type or version, and incomplete or
 // inconsistent fields are ErrCard. It returns the card as signed.
-func ParseModelCard(signed []byte) (*ModelCard, error) {
+func ParseCard(signed []byte) (*Card, error) {
 	if len(signed) > MaxCardSize {
 		return nil, fmt.Errorf("%d bytes, more than %d: %w", len(signed), MaxCardSize, ErrCard)
 	}
@@ -119,7 +119,7 @@ func ParseModelCard(signed []byte) (*ModelCard, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(res.Document))
 	dec.DisallowUnknownFields()
-	var c ModelCard
+	var c Card
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrCard)
 	}
@@ -133,16 +133,16 @@ func ParseModelCard(signed []byte) (*ModelCard, error) {
 }
 
 // validate checks what a card must hold on its own.
-func (c *ModelCard) validate() error {
+func (c *Card) validate() error {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("%s: %s: %w", field, fmt.Sprintf(format, args...), ErrCard)
 	}
 	hexHash, ok := strings.CutPrefix(c.Model, "urn:sha256:")
 	switch {
-	case c.Type != ModelCardType:
-		return bad("type", "got %.40q, want %q", c.Type, ModelCardType)
-	case c.Version != ModelCardVersion:
-		return bad("version", "got %d, want %d", c.Version, ModelCardVersion)
+	case c.Type != CardType:
+		return bad("type", "got %.40q, want %q", c.Type, CardType)
+	case c.Version != CardVersion:
+		return bad("version", "got %d, want %d", c.Version, CardVersion)
 	case c.Credential != "urn:uuid:"+c.ID || c.ID == "" || leaderboardID(c.ID) != nil:
 		return bad("id", "%.60q is not the UUID of credential %.60q", c.ID, c.Credential)
 	case !ok || len(hexHash) != 64 || strings.ToLower(hexHash) != hexHash || !isHex(hexHash):
@@ -190,7 +190,7 @@ func isHex(s string) bool {
 
 // agrees checks that the card describes the verified credential and its
 // module: every fact they share must be equal.
-func (c *ModelCard) agrees(v *credential.ModelResult, module []byte) error {
+func (c *Card) agrees(v *credential.ModelResult, module []byte) error {
 	mc := v.Credential
 	s := mc.Subject
 	mismatch := func(field string, card, cred any) error {

@@ -1,4 +1,4 @@
-package engine
+package market
 
 import (
 	"cmp"
@@ -13,63 +13,62 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/verdictlab/verdict/datasets"
+	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/engine/metric"
+	"github.com/verdictlab/verdict/internal/durable"
 	"github.com/verdictlab/verdict/leaderboard"
 	"github.com/verdictlab/verdict/sandbox"
 )
-
-// The marketplace: every credential Promote issues also puts the model in
-// the data dir's catalogue (leaderboard's table of MarketEntry), with a
-// model card the host signs; a catalogue entry can be exported as a bundle
-// and ingested by another data dir, which checks every signature first.
 
 // Errors of the marketplace.
 var (
 	// ErrBundle is wrapped by every *BundleError: a bundle refused by
 	// Ingest.
-	ErrBundle = errors.New("engine: marketplace bundle refused")
+	ErrBundle = errors.New("market: bundle refused")
 	// ErrCardMismatch reports a model card that is validly signed but does
 	// not describe the credential and module it came with.
-	ErrCardMismatch = errors.New("engine: model card disagrees with its credential")
+	ErrCardMismatch = errors.New("market: model card disagrees with its credential")
 	// ErrCard reports a model card that is not a well-formed card.
-	ErrCard = errors.New("engine: malformed model card")
+	ErrCard = errors.New("market: malformed model card")
 )
 
 // Sizes bounding what a bundle may hold.
 const (
 	MaxCardSize       = 1 << 20
 	MaxStatusListSize = 32 << 20
-	// MaxLicenseLength bounds SubmitRequest.License, in bytes.
-	MaxLicenseLength = 200
+	// MaxBundleModuleBytes bounds a bundle's module (the sandbox's default
+	// bound on a module).
+	MaxBundleModuleBytes = sandbox.DefaultMaxModuleBytes
+	// MaxBundleBytes bounds a whole bundle as a tar archive: its members'
+	// bounds and room for the tar headers.
+	MaxBundleBytes = MaxBundleModuleBytes + credential.MaxDocumentSize + MaxCardSize + MaxStatusListSize + 8<<10
 )
 
 // UnspecifiedLicense is the license a card states when the participant
 // gave none.
 const UnspecifiedLicense = "unspecified"
 
-// MarketEntry is a model in the marketplace.
-type MarketEntry struct {
+// Entry is a model in the marketplace.
+type Entry struct {
 	ID string `json:"id"`
 	// Score is the certified score (CardScores.Certified).
 	Score float64 `json:"score"`
 	// Origin is "promoted" (certified by this data dir) or "ingested".
-	Origin  string      `json:"origin"`
-	Revoked *Revocation `json:"revoked,omitempty"`
-	Card    ModelCard   `json:"card"`
+	Origin  string             `json:"origin"`
+	Revoked *engine.Revocation `json:"revoked,omitempty"`
+	Card    Card               `json:"card"`
 	// Credential and SignedCard are the signed documents; only
-	// Engine.MarketEntry fills them.
+	// Market.Entry fills them.
 	Credential json.RawMessage `json:"credential,omitempty"`
 	SignedCard json.RawMessage `json:"signed_card,omitempty"`
 }
 
-// MarketQuery selects marketplace entries. The zero value selects every
+// Query selects marketplace entries. The zero value selects every
 // entry that is not revoked.
-type MarketQuery struct {
+type Query struct {
 	TaskType string `json:"task_type,omitempty"` // binary, multiclass, regression or ranking
 	Metric   string `json:"metric,omitempty"`
 	Task     string `json:"task,omitempty"`
@@ -90,9 +89,9 @@ type MarketQuery struct {
 
 // Validate reports an unknown task type or metric, a non-finite minimum
 // score and a negative limit, wrapping ErrBadRequest.
-func (q MarketQuery) Validate() error {
+func (q Query) Validate() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("market query: "+format+": %w", append(args, ErrBadRequest)...)
+		return fmt.Errorf("market query: "+format+": %w", append(args, engine.ErrBadRequest)...)
 	}
 	switch metric.TaskType(q.TaskType) {
 	case "", metric.Binary, metric.Multiclass, metric.Regression, metric.Ranking:
@@ -114,7 +113,7 @@ func (q MarketQuery) Validate() error {
 }
 
 // match reports whether m passes q's filters.
-func (q MarketQuery) match(m leaderboard.MarketEntry, card *ModelCard) bool {
+func (q Query) match(m leaderboard.MarketEntry, card *Card) bool {
 	switch {
 	case !q.IncludeRevoked && !m.Revoked.IsZero():
 		return false
@@ -143,20 +142,20 @@ func (q MarketQuery) match(m leaderboard.MarketEntry, card *ModelCard) bool {
 	return true
 }
 
-// Market returns the marketplace entries q selects, ranked: by metric,
+// List returns the marketplace entries q selects, ranked: by metric,
 // then best certified score first in the metric's direction, then the
 // earlier, then by id. Entries carry no signed documents.
-func (e *Engine) Market(q MarketQuery) ([]MarketEntry, error) {
+func (mk *Market) List(q Query) ([]Entry, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	all, err := e.store.MarketEntries("")
+	all, err := mk.store.MarketEntries("")
 	if err != nil {
 		return nil, fmt.Errorf("list marketplace: %w", err)
 	}
 	type hit struct {
 		m  leaderboard.MarketEntry
-		me MarketEntry
+		me Entry
 	}
 	var hits []hit
 	for _, m := range all {
@@ -185,7 +184,7 @@ func (e *Engine) Market(q MarketQuery) ([]MarketEntry, error) {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	ranked := make([]MarketEntry, 0, len(hits))
+	ranked := make([]Entry, 0, len(hits))
 	for _, h := range hits {
 		ranked = append(ranked, h.me)
 	}
@@ -195,11 +194,11 @@ func (e *Engine) Market(q MarketQuery) ([]MarketEntry, error) {
 	return ranked, nil
 }
 
-// MarketEntry returns one marketplace entry with its signed documents. id
+// Entry returns one marketplace entry with its signed documents. id
 // is the entry's id (the credential's UUID, with or without "urn:uuid:")
 // or a unique prefix of it (MinIDPrefix, ShortID).
-func (e *Engine) MarketEntry(id string) (*MarketEntry, error) {
-	m, err := e.marketEntry(id)
+func (mk *Market) Entry(id string) (*Entry, error) {
+	m, err := mk.entry(id)
 	if err != nil {
 		return nil, err
 	}
@@ -211,12 +210,12 @@ func (e *Engine) MarketEntry(id string) (*MarketEntry, error) {
 	return &me, nil
 }
 
-func (e *Engine) marketEntry(id string) (leaderboard.MarketEntry, error) {
-	full, err := e.resolveMarket(id)
+func (mk *Market) entry(id string) (leaderboard.MarketEntry, error) {
+	full, err := mk.resolve(id)
 	if err != nil {
 		return leaderboard.MarketEntry{}, err
 	}
-	m, err := e.store.MarketEntry(full)
+	m, err := mk.store.MarketEntry(full)
 	if err != nil {
 		return m, fmt.Errorf("market entry %q: %w", full, err)
 	}
@@ -225,13 +224,13 @@ func (e *Engine) marketEntry(id string) (leaderboard.MarketEntry, error) {
 
 // fromMarketStore converts a catalogue entry, decoding its card (signed by
 // this data dir or verified at ingest, so not verified again).
-func fromMarketStore(m leaderboard.MarketEntry) (MarketEntry, error) {
-	me := MarketEntry{ID: m.ID, Score: m.Score, Origin: "promoted"}
+func fromMarketStore(m leaderboard.MarketEntry) (Entry, error) {
+	me := Entry{ID: m.ID, Score: m.Score, Origin: "promoted"}
 	if m.Ingested {
 		me.Origin = "ingested"
 	}
 	if !m.Revoked.IsZero() {
-		me.Revoked = &Revocation{Time: m.Revoked, Reason: m.RevokedReason}
+		me.Revoked = &engine.Revocation{Time: m.Revoked, Reason: m.RevokedReason}
 	}
 	if err := json.Unmarshal(m.Card, &me.Card); err != nil {
 		return me, fmt.Errorf("market entry %q: decode card: %w", m.ID, err)
@@ -239,7 +238,7 @@ func fromMarketStore(m leaderboard.MarketEntry) (MarketEntry, error) {
 	return me, nil
 }
 
-func toMarketStore(c *ModelCard, signedCred, signedCard []byte, ingested bool) leaderboard.MarketEntry {
+func toMarketStore(c *Card, signedCred, signedCard []byte, ingested bool) leaderboard.MarketEntry {
 	return leaderboard.MarketEntry{
 		ID: c.ID, Task: c.Task.ID, TaskType: c.Task.Type, Metric: c.Task.Metric,
 		HigherIsBetter: c.Task.HigherIsBetter, Score: c.Scores.Certified(),
@@ -247,17 +246,6 @@ func toMarketStore(c *ModelCard, signedCred, signedCard []byte, ingested bool) l
 		ModuleSHA256: strings.TrimPrefix(c.Model, "urn:sha256:"), Created: c.Created,
 		Ingested: ingested, Credential: signedCred, Card: signedCard,
 	}
-}
-
-// checkLicense checks SubmitRequest.License.
-func checkLicense(l string) error {
-	if len(l) > MaxLicenseLength {
-		return fmt.Errorf("license: %d bytes, more than %d: %w", len(l), MaxLicenseLength, ErrBadRequest)
-	}
-	if !utf8.ValidString(l) || strings.IndexFunc(l, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return fmt.Errorf("license %.40q: not printable text: %w", l, ErrBadRequest)
-	}
-	return nil
 }
 
 // outputMeaning says what a model's outputs are, for its card.
@@ -273,20 +261,20 @@ func outputMeaning(taskType string) string {
 	return "predicted value"
 }
 
-// enterMarket signs the model card of a credential just issued and puts
-// the model in the catalogue.
-func (e *Engine) enterMarket(lt *loadedTask, sub Submission, subject credential.ModelSubject, credID string, signed []byte, moduleBytes int, at time.Time) error {
-	t := lt.task
-	license := sub.License
+// list signs the model card of a certified model and puts it in the
+// catalogue.
+func (mk *Market) list(cm *engine.Certified) error {
+	t, subject, c := cm.Task, cm.Subject, cm.Credential
+	license := cm.License
 	if license == "" {
 		license = UnspecifiedLicense
 	}
-	card := &ModelCard{
-		Type: ModelCardType, Version: ModelCardVersion,
-		ID:     strings.TrimPrefix(credID, "urn:uuid:"),
-		Issuer: e.HostDID(), Credential: credID,
-		Model:       "urn:sha256:" + sub.ModuleSHA256,
-		ModuleBytes: moduleBytes,
+	card := &Card{
+		Type: CardType, Version: CardVersion,
+		ID:     strings.TrimPrefix(c.ID, "urn:uuid:"),
+		Issuer: mk.e.HostDID(), Credential: c.ID,
+		Model:       c.Model,
+		ModuleBytes: cm.ModuleBytes,
 		Task: CardTask{ID: t.Spec.ID, Title: t.Spec.Title, Type: t.Spec.Type, Metric: t.Spec.Metric,
 			HigherIsBetter: t.HigherIsBetter, DatasetSHA256: t.DatasetSHA256},
 		Input:  CardInput{IDColumn: t.Spec.Data.ID, Features: t.Features},
@@ -295,13 +283,14 @@ func (e *Engine) enterMarket(lt *loadedTask, sub Submission, subject credential.
 		Rank:   subject.Rank, RankedParticipants: subject.RankedParticipants,
 		Author: credential.ParticipantName(subject.Author), License: license,
 		MemoryMB: t.Spec.Limits.MemoryMB,
-		Created:  at,
+		Created:  c.ValidFrom,
 	}
-	signedCard, err := e.signCard(card)
+	signedCard, err := mk.signCard(card)
 	if err != nil {
 		return err
 	}
-	if err := e.store.PutMarketEntry(toMarketStore(card, signed, signedCard, false)); err != nil {
+	err = mk.store.PutMarketEntry(toMarketStore(card, c.Signed, signedCard, false))
+	if err != nil && !errors.Is(err, leaderboard.ErrExists) { // listed meanwhile: the same card
 		return fmt.Errorf("market entry %s: %w", card.ID, err)
 	}
 	return nil
@@ -313,24 +302,24 @@ func (e *Engine) enterMarket(lt *loadedTask, sub Submission, subject credential.
 // other columns are ignored. The model runs under the memory limit it was
 // certified with. A revoked model is refused (ErrBadRequest); an input
 // that does not parse is ErrBadRequest wrapping the *datasets.ParseError.
-func (e *Engine) Predict(ctx context.Context, id string, input io.Reader, name string) (*Predictions, error) {
-	me, err := e.MarketEntry(id)
+func (mk *Market) Predict(ctx context.Context, id string, input io.Reader, name string) (*engine.Predictions, error) {
+	me, err := mk.Entry(id)
 	if err != nil {
 		return nil, err
 	}
 	if me.Revoked != nil {
-		return nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, ErrBadRequest)
+		return nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, engine.ErrBadRequest)
 	}
-	module, err := e.marketModule(me)
+	module, err := mk.module(me)
 	if err != nil {
 		return nil, err
 	}
 	d, err := datasets.Read(input, name, datasets.Auto, datasets.Schema{ID: me.Card.Input.IDColumn, Features: me.Card.Input.Features})
 	if err != nil {
-		return nil, fmt.Errorf("predict with %s: input: %w: %w", me.ID, err, ErrBadRequest)
+		return nil, fmt.Errorf("predict with %s: input: %w: %w", me.ID, err, engine.ErrBadRequest)
 	}
 	defer d.Release()
-	rt, err := e.runtime(ctx, sandbox.Limits{MemoryMB: me.Card.MemoryMB})
+	rt, err := mk.e.Runtime(ctx, sandbox.Limits{MemoryMB: me.Card.MemoryMB})
 	if err != nil {
 		return nil, err
 	}
@@ -347,36 +336,36 @@ func (e *Engine) Predict(ctx context.Context, id string, input io.Reader, name s
 	if err != nil {
 		return nil, fmt.Errorf("predict with %s: %w", me.ID, err)
 	}
-	return &Predictions{IDs: slices.Clone(d.IDs), Columns: me.Card.Output.Columns, Values: res.Outputs}, nil
+	return &engine.Predictions{IDs: slices.Clone(d.IDs), Columns: me.Card.Output.Columns, Values: res.Outputs}, nil
 }
 
-// MarketRefresh is the outcome of RefreshMarket.
-type MarketRefresh struct {
-	Issuer  string        `json:"issuer"`  // who signed the list
-	Checked int           `json:"checked"` // ingested models the list applies to
-	Revoked []MarketEntry `json:"revoked"` // those it revokes, now marked
+// Refreshed is the outcome of Refresh.
+type Refreshed struct {
+	Issuer  string  `json:"issuer"`  // who signed the list
+	Checked int     `json:"checked"` // ingested models the list applies to
+	Revoked []Entry `json:"revoked"` // those it revokes, now marked
 }
 
-// RefreshMarket checks the ingested models against a newer status list of
+// Refresh checks the ingested models against a newer status list of
 // their issuer (a marketplace learns of a revocation after ingest only
 // this way): the list must verify (else ErrBadRequest); each ingested,
 // not yet revoked model whose credential points at it is checked, the
 // list kept for its next export, and a revoked one marked. A list that
 // applies to no ingested model is ErrBadRequest.
-func (e *Engine) RefreshMarket(ctx context.Context, list []byte) (*MarketRefresh, error) {
+func (mk *Market) Refresh(ctx context.Context, list []byte) (*Refreshed, error) {
 	if len(list) > MaxStatusListSize {
-		return nil, fmt.Errorf("status list: %d bytes, more than %d: %w", len(list), MaxStatusListSize, ErrBadRequest)
+		return nil, fmt.Errorf("status list: %d bytes, more than %d: %w", len(list), MaxStatusListSize, engine.ErrBadRequest)
 	}
 	v, err := credential.Verify(list, nil)
 	if err != nil {
-		return nil, fmt.Errorf("status list: %w: %w", err, ErrBadRequest)
+		return nil, fmt.Errorf("status list: %w: %w", err, engine.ErrBadRequest)
 	}
-	out := &MarketRefresh{Issuer: v.Issuer, Revoked: []MarketEntry{}}
-	all, err := e.store.MarketEntries("")
+	out := &Refreshed{Issuer: v.Issuer, Revoked: []Entry{}}
+	all, err := mk.store.MarketEntries("")
 	if err != nil {
 		return nil, fmt.Errorf("list marketplace: %w", err)
 	}
-	now := e.cfg.Now()
+	now := mk.e.Now()
 	for _, m := range all {
 		if !m.Ingested || !m.Revoked.IsZero() || m.Issuer != v.Issuer {
 			continue
@@ -390,16 +379,16 @@ func (e *Engine) RefreshMarket(ctx context.Context, list []byte) (*MarketRefresh
 			continue // another list of this issuer, or not valid now
 		}
 		out.Checked++
-		if err := os.MkdirAll(filepath.Dir(marketStatusPath(e.cfg.DataDir, m.ID)), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(mk.statusPath(m.ID)), 0o755); err != nil {
 			return nil, fmt.Errorf("market entry %s: %w", m.ID, err)
 		}
-		if err := writeFileAtomic(marketStatusPath(e.cfg.DataDir, m.ID), list); err != nil {
+		if err := durable.WriteFile(mk.statusPath(m.ID), list, 0o600); err != nil {
 			return nil, fmt.Errorf("market entry %s: status list: %w", m.ID, err)
 		}
 		if !revoked {
 			continue
 		}
-		rm, err := e.store.RevokeMarketEntry(m.ID, now.UTC(), "revoked in the issuer's status list")
+		rm, err := mk.store.RevokeMarketEntry(m.ID, now.UTC(), "revoked in the issuer's status list")
 		if err != nil {
 			return nil, fmt.Errorf("market entry %s: %w", m.ID, err)
 		}
@@ -410,58 +399,44 @@ func (e *Engine) RefreshMarket(ctx context.Context, list []byte) (*MarketRefresh
 		out.Revoked = append(out.Revoked, me)
 	}
 	if out.Checked == 0 {
-		return nil, fmt.Errorf("status list of %s applies to no ingested model: %w", v.Issuer, ErrBadRequest)
+		return nil, fmt.Errorf("status list of %s applies to no ingested model: %w", v.Issuer, engine.ErrBadRequest)
 	}
 	return out, nil
 }
 
-// ensureMarket puts an issued credential's model in the marketplace if it
-// is not there: its credential was issued before the marketplace existed,
-// or a crash came between the two.
-func (e *Engine) ensureMarket(ctx context.Context, c *Credential) error {
+// certified is the engine's OnCertified hook: it lists a certified model
+// not listed yet (a crash may have come between its credential and its
+// listing), and marks it revoked if its credential has been since.
+func (mk *Market) certified(ctx context.Context, c *engine.Credential) error {
 	id := strings.TrimPrefix(c.ID, "urn:uuid:")
-	if _, err := e.store.MarketEntry(id); !errors.Is(err, leaderboard.ErrNotFound) {
-		return err
-	}
-	res, err := credential.VerifyModel(ctx, c.Signed, credential.VerifyOptions{Issuer: e.HostDID(), Now: c.ValidFrom})
-	if err != nil {
-		return fmt.Errorf("credential %s: %w", c.ID, err)
-	}
-	lt, err := e.load(c.Task)
-	if err != nil {
-		return err
-	}
-	sha := strings.TrimPrefix(c.Model, "urn:sha256:")
-	subs, err := e.store.EntrantSubmissions(c.Task, c.Author)
-	if err != nil {
-		return fmt.Errorf("credential %s: %w", c.ID, err)
-	}
-	sub := Submission{ModuleSHA256: sha}
-	for _, ls := range subs {
-		if ls.ModuleSHA256 == sha {
-			sub = fromStore(ls)
-			break
+	m, err := mk.store.MarketEntry(id)
+	switch {
+	case errors.Is(err, leaderboard.ErrNotFound):
+		cm, err := mk.e.CertifiedModel(ctx, c)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", c.ID, err)
 		}
+		if err := mk.list(cm); err != nil {
+			return fmt.Errorf("list %s: %w", c.ID, err)
+		}
+	case err != nil:
+		return fmt.Errorf("market entry %s: %w", id, err)
+	case !m.Revoked.IsZero() || c.Revoked == nil:
+		return nil
 	}
-	fi, err := os.Stat(filepath.Join(moduleDir(e.cfg.DataDir), sha+".wasm"))
-	if err != nil {
-		return fmt.Errorf("credential %s: module: %w", c.ID, err)
-	}
-	if err := e.enterMarket(lt, sub, res.Credential.Subject, c.ID, c.Signed, int(fi.Size()), c.ValidFrom); err != nil {
-		return fmt.Errorf("credential %s: %w", c.ID, err)
-	}
-	if c.Revoked != nil {
-		return e.marketRevoke(c.ID, *c.Revoked)
-	}
-	return nil
+	return mk.revoked(ctx, c)
 }
 
-// marketRevoke marks the catalogue entry of a revoked credential (none is
-// fine: a credential issued before the marketplace existed).
-func (e *Engine) marketRevoke(credID string, r Revocation) error {
-	_, err := e.store.RevokeMarketEntry(strings.TrimPrefix(credID, "urn:uuid:"), r.Time, r.Reason)
+// revoked is the engine's OnRevoked hook: it marks the catalogue entry of
+// a revoked credential, keeping a first revocation (none is fine: the
+// next CatchUp lists it, revoked).
+func (mk *Market) revoked(_ context.Context, c *engine.Credential) error {
+	if c.Revoked == nil {
+		return nil
+	}
+	_, err := mk.store.RevokeMarketEntry(strings.TrimPrefix(c.ID, "urn:uuid:"), c.Revoked.Time, c.Revoked.Reason)
 	if err != nil && !errors.Is(err, leaderboard.ErrNotFound) {
-		return fmt.Errorf("revoke market entry of %s: %w", credID, err)
+		return fmt.Errorf("revoke market entry of %s: %w", c.ID, err)
 	}
 	return nil
 }

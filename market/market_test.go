@@ -1,4 +1,4 @@
-package engine_test
+package market_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/market"
 )
 
 func mustKey(t testing.TB) credential.KeyPair {
@@ -50,7 +51,7 @@ func signedSubmit(t *testing.T, e *engine.Engine, now time.Time, k credential.Ke
 // predict there; tampered and revoked bundles refused.
 func TestMarketplace(t *testing.T) {
 	ctx := context.Background()
-	e, clk := contest(t, "", engine.Config{})
+	e, m, clk := contest(t, "", engine.Config{})
 	ada, bob := mustKey(t), mustKey(t)
 	signedSubmit(t, e, clk.Now(), ada, linear, "Apache-2.0")
 	signedSubmit(t, e, clk.Now(), bob, cmodel, "")
@@ -58,7 +59,7 @@ func TestMarketplace(t *testing.T) {
 		t.Errorf("Submit with a control character in the license: got %v, want ErrBadRequest", err)
 	}
 
-	if ms, err := e.Market(engine.MarketQuery{}); err != nil || len(ms) != 0 {
+	if ms, err := m.List(market.Query{}); err != nil || len(ms) != 0 {
 		t.Fatalf("Market before close: got %v, %v; want empty", ms, err)
 	}
 	clk.Add(time.Hour)
@@ -88,30 +89,30 @@ func TestMarketplace(t *testing.T) {
 	adaID := strings.TrimPrefix(adaCred.ID, "urn:uuid:")
 	bobID := strings.TrimPrefix(bobCred.ID, "urn:uuid:")
 	minScore := func(v float64) *float64 { return &v }
-	all, err := e.Market(engine.MarketQuery{})
+	all, err := m.List(market.Query{})
 	if err != nil || len(all) != 2 {
 		t.Fatalf("Market: got %v, %v; want 2 entries", all, err)
 	}
 	searches := []struct {
 		name string
-		q    engine.MarketQuery
+		q    market.Query
 		want []string
 	}{
-		{"all, best rmse first", engine.MarketQuery{}, []string{all[0].ID, all[1].ID}},
-		{"task type", engine.MarketQuery{TaskType: "regression"}, []string{all[0].ID, all[1].ID}},
-		{"other task type", engine.MarketQuery{TaskType: "binary"}, nil},
-		{"metric", engine.MarketQuery{Metric: "rmse"}, []string{all[0].ID, all[1].ID}},
-		{"other metric", engine.MarketQuery{Metric: "mae"}, nil},
-		{"features, any case", engine.MarketQuery{Features: []string{"A", "b"}}, []string{all[0].ID, all[1].ID}},
-		{"missing feature", engine.MarketQuery{Features: []string{"a", "c"}}, nil},
-		{"min score (rmse: at most)", engine.MarketQuery{MinScore: minScore(all[0].Score)}, []string{all[0].ID}},
-		{"text", engine.MarketQuery{Text: "CONTEST"}, []string{all[0].ID, all[1].ID}},
-		{"author", engine.MarketQuery{Text: ada.DID()}, []string{adaID}},
-		{"limit", engine.MarketQuery{Limit: 1}, []string{all[0].ID}},
+		{"all, best rmse first", market.Query{}, []string{all[0].ID, all[1].ID}},
+		{"task type", market.Query{TaskType: "regression"}, []string{all[0].ID, all[1].ID}},
+		{"other task type", market.Query{TaskType: "binary"}, nil},
+		{"metric", market.Query{Metric: "rmse"}, []string{all[0].ID, all[1].ID}},
+		{"other metric", market.Query{Metric: "mae"}, nil},
+		{"features, any case", market.Query{Features: []string{"A", "b"}}, []string{all[0].ID, all[1].ID}},
+		{"missing feature", market.Query{Features: []string{"a", "c"}}, nil},
+		{"min score (rmse: at most)", market.Query{MinScore: minScore(all[0].Score)}, []string{all[0].ID}},
+		{"text", market.Query{Text: "CONTEST"}, []string{all[0].ID, all[1].ID}},
+		{"author", market.Query{Text: ada.DID()}, []string{adaID}},
+		{"limit", market.Query{Limit: 1}, []string{all[0].ID}},
 	}
 	for _, tc := range searches {
 		t.Run("search/"+tc.name, func(t *testing.T) {
-			got, err := e.Market(tc.q)
+			got, err := m.List(tc.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,15 +128,15 @@ func TestMarketplace(t *testing.T) {
 	if all[0].Score > all[1].Score {
 		t.Errorf("rmse ranking: got %v before %v, want the lower first", all[0].Score, all[1].Score)
 	}
-	for _, q := range []engine.MarketQuery{{TaskType: "vision"}, {Metric: "nope"}, {Limit: -1}} {
-		if _, err := e.Market(q); !errors.Is(err, engine.ErrBadRequest) {
+	for _, q := range []market.Query{{TaskType: "vision"}, {Metric: "nope"}, {Limit: -1}} {
+		if _, err := m.List(q); !errors.Is(err, engine.ErrBadRequest) {
 			t.Errorf("Market(%+v): got %v, want ErrBadRequest", q, err)
 		}
 	}
 
 	// Show: by id, urn, or a unique prefix; the card says it all.
 	for _, id := range []string{adaID, adaCred.ID, adaID[:8]} {
-		me, err := e.MarketEntry(id)
+		me, err := m.Entry(id)
 		if err != nil {
 			t.Fatalf("MarketEntry(%s): %v", id, err)
 		}
@@ -147,11 +148,11 @@ func TestMarketplace(t *testing.T) {
 			t.Errorf("MarketEntry(%s): got %+v", id, me)
 		}
 	}
-	if me, err := e.MarketEntry(bobID); err != nil || me.Card.License != engine.UnspecifiedLicense {
-		t.Errorf("bob's card license: got %+v, %v; want %q", me, err, engine.UnspecifiedLicense)
+	if me, err := m.Entry(bobID); err != nil || me.Card.License != market.UnspecifiedLicense {
+		t.Errorf("bob's card license: got %+v, %v; want %q", me, err, market.UnspecifiedLicense)
 	}
 	for _, id := range []string{"zzzz-none", "", "../x"} {
-		if _, err := e.MarketEntry(id); !errors.Is(err, engine.ErrNotFound) {
+		if _, err := m.Entry(id); !errors.Is(err, engine.ErrNotFound) {
 			t.Errorf("MarketEntry(%q): got %v, want ErrNotFound", id, err)
 		}
 	}
@@ -159,11 +160,11 @@ func TestMarketplace(t *testing.T) {
 	// Export, then ingest into a second data dir, then predict there.
 	adaDir, bobDir := filepath.Join(t.TempDir(), "ada"), filepath.Join(t.TempDir(), "bob")
 	for id, dir := range map[string]string{adaID: adaDir, bobID: bobDir} {
-		if _, err := e.ExportBundle(id, dir); err != nil {
+		if _, err := m.ExportBundle(id, dir); err != nil {
 			t.Fatalf("ExportBundle(%s): %v", id, err)
 		}
 	}
-	if _, err := e.ExportBundle(adaID, adaDir); !errors.Is(err, engine.ErrBadRequest) {
+	if _, err := m.ExportBundle(adaID, adaDir); !errors.Is(err, engine.ErrBadRequest) {
 		t.Errorf("export into a non-empty dir: got %v, want ErrBadRequest", err)
 	}
 	e2, err := engine.Open(ctx, engine.Config{DataDir: filepath.Join(t.TempDir(), "data2"), CacheDir: cacheDir, Now: clk.Now})
@@ -171,26 +172,27 @@ func TestMarketplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e2.Close(ctx)
-	b, err := engine.ReadBundle(adaDir)
+	m2 := open(t, e2)
+	b, err := market.ReadBundle(adaDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := e2.Ingest(ctx, b, engine.IngestOptions{Issuer: e.HostDID()})
+	got, err := m2.Ingest(ctx, b, market.IngestOptions{Issuer: e.HostDID()})
 	if err != nil {
 		t.Fatalf("Ingest: %v", err)
 	}
 	if got.ID != adaID || got.Origin != "ingested" || got.Card.Issuer != e.HostDID() {
 		t.Errorf("Ingest: got %+v", got)
 	}
-	if _, err := e2.Ingest(ctx, b, engine.IngestOptions{}); !errors.Is(err, engine.ErrExists) {
+	if _, err := m2.Ingest(ctx, b, market.IngestOptions{}); !errors.Is(err, engine.ErrExists) {
 		t.Errorf("Ingest again: got %v, want ErrExists", err)
 	}
-	found, err := e2.Market(engine.MarketQuery{TaskType: "regression", Features: []string{"a"}})
+	found, err := m2.List(market.Query{TaskType: "regression", Features: []string{"a"}})
 	if err != nil || len(found) != 1 || found[0].ID != adaID {
 		t.Fatalf("second dir Market: got %+v, %v; want ada's model", found, err)
 	}
 	in := "b,id,a,extra\n3,n1,1,x\n0.25,n2,0.5,y\n" // columns by name, in any order
-	preds, err := e2.Predict(ctx, adaID, strings.NewReader(in), "new.csv")
+	preds, err := m2.Predict(ctx, adaID, strings.NewReader(in), "new.csv")
 	if err != nil {
 		t.Fatalf("Predict: %v", err)
 	}
@@ -198,16 +200,16 @@ func TestMarketplace(t *testing.T) {
 	if strings.Join(preds.IDs, ",") != "n1,n2" || len(preds.Values) != 1 || preds.Values[0][0] != 2 || preds.Values[0][1] != 0.375 {
 		t.Errorf("Predict: got %+v, want n1: 2, n2: 0.375", preds)
 	}
-	if _, err := e2.Predict(ctx, adaID, strings.NewReader("id,a\nn1,1\n"), "new.csv"); !errors.Is(err, engine.ErrBadRequest) {
+	if _, err := m2.Predict(ctx, adaID, strings.NewReader("id,a\nn1,1\n"), "new.csv"); !errors.Is(err, engine.ErrBadRequest) {
 		t.Errorf("Predict without feature b: got %v, want ErrBadRequest", err)
 	}
 	// The ingested entry exports again, with the status list it was checked against.
-	if _, err := e2.ExportBundle(adaID, filepath.Join(t.TempDir(), "again")); err != nil {
+	if _, err := m2.ExportBundle(adaID, filepath.Join(t.TempDir(), "again")); err != nil {
 		t.Errorf("export an ingested entry: %v", err)
 	}
 
 	// Tampering: each is refused, naming the file and the cause.
-	bobBundle, err := engine.ReadBundle(bobDir)
+	bobBundle, err := market.ReadBundle(bobDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,45 +244,46 @@ func TestMarketplace(t *testing.T) {
 	}
 	tampers := []struct {
 		name string
-		edit func(b *engine.Bundle)
-		opts engine.IngestOptions
+		edit func(b *market.Bundle)
+		opts market.IngestOptions
 		file string
 		want error
 	}{
-		{"wasm", func(b *engine.Bundle) { b.Module = append(bytes.Clone(b.Module), 0, 1, 'x') }, engine.IngestOptions{},
-			engine.BundleModule, credential.ErrModelMismatch},
-		{"credential rank", func(b *engine.Bundle) {
+		{"wasm", func(b *market.Bundle) { b.Module = append(bytes.Clone(b.Module), 0, 1, 'x') }, market.IngestOptions{},
+			market.BundleModule, credential.ErrModelMismatch},
+		{"credential rank", func(b *market.Bundle) {
 			b.Credential = bytes.Replace(b.Credential, []byte(`"rankedParticipants": 2`), []byte(`"rankedParticipants": 3`), 1)
-		}, engine.IngestOptions{}, engine.BundleCredential, credential.ErrBadSignature},
-		{"credential issued by another key", func(b *engine.Bundle) { b.Credential = resign(b.Credential, mallory, nil) },
-			engine.IngestOptions{Issuer: e.HostDID()}, engine.BundleCredential, credential.ErrIssuerMismatch},
-		{"card license", func(b *engine.Bundle) {
+		}, market.IngestOptions{}, market.BundleCredential, credential.ErrBadSignature},
+		{"credential issued by another key", func(b *market.Bundle) { b.Credential = resign(b.Credential, mallory, nil) },
+			market.IngestOptions{Issuer: e.HostDID()}, market.BundleCredential, credential.ErrIssuerMismatch},
+		{"card license", func(b *market.Bundle) {
 			b.Card = bytes.Replace(b.Card, []byte(`"license": "Apache-2.0"`), []byte(`"license": "MIT"`), 1)
-		}, engine.IngestOptions{}, engine.BundleCard, credential.ErrBadSignature},
-		{"card features re-signed by another key", func(b *engine.Bundle) {
+		}, market.IngestOptions{}, market.BundleCard, credential.ErrBadSignature},
+		{"card features re-signed by another key", func(b *market.Bundle) {
 			b.Card = resign(b.Card, mallory, func(d map[string]any) { d["input"].(map[string]any)["features"] = []string{"b", "a"} })
-		}, engine.IngestOptions{}, engine.BundleCard, engine.ErrCardMismatch},
-		{"card of another model", func(b *engine.Bundle) { b.Card = bobBundle.Card }, engine.IngestOptions{},
-			engine.BundleCard, engine.ErrCardMismatch},
-		{"card not JSON", func(b *engine.Bundle) { b.Card = []byte("{") }, engine.IngestOptions{},
-			engine.BundleCard, credential.ErrMalformed},
-		{"no status list", func(b *engine.Bundle) { b.StatusList = nil }, engine.IngestOptions{},
-			engine.BundleStatusList, credential.ErrStatus},
-		{"status list of another issuer", func(b *engine.Bundle) { b.StatusList = malloryList }, engine.IngestOptions{},
-			engine.BundleStatusList, credential.ErrIssuerMismatch},
+		}, market.IngestOptions{}, market.BundleCard, market.ErrCardMismatch},
+		{"card of another model", func(b *market.Bundle) { b.Card = bobBundle.Card }, market.IngestOptions{},
+			market.BundleCard, market.ErrCardMismatch},
+		{"card not JSON", func(b *market.Bundle) { b.Card = []byte("{") }, market.IngestOptions{},
+			market.BundleCard, credential.ErrMalformed},
+		{"no status list", func(b *market.Bundle) { b.StatusList = nil }, market.IngestOptions{},
+			market.BundleStatusList, credential.ErrStatus},
+		{"status list of another issuer", func(b *market.Bundle) { b.StatusList = malloryList }, market.IngestOptions{},
+			market.BundleStatusList, credential.ErrIssuerMismatch},
 	}
 	e3, err := engine.Open(ctx, engine.Config{DataDir: filepath.Join(t.TempDir(), "data3"), CacheDir: cacheDir, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e3.Close(ctx)
+	m3 := open(t, e3)
 	for _, tc := range tampers {
 		t.Run("tamper/"+tc.name, func(t *testing.T) {
 			tb := *b
 			tc.edit(&tb)
-			_, err := e3.Ingest(ctx, &tb, tc.opts)
-			var be *engine.BundleError
-			if !errors.As(err, &be) || be.File != tc.file || !errors.Is(err, tc.want) || !errors.Is(err, engine.ErrBundle) {
+			_, err := m3.Ingest(ctx, &tb, tc.opts)
+			var be *market.BundleError
+			if !errors.As(err, &be) || be.File != tc.file || !errors.Is(err, tc.want) || !errors.Is(err, market.ErrBundle) {
 				t.Fatalf("got %v, want a BundleError on %s wrapping %v", err, tc.file, tc.want)
 			}
 			if !errors.Is(err, engine.ErrBadRequest) {
@@ -288,7 +291,7 @@ func TestMarketplace(t *testing.T) {
 			}
 		})
 	}
-	if ms, err := e3.Market(engine.MarketQuery{IncludeRevoked: true}); err != nil || len(ms) != 0 {
+	if ms, err := m3.List(market.Query{IncludeRevoked: true}); err != nil || len(ms) != 0 {
 		t.Errorf("after refused bundles: got %v, %v; want an empty marketplace", ms, err)
 	}
 
@@ -298,10 +301,10 @@ func TestMarketplace(t *testing.T) {
 	if _, err := e.Revoke(bobCred.ID, "trained on the test set"); err != nil {
 		t.Fatal(err)
 	}
-	if ms, err := e.Market(engine.MarketQuery{}); err != nil || len(ms) != 1 || ms[0].ID != adaID {
+	if ms, err := m.List(market.Query{}); err != nil || len(ms) != 1 || ms[0].ID != adaID {
 		t.Errorf("search after revocation: got %+v, %v; want ada's only", ms, err)
 	}
-	ms, err := e.Market(engine.MarketQuery{IncludeRevoked: true})
+	ms, err := m.List(market.Query{IncludeRevoked: true})
 	if err != nil || len(ms) != 2 {
 		t.Fatalf("list after revocation: got %v, %v", ms, err)
 	}
@@ -310,32 +313,32 @@ func TestMarketplace(t *testing.T) {
 			t.Errorf("entry %s: got revoked %v", m.ID, m.Revoked)
 		}
 	}
-	if me, err := e.MarketEntry(bobID); err != nil || me.Revoked == nil || me.Revoked.Reason != "trained on the test set" {
+	if me, err := m.Entry(bobID); err != nil || me.Revoked == nil || me.Revoked.Reason != "trained on the test set" {
 		t.Errorf("MarketEntry(bob) after revocation: got %+v, %v", me, err)
 	}
-	if _, err := e.ExportBundle(bobID, filepath.Join(t.TempDir(), "x")); !errors.Is(err, engine.ErrBadRequest) {
+	if _, err := m.ExportBundle(bobID, filepath.Join(t.TempDir(), "x")); !errors.Is(err, engine.ErrBadRequest) {
 		t.Errorf("export revoked: got %v, want ErrBadRequest", err)
 	}
-	if _, err := e.Predict(ctx, bobID, strings.NewReader(in), "in.csv"); !errors.Is(err, engine.ErrBadRequest) {
+	if _, err := m.Predict(ctx, bobID, strings.NewReader(in), "in.csv"); !errors.Is(err, engine.ErrBadRequest) {
 		t.Errorf("predict with revoked: got %v, want ErrBadRequest", err)
 	}
 	current, err := os.ReadFile(e.StatusListPath())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e3.Ingest(ctx, bobBundle, engine.IngestOptions{StatusList: current})
-	var be *engine.BundleError
-	if !errors.As(err, &be) || be.File != engine.BundleCredential || !errors.Is(err, credential.ErrRevoked) {
+	_, err = m3.Ingest(ctx, bobBundle, market.IngestOptions{StatusList: current})
+	var be *market.BundleError
+	if !errors.As(err, &be) || be.File != market.BundleCredential || !errors.Is(err, credential.ErrRevoked) {
 		t.Errorf("ingest revoked: got %v, want a BundleError on credential.json wrapping ErrRevoked", err)
 	}
 
 	// The second marketplace learns of a later revocation from a newer list.
 	for name, list := range map[string][]byte{"another issuer's": malloryList, "not a list": []byte("{}")} {
-		if _, err := e2.RefreshMarket(ctx, list); !errors.Is(err, engine.ErrBadRequest) {
+		if _, err := m2.Refresh(ctx, list); !errors.Is(err, engine.ErrBadRequest) {
 			t.Errorf("RefreshMarket(%s): got %v, want ErrBadRequest", name, err)
 		}
 	}
-	r, err := e2.RefreshMarket(ctx, current)
+	r, err := m2.Refresh(ctx, current)
 	if err != nil || r.Checked != 1 || len(r.Revoked) != 0 {
 		t.Errorf("RefreshMarket before ada's revocation: got %+v, %v; want 1 checked, none revoked", r, err)
 	}
@@ -346,23 +349,23 @@ func TestMarketplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err = e2.RefreshMarket(ctx, newer)
+	r, err = m2.Refresh(ctx, newer)
 	if err != nil || r.Checked != 1 || len(r.Revoked) != 1 || r.Revoked[0].ID != adaID || r.Issuer != e.HostDID() {
 		t.Fatalf("RefreshMarket after ada's revocation: got %+v, %v; want ada's marked", r, err)
 	}
-	if ms, err := e2.Market(engine.MarketQuery{}); err != nil || len(ms) != 0 {
+	if ms, err := m2.List(market.Query{}); err != nil || len(ms) != 0 {
 		t.Errorf("second dir search after refresh: got %v, %v; want none", ms, err)
 	}
-	if _, err := e2.Predict(ctx, adaID, strings.NewReader(in), "in.csv"); !errors.Is(err, engine.ErrBadRequest) {
+	if _, err := m2.Predict(ctx, adaID, strings.NewReader(in), "in.csv"); !errors.Is(err, engine.ErrBadRequest) {
 		t.Errorf("predict after refresh: got %v, want ErrBadRequest", err)
 	}
 }
 
 // TestMarketCardGolden: on an injected clock and entropy, the model card a
-// promotion signs is byte for byte testdata/market-card.golden.json (run
+// promotion signs is byte for byte testdata/card.golden.json (run
 // with -update after a deliberate change).
 func TestMarketCardGolden(t *testing.T) {
-	e, clk := contest(t, "gates: {min_score: 5, valid_outputs: true, max_module_mb: 1, deterministic: true}\npromote_top: 1\n",
+	e, m, clk := contest(t, "gates: {min_score: 5, valid_outputs: true, max_module_mb: 1, deterministic: true}\npromote_top: 1\n",
 		engine.Config{Rand: zeros{}, BaseURL: "https://verdict.example/"})
 	mustSubmit(t, e, "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", linear)
 	mustSubmit(t, e, "bob", cmodel)
@@ -375,11 +378,11 @@ func TestMarketCardGolden(t *testing.T) {
 		t.Fatalf("Promote: got %+v, %v; want one credential", proms, err)
 	}
 	id := proms[0].Credential.ID
-	me, err := e.MarketEntry(id)
+	me, err := m.Entry(id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "market-card.golden.json")
+	golden := filepath.Join("testdata", "card.golden.json")
 	if *update {
 		if err := os.WriteFile(golden, me.SignedCard, 0o644); err != nil {
 			t.Fatal(err)
@@ -392,7 +395,7 @@ func TestMarketCardGolden(t *testing.T) {
 	if string(me.SignedCard) != string(want) {
 		t.Errorf("card differs from %s (run with -update if intended):\ngot\n%s\nwant\n%s", golden, me.SignedCard, want)
 	}
-	if _, err := engine.ParseModelCard(me.SignedCard); err != nil {
+	if _, err := market.ParseCard(me.SignedCard); err != nil {
 		t.Errorf("ParseModelCard(golden): %v", err)
 	}
 }

@@ -1,0 +1,42 @@
+// Package market is the marketplace of a data dir: the catalogue of the
+// models its engine certified (and of those ingested from other data
+// dirs), each with a model card the host signs; search; bundles (module,
+// credential, card, status list) to export and ingest; revocation from an
+// issuer's newer status list; and predictions on new rows.
+//
+// It sits above the engine, beside nothing and below the adapters:
+//
+//	cmd/verdict, internal/httpapi, internal/web, client -> market -> engine -> leaves
+//
+// The engine never imports it. A Market learns of the engine's certified
+// models through the hooks New registers (engine.OnCertified,
+// engine.OnRevoked): a promotion lists its models, a revocation marks them.
+// Listing is idempotent, and Open catches up on every credential the
+// engine has issued (CatchUp), so a crash between a promotion and its
+// listing, or a promotion made while no Market was open (a CLI close), is
+// made good the next time a Market opens on the data dir.
+//
+// The catalogue is the leaderboard store's table of MarketEntry, reached
+// through the narrow catalogue interface (open.go): the marketplace writes
+// nothing of the engine's. The status lists ingested models were checked
+// against are kept as DIR/market/UUID.status.json.
+//
+// A bundle is untrusted input: every member is read bounded (ReadBundle,
+// ReadBundleTar), and VerifyBundle checks the credential's proof and
+// issuer, the module's hash, revocation and the card's own signature and
+// agreement with the credential before Ingest stores anything. Every
+// refusal is a *BundleError naming the file at fault; errors wrap the
+// engine's sentinels (engine.ErrBadRequest, ErrNotFound, ErrExists), so
+// the adapters map them as they map the engine's.
+//
+// # Usage
+//
+//	m, err := market.Open(ctx, e) // e: an open *engine.Engine
+//	if err != nil { ... }
+//	found, err := m.List(market.Query{TaskType: "binary", Features: []string{"mean_radius"}})
+//	_, err = m.ExportBundle(found[0].ID, "bundle/")
+//
+//	b, err := market.ReadBundle("bundle/") // on another data dir
+//	entry, err := m2.Ingest(ctx, b, market.IngestOptions{Issuer: hostDID})
+//	p, err := m2.Predict(ctx, entry.ID, rows, "rows.csv")
+package market
