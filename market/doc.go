@@ -21,6 +21,12 @@
 // nothing of the engine's. The status lists ingested models were checked
 // against are kept as DIR/market/UUID.status.json.
 //
+// Its operator keeps a registry of the issuers it trusts (TrustedIssuer:
+// a host did:key, a name, a period, optionally the tasks or datasets it
+// may certify; Trust, Untrust, Issuers, TrustedFor), as
+// DIR/market/issuers.json. Ingest and the listings do not consult it yet
+// (issue 16, item 2).
+//
 // A bundle is untrusted input: every member is read bounded (ReadBundle,
 // ReadBundleTar), and VerifyBundle checks the credential's proof and
 // issuer, the module's hash, revocation and the card's own signature and

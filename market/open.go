@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verdictlab/verdict/engine"
@@ -29,6 +30,8 @@ var _ catalogue = (*leaderboard.Store)(nil)
 type Market struct {
 	e     *engine.Engine
 	store catalogue
+
+	trustMu sync.Mutex // serializes changes to the trusted issuers (trust.go)
 }
 
 // New returns the marketplace of e's data dir and subscribes it to e's
