@@ -36,7 +36,7 @@ certified, the card agrees with the credential and the credential is not
 revoked. Predict runs a model in the sandbox on new rows.`,
 	}
 	c.AddCommand(marketListCmd(g), marketSearchCmd(g), marketShowCmd(g), marketExportCmd(g),
-		marketIngestCmd(g), marketRefreshCmd(g), marketPredictCmd(g))
+		marketIngestCmd(g), marketRefreshCmd(g), marketPredictCmd(g), marketTrustCmd(g))
 	return c
 }
 
