@@ -24,8 +24,9 @@
 // Its operator keeps a registry of the issuers it trusts (TrustedIssuer:
 // a host did:key, a name, a period, optionally the tasks or datasets it
 // may certify; Trust, Untrust, Issuers, TrustedFor), as
-// DIR/market/issuers.json. Ingest and the listings do not consult it yet
-// (issue 16, item 2).
+// DIR/market/issuers.json. Every entry List and Entry return says whether
+// its issuer is trusted here (Entry.Trusted); ingest does not consult the
+// registry yet (issue 16, item 2).
 //
 // A bundle is untrusted input: every member is read bounded (ReadBundle,
 // ReadBundleTar), and VerifyBundle checks the credential's proof and

@@ -59,7 +59,11 @@ type Entry struct {
 	// Origin is "promoted" (certified by this data dir) or "ingested".
 	Origin  string             `json:"origin"`
 	Revoked *engine.Revocation `json:"revoked,omitempty"`
-	Card    Card               `json:"card"`
+	// Trusted says whether this marketplace trusts the card's issuer for
+	// it: this host, or an entry of its registry of trusted issuers that
+	// covers the card (TrustedFor). List and Entry fill it.
+	Trusted bool `json:"trusted"`
+	Card    Card `json:"card"`
 	// Credential and SignedCard are the signed documents; only
 	// Market.Entry fills them.
 	Credential json.RawMessage `json:"credential,omitempty"`
@@ -191,6 +195,13 @@ func (mk *Market) List(q Query) ([]Entry, error) {
 	if q.Limit > 0 && len(ranked) > q.Limit {
 		ranked = ranked[:q.Limit]
 	}
+	issuers, err := mk.Issuers()
+	if err != nil {
+		return nil, err
+	}
+	for i := range ranked {
+		ranked[i].Trusted = mk.trusted(issuers, &ranked[i].Card) != nil
+	}
 	return ranked, nil
 }
 
@@ -207,6 +218,11 @@ func (mk *Market) Entry(id string) (*Entry, error) {
 		return nil, err
 	}
 	me.Credential, me.SignedCard = m.Credential, m.Card
+	ti, err := mk.TrustedFor(&me.Card)
+	if err != nil {
+		return nil, err
+	}
+	me.Trusted = ti != nil
 	return &me, nil
 }
 
@@ -397,6 +413,13 @@ func (mk *Market) Refresh(ctx context.Context, list []byte) (*Refreshed, error) 
 			return nil, err
 		}
 		out.Revoked = append(out.Revoked, me)
+	}
+	issuers, err := mk.Issuers()
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Revoked {
+		out.Revoked[i].Trusted = mk.trusted(issuers, &out.Revoked[i].Card) != nil
 	}
 	if out.Checked == 0 {
 		return nil, fmt.Errorf("status list of %s applies to no ingested model: %w", v.Issuer, engine.ErrBadRequest)

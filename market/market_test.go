@@ -191,6 +191,28 @@ func TestMarketplace(t *testing.T) {
 	if err != nil || len(found) != 1 || found[0].ID != adaID {
 		t.Fatalf("second dir Market: got %+v, %v; want ada's model", found, err)
 	}
+	// Trust: the first host trusts its own; the second, only once its
+	// operator registers the first host as an issuer, and no longer after.
+	if mine, err := m.Entry(adaID); err != nil || !mine.Trusted {
+		t.Errorf("promoted entry on its own host: got %+v, %v; want trusted", mine, err)
+	}
+	trustedOn := func(step string, want bool) {
+		t.Helper()
+		me, err := m2.Entry(adaID)
+		ms, lerr := m2.List(market.Query{})
+		if err != nil || lerr != nil || me.Trusted != want || len(ms) != 1 || ms[0].Trusted != want {
+			t.Errorf("%s: Entry trusted %v (%v), List %+v (%v); want trusted %v", step, me != nil && me.Trusted, err, ms, lerr, want)
+		}
+	}
+	trustedOn("ingested from an unregistered issuer", false)
+	if err := m2.Trust(market.TrustedIssuer{DID: e.HostDID(), Name: "first host", Since: day0}); err != nil {
+		t.Fatal(err)
+	}
+	trustedOn("issuer registered", true)
+	if err := m2.Untrust(e.HostDID()); err != nil {
+		t.Fatal(err)
+	}
+	trustedOn("issuer removed", false)
 	in := "b,id,a,extra\n3,n1,1,x\n0.25,n2,0.5,y\n" // columns by name, in any order
 	preds, err := m2.Predict(ctx, adaID, strings.NewReader(in), "new.csv")
 	if err != nil {

@@ -21,7 +21,8 @@ import (
 // A marketplace's trust policy (issue 16, "Whose certificate?"): the
 // issuers its operator trusts to certify models, each by its host
 // did:key, for a period and optionally only for some tasks or datasets.
-// This is the registry; ingest and the listings do not consult it yet.
+// List and Entry say whether an entry's issuer is trusted (Entry.Trusted);
+// ingest does not consult the registry yet.
 
 // MaxIssuerName bounds TrustedIssuer.Name, in bytes.
 const MaxIssuerName = 100
@@ -168,17 +169,22 @@ func (mk *Market) Untrust(did string) error {
 // issuer, task, dataset and time), nil if none does. This data dir's own
 // host is always trusted for its own credentials.
 func (mk *Market) TrustedFor(c *Card) (*TrustedIssuer, error) {
-	if c.Issuer == mk.e.HostDID() {
-		return &TrustedIssuer{DID: c.Issuer, Name: "this host", Since: c.Created}, nil
-	}
 	list, err := mk.Issuers()
 	if err != nil {
 		return nil, err
 	}
+	return mk.trusted(list, c), nil
+}
+
+// trusted is TrustedFor against the registry list.
+func (mk *Market) trusted(list []TrustedIssuer, c *Card) *TrustedIssuer {
+	if c.Issuer == mk.e.HostDID() {
+		return &TrustedIssuer{DID: c.Issuer, Name: "this host", Since: c.Created}
+	}
 	for i := range list {
 		if list[i].Covers(c.Issuer, c.Task.ID, c.Task.DatasetSHA256, c.Created) {
-			return &list[i], nil
+			return &list[i]
 		}
 	}
-	return nil, nil
+	return nil
 }

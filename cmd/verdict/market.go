@@ -216,7 +216,11 @@ func printCard(w io.Writer, m *market.Entry) {
 	fmt.Fprintf(w, "rank        %d of %d\n", c.Rank, c.RankedParticipants)
 	fmt.Fprintf(w, "author      %s\n", c.Author)
 	fmt.Fprintf(w, "license     %s\n", c.License)
-	fmt.Fprintf(w, "issuer      %s\n", c.Issuer)
+	trust := "trusted here"
+	if !m.Trusted {
+		trust = "NOT trusted here (verdict market trust add)"
+	}
+	fmt.Fprintf(w, "issuer      %s (%s)\n", c.Issuer, trust)
 	fmt.Fprintf(w, "credential  %s\n", c.Credential)
 	fmt.Fprintf(w, "created     %s\n", c.Created.Format(time.RFC3339))
 	status := m.Origin + ", valid"

@@ -79,7 +79,7 @@ func TestCLIMarket(t *testing.T) {
 	}
 	run(data, 2, "market", "search", "--metric", "nope")
 	show := run(data, 0, "market", "show", adaID[:8])
-	for _, want := range []string{"license     Apache-2.0", "input       id, then 2 features:\n            a, b\n", "output      p: predicted value", "author      " + ada, "promoted, valid"} {
+	for _, want := range []string{"license     Apache-2.0", "input       id, then 2 features:\n            a, b\n", "output      p: predicted value", "author      " + ada, "promoted, valid", "(trusted here)"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("market show: got\n%s\nwant %q", show, want)
 		}
@@ -96,6 +96,15 @@ func TestCLIMarket(t *testing.T) {
 	}
 	if out := run(data2, 0, "market", "ingest", bundle, "--issuer", closed.Issuer); !strings.Contains(out, "ingested    "+adaID) {
 		t.Errorf("ingest: got\n%s", out)
+	}
+	// The second data dir lists the model, not trusting its issuer until
+	// its operator says so.
+	if out := run(data2, 0, "market", "show", adaID); !strings.Contains(out, "NOT trusted here") {
+		t.Errorf("market show of an ingested model: got\n%s\nwant its issuer NOT trusted here", out)
+	}
+	run(data2, 0, "market", "trust", "add", closed.Issuer, "--name", "first host", "--since", "2020-01-01T00:00:00Z")
+	if out := run(data2, 0, "market", "show", adaID); !strings.Contains(out, "(trusted here)") {
+		t.Errorf("market show after trust add: got\n%s\nwant its issuer trusted here", out)
 	}
 	if out := run(data2, 0, "market", "list"); !strings.Contains(out, "ingested") {
 		t.Errorf("list after ingest: got\n%s", out)

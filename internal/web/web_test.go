@@ -246,7 +246,7 @@ func TestPages(t *testing.T) {
 			contains(t, "market search "+bad, page, "Cannot search", `<form class="panel search"`)
 		}
 		page = get(t, srv, "/market/"+id, "", http.StatusOK)
-		contains(t, "model page", page, `class="badge good">verified`, "Not revoked", "this server's host",
+		contains(t, "model page", page, `class="badge good">verified`, "Not revoked", "this server's host", "An issuer this marketplace trusts",
 			"<code>a</code>, <code>b</code>", `href="/v1/market/`+id+`/bundle"`, `href="/credentials/`+id+`"`, "unspecified")
 
 		if _, err := s.e.Revoke(id, "found a leak"); err != nil {
