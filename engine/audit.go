@@ -59,6 +59,9 @@ type AuditEntry struct {
 // it: the host in full, anyone else the time, action and summary of each
 // entry.
 func (e *Engine) AuditTrail(task string, v Viewer) ([]AuditEntry, error) {
+	if err := e.CheckAccess(task, v); err != nil {
+		return nil, err
+	}
 	as, err := e.store.AuditTrail(task)
 	if errors.Is(err, leaderboard.ErrNotFound) || errors.Is(err, leaderboard.ErrInvalidKey) {
 		return nil, fmt.Errorf("task %q: %w", task, ErrNotFound)

@@ -241,6 +241,15 @@ func (e *Engine) JoinTeam(task, team string, participants ...string) (*Team, err
 	if err != nil {
 		return nil, err
 	}
+	t, err := e.Task(task)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range participants {
+		if err := e.checkParticipant(t, p); err != nil {
+			return nil, fmt.Errorf("team %q may only contain admitted participants: %w", team, err)
+		}
+	}
 	tm, err := e.store.JoinTeam(task, teamKey(team), participants, lim, lim.Quota.Now)
 	if err != nil {
 		return nil, teamErr(err)
@@ -408,6 +417,9 @@ func (e *Engine) Submissions(task string, v Viewer, participant string) ([]Submi
 	if err != nil {
 		return nil, err
 	}
+	if err := e.access(t, v); err != nil {
+		return nil, err
+	}
 	st, err := e.TaskState(task)
 	if err != nil {
 		return nil, err
@@ -469,6 +481,9 @@ type Entry struct {
 func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, error) {
 	t, err := e.Task(task)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.access(t, v); err != nil {
 		return nil, err
 	}
 	st, err := e.TaskState(task)
@@ -618,6 +633,9 @@ type Event struct {
 func (e *Engine) History(task string, v Viewer) ([]Event, error) {
 	t, err := e.Task(task)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.access(t, v); err != nil {
 		return nil, err
 	}
 	st, err := e.TaskState(task)

@@ -379,6 +379,15 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	if err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
 	}
+	if ps := spec.Access.Participants; len(ps) > 0 {
+		as := make([]leaderboard.Admission, len(ps))
+		for i, p := range ps {
+			as[i] = leaderboard.Admission{Participant: p, Time: t.Created, By: "spec"}
+		}
+		if err := e.store.Admit(spec.ID, as, nil); err != nil {
+			return nil, fmt.Errorf("create task %q: admit access.participants: %w", spec.ID, err)
+		}
+	}
 	t.Warnings = warnings
 	return &t, nil
 }

@@ -45,6 +45,13 @@ var (
 	ErrReplayed = errors.New("engine: signed submission replayed")
 	// ErrTeam refuses a team change the rules do not allow.
 	ErrTeam = errors.New("engine: team refused")
+	// ErrNotAdmitted refuses a participant or visitor who is not admitted
+	// to an invite-only task (see AccessError, which also wraps
+	// ErrForbidden).
+	ErrNotAdmitted = errors.New("engine: not admitted")
+	// ErrInvitation refuses an invitation code: unknown, expired, or
+	// already redeemed by another participant.
+	ErrInvitation = errors.New("engine: invitation refused")
 )
 
 // QuotaError refuses a submission over a participant's (or team's) daily

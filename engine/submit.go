@@ -210,6 +210,9 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		if spec.RequireSigned && signature == "" {
 			return nil, nil, fmt.Errorf("task %q accepts only submissions signed with the participant's key (verdict submit --key FILE): %w", req.Task, ErrUnsigned)
 		}
+		if err := e.checkParticipant(&lt.task, req.Participant); err != nil {
+			return nil, nil, err
+		}
 	}
 
 	e.mu.Lock()

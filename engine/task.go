@@ -83,6 +83,9 @@ type Spec struct {
 	// are accepted, under the participant name given (RATIONALE.md, "Why
 	// are unsigned submissions allowed by default?").
 	RequireSigned bool `yaml:"require_signed,omitempty" json:"require_signed,omitempty"`
+	// Access says who may take part (open, or invite-only) and whether
+	// visitors may see that the task exists; default open and listed.
+	Access AccessSpec `yaml:"access,omitempty" json:"access,omitzero"`
 }
 
 // ScheduleSpec is when a task accepts submissions: from Start (RFC 3339;
@@ -285,6 +288,9 @@ func (s *Spec) fillDefaults() {
 	if s.PromoteTop == 0 {
 		s.PromoteTop = DefaultPromoteTop
 	}
+	if s.Access.Mode == "" {
+		s.Access.Mode = AccessOpen
+	}
 }
 
 // Validate reports the first problem with the spec, naming its key.
@@ -391,6 +397,9 @@ func (s Spec) Validate() error {
 	}
 	if n := s.PromoteTop; n < 1 || n > MaxPromoteTop {
 		return bad("promote_top", "%d is not in [1, %d]", n, MaxPromoteTop)
+	}
+	if err := s.Access.validate(); err != nil {
+		return err
 	}
 	return nil
 }

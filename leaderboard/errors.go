@@ -35,4 +35,9 @@ var (
 	// ErrTeam reports a team change the rules refuse (too many members, a
 	// merge of a team into itself).
 	ErrTeam = errors.New("leaderboard: team refused")
+	// ErrRedeemed reports an invitation code already bound to another
+	// participant.
+	ErrRedeemed = errors.New("leaderboard: invitation already redeemed")
+	// ErrExpired reports an invitation code past its expiry.
+	ErrExpired = errors.New("leaderboard: invitation expired")
 )

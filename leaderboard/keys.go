@@ -43,10 +43,13 @@ import (
 //	0x1d   task 0 | time(8) | seq 0                                 audit entry (JSON, audit.go): a host's action
 //	0x1e   task 0 | rescore 0                                       rescore record (JSON, rescore.go)
 //	0x1f   task 0 | rescore 0 | id 0                                rescore step (JSON): the submission before its re-run
+//	0x20   task 0 | participant 0                                   admission (JSON, access.go): admitted to an invite-only task
+//	0x21   task 0 | code hash 0                                     invitation (JSON, access.go): a single-use code, by its SHA-256
 //
 // The key 0xff 's' 'e' 'q' is Badger's sequence that orders history events.
 //
-// In table 0x1f the "participant" field of the key holds the rescore id.
+// In table 0x1f the "participant" field of the key holds the rescore id,
+// in table 0x21 the hex SHA-256 of an invitation code.
 //
 // In tables 0x04 to 0x07, 0x09, 0x0a, 0x0c, 0x0e and 0x12 "participant" is
 // the entrant: the team a submission counts for, or its participant.
@@ -78,6 +81,8 @@ const (
 	tableAudit      byte = 0x1d
 	tableRescore    byte = 0x1e
 	tableRescoreRun byte = 0x1f
+	tableAdmission  byte = 0x20
+	tableInvitation byte = 0x21
 )
 
 // MaxIDLength is the longest task, participant or submission id, in bytes.
@@ -228,7 +233,7 @@ func (k key) encode() []byte {
 		b = binary.BigEndian.AppendUint64(b, encodeScore(k.score, k.higher))
 		b = appendTime(b, k.created)
 		b = appendString(b, k.id)
-	case tableCount, tableLadder, tableMember, tableTeam:
+	case tableCount, tableLadder, tableMember, tableTeam, tableAdmission, tableInvitation:
 		b = appendString(b, k.task)
 		b = appendString(b, k.participant)
 	case tableRescore:
@@ -413,9 +418,12 @@ func decodeKey(b []byte) (key, error) {
 		k.score = d.score(k.higher)
 		k.created = d.time()
 		k.id = d.string("submission")
-	case tableCount, tableLadder, tableMember, tableTeam:
+	case tableCount, tableLadder, tableMember, tableTeam, tableAdmission:
 		k.task = d.string("task")
 		k.participant = d.string("participant")
+	case tableInvitation:
+		k.task = d.string("task")
+		k.participant = d.string("invitation")
 	case tableRescore:
 		k.task = d.string("task")
 		k.id = d.string("rescore")

@@ -32,6 +32,8 @@ func sampleKeys() []key {
 		{table: tableLadder, task: "iris", participant: "bob"},
 		{table: tableMember, task: "iris", participant: "bob"},
 		{table: tableTeam, task: "iris", participant: "team/ab"},
+		{table: tableAdmission, task: "iris", participant: "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
+		{table: tableInvitation, task: "iris", participant: strings.Repeat("0f", 32)},
 		{table: tableBaseline, task: "iris", created: 7, id: "b1"},
 		{table: tableSelected, task: "iris", participant: "bob", id: "s1"},
 		{table: tableMarket, id: "0b9e2c6a-4f1d-4c8e-9a51-6d2f0e7b3c11"},
