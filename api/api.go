@@ -51,7 +51,9 @@ type Task struct {
 	Teams           engine.TeamsSpec       `json:"teams"`
 	Leaderboard     engine.LeaderboardSpec `json:"leaderboard"`
 	RequireSigned   bool                   `json:"require_signed,omitempty"`
-	State           engine.State           `json:"state"`
+	// Access is who may take part and whether the task is listed.
+	Access Access       `json:"access"`
+	State  engine.State `json:"state"`
 	// Warnings are the host's, in the answer to a task's creation only
 	// (engine.Task.Warnings): never in a participant's view.
 	Warnings []string `json:"warnings,omitempty"`
@@ -61,7 +63,16 @@ type Task struct {
 func NewTask(t engine.Task, st engine.State) Task {
 	return Task{TaskInfo: t.Info(), PublicRows: t.PublicRows, PrivateRows: t.PrivateRows,
 		FinalSelections: t.Spec.FinalSelections, Teams: t.Spec.Teams, Leaderboard: t.Spec.Leaderboard,
-		RequireSigned: t.Spec.RequireSigned, State: st}
+		RequireSigned: t.Spec.RequireSigned, State: st,
+		Access: Access{Mode: accessMode(t.Spec.Access), Listed: t.Spec.Access.IsListed()}}
+}
+
+// accessMode is the spec's mode, open for a task stored before modes.
+func accessMode(a engine.AccessSpec) string {
+	if a.Invite() {
+		return engine.AccessInvite
+	}
+	return engine.AccessOpen
 }
 
 // Closed is the answer to closing a task: its state, and the outcome of
@@ -174,4 +185,56 @@ type RescoreOptions struct {
 // VerifyOptions is the JSON body of POST /v1/tasks/{id}/verify.
 type VerifyOptions struct {
 	Submissions []string `json:"submissions"`
+}
+
+// Access is a task's access rules as everyone may read them: its mode
+// (engine.AccessOpen or engine.AccessInvite) and whether it is listed.
+// The admitted participants are the host's (GET …/admissions).
+type Access struct {
+	Mode   string `json:"mode"`
+	Listed bool   `json:"listed"`
+}
+
+// Admit is the body of POST /v1/tasks/{id}/admissions and of POST
+// /v1/tasks/{id}/admissions/revoke: the did:keys to admit, or whose
+// admission to revoke, and why (for the audit trail).
+type Admit struct {
+	Participants []string `json:"participants"`
+	Reason       string   `json:"reason,omitempty"`
+}
+
+// Admitted is the answer to an admission or a revocation: the
+// participants it changed (those already admitted, or not admitted, are
+// left out).
+type Admitted struct {
+	Task         string   `json:"task"`
+	Participants []string `json:"participants"`
+}
+
+// Invite is the body of POST /v1/tasks/{id}/invitations: how many codes
+// to make and how long each is valid (a Go duration such as "72h"; empty:
+// until the task closes).
+type Invite struct {
+	Count   int    `json:"count"`
+	Expires string `json:"expires,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Invitations is the answer to POST /v1/tasks/{id}/invitations: the
+// codes, shown this once (the server keeps only their hashes).
+type Invitations struct {
+	Task        string              `json:"task"`
+	Invitations []engine.Invitation `json:"invitations"`
+}
+
+// Redeem is the body of POST /v1/tasks/{id}/invitations/redeem, a
+// participant's signed request: the code to redeem.
+type Redeem struct {
+	Code string `json:"code"`
+}
+
+// Redeemed is the answer to a redemption: the signer is now admitted.
+type Redeemed struct {
+	Task        string `json:"task"`
+	Participant string `json:"participant"`
 }

@@ -400,16 +400,27 @@ func (e *Engine) Redeem(ctx context.Context, task, code, participant string) err
 	if err := checkDIDKey(participant); err != nil {
 		return fmt.Errorf("redeem an invitation to task %q: participant %w: %w", task, err, ErrBadRequest)
 	}
+	// An unlisted task is not found by whoever holds no code of it: the
+	// refusals that need no valid code answer as for an absent task.
+	hide := func(err error) error {
+		if t.Spec.Access.IsListed() {
+			return err
+		}
+		if ok, aerr := e.admitted(t, participant); aerr != nil || ok {
+			return errors.Join(err, aerr)
+		}
+		return fmt.Errorf("task %q: %w", task, ErrNotFound)
+	}
 	st, err := e.TaskState(task)
 	if err != nil {
 		return err
 	}
 	if !st.Closed.IsZero() {
-		return fmt.Errorf("redeem an invitation to task %q: the task closed at %s: %w", task, st.Closed.Format(time.RFC3339), ErrClosed)
+		return hide(fmt.Errorf("redeem an invitation to task %q: the task closed at %s: %w", task, st.Closed.Format(time.RFC3339), ErrClosed))
 	}
 	code = strings.TrimSpace(code)
 	if len(code) != 2*InvitationBytes {
-		return fmt.Errorf("invitation code for task %q: not a code verdict made (%d hex digits): %w", t.Spec.ID, 2*InvitationBytes, ErrInvitation)
+		return hide(fmt.Errorf("invitation code for task %q: not a code verdict made (%d hex digits): %w", t.Spec.ID, 2*InvitationBytes, ErrInvitation))
 	}
 	en, err := e.auditEntry(WithActor(ctx, Actor{Who: participant}), AuditRedeem, "a participant redeemed an invitation code", map[string]string{"participant": participant})
 	if err != nil {
@@ -420,7 +431,7 @@ func (e *Engine) Redeem(ctx context.Context, task, code, participant string) err
 	case err == nil:
 		return nil
 	case errors.Is(err, leaderboard.ErrNotFound):
-		return fmt.Errorf("invitation code for task %q: unknown (mistyped, or made for another task): %w", task, ErrInvitation)
+		return hide(fmt.Errorf("invitation code for task %q: unknown (mistyped, or made for another task): %w", task, ErrInvitation))
 	case errors.Is(err, leaderboard.ErrRedeemed):
 		return fmt.Errorf("invitation code for task %q: already redeemed by another participant; each code admits one: %w", task, ErrInvitation)
 	case errors.Is(err, leaderboard.ErrExpired):

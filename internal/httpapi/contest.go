@@ -125,7 +125,11 @@ func decodeJSON(body []byte, v any) error {
 }
 
 func (s *Server) teams(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.identify(w, r); err != nil {
+	c, err := s.identify(w, r)
+	if err == nil {
+		err = s.e.CheckAccess(r.PathValue("id"), c.viewer())
+	}
+	if err != nil {
 		s.fail(w, err)
 		return
 	}

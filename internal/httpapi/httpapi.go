@@ -350,6 +350,10 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		status, kind = http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, engine.ErrNotFound):
 		status, kind = http.StatusNotFound, "not_found"
+	case errors.Is(err, engine.ErrNotAdmitted):
+		status, kind = http.StatusForbidden, "not_admitted"
+	case errors.Is(err, engine.ErrInvitation):
+		status, kind = http.StatusForbidden, "invitation"
 	case errors.Is(err, engine.ErrForbidden):
 		status, kind = http.StatusForbidden, "forbidden"
 	case errors.Is(err, engine.ErrReplayed):

@@ -27,11 +27,12 @@ func (s *Server) taskView(t engine.Task) (api.Task, error) {
 }
 
 func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.identify(w, r); err != nil {
+	c, err := s.identify(w, r)
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	ts, err := s.e.Tasks()
+	ts, err := s.e.TasksFor(c.viewer())
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -49,11 +50,12 @@ func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) task(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.identify(w, r); err != nil {
+	c, err := s.identify(w, r)
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	t, err := s.e.Task(r.PathValue("id"))
+	t, err := s.e.TaskFor(r.PathValue("id"), c.viewer())
 	if err != nil {
 		s.fail(w, err)
 		return
