@@ -700,3 +700,54 @@ func (c *Client) IngestBundle(ctx context.Context, b *market.Bundle, issuer stri
 	}
 	return c.Ingest(ctx, buf.Bytes(), issuer)
 }
+
+// Admissions lists the participants admitted to an invite-only task (GET
+// …/admissions, host only).
+func (c *Client) Admissions(ctx context.Context, task string) ([]engine.Admission, error) {
+	var as []engine.Admission
+	return as, c.get(ctx, "/v1/tasks/"+esc(task)+"/admissions", &as)
+}
+
+// Admit admits did:keys to an invite-only task (POST …/admissions, host
+// only) and returns those not admitted before.
+func (c *Client) Admit(ctx context.Context, task, reason string, participants ...string) ([]string, error) {
+	var out api.Admitted
+	if err := c.postJSON(ctx, "POST", "/v1/tasks/"+esc(task)+"/admissions", api.Admit{Participants: participants, Reason: reason}, http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return out.Participants, nil
+}
+
+// RevokeAccess withdraws admissions to an invite-only task (POST
+// …/admissions/revoke, host only) and returns those that were admitted.
+func (c *Client) RevokeAccess(ctx context.Context, task, reason string, participants ...string) ([]string, error) {
+	var out api.Admitted
+	if err := c.postJSON(ctx, "POST", "/v1/tasks/"+esc(task)+"/admissions/revoke", api.Admit{Participants: participants, Reason: reason}, http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return out.Participants, nil
+}
+
+// Invite makes n single-use invitation codes (POST …/invitations, host
+// only), each valid for ttl (0: until the task closes).
+func (c *Client) Invite(ctx context.Context, task string, n int, ttl time.Duration, reason string) ([]engine.Invitation, error) {
+	in := api.Invite{Count: n, Reason: reason}
+	if ttl != 0 {
+		in.Expires = ttl.String()
+	}
+	var out api.Invitations
+	if err := c.postJSON(ctx, "POST", "/v1/tasks/"+esc(task)+"/invitations", in, http.StatusCreated, &out); err != nil {
+		return nil, err
+	}
+	return out.Invitations, nil
+}
+
+// Redeem redeems an invitation code as the client's participant (POST
+// …/invitations/redeem, signed): the key's did:key is admitted.
+func (c *Client) Redeem(ctx context.Context, task, code string) (*api.Redeemed, error) {
+	var out api.Redeemed
+	if err := c.postJSON(ctx, "POST", "/v1/tasks/"+esc(task)+"/invitations/redeem", api.Redeem{Code: code}, http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -167,6 +167,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 	g.serverFlags(list, true)
 	c.AddCommand(list)
 	c.AddCommand(newTaskRescoreCmd(g), newTaskVerifyCmd(g), newTaskAuditCmd(g))
+	c.AddCommand(newTaskAdmitCmd(g), newTaskRevokeAccessCmd(g), newTaskAdmissionsCmd(g), newTaskInviteCmd(g), newTaskJoinCmd(g))
 	return c
 }
 
@@ -285,6 +286,17 @@ func printState(g *globals, t *api.Task) {
 	}
 	if t.Leaderboard.Mode == engine.ModeLadder {
 		fmt.Fprintf(w, "board     the Ladder, step %g\n", t.Leaderboard.Step)
+	}
+	if t.Access.Mode == engine.AccessInvite || (t.Access.Mode != "" && !t.Access.Listed) {
+		listed := "listed: visitors see that it exists"
+		if !t.Access.Listed {
+			listed = "unlisted: hidden from visitors not admitted"
+		}
+		mode := "open to every participant"
+		if t.Access.Mode == engine.AccessInvite {
+			mode = "invite-only"
+		}
+		fmt.Fprintf(w, "access    %s; %s\n", mode, listed)
 	}
 }
 

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
+)
+
+// accessStep is one command of an access test and what it must print.
+type accessStep struct {
+	name   string
+	args   []string
+	code   int
+	stdout []string
+	stderr []string
+}
+
+func runSteps(t *testing.T, steps []accessStep) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, st := range steps {
+		code, stdout, stderr := cli(t, st.args...)
+		if code != st.code {
+			t.Fatalf("%s: exit code: got %d, want %d\nstdout:\n%s\nstderr:\n%s", st.name, code, st.code, stdout, stderr)
+		}
+		for _, f := range st.stdout {
+			if !strings.Contains(stdout, f) {
+				t.Errorf("%s: stdout lacks %q:\n%s", st.name, f, stdout)
+			}
+		}
+		for _, f := range st.stderr {
+			if !strings.Contains(stderr, f) {
+				t.Errorf("%s: stderr lacks %q:\n%s", st.name, f, stderr)
+			}
+		}
+		out[st.name] = stdout
+	}
+	return out
+}
+
+// keygen makes name.key in the working directory and returns its did:key.
+func keygen(t *testing.T, name string) string {
+	t.Helper()
+	code, stdout, stderr := cli(t, "keygen", "--out", name+".key")
+	if code != 0 {
+		t.Fatalf("keygen %s: %s", name, stderr)
+	}
+	for f := range strings.FieldsSeq(stdout) {
+		if strings.HasPrefix(f, "did:key:") {
+			return f
+		}
+	}
+	t.Fatalf("keygen %s: no did:key in %q", name, stdout)
+	return ""
+}
+
+// TestCLIAccess admits, revokes, invites and joins on an invite-only
+// task, on the data dir.
+func TestCLIAccess(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../engine/testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "test.csv"), src)
+	writeFile(t, filepath.Join(dir, "model.wasm"), sandboxtest.Wasm(sandboxtest.Linear))
+	writeFile(t, filepath.Join(dir, "task.yaml"), []byte("id: guild\ntype: regression\nmetric: rmse\ndata: {test: test.csv}\nsplit: {public_fraction: 0.5, seed: s}\nlimits: {memory_mb: 16}\naccess: {mode: invite}\n"))
+	t.Chdir(dir)
+	ada, bob, cy := keygen(t, "ada"), keygen(t, "bob"), keygen(t, "cy")
+	d := "--data-dir=data"
+	out := runSteps(t, []accessStep{
+		{"CreateTask", []string{d, "task", "create", "task.yaml"}, 0, []string{"guild"}, nil},
+		{"Show", []string{d, "task", "show", "guild"}, 0, []string{"access    invite-only; listed: visitors see that it exists"}, nil},
+		{"SubmitRefused", []string{d, "submit", "--task", "guild", "--participant", ada, "model.wasm"}, 2, nil,
+			[]string{`task "guild" is invite-only: ` + ada + ` is not admitted; ask the host for an invitation`}},
+		{"AdmitName", []string{d, "task", "admit", "guild", "ada"}, 2, nil, []string{`"ada" is not a did:key`}},
+		{"Admit", []string{d, "task", "admit", "guild", ada, "--reason", "roster"}, 0, []string{"guild: admitted " + ada}, nil},
+		{"Submit", []string{d, "submit", "--task", "guild", "--participant", ada, "model.wasm"}, 0, nil, nil},
+		{"Admissions", []string{d, "task", "admissions", "guild"}, 0, []string{ada, "host"}, nil},
+		{"Revoke", []string{d, "task", "revoke-access", "guild", ada}, 0, []string{"guild: revoked " + ada}, nil},
+		{"Invite", []string{d, "task", "invite", "guild", "--count", "2", "--expires", "72h"}, 0, nil, []string{"2 single-use code(s) for guild", "shown only now"}},
+	})
+	codes := strings.Fields(out["Invite"])
+	if len(codes) != 2 || len(codes[0]) != 32 {
+		t.Fatalf("invite printed %q, want two 32-digit codes", out["Invite"])
+	}
+	runSteps(t, []accessStep{
+		{"JoinNoKey", []string{d, "task", "join", "guild", codes[0]}, 2, nil, []string{"give --key FILE"}},
+		{"Join", []string{d, "task", "join", "guild", codes[0], "--key", "bob.key"}, 0, []string{"guild: admitted " + bob}, nil},
+		{"JoinTaken", []string{d, "task", "join", "guild", codes[0], "--key", "cy.key"}, 2, nil,
+			[]string{`invitation code for task "guild": already redeemed by another participant; each code admits one`}},
+		{"Audit", []string{d, "task", "audit", "guild"}, 0, []string{"admit", "roster", "revoke-access", "invite", "redeem", bob}, nil},
+	})
+	_ = cy
+}
+
+// TestCLIAccessServer runs the same verbs through a running server with
+// --server: the host's with its token, the join signed with --key.
+func TestCLIAccessServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server; -short skips it")
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../engine/testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "test.csv"), src)
+	writeFile(t, filepath.Join(dir, "model.wasm"), sandboxtest.Wasm(sandboxtest.Linear))
+	writeFile(t, filepath.Join(dir, "task.yaml"), []byte("id: guild\ntype: regression\nmetric: rmse\ndata: {test: test.csv}\nsplit: {public_fraction: 0.5, seed: s}\nlimits: {memory_mb: 16}\naccess: {mode: invite, listed: false}\n"))
+	t.Chdir(dir)
+	ada, bob := keygen(t, "ada"), keygen(t, "bob")
+	keygen(t, "cy")
+	if code, _, stderr := cli(t, "--data-dir=data", "task", "create", "task.yaml"); code != 0 {
+		t.Fatalf("task create: %s", stderr)
+	}
+	url := startServe(t, filepath.Join(dir, "data"))
+	token, err := os.ReadFile(filepath.Join(dir, "data", "serve.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := "--server=" + url
+	t.Setenv("VERDICT_TOKEN", strings.TrimSpace(string(token)))
+	out := runSteps(t, []accessStep{
+		{"Admit", []string{srv, "task", "admit", "guild", ada}, 0, []string{"guild: admitted " + ada}, nil},
+		{"Invite", []string{srv, "task", "invite", "guild", "--count", "1"}, 0, nil, []string{"1 single-use code(s) for guild, valid until the task closes"}},
+		{"Admissions", []string{srv, "--json", "task", "admissions", "guild"}, 0, []string{ada}, nil},
+	})
+	code := strings.TrimSpace(out["Invite"])
+	t.Setenv("VERDICT_TOKEN", "")
+	runSteps(t, []accessStep{
+		{"OutsiderSeesNothing", []string{srv, "task", "show", "guild", "--key", "cy.key"}, 2, nil, []string{`task "guild" not found`}},
+		{"OutsiderBoard", []string{srv, "leaderboard", "guild", "--key", "cy.key"}, 2, nil, []string{`task "guild" not found`}},
+		{"AnonymousList", []string{srv, "task", "list"}, 0, nil, nil},
+		{"Join", []string{srv, "task", "join", "guild", code, "--key", "bob.key"}, 0, []string{"guild: admitted " + bob}, nil},
+		{"JoinTaken", []string{srv, "task", "join", "guild", code, "--key", "cy.key"}, 2, nil, []string{"already redeemed by another participant"}},
+		{"JoinedSees", []string{srv, "task", "show", "guild", "--key", "bob.key"}, 0, []string{"access    invite-only; unlisted: hidden from visitors not admitted"}, nil},
+		{"JoinedSubmits", []string{srv, "submit", "--task", "guild", "--key", "bob.key", "model.wasm"}, 0, nil, nil},
+	})
+	if _, stdout, _ := cli(t, srv, "task", "list"); strings.Contains(stdout, "guild") {
+		t.Errorf("an anonymous task list shows the unlisted task:\n%s", stdout)
+	}
+}
