@@ -176,6 +176,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, engine.ErrNotFound):
 		status, title, msg = http.StatusNotFound, "Not found", notFoundMessage(err)
+	case errors.Is(err, engine.ErrNotAdmitted):
+		status, title, msg = http.StatusForbidden, "Invite-only", engine.Message(err)+"."
 	case errors.Is(err, engine.ErrForbidden):
 		status, title, msg = http.StatusForbidden, "Not yet", engine.Message(err)
 	case errors.Is(err, engine.ErrBadRequest):
@@ -197,11 +199,40 @@ type taskRow struct {
 	Status   status
 	Entrants int
 	Leader   *engine.Entry
+	Access   string // "" for an open, listed task; else in words
+	Hidden   bool   // the viewer is not admitted: no board to show
+}
+
+// accessOf says a task's access rules in words, "" for the default (open
+// and listed).
+func accessOf(a engine.AccessSpec) string {
+	switch {
+	case a.Invite() && !a.IsListed():
+		return "invite-only, unlisted"
+	case a.Invite():
+		return "invite-only"
+	case !a.IsListed():
+		return "unlisted"
+	}
+	return ""
+}
+
+// accessRule says who may take part in a task, for its rules.
+func accessRule(a engine.AccessSpec) string {
+	switch {
+	case a.Invite() && !a.IsListed():
+		return "invite-only and unlisted: only admitted participants submit, see the leaderboards, or see that the task exists"
+	case a.Invite():
+		return "invite-only: only admitted participants submit and see the leaderboards"
+	case !a.IsListed():
+		return "open, unlisted: every participant who signs in may submit; anonymous visitors do not see the task"
+	}
+	return "open to every participant"
 }
 
 func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
 	v := s.cfg.Viewer(r)
-	ts, err := s.e.Tasks()
+	ts, err := s.e.TasksFor(v) // an unlisted task is not there for whoever may not see it
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -213,8 +244,13 @@ func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		row := taskRow{TaskInfo: t.Info(), State: st, Status: statusOf(st)}
+		row := taskRow{TaskInfo: t.Info(), State: st, Status: statusOf(st), Access: accessOf(t.Spec.Access)}
 		board, err := s.e.Leaderboard(t.Spec.ID, v, st.Reveal && t.PrivateRows > 0)
+		if errors.Is(err, engine.ErrNotAdmitted) {
+			row.Hidden = true // listed, but its board is its participants'
+			rows = append(rows, row)
+			continue
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -313,6 +349,7 @@ type rules struct {
 	FinalSelections int
 	TeamSize        int
 	RequireSigned   bool
+	Access          string
 	PublicPercent   float64
 	PublicRows      int
 	Gates           []string
@@ -321,7 +358,10 @@ type rules struct {
 func (s *Server) task(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	v := s.cfg.Viewer(r)
-	t, err := s.e.Task(id)
+	t, err := s.e.TaskFor(id, v)
+	if err == nil {
+		err = s.e.CheckAccess(id, v)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -363,7 +403,7 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request) {
 		Info: t.Info(), State: st, Status: statusOf(st), Private: private, Credentials: rows, Viewer: v,
 		Spec: rules{
 			Mode: t.Spec.Leaderboard.Mode, Step: t.Spec.Leaderboard.Step, FinalSelections: t.Spec.FinalSelections,
-			TeamSize: t.Spec.Teams.MaxSize, RequireSigned: t.Spec.RequireSigned,
+			TeamSize: t.Spec.Teams.MaxSize, RequireSigned: t.Spec.RequireSigned, Access: accessRule(t.Spec.Access),
 			PublicPercent: math.Round(float64(t.PublicRows) / float64(max(t.Rows, 1)) * 100), PublicRows: t.PublicRows,
 			Gates: describeGates(t.Spec.Gates, t.HigherIsBetter),
 		},
