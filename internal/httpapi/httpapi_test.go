@@ -344,6 +344,12 @@ func TestRoles(t *testing.T) {
 			{"VerifyAnonymous", anon, "POST", "/v1/tasks/contest/verify", nil, 401, "unauthorized"},
 			{"AuditAnonymous", anon, "GET", "/v1/tasks/contest/audit", nil, 200, ""},
 			{"StatusListBeforeClose", anon, "GET", "/status/1", nil, 404, "not_found"},
+			// Access (access_test.go tests them on an invite-only task).
+			{"AdmissionsParticipant", alice, "GET", "/v1/tasks/contest/admissions", nil, 403, "forbidden"},
+			{"AdmitAnonymous", anon, "POST", "/v1/tasks/contest/admissions", map[string]any{"participants": []string{aliceKey.DID()}}, 401, "unauthorized"},
+			{"RevokeAccessParticipant", alice, "POST", "/v1/tasks/contest/admissions/revoke", map[string]any{"participants": []string{aliceKey.DID()}}, 403, "forbidden"},
+			{"InviteOpenTask", host, "POST", "/v1/tasks/contest/invitations", map[string]any{"count": 1}, 400, "bad_request"},
+			{"RedeemAnonymous", anon, "POST", "/v1/tasks/contest/invitations/redeem", map[string]string{"code": "x"}, 401, "unauthorized"},
 		})
 		// Closing certifies, as verdict task close does: the answer
 		// carries the promotions and their credentials are issued.
