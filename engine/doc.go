@@ -75,7 +75,7 @@
 // bit?").
 //
 // The host actions that change an outcome (CloseTask, Promote, Rescore,
-// Revoke) are recorded in the task's audit trail (AuditTrail) with the
+// Revoke, Admit, RevokeAccess, Invite; and a participant's Redeem) are recorded in the task's audit trail (AuditTrail) with the
 // actor WithActor puts in their context and their reason.
 //
 // # Checking a model before submitting it
@@ -92,6 +92,18 @@
 //
 // Readers pass a Viewer: the host sees everything; a participant sees
 // public scores only until the task closes.
+//
+// # Access
+//
+// A task's spec says who may take part (access.go, AccessSpec): open to
+// every participant, or invite-only, where only admitted did:keys submit,
+// join teams and read its leaderboards, history, submissions and audit
+// trail (an *AccessError naming the rule otherwise); and whether it is
+// listed: an unlisted task is ErrNotFound, as an absent one, to whoever
+// may not see it (TaskFor, TasksFor, CheckAccess). The host admits and
+// revokes (Admit, RevokeAccess) and makes single-use invitation codes
+// (Invite: random, only their hash stored) that Redeem binds to the first
+// did:key that redeems them, in one store transaction. Each is audited.
 //
 // Every call that takes a submission or credential id takes
 // the full id or a unique prefix of at least MinIDPrefix characters

@@ -72,6 +72,11 @@
 //     Ladder it decides the entrant's shown scores again.
 //   - The audit trail (audit.go) keeps each host action that changed a
 //     task's outcome, append-only, in the order recorded.
+//   - Admissions to invite-only tasks and invitation codes (access.go,
+//     tables 0x20 and 0x21; a code is kept by its SHA-256 only):
+//     RedeemInvitation binds a code to its first redeemer and admits them
+//     in one transaction, so of concurrent redemptions exactly one
+//     commits.
 //
 // # Marketplace catalogue
 //

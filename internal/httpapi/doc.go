@@ -22,6 +22,10 @@
 //   - a visitor, who reads tasks, public leaderboards (the private one
 //     after close), teams, credentials and the status list.
 //
+// Invite-only and unlisted tasks (access.go; the rules are the engine's):
+// whoever is not admitted is refused 403 not_admitted with the rule, and
+// an unlisted task answers them 404 exactly as an absent one.
+//
 // The caller is known from the headers before a byte of the body is read
 // (a signature covers the Content-Digest, checked as the body streams):
 // a body is read only once its caller may send it, after the rate limits
