@@ -55,6 +55,9 @@ type AccessSpec struct {
 	// Participants are the did:keys admitted when the task is created
 	// (invite mode only).
 	Participants []string `yaml:"participants,omitempty" json:"participants,omitempty"`
+	// Credentials admit (invite mode only) any did:key that presents a
+	// Verifiable Credential one of them accepts (AdmitByCredential).
+	Credentials []CredentialRule `yaml:"credentials,omitempty" json:"credentials,omitempty"`
 }
 
 // Invite reports whether the task is invite-only.
@@ -75,6 +78,14 @@ func (a AccessSpec) validate() error {
 	}
 	if len(a.Participants) > 0 && !a.Invite() {
 		return bad("access.participants", "set, but access.mode is open, which admits everyone; set access.mode: invite")
+	}
+	if len(a.Credentials) > 0 && !a.Invite() {
+		return bad("access.credentials", "set, but access.mode is open, which admits everyone; set access.mode: invite")
+	}
+	for i, r := range a.Credentials {
+		if err := r.validate(fmt.Sprintf("access.credentials[%d]", i)); err != nil {
+			return err
+		}
 	}
 	if len(a.Participants) > MaxAdmitted {
 		return bad("access.participants", "%d participants, more than the %d allowed", len(a.Participants), MaxAdmitted)

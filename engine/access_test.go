@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -367,4 +368,92 @@ func TestRedeemRace(t *testing.T) {
 	if won != 1 || len(as) != 1 {
 		t.Fatalf("got %d redemptions and %d admissions, want exactly 1 of each", won, len(as))
 	}
+}
+
+// vc signs a credential of types from issuer about subject, valid from
+// from until until (zero: no bound).
+func vc(t *testing.T, issuer credential.KeyPair, types []string, subject string, from, until time.Time) []byte {
+	t.Helper()
+	doc := map[string]any{
+		"@context":          []string{"https://www.w3.org/ns/credentials/v2"},
+		"id":                "urn:uuid:5b8f7c3e-0d52-4f4a-9a55-0b7f3f0c2d11",
+		"type":              types,
+		"issuer":            issuer.DID(),
+		"credentialSubject": map[string]string{"id": subject},
+	}
+	if !from.IsZero() {
+		doc["validFrom"] = from.Format(time.RFC3339)
+	}
+	if !until.IsZero() {
+		doc["validUntil"] = until.Format(time.RFC3339)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := credential.Sign(b, issuer, credential.ProofOptions{Created: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// TestAdmitByCredential runs every rule of admission by credential on the
+// injected clock.
+func TestAdmitByCredential(t *testing.T) {
+	uni, _ := credential.NewKeyPair(bytesOf(40, ed25519.SeedSize))
+	rogue, _ := credential.NewKeyPair(bytesOf(41, ed25519.SeedSize))
+	ada, bob := didOf(t, 1), didOf(t, 2)
+	e, clk := contest(t, fmt.Sprintf("access:\n  mode: invite\n  credentials:\n    - type: StudentCredential\n      issuers: [%q]\n", uni.DID()), engine.Config{})
+	now := clk.Now()
+	student := []string{"VerifiableCredential", "StudentCredential"}
+	good := vc(t, uni, student, ada, now.Add(-time.Hour), now.Add(time.Hour))
+	tampered := []byte(strings.Replace(string(good), ada, bob, 1))
+	for _, tc := range []struct {
+		name    string
+		who     string
+		doc     []byte
+		advance time.Duration
+		want    error
+		message string
+	}{
+		{"ErrUntrustedIssuer", ada, vc(t, rogue, student, ada, time.Time{}, time.Time{}), 0, engine.ErrCredentialRefused, "no rule of the task accepts a credential of type [VerifiableCredential StudentCredential] from issuer " + rogue.DID()},
+		{"ErrWrongType", ada, vc(t, uni, []string{"VerifiableCredential", "EmployeeCredential"}, ada, time.Time{}, time.Time{}), 0, engine.ErrCredentialRefused, "no rule of the task accepts"},
+		{"ErrOtherSubject", bob, good, 0, engine.ErrCredentialRefused, "the credential's subject is not " + bob + ", who presents it"},
+		{"ErrTampered", bob, tampered, 0, engine.ErrCredentialRefused, "the credential does not verify"},
+		{"ErrNotYetValid", ada, vc(t, uni, student, ada, now.Add(time.Hour), time.Time{}), 0, engine.ErrCredentialRefused, "is not valid before"},
+		{"ErrMalformed", ada, []byte("{"), 0, engine.ErrCredentialRefused, "does not verify"},
+		{"Admitted", ada, good, 0, nil, ""},
+		{"ErrExpired", ada, good, 2 * time.Hour, engine.ErrCredentialRefused, "the credential expired at"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk.Add(tc.advance)
+			err := e.AdmitByCredential(context.Background(), "contest", tc.who, tc.doc)
+			if (tc.want == nil) != (err == nil) || !errors.Is(err, tc.want) || !strings.Contains(engine.Message(err), tc.message) {
+				t.Fatalf("AdmitByCredential: got %v, want %v with %q", err, tc.want, tc.message)
+			}
+		})
+	}
+	as, err := e.Admissions("contest")
+	if err != nil || len(as) != 1 || as[0].Participant != ada || as[0].By != "credential" {
+		t.Fatalf("Admissions: got %+v, %v, want ada by credential", as, err)
+	}
+	mustSubmit(t, e, ada, linear)
+	trail, _ := e.AuditTrail("contest", engine.Host)
+	if len(trail) != 1 || trail[0].Action != engine.AuditCredentialAdmit || !strings.Contains(string(trail[0].Detail), uni.DID()) {
+		t.Errorf("audit: got %+v, want one admit-by-credential naming the issuer", trail)
+	}
+	t.Run("ErrSpec", func(t *testing.T) {
+		base := "id: t-1\ntype: regression\nmetric: rmse\ndata: {test: x.csv}\n"
+		for spec, want := range map[string]string{
+			"access: {credentials: [{type: X, issuers: [\"" + ada + "\"]}]}\n": "access.credentials: set, but access.mode is open",
+			"access: {mode: invite, credentials: [{issuers: [\"" + ada + "\"]}]}\n": "access.credentials[0].type: missing",
+			"access: {mode: invite, credentials: [{type: X}]}\n":                   "access.credentials[0].issuers: missing",
+			"access: {mode: invite, credentials: [{type: X, issuers: [uni]}]}\n":    "access.credentials[0].issuers[0]: \"uni\" is not a did:key",
+		} {
+			if _, err := engine.ParseSpec([]byte(base + spec)); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("ParseSpec(%q): got %v, want %q", spec, err, want)
+			}
+		}
+	})
 }

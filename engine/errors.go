@@ -52,6 +52,10 @@ var (
 	// ErrInvitation refuses an invitation code: unknown, expired, or
 	// already redeemed by another participant.
 	ErrInvitation = errors.New("engine: invitation refused")
+	// ErrCredentialRefused refuses an admission by credential: the
+	// credential does not verify, no rule of the task accepts its type
+	// and issuer, its subject is not the presenter, or it is not valid now.
+	ErrCredentialRefused = errors.New("engine: credential refused")
 )
 
 // QuotaError refuses a submission over a participant's (or team's) daily

@@ -60,7 +60,7 @@ func dropRepeats(msg string) string {
 var kindOnly = map[string]bool{
 	"bad request": true, "invalid input": true, "invalid task spec": true,
 	"invalid gate spec": true, "forbidden": true, "invalid key": true,
-	"not admitted": true, "invitation refused": true,
+	"not admitted": true, "invitation refused": true, "credential refused": true,
 }
 
 // sentinels returns the errors of err's tree that wrap nothing, the

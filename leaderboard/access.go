@@ -16,7 +16,7 @@ type Admission struct {
 	Participant string
 	Time        time.Time
 	By          string // how: "host", "invitation", ...
-	Invitation  string // the hash of the redeemed code, if any
+	Invitation  string // the hash of the redeemed code, or the id of the presented credential
 }
 
 type admissionRecord struct {
