@@ -446,9 +446,9 @@ func TestAdmitByCredential(t *testing.T) {
 	t.Run("ErrSpec", func(t *testing.T) {
 		base := "id: t-1\ntype: regression\nmetric: rmse\ndata: {test: x.csv}\n"
 		for spec, want := range map[string]string{
-			"access: {credentials: [{type: X, issuers: [\"" + ada + "\"]}]}\n": "access.credentials: set, but access.mode is open",
+			"access: {credentials: [{type: X, issuers: [\"" + ada + "\"]}]}\n":      "access.credentials: set, but access.mode is open",
 			"access: {mode: invite, credentials: [{issuers: [\"" + ada + "\"]}]}\n": "access.credentials[0].type: missing",
-			"access: {mode: invite, credentials: [{type: X}]}\n":                   "access.credentials[0].issuers: missing",
+			"access: {mode: invite, credentials: [{type: X}]}\n":                    "access.credentials[0].issuers: missing",
 			"access: {mode: invite, credentials: [{type: X, issuers: [uni]}]}\n":    "access.credentials[0].issuers[0]: \"uni\" is not a did:key",
 		} {
 			if _, err := engine.ParseSpec([]byte(base + spec)); err == nil || !strings.Contains(err.Error(), want) {
