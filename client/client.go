@@ -751,3 +751,14 @@ func (c *Client) Redeem(ctx context.Context, task, code string) (*api.Redeemed, 
 	}
 	return &out, nil
 }
+
+// AdmitByCredential presents a Verifiable Credential about the client's
+// participant (POST …/admissions/credential, signed): admitted if a rule of
+// the task accepts it.
+func (c *Client) AdmitByCredential(ctx context.Context, task string, vc []byte) (*api.Redeemed, error) {
+	var out api.Redeemed
+	if err := c.call(ctx, "POST", "/v1/tasks/"+esc(task)+"/admissions/credential", vc, "application/json", http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

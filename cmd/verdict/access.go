@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
@@ -19,7 +21,7 @@ import (
 // accessErr makes the caller's mistakes exit 2.
 func accessErr(err error) error {
 	if errors.Is(err, engine.ErrBadRequest) || errors.Is(err, engine.ErrNotFound) || errors.Is(err, engine.ErrInvitation) ||
-		errors.Is(err, engine.ErrNotAdmitted) || errors.Is(err, engine.ErrClosed) {
+		errors.Is(err, engine.ErrNotAdmitted) || errors.Is(err, engine.ErrClosed) || errors.Is(err, engine.ErrCredentialRefused) {
 		return badInput(err)
 	}
 	return err
@@ -182,34 +184,55 @@ func printInvitations(g *globals, task string, invs []engine.Invitation) error {
 }
 
 func newTaskJoinCmd(g *globals) *cobra.Command {
+	var credFile string
 	c := &cobra.Command{
-		Use:   "join ID CODE",
-		Short: "redeem an invitation code: admits your did:key (--key) to an invite-only task",
-		Args:  cobra.ExactArgs(2),
+		Use:   "join ID (CODE | --credential VC.json)",
+		Short: "join an invite-only task: redeem an invitation code, or present a Verifiable Credential the task trusts; admits your did:key (--key)",
+		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if (len(args) == 2) == (credFile != "") {
+				return badInput(errors.New("join: give either an invitation CODE or --credential FILE"))
+			}
+			var vc []byte
+			if credFile != "" {
+				var err error
+				if vc, err = os.ReadFile(credFile); err != nil {
+					return badInput(fmt.Errorf("--credential: %w", err))
+				}
+			}
 			c, err := g.remoteClient(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if c != nil {
 				if !c.Signed() {
-					return badInput(errors.New("join: give --key FILE, the key whose did:key the code admits (verdict keygen)"))
+					return badInput(errors.New("join: give --key FILE, the key whose did:key to admit (verdict keygen)"))
 				}
-				r, err := c.Redeem(cmd.Context(), args[0], args[1])
+				var r *api.Redeemed
+				if vc != nil {
+					r, err = c.AdmitByCredential(cmd.Context(), args[0], vc)
+				} else {
+					r, err = c.Redeem(cmd.Context(), args[0], args[1])
+				}
 				if err != nil {
 					return remoteErr(err)
 				}
 				return emitJoined(g, r.Task, r.Participant)
 			}
 			if g.keyFile == "" {
-				return badInput(errors.New("join: give --key FILE, the key whose did:key the code admits (verdict keygen)"))
+				return badInput(errors.New("join: give --key FILE, the key whose did:key to admit (verdict keygen)"))
 			}
 			k, err := credential.ReadKeyFile(g.keyFile)
 			if err != nil {
 				return badInput(err)
 			}
 			return g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-				if err := e.Redeem(cmd.Context(), args[0], args[1], k.DID()); err != nil {
+				if vc != nil {
+					err = e.AdmitByCredential(cmd.Context(), args[0], k.DID(), vc)
+				} else {
+					err = e.Redeem(cmd.Context(), args[0], args[1], k.DID())
+				}
+				if err != nil {
 					return accessErr(err)
 				}
 				return emitJoined(g, args[0], k.DID())
@@ -217,6 +240,7 @@ func newTaskJoinCmd(g *globals) *cobra.Command {
 		},
 	}
 	g.serverFlags(c, true)
+	c.Flags().StringVar(&credFile, "credential", "", "present this Verifiable Credential (JSON) about your did:key instead of a code")
 	return c
 }
 

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
@@ -143,4 +145,50 @@ func TestCLIAccessServer(t *testing.T) {
 	if _, stdout, _ := cli(t, srv, "task", "list"); strings.Contains(stdout, "guild") {
 		t.Errorf("an anonymous task list shows the unlisted task:\n%s", stdout)
 	}
+}
+
+// TestCLIJoinByCredential joins a task that trusts a university's student
+// credentials: on the data dir, and through a server with --server.
+func TestCLIJoinByCredential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server; -short skips it")
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../engine/testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	ada, bob := keygen(t, "ada"), keygen(t, "bob")
+	uni, err := credential.NewKeyPair(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{ada, bob} {
+		doc, _ := json.Marshal(map[string]any{
+			"@context": []string{"https://www.w3.org/ns/credentials/v2"}, "type": []string{"VerifiableCredential", "StudentCredential"},
+			"issuer": uni.DID(), "credentialSubject": map[string]string{"id": who},
+		})
+		vc, err := credential.Sign(doc, uni, credential.ProofOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, who[len(who)-6:]+".vc.json", vc)
+	}
+	writeFile(t, "test.csv", src)
+	writeFile(t, "task.yaml", []byte("id: campus\ntype: regression\nmetric: rmse\ndata: {test: test.csv}\nsplit: {public_fraction: 0.5, seed: s}\nlimits: {memory_mb: 16}\naccess:\n  mode: invite\n  credentials:\n    - type: StudentCredential\n      issuers: [\""+uni.DID()+"\"]\n"))
+	d := "--data-dir=data"
+	adaVC, bobVC := ada[len(ada)-6:]+".vc.json", bob[len(bob)-6:]+".vc.json"
+	runSteps(t, []accessStep{
+		{"CreateTask", []string{d, "task", "create", "task.yaml"}, 0, nil, nil},
+		{"Neither", []string{d, "task", "join", "campus", "--key", "ada.key"}, 2, nil, []string{"give either an invitation CODE or --credential FILE"}},
+		{"OthersCredential", []string{d, "task", "join", "campus", "--credential", adaVC, "--key", "bob.key"}, 2, nil,
+			[]string{`admission by credential to task "campus": the credential's subject is not ` + bob + `, who presents it`}},
+		{"Local", []string{d, "task", "join", "campus", "--credential", adaVC, "--key", "ada.key"}, 0, []string{"campus: admitted " + ada}, nil},
+	})
+	url := startServe(t, filepath.Join(dir, "data"))
+	runSteps(t, []accessStep{
+		{"Server", []string{"--server=" + url, "task", "join", "campus", "--credential", bobVC, "--key", "bob.key"}, 0, []string{"campus: admitted " + bob}, nil},
+		{"Audit", []string{d, "task", "audit", "campus"}, 0, []string{"admit-by-credential", ada, bob}, nil},
+	})
 }

@@ -133,3 +133,24 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, api.Redeemed{Task: r.PathValue("id"), Participant: c.participant})
 }
+
+// admitByCredential admits the participant who signed the request on the
+// Verifiable Credential in its body, if a rule of the task accepts it.
+func (s *Server) admitByCredential(w http.ResponseWriter, r *http.Request) {
+	c, err := s.identify(w, r)
+	if err == nil && c.participant == "" {
+		err = refuse(http.StatusUnauthorized, "unauthorized", "admission by credential: sign the request with the did:key the credential is about (verdict task join --credential FILE --key FILE)")
+	}
+	var body []byte
+	if err == nil {
+		body, err = s.readBody(w, r, c, s.cfg.MaxBodyBytes)
+	}
+	if err == nil {
+		err = s.e.AdmitByCredential(r.Context(), r.PathValue("id"), c.participant, body)
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.Redeemed{Task: r.PathValue("id"), Participant: c.participant})
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/internal/httpapi"
 )
 
@@ -163,4 +164,31 @@ func TestAccess(t *testing.T) {
 			t.Errorf("audit: got %q, want %q", got, want)
 		}
 	})
+}
+
+// TestAdmitByCredential admits a participant presenting a credential of a
+// trusted issuer, and refuses one about someone else.
+func TestAdmitByCredential(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	uni, ada, bob := participantKey(t, "university"), participantKey(t, "ada"), participantKey(t, "bob")
+	v.createTask("campus", fmt.Sprintf("access:\n  mode: invite\n  credentials:\n    - type: StudentCredential\n      issuers: [%q]\n", uni.DID()))
+	doc, _ := json.Marshal(map[string]any{
+		"@context": []string{"https://www.w3.org/ns/credentials/v2"}, "type": []string{"VerifiableCredential", "StudentCredential"},
+		"issuer": uni.DID(), "credentialSubject": map[string]string{"id": ada.DID()},
+	})
+	vc, err := credential.Sign(doc, uni, credential.ProofOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := v.as(bob).do("POST", "/v1/tasks/campus/admissions/credential", vc, "application/json")
+	msg, _ := r.json(t)["error"].(map[string]any)["message"].(string)
+	if want := fmt.Sprintf(`admission by credential to task "campus": the credential's subject is not %s, who presents it`, bob.DID()); r.status != 403 || r.kind() != "credential_refused" || msg != want {
+		t.Errorf("bob presents ada's credential: got %d %s %q, want 403 credential_refused %q", r.status, r.kind(), msg, want)
+	}
+	if r := v.as(ada).do("POST", "/v1/tasks/campus/admissions/credential", vc, "application/json"); r.status != 200 {
+		t.Fatalf("ada presents hers: got %d %s", r.status, r.body)
+	}
+	if r := v.as(ada).get("/v1/tasks/campus/leaderboard"); r.status != 200 {
+		t.Errorf("admitted ada's leaderboard: got %d %s", r.status, r.body)
+	}
 }

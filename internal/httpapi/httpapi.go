@@ -354,6 +354,8 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		status, kind = http.StatusForbidden, "not_admitted"
 	case errors.Is(err, engine.ErrInvitation):
 		status, kind = http.StatusForbidden, "invitation"
+	case errors.Is(err, engine.ErrCredentialRefused):
+		status, kind = http.StatusForbidden, "credential_refused"
 	case errors.Is(err, engine.ErrForbidden):
 		status, kind = http.StatusForbidden, "forbidden"
 	case errors.Is(err, engine.ErrReplayed):

@@ -350,6 +350,7 @@ func TestRoles(t *testing.T) {
 			{"RevokeAccessParticipant", alice, "POST", "/v1/tasks/contest/admissions/revoke", map[string]any{"participants": []string{aliceKey.DID()}}, 403, "forbidden"},
 			{"InviteOpenTask", host, "POST", "/v1/tasks/contest/invitations", map[string]any{"count": 1}, 400, "bad_request"},
 			{"RedeemAnonymous", anon, "POST", "/v1/tasks/contest/invitations/redeem", map[string]string{"code": "x"}, 401, "unauthorized"},
+			{"CredentialAnonymous", anon, "POST", "/v1/tasks/contest/admissions/credential", map[string]string{}, 401, "unauthorized"},
 		})
 		// Closing certifies, as verdict task close does: the answer
 		// carries the promotions and their credentials are issued.

@@ -44,6 +44,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/tasks/{id}/admissions", s.admissions},
 		{"POST", "/v1/tasks/{id}/admissions", s.admit},
 		{"POST", "/v1/tasks/{id}/admissions/revoke", s.revokeAccess},
+		{"POST", "/v1/tasks/{id}/admissions/credential", s.admitByCredential},
 		{"POST", "/v1/tasks/{id}/invitations", s.invite},
 		{"POST", "/v1/tasks/{id}/invitations/redeem", s.redeem},
 		{"GET", "/v1/tasks/{id}/teams", s.teams},
