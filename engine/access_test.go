@@ -457,3 +457,28 @@ func TestAdmitByCredential(t *testing.T) {
 		}
 	})
 }
+
+// TestAdmitByVerdictCertification admits the author of a model another
+// verdict host certified: the subject of a CertifiedModelCredential is
+// the model, its author the did:key.
+func TestAdmitByVerdictCertification(t *testing.T) {
+	host, _ := credential.NewKeyPair(bytesOf(42, ed25519.SeedSize))
+	ada, bob := didOf(t, 1), didOf(t, 2)
+	e, clk := contest(t, fmt.Sprintf("access:\n  mode: invite\n  credentials:\n    - type: %s\n      issuers: [%q]\n", credential.ModelCredentialType, host.DID()), engine.Config{})
+	signed, err := credential.IssueModel(credential.ModelSubject{
+		Model: [32]byte{1}, Author: ada,
+		Task:   credential.Task{ID: "earlier", Title: "An earlier task", Type: "regression", Metric: "rmse", DatasetHash: "sha256:00"},
+		Scores: credential.Scores{Public: credential.Score{Value: 0.5, CI: [2]float64{0.4, 0.6}, Level: 0.95}},
+		Rank:   1, RankedParticipants: 3, EngineVersion: "test",
+	}, host, nil, clk.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.AdmitByCredential(context.Background(), "contest", bob, signed); !errors.Is(err, engine.ErrCredentialRefused) {
+		t.Errorf("bob presents ada's certification: got %v, want ErrCredentialRefused", err)
+	}
+	if err := e.AdmitByCredential(context.Background(), "contest", ada, signed); err != nil {
+		t.Fatalf("ada presents her certification: %v", err)
+	}
+	mustSubmit(t, e, ada, linear)
+}
