@@ -160,6 +160,9 @@ func TestAccessRules(t *testing.T) {
 		if !errors.Is(err, engine.ErrNotAdmitted) || !errors.Is(err, engine.ErrForbidden) || engine.Message(err) != want {
 			t.Fatalf("Submit by outsider: got %v, want %q", err, want)
 		}
+		if _, err := e.Submit(context.Background(), engine.SubmitRequest{Task: "hidden", Participant: bob, Module: linear}); !errors.Is(err, engine.ErrNotFound) || engine.Message(err) != `task "hidden" not found` {
+			t.Errorf("Submit by outsider to an unlisted task: got %v, want not found as if absent", err)
+		}
 		mustSubmit(t, e, ada, linear)
 		if _, err := e.Submit(context.Background(), engine.SubmitRequest{Task: "contest", Participant: "host", Module: konst, Baseline: true}); err != nil {
 			t.Errorf("host's baseline: %v", err)

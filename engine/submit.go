@@ -210,7 +210,9 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		if spec.RequireSigned && signature == "" {
 			return nil, nil, fmt.Errorf("task %q accepts only submissions signed with the participant's key (verdict submit --key FILE): %w", req.Task, ErrUnsigned)
 		}
-		if err := e.checkParticipant(&lt.task, req.Participant); err != nil {
+		// The participant submits: an unlisted task they may not see is
+		// not found, as an absent one.
+		if err := e.access(&lt.task, Viewer{Participant: req.Participant}); err != nil {
 			return nil, nil, err
 		}
 	}

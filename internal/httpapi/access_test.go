@@ -58,6 +58,10 @@ func TestAccess(t *testing.T) {
 		{"InviteZero", host, "POST", "/v1/tasks/guild/invitations", api.Invite{Count: 0}, 400, "bad_request", `invite on task "guild": count 0 is not in [1, 1000]`},
 		{"RedeemAnonymous", anon, "POST", "/v1/tasks/guild/invitations/redeem", api.Redeem{Code: "x"}, 401, "unauthorized", "redeem an invitation: sign the request with the did:key to admit (verdict task join --key FILE)"},
 		{"RedeemUnknown", asBob, "POST", "/v1/tasks/guild/invitations/redeem", api.Redeem{Code: strings.Repeat("a", 32)}, 403, "invitation", `invitation code for task "guild": unknown (mistyped, or made for another task)`},
+		{"OutsiderSelectionsUnlisted", asBob, "GET", "/v1/tasks/hidden/selections", nil, 404, "not_found", `task "hidden" not found`},
+		{"OutsiderSelectUnlisted", asBob, "PUT", "/v1/tasks/hidden/selections", api.Select{Submissions: []string{}}, 404, "not_found", `task "hidden" not found`},
+		{"OutsiderJoinsTeamUnlisted", asBob, "POST", "/v1/tasks/hidden/teams/red/members", api.Join{}, 404, "not_found", `task "hidden" not found`},
+		{"OutsiderSelections", asBob, "GET", "/v1/tasks/guild/selections", nil, 403, "not_admitted", notAdmitted("guild", bob.DID())},
 		{"RedeemUnknownUnlisted", asBob, "POST", "/v1/tasks/hidden/invitations/redeem", api.Redeem{Code: strings.Repeat("a", 32)}, 404, "not_found", `task "hidden" not found`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,6 +109,13 @@ func TestAccess(t *testing.T) {
 		}
 	})
 
+	t.Run("SubmitUnlisted", func(t *testing.T) {
+		r := asBob.submit("hidden", module("bob"), "")
+		msg, _ := r.json(t)["error"].(map[string]any)["message"].(string)
+		if r.status != http.StatusNotFound || msg != `task "hidden" not found` {
+			t.Fatalf("outsider's upload to an unlisted task: got %d %s %q, want 404 as if absent", r.status, r.kind(), msg)
+		}
+	})
 	t.Run("SubmitRefused", func(t *testing.T) {
 		r := asBob.submit("guild", module("bob"), "")
 		msg, _ := r.json(t)["error"].(map[string]any)["message"].(string)

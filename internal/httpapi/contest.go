@@ -58,7 +58,7 @@ func (s *Server) selections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	task := r.PathValue("id")
-	if _, err := s.e.Task(task); err != nil {
+	if err := s.e.CheckAccess(task, c.viewer()); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -80,6 +80,9 @@ func (s *Server) selectSubmissions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	who, err := actingAs(c, r, true)
+	if err == nil {
+		err = s.e.CheckAccess(r.PathValue("id"), c.viewer())
+	}
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -150,6 +153,10 @@ func (s *Server) joinTeam(w http.ResponseWriter, r *http.Request) {
 	c, err := s.identify(w, r)
 	if err == nil {
 		err = needCaller(c, "join a team")
+	}
+	if err == nil {
+		// An unlisted task is not found by whoever may not see it.
+		err = s.e.CheckAccess(r.PathValue("id"), c.viewer())
 	}
 	var body []byte
 	if err == nil {
