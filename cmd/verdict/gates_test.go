@@ -26,7 +26,7 @@ func TestGateWording(t *testing.T) {
 		t.Fatalf("submit: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	for _, want := range []string{
-		"min_score                   pass  score 0.",
+		"min_score                   pass  score ", // the public part is drawn by a random seed: its AUC may be 1
 		", needs ≥ 0.5",
 		"beats_baseline              FAIL  no baseline submission to compare with; needs p-value < 0.05",
 		"deterministic               pass  the same outputs for shuffled rows and another batch size",
