@@ -681,11 +681,16 @@ func (c *Client) Bundle(ctx context.Context, id string) (*market.Bundle, error) 
 }
 
 // Ingest adds a bundle, a tar archive of its files, to the server's
-// marketplace, accepting only issuer's credentials if not "" (POST
+// marketplace, accepting only issuer's credentials if not "", and an
+// issuer the server does not trust only if allowUntrusted (POST
 // /v1/market, host only).
-func (c *Client) Ingest(ctx context.Context, bundleTar []byte, issuer string) (*market.Entry, error) {
+func (c *Client) Ingest(ctx context.Context, bundleTar []byte, issuer string, allowUntrusted bool) (*market.Entry, error) {
 	var me market.Entry
-	path := withQuery("/v1/market", url.Values{"issuer": {issuer}})
+	q := url.Values{"issuer": {issuer}}
+	if allowUntrusted {
+		q.Set("allow_untrusted", "true")
+	}
+	path := withQuery("/v1/market", q)
 	if err := c.call(ctx, "POST", path, bundleTar, "application/x-tar", http.StatusCreated, &me); err != nil {
 		return nil, err
 	}
@@ -693,12 +698,12 @@ func (c *Client) Ingest(ctx context.Context, bundleTar []byte, issuer string) (*
 }
 
 // IngestBundle is Ingest of b, archived as market.WriteBundleTar does.
-func (c *Client) IngestBundle(ctx context.Context, b *market.Bundle, issuer string) (*market.Entry, error) {
+func (c *Client) IngestBundle(ctx context.Context, b *market.Bundle, issuer string, allowUntrusted bool) (*market.Entry, error) {
 	var buf bytes.Buffer
 	if err := market.WriteBundleTar(&buf, b); err != nil {
 		return nil, err
 	}
-	return c.Ingest(ctx, buf.Bytes(), issuer)
+	return c.Ingest(ctx, buf.Bytes(), issuer, allowUntrusted)
 }
 
 // Admissions lists the participants admitted to an invite-only task (GET

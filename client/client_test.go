@@ -315,17 +315,22 @@ func TestClient(t *testing.T) {
 			}
 			// Into another server's marketplace, as its host only.
 			url2, token2, _ := server(t)
-			if _, err := newClient(t, client.Config{URL: url2, Key: aliceKey}).IngestBundle(ctx, b, ""); !errors.Is(err, engine.ErrForbidden) {
+			if _, err := newClient(t, client.Config{URL: url2, Key: aliceKey}).IngestBundle(ctx, b, "", true); !errors.Is(err, engine.ErrForbidden) {
 				t.Errorf("participant ingests: got %v, want ErrForbidden", err)
 			}
+			// The other server does not trust this one: refused unless allowed,
+			// then listed as untrusted.
 			host2 := newClient(t, client.Config{URL: url2, Token: token2})
-			got, err := host2.IngestBundle(ctx, b, "")
-			if err != nil || got.ID != me.ID {
-				t.Fatalf("ingest: %+v, %v", got, err)
+			if _, err := host2.IngestBundle(ctx, b, "", false); !errors.Is(err, market.ErrBundle) || !strings.Contains(err.Error(), "allow-untrusted") {
+				t.Errorf("ingest from an untrusted issuer: got %v, want a bundle refusal naming --allow-untrusted", err)
+			}
+			got, err := host2.IngestBundle(ctx, b, "", true)
+			if err != nil || got.ID != me.ID || got.Trusted {
+				t.Fatalf("ingest allowed untrusted: %+v, %v; want the entry, not trusted", got, err)
 			}
 			tampered := *b
 			tampered.Module = module("other")
-			if _, err := host2.IngestBundle(ctx, &tampered, ""); !errors.Is(err, market.ErrBundle) {
+			if _, err := host2.IngestBundle(ctx, &tampered, "", true); !errors.Is(err, market.ErrBundle) {
 				t.Errorf("a bundle with another module: got %v, want a bundle refusal", err)
 			}
 		})

@@ -213,11 +213,17 @@ func (mk *Market) module(me *Entry) ([]byte, error) {
 }
 
 // IngestOptions are the options of Ingest. The zero value accepts a
-// bundle from any issuer whose signatures verify, checking revocation
-// against the bundle's own status list.
+// bundle whose signatures verify from this host or an issuer trusted here
+// for it (TrustedFor), checking revocation against the bundle's own
+// status list.
 type IngestOptions struct {
-	// Issuer, if set, is the only DID whose bundles are accepted.
+	// Issuer, if set, is the only DID whose bundles are accepted. It pins
+	// the issuer; it does not make it trusted.
 	Issuer string
+	// AllowUntrusted accepts a bundle whose issuer is not trusted here; it
+	// is listed with Entry.Trusted false (until the operator trusts its
+	// issuer). VerifyBundle ignores it.
+	AllowUntrusted bool
 	// StatusList, if set, is the issuer's current signed status list, used
 	// instead of the bundle's (which may be older than a revocation).
 	StatusList []byte
@@ -267,11 +273,25 @@ func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.T
 
 // Ingest verifies a bundle (see VerifyBundle) and adds it to this data
 // dir's marketplace: the module is kept like a submitted one, the status
-// list checked is kept for export. An entry already here is ErrExists.
+// list checked is kept for export. A bundle whose issuer is neither this
+// host nor trusted here for its task, dataset and date (TrustedFor) is a
+// *BundleError of BundleCredential wrapping ErrUntrustedIssuer, unless
+// opts.AllowUntrusted. An entry already here is ErrExists.
 func (mk *Market) Ingest(ctx context.Context, b *Bundle, opts IngestOptions) (*Entry, error) {
 	card, _, err := VerifyBundle(ctx, b, opts, mk.e.Now())
 	if err != nil {
 		return nil, err
+	}
+	if !opts.AllowUntrusted {
+		ti, err := mk.TrustedFor(card)
+		if err != nil {
+			return nil, fmt.Errorf("ingest %s: %w", card.ID, err)
+		}
+		if ti == nil {
+			return nil, &BundleError{File: BundleCredential, Err: fmt.Errorf(
+				"issuer %s is not trusted here for task %q (dataset %.12s…, issued %s): trust it with `verdict market trust add %s --name NAME --since %s`, or ingest with --allow-untrusted to list it as untrusted: %w",
+				card.Issuer, card.Task.ID, card.Task.DatasetSHA256, card.Created.Format(time.RFC3339), card.Issuer, card.Created.UTC().Format(time.RFC3339), ErrUntrustedIssuer)}
+		}
 	}
 	if _, err := mk.store.MarketEntry(card.ID); err == nil {
 		return nil, fmt.Errorf("market entry %s: %w", card.ID, engine.ErrExists)

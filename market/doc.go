@@ -25,8 +25,11 @@
 // a host did:key, a name, a period, optionally the tasks or datasets it
 // may certify; Trust, Untrust, Issuers, TrustedFor), as
 // DIR/market/issuers.json. Every entry List and Entry return says whether
-// its issuer is trusted here (Entry.Trusted); ingest does not consult the
-// registry yet (issue 16, item 2).
+// its issuer is trusted here (Entry.Trusted), computed when read, so
+// Untrust flags an issuer's models at once. Ingest refuses a bundle whose
+// issuer is neither this host nor covered by the registry
+// (ErrUntrustedIssuer) unless IngestOptions.AllowUntrusted, which lists it
+// as untrusted.
 //
 // A bundle is untrusted input: every member is read bounded (ReadBundle,
 // ReadBundleTar), and VerifyBundle checks the credential's proof and
@@ -44,6 +47,7 @@
 //	_, err = m.ExportBundle(found[0].ID, "bundle/")
 //
 //	b, err := market.ReadBundle("bundle/") // on another data dir
+//	err = m2.Trust(market.TrustedIssuer{DID: hostDID, Name: "Lab A", Since: since})
 //	entry, err := m2.Ingest(ctx, b, market.IngestOptions{Issuer: hostDID})
 //	p, err := m2.Predict(ctx, entry.ID, rows, "rows.csv")
 package market

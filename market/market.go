@@ -33,6 +33,10 @@ var (
 	ErrCardMismatch = errors.New("market: model card disagrees with its credential")
 	// ErrCard reports a model card that is not a well-formed card.
 	ErrCard = errors.New("market: malformed model card")
+	// ErrUntrustedIssuer reports a bundle whose issuer is neither this
+	// data dir's host nor trusted here for it (TrustedFor), ingested
+	// without IngestOptions.AllowUntrusted.
+	ErrUntrustedIssuer = errors.New("market: issuer not trusted here")
 )
 
 // Sizes bounding what a bundle may hold.

@@ -177,14 +177,31 @@ func TestMarketplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := m2.Ingest(ctx, b, market.IngestOptions{Issuer: e.HostDID()})
+	// An issuer the second data dir does not trust is refused by default,
+	// pinned or not, naming the issuer and the two ways on.
+	for name, opts := range map[string]market.IngestOptions{"default": {}, "issuer pinned": {Issuer: e.HostDID()}} {
+		_, err := m2.Ingest(ctx, b, opts)
+		var be *market.BundleError
+		if !errors.As(err, &be) || be.File != market.BundleCredential || !errors.Is(err, market.ErrUntrustedIssuer) || !errors.Is(err, engine.ErrBadRequest) {
+			t.Fatalf("Ingest from an unknown issuer (%s): got %v, want a BundleError on credential.json wrapping ErrUntrustedIssuer", name, err)
+		}
+		for _, want := range []string{e.HostDID(), "verdict market trust add " + e.HostDID(), "--allow-untrusted"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("Ingest from an unknown issuer (%s): error %q does not say %q", name, err, want)
+			}
+		}
+	}
+	if ms, err := m2.List(market.Query{IncludeRevoked: true}); err != nil || len(ms) != 0 {
+		t.Fatalf("after a refused issuer: got %v, %v; want an empty marketplace", ms, err)
+	}
+	got, err := m2.Ingest(ctx, b, market.IngestOptions{Issuer: e.HostDID(), AllowUntrusted: true})
 	if err != nil {
 		t.Fatalf("Ingest: %v", err)
 	}
-	if got.ID != adaID || got.Origin != "ingested" || got.Card.Issuer != e.HostDID() {
-		t.Errorf("Ingest: got %+v", got)
+	if got.ID != adaID || got.Origin != "ingested" || got.Card.Issuer != e.HostDID() || got.Trusted {
+		t.Errorf("Ingest allowed untrusted: got %+v, want ada's entry, not trusted", got)
 	}
-	if _, err := m2.Ingest(ctx, b, market.IngestOptions{}); !errors.Is(err, engine.ErrExists) {
+	if _, err := m2.Ingest(ctx, b, market.IngestOptions{AllowUntrusted: true}); !errors.Is(err, engine.ErrExists) {
 		t.Errorf("Ingest again: got %v, want ErrExists", err)
 	}
 	found, err := m2.List(market.Query{TaskType: "regression", Features: []string{"a"}})
@@ -315,6 +332,27 @@ func TestMarketplace(t *testing.T) {
 	}
 	if ms, err := m3.List(market.Query{IncludeRevoked: true}); err != nil || len(ms) != 0 {
 		t.Errorf("after refused bundles: got %v, %v; want an empty marketplace", ms, err)
+	}
+	// Trust is scoped: trusted for another task is not trusted for this
+	// one; trusted for it, the bundle is ingested without an allowance and
+	// listed as trusted.
+	if err := m3.Trust(market.TrustedIssuer{DID: e.HostDID(), Name: "first host", Since: day0, Tasks: []string{"another"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m3.Ingest(ctx, b, market.IngestOptions{}); !errors.Is(err, market.ErrUntrustedIssuer) {
+		t.Errorf("Ingest with the issuer trusted for another task: got %v, want ErrUntrustedIssuer", err)
+	}
+	if err := m3.Trust(market.TrustedIssuer{DID: e.HostDID(), Name: "first host", Since: day0, Tasks: []string{"contest"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m3.Ingest(ctx, b, market.IngestOptions{}); err != nil || got.ID != adaID || !got.Trusted {
+		t.Errorf("Ingest with the issuer trusted: got %+v, %v; want ada's entry, trusted", got, err)
+	}
+	if err := m3.Untrust(e.HostDID()); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := m3.List(market.Query{}); err != nil || len(ms) != 1 || ms[0].Trusted {
+		t.Errorf("List once the issuer's trust is removed: got %+v, %v; want ada's entry flagged untrusted", ms, err)
 	}
 
 	// Revocation: hidden from search, marked in list, not exported, not

@@ -21,8 +21,10 @@ import (
 // A marketplace's trust policy (issue 16, "Whose certificate?"): the
 // issuers its operator trusts to certify models, each by its host
 // did:key, for a period and optionally only for some tasks or datasets.
-// List and Entry say whether an entry's issuer is trusted (Entry.Trusted);
-// ingest does not consult the registry yet.
+// List and Entry say whether an entry's issuer is trusted (Entry.Trusted),
+// at read time, so withdrawing trust flags an issuer's models at once;
+// Ingest refuses an issuer it does not cover unless told to list it as
+// untrusted (IngestOptions.AllowUntrusted).
 
 // MaxIssuerName bounds TrustedIssuer.Name, in bytes.
 const MaxIssuerName = 100

@@ -297,6 +297,7 @@ func writeBundle(dir string, b *market.Bundle) error {
 
 func marketIngestCmd(g *globals) *cobra.Command {
 	var issuer, statusList string
+	var allowUntrusted bool
 	c := &cobra.Command{
 		Use:   "ingest DIR",
 		Short: "add a bundle to this data dir's marketplace, if it verifies",
@@ -306,7 +307,10 @@ verifies and its issuer is the did:key that signed it (and --issuer, if
 given), the wasm's SHA-256 is the credential's subject, the credential is
 not revoked in the issuer's status list (--status-list FILE, else the
 bundle's status.json), and the card is signed by the same issuer and agrees
-with the credential. A refused bundle exits 1.`,
+with the credential. It also refuses a bundle whose issuer is neither this
+host nor trusted here for its task, dataset and date (verdict market trust
+add DID); --allow-untrusted lists it anyway, flagged as not trusted here.
+--issuer pins the issuer; it does not trust it. A refused bundle exits 1.`,
 		Args: cobra.ExactArgs(1),
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			mk, err := market.Open(cmd.Context(), e)
@@ -317,7 +321,7 @@ with the credential. A refused bundle exits 1.`,
 			if err != nil {
 				return badInput(err)
 			}
-			opts := market.IngestOptions{Issuer: issuer}
+			opts := market.IngestOptions{Issuer: issuer, AllowUntrusted: allowUntrusted}
 			if statusList != "" {
 				if opts.StatusList, err = readBounded(statusList, market.MaxStatusListSize); err != nil {
 					return badInput(err)
@@ -347,7 +351,7 @@ with the credential. A refused bundle exits 1.`,
 				return badInput(err)
 			}
 			start := time.Now()
-			m, err := c.IngestBundle(cmd.Context(), b, issuer)
+			m, err := c.IngestBundle(cmd.Context(), b, issuer, allowUntrusted)
 			var ce *client.Error
 			if errors.As(err, &ce) && ce.Kind == "bundle" {
 				if g.json {
@@ -365,6 +369,7 @@ with the credential. A refused bundle exits 1.`,
 	}
 	g.serverFlags(c, true)
 	c.Flags().StringVar(&issuer, "issuer", "", "accept only bundles issued by this did:key")
+	c.Flags().BoolVar(&allowUntrusted, "allow-untrusted", false, "accept a bundle whose issuer is not trusted here, listed as untrusted")
 	c.Flags().StringVar(&statusList, "status-list", "", "the issuer's current status list credential (file), instead of the bundle's")
 	return c
 }

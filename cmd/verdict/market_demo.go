@@ -120,6 +120,12 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	if err != nil {
 		return nil, err
 	}
+	// The second marketplace's operator trusts the demo host as an issuer
+	// (ingest refuses an unknown one).
+	if err := mk2.Trust(market.TrustedIssuer{DID: e.HostDID(), Name: "the demo host", Since: best.Card.Created}); err != nil {
+		return nil, err
+	}
+	say("          verdict market trust add %s (on another data dir: its operator trusts this host)\n", shortDID(e.HostDID()))
 	start := time.Now()
 	if _, err := mk2.Ingest(ctx, b, market.IngestOptions{Issuer: e.HostDID()}); err != nil {
 		return nil, err

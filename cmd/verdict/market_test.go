@@ -94,11 +94,17 @@ func TestCLIMarket(t *testing.T) {
 			t.Errorf("bundle: %v", err)
 		}
 	}
-	if out := run(data2, 0, "market", "ingest", bundle, "--issuer", closed.Issuer); !strings.Contains(out, "ingested    "+adaID) {
-		t.Errorf("ingest: got\n%s", out)
+	// The second data dir does not trust the first host: ingest refuses
+	// the bundle, naming the issuer and the fix, pinned issuer or not.
+	if out := run(data2, 1, "market", "ingest", bundle, "--issuer", closed.Issuer); !strings.Contains(out, "REFUSED     credential.json: issuer "+closed.Issuer+" is not trusted here") ||
+		!strings.Contains(out, "verdict market trust add "+closed.Issuer) || !strings.Contains(out, "--allow-untrusted") {
+		t.Errorf("ingest from an untrusted issuer: got\n%s", out)
+	}
+	if out := run(data2, 0, "market", "ingest", bundle, "--issuer", closed.Issuer, "--allow-untrusted"); !strings.Contains(out, "ingested    "+adaID) {
+		t.Errorf("ingest --allow-untrusted: got\n%s", out)
 	}
 	// The second data dir lists the model, not trusting its issuer until
-	// its operator says so.
+	// its operator says so, and no longer once it withdraws its trust.
 	if out := run(data2, 0, "market", "show", adaID); !strings.Contains(out, "NOT trusted here") {
 		t.Errorf("market show of an ingested model: got\n%s\nwant its issuer NOT trusted here", out)
 	}
@@ -106,6 +112,11 @@ func TestCLIMarket(t *testing.T) {
 	if out := run(data2, 0, "market", "show", adaID); !strings.Contains(out, "(trusted here)") {
 		t.Errorf("market show after trust add: got\n%s\nwant its issuer trusted here", out)
 	}
+	run(data2, 0, "market", "trust", "remove", closed.Issuer)
+	if out := run(data2, 0, "market", "show", adaID); !strings.Contains(out, "NOT trusted here") {
+		t.Errorf("market show after trust remove: got\n%s\nwant its issuer NOT trusted here", out)
+	}
+	run(data2, 0, "market", "trust", "add", closed.Issuer, "--name", "first host", "--since", "2020-01-01T00:00:00Z")
 	if out := run(data2, 0, "market", "list"); !strings.Contains(out, "ingested") {
 		t.Errorf("list after ingest: got\n%s", out)
 	}

@@ -395,6 +395,8 @@ promote_top: 4
 		}
 		// A buyer: another data dir, ingesting the bundle and predicting
 		// with it on the sample rows.
+		// Its operator trusts the host first (ingest refuses an unknown issuer).
+		run(e.dir, nil, 0, "verdict --data-dir buyer market trust add $ISSUER --name host --since 2020-01-01T00:00:00Z")
 		if got := run(e.dir, nil, 0, "verdict --data-dir buyer market ingest bundle --issuer $ISSUER"); !strings.Contains(got, "ingested") {
 			t.Errorf("%s: market ingest:\n%s", e.lang, got)
 		}

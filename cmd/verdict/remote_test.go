@@ -187,7 +187,7 @@ func TestRemoteVerbs(t *testing.T) {
 		token2 := strings.TrimSpace(mustCLI("--data-dir", data2, "token", "create"))
 		base2 := startServe(t, data2)
 		t.Setenv("VERDICT_TOKEN", token2)
-		code, out, errOut = cli(t, "--data-dir", t.TempDir(), "market", "ingest", bundle, "--server", base2)
+		code, out, errOut = cli(t, "--data-dir", t.TempDir(), "market", "ingest", bundle, "--server", base2, "--allow-untrusted")
 		if code != 0 || !strings.Contains(out, "ingested    "+model) {
 			t.Errorf("market ingest --server: exit %d %s%s", code, out, errOut)
 		}

@@ -644,8 +644,14 @@ func testMarket(t *testing.T, v *env, participant *client) {
 		t.Fatalf("ReadBundleTar: %v", err)
 	}
 	other := newEnv(t, engine.Config{}, httpapi.Config{})
-	ingest := func(c *client, body []byte) response {
-		return c.do("POST", "/v1/market?issuer="+v.e.HostDID(), body, "application/x-tar")
+	// The other server does not trust v's host: it ingests v's bundle only
+	// when told to list it as untrusted.
+	ingest := func(c *client, body []byte, allow string) response {
+		q := "/v1/market?issuer=" + v.e.HostDID()
+		if allow != "" {
+			q += "&allow_untrusted=" + allow
+		}
+		return c.do("POST", q, body, "application/x-tar")
 	}
 	// The same bundle with another module: its hash is not the credential's.
 	var tb bytes.Buffer
@@ -660,29 +666,37 @@ func testMarket(t *testing.T, v *env, participant *client) {
 		name   string
 		c      *client
 		body   []byte
+		allow  string
 		status int
 		kind   string
+		says   string // in the body
 	}{
-		{"Anonymous", other.anonymous(), bundle, 401, "unauthorized"},
-		{"Participant", other.as(participantKey(t, "alice")), bundle, 403, "forbidden"},
-		{"NotATar", other.host(), []byte("nope"), 400, "bad_request"},
-		{"Tampered", other.host(), tampered, 400, "bundle"},
-		{"Host", other.host(), bundle, 201, ""},
-		{"Again", other.host(), bundle, 409, "exists"},
+		{"Anonymous", other.anonymous(), bundle, "true", 401, "unauthorized", ""},
+		{"Participant", other.as(participantKey(t, "alice")), bundle, "true", 403, "forbidden", ""},
+		{"NotATar", other.host(), []byte("nope"), "true", 400, "bad_request", ""},
+		{"Tampered", other.host(), tampered, "true", 400, "bundle", ""},
+		{"UntrustedIssuer", other.host(), bundle, "", 400, "bundle", "verdict market trust add " + v.e.HostDID()},
+		{"AllowNotABoolean", other.host(), bundle, "maybe", 400, "bad_request", "allow_untrusted"},
+		{"Host", other.host(), bundle, "true", 201, "", `"trusted":false`},
+		{"Again", other.host(), bundle, "true", 409, "exists", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if r := ingest(tc.c, tc.body); r.status != tc.status || r.kind() != tc.kind {
+			r := ingest(tc.c, tc.body, tc.allow)
+			if r.status != tc.status || r.kind() != tc.kind {
 				t.Errorf("ingest: got %d %q, want %d %q: %s", r.status, r.kind(), tc.status, tc.kind, r.body)
+			}
+			if !strings.Contains(strings.ReplaceAll(string(r.body), " ", ""), strings.ReplaceAll(tc.says, " ", "")) {
+				t.Errorf("ingest: got %s, want it to say %q", r.body, tc.says)
 			}
 		})
 	}
-	if got := other.anonymous().get("/v1/market").json(t)["list"].([]any); len(got) != 1 || got[0].(map[string]any)["origin"] != "ingested" {
-		t.Errorf("the other marketplace: %v", got)
+	if got := other.anonymous().get("/v1/market").json(t)["list"].([]any); len(got) != 1 || got[0].(map[string]any)["origin"] != "ingested" || got[0].(map[string]any)["trusted"] != false {
+		t.Errorf("the other marketplace: %v, want one ingested entry, not trusted", got)
 	}
-	if r := ingest(participant, bundle); r.status != 403 {
+	if r := ingest(participant, bundle, "true"); r.status != 403 {
 		t.Errorf("participant ingest on the issuing server: got %d, want 403", r.status)
 	}
-	if r := ingest(v.host(), bundle); r.status != 409 || r.kind() != "exists" {
+	if r := ingest(v.host(), bundle, ""); r.status != 409 || r.kind() != "exists" {
 		t.Errorf("ingest a promoted model into its own server: got %d %q, want 409 exists", r.status, r.kind())
 	}
 }

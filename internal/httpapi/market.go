@@ -130,7 +130,8 @@ const maxBundleBytes = market.MaxBundleBytes
 
 // ingest adds a bundle (a tar archive, see market.ReadBundleTar) to this server's
 // marketplace after verifying every signature; ?issuer= accepts only that
-// issuer's. Host only.
+// issuer's; ?allow_untrusted=true accepts an issuer this marketplace does
+// not trust, listed as untrusted. Host only.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	c, err := s.identify(w, r)
 	if err == nil {
@@ -152,7 +153,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	me, err := s.m.Ingest(r.Context(), b, market.IngestOptions{Issuer: r.URL.Query().Get("issuer")})
+	allow, err := boolQuery(r, "allow_untrusted")
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	me, err := s.m.Ingest(r.Context(), b, market.IngestOptions{Issuer: r.URL.Query().Get("issuer"), AllowUntrusted: allow})
 	if err != nil {
 		s.fail(w, err)
 		return
