@@ -35,6 +35,10 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
 }
 
+// ActorOf returns the actor ctx carries (WithActor), "host" if none: for
+// the audit records of the packages above the engine (market's trust log).
+func ActorOf(ctx context.Context) Actor { return actorOf(ctx) }
+
 func actorOf(ctx context.Context) Actor {
 	a, _ := ctx.Value(actorKey{}).(Actor)
 	if a.Who == "" {

@@ -24,7 +24,8 @@
 // Its operator keeps a registry of the issuers it trusts (TrustedIssuer:
 // a host did:key, a name, a period, optionally the tasks or datasets it
 // may certify; Trust, Untrust, Issuers, TrustedFor), as
-// DIR/market/issuers.json. Every entry List and Entry return says whether
+// DIR/market/issuers.json; each change is appended, with who
+// (engine.WithActor) and when, to DIR/market/trust-log.jsonl (TrustLog). Every entry List and Entry return says whether
 // its issuer is trusted here (Entry.Trusted), computed when read, so
 // Untrust flags an issuer's models at once. Ingest refuses a bundle whose
 // issuer is neither this host nor covered by the registry
@@ -47,7 +48,7 @@
 //	_, err = m.ExportBundle(found[0].ID, "bundle/")
 //
 //	b, err := market.ReadBundle("bundle/") // on another data dir
-//	err = m2.Trust(market.TrustedIssuer{DID: hostDID, Name: "Lab A", Since: since})
+//	err = m2.Trust(ctx, market.TrustedIssuer{DID: hostDID, Name: "Lab A", Since: since})
 //	entry, err := m2.Ingest(ctx, b, market.IngestOptions{Issuer: hostDID})
 //	p, err := m2.Predict(ctx, entry.ID, rows, "rows.csv")
 package market

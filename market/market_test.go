@@ -222,11 +222,11 @@ func TestMarketplace(t *testing.T) {
 		}
 	}
 	trustedOn("ingested from an unregistered issuer", false)
-	if err := m2.Trust(market.TrustedIssuer{DID: e.HostDID(), Name: "first host", Since: day0}); err != nil {
+	if err := m2.Trust(ctx, market.TrustedIssuer{DID: e.HostDID(), Name: "first host", Since: day0}); err != nil {
 		t.Fatal(err)
 	}
 	trustedOn("issuer registered", true)
-	if err := m2.Untrust(e.HostDID()); err != nil {
+	if err := m2.Untrust(ctx, e.HostDID()); err != nil {
 		t.Fatal(err)
 	}
 	trustedOn("issuer removed", false)
@@ -336,19 +336,19 @@ func TestMarketplace(t *testing.T) {
 	// Trust is scoped: trusted for another task is not trusted for this
 	// one; trusted for it, the bundle is ingested without an allowance and
 	// listed as trusted.
-	if err := m3.Trust(market.TrustedIssuer{DID: e.HostDID(), Name: "first host", Since: day0, Tasks: []string{"another"}}); err != nil {
+	if err := m3.Trust(ctx, market.TrustedIssuer{DID: e.HostDID(), Name: "first host", Since: day0, Tasks: []string{"another"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m3.Ingest(ctx, b, market.IngestOptions{}); !errors.Is(err, market.ErrUntrustedIssuer) {
 		t.Errorf("Ingest with the issuer trusted for another task: got %v, want ErrUntrustedIssuer", err)
 	}
-	if err := m3.Trust(market.TrustedIssuer{DID: e.HostDID(), Name: "first host", Since: day0, Tasks: []string{"contest"}}); err != nil {
+	if err := m3.Trust(ctx, market.TrustedIssuer{DID: e.HostDID(), Name: "first host", Since: day0, Tasks: []string{"contest"}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := m3.Ingest(ctx, b, market.IngestOptions{}); err != nil || got.ID != adaID || !got.Trusted {
 		t.Errorf("Ingest with the issuer trusted: got %+v, %v; want ada's entry, trusted", got, err)
 	}
-	if err := m3.Untrust(e.HostDID()); err != nil {
+	if err := m3.Untrust(ctx, e.HostDID()); err != nil {
 		t.Fatal(err)
 	}
 	if ms, err := m3.List(market.Query{}); err != nil || len(ms) != 1 || ms[0].Trusted {

@@ -1,6 +1,9 @@
 package market
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,7 +27,9 @@ import (
 // List and Entry say whether an entry's issuer is trusted (Entry.Trusted),
 // at read time, so withdrawing trust flags an issuer's models at once;
 // Ingest refuses an issuer it does not cover unless told to list it as
-// untrusted (IngestOptions.AllowUntrusted).
+// untrusted (IngestOptions.AllowUntrusted). Every change is appended to the
+// trust log, DIR/market/trust-log.jsonl, with the actor of its context
+// (engine.WithActor) and the time (TrustLog).
 
 // MaxIssuerName bounds TrustedIssuer.Name, in bytes.
 const MaxIssuerName = 100
@@ -135,8 +140,9 @@ func (mk *Market) writeIssuers(list []TrustedIssuer) error {
 	return nil
 }
 
-// Trust adds ti to the registry, or replaces the entry of its DID.
-func (mk *Market) Trust(ti TrustedIssuer) error {
+// Trust adds ti to the registry, or replaces the entry of its DID, and
+// records the change, by ctx's actor (engine.WithActor), in the trust log.
+func (mk *Market) Trust(ctx context.Context, ti TrustedIssuer) error {
 	if err := ti.Validate(); err != nil {
 		return err
 	}
@@ -147,24 +153,108 @@ func (mk *Market) Trust(ti TrustedIssuer) error {
 		return err
 	}
 	list = slices.DeleteFunc(list, func(x TrustedIssuer) bool { return x.DID == ti.DID })
-	return mk.writeIssuers(append(list, ti))
+	if err := mk.writeIssuers(append(list, ti)); err != nil {
+		return err
+	}
+	return mk.logTrust(ctx, TrustAdd, ti)
 }
 
-// Untrust removes the issuer did from the registry; an issuer not in it
-// is engine.ErrNotFound.
-func (mk *Market) Untrust(did string) error {
+// Untrust removes the issuer did from the registry, recording the change
+// in the trust log; an issuer not in it is engine.ErrNotFound.
+func (mk *Market) Untrust(ctx context.Context, did string) error {
 	mk.trustMu.Lock()
 	defer mk.trustMu.Unlock()
 	list, err := mk.readIssuers()
 	if err != nil {
 		return err
 	}
-	n := len(list)
-	list = slices.DeleteFunc(list, func(x TrustedIssuer) bool { return x.DID == did })
-	if len(list) == n {
+	i := slices.IndexFunc(list, func(x TrustedIssuer) bool { return x.DID == did })
+	if i < 0 {
 		return fmt.Errorf("trusted issuer %.80q: %w", did, engine.ErrNotFound)
 	}
-	return mk.writeIssuers(list)
+	removed := list[i]
+	if err := mk.writeIssuers(slices.Delete(list, i, i+1)); err != nil {
+		return err
+	}
+	return mk.logTrust(ctx, TrustRemove, removed)
+}
+
+// Trust log actions.
+const (
+	TrustAdd    = "trust"
+	TrustRemove = "untrust"
+)
+
+// TrustChange is one change of the registry, as the trust log keeps it:
+// when, what (TrustAdd, TrustRemove), who and why (engine.Actor), and the
+// entry added, replaced or removed.
+type TrustChange struct {
+	Time   time.Time     `json:"time"`
+	Action string        `json:"action"`
+	Actor  string        `json:"actor"`
+	Reason string        `json:"reason,omitempty"`
+	Issuer TrustedIssuer `json:"issuer"`
+}
+
+// trustLogPath is the trust log: one JSON TrustChange a line, appended,
+// never rewritten.
+func (mk *Market) trustLogPath() string {
+	return filepath.Join(mk.e.DataDir(), "market", "trust-log.jsonl")
+}
+
+// logTrust appends a change to the trust log and syncs it. It runs after
+// the registry is written: an error is the operator's to see, the change
+// stands. mk.trustMu is held.
+func (mk *Market) logTrust(ctx context.Context, action string, ti TrustedIssuer) error {
+	a := engine.ActorOf(ctx)
+	line, err := json.Marshal(TrustChange{Time: mk.e.Now().UTC(), Action: action, Actor: a.Who, Reason: a.Why, Issuer: ti})
+	if err != nil {
+		return fmt.Errorf("trust log: %w", err)
+	}
+	f, err := os.OpenFile(mk.trustLogPath(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("trust log: %w", err)
+	}
+	_, err = f.Write(append(line, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("trust log %s: %w", mk.trustLogPath(), err)
+	}
+	return nil
+}
+
+// TrustLog returns the changes of the registry, oldest first. A last line
+// cut short by a crash mid-append is left out; any other line that is not
+// a TrustChange is an error naming it.
+func (mk *Market) TrustLog() ([]TrustChange, error) {
+	mk.trustMu.Lock()
+	defer mk.trustMu.Unlock()
+	b, err := os.ReadFile(mk.trustLogPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return []TrustChange{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("trust log: %w", err)
+	}
+	out := []TrustChange{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, len(b)+1)
+	for n := 1; sc.Scan(); n++ {
+		var c TrustChange
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			if n == bytes.Count(b, []byte("\n"))+1 && !bytes.HasSuffix(b, []byte("\n")) {
+				break // the torn last append
+			}
+			return nil, fmt.Errorf("trust log %s: line %d: %w", mk.trustLogPath(), n, err)
+		}
+		out = append(out, c)
+	}
+	return out, sc.Err()
 }
 
 // TrustedFor returns the registry entry that vouches for a card (its

@@ -1,7 +1,10 @@
 package market_test
 
 import (
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +83,7 @@ func TestTrustedIssuerCovers(t *testing.T) {
 func TestTrustRegistry(t *testing.T) {
 	e, clk := contestEngine(t, "", engine.Config{})
 	m := market.New(e)
+	ctx := engine.WithActor(context.Background(), engine.Actor{Who: "operator", Why: "audit test"})
 	if list, err := m.Issuers(); err != nil || len(list) != 0 {
 		t.Fatalf("Issuers of a new data dir: got %v, %v; want none", list, err)
 	}
@@ -89,11 +93,11 @@ func TestTrustRegistry(t *testing.T) {
 		{DID: b, Name: "Lab B", Since: day0},
 		{DID: a, Name: "Lab A (renamed)", Since: day0},
 	} {
-		if err := m.Trust(ti); err != nil {
+		if err := m.Trust(ctx, ti); err != nil {
 			t.Fatalf("Trust(%s): %v", ti.Name, err)
 		}
 	}
-	if err := m.Trust(market.TrustedIssuer{DID: "nope", Name: "x", Since: day0}); !errors.Is(err, engine.ErrBadRequest) {
+	if err := m.Trust(ctx, market.TrustedIssuer{DID: "nope", Name: "x", Since: day0}); !errors.Is(err, engine.ErrBadRequest) {
 		t.Errorf("Trust of a bad DID: got %v, want ErrBadRequest", err)
 	}
 	list, err := market.New(e).Issuers()
@@ -105,11 +109,54 @@ func TestTrustRegistry(t *testing.T) {
 			t.Errorf("entry of %s: got name %q, want the replaced one", a, ti.Name)
 		}
 	}
-	if err := m.Untrust(b); err != nil {
+	clk.Add(time.Minute)
+	if err := m.Untrust(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Untrust(b); !errors.Is(err, engine.ErrNotFound) {
+	if err := m.Untrust(ctx, b); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("Untrust twice: got %v, want ErrNotFound", err)
+	}
+	// The trust log holds every change that took, in order, with who, why
+	// and when; the refused ones are not in it.
+	log, err := market.New(e).TrustLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type change struct{ action, actor, reason, did, name string }
+	want := []change{
+		{market.TrustAdd, "operator", "audit test", a, "Lab A"},
+		{market.TrustAdd, "operator", "audit test", b, "Lab B"},
+		{market.TrustAdd, "operator", "audit test", a, "Lab A (renamed)"},
+		{market.TrustRemove, "host", "", b, "Lab B"},
+	}
+	if len(log) != len(want) {
+		t.Fatalf("TrustLog: got %d changes %+v, want %d", len(log), log, len(want))
+	}
+	for i, c := range log {
+		if got := (change{c.Action, c.Actor, c.Reason, c.Issuer.DID, c.Issuer.Name}); got != want[i] {
+			t.Errorf("TrustLog[%d]: got %+v, want %+v", i, got, want[i])
+		}
+	}
+	if d := log[3].Time.Sub(log[2].Time); d != time.Minute || log[2].Time.IsZero() {
+		t.Errorf("TrustLog times: got %v then %v, want the engine clock's, the removal a minute later", log[2].Time, log[3].Time)
+	}
+	// A last line torn by a crash mid-append is left out; a bad line
+	// before the end is an error naming it.
+	path := filepath.Join(e.DataDir(), "market", "trust-log.jsonl")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"time":"2026-`)
+	f.Close()
+	if log, err := m.TrustLog(); err != nil || len(log) != len(want) {
+		t.Errorf("TrustLog after a torn append: got %d changes, %v; want %d", len(log), err, len(want))
+	}
+	f, _ = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString("\n{}\n")
+	f.Close()
+	if _, err := m.TrustLog(); err == nil || !strings.Contains(err.Error(), "line 5") {
+		t.Errorf("TrustLog with a bad line 5: got %v, want an error naming line 5", err)
 	}
 	card := &market.Card{Issuer: a, Created: clk.Now()}
 	if ti, err := m.TrustedFor(card); err != nil || ti == nil || ti.DID != a {

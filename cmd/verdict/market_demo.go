@@ -122,7 +122,7 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	}
 	// The second marketplace's operator trusts the demo host as an issuer
 	// (ingest refuses an unknown one).
-	if err := mk2.Trust(market.TrustedIssuer{DID: e.HostDID(), Name: "the demo host", Since: best.Card.Created}); err != nil {
+	if err := mk2.Trust(ctx, market.TrustedIssuer{DID: e.HostDID(), Name: "the demo host", Since: best.Card.Created}); err != nil {
 		return nil, err
 	}
 	say("          verdict market trust add %s (on another data dir: its operator trusts this host)\n", shortDID(e.HostDID()))

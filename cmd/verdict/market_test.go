@@ -112,11 +112,16 @@ func TestCLIMarket(t *testing.T) {
 	if out := run(data2, 0, "market", "show", adaID); !strings.Contains(out, "(trusted here)") {
 		t.Errorf("market show after trust add: got\n%s\nwant its issuer trusted here", out)
 	}
-	run(data2, 0, "market", "trust", "remove", closed.Issuer)
+	run(data2, 0, "market", "trust", "remove", closed.Issuer, "--reason", "key rotated")
 	if out := run(data2, 0, "market", "show", adaID); !strings.Contains(out, "NOT trusted here") {
 		t.Errorf("market show after trust remove: got\n%s\nwant its issuer NOT trusted here", out)
 	}
 	run(data2, 0, "market", "trust", "add", closed.Issuer, "--name", "first host", "--since", "2020-01-01T00:00:00Z")
+	// The trust log: each change, in order, by the local user, with its reason.
+	if out := run(data2, 0, "market", "trust", "log"); strings.Count(out, closed.Issuer) != 3 || !strings.Contains(out, "untrust "+closed.Issuer+" (first host) by cli") ||
+		!strings.Contains(out, ": key rotated") || strings.Index(out, "untrust") < strings.Index(out, "trust ") {
+		t.Errorf("trust log: got\n%s\nwant add, remove (key rotated), add, by the CLI user", out)
+	}
 	if out := run(data2, 0, "market", "list"); !strings.Contains(out, "ingested") {
 		t.Errorf("list after ingest: got\n%s", out)
 	}

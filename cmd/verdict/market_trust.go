@@ -16,21 +16,23 @@ import (
 func marketTrustCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "trust",
-		Short: "the issuers this marketplace trusts: add, list, remove",
+		Short: "the issuers this marketplace trusts: add, list, remove, log",
 		Long: `Trust keeps the registry of the issuers this marketplace trusts to certify
 models: each by its host did:key (trust list on a data dir prints its
 own), with a name, the period whose credentials it vouches for, and
 optionally the only tasks or dataset SHA-256s it may certify. This data
-dir's own host is always trusted for its own credentials.`,
+dir's own host is always trusted for its own credentials. Every add and
+remove is appended to the trust log (trust log): when, what, the local
+user and --reason.`,
 	}
-	c.AddCommand(marketTrustAddCmd(g), marketTrustListCmd(g), marketTrustRemoveCmd(g))
+	c.AddCommand(marketTrustAddCmd(g), marketTrustListCmd(g), marketTrustRemoveCmd(g), marketTrustLogCmd(g))
 	return c
 }
 
 func marketTrustAddCmd(g *globals) *cobra.Command {
 	var (
-		ti           market.TrustedIssuer
-		since, until string
+		ti                   market.TrustedIssuer
+		since, until, reason string
 	)
 	c := &cobra.Command{
 		Use:   "add DID --name NAME [--since TIME] [--until TIME] [--task ID]... [--dataset SHA256]...",
@@ -51,7 +53,7 @@ func marketTrustAddCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := mk.Trust(ti); err != nil {
+			if err := mk.Trust(cliActor(cmd.Context(), reason), ti); err != nil {
 				return badInput(err)
 			}
 			if g.json {
@@ -67,6 +69,7 @@ func marketTrustAddCmd(g *globals) *cobra.Command {
 	f.StringVar(&until, "until", "", "trust credentials issued before this time only (RFC 3339; default no end)")
 	f.StringSliceVar(&ti.Tasks, "task", nil, "a task id the issuer may certify (repeatable; default any)")
 	f.StringSliceVar(&ti.Datasets, "dataset", nil, "a dataset SHA-256 the issuer may certify on (repeatable; default any)")
+	f.StringVar(&reason, "reason", "", "why, for the trust log")
 	_ = c.MarkFlagRequired("name")
 	return c
 }
@@ -121,7 +124,8 @@ func marketTrustListCmd(g *globals) *cobra.Command {
 }
 
 func marketTrustRemoveCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var reason string
+	c := &cobra.Command{
 		Use:   "remove DID",
 		Short: "stop trusting an issuer",
 		Args:  cobra.ExactArgs(1),
@@ -130,7 +134,7 @@ func marketTrustRemoveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := mk.Untrust(args[0]); err != nil {
+			if err := mk.Untrust(cliActor(cmd.Context(), reason), args[0]); err != nil {
 				if errors.Is(err, engine.ErrNotFound) {
 					return badInput(err)
 				}
@@ -140,6 +144,37 @@ func marketTrustRemoveCmd(g *globals) *cobra.Command {
 				return g.emit(map[string]string{"removed": args[0]})
 			}
 			fmt.Fprintf(g.stdout, "removed     %s\n", args[0])
+			return nil
+		}),
+	}
+	c.Flags().StringVar(&reason, "reason", "", "why, for the trust log")
+	return c
+}
+
+func marketTrustLogCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "log",
+		Short: "every change of the trusted issuers, oldest first: when, what, who and why",
+		Args:  cobra.NoArgs,
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			mk, err := market.Open(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			log, err := mk.TrustLog()
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.emit(log)
+			}
+			for _, c := range log {
+				fmt.Fprintf(g.stdout, "%s  %-7s %s (%s) by %s", c.Time.Format(time.RFC3339), c.Action, c.Issuer.DID, c.Issuer.Name, c.Actor)
+				if c.Reason != "" {
+					fmt.Fprintf(g.stdout, ": %s", c.Reason)
+				}
+				fmt.Fprintln(g.stdout)
+			}
 			return nil
 		}),
 	}
