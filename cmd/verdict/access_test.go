@@ -11,38 +11,7 @@ import (
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
-// accessStep is one command of an access test and what it must print.
-type accessStep struct {
-	name   string
-	args   []string
-	code   int
-	stdout []string
-	stderr []string
-}
-
-func runSteps(t *testing.T, steps []accessStep) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, st := range steps {
-		code, stdout, stderr := cli(t, st.args...)
-		if code != st.code {
-			t.Fatalf("%s: exit code: got %d, want %d\nstdout:\n%s\nstderr:\n%s", st.name, code, st.code, stdout, stderr)
-		}
-		for _, f := range st.stdout {
-			if !strings.Contains(stdout, f) {
-				t.Errorf("%s: stdout lacks %q:\n%s", st.name, f, stdout)
-			}
-		}
-		for _, f := range st.stderr {
-			if !strings.Contains(stderr, f) {
-				t.Errorf("%s: stderr lacks %q:\n%s", st.name, f, stderr)
-			}
-		}
-		out[st.name] = stdout
-	}
-	return out
-}
-
+// cliStep is one command of an access test and what it must print.
 // keygen makes name.key in the working directory and returns its did:key.
 func keygen(t *testing.T, name string) string {
 	t.Helper()
@@ -73,7 +42,7 @@ func TestCLIAccess(t *testing.T) {
 	t.Chdir(dir)
 	ada, bob, cy := keygen(t, "ada"), keygen(t, "bob"), keygen(t, "cy")
 	d := "--data-dir=data"
-	out := runSteps(t, []accessStep{
+	out := runSteps(t, []cliStep{
 		{"CreateTask", []string{d, "task", "create", "task.yaml"}, 0, []string{"guild"}, nil},
 		{"Show", []string{d, "task", "show", "guild"}, 0, []string{"access    invite-only; listed: visitors see that it exists"}, nil},
 		{"SubmitRefused", []string{d, "submit", "--task", "guild", "--participant", ada, "model.wasm"}, 2, nil,
@@ -89,7 +58,7 @@ func TestCLIAccess(t *testing.T) {
 	if len(codes) != 2 || len(codes[0]) != 32 {
 		t.Fatalf("invite printed %q, want two 32-digit codes", out["Invite"])
 	}
-	runSteps(t, []accessStep{
+	runSteps(t, []cliStep{
 		{"JoinNoKey", []string{d, "task", "join", "guild", codes[0]}, 2, nil, []string{"give --key FILE"}},
 		{"Join", []string{d, "task", "join", "guild", codes[0], "--key", "bob.key"}, 0, []string{"guild: admitted " + bob}, nil},
 		{"JoinTaken", []string{d, "task", "join", "guild", codes[0], "--key", "cy.key"}, 2, nil,
@@ -126,14 +95,14 @@ func TestCLIAccessServer(t *testing.T) {
 	}
 	srv := "--server=" + url
 	t.Setenv("VERDICT_TOKEN", strings.TrimSpace(string(token)))
-	out := runSteps(t, []accessStep{
+	out := runSteps(t, []cliStep{
 		{"Admit", []string{srv, "task", "admit", "guild", ada}, 0, []string{"guild: admitted " + ada}, nil},
 		{"Invite", []string{srv, "task", "invite", "guild", "--count", "1"}, 0, nil, []string{"1 single-use code(s) for guild, valid until the task closes"}},
 		{"Admissions", []string{srv, "--json", "task", "admissions", "guild"}, 0, []string{ada}, nil},
 	})
 	code := strings.TrimSpace(out["Invite"])
 	t.Setenv("VERDICT_TOKEN", "")
-	runSteps(t, []accessStep{
+	runSteps(t, []cliStep{
 		{"OutsiderSeesNothing", []string{srv, "task", "show", "guild", "--key", "cy.key"}, 2, nil, []string{`task "guild" not found`}},
 		{"OutsiderBoard", []string{srv, "leaderboard", "guild", "--key", "cy.key"}, 2, nil, []string{`task "guild" not found`}},
 		{"AnonymousList", []string{srv, "task", "list"}, 0, nil, nil},
@@ -179,7 +148,7 @@ func TestCLIJoinByCredential(t *testing.T) {
 	writeFile(t, "task.yaml", []byte("id: campus\ntype: regression\nmetric: rmse\ndata: {test: test.csv}\nsplit: {public_fraction: 0.5, seed: s}\nlimits: {memory_mb: 16}\naccess:\n  mode: invite\n  credentials:\n    - type: StudentCredential\n      issuers: [\""+uni.DID()+"\"]\n"))
 	d := "--data-dir=data"
 	adaVC, bobVC := ada[len(ada)-6:]+".vc.json", bob[len(bob)-6:]+".vc.json"
-	runSteps(t, []accessStep{
+	runSteps(t, []cliStep{
 		{"CreateTask", []string{d, "task", "create", "task.yaml"}, 0, nil, nil},
 		{"Neither", []string{d, "task", "join", "campus", "--key", "ada.key"}, 2, nil, []string{"give either an invitation CODE or --credential FILE"}},
 		{"OthersCredential", []string{d, "task", "join", "campus", "--credential", adaVC, "--key", "bob.key"}, 2, nil,
@@ -187,7 +156,7 @@ func TestCLIJoinByCredential(t *testing.T) {
 		{"Local", []string{d, "task", "join", "campus", "--credential", adaVC, "--key", "ada.key"}, 0, []string{"campus: admitted " + ada}, nil},
 	})
 	url := startServe(t, filepath.Join(dir, "data"))
-	runSteps(t, []accessStep{
+	runSteps(t, []cliStep{
 		{"Server", []string{"--server=" + url, "task", "join", "campus", "--credential", bobVC, "--key", "bob.key"}, 0, []string{"campus: admitted " + bob}, nil},
 		{"Audit", []string{d, "task", "audit", "campus"}, 0, []string{"admit-by-credential", ada, bob}, nil},
 	})

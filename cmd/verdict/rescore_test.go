@@ -31,13 +31,7 @@ func TestCLIRescore(t *testing.T) {
 		writeFile(t, filepath.Join(dir, m.who+".wasm"), sandboxtest.Wasm(m.fixture))
 	}
 	t.Chdir(dir) // relative paths, as a host types them
-	steps := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout []string
-		stderr []string
-	}{
+	steps := []cliStep{
 		{"CreateTask", []string{d, "task", "create", "task.yaml"}, 0, []string{"rescore-cli"}, nil},
 		{"SubmitAda", []string{d, "submit", "--task", "rescore-cli", "--participant", "ada", "ada.wasm"}, 0, nil, nil},
 		{"SubmitBob", []string{d, "submit", "--task", "rescore-cli", "--participant", "bob", "bob.wasm"}, 0, nil, nil},
@@ -55,22 +49,7 @@ func TestCLIRescore(t *testing.T) {
 		{"Audit", []string{d, "task", "audit", "rescore-cli"}, 0, []string{"rescore  cli", "re-ran 3 submissions with their stored modules; the dataset was replaced", "metric fix", "end of the course", "close"}, nil},
 		{"AuditAsParticipant", []string{d, "task", "audit", "rescore-cli", "--as", "bob"}, 0, []string{"rescore  —   —", "the dataset was replaced"}, nil},
 	}
-	for _, st := range steps {
-		code, stdout, stderr := cli(t, st.args...)
-		if code != st.code {
-			t.Fatalf("%s: exit code: got %d, want %d\nstdout:\n%s\nstderr:\n%s", st.name, code, st.code, stdout, stderr)
-		}
-		for _, f := range st.stdout {
-			if !strings.Contains(stdout, f) {
-				t.Errorf("%s: stdout lacks %q:\n%s", st.name, f, stdout)
-			}
-		}
-		for _, f := range st.stderr {
-			if !strings.Contains(stderr, f) {
-				t.Errorf("%s: stderr lacks %q:\n%s", st.name, f, stderr)
-			}
-		}
-	}
+	runSteps(t, steps)
 	code, stdout, _ := cli(t, d, "--json", "task", "verify", "rescore-cli")
 	var rep struct {
 		Checked    int   `json:"checked"`
@@ -138,13 +117,7 @@ func TestCLIRescoreServer(t *testing.T) {
 	}
 	t.Setenv("VERDICT_TOKEN", strings.TrimSpace(string(token)))
 	srv := "--server=" + url
-	steps := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout []string
-		stderr []string
-	}{
+	steps := []cliStep{
 		{"VerifyServed", []string{d, "task", "verify", "rescore-srv"}, 0, []string{"3 submissions re-run, 3 reproduced every stored score and interval bit for bit"}, nil},
 		{"VerifyServer", []string{srv, "task", "verify", "rescore-srv", "--submissions", "selected"}, 0, []string{"reproduced every stored score"}, nil},
 		{"RescoreBadSelection", []string{srv, "task", "rescore", "rescore-srv", "--submissions", "all,nope"}, 2, nil, []string{`"all" stands alone`}},
@@ -153,20 +126,5 @@ func TestCLIRescoreServer(t *testing.T) {
 		{"Audit", []string{d, "task", "audit", "rescore-srv"}, 0, []string{"rescore", "label fix", "the dataset was replaced"}, nil},
 		{"AuditAs", []string{srv, "task", "audit", "rescore-srv", "--as", "bob"}, 2, nil, []string{"--as cannot be used with --server"}},
 	}
-	for _, st := range steps {
-		code, stdout, stderr := cli(t, st.args...)
-		if code != st.code {
-			t.Fatalf("%s: exit code: got %d, want %d\nstdout:\n%s\nstderr:\n%s", st.name, code, st.code, stdout, stderr)
-		}
-		for _, f := range st.stdout {
-			if !strings.Contains(stdout, f) {
-				t.Errorf("%s: stdout lacks %q:\n%s", st.name, f, stdout)
-			}
-		}
-		for _, f := range st.stderr {
-			if !strings.Contains(stderr, f) {
-				t.Errorf("%s: stderr lacks %q:\n%s", st.name, f, stderr)
-			}
-		}
-	}
+	runSteps(t, steps)
 }
