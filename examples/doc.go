@@ -18,7 +18,7 @@
 //	breast-cancer/go-logreg/  alice: that package as a Go wasip1 reactor
 //	breast-cancer/c-model/    bob: Gaussian naive Bayes on 10 features, in C
 //	breast-cancer/rust-model/ the logistic regression in Rust (sdk/rust), not in the demo
-//	breast-cancer/broken/     carol: builds and validates, panics when run
+//	breast-cancer/off-by-one/ carol: builds and validates, panics when run
 //
 // # Usage
 //

@@ -11,7 +11,7 @@ import "embed"
 //
 //go:embed data/*.csv data/README.md
 //go:embed breast-cancer/task.yaml breast-cancer/README.md
-//go:embed breast-cancer/go-logreg/model.wasm breast-cancer/c-model/model.wasm breast-cancer/broken/model.wasm
+//go:embed breast-cancer/go-logreg/model.wasm breast-cancer/c-model/model.wasm breast-cancer/off-by-one/model.wasm
 //go:embed breast-cancer/rust-model/model.wasm
 var FS embed.FS
 
@@ -48,7 +48,7 @@ func Demo() []Submission {
 		},
 		{
 			Participant: "carol",
-			Path:        "breast-cancer/broken/model.wasm",
+			Path:        "breast-cancer/off-by-one/model.wasm",
 			Language:    "Go",
 			Note:        "deliberately broken: an off-by-one loop panics at prediction time, so the sandbox reports a trap",
 		},

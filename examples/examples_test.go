@@ -255,7 +255,7 @@ func TestBrokenModelTraps(t *testing.T) {
 	ctx := context.Background()
 	ds := loadCSV(t, "data/breast_cancer_test.csv")
 	rows := len(ds.ids)
-	g, err := instantiate(ctx, rt, "breast-cancer/broken/model.wasm", rows)
+	g, err := instantiate(ctx, rt, "breast-cancer/off-by-one/model.wasm", rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestBrokenModelTraps(t *testing.T) {
 		t.Fatalf("got code %d, error %v, want an unreachable trap", code, err)
 	}
 	want := "panic: runtime error: index out of range [5130] with length 5130" // 171 rows × 30 columns
-	if msg := g.stderr.String(); !strings.Contains(msg, want) || !strings.Contains(msg, "broken/main.go:") {
+	if msg := g.stderr.String(); !strings.Contains(msg, want) || !strings.Contains(msg, "off-by-one/main.go:") {
 		t.Errorf("got stderr %q, want it to contain %q and the panicking line", msg, want)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build wasip1
 
-// Command broken is carol's breast-cancer submission, and it has a bug on
+// Command off-by-one is carol's breast-cancer submission, and it has a bug on
 // purpose: it builds, exports everything the guest ABI asks for and passes
 // validation, but its first prediction panics with
 //
