@@ -668,7 +668,7 @@ func (e *Engine) rerun(ctx context.Context, lt *loadedTask, ls leaderboard.Submi
 	if err != nil {
 		return sub, fmt.Errorf("submission %s: read its module: %w", sub.ID, err)
 	}
-	sub.Scores, sub.Gates, sub.diag, sub.Error = Scores{}, nil, nil, nil
+	sub.Scores, sub.Gates, sub.diag, sub.Error, sub.hostError = Scores{}, nil, nil, nil, false
 	start := time.Now()
 	res, det, err := e.run(ctx, lt, module, nil)
 	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
@@ -680,7 +680,7 @@ func (e *Engine) rerun(ctx context.Context, lt *loadedTask, ls leaderboard.Submi
 		case "", sandbox.KindInternal, sandbox.KindCrash:
 			return sub, fmt.Errorf("submission %s: run: %w", sub.ID, err)
 		default:
-			sub.Status, sub.Error = StatusFailed, &SubmissionError{Kind: kind, Message: err.Error()}
+			markFailed(&sub, failure(kind, err))
 			return sub, nil
 		}
 	}
@@ -689,13 +689,13 @@ func (e *Engine) rerun(ctx context.Context, lt *loadedTask, ls leaderboard.Submi
 	}
 	outs := res.Outputs
 	if err := lt.checkOutputs(outs); err != nil {
-		sub.Status, sub.Error = StatusFailed, &SubmissionError{Kind: sandbox.KindBadOutput, Message: err.Error()}
+		markFailed(&sub, failure(sandbox.KindBadOutput, err))
 		return sub, nil
 	}
 	scores, err := lt.score(outs, sub.ModuleSHA256)
 	var se *scoreError
 	if errors.As(err, &se) {
-		sub.Status, sub.Error = StatusFailed, se.submissionError()
+		markFailed(&sub, se.submissionError())
 		return sub, nil
 	}
 	if err != nil {

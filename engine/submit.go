@@ -459,13 +459,7 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 // (sandbox.KindCrash) or a sandbox fault of its own (KindInternal) is not
 // the model's doing either: not charged.
 func (e *Engine) fail(sub *Submission, kind string, cause error) error {
-	se := &SubmissionError{Kind: kind, Message: Message(cause)}
-	if kind == "host" || kind == sandbox.KindInternal {
-		// verdict's own failure: its cause names the host's files and
-		// state, so it is the host's to read.
-		se.Message, se.Detail = HostFailureMessage, cause.Error()
-	}
-	if err := e.failWith(sub, se); err != nil {
+	if err := e.failWith(sub, failure(kind, cause)); err != nil {
 		return err
 	}
 	if kind == "host" {
@@ -474,12 +468,30 @@ func (e *Engine) fail(sub *Submission, kind string, cause error) error {
 	return nil
 }
 
-// failWith records a failed evaluation of a model failure described by
-// se.
-func (e *Engine) failWith(sub *Submission, se *SubmissionError) error {
+// failure describes a failed evaluation of kind caused by cause: the
+// sentence a participant reads (Message), or, for verdict's own failure
+// ("host", sandbox.KindInternal), whose cause names the host's files and
+// state, HostFailureMessage with the cause as the host's Detail.
+func failure(kind string, cause error) *SubmissionError {
+	se := &SubmissionError{Kind: kind, Message: Message(cause)}
+	if kind == "host" || kind == sandbox.KindInternal {
+		se.Message, se.Detail = HostFailureMessage, cause.Error()
+	}
+	return se
+}
+
+// markFailed makes sub a failed evaluation described by se, not charged
+// when the failure is not the model's doing.
+func markFailed(sub *Submission, se *SubmissionError) {
 	sub.Status = StatusFailed
 	sub.Error = se
 	sub.hostError = se.Kind == "host" || se.Kind == sandbox.KindCrash || se.Kind == sandbox.KindInternal
+}
+
+// failWith records a failed evaluation of a model failure described by
+// se.
+func (e *Engine) failWith(sub *Submission, se *SubmissionError) error {
+	markFailed(sub, se)
 	return e.record(sub)
 }
 
