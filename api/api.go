@@ -35,6 +35,9 @@ type Health struct {
 type HostInfo struct {
 	DID        string `json:"did"`
 	StatusList string `json:"status_list"`
+	// BBSDID is the did:key of the host's BLS12-381 key, which signs the
+	// bbs-2023 proof of its model credentials ("did:key:zUC7…").
+	BBSDID string `json:"bbs_did,omitempty"`
 }
 
 // Task is a task's public face, the competition rules a participant plays

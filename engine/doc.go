@@ -117,6 +117,7 @@
 //	DIR/modules/SHA.wasm     every accepted module (refused uploads write nothing), named by its SHA-256
 //	DIR/cache/wazero/        wazero's compilation cache
 //	DIR/host.key             the host's Ed25519 key (0600)
+//	DIR/host-bbs.key         the host's BLS12-381 key for bbs-2023 proofs (0600)
 //	DIR/credentials/UUID.json  issued credentials, as signed
 //	DIR/status/1.json        the signed revocation status list
 //	DIR/promotions/TASK.json each place's promotion outcome (Promote resumes from it)

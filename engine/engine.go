@@ -100,6 +100,7 @@ type Engine struct {
 	inflight map[string]*job // by submission id: accepted and not finished
 
 	hostKey credential.KeyPair // the issuer of the data dir's credentials
+	bbsKey  credential.BBSKey  // signs their bbs-2023 proofs
 	trustMu sync.Mutex         // serializes credential issue and revocation
 	// sigMu serializes signed submissions from the replay check to their
 	// record, so that a signature is used at most once (the store's
@@ -173,6 +174,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	bbsKey, err := hostBBSKey(cfg.DataDir, cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
 	st, err := leaderboard.Open(filepath.Join(cfg.DataDir, "store"))
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
@@ -187,6 +192,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg:      cfg,
 		store:    st,
 		hostKey:  key,
+		bbsKey:   bbsKey,
 		loaded:   map[string]*taskLoad{},
 		runtimes: map[sandbox.Limits]*sandbox.Runtime{},
 		inflight: map[string]*job{},

@@ -55,6 +55,36 @@ func hostKey(root string, rand io.Reader) (credential.KeyPair, error) {
 	return k, nil
 }
 
+// hostBBSKeyFile is the data dir's BLS12-381 key, for bbs-2023 proofs.
+func hostBBSKeyFile(root string) string { return filepath.Join(root, "host-bbs.key") }
+
+// hostBBSKey reads the data dir's BBS key, making it (mode 0600) on first
+// use, like hostKey.
+func hostBBSKey(root string, rand io.Reader) (credential.BBSKey, error) {
+	path := hostBBSKeyFile(root)
+	k, err := credential.ReadBBSKeyFile(path)
+	if err == nil {
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return credential.BBSKey{}, fmt.Errorf("host BBS key: %w", err)
+	}
+	if k, err = credential.GenerateBBSKey(rand); err != nil {
+		return credential.BBSKey{}, fmt.Errorf("host BBS key: %w", err)
+	}
+	if err := credential.WriteBBSKeyFile(path, k); errors.Is(err, fs.ErrExist) {
+		return hostBBSKey(root, rand) // another process made it first
+	} else if err != nil {
+		return credential.BBSKey{}, fmt.Errorf("host BBS key: %w", err)
+	}
+	return k, nil
+}
+
+// HostBBSDID is the did:key ("did:key:zUC7…") of the host's BLS12-381
+// key, which signs the bbs-2023 proof of every model credential it
+// issues; its holder derives selective-disclosure proofs from it.
+func (e *Engine) HostBBSDID() string { return e.bbsKey.DID() }
+
 // HostDID is the did:key of the data dir's host: the issuer of its
 // credentials and status list.
 func (e *Engine) HostDID() string { return e.hostKey.DID() }

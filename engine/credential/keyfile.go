@@ -38,24 +38,16 @@ func WriteKeyFile(path string, k KeyPair) error {
 	if err := k.valid(); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(keyFile{
+	// durable.Create links a synced temporary file into place, which
+	// fails if path exists, so an existing key is never replaced; then it
+	// syncs the directory.
+	return writeMultikeyFile(path, keyFile{
 		ID:                 k.VerificationMethod(),
 		Type:               "Multikey",
 		Controller:         k.DID(),
 		PublicKeyMultibase: PublicKeyMultibase(k.PublicKey()),
 		SecretKeyMultibase: SecretKeyMultibase(k),
-	}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode key file: %w", err)
-	}
-	b = append(b, '\n')
-	// Create links a synced temporary file into place, which fails if path
-	// exists, so an existing key is never replaced; then it syncs the
-	// directory.
-	if err := durable.Create(path, b, 0o600); err != nil {
-		return fmt.Errorf("write key file: %w", err)
-	}
-	return nil
+	})
 }
 
 // ReadKeyFile reads a key file written by WriteKeyFile. On Unix it refuses,
@@ -64,38 +56,9 @@ func WriteKeyFile(path string, k KeyPair) error {
 // controller agree with the secret key (ErrInvalidKey otherwise). Its
 // errors never quote the secret key.
 func ReadKeyFile(path string) (KeyPair, error) {
-	f, err := os.Open(path)
+	kf, err := readMultikeyFile(path)
 	if err != nil {
-		return KeyPair{}, fmt.Errorf("read key file: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("read key file: %w", err)
-	}
-	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return KeyPair{}, fmt.Errorf("read key file %q: mode %v, want 0600 (run chmod 600 %q): %w",
-			path, perm, path, ErrKeyFilePermissions)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
-	if err != nil {
-		return KeyPair{}, fmt.Errorf("read key file %q: %w", path, err)
-	}
-	if len(b) > maxKeyFileSize {
-		return KeyPair{}, fmt.Errorf("read key file %q: larger than %d bytes: %w", path, maxKeyFileSize, ErrInvalidKey)
-	}
-	var kf keyFile
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&kf); err != nil {
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) { // never echo the file's bytes
-			err = fmt.Errorf("invalid JSON at offset %d", syntax.Offset)
-		}
-		return KeyPair{}, fmt.Errorf("read key file %q: %v: %w", path, err, ErrInvalidKey)
-	}
-	if kf.Type != "Multikey" {
-		return KeyPair{}, fmt.Errorf("read key file %q: type %q, want Multikey: %w", path, kf.Type, ErrInvalidKey)
+		return KeyPair{}, err
 	}
 	k, err := ParseSecretKeyMultibase(kf.SecretKeyMultibase)
 	if err != nil {
@@ -112,4 +75,58 @@ func ReadKeyFile(path string) (KeyPair, error) {
 		}
 	}
 	return k, nil
+}
+
+// writeMultikeyFile writes kf to path (mode 0600), atomically and never
+// replacing an existing file (see WriteKeyFile).
+func writeMultikeyFile(path string, kf keyFile) error {
+	b, err := json.MarshalIndent(kf, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode key file: %w", err)
+	}
+	b = append(b, '\n')
+	if err := durable.Create(path, b, 0o600); err != nil {
+		return fmt.Errorf("write key file: %w", err)
+	}
+	return nil
+}
+
+// readMultikeyFile reads a Multikey key file: mode 0600 on Unix, at most
+// maxKeyFileSize bytes, known members only, type Multikey. Its errors
+// never quote the file.
+func readMultikeyFile(path string) (keyFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return keyFile{}, fmt.Errorf("read key file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return keyFile{}, fmt.Errorf("read key file: %w", err)
+	}
+	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
+		return keyFile{}, fmt.Errorf("read key file %q: mode %v, want 0600 (run chmod 600 %q): %w",
+			path, perm, path, ErrKeyFilePermissions)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
+	if err != nil {
+		return keyFile{}, fmt.Errorf("read key file %q: %w", path, err)
+	}
+	if len(b) > maxKeyFileSize {
+		return keyFile{}, fmt.Errorf("read key file %q: larger than %d bytes: %w", path, maxKeyFileSize, ErrInvalidKey)
+	}
+	var kf keyFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&kf); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) { // never echo the file's bytes
+			err = fmt.Errorf("invalid JSON at offset %d", syntax.Offset)
+		}
+		return keyFile{}, fmt.Errorf("read key file %q: %v: %w", path, err, ErrInvalidKey)
+	}
+	if kf.Type != "Multikey" {
+		return keyFile{}, fmt.Errorf("read key file %q: type %q, want Multikey: %w", path, kf.Type, ErrInvalidKey)
+	}
+	return kf, nil
 }

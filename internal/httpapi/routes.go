@@ -73,5 +73,5 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 // hostInfo is who issues this server's credentials and where its status
 // list is.
 func (s *Server) hostInfo(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, api.HostInfo{DID: s.e.HostDID(), StatusList: s.e.StatusListURL()})
+	writeJSON(w, http.StatusOK, api.HostInfo{DID: s.e.HostDID(), StatusList: s.e.StatusListURL(), BBSDID: s.e.HostBBSDID()})
 }

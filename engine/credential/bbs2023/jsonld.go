@@ -3,10 +3,12 @@ package bbs2023
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/piprate/json-gold/ld"
 )
@@ -15,10 +17,32 @@ import (
 var credentialsV2 []byte
 
 // contexts maps the URL of every JSON-LD context this package serves to
-// its content, embedded from contexts/. Nothing else is ever loaded:
-// there is no network access at sign, derive or verify time.
+// its content: the ones embedded from contexts/ and the ones added by
+// RegisterContext. Nothing else is ever loaded: there is no network access
+// at sign, derive or verify time.
 var contexts = map[string][]byte{
 	"https://www.w3.org/ns/credentials/v2": credentialsV2,
+}
+
+// contextsMu guards contexts against RegisterContext.
+var contextsMu sync.RWMutex
+
+// RegisterContext makes the static document loader serve the JSON-LD
+// context doc at url, so that credentials using it can be signed, derived
+// and verified. A package that defines a vocabulary registers its context
+// once, in an init function (like database/sql.Register); registering a
+// URL twice, or a document that is not a JSON object, panics.
+func RegisterContext(url string, doc []byte) {
+	var v map[string]any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		panic(fmt.Sprintf("bbs2023: RegisterContext %s: %v", url, err))
+	}
+	contextsMu.Lock()
+	defer contextsMu.Unlock()
+	if _, dup := contexts[url]; dup {
+		panic("bbs2023: RegisterContext called twice for " + url)
+	}
+	contexts[url] = bytes.Clone(doc)
 }
 
 // staticLoader is a json-gold DocumentLoader that serves only the
@@ -26,7 +50,9 @@ var contexts = map[string][]byte{
 type staticLoader struct{}
 
 func (staticLoader) LoadDocument(u string) (*ld.RemoteDocument, error) {
+	contextsMu.RLock()
 	b, ok := contexts[u]
+	contextsMu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: JSON-LD context %q is not served by the static loader (no network access)", ErrInput, u)
 	}
