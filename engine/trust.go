@@ -424,13 +424,24 @@ func (e *Engine) issue(ctx context.Context, lt *loadedTask, sub Submission, en E
 	for _, g := range gates {
 		subject.Gates = append(subject.Gates, credential.Gate{Name: g.Name, Passed: g.Passed, Value: g.Value, Threshold: g.Threshold})
 	}
+	rankedBy := subject.Scores.Public.Value // the score the model is ranked by
+	if subject.Scores.Private != nil {
+		rankedBy = subject.Scores.Private.Value
+	}
+	subject.Thresholds = credential.NewThresholds(rankedBy, t.HigherIsBetter, en.Rank)
 	id, err := credential.NewID(e.cfg.Rand)
 	if err != nil {
 		return nil, err
 	}
+	// The bbs-2023 base proof's HMAC key, fresh per credential: it hides
+	// which blank nodes a derived proof leaves out.
+	var hmacKey [32]byte
+	if _, err := io.ReadFull(e.cfg.Rand, hmacKey[:]); err != nil {
+		return nil, fmt.Errorf("promote %s: HMAC key: %w", sub.ID, err)
+	}
 	entry := credential.NewStatusEntry(e.StatusListURL(), index)
 	validFrom := at.UTC().Truncate(time.Second)
-	signed, err := credential.ModelCredential{ID: id, ValidFrom: validFrom, Subject: subject, Status: &entry}.Sign(e.hostKey)
+	signed, err := credential.ModelCredential{ID: id, ValidFrom: validFrom, Subject: subject, Status: &entry}.SignWithBBS(e.hostKey, e.bbsKey, hmacKey[:])
 	if err != nil {
 		return nil, fmt.Errorf("promote %s: issue credential: %w", sub.ID, err)
 	}

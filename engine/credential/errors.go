@@ -68,6 +68,11 @@ var (
 	// the verifier's window: too old (expired) or in the future.
 	ErrStaleSubmission = errors.New("credential: submission signed outside the time window")
 
+	// ErrDisclosure reports a selective disclosure that cannot be made:
+	// a credential without a bbs-2023 base proof, or a reveal pointer
+	// that selects nothing.
+	ErrDisclosure = errors.New("credential: cannot derive a disclosure")
+
 	// ErrInvalidDID reports a string that is not an Ed25519 did:key.
 	ErrInvalidDID = errors.New("credential: invalid did:key")
 	// ErrInvalidKey reports a key of the wrong length or multicodec, a

@@ -162,11 +162,16 @@ type VerifyResult struct {
 	// proof: exactly the bytes the signature covers. Decode it, not the
 	// input, to read verified claims.
 	Document []byte
+	// BBS lists the verification methods of the bbs-2023 base proofs of
+	// a proof set, each verified over the same document.
+	BBS []string
 }
 
 // VerifyProof checks the eddsa-jcs-2022 Data Integrity proof of signed,
 // resolving its verification method with resolve (nil means
-// ResolveDIDKey). It checks that there is exactly one proof, of type
+// ResolveDIDKey). It checks that there is exactly one eddsa proof (in a
+// proof set, every other proof must be a bbs-2023 base proof, and each is
+// verified against its BLS12-381 did:key too), of type
 // DataIntegrityProof and cryptosuite eddsa-jcs-2022, with proofPurpose
 // assertionMethod, a well-formed created (and expires) timestamp, a
 // @context equal to the document's if it has one, and a valid signature.
@@ -186,15 +191,28 @@ func VerifyProof(signed []byte, resolve Resolver) (*VerifyResult, error) {
 		return nil, fieldErr(ErrNoProof, "proof", "missing")
 	}
 	delete(top, "proof")
+	var bbsProofs []indexedProof
 	if trimmed := bytes.TrimLeft(rawProof, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
 		var set []json.RawMessage
 		if err := json.Unmarshal(rawProof, &set); err != nil {
 			return nil, fieldErr(ErrMalformed, "proof", "%v", err)
 		}
-		if len(set) != 1 {
-			return nil, fieldErr(ErrNoProof, "proof", "a set of %d proofs, want exactly one", len(set))
+		// A proof set: one eddsa-jcs-2022 proof, which this function
+		// checks, and bbs-2023 base proofs (SignWithBBS), which must
+		// verify too.
+		var eddsa []json.RawMessage
+		for i, p := range set {
+			var h proofHead
+			if json.Unmarshal(p, &h) == nil && h.kind() == KindBBSBase {
+				bbsProofs = append(bbsProofs, indexedProof{i, p})
+			} else {
+				eddsa = append(eddsa, p)
+			}
 		}
-		rawProof = set[0]
+		if len(eddsa) != 1 {
+			return nil, fieldErr(ErrNoProof, "proof", "a set of %d proofs, %d of them not bbs-2023; want exactly one eddsa-jcs-2022", len(set), len(eddsa))
+		}
+		rawProof = eddsa[0]
 	}
 	proof, err := parseObject(rawProof, "proof")
 	if err != nil {
@@ -287,7 +305,20 @@ func VerifyProof(signed []byte, resolve Resolver) (*VerifyResult, error) {
 	if res.Document, err = jcs.Canonicalize(unsecured); err != nil {
 		return nil, fieldErr(ErrMalformed, "", "%v", err)
 	}
+	for _, p := range bbsProofs {
+		vm, err := verifyBBSBase(top, p.raw, fmt.Sprintf("proof[%d]", p.index))
+		if err != nil {
+			return nil, err
+		}
+		res.BBS = append(res.BBS, vm)
+	}
 	return res, nil
+}
+
+// indexedProof is a proof of a proof set and its place there.
+type indexedProof struct {
+	index int
+	raw   json.RawMessage
 }
 
 // Verify is VerifyProof, then checks that the document's issuer (a string,

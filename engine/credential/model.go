@@ -33,6 +33,9 @@ type ModelSubject struct {
 	Gates []Gate
 	// EngineVersion is the version of verdict that scored the model.
 	EngineVersion string
+	// Thresholds are claims a holder can disclose instead of the score or
+	// rank they bound (see NewThresholds); empty ones are not written.
+	Thresholds Thresholds
 }
 
 // Task identifies the competition the model was scored in.
@@ -100,6 +103,7 @@ type subjectDoc struct {
 	RankedParticipants int    `json:"rankedParticipants"`
 	Gates              []Gate `json:"gates"`
 	EngineVersion      string `json:"engineVersion"`
+	Thresholds
 }
 
 const sha256URN = "urn:sha256:"
@@ -191,6 +195,15 @@ func (c ModelCredential) Validate() error {
 // Sign validates c and returns it as a signed VC 2.0 document issued by
 // issuer's did:key, its proof created at ValidFrom.
 func (c ModelCredential) Sign(issuer KeyPair) ([]byte, error) {
+	doc, err := c.document(issuer)
+	if err != nil {
+		return nil, err
+	}
+	return Sign(doc, issuer, ProofOptions{Created: c.ValidFrom})
+}
+
+// document validates c and returns its unsigned JSON, issued by issuer.
+func (c ModelCredential) document(issuer KeyPair) ([]byte, error) {
 	if err := issuer.valid(); err != nil {
 		return nil, err
 	}
@@ -218,6 +231,7 @@ func (c ModelCredential) Sign(issuer KeyPair) ([]byte, error) {
 			RankedParticipants: s.RankedParticipants,
 			Gates:              gates,
 			EngineVersion:      s.EngineVersion,
+			Thresholds:         s.Thresholds,
 		},
 	}
 	if !c.ValidUntil.IsZero() {
@@ -234,7 +248,7 @@ func (c ModelCredential) Sign(issuer KeyPair) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode credential: %w", err)
 	}
-	return Sign(b, issuer, ProofOptions{Created: c.ValidFrom})
+	return b, nil
 }
 
 // IssueModel issues a CertifiedModelCredential for subject, signed by
@@ -343,6 +357,7 @@ func VerifyModel(ctx context.Context, signed []byte, opts VerifyOptions) (*Model
 	c.Subject.RankedParticipants = sub.RankedParticipants
 	c.Subject.Gates = sub.Gates
 	c.Subject.EngineVersion = sub.EngineVersion
+	c.Subject.Thresholds = sub.Thresholds
 
 	if c.ValidFrom, c.ValidUntil, err = checkValidity(top, now); err != nil {
 		return nil, err

@@ -1,0 +1,191 @@
+package credential
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// bbsCredential is revocableCredential with its thresholds, as the engine
+// issues it.
+func bbsCredential() ModelCredential {
+	c := revocableCredential()
+	c.Subject.Thresholds = NewThresholds(c.Subject.Scores.Private.Value, true, c.Subject.Rank)
+	return c
+}
+
+var testHMACKey = bytes.Repeat([]byte{0x5a}, 32)
+
+func signBBS(t testing.TB) []byte {
+	t.Helper()
+	signed, err := bbsCredential().SignWithBBS(vectorKey(t), w3cBBSKey(t), testHMACKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// derivedOpts verifies against the test keys, at the issue time, with
+// the test status list (bit 94567 clear unless revoked).
+func derivedOpts(t testing.TB, revoked bool) DerivedOptions {
+	k := vectorKey(t)
+	list, _ := NewStatusList(0)
+	if revoked {
+		_ = list.Set(94567, true)
+	}
+	sl, err := IssueStatusList(testListURL, list, k, testIssued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return DerivedOptions{
+		Issuer: k.DID(), BBSKey: w3cBBSKey(t).DID(), Now: testIssued.AddDate(0, 1, 0),
+		StatusList: statusServer(map[string][]byte{testListURL: sl}),
+	}
+}
+
+func TestSignWithBBS(t *testing.T) {
+	signed := signBBS(t)
+	golden(t, "bbs.json", signed)
+	kinds, err := Kinds(signed)
+	if err != nil || fmt.Sprint(kinds) != "[eddsa-jcs-2022 bbs-2023 base]" {
+		t.Fatalf("Kinds: got %v, %v; want [eddsa-jcs-2022 bbs-2023 base]", kinds, err)
+	}
+	res, err := VerifyModel(context.Background(), signed, VerifyOptions{Issuer: vectorKey(t).DID(), Now: testIssued.AddDate(0, 1, 0)})
+	if err != nil {
+		t.Fatalf("VerifyModel: %v", err)
+	}
+	if len(res.Proof.BBS) != 1 || res.Proof.BBS[0] != w3cBBSKey(t).VerificationMethod() {
+		t.Errorf("BBS proofs verified: got %v, want the host's BBS key", res.Proof.BBS)
+	}
+	if got := res.Credential.Subject.Thresholds.ScoreAtLeast; fmt.Sprint(got) != "[0.50 0.60 0.70 0.75 0.80 0.85 0.90]" {
+		t.Errorf("scoreAtLeast: got %v", got)
+	}
+
+	// The eddsa proof of the set is the one Sign makes alone: a verifier
+	// that knows only eddsa-jcs-2022 sees the same proof.
+	alone, err := bbsCredential().Sign(vectorKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, s struct{ Proof json.RawMessage }
+	var set []json.RawMessage
+	if json.Unmarshal(alone, &a) != nil || json.Unmarshal(signed, &s) != nil || json.Unmarshal(s.Proof, &set) != nil {
+		t.Fatal("decode proofs")
+	}
+	if !jsonEqual(t, a.Proof, set[0]) {
+		t.Errorf("eddsa proof in the set:\n%s\nwant the one Sign makes:\n%s", set[0], a.Proof)
+	}
+
+	t.Run("ErrBadSignature/bbs proof", func(t *testing.T) {
+		var doc map[string]any
+		_ = json.Unmarshal(signed, &doc)
+		other, err := bbsCredential().SignWithBBS(vectorKey(t), w3cBBSKey(t), bytes.Repeat([]byte{1}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o map[string]any
+		_ = json.Unmarshal(other, &o)
+		// A base proof over another document (a different HMAC key)
+		// spliced into the set.
+		bad := doc["proof"].([]any)
+		bad[1].(map[string]any)["proofValue"] = o["proof"].([]any)[1].(map[string]any)["proofValue"]
+		c := bbsCredential()
+		c.Subject.Rank = 2
+		c.Subject.Thresholds = NewThresholds(0.9312, true, 2)
+		other, _ = c.SignWithBBS(vectorKey(t), w3cBBSKey(t), testHMACKey)
+		_ = json.Unmarshal(other, &o)
+		bad[1].(map[string]any)["proofValue"] = o["proof"].([]any)[1].(map[string]any)["proofValue"]
+		b, _ := json.Marshal(doc)
+		if _, err := Verify(b, nil); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("got %v, want %v", err, ErrBadSignature)
+		}
+	})
+	t.Run("ErrNoProof/two eddsa", func(t *testing.T) {
+		var doc map[string]any
+		_ = json.Unmarshal(signed, &doc)
+		set := doc["proof"].([]any)
+		doc["proof"] = []any{set[0], set[0]}
+		b, _ := json.Marshal(doc)
+		if _, err := Verify(b, nil); !errors.Is(err, ErrNoProof) {
+			t.Errorf("got %v, want %v", err, ErrNoProof)
+		}
+	})
+}
+
+func jsonEqual(t testing.TB, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		t.Fatal("decode JSON")
+	}
+	return fmt.Sprint(x) == fmt.Sprint(y)
+}
+
+func TestDeriveVerify(t *testing.T) {
+	signed := signBBS(t)
+	ctx := context.Background()
+	derived, err := Derive(signed, []string{"/credentialSubject/scoreAtLeast/6", "/credentialSubject/task/metric"}, []byte("challenge-1"))
+	if err != nil {
+		t.Fatalf("Derive: %v", err)
+	}
+	t.Logf("%s", derived)
+	kinds, _ := Kinds(derived)
+	if fmt.Sprint(kinds) != "[bbs-2023 derived]" {
+		t.Errorf("Kinds: got %v", kinds)
+	}
+	for _, hidden := range []string{testAuthorID, "rank", "scores", "0.9312", "gates", "datasetHash"} {
+		if bytes.Contains(derived, []byte(hidden)) {
+			t.Errorf("derived credential shows %q", hidden)
+		}
+	}
+	opts := derivedOpts(t, false)
+	opts.Nonce = []byte("challenge-1")
+	res, err := VerifyDerived(ctx, derived, opts)
+	if err != nil {
+		t.Fatalf("VerifyDerived: %v", err)
+	}
+	if !res.StatusChecked || res.Issuer != vectorKey(t).DID() || fmt.Sprint(res.Subject["scoreAtLeast"]) != "[0.90]" {
+		t.Errorf("got %+v", res)
+	}
+	if _, ok := res.Subject["author"]; ok {
+		t.Error("author revealed")
+	}
+
+	t.Run("ErrRevoked", func(t *testing.T) {
+		if _, err := VerifyDerived(ctx, derived, derivedOpts(t, true)); !errors.Is(err, ErrRevoked) {
+			t.Errorf("got %v, want %v", err, ErrRevoked)
+		}
+	})
+	t.Run("ErrIssuerMismatch/unbound BBS key", func(t *testing.T) {
+		o := derivedOpts(t, false)
+		o.BBSKey = ""
+		if _, err := VerifyDerived(ctx, derived, o); !errors.Is(err, ErrIssuerMismatch) {
+			t.Errorf("got %v, want %v", err, ErrIssuerMismatch)
+		}
+	})
+	t.Run("ErrBadSignature/nonce", func(t *testing.T) {
+		o := derivedOpts(t, false)
+		o.Nonce = []byte("challenge-2")
+		if _, err := VerifyDerived(ctx, derived, o); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("got %v, want %v", err, ErrBadSignature)
+		}
+	})
+	t.Run("ErrDisclosure/pointer", func(t *testing.T) {
+		if _, err := Derive(signed, []string{"/credentialSubject/nothing"}, nil); !errors.Is(err, ErrDisclosure) {
+			t.Errorf("got %v, want %v", err, ErrDisclosure)
+		}
+	})
+	t.Run("ErrDisclosure/eddsa only", func(t *testing.T) {
+		alone, _ := bbsCredential().Sign(vectorKey(t))
+		if _, err := Derive(alone, nil, nil); !errors.Is(err, ErrDisclosure) {
+			t.Errorf("got %v, want %v", err, ErrDisclosure)
+		}
+	})
+	if strings.Contains(string(derived), "eddsa") {
+		t.Error("derived credential keeps the eddsa proof")
+	}
+}
