@@ -259,9 +259,15 @@ func Derive(signed []byte, reveal []string, nonce []byte) ([]byte, error) {
 	if _, err := verifyBBSBase(top, base, "proof"); err != nil {
 		return nil, err
 	}
-	for _, p := range reveal {
+	reveal = slices.Clone(reveal)
+	for i, p := range reveal {
 		if !strings.HasPrefix(p, "/") {
 			return nil, fieldErr(ErrDisclosure, "reveal", "%.80q is not a JSON pointer (starts with '/')", p)
+		}
+		// A confidence interval is an RDF list: one of its elements
+		// alone is not a statement, so it is revealed whole.
+		if parent, last, ok := cutLast(p); ok && strings.HasSuffix(parent, "/ci") && last != "" && strings.Trim(last, "0123456789") == "" {
+			reveal[i] = parent
 		}
 	}
 	doc, err := decodeAny(top)
@@ -450,4 +456,13 @@ func VerifyDerived(ctx context.Context, derived []byte, opts DerivedOptions) (*D
 	}
 	res.StatusChecked = true
 	return res, nil
+}
+
+// cutLast splits a JSON pointer at its last '/'.
+func cutLast(p string) (parent, last string, ok bool) {
+	i := strings.LastIndexByte(p, '/')
+	if i < 0 {
+		return "", "", false
+	}
+	return p[:i], p[i+1:], true
 }

@@ -189,3 +189,125 @@ func TestDeriveVerify(t *testing.T) {
 		t.Error("derived credential keeps the eddsa proof")
 	}
 }
+
+// pointerLeaves lists the JSON pointers of v's scalar values under prefix.
+func pointerLeaves(v any, prefix string) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		var out []string
+		for k, c := range v {
+			out = append(out, pointerLeaves(c, prefix+"/"+k)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for i, c := range v {
+			out = append(out, pointerLeaves(c, fmt.Sprintf("%s/%d", prefix, i))...)
+		}
+		return out
+	}
+	return []string{prefix}
+}
+
+// revealedIndex is where element p of an array is in a derived document
+// that reveals only it: a derived document compacts arrays.
+func revealedIndex(p string, n int) int {
+	var i int
+	fmt.Sscan(p, &i)
+	if i >= n {
+		return n - 1
+	}
+	return i
+}
+
+// tamper changes the scalar at pointer in doc.
+func tamper(t *testing.T, doc map[string]any, pointer string) {
+	t.Helper()
+	parts := strings.Split(pointer, "/")[1:]
+	var cur any = doc
+	for _, p := range parts[:len(parts)-1] {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[p]
+		case []any:
+			cur = c[revealedIndex(p, len(c))]
+		}
+	}
+	last := parts[len(parts)-1]
+	change := func(v any) any {
+		switch v := v.(type) {
+		case string:
+			return v + "x"
+		case float64:
+			return v + 1
+		case bool:
+			return !v
+		}
+		t.Fatalf("%s: cannot change %T", pointer, v)
+		return nil
+	}
+	switch c := cur.(type) {
+	case map[string]any:
+		if _, ok := c[last]; !ok {
+			t.Fatalf("%s: not in the derived document", pointer)
+		}
+		c[last] = change(c[last])
+	case []any:
+		i := revealedIndex(last, len(c))
+		c[i] = change(c[i])
+	default:
+		t.Fatalf("%s: parent is %T", pointer, cur)
+	}
+}
+
+// TestDisclosureCoversEveryField: every claim of a model credential is
+// signed by the bbs-2023 proof. A term JSON-LD expansion dropped would be
+// silently unsigned, so for each scalar of the credential (subject,
+// status, issuer, dates) a derived proof that reveals it is made, the
+// value is changed, and verification must fail.
+func TestDisclosureCoversEveryField(t *testing.T) {
+	signed := signBBS(t)
+	var doc map[string]any
+	if err := json.Unmarshal(signed, &doc); err != nil {
+		t.Fatal(err)
+	}
+	delete(doc, "proof")
+	pointers := pointerLeaves(doc, "")
+	if len(pointers) < 40 {
+		t.Fatalf("got %d leaves, want the whole credential", len(pointers))
+	}
+	ctx := context.Background()
+	for _, p := range pointers {
+		if strings.HasPrefix(p, "/@context") {
+			continue
+		}
+		t.Run(p, func(t *testing.T) {
+			if testing.Short() && !strings.HasSuffix(p, "/0") && strings.Count(p, "/") > 3 {
+				t.Skip("-short: one pointer per list")
+			}
+			reveal := p
+			derived, err := Derive(signed, []string{reveal}, nil)
+			if err != nil {
+				t.Fatalf("Derive(%s): %v", reveal, err)
+			}
+			if _, err := VerifyDerived(ctx, derived, derivedOpts(t, false)); err != nil {
+				t.Fatalf("untampered: %v", err)
+			}
+			var d map[string]any
+			if err := json.Unmarshal(derived, &d); err != nil {
+				t.Fatal(err)
+			}
+			tamper(t, d, p)
+			b, _ := json.Marshal(d)
+			_, err = VerifyDerived(ctx, b, derivedOpts(t, false))
+			// A changed type no longer expands: refused before any
+			// signature is checked.
+			if !errors.Is(err, ErrBadSignature) && !(strings.HasSuffix(p, "type") || strings.Contains(p, "/type/")) {
+				t.Errorf("changed %s: got %v, want %v", p, err, ErrBadSignature)
+			}
+			if err == nil {
+				t.Errorf("changed %s: verified", p)
+			}
+		})
+	}
+}

@@ -63,7 +63,7 @@
 //	scores                    the model's scores                        [scores]
 //	  public, private         score on the public / private part        [publicScore, privateScore]
 //	    value                 the metric's value                        [value]
-//	    ci                    [low, high] confidence interval (@list)   [confidenceInterval]
+//	    ci                    [low, high] confidence interval (@set)    [confidenceInterval]
 //	    level                 the interval's confidence, e.g. 0.95      [confidenceLevel]
 //	rank                      1-based place when issued                 [rank]
 //	rankedParticipants        participants ranked when issued           [rankedParticipants]
