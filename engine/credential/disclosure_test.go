@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/verdictlab/verdict/engine/credential/bbs2023"
 )
 
 // bbsCredential is revocableCredential with its thresholds, as the engine
@@ -309,5 +311,58 @@ func TestDisclosureCoversEveryField(t *testing.T) {
 				t.Errorf("changed %s: verified", p)
 			}
 		})
+	}
+}
+
+// TestDerivedUnlinkable: two disclosures of one credential, revealing the
+// same claims under the same nonce, share no run of 16 bytes in their BBS
+// proofs, nor between one's proof and anything of the other document: the
+// only common bytes are the revealed claims and the disclosure's public
+// structure (which statements are revealed: the indexes and label map,
+// equal because the disclosure is).
+func TestDerivedUnlinkable(t *testing.T) {
+	signed := signBBS(t)
+	const window = 16
+	var proofs [2][]byte
+	var docs [2][]byte
+	var rest [2]string
+	for i := range proofs {
+		d, err := Derive(signed, benchReveal, []byte("same nonce"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Proof struct {
+				ProofValue string `json:"proofValue"`
+			} `json:"proof"`
+		}
+		if err := json.Unmarshal(d, &doc); err != nil {
+			t.Fatal(err)
+		}
+		p, err := bbs2023.ParseDerivedProof(doc.Proof.ProofValue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proofs[i], docs[i] = p.Proof, d
+		rest[i] = fmt.Sprint(p.LabelMap, p.MandatoryIndexes, p.SelectiveIndexes, p.PresentationHeader)
+		// The documents without their proof values are the revealed
+		// claims, the same in both.
+		docs[i] = bytes.Replace(d, []byte(doc.Proof.ProofValue), nil, 1)
+	}
+	if len(proofs[0]) < 200 {
+		t.Fatalf("BBS proof of %d bytes", len(proofs[0]))
+	}
+	if !bytes.Equal(docs[0], docs[1]) || rest[0] != rest[1] {
+		t.Fatalf("the two disclosures reveal different things")
+	}
+	for i := 0; i+window <= len(proofs[0]); i++ {
+		w := proofs[0][i : i+window]
+		if bytes.Contains(proofs[1], w) || bytes.Contains(docs[1], w) || bytes.Contains(signed, w) {
+			t.Fatalf("bytes %d..%d of the first proof (%x) appear in the second disclosure or the base credential", i, i+window, w)
+		}
+	}
+	// And the assertion can fail: a proof shares its windows with itself.
+	if !bytes.Contains(proofs[0], proofs[0][40:40+window]) {
+		t.Fatal("window check is vacuous")
 	}
 }
