@@ -417,6 +417,7 @@ func TestRoles(t *testing.T) {
 			t.Errorf("JSON-LD context: %d %.200s", r.status, r.body)
 		}
 		t.Run("Market", func(t *testing.T) { testMarket(t, v, alice) })
+		derived := testDerive(t, v, id, alice, bob, host, anon)
 		check(t, []call{
 			{"RevokeAnonymous", anon, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "x"}, 401, "unauthorized"},
 			{"RevokeParticipant", alice, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "x"}, 403, "forbidden"},
@@ -427,6 +428,7 @@ func TestRoles(t *testing.T) {
 		if m := verify(); m["verified"] != false || m["error"].(map[string]any)["kind"] != "revoked" {
 			t.Errorf("verify a revoked credential: %v", m)
 		}
+		checkDerivedRevoked(t, v, host, derived)
 		if m := host.get("/v1/host").json(t); m["did"] != v.e.HostDID() {
 			t.Errorf("host: %v", m)
 		}

@@ -58,6 +58,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/credentials/{id}", s.credential},
 		{"POST", "/v1/credentials/{id}/revoke", s.revoke},
 		{"POST", "/v1/credentials/verify", s.verify},
+		{"POST", "/v1/credentials/{id}/derive", s.derive},
 
 		{"GET", "/v1/market", s.market},
 		{"POST", "/v1/market", s.ingest},
