@@ -20,3 +20,13 @@ func (c *Client) Derive(ctx context.Context, id string, reveal []string, nonce s
 	}
 	return out, nil
 }
+
+// StatusList fetches the server's signed status list credential name
+// (GET /status/{name}), for checking a credential's revocation.
+func (c *Client) StatusList(ctx context.Context, name string) ([]byte, error) {
+	var out json.RawMessage
+	if err := c.get(ctx, "/status/"+esc(name), &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -53,22 +53,33 @@ func newCredentialCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "credential", Short: "verdict's W3C Verifiable Credentials: promote, list, show, revoke, verify"}
 	c.AddCommand(credentialCmds(g)...)
 	var (
-		module, issuer, statusList string
+		module, issuer, statusList, bbsKey string
 	)
 	verify := &cobra.Command{
 		Use:   "verify CRED.json",
 		Short: "check a model credential's proof, issuer, model hash and revocation status",
 		Long: `Verify checks a CertifiedModelCredential: the eddsa-jcs-2022 Data Integrity
-proof, that the did:key in the proof is the issuer's, the validity period,
+proof (and the bbs-2023 base proof beside it, in a proof set: both must
+verify), that the did:key in the proof is the issuer's, the validity period,
 with --module that the credential is about that exact wasm (urn:sha256), with
 --issuer that the host you trust issued it, and with --status-list (the
 status list credential, a file) that it has not been revoked. It exits 1 with
-the reason on any failure.`,
+the reason on any failure.
+
+A derived credential (verdict credential derive: a bbs-2023 selective
+disclosure) is checked against the issuer's BBS key, --bbs-key (with
+--server, the server's /v1/host tells it and its status list), and it
+prints what is revealed. A document with a bbs-2023 base proof alone has its
+signature checked.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			signed, err := readBounded(args[0], 1<<20)
 			if err != nil {
 				return badInput(err)
+			}
+			// A bbs-2023 disclosure or base proof: verify.go.
+			if kinds, err := credential.Kinds(signed); err == nil && len(kinds) == 1 && kinds[0] != credential.KindEdDSA {
+				return verifyBBS(cmd, g, signed, kinds[0], issuer, bbsKey, module, statusList)
 			}
 			if g.server != "" {
 				if module != "" || statusList != "" {
@@ -108,6 +119,9 @@ the reason on any failure.`,
 			}
 			fmt.Fprintf(g.stdout, "VERIFIED   %s\n", res.Credential.ID)
 			fmt.Fprintf(g.stdout, "issuer     %s\n", res.Issuer)
+			for _, vm := range res.Proof.BBS {
+				fmt.Fprintf(g.stdout, "bbs-2023   base proof by %s verified too (derive a disclosure: verdict credential derive)\n", strings.SplitN(vm, "#", 2)[0])
+			}
 			fmt.Fprintf(g.stdout, "model      urn:sha256:%x\n", sub.Model)
 			fmt.Fprintf(g.stdout, "author     %s\n", sub.Author)
 			fmt.Fprintf(g.stdout, "task       %s (%s, %s), rank %d of %d\n", sub.Task.ID, sub.Task.Type, sub.Task.Metric, sub.Rank, sub.RankedParticipants)
@@ -127,7 +141,8 @@ the reason on any failure.`,
 	verify.Flags().StringVar(&module, "module", "", "the model's wasm: check the credential is about it")
 	verify.Flags().StringVar(&issuer, "issuer", "", "the did:key the credential must be issued by")
 	verify.Flags().StringVar(&statusList, "status-list", "", "status list credential file: check revocation")
-	c.AddCommand(verify)
+	verify.Flags().StringVar(&bbsKey, "bbs-key", "", "for a bbs-2023 derived credential: the issuer's BBS did:key (did:key:zUC7…, its /v1/host bbs_did)")
+	c.AddCommand(verify, newDeriveCmd(g))
 	return c
 }
 

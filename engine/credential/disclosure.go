@@ -200,6 +200,23 @@ func verifyBBSBase(top map[string]json.RawMessage, rawProof json.RawMessage, fie
 	return vm, nil
 }
 
+// VerifyBBSBase checks a document secured by a single bbs-2023 base
+// proof (the form Digital Bazaar's implementation signs) and returns the
+// proof's verification method. It checks the signature only: who the
+// key belongs to is the caller's question.
+func VerifyBBSBase(signed []byte) (string, error) {
+	top, err := parseObject(signed, "")
+	if err != nil {
+		return "", err
+	}
+	raw, ok := top["proof"]
+	if !ok {
+		return "", fieldErr(ErrNoProof, "proof", "missing")
+	}
+	delete(top, "proof")
+	return verifyBBSBase(top, raw, "proof")
+}
+
 // decodeAny decodes an object's members into plain JSON values.
 func decodeAny(top map[string]json.RawMessage) (map[string]any, error) {
 	b, err := json.Marshal(top)
