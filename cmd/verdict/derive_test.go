@@ -30,9 +30,9 @@ func TestCredentialDerive(t *testing.T) {
 		ID: "urn:uuid:6a1f0c3e-9d4b-4e8a-b2f1-3c5d7e9a0b12", ValidFrom: time.Now().Add(-time.Hour).UTC().Truncate(time.Second),
 		Subject: credential.ModelSubject{
 			Model: sha256.Sum256(module), Author: author.DID(),
-			Task:       credential.Task{ID: "breast-cancer", Title: "Breast cancer", Type: "binary", Metric: "roc_auc", DatasetHash: "sha256:00"},
-			Scores:     credential.Scores{Public: credential.Score{Value: 0.97, CI: [2]float64{0.95, 0.99}, Level: 0.95}},
-			Rank:       1, RankedParticipants: 2, EngineVersion: "0.1.0",
+			Task:   credential.Task{ID: "breast-cancer", Title: "Breast cancer", Type: "binary", Metric: "roc_auc", DatasetHash: "sha256:00"},
+			Scores: credential.Scores{Public: credential.Score{Value: 0.97, CI: [2]float64{0.95, 0.99}, Level: 0.95}},
+			Rank:   1, RankedParticipants: 2, EngineVersion: "0.1.0",
 			Thresholds: credential.NewThresholds(0.97, true, 1),
 		},
 		Status: &entry,
