@@ -178,6 +178,16 @@ func TestRemoteVerbs(t *testing.T) {
 		if code, out, errOut := remote("credential", "verify", writeFile(t, filepath.Join(dir, "cred.json"), []byte(localOut("credential", "show", cred)))); code != 0 || !strings.Contains(out, "VERIFIED") || !strings.Contains(out, "not revoked") {
 			t.Errorf("credential verify --server: exit %d %s%s", code, out, errOut)
 		}
+		// A selective disclosure, derived by the server for the host and
+		// verified against its /v1/host and status list.
+		code, derived, errOut := remote("credential", "derive", cred, "--reveal", "/credentialSubject/task/metric", "--nonce", "n")
+		if code != 0 || !strings.Contains(derived, `"bbs-2023"`) {
+			t.Fatalf("credential derive --server: exit %d %s%s", code, derived, errOut)
+		}
+		derivedPath := writeFile(t, filepath.Join(dir, "derived.json"), []byte(derived))
+		if code, out, errOut := remote("credential", "verify", derivedPath); code != 0 || !strings.Contains(out, "selective disclosure") || !strings.Contains(out, "not revoked") {
+			t.Errorf("credential verify --server of a derived credential: exit %d %s%s", code, out, errOut)
+		}
 		bundle := filepath.Join(dir, "bundle")
 		if code, out, errOut := remote("market", "export", model, bundle); code != 0 || !strings.Contains(out, "exported") {
 			t.Fatalf("market export: exit %d %s%s", code, out, errOut)
@@ -197,6 +207,9 @@ func TestRemoteVerbs(t *testing.T) {
 		}
 		if code, out, _ := remote("credential", "verify", filepath.Join(dir, "cred.json")); code != exitFailed || !strings.Contains(out, "NOT VERIFIED") {
 			t.Errorf("verify a revoked credential: exit %d %s", code, out)
+		}
+		if code, out, _ := remote("credential", "verify", derivedPath); code != exitFailed || !strings.Contains(out, "revoked") {
+			t.Errorf("verify a derived credential of a revoked one: exit %d %s", code, out)
 		}
 	})
 
