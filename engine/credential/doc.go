@@ -10,8 +10,9 @@
 //
 // engine issues a credential once a submission's gates pass; anyone
 // verifies it, offline, with this package alone. It is a public leaf: it
-// imports only the standard library (crypto/ed25519, crypto/sha256) and
-// internal/durable (key files), never engine, sandbox, datasets or leaderboard; it never touches the
+// imports the standard library (crypto/ed25519, crypto/sha256),
+// internal/durable (key files) and its own sub-packages bbs and bbs2023
+// (selective disclosure), never engine, sandbox, datasets or leaderboard; it never touches the
 // store or runs a guest, and it does no I/O except the key file functions
 // and the status-list fetch a verifier passes in.
 //
@@ -32,6 +33,16 @@
 //     encodedList is the GZIP-compressed, base64url ('u') bitstring.
 //   - Keys are stored as Multikey JSON files (mode 0600) holding the
 //     publicKeyMultibase and secretKeyMultibase.
+//   - Selective disclosure (SignWithBBS, Derive, VerifyDerived): a model
+//     credential carries a proof set, the eddsa-jcs-2022 proof and a
+//     bbs-2023 base proof by the host's BLS12-381 key (BBSKey,
+//     "did:key:zUC7…"), with MandatoryPointers always revealed. The
+//     holder derives a credential revealing chosen claims
+//     (DisclosablePointers, and the threshold claims of NewThresholds)
+//     with a fresh, unlinkable proof; VerifyDerived checks it, the
+//     binding of the BBS key to the issuer (DerivedOptions.BBSKey) and
+//     revocation through the mandatory credentialStatus. verdict's
+//     context is registered with bbs2023's static loader.
 //   - A participant signs a submission (SignSubmission): a small JSON
 //     statement {v, task, module_sha256, time, signer} whose JCS form the
 //     signer's did:key signs with Ed25519 (base58btc multibase). The
@@ -39,7 +50,8 @@
 //
 // Verification is strict where the specifications leave room: input must
 // be I-JSON (duplicate keys, invalid UTF-8 and lone surrogates are
-// errors), a document has exactly one proof, and a proof's @context, if
+// errors), a document has exactly one eddsa proof (beside which a proof
+// set may hold bbs-2023 base proofs, each verified too), and a proof's @context, if
 // present, must equal the document's rather than merely prefix it, so that
 // nothing outside the signature can change how the document is read.
 //
@@ -72,6 +84,8 @@
 //	  passed                  always true in an issued credential       [passed]
 //	  value, threshold        what was measured and the bound           [value, threshold]
 //	engineVersion             the verdict version that scored it        [engineVersion]
+//	scoreAtLeast, scoreAtMost thresholds the score meets, "0.90" (@set)  [scoreAtLeast, scoreAtMost]
+//	rankAtMost                rank bounds the rank meets (@set)         [rankAtMost]
 //
 // The task's id and type are taskId and taskType, not id and type, because
 // JSON-LD reads id and type as @id and @type.
@@ -98,4 +112,11 @@
 //	case errors.Is(err, credential.ErrRevoked): …
 //	case errors.Is(err, credential.ErrBadSignature): …
 //	}
+//
+// Disclosing (the author) and checking a disclosure (anyone):
+//
+//	proof, err := credential.Derive(vc, []string{"/credentialSubject/scoreAtLeast/0"}, challenge)
+//	res, err := credential.VerifyDerived(ctx, proof, credential.DerivedOptions{
+//		Issuer: "did:key:z6Mk…", BBSKey: "did:key:zUC7…", Nonce: challenge, StatusList: fetch,
+//	})
 package credential

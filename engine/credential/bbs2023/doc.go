@@ -6,7 +6,7 @@
 // pointers, and nothing else; a verifier checks the derived proof with the
 // issuer's BLS12-381 G2 public key.
 //
-//	engine -> credential (future wiring) -> credential/bbs2023 (this package) -> credential/bbs
+//	engine -> credential (SignWithBBS, Derive, VerifyDerived) -> credential/bbs2023 (this package) -> credential/bbs
 //
 // The steps follow the spec and its selective-disclosure primitives:
 // RDF Dataset Canonicalization (RDFC-1.0, by github.com/piprate/json-gold)
@@ -20,7 +20,8 @@
 // (0xd9 0x5d 0x02 base, 0xd9 0x5d 0x03 derived), multibase base64url.
 //
 // JSON-LD contexts come only from a static loader holding the contexts
-// embedded in contexts/ (the VC 2.0 context); any other context is an
+// embedded in contexts/ (the VC 2.0 context) and those registered by
+// RegisterContext (verdict's, by package credential); any other context is an
 // error: there is no network access at sign, derive or verify time.
 //
 // # What a derived proof links
@@ -32,9 +33,12 @@
 // the issuer's HMAC-shuffled labels. That label map is fixed per
 // credential and disclosure, so a verifier who sees two derived proofs of
 // the same credential revealing blank nodes can tell they are of the same
-// credential. Hiding it
-// needs the spec's other features or credentials whose revealed nodes
-// have ids; the wiring into verdict's model credentials must choose.
+// credential. verdict's model credentials reveal their model hash and id
+// anyway (mandatory), so this links nothing more there.
+//
+// JSON-LD lists (@list) do not survive selection: an RDF list's cells are
+// blank nodes the selection cannot name, and a derived proof revealing
+// part of a document with a list may fail to verify. Use @set.
 //
 // Canonicalization (RDFC-1.0) can be driven to factorial time by a
 // crafted graph of blank nodes that only their position tells apart, and
