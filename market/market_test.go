@@ -293,6 +293,16 @@ func TestMarketplace(t *testing.T) {
 		{"credential rank", func(b *market.Bundle) {
 			b.Credential = bytes.Replace(b.Credential, []byte(`"rankedParticipants": 2`), []byte(`"rankedParticipants": 3`), 1)
 		}, market.IngestOptions{}, market.BundleCredential, credential.ErrBadSignature},
+		{"credential bbs-2023 proof of another credential", func(b *market.Bundle) {
+			// The eddsa proof still holds; the bbs-2023 base proof of the
+			// set is bob's, and both must verify.
+			var doc, bobs map[string]any
+			if json.Unmarshal(b.Credential, &doc) != nil || json.Unmarshal(bobBundle.Credential, &bobs) != nil {
+				t.Fatal("decode credentials")
+			}
+			doc["proof"].([]any)[1] = bobs["proof"].([]any)[1]
+			b.Credential, _ = json.Marshal(doc)
+		}, market.IngestOptions{}, market.BundleCredential, credential.ErrBadSignature},
 		{"credential issued by another key", func(b *market.Bundle) { b.Credential = resign(b.Credential, mallory, nil) },
 			market.IngestOptions{Issuer: e.HostDID()}, market.BundleCredential, credential.ErrIssuerMismatch},
 		{"card license", func(b *market.Bundle) {
