@@ -383,3 +383,5 @@ func (is *Issuer) Index(id, purpose string) (int, bool) {
 	return i, ok
 }
 
+// DataDir is the data dir the issuer keeps its key and lists in.
+func (is *Issuer) DataDir() string { return is.cfg.DataDir }

@@ -31,7 +31,7 @@ var protectedTerms = map[string]bool{
 	"issuer": true, "proof": true, "refreshService": true, "relatedResource": true, "renderMethod": true,
 	"termsOfUse": true, "validFrom": true, "validUntil": true, "holder": true, "verifiableCredential": true,
 	"confidenceMethod": true,
-	"_sd": true, "_sd_alg": true, "aud": true, "cnf": true, "exp": true, "iat": true, "iss": true, "jku": true,
+	"_sd":              true, "_sd_alg": true, "aud": true, "cnf": true, "exp": true, "iat": true, "iss": true, "jku": true,
 	"kid": true, "nbf": true, "sub": true, "x5u": true,
 }
 

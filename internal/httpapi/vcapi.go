@@ -328,4 +328,3 @@ func (s *Server) issuerStatusList(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "max-age=60")
 	_, _ = w.Write(b)
 }
-
