@@ -56,8 +56,12 @@ func CheckDataModel(doc []byte, opts DataModelOptions) error {
 	if err != nil {
 		return err
 	}
+	ctx, err := checkContext(top)
+	if err != nil {
+		return err
+	}
 	checks := []func(map[string]json.RawMessage) error{
-		checkContext, checkID, checkType, checkNames, checkIssuer, checkSubject, checkTyped,
+		func(top map[string]json.RawMessage) error { return checkMapped(top, ctx) }, checkID, checkType, checkNames, checkIssuer, checkSubject, checkTyped,
 		func(top map[string]json.RawMessage) error { return checkRelated(top, opts.Resource) },
 		func(top map[string]json.RawMessage) error { _, _, err := validityPeriod(top); return err },
 	}
@@ -126,41 +130,83 @@ func asObject(raw json.RawMessage) (map[string]json.RawMessage, bool) {
 	return m, json.Unmarshal(raw, &m) == nil
 }
 
-func checkContext(top map[string]json.RawMessage) error {
+// contextInfo is what checkContext learns of the terms a credential's
+// contexts define, for checkMapped.
+type contextInfo struct {
+	// closed reports that every term is known here: the contexts are the
+	// v2 context and inline ones, and the last @vocab an inline context
+	// sets is null (the v2 context's own @vocab would map any term).
+	closed bool
+	terms  map[string]bool // the terms the inline contexts define
+}
+
+func checkContext(top map[string]json.RawMessage) (contextInfo, error) {
+	info := contextInfo{terms: map[string]bool{}}
 	raw, ok := top["@context"]
 	if !ok {
-		return dmErr("@context", "missing: want [%q, …]", ContextV2)
+		return info, dmErr("@context", "missing: want [%q, …]", ContextV2)
 	}
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil || len(list) == 0 {
-		return dmErr("@context", "want an ordered set (array) whose first entry is %q", ContextV2)
+		return info, dmErr("@context", "want an ordered set (array) whose first entry is %q", ContextV2)
 	}
 	if first, _ := asString(list[0]); first != ContextV2 {
-		return dmErr("@context[0]", "want %q", ContextV2)
+		return info, dmErr("@context[0]", "want %q", ContextV2)
 	}
+	info.closed = true
+	vocabNull := false
+	protected := map[string]string{} // terms of @protected inline contexts → their definition
 	for i, entry := range list[1:] {
 		field := fmt.Sprintf("@context[%d]", i+1)
 		if s, ok := asString(entry); ok {
 			if !isURL(s) {
-				return dmErr(field, "%.80q is not a URL", s)
+				return info, dmErr(field, "%.80q is not a URL", s)
 			}
+			info.closed = false // a context this check does not read
 			continue
 		}
 		obj, ok := asObject(entry)
 		if !ok {
-			return dmErr(field, "want a URL or a context object")
+			return info, dmErr(field, "want a URL or a context object")
 		}
-		if err := checkInlineContext(obj, field); err != nil {
-			return err
+		if err := checkInlineContext(obj, field, protected); err != nil {
+			return info, err
+		}
+		if v, ok := obj["@vocab"]; ok {
+			vocabNull = string(v) == "null"
+		}
+		for k := range obj {
+			info.terms[k] = true
+		}
+	}
+	info.closed = info.closed && vocabNull
+	return info, nil
+}
+
+// checkMapped checks, when every context is known (contextInfo.closed),
+// that each type that is a term is defined by the v2 context or an inline
+// one: a term nothing defines expands to nothing.
+func checkMapped(top map[string]json.RawMessage, ctx contextInfo) error {
+	if !ctx.closed {
+		return nil
+	}
+	for _, v := range values(top["type"]) {
+		if t, ok := asString(v); ok && isTerm(t) && !protectedTerms[t] && !ctx.terms[t] {
+			return dmErr("type", "%.80q is defined by no context (an inline context sets @vocab to null)", t)
 		}
 	}
 	return nil
 }
 
 // checkInlineContext checks the terms an inline context defines: each is
-// a term or a URL (a compact IRI included), none is a protected v2 term.
-func checkInlineContext(ctx map[string]json.RawMessage, field string) error {
-	for key := range ctx {
+// a term or a URL (a compact IRI included) and maps to one (or to an
+// object whose @id does), none is a protected v2 term, and none redefines
+// differently a term an earlier @protected inline context defined
+// (protected, which it extends).
+func checkInlineContext(ctx map[string]json.RawMessage, field string, protected map[string]string) error {
+	isProtected := false
+	_ = json.Unmarshal(ctx["@protected"], &isProtected)
+	for key, def := range ctx {
 		switch {
 		case strings.HasPrefix(key, "@"):
 			continue // keywords: @version, @vocab, @protected …
@@ -168,6 +214,26 @@ func checkInlineContext(ctx map[string]json.RawMessage, field string) error {
 			return dmErr(field+"."+key, "redefines %q, a protected term of the v2 context", key)
 		case !isTerm(key) && !isURL(key):
 			return dmErr(field+"."+key, "%.80q is neither a term nor a URL", key)
+		}
+		iri, ok := asString(def)
+		if obj, isObj := asObject(def); isObj {
+			iri, ok = asString(obj["@id"])
+			if _, hasID := obj["@id"]; !hasID {
+				iri, ok = key, true // a definition without @id: the term itself, by @vocab
+			}
+		}
+		if string(def) == "null" {
+			iri, ok = "", true
+		}
+		if !ok || (iri != "" && !strings.HasPrefix(iri, "@") && !isTerm(iri) && !isURL(iri)) {
+			return dmErr(field+"."+key, "maps to %.80s, neither a URL nor a term", def)
+		}
+		canon, _ := json.Marshal(json.RawMessage(def))
+		if was, ok := protected[key]; ok && was != string(canon) {
+			return dmErr(field+"."+key, "redefines %q, protected by an earlier context", key)
+		}
+		if isProtected {
+			protected[key] = string(canon)
 		}
 	}
 	return nil
@@ -216,8 +282,19 @@ func checkType(top map[string]json.RawMessage) error {
 // checkNames checks name and description: a string, a language value
 // object {"@value", "@language", "@direction"}, or an array of them.
 func checkNames(top map[string]json.RawMessage) error {
-	for _, key := range []string{"name", "description"} {
-		raw, ok := top[key]
+	if err := checkNamesAt(top, ""); err != nil {
+		return err
+	}
+	if issuer, ok := asObject(top["issuer"]); ok {
+		return checkNamesAt(issuer, "issuer.")
+	}
+	return nil
+}
+
+func checkNamesAt(top map[string]json.RawMessage, prefix string) error {
+	for _, name := range []string{"name", "description"} {
+		key := prefix + name
+		raw, ok := top[name]
 		if !ok {
 			continue
 		}
@@ -374,16 +451,38 @@ func checkRelated(top map[string]json.RawMessage, resource func(string) ([]byte,
 		}
 		if hasMB {
 			s, _ := asString(mb)
-			mh, err := decodeMultibase(s)
-			if err != nil || len(mh) < 2 || multihashes[mh[0]] == nil || int(mh[1]) != multihashes[mh[0]]().Size() || len(mh) != 2+int(mh[1]) {
-				return dmErr(field+".digestMultibase", "%.80q is not a multibase sha2-256, -384 or -512 multihash", s)
+			h, digest, err := decodeDigestMultibase(s)
+			if err != nil {
+				return dmErr(field+".digestMultibase", "%.80q: %v", s, err)
 			}
-			if held && !bytes.Equal(sum(multihashes[mh[0]], data), mh[2:]) {
+			if held && !bytes.Equal(sum(h, data), digest) {
 				return dmErr(field+".digestMultibase", "does not match the resource %.120q", id)
 			}
 		}
 	}
 	return nil
+}
+
+// decodeDigestMultibase decodes a digestMultibase: base64url ('u') or
+// base58btc ('z') of a SHA-256, -384 or -512 digest, bare (as the VC 2.0
+// examples) or as a multihash.
+func decodeDigestMultibase(s string) (func() hash.Hash, []byte, error) {
+	b, err := decodeMultibase(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch len(b) {
+	case sha256.Size:
+		return sha256.New, b, nil
+	case sha512.Size384:
+		return sha512.New384, b, nil
+	case sha512.Size:
+		return sha512.New, b, nil
+	}
+	if len(b) >= 2 && multihashes[b[0]] != nil && int(b[1]) == multihashes[b[0]]().Size() && len(b) == 2+int(b[1]) {
+		return multihashes[b[0]], b[2:], nil
+	}
+	return nil, nil, fmt.Errorf("not a SHA-256, -384 or -512 digest, bare or as a multihash")
 }
 
 func sum(h func() hash.Hash, data []byte) []byte {

@@ -81,6 +81,7 @@ func TestCheckDataModel(t *testing.T) {
 			c["relatedResource"] = []any{
 				map[string]any{"id": held, "digestSRI": sri(relatedData)},
 				map[string]any{"id": held + "/2", "digestMultibase": multihash([]byte("elsewhere"))},
+				map[string]any{"id": held + "/3", "digestMultibase": "uJKGMkOmFbVJhEfKTduMC2XCyvRAYLjOVmZWwIH1wQ7k"}, // a bare SHA-256, as the W3C suite sends
 			}
 		}, ""},
 		{"ValidNoValidity", func(c map[string]any) { delete(c, "validFrom"); delete(c, "validUntil") }, ""},
@@ -98,6 +99,20 @@ func TestCheckDataModel(t *testing.T) {
 		{"InlineContextRedefinesProtected", func(c map[string]any) {
 			c["@context"] = []any{credential.ContextV2, map[string]any{"issuer": "https://ex.org/issuer"}}
 		}, "@context[1].issuer"},
+		{"InlineContextMapsToNonURL", func(c map[string]any) {
+			c["@context"] = []any{credential.ContextV2, map[string]any{"ExampleDegreeCredential": "https ://not-a-url#X"}}
+		}, "@context[1].ExampleDegreeCredential"},
+		{"InlineContextRedefinesEarlierProtected", func(c map[string]any) {
+			c["@context"] = []any{credential.ContextV2,
+				map[string]any{"@protected": true, "ExampleDegreeCredential": "https://ex.org/#A"},
+				map[string]any{"ExampleDegreeCredential": "https://ex.org/#B"}}
+		}, "@context[2].ExampleDegreeCredential"},
+		{"IssuerNameExtraKey", func(c map[string]any) {
+			c["issuer"] = map[string]any{"id": c["issuer"], "name": map[string]any{"@value": "Uni", "extra": "x"}}
+		}, "issuer.name.extra"},
+		{"TypeUnmapped", func(c map[string]any) {
+			c["@context"] = []any{credential.ContextV2, map[string]any{"@vocab": nil}}
+		}, "type"},
 		{"IDNotURL", func(c map[string]any) { c["id"] = "not-a-url" }, "id"},
 		{"IDNotSingle", func(c map[string]any) { c["id"] = []any{"urn:uuid:1", "urn:uuid:2"} }, "id"},
 		{"TypeMissing", func(c map[string]any) { delete(c, "type") }, "type"},
