@@ -324,7 +324,25 @@ func (s *Server) issuerStatusList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vc")
+	w.Header().Set("Content-Type", vcMediaType(r))
+	w.Header().Set("Vary", "Accept")
 	w.Header().Set("Cache-Control", "max-age=60")
 	_, _ = w.Write(b)
+}
+
+// vcMediaType is the media type a signed credential is served as:
+// application/vc (VC 2.0 §6.3), unless the client accepts only JSON
+// (application/ld+json or application/json, as JSON-LD document loaders
+// ask), which it is too.
+func vcMediaType(r *http.Request) string {
+	accept := r.Header.Get("Accept")
+	switch {
+	case accept == "" || strings.Contains(accept, "application/vc") || strings.Contains(accept, "*/*"):
+		return "application/vc"
+	case strings.Contains(accept, "application/ld+json"):
+		return "application/ld+json"
+	case strings.Contains(accept, "application/json"):
+		return "application/json"
+	}
+	return "application/vc"
 }

@@ -206,6 +206,11 @@ func TestVCAPIIssue(t *testing.T) {
 		if r := anon.get("/issuer/status/revocation"); r.status != 200 || r.header.Get("Content-Type") != "application/vc" {
 			t.Fatalf("status list: got %d %s", r.status, r.header.Get("Content-Type"))
 		}
+		req := anon.request("GET", "/issuer/status/revocation", nil, "")
+		req.Header.Set("Accept", "application/ld+json, application/json")
+		if r := anon.send(req); r.status != 200 || r.header.Get("Content-Type") != "application/ld+json" {
+			t.Fatalf("status list for a JSON-LD loader: got %d %s, want application/ld+json", r.status, r.header.Get("Content-Type"))
+		}
 		verify := func() response {
 			return anon.do("POST", "/credentials/verify", mustMarshal(t, map[string]any{"verifiableCredential": out.VerifiableCredential}), "application/json")
 		}
