@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"strings"
@@ -83,6 +85,13 @@ func TestVCAPIVerify(t *testing.T) {
 	elsewhere["credentialStatus"] = map[string]any{"id": "https://elsewhere.example/status/1#5", "type": credential.StatusEntryType,
 		"statusPurpose": "revocation", "statusListIndex": "5", "statusListCredential": "https://elsewhere.example/status/1"}
 
+	ctxDigest := sha256.Sum256(credential.ContextDocument())
+	related := func(digest []byte) json.RawMessage {
+		c := someCredential(k.DID())
+		c["relatedResource"] = []any{map[string]any{"id": credential.ContextURL,
+			"digestMultibase": "u" + base64.RawURLEncoding.EncodeToString(digest)}}
+		return signAs(t, k, c)
+	}
 	tests := []struct {
 		name   string
 		body   string
@@ -90,6 +99,8 @@ func TestVCAPIVerify(t *testing.T) {
 		title  string
 		field  string
 	}{
+		{"RelatedResourceHeld", `{"verifiableCredential":` + string(related(ctxDigest[:])) + `}`, 200, "", ""},
+		{"RelatedResourceHeldWrongDigest", `{"verifiableCredential":` + string(related(make([]byte, 32))) + `}`, 400, "data_model", "relatedResource[0].digestMultibase"},
 		{"Valid", `{"verifiableCredential":` + string(valid) + `,"options":{"checks":["proof"]}}`, 200, "", ""},
 		{"Tampered", `{"verifiableCredential":` + strings.Replace(string(valid), "Example University", "Other University", 1) + `}`, 422, "bad_signature", "proof.proofValue"},
 		{"Expired", `{"verifiableCredential":` + string(signAs(t, k, expired)) + `}`, 422, "expired", "validUntil"},
