@@ -127,7 +127,9 @@ func statusEntryOf(raw json.RawMessage) (StatusEntry, error) {
 	return entry, nil
 }
 
-// proofCryptosuite returns the cryptosuite of signed's one proof.
+// proofCryptosuite returns the cryptosuite that secures signed: its one
+// proof's, or in a proof set eddsa-jcs-2022 if one of its proofs is (Verify
+// then judges the set), else the first proof's.
 func proofCryptosuite(signed []byte) (string, error) {
 	top, err := parseObject(signed, "")
 	if err != nil {
@@ -138,24 +140,31 @@ func proofCryptosuite(signed []byte) (string, error) {
 		return "", fieldErr(ErrNoProof, "proof", "missing")
 	}
 	proofs := values(raw)
-	if len(proofs) != 1 {
-		return "", fieldErr(ErrNoProof, "proof", "a set of %d proofs, want exactly one", len(proofs))
+	if len(proofs) == 0 {
+		return "", fieldErr(ErrNoProof, "proof", "an empty proof set")
 	}
-	obj, ok := asObject(proofs[0])
-	if !ok {
-		return "", fieldErr(ErrMalformed, "proof", "want an object")
-	}
-	suite, ok := asString(obj["cryptosuite"])
-	if !ok {
-		return "", fieldErr(ErrMalformed, "proof.cryptosuite", "want a string")
+	suite := ""
+	for i, p := range proofs {
+		obj, ok := asObject(p)
+		if !ok {
+			return "", fieldErr(ErrMalformed, "proof", "want an object or a set of them")
+		}
+		s, ok := asString(obj["cryptosuite"])
+		if !ok {
+			return "", fieldErr(ErrMalformed, "proof.cryptosuite", "want a string")
+		}
+		if i == 0 || s == Cryptosuite {
+			suite = s
+		}
 	}
 	return suite, nil
 }
 
 // verifySecured verifies the proof of signed and that its issuer is the
 // controller of the signing key. It is the one place a cryptosuite is
-// chosen: a new suite (bbs-2023) is a new case here, returning the
-// issuer and the canonical document without its proof.
+// chosen: a new suite is a new case here (a bbs-2023 derived proof, by
+// VerifyDerived), returning the issuer and the canonical document without
+// its proof.
 func verifySecured(suite string, signed []byte, resolve Resolver) (*VerifyResult, error) {
 	switch suite {
 	case Cryptosuite:

@@ -53,7 +53,10 @@
 // properties, inline contexts, relatedResource, the validity period), the
 // validity period at a time (CheckValidity), and each
 // BitstringStatusListEntry against the lists the verifier holds. A status
-// it cannot check is ErrStatusOffline, never a pass.
+// it cannot check is ErrStatusOffline, never a pass:
+//
+//	res, err := credential.VerifyCredential(ctx, vc, credential.CredentialOptions{StatusList: held})
+//	// res.Issuer, res.Document (the verified claims, canonical JSON)
 //
 // # The CertifiedModelCredential
 //
@@ -110,9 +113,4 @@
 //	case errors.Is(err, credential.ErrRevoked): …
 //	case errors.Is(err, credential.ErrBadSignature): …
 //	}
-//
-// Verifying any credential:
-//
-//	res, err := credential.VerifyCredential(ctx, vc, credential.CredentialOptions{StatusList: held})
-//	// res.Issuer, res.Document (the verified claims, canonical JSON)
 package credential

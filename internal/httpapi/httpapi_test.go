@@ -435,6 +435,9 @@ func TestRoles(t *testing.T) {
 		if m := verify(); m["verified"] != false || m["error"].(map[string]any)["kind"] != "revoked" {
 			t.Errorf("verify a revoked credential: %v", m)
 		}
+		if m := host.get("/v1/host").json(t); m["did"] != v.e.HostDID() {
+			t.Errorf("host: %v", m)
+		}
 		if r := vcVerify(); r.status != 422 || !strings.Contains(string(r.body), `"title": "revoked"`) {
 			t.Errorf("VC-API verify a revoked credential: %d %s", r.status, r.body)
 		}
@@ -446,9 +449,6 @@ func TestRoles(t *testing.T) {
 			{"VCAPIStatusParticipant", alice, "POST", "/credentials/status", map[string]any{"credentialId": id}, 403, "forbidden"},
 			{"VCAPIStatusListOff", anon, "GET", "/issuer/status/revocation", nil, 404, "issuer_off"},
 		})
-		if m := host.get("/v1/host").json(t); m["did"] != v.e.HostDID() {
-			t.Errorf("host: %v", m)
-		}
 	})
 
 	// Every route was exercised above (the metrics count each by pattern).
