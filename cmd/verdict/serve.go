@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
 	"github.com/verdictlab/verdict/internal/web"
+	"github.com/verdictlab/verdict/issuer"
 	"github.com/verdictlab/verdict/market"
 )
 
@@ -42,6 +44,9 @@ type serveConfig struct {
 	inflightMB    int64
 	clientMB      int64
 	cacheMaxMB    int64
+	issuerAPI     bool
+	tlsCert       string
+	tlsKey        string
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -61,7 +66,13 @@ competition rules make public.
 
 On SIGTERM or interrupt it stops accepting, lets requests and running
 evaluations finish within --grace, leaves the queued submissions queued for
-the next start, and closes the store.`,
+the next start, and closes the store.
+
+--tls-cert and --tls-key serve HTTPS (verifiers fetch status lists only over
+https; set --base-url to the https URL they reach). --issuer-api also serves
+the W3C VC-API issuer to the host: it signs credentials the host supplies
+with a key of its own (DIR/issuer.key), never the host key. POST
+/credentials/verify is always served, to anyone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return serve(cmd.Context(), g, sc)
@@ -83,6 +94,9 @@ the next start, and closes the store.`,
 	f.IntVar(&sc.anonBurst, "anonymous-burst", httpapi.DefaultAnonymousBurst, "anonymous uploads and ingests a client address may make at once")
 	f.Int64Var(&sc.inflightMB, "max-inflight-mb", httpapi.DefaultMaxInflightBytes>>20, "request bodies the server holds at once, in MiB (beyond: 503)")
 	f.Int64Var(&sc.clientMB, "max-client-inflight-mb", httpapi.DefaultClientInflightBytes>>20, "request bodies one client (a participant, the host, an anonymous address) holds at once, in MiB (beyond: 429; a body larger: 413)")
+	f.BoolVar(&sc.issuerAPI, "issuer-api", false, "serve the VC-API issuer (POST /credentials/issue, /credentials/status) to the host: it signs claims the host supplies with its own key, DIR/issuer.key")
+	f.StringVar(&sc.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
+	f.StringVar(&sc.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	f.Int64Var(&sc.cacheMaxMB, "cache-max-mb", engine.DefaultCacheMaxBytes>>20, "largest size of the compilation cache, in MiB: least recently used compiled modules are removed past it")
 	return c
 }
@@ -91,6 +105,17 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	log := slog.New(slog.NewJSONHandler(g.stderr, nil))
 	if sc.grace < 0 || sc.workers < 0 || sc.queue < 0 || sc.maxDatasetMB <= 0 || sc.inflightMB <= 0 || sc.clientMB <= 0 || sc.cacheMaxMB <= 0 {
 		return badInput(fmt.Errorf("serve: --grace, --workers and --queue must not be negative, --max-dataset-mb, --max-inflight-mb, --max-client-inflight-mb and --cache-max-mb must be positive"))
+	}
+	if (sc.tlsCert == "") != (sc.tlsKey == "") {
+		return badInput(fmt.Errorf("serve: --tls-cert and --tls-key go together"))
+	}
+	var tlsConfig *tls.Config
+	if sc.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(sc.tlsCert, sc.tlsKey)
+		if err != nil {
+			return badInput(fmt.Errorf("serve: --tls-cert/--tls-key: %w", err))
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	if sc.init {
 		has, err := httpapi.HasTokens(g.dataDir)
@@ -137,6 +162,14 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		AnonymousRate: sc.anonRate, AnonymousBurst: sc.anonBurst,
 		MaxInflightBytes: sc.inflightMB << 20, ClientInflightBytes: sc.clientMB << 20,
 	}
+	if sc.issuerAPI {
+		is, err := issuer.Open(issuer.Config{DataDir: g.dataDir, BaseURL: sc.baseURL})
+		if err != nil {
+			return err
+		}
+		cfg.Issuer = is
+		fmt.Fprintf(g.stdout, "VC-API issuer: %s (POST /credentials/issue, host token)\n", is.DID())
+	}
 	api, err := httpapi.New(cfg)
 	if err != nil {
 		return badInput(err)
@@ -156,6 +189,11 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
 	}
 	srv.RegisterOnShutdown(api.CloseStreams)
 	// Whatever an earlier run left queued or running is evaluated again,
@@ -180,7 +218,7 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	if err != nil {
 		return err
 	}
-	removeServeFiles, err := writeServeFiles(g.dataDir, "http://"+dialable(ln.Addr()), cliToken)
+	removeServeFiles, err := writeServeFiles(g.dataDir, scheme+"://"+dialable(ln.Addr()), cliToken)
 	if err != nil {
 		return err
 	}
@@ -188,9 +226,15 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		removeServeFiles()
 		_, _ = httpapi.RevokeTokens(g.dataDir, serveTokenName)
 	}()
-	fmt.Fprintf(g.stdout, "listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(g.stdout, "listening on %s://%s\n", scheme, ln.Addr())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			done <- srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			return
+		}
+		done <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-done:
 		return err

@@ -55,6 +55,21 @@
 // present, must equal the document's rather than merely prefix it, so that
 // nothing outside the signature can change how the document is read.
 //
+// # Any credential
+//
+// VerifyCredential verifies a credential of any type from any did:key
+// issuer (what the VC-API's POST /credentials/verify serves): the proof,
+// chosen by its cryptosuite in one switch (verifySecured), the issuer
+// binding, CheckDataModel (the VC Data Model 2.0 rules an issuer that does
+// no JSON-LD processing checks itself: @context, id, type, names, typed
+// properties, inline contexts, relatedResource, the validity period), the
+// validity period at a time (CheckValidity), and each
+// BitstringStatusListEntry against the lists the verifier holds. A status
+// it cannot check is ErrStatusOffline, never a pass:
+//
+//	res, err := credential.VerifyCredential(ctx, vc, credential.CredentialOptions{StatusList: held})
+//	// res.Issuer, res.Document (the verified claims, canonical JSON)
+//
 // # The CertifiedModelCredential
 //
 // Its @context is [ContextV2, ContextURL]; ContextDocument is the JSON-LD

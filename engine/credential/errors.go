@@ -57,6 +57,13 @@ var (
 	// ErrStatusList reports an encodedList that does not decode to a
 	// bitstring of MinStatusListSize to MaxStatusListSize bits.
 	ErrStatusList = errors.New("credential: invalid status list")
+	// ErrDataModel reports a credential that breaks a rule of the VC
+	// Data Model 2.0 that a JCS issuer checks itself (CheckDataModel).
+	ErrDataModel = errors.New("credential: violates the VC data model 2.0")
+	// ErrStatusOffline reports a credentialStatus whose list is not one the
+	// verifier holds: verdict verifies offline and never fetches another
+	// server's list, so the credential's status cannot be checked.
+	ErrStatusOffline = errors.New("credential: status list cannot be checked offline")
 
 	// ErrWrongTask reports a signed submission signed for another task
 	// than the one it is submitted to.

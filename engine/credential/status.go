@@ -23,6 +23,7 @@ const (
 	MaxStatusListSize = 16 << 20 * 8
 
 	StatusPurposeRevocation = "revocation"
+	StatusPurposeSuspension = "suspension"
 	StatusEntryType         = "BitstringStatusListEntry"
 	StatusListType          = "BitstringStatusList"
 	StatusListCredential    = "BitstringStatusListCredential"
@@ -197,11 +198,20 @@ type statusListSubject struct {
 // IssueStatusList returns the signed BitstringStatusListCredential of a
 // revocation list published at listURL.
 func IssueStatusList(listURL string, list *StatusList, issuer KeyPair, validFrom time.Time) ([]byte, error) {
+	return IssuePurposeList(listURL, StatusPurposeRevocation, list, issuer, validFrom)
+}
+
+// IssuePurposeList is IssueStatusList for a list of any statusPurpose
+// (revocation, suspension, …).
+func IssuePurposeList(listURL, purpose string, list *StatusList, issuer KeyPair, validFrom time.Time) ([]byte, error) {
 	if err := issuer.valid(); err != nil {
 		return nil, err
 	}
 	if listURL == "" {
 		return nil, fieldErr(ErrMalformed, "id", "empty status list URL")
+	}
+	if purpose == "" {
+		return nil, fieldErr(ErrMalformed, "credentialSubject.statusPurpose", "empty")
 	}
 	if validFrom.IsZero() {
 		return nil, fieldErr(ErrMalformed, "validFrom", "zero time")
@@ -219,7 +229,7 @@ func IssueStatusList(listURL string, list *StatusList, issuer KeyPair, validFrom
 		CredentialSubject: statusListSubject{
 			ID:            listURL + "#list",
 			Type:          StatusListType,
-			StatusPurpose: StatusPurposeRevocation,
+			StatusPurpose: purpose,
 			EncodedList:   enc,
 		},
 	})

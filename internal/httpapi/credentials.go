@@ -166,7 +166,8 @@ func (s *Server) statusList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vc") // VC 2.0 §6.3: a credential with an embedded proof
+	w.Header().Set("Content-Type", vcMediaType(r)) // VC 2.0 §6.3: application/vc, a credential with an embedded proof
+	w.Header().Set("Vary", "Accept")
 	w.Header().Set("Cache-Control", "max-age=60")
 	_, _ = w.Write(b)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/issuer"
 	"github.com/verdictlab/verdict/market"
 )
 
@@ -109,6 +110,10 @@ type Config struct {
 	PollInterval time.Duration
 	// Now is the clock signatures are checked against; default time.Now.
 	Now func() time.Time
+	// Issuer, if set, serves the VC-API issuer (POST /credentials/issue
+	// and /credentials/status, GET /issuer/status/{purpose}) to the host;
+	// nil answers them 404. POST /credentials/verify is always served.
+	Issuer *issuer.Issuer
 }
 
 // Validate reports a missing engine and negative limits.

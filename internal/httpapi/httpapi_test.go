@@ -408,6 +408,14 @@ func TestRoles(t *testing.T) {
 		if m := verify(); m["verified"] != true || m["status_checked"] != true {
 			t.Errorf("verify: %v", m)
 		}
+		// The VC-API verifies it too (any credential, against this
+		// server's status list).
+		vcVerify := func() response {
+			return anon.postJSON("POST", "/credentials/verify", map[string]any{"verifiableCredential": json.RawMessage(signed)})
+		}
+		if r := vcVerify(); r.status != 200 {
+			t.Errorf("VC-API verify: %d %s", r.status, r.body)
+		}
 		// VC 2.0's registered media type for a credential secured by an
 		// embedded proof is application/vc (not application/vc+ld+json).
 		if r := anon.get("/status/1"); r.status != 200 || !strings.Contains(string(r.body), "BitstringStatusListCredential") || r.header.Get("Content-Type") != "application/vc" {
@@ -432,6 +440,17 @@ func TestRoles(t *testing.T) {
 		if m := host.get("/v1/host").json(t); m["did"] != v.e.HostDID() {
 			t.Errorf("host: %v", m)
 		}
+		if r := vcVerify(); r.status != 422 || !strings.Contains(string(r.body), `"title": "revoked"`) {
+			t.Errorf("VC-API verify a revoked credential: %d %s", r.status, r.body)
+		}
+		// The VC-API issuer is off unless configured.
+		check(t, []call{
+			{"VCAPIIssueOff", host, "POST", "/credentials/issue", map[string]any{"credential": map[string]any{}}, 404, "issuer_off"},
+			{"VCAPIIssueAnonymous", anon, "POST", "/credentials/issue", map[string]any{"credential": map[string]any{}}, 401, "unauthorized"},
+			{"VCAPIStatusOff", host, "POST", "/credentials/status", map[string]any{"credentialId": id}, 404, "issuer_off"},
+			{"VCAPIStatusParticipant", alice, "POST", "/credentials/status", map[string]any{"credentialId": id}, 403, "forbidden"},
+			{"VCAPIStatusListOff", anon, "GET", "/issuer/status/revocation", nil, 404, "issuer_off"},
+		})
 	})
 
 	// Every route was exercised above (the metrics count each by pattern).

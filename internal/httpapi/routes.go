@@ -60,6 +60,12 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/credentials/verify", s.verify},
 		{"POST", "/v1/credentials/{id}/derive", s.derive},
 
+		// The W3C CCG VC-API (vcapi.go).
+		{"POST", "/credentials/verify", s.vcVerify},
+		{"POST", "/credentials/issue", s.vcIssue},
+		{"POST", "/credentials/status", s.vcStatus},
+		{"GET", "/issuer/status/{purpose}", s.issuerStatusList},
+
 		{"GET", "/v1/market", s.market},
 		{"POST", "/v1/market", s.ingest},
 		{"GET", "/v1/market/{id}", s.marketEntry},

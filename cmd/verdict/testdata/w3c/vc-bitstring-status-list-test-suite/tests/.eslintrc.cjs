@@ -1,0 +1,5 @@
+module.exports = {
+  env: {
+    mocha: true
+  }
+};
