@@ -330,33 +330,12 @@ func (mk *Market) Predict(ctx context.Context, id string, input io.Reader, name 
 	if me.Revoked != nil {
 		return nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, engine.ErrBadRequest)
 	}
-	module, err := mk.module(me)
-	if err != nil {
-		return nil, err
-	}
 	d, err := datasets.Read(input, name, datasets.Auto, datasets.Schema{ID: me.Card.Input.IDColumn, Features: me.Card.Input.Features})
 	if err != nil {
 		return nil, fmt.Errorf("predict with %s: input: %w: %w", me.ID, err, engine.ErrBadRequest)
 	}
 	defer d.Release()
-	rt, err := mk.e.Runtime(ctx, sandbox.Limits{MemoryMB: me.Card.MemoryMB})
-	if err != nil {
-		return nil, err
-	}
-	m, err := rt.Compile(ctx, module)
-	if err != nil {
-		return nil, fmt.Errorf("predict with %s: %w", me.ID, err)
-	}
-	defer m.Close(ctx)
-	cols := make([][]float64, len(d.FeatureNames))
-	for j := range cols {
-		cols[j] = d.Column(j)
-	}
-	res, err := m.Run(ctx, sandbox.Input{Columns: cols, Outputs: len(me.Card.Output.Columns)})
-	if err != nil {
-		return nil, fmt.Errorf("predict with %s: %w", me.ID, err)
-	}
-	return &engine.Predictions{IDs: slices.Clone(d.IDs), Columns: me.Card.Output.Columns, Values: res.Outputs}, nil
+	return mk.run(ctx, me, d)
 }
 
 // Refreshed is the outcome of Refresh.
