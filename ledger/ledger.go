@@ -42,6 +42,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// Hash is a SHA-256 hash of the tree (tlog.Hash): proofs are lists of them.
+type Hash = tlog.Hash
+
 // Files of a ledger directory.
 const (
 	entriesFile    = "entries"

@@ -42,6 +42,7 @@ type serveConfig struct {
 	inflightMB    int64
 	clientMB      int64
 	cacheMaxMB    int64
+	quota         market.Quota // metered predict, per caller and UTC day
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -84,6 +85,8 @@ the next start, and closes the store.`,
 	f.Int64Var(&sc.inflightMB, "max-inflight-mb", httpapi.DefaultMaxInflightBytes>>20, "request bodies the server holds at once, in MiB (beyond: 503)")
 	f.Int64Var(&sc.clientMB, "max-client-inflight-mb", httpapi.DefaultClientInflightBytes>>20, "request bodies one client (a participant, the host, an anonymous address) holds at once, in MiB (beyond: 429; a body larger: 413)")
 	f.Int64Var(&sc.cacheMaxMB, "cache-max-mb", engine.DefaultCacheMaxBytes>>20, "largest size of the compilation cache, in MiB: least recently used compiled modules are removed past it")
+	f.Int64Var(&sc.quota.RowsPerDay, "quota-rows-per-day", market.DefaultRowsPerDay, "rows a caller may send to metered predict per UTC day (-1: no limit)")
+	f.Int64Var(&sc.quota.CallsPerDay, "quota-calls-per-day", market.DefaultCallsPerDay, "metered predict calls a caller may make per UTC day (-1: no limit)")
 	return c
 }
 
@@ -129,6 +132,7 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	if err != nil {
 		return err
 	}
+	defer mk.Close() // the usage ledger
 	cfg := httpapi.Config{
 		Engine: e, Market: mk, Log: log, DataDir: g.dataDir,
 		MaxDatasetBytes: sc.maxDatasetMB << 20,
@@ -136,6 +140,7 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		IPUploadRate: sc.ipUploadRate, IPUploadBurst: sc.ipUploadBurst,
 		AnonymousRate: sc.anonRate, AnonymousBurst: sc.anonBurst,
 		MaxInflightBytes: sc.inflightMB << 20, ClientInflightBytes: sc.clientMB << 20,
+		Quota: sc.quota,
 	}
 	api, err := httpapi.New(cfg)
 	if err != nil {
