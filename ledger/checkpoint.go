@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode"
@@ -123,6 +124,26 @@ func newSigner(name string, s crypto.Signer) (*signer, string, error) {
 // valid UTF-8, no spaces and no '+'.
 func validName(name string) bool {
 	return name != "" && utf8.ValidString(name) && !strings.ContainsFunc(name, unicode.IsSpace) && !strings.Contains(name, "+")
+}
+
+// VerifierKey returns the signed-note verifier key of a log named origin
+// whose checkpoints pub signs: what ParseCheckpoint takes, computed from
+// the host's public key alone (its did:key), so a verifier need not take
+// a server's word for it.
+func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
+	if len(pub) != ed25519.PublicKeySize {
+		return "", fmt.Errorf("verifier key: public key of %d bytes, want %d: %w", len(pub), ed25519.PublicKeySize, ErrCheckpoint)
+	}
+	_, vkey, err := newSigner(origin, publicOnly{pub})
+	return vkey, err
+}
+
+// publicOnly is a crypto.Signer that only has a public key.
+type publicOnly struct{ pub ed25519.PublicKey }
+
+func (p publicOnly) Public() crypto.PublicKey { return p.pub }
+func (publicOnly) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, fmt.Errorf("ledger: a public key cannot sign")
 }
 
 // sign returns c as a signed note.

@@ -378,6 +378,10 @@ func (l *Ledger) Checkpoint() ([]byte, Checkpoint) {
 // checkpoint.
 func (l *Ledger) VerifierKey() string { return l.vkey }
 
+// Dir is the ledger's directory: its tiles are under Dir/tile, as
+// TilePath names them.
+func (l *Ledger) Dir() string { return l.dir }
+
 // Origin is the log's origin.
 func (l *Ledger) Origin() string { return l.origin }
 

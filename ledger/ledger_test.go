@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
@@ -298,5 +299,13 @@ func TestAppendRefuses(t *testing.T) {
 		if _, _, err := l.Append(e); !errors.Is(err, ledger.ErrEntry) {
 			t.Errorf("entry of %d bytes: got %v, want ErrEntry", len(e), err)
 		}
+	}
+}
+
+func TestVerifierKey(t *testing.T) {
+	l := openLedger(t, t.TempDir())
+	got, err := ledger.VerifierKey(testOrigin, testKey().Public().(ed25519.PublicKey))
+	if err != nil || got != l.VerifierKey() {
+		t.Fatalf("got %q, %v; want %q", got, err, l.VerifierKey())
 	}
 }

@@ -96,3 +96,51 @@ func fetchTile(fetch FetchFunc, level int, n int64, w int) ([]byte, error) {
 	}
 	return full, nil
 }
+
+// ReadLog reads the first cp.Size entries of a log from its entry
+// bundles and checks that they are the tree cp commits to: the entries
+// of a checkpoint, authenticated, for recomputing anything from them.
+func ReadLog(cp Checkpoint, fetch FetchFunc) ([][]byte, error) {
+	var entries [][]byte
+	var hashes []tlog.Hash
+	hr := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			if x < 0 || x >= int64(len(hashes)) {
+				return nil, fmt.Errorf("stored hash %d of %d: %w", x, len(hashes), ErrEntry)
+			}
+			out[i] = hashes[x]
+		}
+		return out, nil
+	})
+	for n := int64(0); n*tileWidth < cp.Size; n++ {
+		w := int(min(cp.Size-n*tileWidth, tileWidth))
+		b, err := fetchTile(fetch, EntriesLevel, n, w)
+		if err != nil {
+			return nil, err
+		}
+		es, err := ParseBundle(b)
+		if err != nil {
+			return nil, err
+		}
+		if len(es) < w {
+			return nil, fmt.Errorf("entry bundle %d: %d entries, want %d: %w", n, len(es), w, ErrTile)
+		}
+		for _, e := range es[:w] {
+			hs, err := tlog.StoredHashes(int64(len(entries)), e, hr)
+			if err != nil {
+				return nil, err
+			}
+			hashes = append(hashes, hs...)
+			entries = append(entries, e)
+		}
+	}
+	root, err := tlog.TreeHash(cp.Size, hr)
+	if err != nil {
+		return nil, err
+	}
+	if root != cp.Hash {
+		return nil, fmt.Errorf("entries of size %d: root hash differs from the checkpoint's: %w", cp.Size, ErrProof)
+	}
+	return entries, nil
+}

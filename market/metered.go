@@ -17,6 +17,7 @@ import (
 
 	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/internal/durable"
 	"github.com/verdictlab/verdict/ledger"
 	"github.com/verdictlab/verdict/sandbox"
@@ -188,6 +189,16 @@ func (mk *Market) Ledger() (*ledger.Ledger, error) {
 // LedgerOrigin is the origin (and checkpoint key name) of the usage
 // ledger of the host hostDID.
 func LedgerOrigin(hostDID string) string { return "verdict.ledger/" + hostDID }
+
+// LedgerVerifierKey is the verifier key of the checkpoints of the usage
+// ledger of the host hostDID (a did:key), from the DID alone.
+func LedgerVerifierKey(hostDID string) (string, error) {
+	pub, err := credential.ParseDIDKey(hostDID)
+	if err != nil {
+		return "", fmt.Errorf("ledger of %.80q: %w: %w", hostDID, err, engine.ErrBadRequest)
+	}
+	return ledger.VerifierKey(LedgerOrigin(hostDID), pub)
+}
 
 // Close closes the usage ledger if it was opened. The Market stays
 // usable: the ledger opens again on next use.
