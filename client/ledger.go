@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/verdictlab/verdict/api"
 )
@@ -62,4 +63,12 @@ func (c *Client) raw(ctx context.Context, path string) ([]byte, http.Header, err
 		return nil, nil, readError(resp.StatusCode, b)
 	}
 	return b, resp.Header, nil
+}
+
+// LedgerStatement returns the host-signed revenue statement of period
+// ("YYYY-MM"), for author or (empty) all; check it with
+// market.VerifyStatement.
+func (c *Client) LedgerStatement(ctx context.Context, period, author string) ([]byte, error) {
+	b, _, err := c.raw(ctx, withQuery("/v1/ledger/statement", url.Values{"period": {period}, "author": {author}}))
+	return b, err
 }

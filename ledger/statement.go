@@ -115,4 +115,3 @@ func split(author string, members []string, total int64) []Share {
 func Units(milli int64) string {
 	return fmt.Sprintf("%d.%03d", milli/1000, milli%1000)
 }
-

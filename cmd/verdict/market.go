@@ -427,16 +427,23 @@ model's next export.`,
 }
 
 func marketPredictCmd(g *globals) *cobra.Command {
-	var out string
+	var out, receipt string
 	c := &cobra.Command{
 		Use:   "predict ID INPUT",
 		Short: "run a marketplace model in the sandbox on new rows",
 		Long: `Predict runs a certified model in the sandbox on INPUT, a CSV, Parquet or
 Arrow IPC table with the model's id column and input features by name
 (verdict market show ID lists them; other columns are ignored), and writes
-the id column and the model's outputs as CSV to stdout or --out.`,
+the id column and the model's outputs as CSV to stdout or --out.
+
+With --server URL (and --key FILE to call as your did:key, or the host's
+token), the model runs on that server as a metered service: the call
+counts against your daily quota there and the server answers with a
+usage receipt from its public ledger, which --receipt FILE keeps (check
+it with verdict ledger verify FILE). Run on the data dir itself, the
+model runs here, unmetered.`,
 		Args: cobra.ExactArgs(2),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			mk, err := market.Open(cmd.Context(), e)
 			if err != nil {
 				return err
@@ -480,8 +487,12 @@ the id column and the model's outputs as CSV to stdout or --out.`,
 				return nil
 			}
 			return writePredictionsTo(w, m.Card.Input.IDColumn, p)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			return predictRemote(g, cmd, c, args[0], args[1], out, receipt)
 		}),
 	}
+	g.serverFlags(c, true)
+	c.Flags().StringVar(&receipt, "receipt", "", "with --server: write the usage receipt (JSON, with its inclusion proof) to this file")
 	c.Flags().StringVar(&out, "out", "", "write the predictions to this CSV file instead of stdout")
 	return c
 }

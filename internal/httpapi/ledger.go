@@ -180,3 +180,21 @@ func (s *Server) ledgerTile(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = w.Write(b)
 }
+
+// ledgerStatement sends the host-signed revenue statement of
+// ?period=YYYY-MM (and ?author=), computed from the ledger's latest
+// checkpoint. Public: it holds nothing the public log does not.
+func (s *Server) ledgerStatement(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.identify(w, r); err != nil {
+		s.fail(w, err)
+		return
+	}
+	q := r.URL.Query()
+	_, signed, err := s.m.Statement(q.Get("period"), q.Get("author"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(signed)
+}

@@ -66,6 +66,7 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/market/{id}/predict", s.predictMetered},
 		{"GET", "/ledger/checkpoint", s.ledgerCheckpoint},
 		{"GET", "/ledger/tile/{path...}", s.ledgerTile},
+		{"GET", "/v1/ledger/statement", s.ledgerStatement},
 	}
 }
 
