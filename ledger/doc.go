@@ -23,9 +23,10 @@
 // # Durability
 //
 // DIR/entries is the log: each entry is appended as a length, its bytes
-// and its leaf hash, and fsynced before Append returns. Tiles and the
-// checkpoint are derived from it: Open rebuilds any tile or checkpoint a
-// crash left behind or missing. An entry whose fsync did not complete was
+// and its leaf hash, and fsynced before Append returns (one fsync an
+// append). Tiles and the checkpoint are derived from it and written by
+// rename without fsync: Open rebuilds any tile or checkpoint a crash left
+// stale or missing. An entry whose fsync did not complete was
 // never returned to anyone; a power cut can lose only such entries, and a
 // SIGKILL none that reached the kernel. A torn tail beyond the last
 // checkpoint is cut off at Open; a bad entry the checkpoint covers is

@@ -18,7 +18,7 @@ func TestInterop(t *testing.T) {
 	l := openLedger(t, t.TempDir())
 	appendN(t, l, 0, 40)
 	_, oldCp := l.Checkpoint()
-	appendN(t, l, 40, 260)
+	appendN(t, l, 40, 100)
 	signed, cp := l.Checkpoint()
 
 	v, err := note.NewVerifier(l.VerifierKey())

@@ -88,19 +88,25 @@ func Open(cfg Config) (*Ledger, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "tile"), 0o755); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
+	// The stored checkpoint, if it verifies, says how many entries were
+	// ever published: a bad entry below it is corruption, not a torn
+	// tail. One that does not verify (a power cut may leave it stale or
+	// empty: it is written without fsync) is replaced.
 	covered := int64(0)
 	if b, err := os.ReadFile(l.path(checkpointFile)); err == nil {
-		cp, err := ParseCheckpoint(b, vkey)
-		if err != nil {
-			return nil, fmt.Errorf("ledger %s: stored checkpoint: %w: %w", cfg.Dir, err, ErrCorrupt)
+		if cp, err := ParseCheckpoint(b, vkey); err == nil && cp.Origin == cfg.Origin {
+			covered = cp.Size
+			l.signed, l.cp = b, cp
 		}
-		covered = cp.Size
-		l.signed, l.cp = b, cp
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	l.f, err = os.OpenFile(l.path(entriesFile), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if err := durable.SyncDir(cfg.Dir); err != nil { // DIR/entries' own name is durable
+		l.f.Close()
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	if err := l.load(covered); err != nil {
@@ -272,7 +278,7 @@ func (l *Ledger) checkpoint() error {
 	if err != nil {
 		return err
 	}
-	if err := durable.WriteFile(l.path(checkpointFile), signed, 0o644); err != nil {
+	if err := writeRenamed(l.path(checkpointFile), signed); err != nil {
 		return fmt.Errorf("ledger: store checkpoint: %w", err)
 	}
 	l.signed, l.cp = signed, cp
@@ -322,17 +328,25 @@ func (l *Ledger) writeTile(level int, n int64, w int, data []byte, check bool) e
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("ledger: write tile: %w", err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
+	if err := writeRenamed(p, data); err != nil {
 		return fmt.Errorf("ledger: write tile: %w", err)
 	}
 	if w == tileWidth { // the partial tiles it completes are not needed
 		os.RemoveAll(p + ".p")
 	}
 	return nil
+}
+
+// writeRenamed replaces path with data by writing a temporary file and
+// renaming it: readers see the old bytes or the new, never a mix. No
+// fsync: what it writes is derived from DIR/entries, and Open rebuilds
+// it after a power cut.
+func writeRenamed(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // entryLocked reads entry i from DIR/entries; l.mu held.

@@ -203,3 +203,33 @@ func TestPredictMetered(t *testing.T) {
 		}
 	})
 }
+
+// testLedgerRoles calls the metered and ledger routes as each role, for
+// TestRoles: a visitor may not use a model but reads the ledger.
+func testLedgerRoles(t *testing.T, v *env, participant *client) {
+	list := v.anonymous().get("/v1/market").json(t)["list"].([]any)
+	id := list[0].(map[string]any)["id"].(string)
+	path := "/v1/market/" + id + "/predict"
+	if r := v.anonymous().do("POST", path, []byte(predictRows), "text/csv"); r.status != 401 {
+		t.Errorf("anonymous predict: got %d, want 401", r.status)
+	}
+	r := participant.do("POST", path, []byte(predictRows), "text/csv")
+	if r.status != 200 {
+		t.Fatalf("participant predict: %d %s", r.status, r.body)
+	}
+	if r := v.host().do("POST", path, []byte(predictRows), "text/csv"); r.status != 200 {
+		t.Errorf("host predict: %d %s", r.status, r.body)
+	}
+	if r := v.anonymous().get("/ledger/checkpoint"); r.status != 200 {
+		t.Errorf("checkpoint: %d", r.status)
+	}
+	if r := v.anonymous().get("/ledger/tile/0/000.p/2"); r.status != 200 || len(r.body) != 64 {
+		t.Errorf("tile: %d, %d bytes", r.status, len(r.body))
+	}
+	if r := v.anonymous().get("/v1/ledger/statement?period=1999-01"); r.status != 200 || !strings.Contains(string(r.body), `"lines": []`) {
+		t.Errorf("statement: %d %s", r.status, r.body)
+	}
+	if r := v.anonymous().get("/v1/ledger/statement?period=1999-13"); r.status != 400 {
+		t.Errorf("statement of month 13: got %d, want 400", r.status)
+	}
+}
