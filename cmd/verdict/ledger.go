@@ -369,3 +369,40 @@ DIR, or the data dir's) and compares. A mismatch exits 1.`,
 	c.Flags().StringVar(&logDir, "log", "", "with --check: read the log from this directory")
 	return c
 }
+
+func marketPriceCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "price ID [UNITS]",
+		Short: "show or set a listing's price per 1,000 rows of metered use",
+		Long: fmt.Sprintf(`Price shows a listing's price per 1,000 rows of metered use (verdict
+market predict --server), in units, or sets it to UNITS (the host's
+decision; default %d). Each receipt records the price it was charged at:
+a new price applies to calls from now on. Run on the data dir.`, market.DefaultPricePer1000),
+		Args: cobra.RangeArgs(1, 2),
+		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			mk := market.New(e)
+			m, err := mk.Entry(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			if len(args) == 2 {
+				units, err := strconv.ParseInt(args[1], 10, 64)
+				if err != nil {
+					return badInput(fmt.Errorf("price %q: not a whole number of units", args[1]))
+				}
+				if err := mk.SetPrice(m.ID, units); err != nil {
+					return badInput(err)
+				}
+			}
+			price, err := mk.Price(m.ID)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.emit(map[string]any{"model": m.ID, "price_per_1000_rows": price})
+			}
+			fmt.Fprintf(g.stdout, "%s: %d units per 1,000 rows\n", m.ID, price)
+			return nil
+		}),
+	}
+}

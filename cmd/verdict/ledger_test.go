@@ -44,6 +44,10 @@ func TestCLILedger(t *testing.T) {
 		t.Fatalf("market list: %v %s", err, out)
 	}
 	id := list.Models[0].ID
+	if out, _ := run(0, "market", "price", id, "500"); !strings.Contains(out, "500 units per 1,000 rows") {
+		t.Errorf("market price: %s", out)
+	}
+	run(2, "market", "price", id, "-1")
 
 	base := startServe(t, data)
 	rcpt := filepath.Join(dir, "receipt.json")
@@ -96,7 +100,7 @@ func TestCLILedger(t *testing.T) {
 		t.Errorf("statement --check: %s", out)
 	}
 	csvOut, _ := run(0, "ledger", "statement", "--server", base, "--period", period, "--format", "csv")
-	if !strings.Contains(csvOut, ",2,4,0.004,") {
+	if !strings.Contains(csvOut, ",2,4,2.000,") {
 		t.Errorf("statement csv: %s", csvOut)
 	}
 	forged := strings.Replace(stmt, `"rows": 4`, `"rows": 5`, 1)

@@ -36,7 +36,7 @@ certified, the card agrees with the credential and the credential is not
 revoked. Predict runs a model in the sandbox on new rows.`,
 	}
 	c.AddCommand(marketListCmd(g), marketSearchCmd(g), marketShowCmd(g), marketExportCmd(g),
-		marketIngestCmd(g), marketRefreshCmd(g), marketPredictCmd(g), marketTrustCmd(g))
+		marketIngestCmd(g), marketRefreshCmd(g), marketPredictCmd(g), marketTrustCmd(g), marketPriceCmd(g))
 	return c
 }
 
@@ -298,6 +298,7 @@ func writeBundle(dir string, b *market.Bundle) error {
 func marketIngestCmd(g *globals) *cobra.Command {
 	var issuer, statusList string
 	var allowUntrusted bool
+	var price int64
 	c := &cobra.Command{
 		Use:   "ingest DIR",
 		Short: "add a bundle to this data dir's marketplace, if it verifies",
@@ -321,7 +322,7 @@ add DID); --allow-untrusted lists it anyway, flagged as not trusted here.
 			if err != nil {
 				return badInput(err)
 			}
-			opts := market.IngestOptions{Issuer: issuer, AllowUntrusted: allowUntrusted}
+			opts := market.IngestOptions{Issuer: issuer, AllowUntrusted: allowUntrusted, PricePer1000: price}
 			if statusList != "" {
 				if opts.StatusList, err = readBounded(statusList, market.MaxStatusListSize); err != nil {
 					return badInput(err)
@@ -370,6 +371,7 @@ add DID); --allow-untrusted lists it anyway, flagged as not trusted here.
 	g.serverFlags(c, true)
 	c.Flags().StringVar(&issuer, "issuer", "", "accept only bundles issued by this did:key")
 	c.Flags().BoolVar(&allowUntrusted, "allow-untrusted", false, "accept a bundle whose issuer is not trusted here, listed as untrusted")
+	c.Flags().Int64Var(&price, "price", 0, fmt.Sprintf("price per 1,000 rows of metered use, in units (default %d; with --server: set it with verdict market price on the server's data dir)", market.DefaultPricePer1000))
 	c.Flags().StringVar(&statusList, "status-list", "", "the issuer's current status list credential (file), instead of the bundle's")
 	return c
 }
