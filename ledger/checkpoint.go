@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -153,11 +152,4 @@ func (s *signer) sign(c Checkpoint) ([]byte, error) {
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
 	}
 	return b, nil
-}
-
-// checkpointText returns a signed checkpoint's body without verifying it
-// (for reading the log's own checkpoint at Open, verified after).
-func checkpointText(signed []byte) string {
-	body, _, _ := bytes.Cut(signed, []byte("\n\n"))
-	return string(body) + "\n"
 }

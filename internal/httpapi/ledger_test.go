@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -151,7 +151,7 @@ func TestPredictMetered(t *testing.T) {
 		fetch := func(p string) ([]byte, error) {
 			r := v.anonymous().get("/ledger/" + p)
 			if r.status != 200 {
-				return nil, &http.ProtocolError{ErrorString: r.kind()}
+				return nil, fmt.Errorf("GET %s: %d %s", p, r.status, r.kind())
 			}
 			return r.body, nil
 		}
