@@ -73,7 +73,11 @@ func TestPredictMetered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := ledger.ParseCheckpoint(got.Checkpoint, l.VerifierKey())
+	vkey, err := market.LedgerVerifierKey(e.HostDID()) // from the DID alone: the host key signs
+	if err != nil || vkey != l.VerifierKey() {
+		t.Fatalf("verifier key of the host DID: got %q, %v; want %q", vkey, err, l.VerifierKey())
+	}
+	cp, err := ledger.ParseCheckpoint(got.Checkpoint, vkey)
 	if err != nil {
 		t.Fatal(err)
 	}
