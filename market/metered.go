@@ -362,16 +362,25 @@ func (mk *Market) readPrices() (map[string]int64, error) {
 // Price returns a listing's price per 1,000 rows, in units:
 // DefaultPricePer1000 unless the host set one (SetPrice).
 func (mk *Market) Price(id string) (int64, error) {
-	mk.priceMu.Lock()
-	defer mk.priceMu.Unlock()
-	prices, err := mk.readPrices()
+	prices, err := mk.prices()
 	if err != nil {
 		return 0, err
 	}
+	return priceOf(prices, id), nil
+}
+
+// prices returns the prices the host set, by entry id.
+func (mk *Market) prices() (map[string]int64, error) {
+	mk.priceMu.Lock()
+	defer mk.priceMu.Unlock()
+	return mk.readPrices()
+}
+
+func priceOf(prices map[string]int64, id string) int64 {
 	if p, ok := prices[id]; ok {
-		return p, nil
+		return p
 	}
-	return DefaultPricePer1000, nil
+	return DefaultPricePer1000
 }
 
 // SetPrice sets a listing's price per 1,000 rows (0..ledger.MaxPricePer1000

@@ -47,6 +47,12 @@ func TestPredictMetered(t *testing.T) {
 	if err := m.SetPrice(id, 250); err != nil {
 		t.Fatal(err)
 	}
+	if me, err := m.Entry(id); err != nil || me.PricePer1000 != 250 {
+		t.Fatalf("entry price: got %+v, %v; want 250", me, err)
+	}
+	if ls, err := m.List(market.Query{}); err != nil || len(ls) != 1 || ls[0].PricePer1000 != 250 {
+		t.Fatalf("listed price: got %+v, %v; want 250", ls, err)
+	}
 	in := rowsCSV(4)
 	got, err := m.PredictMetered(ctx, "did:key:z6MkCaller", id, in, "in.csv")
 	if err != nil {

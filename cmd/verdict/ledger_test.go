@@ -48,6 +48,9 @@ func TestCLILedger(t *testing.T) {
 		t.Errorf("market price: %s", out)
 	}
 	run(2, "market", "price", id, "-1")
+	if out, _ := run(0, "market", "show", id); !strings.Contains(out, "price       500 units per 1,000 rows") {
+		t.Errorf("market show: no price\n%s", out)
+	}
 
 	base := startServe(t, data)
 	rcpt := filepath.Join(dir, "receipt.json")

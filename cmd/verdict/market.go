@@ -216,6 +216,7 @@ func printCard(w io.Writer, m *market.Entry) {
 	fmt.Fprintf(w, "rank        %d of %d\n", c.Rank, c.RankedParticipants)
 	fmt.Fprintf(w, "author      %s\n", c.Author)
 	fmt.Fprintf(w, "license     %s\n", c.License)
+	fmt.Fprintf(w, "price       %d units per 1,000 rows of metered use\n", m.PricePer1000)
 	trust := "trusted here"
 	if !m.Trusted {
 		trust = "NOT trusted here (verdict market trust add)"
