@@ -50,3 +50,20 @@ func BenchmarkVerifyInclusion(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendParallel measures appends from many goroutines, which
+// group commit lets share an fsync.
+func BenchmarkAppendParallel(b *testing.B) {
+	l := openLedger(b, b.TempDir())
+	e := receipt(1).Encode()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := l.Append(e); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}

@@ -30,8 +30,10 @@
 // never returned to anyone; a power cut can lose only such entries, and a
 // SIGKILL none that reached the kernel. A torn tail beyond the last
 // checkpoint is cut off at Open; a bad entry the checkpoint covers is
-// ErrCorrupt. Appends are serialised by one lock; one process owns a
-// ledger directory (the data dir's store lock sees to that).
+// ErrCorrupt. Appends are serialised and committed in groups: the
+// entries waiting when a commit starts share one write, one fsync, one
+// set of tiles and one checkpoint. One process owns a ledger directory
+// (the data dir's store lock sees to that).
 //
 // # Usage
 //

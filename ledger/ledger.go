@@ -63,6 +63,10 @@ type Ledger struct {
 	s      *signer
 	vkey   string
 
+	qmu        sync.Mutex // guards queue and committing
+	queue      []*pending // appends waiting for the next group commit
+	committing bool       // a goroutine is committing groups
+
 	mu      sync.RWMutex
 	f       *os.File    // DIR/entries, appended to
 	end     int64       // DIR/entries' committed length
@@ -227,39 +231,107 @@ func (l *Ledger) rootLocked(n int64) tlog.Hash {
 // index and the signed checkpoint that covers it. When Append returns,
 // the entry is on disk (fsynced); an error after that point says so and
 // leaves the entry in the log.
+//
+// Concurrent appends are committed in groups: the entries waiting when a
+// commit starts are written and fsynced together, with one set of tiles
+// and one checkpoint, so a busy log pays one fsync per group, not per
+// entry. Each entry's index is its place in the order of commit.
 func (l *Ledger) Append(entry []byte) (int64, []byte, error) {
 	if len(entry) == 0 || len(entry) > MaxEntrySize {
 		return 0, nil, fmt.Errorf("ledger: entry of %d bytes, want 1..%d: %w", len(entry), MaxEntrySize, ErrEntry)
 	}
-	rec := make([]byte, 0, len(entry)+recordOverhead)
-	rec = binary.BigEndian.AppendUint32(rec, uint32(len(entry)))
-	rec = append(rec, entry...)
-	sum := tlog.RecordHash(entry)
-	rec = append(rec, sum[:]...)
+	p := &pending{entry: entry, done: make(chan appended, 1)}
+	l.qmu.Lock()
+	l.queue = append(l.queue, p)
+	lead := !l.committing
+	l.committing = true
+	l.qmu.Unlock()
+	if lead {
+		l.commitGroup()
+	}
+	r := <-p.done
+	return r.index, r.checkpoint, r.err
+}
+
+// pending is an entry waiting for its group's commit.
+type pending struct {
+	entry []byte
+	done  chan appended
+}
+
+type appended struct {
+	index      int64
+	checkpoint []byte
+	err        error
+}
+
+// commitGroup commits the entries queued now, then hands the queue on to
+// a new committer if more came meanwhile (so no caller commits forever).
+func (l *Ledger) commitGroup() {
+	l.qmu.Lock()
+	group := l.queue
+	l.queue = nil
+	l.qmu.Unlock()
 
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		return 0, nil, fmt.Errorf("ledger: closed: %w", fs.ErrClosed)
+	first, signed, err := l.commit(group)
+	l.mu.Unlock()
+	for i, p := range group {
+		r := appended{err: err}
+		if first >= 0 {
+			r.index, r.checkpoint = first+int64(i), signed
+		}
+		p.done <- r
 	}
-	if _, err := l.f.WriteAt(rec, l.end); err != nil {
-		return 0, nil, l.undo(fmt.Errorf("ledger: append: %w", err))
+
+	l.qmu.Lock()
+	if len(l.queue) == 0 {
+		l.committing = false
+		l.qmu.Unlock()
+		return
+	}
+	l.qmu.Unlock()
+	go l.commitGroup()
+}
+
+// commit writes group's entries in one write and one fsync, then their
+// tiles and a checkpoint; l.mu held. It returns the index of the first
+// (-1 if none was appended) and the signed checkpoint.
+func (l *Ledger) commit(group []*pending) (int64, []byte, error) {
+	if l.f == nil {
+		return -1, nil, fmt.Errorf("ledger: closed: %w", fs.ErrClosed)
+	}
+	var buf []byte
+	for _, p := range group {
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(p.entry)))
+		buf = append(buf, p.entry...)
+		sum := tlog.RecordHash(p.entry)
+		buf = append(buf, sum[:]...)
+	}
+	if _, err := l.f.WriteAt(buf, l.end); err != nil {
+		return -1, nil, l.undo(fmt.Errorf("ledger: append: %w", err))
 	}
 	if err := l.f.Sync(); err != nil {
-		return 0, nil, l.undo(fmt.Errorf("ledger: append: sync: %w", err))
+		return -1, nil, l.undo(fmt.Errorf("ledger: append: sync: %w", err))
 	}
-	idx := l.size()
-	if err := l.add(l.end, entry); err != nil {
-		return 0, nil, l.undo(err)
+	first := l.size()
+	nhashes := len(l.hashes)
+	off := l.end
+	for _, p := range group {
+		if err := l.add(off, p.entry); err != nil {
+			l.offsets, l.hashes = l.offsets[:first], l.hashes[:nhashes]
+			return -1, nil, l.undo(err)
+		}
+		off += int64(len(p.entry)) + recordOverhead
 	}
-	l.end += int64(len(rec))
-	if err := l.writeTiles(idx, idx+1, false); err != nil {
-		return idx, nil, fmt.Errorf("ledger: entry %d appended, tiles: %w", idx, err)
+	l.end = off
+	if err := l.writeTiles(first, l.size(), false); err != nil {
+		return first, nil, fmt.Errorf("ledger: entries %d..%d appended, tiles: %w", first, l.size()-1, err)
 	}
 	if err := l.checkpoint(); err != nil {
-		return idx, nil, fmt.Errorf("ledger: entry %d appended, checkpoint: %w", idx, err)
+		return first, nil, fmt.Errorf("ledger: entries %d..%d appended, checkpoint: %w", first, l.size()-1, err)
 	}
-	return idx, l.signed, nil
+	return first, l.signed, nil
 }
 
 // undo cuts DIR/entries back to its committed length after a failed
