@@ -241,3 +241,36 @@ type Redeemed struct {
 	Task        string `json:"task"`
 	Participant string `json:"participant"`
 }
+
+// ReceiptHeader carries a metered call's UsageReceipt (JSON, base64) on
+// an answer whose body is the predictions as CSV or Arrow.
+const ReceiptHeader = "Verdict-Receipt"
+
+// UsageReceipt is a metered call's receipt as the usage ledger holds it,
+// with what the caller needs to check it there offline.
+type UsageReceipt struct {
+	// Entry is the ledger entry (a ledger.Receipt's bytes), Index its
+	// place in the log.
+	Entry []byte `json:"entry"`
+	Index int64  `json:"index"`
+	// Checkpoint is the host-signed checkpoint (a C2SP signed note) of a
+	// tree holding the entry, Proof the entry's inclusion proof in it
+	// (RFC 6962 hashes), VerifierKey the key that signs the checkpoints.
+	Checkpoint  string   `json:"checkpoint"`
+	Proof       [][]byte `json:"proof"`
+	VerifierKey string   `json:"verifier_key"`
+	// Salt opens the receipt's request digest: SHA-256(salt ‖ body).
+	// Only the caller gets it; the log does not hold it.
+	Salt []byte `json:"salt"`
+}
+
+// MeteredPrediction is the JSON answer of POST /v1/market/{id}/predict
+// (Accept: application/json): the predictions and the receipt.
+type MeteredPrediction struct {
+	Model    string       `json:"model"`
+	IDColumn string       `json:"id_column"`
+	IDs      []string     `json:"ids"`
+	Columns  []string     `json:"columns"`
+	Values   [][]float64  `json:"values"` // Values[k][i]: output k of row i
+	Receipt  UsageReceipt `json:"receipt"`
+}

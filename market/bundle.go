@@ -227,6 +227,9 @@ type IngestOptions struct {
 	// StatusList, if set, is the issuer's current signed status list, used
 	// instead of the bundle's (which may be older than a revocation).
 	StatusList []byte
+	// PricePer1000, if not zero, is the listing's price per 1,000 rows of
+	// metered use (SetPrice); zero keeps DefaultPricePer1000.
+	PricePer1000 int64
 }
 
 // VerifyBundle checks a bundle as Ingest does, without storing it: the
@@ -318,6 +321,11 @@ func (mk *Market) Ingest(ctx context.Context, b *Bundle, opts IngestOptions) (*E
 	}
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: %w", card.ID, err)
+	}
+	if opts.PricePer1000 != 0 {
+		if err := mk.SetPrice(card.ID, opts.PricePer1000); err != nil {
+			return nil, fmt.Errorf("ingest %s: %w", card.ID, err)
+		}
 	}
 	return mk.Entry(card.ID)
 }

@@ -40,6 +40,17 @@
 // engine's sentinels (engine.ErrBadRequest, ErrNotFound, ErrExists), so
 // the adapters map them as they map the engine's.
 //
+// A listed model is also a metered service (metered.go): PredictMetered
+// runs it for a caller (a did:key, or HostCaller) within the caller's
+// daily Quota (a *QuotaError, before the model runs) and appends a
+// ledger.Receipt to the data dir's usage ledger (DIR/ledger, package
+// ledger, its checkpoints signed with the host key) before returning;
+// the quota counts are recomputed from the ledger when it opens. Each
+// listing has a price per 1,000 rows (Price, SetPrice,
+// DefaultPricePer1000), copied into each receipt. Statement computes and
+// signs what each author is owed for a month from the ledger;
+// VerifyStatement recomputes it from the public log.
+//
 // # Usage
 //
 //	m, err := market.Open(ctx, e) // e: an open *engine.Engine
@@ -51,4 +62,6 @@
 //	err = m2.Trust(ctx, market.TrustedIssuer{DID: hostDID, Name: "Lab A", Since: since})
 //	entry, err := m2.Ingest(ctx, b, market.IngestOptions{Issuer: hostDID})
 //	p, err := m2.Predict(ctx, entry.ID, rows, "rows.csv")
+//	res, err := m2.PredictMetered(ctx, callerDID, entry.ID, body, "rows.csv") // res.Receipt, res.Index
+//	defer m2.Close() // the usage ledger
 package market

@@ -17,7 +17,7 @@ func TestImportsFlowOneWay(t *testing.T) {
 	const mod = "github.com/verdictlab/verdict/"
 	forbidden := []string{mod + "market", mod + "internal/httpapi", mod + "internal/web", mod + "client", mod + "cmd"}
 	checked := 0
-	for _, root := range []string{"../engine", "../leaderboard", "../sandbox", "../datasets"} {
+	for _, root := range []string{"../engine", "../leaderboard", "../sandbox", "../datasets", "../ledger"} {
 		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 			if err != nil {
 				return err

@@ -67,7 +67,10 @@ type Entry struct {
 	// it: this host, or an entry of its registry of trusted issuers that
 	// covers the card (TrustedFor). List and Entry fill it.
 	Trusted bool `json:"trusted"`
-	Card    Card `json:"card"`
+	// PricePer1000 is the price of metered use, in units per 1,000 rows
+	// (Price). List and Entry fill it.
+	PricePer1000 int64 `json:"price_per_1000_rows"`
+	Card         Card  `json:"card"`
 	// Credential and SignedCard are the signed documents; only
 	// Market.Entry fills them.
 	Credential json.RawMessage `json:"credential,omitempty"`
@@ -203,8 +206,13 @@ func (mk *Market) List(q Query) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	prices, err := mk.prices()
+	if err != nil {
+		return nil, err
+	}
 	for i := range ranked {
 		ranked[i].Trusted = mk.trusted(issuers, &ranked[i].Card) != nil
+		ranked[i].PricePer1000 = priceOf(prices, ranked[i].ID)
 	}
 	return ranked, nil
 }
@@ -227,6 +235,9 @@ func (mk *Market) Entry(id string) (*Entry, error) {
 		return nil, err
 	}
 	me.Trusted = ti != nil
+	if me.PricePer1000, err = mk.Price(me.ID); err != nil {
+		return nil, err
+	}
 	return &me, nil
 }
 
@@ -330,33 +341,12 @@ func (mk *Market) Predict(ctx context.Context, id string, input io.Reader, name 
 	if me.Revoked != nil {
 		return nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, engine.ErrBadRequest)
 	}
-	module, err := mk.module(me)
-	if err != nil {
-		return nil, err
-	}
 	d, err := datasets.Read(input, name, datasets.Auto, datasets.Schema{ID: me.Card.Input.IDColumn, Features: me.Card.Input.Features})
 	if err != nil {
 		return nil, fmt.Errorf("predict with %s: input: %w: %w", me.ID, err, engine.ErrBadRequest)
 	}
 	defer d.Release()
-	rt, err := mk.e.Runtime(ctx, sandbox.Limits{MemoryMB: me.Card.MemoryMB})
-	if err != nil {
-		return nil, err
-	}
-	m, err := rt.Compile(ctx, module)
-	if err != nil {
-		return nil, fmt.Errorf("predict with %s: %w", me.ID, err)
-	}
-	defer m.Close(ctx)
-	cols := make([][]float64, len(d.FeatureNames))
-	for j := range cols {
-		cols[j] = d.Column(j)
-	}
-	res, err := m.Run(ctx, sandbox.Input{Columns: cols, Outputs: len(me.Card.Output.Columns)})
-	if err != nil {
-		return nil, fmt.Errorf("predict with %s: %w", me.ID, err)
-	}
-	return &engine.Predictions{IDs: slices.Clone(d.IDs), Columns: me.Card.Output.Columns, Values: res.Outputs}, nil
+	return mk.run(ctx, me, d)
 }
 
 // Refreshed is the outcome of Refresh.
@@ -422,8 +412,13 @@ func (mk *Market) Refresh(ctx context.Context, list []byte) (*Refreshed, error) 
 	if err != nil {
 		return nil, err
 	}
+	prices, err := mk.prices()
+	if err != nil {
+		return nil, err
+	}
 	for i := range out.Revoked {
 		out.Revoked[i].Trusted = mk.trusted(issuers, &out.Revoked[i].Card) != nil
+		out.Revoked[i].PricePer1000 = priceOf(prices, out.Revoked[i].ID)
 	}
 	if out.Checked == 0 {
 		return nil, fmt.Errorf("status list of %s applies to no ingested model: %w", v.Issuer, engine.ErrBadRequest)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/leaderboard"
+	"github.com/verdictlab/verdict/ledger"
 )
 
 // catalogue is what the marketplace keeps in the data dir's store: the
@@ -32,6 +33,11 @@ type Market struct {
 	store catalogue
 
 	trustMu sync.Mutex // serializes changes to the trusted issuers (trust.go)
+
+	meter    meter          // metered use per caller and day (metered.go)
+	priceMu  sync.Mutex     // serializes changes to the prices (metered.go)
+	ledgerMu sync.Mutex     // guards ledger
+	ledger   *ledger.Ledger // the usage ledger, opened on first use
 }
 
 // New returns the marketplace of e's data dir and subscribes it to e's

@@ -36,7 +36,7 @@ certified, the card agrees with the credential and the credential is not
 revoked. Predict runs a model in the sandbox on new rows.`,
 	}
 	c.AddCommand(marketListCmd(g), marketSearchCmd(g), marketShowCmd(g), marketExportCmd(g),
-		marketIngestCmd(g), marketRefreshCmd(g), marketPredictCmd(g), marketTrustCmd(g))
+		marketIngestCmd(g), marketRefreshCmd(g), marketPredictCmd(g), marketTrustCmd(g), marketPriceCmd(g))
 	return c
 }
 
@@ -216,6 +216,7 @@ func printCard(w io.Writer, m *market.Entry) {
 	fmt.Fprintf(w, "rank        %d of %d\n", c.Rank, c.RankedParticipants)
 	fmt.Fprintf(w, "author      %s\n", c.Author)
 	fmt.Fprintf(w, "license     %s\n", c.License)
+	fmt.Fprintf(w, "price       %d units per 1,000 rows of metered use\n", m.PricePer1000)
 	trust := "trusted here"
 	if !m.Trusted {
 		trust = "NOT trusted here (verdict market trust add)"
@@ -298,6 +299,7 @@ func writeBundle(dir string, b *market.Bundle) error {
 func marketIngestCmd(g *globals) *cobra.Command {
 	var issuer, statusList string
 	var allowUntrusted bool
+	var price int64
 	c := &cobra.Command{
 		Use:   "ingest DIR",
 		Short: "add a bundle to this data dir's marketplace, if it verifies",
@@ -321,7 +323,7 @@ add DID); --allow-untrusted lists it anyway, flagged as not trusted here.
 			if err != nil {
 				return badInput(err)
 			}
-			opts := market.IngestOptions{Issuer: issuer, AllowUntrusted: allowUntrusted}
+			opts := market.IngestOptions{Issuer: issuer, AllowUntrusted: allowUntrusted, PricePer1000: price}
 			if statusList != "" {
 				if opts.StatusList, err = readBounded(statusList, market.MaxStatusListSize); err != nil {
 					return badInput(err)
@@ -370,6 +372,7 @@ add DID); --allow-untrusted lists it anyway, flagged as not trusted here.
 	g.serverFlags(c, true)
 	c.Flags().StringVar(&issuer, "issuer", "", "accept only bundles issued by this did:key")
 	c.Flags().BoolVar(&allowUntrusted, "allow-untrusted", false, "accept a bundle whose issuer is not trusted here, listed as untrusted")
+	c.Flags().Int64Var(&price, "price", 0, fmt.Sprintf("price per 1,000 rows of metered use, in units (default %d; with --server: set it with verdict market price on the server's data dir)", market.DefaultPricePer1000))
 	c.Flags().StringVar(&statusList, "status-list", "", "the issuer's current status list credential (file), instead of the bundle's")
 	return c
 }
@@ -427,16 +430,23 @@ model's next export.`,
 }
 
 func marketPredictCmd(g *globals) *cobra.Command {
-	var out string
+	var out, receipt string
 	c := &cobra.Command{
 		Use:   "predict ID INPUT",
 		Short: "run a marketplace model in the sandbox on new rows",
 		Long: `Predict runs a certified model in the sandbox on INPUT, a CSV, Parquet or
 Arrow IPC table with the model's id column and input features by name
 (verdict market show ID lists them; other columns are ignored), and writes
-the id column and the model's outputs as CSV to stdout or --out.`,
+the id column and the model's outputs as CSV to stdout or --out.
+
+With --server URL (and --key FILE to call as your did:key, or the host's
+token), the model runs on that server as a metered service: the call
+counts against your daily quota there and the server answers with a
+usage receipt from its public ledger, which --receipt FILE keeps (check
+it with verdict ledger verify FILE). Run on the data dir itself, the
+model runs here, unmetered.`,
 		Args: cobra.ExactArgs(2),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			mk, err := market.Open(cmd.Context(), e)
 			if err != nil {
 				return err
@@ -480,8 +490,12 @@ the id column and the model's outputs as CSV to stdout or --out.`,
 				return nil
 			}
 			return writePredictionsTo(w, m.Card.Input.IDColumn, p)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			return predictRemote(g, cmd, c, args[0], args[1], out, receipt)
 		}),
 	}
+	g.serverFlags(c, true)
+	c.Flags().StringVar(&receipt, "receipt", "", "with --server: write the usage receipt (JSON, with its inclusion proof) to this file")
 	c.Flags().StringVar(&out, "out", "", "write the predictions to this CSV file instead of stdout")
 	return c
 }

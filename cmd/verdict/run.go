@@ -185,6 +185,7 @@ ranks them on a leaderboard.`,
 	root.AddCommand(newTaskCmd(g), newSubmitCmd(g), newLeaderboardCmd(g), newScoreCmd(g), newMetricsCmd(g), newDemoCmd(g),
 		newSelectCmd(g), newSelectionsCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newSubmissionCmd(g), newRecoverCmd(g),
 		newKeygenCmd(g), newCredentialCmd(g), newMarketCmd(g), newServeCmd(g), newTokenCmd(g), newChildCmd(), newInitCmd(g))
+	root.AddCommand(newLedgerCmd(g))
 	root.AddCommand(newCheckCmd(g))
 	for _, c := range root.Commands() {
 		wrapArgs(c)

@@ -47,6 +47,7 @@ type serveConfig struct {
 	issuerAPI     bool
 	tlsCert       string
 	tlsKey        string
+	quota         market.Quota // metered predict, per caller and UTC day
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -98,6 +99,8 @@ with a key of its own (DIR/issuer.key), never the host key. POST
 	f.StringVar(&sc.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	f.StringVar(&sc.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	f.Int64Var(&sc.cacheMaxMB, "cache-max-mb", engine.DefaultCacheMaxBytes>>20, "largest size of the compilation cache, in MiB: least recently used compiled modules are removed past it")
+	f.Int64Var(&sc.quota.RowsPerDay, "quota-rows-per-day", market.DefaultRowsPerDay, "rows a caller may send to metered predict per UTC day (-1: no limit)")
+	f.Int64Var(&sc.quota.CallsPerDay, "quota-calls-per-day", market.DefaultCallsPerDay, "metered predict calls a caller may make per UTC day (-1: no limit)")
 	return c
 }
 
@@ -154,6 +157,7 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	if err != nil {
 		return err
 	}
+	defer mk.Close() // the usage ledger
 	cfg := httpapi.Config{
 		Engine: e, Market: mk, Log: log, DataDir: g.dataDir,
 		MaxDatasetBytes: sc.maxDatasetMB << 20,
@@ -161,6 +165,7 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		IPUploadRate: sc.ipUploadRate, IPUploadBurst: sc.ipUploadBurst,
 		AnonymousRate: sc.anonRate, AnonymousBurst: sc.anonBurst,
 		MaxInflightBytes: sc.inflightMB << 20, ClientInflightBytes: sc.clientMB << 20,
+		Quota: sc.quota,
 	}
 	if sc.issuerAPI {
 		is, err := issuer.Open(issuer.Config{DataDir: g.dataDir, BaseURL: sc.baseURL})

@@ -62,6 +62,10 @@ type Config struct {
 	// Market is the engine's marketplace, which the /v1/market routes
 	// serve; nil opens one over Engine (market.Open).
 	Market *market.Market
+	// Quota bounds each caller's metered use of marketplace models per
+	// UTC day (POST /v1/market/{id}/predict); zero fields take the
+	// market defaults (market.DefaultRowsPerDay, DefaultCallsPerDay).
+	Quota market.Quota
 	// Log receives one JSON line per request and each internal error; nil
 	// discards.
 	Log *slog.Logger
@@ -216,6 +220,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.Market = m
 	}
+	cfg.Market.SetQuota(cfg.Quota)
 	s := &Server{
 		cfg: cfg, e: cfg.Engine, m: cfg.Market, log: cfg.Log, mux: http.NewServeMux(),
 		tokens:   &tokens{dir: cfg.DataDir},

@@ -70,6 +70,10 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/market", s.ingest},
 		{"GET", "/v1/market/{id}", s.marketEntry},
 		{"GET", "/v1/market/{id}/bundle", s.marketBundle},
+		{"POST", "/v1/market/{id}/predict", s.predictMetered},
+		{"GET", "/ledger/checkpoint", s.ledgerCheckpoint},
+		{"GET", "/ledger/tile/{path...}", s.ledgerTile},
+		{"GET", "/v1/ledger/statement", s.ledgerStatement},
 	}
 }
 
