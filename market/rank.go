@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
@@ -272,17 +271,3 @@ func rankOne(ctx context.Context, rt Runtimes, m metric.Metric, tt metric.TaskTy
 	}
 	return d.Rows(), score, iv, nil
 }
-
-// cardLine is a one-line description of who certified a model, for
-// answers to agents and people.
-func cardLine(me *Entry) string {
-	trust := "not trusted here"
-	if me.Trusted {
-		trust = "trusted here"
-	}
-	return strings.Join([]string{"certified by", me.Card.Issuer, "(" + trust + ")"}, " ")
-}
-
-// CertifiedBy says who certified an entry and whether that issuer is
-// trusted by this marketplace, as every answer about a model must.
-func (me *Entry) CertifiedBy() string { return cardLine(me) }
