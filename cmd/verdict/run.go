@@ -186,6 +186,7 @@ ranks them on a leaderboard.`,
 		newSelectCmd(g), newSelectionsCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newSubmissionCmd(g), newRecoverCmd(g),
 		newKeygenCmd(g), newCredentialCmd(g), newMarketCmd(g), newServeCmd(g), newTokenCmd(g), newChildCmd(), newInitCmd(g))
 	root.AddCommand(newCheckCmd(g))
+	root.AddCommand(newMCPCmd(g))
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

@@ -63,6 +63,9 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/market", s.ingest},
 		{"GET", "/v1/market/{id}", s.marketEntry},
 		{"GET", "/v1/market/{id}/bundle", s.marketBundle},
+
+		{"POST", "/mcp", s.mcp},
+		{"GET", "/mcp", s.mcp},
 	}
 }
 
