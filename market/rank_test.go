@@ -8,42 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/metric"
 	"github.com/verdictlab/verdict/market"
 	"github.com/verdictlab/verdict/market/markettest"
 )
-
-// sampleScores computes, without the sandbox, what the two fixture models
-// score on markettest.Sample: mean(a, b) and max(a, b) against target.
-func sampleScores(t *testing.T, metricName string) map[string]float64 {
-	t.Helper()
-	d, err := datasets.Read(bytes.NewReader(markettest.Sample), "s.csv", datasets.Auto,
-		datasets.Schema{ID: "id", Label: "target", Kind: datasets.NumericLabel, Features: []string{"a", "b"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Release()
-	m, err := metric.Lookup(metricName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, b := d.Column(0), d.Column(1)
-	mean, mx := make([]float64, len(a)), make([]float64, len(a))
-	for i := range a {
-		mean[i], mx[i] = (a[i]+b[i])/2, math.Max(a[i], b[i])
-	}
-	out := map[string]float64{}
-	for who, p := range map[string][]float64{markettest.Linear: mean, markettest.Max: mx} {
-		v, err := m.Score(metric.Input{Type: metric.Regression, Truth: d.Labels, Pred: [][]float64{p}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[who] = v
-	}
-	return out
-}
 
 // TestRank runs both certified models on a labelled sample in the
 // sandbox and checks the ranking against the metric computed directly.
@@ -52,7 +21,7 @@ func TestRank(t *testing.T) {
 	ctx := context.Background()
 	for _, name := range []string{"rmse", "mae", "r2"} {
 		t.Run(name, func(t *testing.T) {
-			want := sampleScores(t, name)
+			want := markettest.Scores(t, name)
 			r, err := f.Market.Rank(ctx, market.Query{TaskType: "regression", Metric: name}, market.Sample{Data: markettest.Sample, Label: "target"})
 			if err != nil {
 				t.Fatal(err)

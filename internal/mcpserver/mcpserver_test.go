@@ -1,7 +1,6 @@
 package mcpserver_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math"
@@ -13,9 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
-	"github.com/verdictlab/verdict/engine/metric"
 	"github.com/verdictlab/verdict/internal/mcpserver"
 	"github.com/verdictlab/verdict/market"
 	"github.com/verdictlab/verdict/market/markettest"
@@ -117,33 +114,6 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any,
 	return ""
 }
 
-// directScores is what the fixture's models score on markettest.Sample,
-// computed without the sandbox: mean(a, b) and max(a, b) against target.
-func directScores(t *testing.T, metricName string) map[string]float64 {
-	t.Helper()
-	d, err := datasets.Read(bytes.NewReader(markettest.Sample), "s.csv", datasets.Auto,
-		datasets.Schema{ID: "id", Label: "target", Kind: datasets.NumericLabel, Features: []string{"a", "b"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Release()
-	m, _ := metric.Lookup(metricName)
-	a, b := d.Column(0), d.Column(1)
-	mean, mx := make([]float64, len(a)), make([]float64, len(a))
-	for i := range a {
-		mean[i], mx[i] = (a[i]+b[i])/2, math.Max(a[i], b[i])
-	}
-	out := map[string]float64{}
-	for who, p := range map[string][]float64{markettest.Linear: mean, markettest.Max: mx} {
-		v, err := m.Score(metric.Input{Type: metric.Regression, Truth: d.Labels, Pred: [][]float64{p}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[who] = v
-	}
-	return out
-}
-
 func TestMCP(t *testing.T) {
 	f := newFixture(t)
 	host := f.Engine.HostDID()
@@ -216,7 +186,7 @@ func TestMCP(t *testing.T) {
 			})
 
 			t.Run("rank_models_on_sample", func(t *testing.T) {
-				want := directScores(t, "mae")
+				want := markettest.Scores(t, "mae")
 				var got mcpserver.RankOutput
 				if msg := call(t, cs, "rank_models_on_sample", map[string]any{"task_type": "regression", "metric": "mae",
 					"sample_csv": string(markettest.Sample), "label_column": "target"}, &got); msg != "" {

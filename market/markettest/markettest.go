@@ -11,9 +11,11 @@
 package markettest
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/metric"
 	"github.com/verdictlab/verdict/market"
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
@@ -122,4 +126,35 @@ func Open(t testing.TB, cfg engine.Config) *Fixture {
 		t.Fatalf("Promote: credentials of %v, want %s and %s", f.IDs, Linear, Max)
 	}
 	return f
+}
+
+// Scores is what the two models score on Sample (label "target") with
+// the named metric, computed directly from their definitions, without
+// the sandbox: Linear predicts mean(a, b), Max predicts max(a, b).
+func Scores(t testing.TB, metricName string) map[string]float64 {
+	t.Helper()
+	d, err := datasets.Read(bytes.NewReader(Sample), "sample.csv", datasets.Auto,
+		datasets.Schema{ID: "id", Label: "target", Kind: datasets.NumericLabel, Features: []string{"a", "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Release()
+	m, err := metric.Lookup(metricName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := d.Column(0), d.Column(1)
+	mean, mx := make([]float64, len(a)), make([]float64, len(a))
+	for i := range a {
+		mean[i], mx[i] = (a[i]+b[i])/2, math.Max(a[i], b[i])
+	}
+	out := map[string]float64{}
+	for who, p := range map[string][]float64{Linear: mean, Max: mx} {
+		v, err := m.Score(metric.Input{Type: metric.Regression, Truth: d.Labels, Pred: [][]float64{p}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[who] = v
+	}
+	return out
 }
