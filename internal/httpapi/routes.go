@@ -63,6 +63,11 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/market", s.ingest},
 		{"GET", "/v1/market/{id}", s.marketEntry},
 		{"GET", "/v1/market/{id}/bundle", s.marketBundle},
+		{"GET", "/v1/market/trust", s.trustList},
+		{"POST", "/v1/market/trust", s.trustAdd},
+		{"DELETE", "/v1/market/trust/{did}", s.trustRemove},
+		{"GET", "/v1/market/trust/log", s.trustLog},
+		{"GET", "/v1/market/issuers", s.signedIssuers},
 
 		{"POST", "/mcp", s.mcp},
 		{"GET", "/mcp", s.mcp},
