@@ -264,3 +264,33 @@ func TestMCP(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyRevoked: verify_model reports a revoked model as revoked, not
+// valid, with the reason; search leaves it out.
+func TestVerifyRevoked(t *testing.T) {
+	f := newFixture(t)
+	id := f.IDs[markettest.Max]
+	if _, err := f.Engine.Revoke(id, "leaked test labels"); err != nil {
+		t.Fatal(err)
+	}
+	cs := sessions(t, f)["memory"]
+	var got market.Verification
+	if msg := call(t, cs, "verify_model", map[string]any{"id": id}, &got); msg != "" {
+		t.Fatal(msg)
+	}
+	if got.Valid || got.Revoked == nil || got.Revoked.Reason != "leaked test labels" || !got.Trusted {
+		t.Errorf("got %+v, want revoked for the reason given, not valid, issuer trusted", got)
+	}
+	var found mcpserver.SearchOutput
+	if msg := call(t, cs, "search_models", map[string]any{}, &found); msg != "" {
+		t.Fatal(msg)
+	}
+	for _, m := range found.Models {
+		if m.ID == id {
+			t.Errorf("search: got the revoked model %s", id)
+		}
+	}
+	if len(found.Models) != 2 {
+		t.Errorf("search: got %d models, want 2 (ada's and the foreign one)", len(found.Models))
+	}
+}
