@@ -39,7 +39,9 @@ type fixture struct {
 	other   string // its issuer
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureB(t) }
+
+func newFixtureB(t testing.TB) *fixture {
 	t.Helper()
 	f := markettest.Open(t, engine.Config{CacheDir: cacheDir})
 	g := markettest.Open(t, engine.Config{CacheDir: cacheDir})
@@ -56,7 +58,7 @@ func newFixture(t *testing.T) *fixture {
 
 // sessions connects a Go SDK client to the server over each transport:
 // in memory, and streamable HTTP through the handler.
-func sessions(t *testing.T, f *fixture) map[string]*mcp.ClientSession {
+func sessions(t testing.TB, f *fixture) map[string]*mcp.ClientSession {
 	t.Helper()
 	ctx := context.Background()
 	s := mcpserver.New(mcpserver.Config{Market: f.Market, Version: "test"})
