@@ -98,8 +98,9 @@ type Runtimes func(ctx context.Context, lim sandbox.Limits) (*sandbox.Runtime, e
 // interval. q.TaskType and q.Metric are required; q.Metric is the
 // measure, not a filter: every model of the task type that q's other
 // filters keep is a candidate, whatever it was certified with. Only the
-// first MaxRankModels candidates (best certified first) are run. The
-// sample is read, never kept.
+// first MaxRankModels candidates (best certified first) are run;
+// q.TrustedOnly leaves out, before running, models whose issuer is not
+// trusted here. The sample is read, never kept.
 func (mk *Market) Rank(ctx context.Context, q Query, s Sample) (*Ranking, error) {
 	if q.TaskType == "" || q.Metric == "" {
 		return nil, fmt.Errorf("rank on a sample: a task type and a metric are required: %w", engine.ErrBadRequest)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,10 +20,9 @@ import (
 
 func marketRankCmd(g *globals) *cobra.Command {
 	var (
-		q       market.Query
-		s       market.Sample
-		path    string
-		trusted bool
+		q    market.Query
+		s    market.Sample
+		path string
 	)
 	c := &cobra.Command{
 		Use:   "rank --sample FILE --type T --metric M [--label COL] [--id COL] [--feature NAME]... [--server URL]",
@@ -54,7 +54,7 @@ trusted by the marketplace it came from.`,
 			if err != nil {
 				return badInput(err)
 			}
-			return printRanking(g, r, trusted)
+			return printRanking(g, r)
 		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if err := readSample(path, &s); err != nil {
 				return err
@@ -63,7 +63,7 @@ trusted by the marketplace it came from.`,
 			if err != nil {
 				return err
 			}
-			return printRanking(g, r, trusted)
+			return printRanking(g, r)
 		}),
 	}
 	g.serverFlags(c, false)
@@ -77,7 +77,7 @@ trusted by the marketplace it came from.`,
 	f.StringVar(&q.Task, "task", "", "only models of this task")
 	f.StringSliceVar(&q.Features, "feature", nil, "only models that read this feature (repeatable)")
 	f.StringVar(&q.Text, "text", "", "only models whose task id, title or author contains this")
-	f.BoolVar(&trusted, "trusted-only", false, "only models whose issuer the marketplace trusts")
+	f.BoolVar(&q.TrustedOnly, "trusted-only", false, "only models whose issuer the marketplace trusts")
 	for _, name := range []string{"sample", "type", "metric"} {
 		_ = c.MarkFlagRequired(name)
 	}
@@ -114,6 +114,9 @@ func rankRemote(ctx context.Context, c *client.Client, q market.Query, s market.
 	es, err := c.Market(ctx, lq)
 	if err != nil {
 		return nil, err
+	}
+	if q.TrustedOnly { // the server's word: its registry
+		es = slices.DeleteFunc(es, func(me market.Entry) bool { return !me.Trusted })
 	}
 	left := max(0, len(es)-market.MaxRankModels)
 	es = es[:len(es)-left]
@@ -172,22 +175,7 @@ func (l *localRuntimes) close(ctx context.Context) {
 }
 
 // printRanking prints a ranking as a table, or emits it as JSON.
-func printRanking(g *globals, r *market.Ranking, trustedOnly bool) error {
-	if trustedOnly {
-		kept := r.Models[:0]
-		n := 0
-		for _, m := range r.Models {
-			if !m.Entry.Trusted {
-				continue
-			}
-			if m.Rank > 0 {
-				n++
-				m.Rank = n
-			}
-			kept = append(kept, m)
-		}
-		r.Models = kept
-	}
+func printRanking(g *globals, r *market.Ranking) error {
 	if g.json {
 		return g.emit(r)
 	}

@@ -165,7 +165,7 @@ type SearchOutput struct {
 }
 
 func (in SearchInput) query() (market.Query, error) {
-	q := market.Query{TaskType: in.TaskType, Metric: in.Metric, Task: in.Task, MinScore: in.MinScore, Features: in.Features, Text: in.Text}
+	q := market.Query{TaskType: in.TaskType, Metric: in.Metric, Task: in.Task, MinScore: in.MinScore, Features: in.Features, Text: in.Text, TrustedOnly: in.TrustedOnly}
 	for _, a := range []struct{ name, v string }{{"task_type", in.TaskType}, {"metric", in.Metric}, {"text", in.Text}, {"task", in.Task}} {
 		if err := text(a.name, a.v); err != nil {
 			return q, err
@@ -205,17 +205,12 @@ func (s *server) search(_ context.Context, _ *mcp.CallToolRequest, in SearchInpu
 	case in.Limit == 0:
 		in.Limit = DefaultLimit
 	}
+	q.Limit = in.Limit
 	es, err := s.mk.List(q)
 	if err != nil {
 		return nil, out, err
 	}
 	for i := range es {
-		if len(out.Models) == in.Limit {
-			break
-		}
-		if in.TrustedOnly && !es[i].Trusted {
-			continue
-		}
 		ms, err := s.summary(&es[i])
 		if err != nil {
 			return nil, out, err
@@ -306,7 +301,7 @@ func (s *server) rank(ctx context.Context, _ *mcp.CallToolRequest, in RankInput)
 	if in.SampleCSV == "" {
 		return nil, out, fmt.Errorf("sample_csv: required: %w", ErrArgument)
 	}
-	q, err := SearchInput{TaskType: in.TaskType, Metric: in.Metric, Features: in.Features, Text: in.Text}.query()
+	q, err := SearchInput{TaskType: in.TaskType, Metric: in.Metric, Features: in.Features, Text: in.Text, TrustedOnly: in.TrustedOnly}.query()
 	if err != nil {
 		return nil, out, err
 	}
@@ -328,23 +323,11 @@ func (s *server) rank(ctx context.Context, _ *mcp.CallToolRequest, in RankInput)
 	out.TaskType, out.Metric, out.HigherIsBetter, out.Rows, out.Left = r.TaskType, r.Metric, r.HigherIsBetter, r.Rows, r.Left
 	for i := range r.Models {
 		rm := r.Models[i]
-		if in.TrustedOnly && !rm.Entry.Trusted {
-			continue
-		}
 		ms, err := s.summary(&rm.Entry)
 		if err != nil {
 			return nil, out, err
 		}
 		out.Models = append(out.Models, RankedModel{Rank: rm.Rank, Score: rm.Score, Interval: rm.Interval, Error: rm.Error, Model: ms})
-	}
-	if in.TrustedOnly { // renumber the trusted ones
-		n := 0
-		for i := range out.Models {
-			if out.Models[i].Rank > 0 {
-				n++
-				out.Models[i].Rank = n
-			}
-		}
 	}
 	return nil, out, nil
 }
