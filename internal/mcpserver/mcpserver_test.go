@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -294,5 +295,34 @@ func TestVerifyRevoked(t *testing.T) {
 	}
 	if len(found.Models) != 2 {
 		t.Errorf("search: got %d models, want 2 (ada's and the foreign one)", len(found.Models))
+	}
+}
+
+// TestTrustedByName: once the operator trusts the foreign issuer, answers
+// name it as the registry does, at once.
+func TestTrustedByName(t *testing.T) {
+	f := newFixture(t)
+	cs := sessions(t, f)["memory"]
+	card := func() mcpserver.ModelSummary {
+		t.Helper()
+		var got mcpserver.CardOutput
+		if msg := call(t, cs, "get_model_card", map[string]any{"id": f.foreign}, &got); msg != "" {
+			t.Fatal(msg)
+		}
+		return got.Model
+	}
+	if m := card(); m.IssuerTrusted || m.IssuerName != "" {
+		t.Fatalf("before: got trusted %v, name %q; want untrusted, no name", m.IssuerTrusted, m.IssuerName)
+	}
+	ti := market.TrustedIssuer{DID: f.other, Name: "Lab B", Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if err := f.Market.Trust(context.Background(), ti); err != nil {
+		t.Fatal(err)
+	}
+	if m := card(); !m.IssuerTrusted || m.IssuerName != "Lab B" || m.CertifiedBy != f.other {
+		t.Errorf("after trust: got %+v, want certified by %s, trusted, Lab B", m, f.other)
+	}
+	var found mcpserver.SearchOutput
+	if msg := call(t, cs, "search_models", map[string]any{"trusted_only": true}, &found); msg != "" || len(found.Models) != 3 {
+		t.Errorf("trusted only: got %d models (%s), want 3", len(found.Models), msg)
 	}
 }

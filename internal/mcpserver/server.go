@@ -128,23 +128,39 @@ type ModelSummary struct {
 	CredentialURI  string   `json:"credential_uri"`
 }
 
-func (s *server) summary(me *market.Entry) (ModelSummary, error) {
+// namer returns the registry's name for the issuer of a trusted entry
+// ("this host" for the host's own), reading the registry once for a whole
+// answer.
+func (s *server) namer() (func(*market.Entry) string, error) {
+	reg, err := s.mk.Registry()
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{reg.Issuer: "this host"}
+	for _, ti := range reg.Issuers {
+		if ti.DID != reg.Issuer {
+			names[ti.DID] = ti.Name
+		}
+	}
+	return func(me *market.Entry) string {
+		if !me.Trusted {
+			return ""
+		}
+		return names[me.Card.Issuer]
+	}, nil
+}
+
+func summary(me *market.Entry, name func(*market.Entry) string) ModelSummary {
 	c := &me.Card
 	ms := ModelSummary{ID: me.ID, Task: c.Task.ID, Title: c.Task.Title, TaskType: c.Task.Type, Metric: c.Task.Metric,
 		HigherIsBetter: c.Task.HigherIsBetter, Score: me.Score, Features: c.Input.Features, IDColumn: c.Input.IDColumn,
 		Author: c.Author, License: c.License, Origin: me.Origin, CertifiedBy: c.Issuer, IssuerTrusted: me.Trusted,
-		CardURI: "verdict://models/" + me.ID + "/card", CredentialURI: "verdict://models/" + me.ID + "/credential"}
+		IssuerName: name(me),
+		CardURI:    "verdict://models/" + me.ID + "/card", CredentialURI: "verdict://models/" + me.ID + "/credential"}
 	if me.Revoked != nil {
 		ms.Revoked = me.Revoked.Reason
 	}
-	ti, err := s.mk.TrustedFor(c)
-	if err != nil {
-		return ms, err
-	}
-	if ti != nil {
-		ms.IssuerName = ti.Name
-	}
-	return ms, nil
+	return ms
 }
 
 // SearchInput are search_models' arguments.
@@ -210,12 +226,12 @@ func (s *server) search(_ context.Context, _ *mcp.CallToolRequest, in SearchInpu
 	if err != nil {
 		return nil, out, err
 	}
+	name, err := s.namer()
+	if err != nil {
+		return nil, out, err
+	}
 	for i := range es {
-		ms, err := s.summary(&es[i])
-		if err != nil {
-			return nil, out, err
-		}
-		out.Models = append(out.Models, ms)
+		out.Models = append(out.Models, summary(&es[i], name))
 	}
 	return nil, out, nil
 }
@@ -246,8 +262,11 @@ func (s *server) card(_ context.Context, _ *mcp.CallToolRequest, in IDInput) (*m
 	if err != nil {
 		return nil, CardOutput{}, err
 	}
-	ms, err := s.summary(me)
-	return nil, CardOutput{Model: ms, Card: me.Card}, err
+	name, err := s.namer()
+	if err != nil {
+		return nil, CardOutput{}, err
+	}
+	return nil, CardOutput{Model: summary(me, name), Card: me.Card}, nil
 }
 
 func (s *server) verify(ctx context.Context, _ *mcp.CallToolRequest, in IDInput) (*mcp.CallToolResult, market.Verification, error) {
@@ -321,13 +340,13 @@ func (s *server) rank(ctx context.Context, _ *mcp.CallToolRequest, in RankInput)
 		return nil, out, err
 	}
 	out.TaskType, out.Metric, out.HigherIsBetter, out.Rows, out.Left = r.TaskType, r.Metric, r.HigherIsBetter, r.Rows, r.Left
+	name, err := s.namer()
+	if err != nil {
+		return nil, out, err
+	}
 	for i := range r.Models {
 		rm := r.Models[i]
-		ms, err := s.summary(&rm.Entry)
-		if err != nil {
-			return nil, out, err
-		}
-		out.Models = append(out.Models, RankedModel{Rank: rm.Rank, Score: rm.Score, Interval: rm.Interval, Error: rm.Error, Model: ms})
+		out.Models = append(out.Models, RankedModel{Rank: rm.Rank, Score: rm.Score, Interval: rm.Interval, Error: rm.Error, Model: summary(&rm.Entry, name)})
 	}
 	return nil, out, nil
 }
