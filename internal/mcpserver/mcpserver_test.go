@@ -326,3 +326,34 @@ func TestTrustedByName(t *testing.T) {
 		t.Errorf("trusted only: got %d models (%s), want 3", len(found.Models), msg)
 	}
 }
+
+// TestRankHammer: concurrent rankings over HTTP (more than the server
+// runs at once, so some wait for a slot) all get the same answer.
+func TestRankHammer(t *testing.T) {
+	f := newFixture(t)
+	cs := sessions(t, f)["http"]
+	args := map[string]any{"task_type": "regression", "metric": "rmse", "sample_csv": string(markettest.Sample), "label_column": "target"}
+	const callers = 6
+	answers := make([]string, callers)
+	errs := make(chan error, callers)
+	for i := range callers {
+		go func() {
+			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "rank_models_on_sample", Arguments: args})
+			if err == nil {
+				b, _ := json.Marshal(res.StructuredContent)
+				answers[i] = string(b)
+			}
+			errs <- err
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range answers {
+		if answers[i] != answers[0] || !strings.Contains(answers[0], `"rank":1`) {
+			t.Fatalf("answer %d: got %.200s, want %.200s", i, answers[i], answers[0])
+		}
+	}
+}
