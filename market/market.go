@@ -94,6 +94,9 @@ type Query struct {
 	Text string `json:"text,omitempty"`
 	// IncludeRevoked keeps revoked models too (marked).
 	IncludeRevoked bool `json:"include_revoked,omitempty"`
+	// TrustedOnly keeps only models whose issuer this marketplace trusts
+	// (Entry.Trusted).
+	TrustedOnly bool `json:"trusted_only,omitempty"`
 	// Limit caps the result; 0 is no cap.
 	Limit int `json:"limit,omitempty"`
 }
@@ -199,9 +202,6 @@ func (mk *Market) List(q Query) ([]Entry, error) {
 	for _, h := range hits {
 		ranked = append(ranked, h.me)
 	}
-	if q.Limit > 0 && len(ranked) > q.Limit {
-		ranked = ranked[:q.Limit]
-	}
 	issuers, err := mk.Issuers()
 	if err != nil {
 		return nil, err
@@ -213,6 +213,12 @@ func (mk *Market) List(q Query) ([]Entry, error) {
 	for i := range ranked {
 		ranked[i].Trusted = mk.trusted(issuers, &ranked[i].Card) != nil
 		ranked[i].PricePer1000 = priceOf(prices, ranked[i].ID)
+	}
+	if q.TrustedOnly {
+		ranked = slices.DeleteFunc(ranked, func(me Entry) bool { return !me.Trusted })
+	}
+	if q.Limit > 0 && len(ranked) > q.Limit {
+		ranked = ranked[:q.Limit]
 	}
 	return ranked, nil
 }

@@ -37,6 +37,7 @@ revoked. Predict runs a model in the sandbox on new rows.`,
 	}
 	c.AddCommand(marketListCmd(g), marketSearchCmd(g), marketShowCmd(g), marketExportCmd(g),
 		marketIngestCmd(g), marketRefreshCmd(g), marketPredictCmd(g), marketTrustCmd(g), marketPriceCmd(g))
+	c.AddCommand(marketRankCmd(g))
 	return c
 }
 

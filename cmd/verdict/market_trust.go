@@ -7,12 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/market"
 )
 
 // marketTrustCmd manages the marketplace's registry of trusted issuers
-// (market.TrustedIssuer), on the data dir (no --server yet).
+// (market.TrustedIssuer), on the data dir or with --server through the
+// API (changes need the host token, VERDICT_TOKEN).
 func marketTrustCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "trust",
@@ -23,7 +25,9 @@ own), with a name, the period whose credentials it vouches for, and
 optionally the only tasks or dataset SHA-256s it may certify. This data
 dir's own host is always trusted for its own credentials. Every add and
 remove is appended to the trust log (trust log): when, what, the local
-user and --reason.`,
+user (through a server: the host and its address) and --reason. With
+--server URL they act on that server's marketplace; list --verify checks
+the registry the server publishes signed by its host, as a buyer would.`,
 	}
 	c.AddCommand(marketTrustAddCmd(g), marketTrustListCmd(g), marketTrustRemoveCmd(g), marketTrustLogCmd(g))
 	return c
@@ -34,20 +38,33 @@ func marketTrustAddCmd(g *globals) *cobra.Command {
 		ti                   market.TrustedIssuer
 		since, until, reason string
 	)
+	parse := func(args []string, now time.Time) error {
+		ti.DID = args[0]
+		var err error
+		if ti.Since, err = trustTime("since", since, now); err != nil {
+			return badInput(err)
+		}
+		if until != "" {
+			if ti.Until, err = trustTime("until", until, time.Time{}); err != nil {
+				return badInput(err)
+			}
+		}
+		return nil
+	}
+	emit := func() error {
+		if g.json {
+			return g.emit(ti)
+		}
+		fmt.Fprintf(g.stdout, "trusted     %s (%s) since %s\n", ti.DID, ti.Name, ti.Since.Format(time.RFC3339))
+		return nil
+	}
 	c := &cobra.Command{
 		Use:   "add DID --name NAME [--since TIME] [--until TIME] [--task ID]... [--dataset SHA256]...",
 		Short: "trust an issuer (or replace its entry)",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			ti.DID = args[0]
-			var err error
-			if ti.Since, err = trustTime("since", since, e.Now()); err != nil {
-				return badInput(err)
-			}
-			if until != "" {
-				if ti.Until, err = trustTime("until", until, time.Time{}); err != nil {
-					return badInput(err)
-				}
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			if err := parse(args, e.Now()); err != nil {
+				return err
 			}
 			mk, err := market.Open(cmd.Context(), e)
 			if err != nil {
@@ -56,13 +73,18 @@ func marketTrustAddCmd(g *globals) *cobra.Command {
 			if err := mk.Trust(cliActor(cmd.Context(), reason), ti); err != nil {
 				return badInput(err)
 			}
-			if g.json {
-				return g.emit(ti)
+			return emit()
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if err := parse(args, time.Now()); err != nil {
+				return err
 			}
-			fmt.Fprintf(g.stdout, "trusted     %s (%s) since %s\n", ti.DID, ti.Name, ti.Since.Format(time.RFC3339))
-			return nil
+			if _, err := c.Trust(cmd.Context(), ti, reason); err != nil {
+				return err
+			}
+			return emit()
 		}),
 	}
+	g.serverFlags(c, false)
 	f := c.Flags()
 	f.StringVar(&ti.Name, "name", "", "who the issuer is (required)")
 	f.StringVar(&since, "since", "", "trust credentials issued from this time on (RFC 3339; default now)")
@@ -87,49 +109,89 @@ func trustTime(flag, v string, def time.Time) (time.Time, error) {
 }
 
 func marketTrustListCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
+	var verify bool
+	c := &cobra.Command{
+		Use:   "list [--server URL [--verify]]",
 		Short: "the trusted issuers",
 		Args:  cobra.NoArgs,
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			if verify {
+				return badInput(errors.New("--verify checks the registry a server publishes: give --server URL"))
+			}
 			mk, err := market.Open(cmd.Context(), e)
 			if err != nil {
 				return err
 			}
-			list, err := mk.Issuers()
+			reg, err := mk.Registry()
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.emit(map[string]any{"host": e.HostDID(), "issuers": list})
+			return printRegistry(g, reg, false)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if verify {
+				reg, _, err := c.SignedRegistry(cmd.Context(), "")
+				if err != nil {
+					return err
+				}
+				return printRegistry(g, reg, true)
 			}
-			fmt.Fprintf(g.stdout, "this host   %s (always trusted for its own credentials)\n", e.HostDID())
-			for _, ti := range list {
-				period := "since " + ti.Since.Format(time.RFC3339)
-				if !ti.Until.IsZero() {
-					period += " until " + ti.Until.Format(time.RFC3339)
-				}
-				fmt.Fprintf(g.stdout, "trusted     %s (%s) %s", ti.DID, ti.Name, period)
-				if len(ti.Tasks) > 0 {
-					fmt.Fprintf(g.stdout, " tasks %v", ti.Tasks)
-				}
-				if len(ti.Datasets) > 0 {
-					fmt.Fprintf(g.stdout, " datasets %v", ti.Datasets)
-				}
-				fmt.Fprintln(g.stdout)
+			reg, err := c.Trusted(cmd.Context())
+			if err != nil {
+				return err
 			}
-			return nil
+			return printRegistry(g, reg, false)
 		}),
 	}
+	g.serverFlags(c, false)
+	c.Flags().BoolVar(&verify, "verify", false, "read the registry the server publishes signed (GET /v1/market/issuers) and check its signature")
+	return c
+}
+
+// printRegistry prints the registry, or emits it as JSON (its host and
+// issuers, and verified when its signature was checked).
+func printRegistry(g *globals, reg *market.Registry, verified bool) error {
+	if g.json {
+		out := map[string]any{"host": reg.Issuer, "issuers": reg.Issuers}
+		if verified {
+			out["verified"], out["issued"] = true, reg.Issued
+		}
+		return g.emit(out)
+	}
+	if verified {
+		fmt.Fprintf(g.stdout, "signed by   %s at %s: signature verified\n", reg.Issuer, reg.Issued.Format(time.RFC3339))
+	}
+	fmt.Fprintf(g.stdout, "this host   %s (always trusted for its own credentials)\n", reg.Issuer)
+	for _, ti := range reg.Issuers {
+		period := "since " + ti.Since.Format(time.RFC3339)
+		if !ti.Until.IsZero() {
+			period += " until " + ti.Until.Format(time.RFC3339)
+		}
+		fmt.Fprintf(g.stdout, "trusted     %s (%s) %s", ti.DID, ti.Name, period)
+		if len(ti.Tasks) > 0 {
+			fmt.Fprintf(g.stdout, " tasks %v", ti.Tasks)
+		}
+		if len(ti.Datasets) > 0 {
+			fmt.Fprintf(g.stdout, " datasets %v", ti.Datasets)
+		}
+		fmt.Fprintln(g.stdout)
+	}
+	return nil
 }
 
 func marketTrustRemoveCmd(g *globals) *cobra.Command {
 	var reason string
+	emit := func(did string) error {
+		if g.json {
+			return g.emit(map[string]string{"removed": did})
+		}
+		fmt.Fprintf(g.stdout, "removed     %s\n", did)
+		return nil
+	}
 	c := &cobra.Command{
 		Use:   "remove DID",
 		Short: "stop trusting an issuer",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			mk, err := market.Open(cmd.Context(), e)
 			if err != nil {
 				return err
@@ -140,23 +202,25 @@ func marketTrustRemoveCmd(g *globals) *cobra.Command {
 				}
 				return err
 			}
-			if g.json {
-				return g.emit(map[string]string{"removed": args[0]})
+			return emit(args[0])
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if err := c.Untrust(cmd.Context(), args[0], reason); err != nil {
+				return err
 			}
-			fmt.Fprintf(g.stdout, "removed     %s\n", args[0])
-			return nil
+			return emit(args[0])
 		}),
 	}
+	g.serverFlags(c, false)
 	c.Flags().StringVar(&reason, "reason", "", "why, for the trust log")
 	return c
 }
 
 func marketTrustLogCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "log",
 		Short: "every change of the trusted issuers, oldest first: when, what, who and why",
 		Args:  cobra.NoArgs,
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			mk, err := market.Open(cmd.Context(), e)
 			if err != nil {
 				return err
@@ -165,17 +229,29 @@ func marketTrustLogCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.emit(log)
+			return printTrustLog(g, log)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			log, err := c.TrustLog(cmd.Context())
+			if err != nil {
+				return err
 			}
-			for _, c := range log {
-				fmt.Fprintf(g.stdout, "%s  %-7s %s (%s) by %s", c.Time.Format(time.RFC3339), c.Action, c.Issuer.DID, c.Issuer.Name, c.Actor)
-				if c.Reason != "" {
-					fmt.Fprintf(g.stdout, ": %s", c.Reason)
-				}
-				fmt.Fprintln(g.stdout)
-			}
-			return nil
+			return printTrustLog(g, log)
 		}),
 	}
+	g.serverFlags(c, false)
+	return c
+}
+
+func printTrustLog(g *globals, log []market.TrustChange) error {
+	if g.json {
+		return g.emit(log)
+	}
+	for _, c := range log {
+		fmt.Fprintf(g.stdout, "%s  %-7s %s (%s) by %s", c.Time.Format(time.RFC3339), c.Action, c.Issuer.DID, c.Issuer.Name, c.Actor)
+		if c.Reason != "" {
+			fmt.Fprintf(g.stdout, ": %s", c.Reason)
+		}
+		fmt.Fprintln(g.stdout)
+	}
+	return nil
 }

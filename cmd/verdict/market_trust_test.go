@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,4 +61,42 @@ func TestCLIMarketTrust(t *testing.T) {
 	if out, _ := run(0, "market", "trust", "list"); strings.Contains(out, lab) {
 		t.Errorf("trust list after remove: got\n%s\nwant no %s", out, lab)
 	}
+}
+
+// TestCLIMarketTrustServer: the trust verbs through --server, the host
+// token in VERDICT_TOKEN; list --verify checks the signed registry the
+// server publishes; the trust log records the host via HTTP.
+func TestCLIMarketTrustServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server; -short skips it")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if code, _, stderr := cli(t, "--data-dir="+data, "market", "trust", "list"); code != 0 {
+		t.Fatalf("trust list: %s", stderr)
+	}
+	lab := strings.TrimSpace(func() string {
+		_, s, _ := cli(t, "keygen", "--out", filepath.Join(dir, "lab.key"))
+		return s
+	}())
+	url := startServe(t, data)
+	srv := "--server=" + url
+	other := "--data-dir=" + filepath.Join(dir, "elsewhere")
+	if code, _, stderr := cli(t, other, srv, "market", "trust", "add", lab, "--name", "Lab A"); code != 2 || !strings.Contains(stderr, "only the host") {
+		t.Errorf("add without the host token: exit %d, %q; want 2, only the host", code, stderr)
+	}
+	token, err := os.ReadFile(filepath.Join(data, "serve.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("VERDICT_TOKEN", strings.TrimSpace(string(token)))
+	runSteps(t, []cliStep{
+		{"Add", []string{other, srv, "market", "trust", "add", lab, "--name", "Lab A", "--reason", "audited"}, 0, []string{"trusted     " + lab + " (Lab A) since "}, nil},
+		{"List", []string{other, srv, "market", "trust", "list"}, 0, []string{"trusted     " + lab + " (Lab A)"}, nil},
+		{"Verify", []string{other, srv, "market", "trust", "list", "--verify"}, 0, []string{": signature verified", lab}, nil},
+		{"Remove", []string{other, srv, "market", "trust", "remove", lab, "--reason", "closed"}, 0, []string{"removed     " + lab}, nil},
+		{"Remove again", []string{other, srv, "market", "trust", "remove", lab}, 2, nil, []string{"not found"}},
+		{"Log", []string{other, srv, "market", "trust", "log"}, 0, []string{"trust   " + lab + " (Lab A) by host via HTTP from 127.0.0.1", ": audited", "untrust " + lab, ": closed"}, nil},
+		{"Verify on a data dir", []string{"--data-dir=" + filepath.Join(dir, "local"), "market", "trust", "list", "--verify"}, 2, nil, []string{"give --server"}},
+	})
 }

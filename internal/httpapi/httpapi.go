@@ -155,6 +155,8 @@ type Server struct {
 	anonRate *limiter
 	inflight *inflight
 	metrics  *metrics
+	// mcpHandler serves /mcp (mcp.go).
+	mcpHandler http.Handler
 
 	idPrefix  string // this server's start, in base 36: request ids are idPrefix-N
 	requestID atomic.Uint64
@@ -234,6 +236,7 @@ func New(cfg Config) (*Server, error) {
 		stopping: make(chan struct{}),
 	}
 	s.e.Observe(s.metrics.evaluation)
+	s.mcpHandler = s.newMCPHandler()
 	for _, rt := range s.routes() {
 		s.mux.HandleFunc(rt.method+" "+rt.path, rt.handler)
 	}

@@ -456,6 +456,50 @@ func TestRoles(t *testing.T) {
 		})
 	})
 
+	t.Run("Trust", func(t *testing.T) {
+		lab := participantKey(t, "lab").DID()
+		add := market.TrustRequest{Issuer: market.TrustedIssuer{DID: lab, Name: "Lab"}, Reason: "roles"}
+		check(t, []call{
+			{"AnonymousReadsRegistry", anon, "GET", "/v1/market/trust", nil, 200, ""},
+			{"AnonymousReadsSignedRegistry", anon, "GET", "/v1/market/issuers", nil, 200, ""},
+			{"AnonymousTrusts", anon, "POST", "/v1/market/trust", add, 401, "unauthorized"},
+			{"BadTokenTrusts", badToken, "POST", "/v1/market/trust", add, 401, "unauthorized"},
+			{"ParticipantTrusts", alice, "POST", "/v1/market/trust", add, 403, "forbidden"},
+			{"HostTrusts", host, "POST", "/v1/market/trust", add, 200, ""},
+			{"ParticipantReadsLog", alice, "GET", "/v1/market/trust/log", nil, 403, "forbidden"},
+			{"HostReadsLog", host, "GET", "/v1/market/trust/log", nil, 200, ""},
+			{"ParticipantUntrusts", alice, "DELETE", "/v1/market/trust/" + lab, nil, 403, "forbidden"},
+			{"HostUntrusts", host, "DELETE", "/v1/market/trust/" + lab, nil, 200, ""},
+			{"HostUntrustsAgain", host, "DELETE", "/v1/market/trust/" + lab, nil, 404, "not_found"},
+		})
+	})
+
+	t.Run("MCP", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			c      *client
+			method string
+			status int
+		}{
+			{"AnonymousLists", anon, "POST", 200},
+			{"ParticipantLists", alice, "POST", 200},
+			{"BadToken", badToken, "POST", 401},
+			{"NoStream", anon, "GET", 405},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var body []byte
+				if tc.method == "POST" {
+					body = []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+				}
+				req := tc.c.request(tc.method, "/mcp", body, "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				if r := tc.c.send(req); r.status != tc.status {
+					t.Errorf("%s /mcp: got %d, want %d: %s", tc.method, r.status, tc.status, r.body)
+				}
+			})
+		}
+	})
+
 	// Every route was exercised above (the metrics count each by pattern).
 	anon.get("/healthz")
 	anon.get("/openapi.json")

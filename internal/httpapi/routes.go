@@ -74,6 +74,14 @@ func (s *Server) routes() []route {
 		{"GET", "/ledger/checkpoint", s.ledgerCheckpoint},
 		{"GET", "/ledger/tile/{path...}", s.ledgerTile},
 		{"GET", "/v1/ledger/statement", s.ledgerStatement},
+		{"GET", "/v1/market/trust", s.trustList},
+		{"POST", "/v1/market/trust", s.trustAdd},
+		{"DELETE", "/v1/market/trust/{did}", s.trustRemove},
+		{"GET", "/v1/market/trust/log", s.trustLog},
+		{"GET", "/v1/market/issuers", s.signedIssuers},
+
+		{"POST", "/mcp", s.mcp},
+		{"GET", "/mcp", s.mcp},
 	}
 }
 
