@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/verdictlab/verdict/sandbox"
@@ -83,16 +85,38 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 	if c.jobs, err = js.Stream(ctx, JobsStream); err != nil {
 		return nil, fmt.Errorf("coordinator: bind %s: %w", JobsStream, err)
 	}
-	adv, err := js.Consumer(ctx, AdvisoriesStream, AdvisoriesConsumer)
-	if err != nil {
-		return nil, fmt.Errorf("coordinator: bind %s/%s: %w", AdvisoriesStream, AdvisoriesConsumer, err)
+	// Two durable loops, each step idempotent: an advisory becomes a dead
+	// letter (and its job leaves the queue), a dead letter becomes a
+	// crash result.
+	follow := []struct {
+		stream, consumer string
+		handle           func(context.Context, []byte) error
+	}{
+		{AdvisoriesStream, AdvisoriesConsumer, c.deadLetter},
+		{DeadStream, DeadConsumer, c.crashResult},
 	}
-	it, err := adv.Messages()
-	if err != nil {
-		return nil, fmt.Errorf("coordinator: follow advisories: %w", err)
+	var stops []func()
+	for _, f := range follow {
+		cons, err := js.Consumer(ctx, f.stream, f.consumer)
+		if err == nil {
+			var it jetstream.MessagesContext
+			if it, err = cons.Messages(); err == nil {
+				stops = append(stops, it.Stop)
+				c.done.Go(func() { c.follow(it, f.handle) })
+				continue
+			}
+		}
+		for _, stop := range stops {
+			stop()
+		}
+		c.done.Wait()
+		return nil, fmt.Errorf("coordinator: follow %s/%s: %w", f.stream, f.consumer, err)
 	}
-	c.stop = it.Stop
-	c.done.Go(func() { c.followAdvisories(it) })
+	c.stop = func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
 	return c, nil
 }
 
@@ -245,8 +269,9 @@ type advisory struct {
 	Deliveries uint64 `json:"deliveries"`
 }
 
-// followAdvisories handles max-deliveries advisories until it is stopped.
-func (c *Coordinator) followAdvisories(it jetstream.MessagesContext) {
+// follow hands each message of it to handle until it is stopped; a
+// message handle fails on comes back later.
+func (c *Coordinator) follow(it jetstream.MessagesContext, handle func(context.Context, []byte) error) {
 	for {
 		msg, err := it.Next()
 		if err != nil {
@@ -255,8 +280,8 @@ func (c *Coordinator) followAdvisories(it jetstream.MessagesContext) {
 			}
 			continue
 		}
-		if err := c.deadLetter(context.Background(), msg.Data()); err != nil {
-			c.cfg.Log.Error("dead letter: will retry", "err", err)
+		if err := handle(context.Background(), msg.Data()); err != nil {
+			c.cfg.Log.Error("dead letter: will retry", "subject", msg.Subject(), "err", err)
 			_ = msg.NakWithDelay(time.Second)
 			continue
 		}
@@ -264,11 +289,9 @@ func (c *Coordinator) followAdvisories(it jetstream.MessagesContext) {
 	}
 }
 
-// deadLetter moves the job of a max-deliveries advisory to DeadStream and
-// publishes its result, a failure of kind crash. Each step is idempotent
-// (dedupe by job id), so an advisory handled twice changes nothing; a
-// worker's own result published before the last try died wins over the
-// crash.
+// deadLetter moves the job of a max-deliveries advisory to DeadStream
+// (deduplicated by job id) and deletes it from JobsStream. An advisory
+// handled twice finds no job and changes nothing.
 func (c *Coordinator) deadLetter(ctx context.Context, data []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -288,19 +311,10 @@ func (c *Coordinator) deadLetter(ctx context.Context, data []byte) error {
 		c.cfg.Log.Error("dead letter: malformed job deleted", "seq", a.StreamSeq, "err", err)
 		return c.jobs.DeleteMsg(ctx, a.StreamSeq)
 	}
-	deadSubject := deadPrefix + job.Submission + "." + jobToken(job.Start, job.End)
-	if _, err := c.js.Publish(ctx, deadSubject, raw.Data, jetstream.WithMsgID(job.ID())); err != nil {
+	msg := &nats.Msg{Subject: deadPrefix + job.Submission + "." + jobToken(job.Start, job.End), Data: raw.Data,
+		Header: nats.Header{deliveriesHeader: []string{strconv.FormatUint(a.Deliveries, 10)}}}
+	if _, err := c.js.PublishMsg(ctx, msg, jetstream.WithMsgID(job.ID())); err != nil {
 		return fmt.Errorf("dead letter %s: %w", job.ID(), err)
-	}
-	res := Result{Job: job.ID(), Submission: job.Submission, Start: job.Start, End: job.End, Deliveries: a.Deliveries,
-		Failure: &Failure{Kind: sandbox.KindCrash, Msg: fmt.Sprintf(
-			"sandbox process crashed: the evaluation stopped %d times on the host before it finished (not the model's fault; not charged)", a.Deliveries)}}
-	rdata, err := jsonMarshal(res)
-	if err != nil {
-		return err
-	}
-	if _, err := c.js.Publish(ctx, job.resultSubject(), rdata, jetstream.WithMsgID(job.ID())); err != nil {
-		return fmt.Errorf("crash result %s: %w", job.ID(), err)
 	}
 	c.cfg.Log.Warn("dead letter", "submission", job.Submission, "rows", jobToken(job.Start, job.End), "deliveries", a.Deliveries)
 	if err := c.jobs.DeleteMsg(ctx, a.StreamSeq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -308,3 +322,31 @@ func (c *Coordinator) deadLetter(ctx context.Context, data []byte) error {
 	}
 	return nil
 }
+
+// deliveriesHeader carries a dead letter's tries.
+const deliveriesHeader = "Verdict-Deliveries"
+
+// crashResult publishes the result of a dead letter: a failure of kind
+// crash, deduplicated by job id, so that a worker's own result published
+// before its last try died wins.
+func (c *Coordinator) crashResult(ctx context.Context, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	job, err := decodeJob(data)
+	if err != nil {
+		return nil // deadLetter keeps only jobs that decode
+	}
+	res := Result{Job: job.ID(), Submission: job.Submission, Start: job.Start, End: job.End,
+		Failure: &Failure{Kind: sandbox.KindCrash, Msg: CrashMessage}}
+	rdata, err := jsonMarshal(res)
+	if err != nil {
+		return err
+	}
+	if _, err := c.js.Publish(ctx, job.resultSubject(), rdata, jetstream.WithMsgID(job.ID())); err != nil {
+		return fmt.Errorf("crash result %s: %w", job.ID(), err)
+	}
+	return nil
+}
+
+// CrashMessage is the participant's message of a job no worker finished.
+const CrashMessage = "sandbox process crashed: the host stopped while running this model, every time it was tried (not the model's fault; this submission is not charged)"

@@ -26,6 +26,8 @@ const (
 	AdvisoriesStream = "VERDICT_ADVISORIES"
 	// AdvisoriesConsumer is the coordinator's durable consumer on it.
 	AdvisoriesConsumer = "coordinator"
+	// DeadConsumer is the coordinator's durable consumer on DeadStream.
+	DeadConsumer = "coordinator"
 	// DeadStream keeps the jobs no worker finished after MaxDeliver tries.
 	DeadStream = "VERDICT_DEAD"
 	// InputsBucket is the object store of modules and feature shards,
@@ -182,6 +184,15 @@ func Setup(ctx context.Context, js jetstream.JetStream, t Topology) error {
 		Replicas:    t.Replicas,
 	}); err != nil {
 		return fmt.Errorf("set up consumer %s: %w", AdvisoriesConsumer, err)
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, DeadStream, jetstream.ConsumerConfig{
+		Durable:     DeadConsumer,
+		Description: "the coordinator: publishes each dead job's crash result",
+		AckPolicy:   jetstream.AckExplicitPolicy,
+		AckWait:     time.Minute,
+		Replicas:    t.Replicas,
+	}); err != nil {
+		return fmt.Errorf("set up consumer %s: %w", DeadConsumer, err)
 	}
 	buckets := []jetstream.ObjectStoreConfig{
 		{Bucket: InputsBucket, Description: "modules and feature shards by SHA-256", Storage: jetstream.FileStorage, Replicas: t.Replicas},
