@@ -87,11 +87,11 @@ type Result struct {
 	// Worker names the worker that ran it (for logs).
 	Worker string `json:"worker,omitempty"`
 	// Sandbox measurements of the run.
-	ElapsedNS     int64  `json:"elapsed_ns,omitempty"`
-	PredictNS     int64  `json:"predict_ns,omitempty"`
-	MemoryBytes   uint64 `json:"memory_bytes,omitempty"`
-	BatchRows     int    `json:"batch_rows,omitempty"`
-	Deliveries    uint64 `json:"deliveries,omitempty"`
+	ElapsedNS   int64  `json:"elapsed_ns,omitempty"`
+	PredictNS   int64  `json:"predict_ns,omitempty"`
+	MemoryBytes uint64 `json:"memory_bytes,omitempty"`
+	BatchRows   int    `json:"batch_rows,omitempty"`
+	Deliveries  uint64 `json:"deliveries,omitempty"`
 }
 
 // Failure is a typed sandbox failure: the fields of a *sandbox.Error,
@@ -185,20 +185,22 @@ func DecodeShard(r io.Reader, rows, cols int) ([][]float64, error) {
 	if (rows >= 0 && gotRows != rows) || (cols >= 0 && gotCols != cols) {
 		return nil, fmt.Errorf("shard: %d rows × %d columns, want %d × %d: %w", gotRows, gotCols, rows, cols, ErrShard)
 	}
-	if gotCols == 0 || int64(gotRows)*int64(gotCols) > MaxShardCells {
+	if gotRows == 0 || gotCols == 0 || uint64(gotRows)*uint64(gotCols) > MaxShardCells {
 		return nil, fmt.Errorf("shard: %d rows × %d columns out of bounds: %w", gotRows, gotCols, ErrShard)
 	}
-	out := make([][]float64, gotCols)
+	// Columns grow as bytes arrive: a header that lies about its size
+	// costs the memory of the bytes sent, not of the size claimed.
+	out := make([][]float64, 0, min(gotCols, 1<<10))
 	var b [8]byte
-	for j := range out {
-		col := make([]float64, gotRows)
-		for i := range col {
+	for j := range gotCols {
+		col := make([]float64, 0, min(gotRows, 1<<16))
+		for i := range gotRows {
 			if _, err := io.ReadFull(br, b[:]); err != nil {
 				return nil, fmt.Errorf("shard: column %d row %d: %w: %w", j, i, err, ErrShard)
 			}
-			col[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[:]))
+			col = append(col, math.Float64frombits(binary.LittleEndian.Uint64(b[:])))
 		}
-		out[j] = col
+		out = append(out, col)
 	}
 	if n, _ := br.Read(b[:1]); n != 0 {
 		return nil, fmt.Errorf("shard: trailing bytes after %d × %d values: %w", gotRows, gotCols, ErrShard)

@@ -80,7 +80,7 @@ func (c ServerConfig) Validate() error {
 // signals (NoSigs): the process that embeds it decides when it stops, so
 // that the coordinator's store closes first.
 type Server struct {
-	ns                   *server.Server
+	ns                  *server.Server
 	coordPass, workPass string
 }
 
