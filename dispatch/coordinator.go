@@ -350,3 +350,9 @@ func (c *Coordinator) crashResult(ctx context.Context, data []byte) error {
 
 // CrashMessage is the participant's message of a job no worker finished.
 const CrashMessage = "sandbox process crashed: the host stopped while running this model, every time it was tried (not the model's fault; this submission is not charged)"
+
+// Dispatch is Evaluate with its fields as arguments: it makes a
+// Coordinator an engine.Dispatcher.
+func (c *Coordinator) Dispatch(ctx context.Context, submission string, module []byte, columns [][]float64, outputs int, limits sandbox.Limits) (*sandbox.Result, error) {
+	return c.Evaluate(ctx, Evaluation{Submission: submission, Module: module, Columns: columns, Outputs: outputs, Limits: limits})
+}
