@@ -42,6 +42,7 @@ type serveConfig struct {
 	inflightMB    int64
 	clientMB      int64
 	cacheMaxMB    int64
+	nats          natsConfig
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -64,6 +65,10 @@ evaluations finish within --grace, leaves the queued submissions queued for
 the next start, and closes the store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sc.nats.localWorkers = -1
+			if cmd.Flags().Changed("workers") {
+				sc.nats.localWorkers = sc.workers
+			}
 			return serve(cmd.Context(), g, sc)
 		},
 	}
@@ -84,6 +89,9 @@ the next start, and closes the store.`,
 	f.Int64Var(&sc.inflightMB, "max-inflight-mb", httpapi.DefaultMaxInflightBytes>>20, "request bodies the server holds at once, in MiB (beyond: 503)")
 	f.Int64Var(&sc.clientMB, "max-client-inflight-mb", httpapi.DefaultClientInflightBytes>>20, "request bodies one client (a participant, the host, an anonymous address) holds at once, in MiB (beyond: 429; a body larger: 413)")
 	f.Int64Var(&sc.cacheMaxMB, "cache-max-mb", engine.DefaultCacheMaxBytes>>20, "largest size of the compilation cache, in MiB: least recently used compiled modules are removed past it")
+	f.StringVar(&sc.nats.nats, "nats", "", "evaluate through NATS JetStream: \"embedded\" (a server in this process, under DATA_DIR/nats) or the URL of an external one; then --workers is the local worker slots (0: remote workers only). Default: evaluate in this process")
+	f.StringVar(&sc.nats.listen, "nats-listen", "", "with --nats embedded, the HOST:PORT remote workers dial (default: none, local workers only)")
+	f.StringVar(&sc.nats.creds, "nats-creds", "", "with --nats URL, the coordinator's NATS credentials file")
 	return c
 }
 
@@ -105,8 +113,16 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 			fmt.Fprintf(g.stdout, "host token: %s\n(shown once: keep it; requests send it as Authorization: Bearer TOKEN)\n", token)
 		}
 	}
-	e, err := engine.Open(ctx, engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR"),
-		BaseURL: sc.baseURL, Workers: sc.workers, QueueSize: sc.queue, CacheMaxBytes: sc.cacheMaxMB << 20})
+	ecfg := engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR"),
+		BaseURL: sc.baseURL, Workers: sc.workers, QueueSize: sc.queue, CacheMaxBytes: sc.cacheMaxMB << 20}
+	var late lateDispatcher
+	if sc.nats.nats != "" {
+		// The engine's workers only wait on the queue; the work is done by
+		// the dispatch workers, local and remote. The NATS server starts
+		// once the engine holds the data dir (never two on one dir).
+		ecfg.Dispatcher, ecfg.Workers = &late, DefaultDispatchInFlight
+	}
+	e, err := engine.Open(ctx, ecfg)
 	if errors.Is(err, engine.ErrLocked) {
 		if info, _, ok := served(ctx, g.dataDir); ok {
 			return fmt.Errorf("%w: a verdict serve already runs on %s at %s: reach it with --server %s", err, g.dataDir, info.URL, info.URL)
@@ -117,6 +133,16 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		return err
 	}
 	defer e.Close(context.WithoutCancel(ctx))
+	if sc.nats.nats != "" {
+		d, stop, err := startDispatch(ctx, g, sc.nats, log)
+		if err != nil {
+			return err
+		}
+		// Deferred after e.Close: the drain needs the workers and the
+		// queue, so they stop once the engine closed.
+		defer func() { _ = e.Close(context.WithoutCancel(ctx)); stop() }()
+		late.set(d)
+	}
 	var requeued atomic.Int64 // evaluations left queued by the shutdown
 	e.Observe(func(ev engine.Evaluation) {
 		if ev.Outcome == engine.OutcomeRequeued {
