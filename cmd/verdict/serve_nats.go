@@ -127,7 +127,9 @@ func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Log
 // lateDispatcher is the engine's Dispatcher before the NATS server may
 // start (once the engine holds the data dir); nothing is evaluated before
 // set is called.
-type lateDispatcher struct{ d atomic.Pointer[engine.Dispatcher] }
+type lateDispatcher struct {
+	d atomic.Pointer[engine.Dispatcher]
+}
 
 func (l *lateDispatcher) set(d engine.Dispatcher) { l.d.Store(&d) }
 
