@@ -53,6 +53,40 @@ type Coordinator struct {
 
 	stop func()
 	done sync.WaitGroup
+
+	hashMu sync.Mutex
+	hashes map[shardKey]string // feature shards' SHA-256, see shardHash
+}
+
+// shardKey names a shard of a set of columns by where they live: the
+// engine hands the same (immutable) columns to every evaluation of a task.
+type shardKey struct {
+	first      *float64
+	rows, cols int
+	start, end int
+}
+
+// maxHashes bounds the cache of feature shards' hashes.
+const maxHashes = 4096
+
+// shardHash returns the SHA-256 of a feature shard, hashing it once per
+// set of columns.
+func (c *Coordinator) shardHash(cols [][]float64, start, end int) string {
+	k := shardKey{first: &cols[0][0], rows: len(cols[0]), cols: len(cols), start: start, end: end}
+	c.hashMu.Lock()
+	h, ok := c.hashes[k]
+	c.hashMu.Unlock()
+	if ok {
+		return h
+	}
+	h = hashShard(cols, start, end)
+	c.hashMu.Lock()
+	if len(c.hashes) >= maxHashes {
+		clear(c.hashes)
+	}
+	c.hashes[k] = h
+	c.hashMu.Unlock()
+	return h
 }
 
 // NewCoordinator sets up the streams (Setup) and starts following the
@@ -71,7 +105,7 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 	if err := Setup(ctx, js, cfg.Topology); err != nil {
 		return nil, err
 	}
-	c := &Coordinator{cfg: cfg, js: js}
+	c := &Coordinator{cfg: cfg, js: js, hashes: map[shardKey]string{}}
 	var err error
 	if c.inputs, err = js.ObjectStore(ctx, InputsBucket); err != nil {
 		return nil, fmt.Errorf("coordinator: bind %s: %w", InputsBucket, err)
@@ -134,7 +168,9 @@ type Evaluation struct {
 	// submission (results are deduplicated by it and the shard's rows).
 	Submission string
 	Module     []byte
-	// Columns are the task's feature columns, all of one length.
+	// Columns are the task's feature columns, all of one length. They
+	// must not change while the Coordinator is open: their shards' hashes
+	// are kept by the columns' address.
 	Columns [][]float64
 	// Outputs is the outputs per row.
 	Outputs int
@@ -169,7 +205,7 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	var jobs []Job
 	for start := 0; start < rows; start += c.cfg.ShardRows {
 		end := min(start+c.cfg.ShardRows, rows)
-		sha := hashShard(ev.Columns, start, end)
+		sha := c.shardHash(ev.Columns, start, end)
 		if err := putObject(ctx, c.inputs, sha, func(w io.Writer) error {
 			return EncodeShard(w, ev.Columns, start, end)
 		}); err != nil {

@@ -29,7 +29,7 @@ type cluster struct {
 	co  *dispatch.Coordinator
 }
 
-func newCluster(t *testing.T, shardRows int) *cluster {
+func newCluster(t testing.TB, shardRows int) *cluster {
 	t.Helper()
 	srv, err := dispatch.StartServer(dispatch.ServerConfig{Dir: filepath.Join(t.TempDir(), "nats")})
 	if err != nil {
@@ -54,7 +54,7 @@ func newCluster(t *testing.T, shardRows int) *cluster {
 }
 
 // startWorker runs a worker, connected as WorkerUser, until the test ends.
-func (c *cluster) startWorker(t *testing.T, cfg dispatch.WorkerConfig) {
+func (c *cluster) startWorker(t testing.TB, cfg dispatch.WorkerConfig) {
 	t.Helper()
 	nc, err := c.srv.ConnectWorker()
 	if err != nil {
@@ -87,7 +87,7 @@ func (c *cluster) startWorker(t *testing.T, cfg dispatch.WorkerConfig) {
 }
 
 // testLog writes to the test's output, shown when it fails.
-func testLog(t *testing.T) *slog.Logger {
+func testLog(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 

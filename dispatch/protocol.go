@@ -142,24 +142,23 @@ func shardSize(rows, cols int) int64 { return shardHeader + 8*int64(rows)*int64(
 
 // EncodeShard writes rows [start, end) of columns in the shard format.
 func EncodeShard(w io.Writer, columns [][]float64, start, end int) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var hdr [shardHeader]byte
-	copy(hdr[:], shardMagic)
-	binary.LittleEndian.PutUint32(hdr[4:], uint32(end-start))
-	binary.LittleEndian.PutUint32(hdr[8:], uint32(len(columns)))
-	if _, err := bw.Write(hdr[:]); err != nil {
-		return err
-	}
-	var b [8]byte
+	buf := make([]byte, 0, 64<<10)
+	buf = append(buf, shardMagic...)
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(end-start))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(columns)))
 	for _, col := range columns {
 		for _, v := range col[start:end] {
-			binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-			if _, err := bw.Write(b[:]); err != nil {
-				return err
+			if len(buf)+8 > cap(buf) {
+				if _, err := w.Write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
 			}
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
 		}
 	}
-	return bw.Flush()
+	_, err := w.Write(buf)
+	return err
 }
 
 // hashShard returns the SHA-256 (hex) of EncodeShard's bytes, without
@@ -191,18 +190,22 @@ func DecodeShard(r io.Reader, rows, cols int) ([][]float64, error) {
 	// Columns grow as bytes arrive: a header that lies about its size
 	// costs the memory of the bytes sent, not of the size claimed.
 	out := make([][]float64, 0, min(gotCols, 1<<10))
-	var b [8]byte
+	chunk := make([]byte, 64<<10)
 	for j := range gotCols {
 		col := make([]float64, 0, min(gotRows, 1<<16))
-		for i := range gotRows {
-			if _, err := io.ReadFull(br, b[:]); err != nil {
-				return nil, fmt.Errorf("shard: column %d row %d: %w: %w", j, i, err, ErrShard)
+		for len(col) < gotRows {
+			n := min(gotRows-len(col), len(chunk)/8)
+			if _, err := io.ReadFull(br, chunk[:8*n]); err != nil {
+				return nil, fmt.Errorf("shard: column %d row %d: %w: %w", j, len(col), err, ErrShard)
 			}
-			col = append(col, math.Float64frombits(binary.LittleEndian.Uint64(b[:])))
+			for i := range n {
+				col = append(col, math.Float64frombits(binary.LittleEndian.Uint64(chunk[8*i:])))
+			}
 		}
 		out = append(out, col)
 	}
-	if n, _ := br.Read(b[:1]); n != 0 {
+	var b [1]byte
+	if n, _ := br.Read(b[:]); n != 0 {
 		return nil, fmt.Errorf("shard: trailing bytes after %d × %d values: %w", gotRows, gotCols, ErrShard)
 	}
 	return out, nil
