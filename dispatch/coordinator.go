@@ -29,6 +29,9 @@ type CoordinatorConfig struct {
 	ShardRows int
 	// Log receives the dead letters; default slog.Default().
 	Log *slog.Logger
+	// Metrics, if set, counts dead letters and times evaluations (see
+	// NewMetrics).
+	Metrics *Metrics
 }
 
 // Validate reports fields out of range.
@@ -222,6 +225,7 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s: follow results: %w", ev.Submission, err)
 	}
+	published := time.Now()
 	for _, j := range jobs {
 		data, err := jsonMarshal(j)
 		if err != nil {
@@ -252,6 +256,7 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 			got[r.Job] = &r
 		}
 	}
+	c.cfg.Metrics.evaluated(time.Since(published))
 	return c.assemble(ctx, ev, jobs, got)
 }
 
@@ -372,6 +377,7 @@ func (c *Coordinator) crashResult(ctx context.Context, data []byte) error {
 	if err != nil {
 		return nil // deadLetter keeps only jobs that decode
 	}
+	c.cfg.Metrics.deadLetter() // counted here: before the result a waiter sees
 	res := Result{Job: job.ID(), Submission: job.Submission, Start: job.Start, End: job.End,
 		Failure: &Failure{Kind: sandbox.KindCrash, Msg: CrashMessage}}
 	rdata, err := jsonMarshal(res)

@@ -53,8 +53,9 @@ func newCluster(t testing.TB, shardRows int) *cluster {
 	return &cluster{srv: srv, js: js, co: co}
 }
 
-// startWorker runs a worker, connected as WorkerUser, until the test ends.
-func (c *cluster) startWorker(t testing.TB, cfg dispatch.WorkerConfig) {
+// startWorker runs a worker, connected as WorkerUser, until the test ends
+// or stop is called; stop returns once the worker has.
+func (c *cluster) startWorker(t testing.TB, cfg dispatch.WorkerConfig) (stop func()) {
 	t.Helper()
 	nc, err := c.srv.ConnectWorker()
 	if err != nil {
@@ -77,13 +78,18 @@ func (c *cluster) startWorker(t testing.TB, cfg dispatch.WorkerConfig) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("worker Run: %v", err)
-		}
-		nc.Close()
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("worker Run: %v", err)
+			}
+			nc.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // testLog writes to the test's output, shown when it fails.

@@ -55,6 +55,8 @@ type WorkerConfig struct {
 	// Log receives one line per job, with its submission and rows;
 	// default slog.Default().
 	Log *slog.Logger
+	// Metrics, if set, counts the jobs (see NewMetrics).
+	Metrics *Metrics
 	// Fault, if set, is asked at each FaultPoint of each try of a job;
 	// true makes the slot drop the job as a killed process would (no
 	// ack, no nak, no more heartbeats) and take the next. For tests.
@@ -188,7 +190,12 @@ func (w *Worker) handle(ctx context.Context, slot int, msg jetstream.Msg) {
 	}
 	log := w.cfg.Log.With("worker", w.cfg.Name, "slot", slot, "submission", job.Submission,
 		"rows", jobToken(job.Start, job.End), "delivery", delivery)
+	start := time.Now()
+	w.cfg.Metrics.jobStarted(delivery)
+	outcome := outcomeGiveBack
+	defer func() { w.cfg.Metrics.jobEnded(outcome, time.Since(start)) }()
 	if w.fault(FaultBeforeRun, job, delivery) {
+		outcome = outcomeDropped
 		log.Warn("fault injected: dropped the job", "at", FaultBeforeRun)
 		return
 	}
@@ -208,7 +215,6 @@ func (w *Worker) handle(ctx context.Context, slot int, msg jetstream.Msg) {
 			}
 		}
 	})
-	start := time.Now()
 	res, err := w.run(ctx, job)
 	stopHB()
 	hbDone.Wait()
@@ -233,9 +239,11 @@ func (w *Worker) handle(ctx context.Context, slot int, msg jetstream.Msg) {
 		return
 	}
 	if w.fault(FaultBeforeAck, job, delivery) {
+		outcome = outcomeDropped
 		log.Warn("fault injected: dropped the job", "at", FaultBeforeAck)
 		return
 	}
+	outcome = outcomeDone
 	if err := msg.DoubleAck(ctx); err != nil {
 		// The result is out (deduplicated by job id): a redelivery only
 		// repeats the work.
@@ -243,7 +251,7 @@ func (w *Worker) handle(ctx context.Context, slot int, msg jetstream.Msg) {
 	}
 	failure := ""
 	if res.Failure != nil {
-		failure = res.Failure.Kind
+		failure, outcome = res.Failure.Kind, outcomeFailed
 	}
 	log.Info("job done", "elapsed", time.Since(start).String(), "failure", failure)
 }

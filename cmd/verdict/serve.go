@@ -91,6 +91,7 @@ the next start, and closes the store.`,
 	f.Int64Var(&sc.cacheMaxMB, "cache-max-mb", engine.DefaultCacheMaxBytes>>20, "largest size of the compilation cache, in MiB: least recently used compiled modules are removed past it")
 	f.StringVar(&sc.nats.nats, "nats", "", "evaluate through NATS JetStream: \"embedded\" (a server in this process, under DATA_DIR/nats) or the URL of an external one; then --workers is the local worker slots (0: remote workers only). Default: evaluate in this process")
 	f.StringVar(&sc.nats.listen, "nats-listen", "", "with --nats embedded, the HOST:PORT remote workers dial (default: none, local workers only)")
+	f.StringVar(&sc.nats.metrics, "nats-metrics", "", "with --nats, HOST:PORT to serve the queue's Prometheus metrics on at /metrics (stream depths, pending jobs, dead letters, evaluation latency, local workers' jobs)")
 	f.StringVar(&sc.nats.creds, "nats-creds", "", "with --nats URL, the coordinator's NATS credentials file")
 	return c
 }

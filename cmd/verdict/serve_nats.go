@@ -5,14 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/verdictlab/verdict/dispatch"
 	"github.com/verdictlab/verdict/engine"
@@ -26,7 +31,8 @@ const DefaultDispatchInFlight = 64
 // natsConfig is serve's --nats flags.
 type natsConfig struct {
 	nats, listen, creds string
-	localWorkers        int // local worker slots; -1: one per CPU
+	metrics             string // HOST:PORT of the dispatch metrics
+	localWorkers        int    // local worker slots; -1: one per CPU
 }
 
 // startDispatch starts, for serve --nats, the embedded NATS server (or
@@ -82,7 +88,24 @@ func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Log
 	if err != nil {
 		return fail(err)
 	}
-	co, err := dispatch.NewCoordinator(ctx, js, dispatch.CoordinatorConfig{Log: log})
+	var metrics *dispatch.Metrics
+	if nc.metrics != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(dispatch.QueueCollector(js))
+		if metrics, err = dispatch.NewMetrics(reg); err != nil {
+			return fail(err)
+		}
+		ln, err := net.Listen("tcp", nc.metrics)
+		if err != nil {
+			return fail(badInput(fmt.Errorf("serve: --nats-metrics: %w", err)))
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		stops = append(stops, func() { _ = srv.Close() })
+	}
+	co, err := dispatch.NewCoordinator(ctx, js, dispatch.CoordinatorConfig{Log: log, Metrics: metrics})
 	if err != nil {
 		return fail(err)
 	}
@@ -105,7 +128,7 @@ func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Log
 		if cache == "" {
 			cache = filepath.Join(g.dataDir, "cache")
 		}
-		w, err := dispatch.NewWorker(ctx, wjs, dispatch.WorkerConfig{Slots: slots, CacheDir: filepath.Join(cache, "worker"), Log: log})
+		w, err := dispatch.NewWorker(ctx, wjs, dispatch.WorkerConfig{Slots: slots, CacheDir: filepath.Join(cache, "worker"), Log: log, Metrics: metrics})
 		if err != nil {
 			return fail(err)
 		}

@@ -4,12 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/verdictlab/verdict/dispatch"
@@ -18,6 +24,7 @@ import (
 // workerConfig is worker's flags.
 type workerConfig struct {
 	url, creds, cache string
+	metrics           string
 	slots             int
 	cacheMaxMB        int64
 }
@@ -51,6 +58,7 @@ stops.`,
 	f.StringVar(&wc.creds, "creds", "", "NATS credentials file (user JWT and nkey seed)")
 	f.IntVar(&wc.slots, "slots", 1, "jobs run at once")
 	f.StringVar(&wc.cache, "cache", "", "directory of the cache of modules, features and compiled code (default: the user's cache dir/verdict-worker)")
+	f.StringVar(&wc.metrics, "metrics", "", "HOST:PORT to serve Prometheus metrics on at /metrics (jobs in flight, outcomes, redeliveries, job latency, process)")
 	f.Int64Var(&wc.cacheMaxMB, "cache-max-mb", dispatch.DefaultCacheMaxBytes>>20, "largest size of the cache of modules and features, in MiB")
 	return c
 }
@@ -83,8 +91,26 @@ func worker(ctx context.Context, g *globals, wc workerConfig) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
+	var metrics *dispatch.Metrics
+	if wc.metrics != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
+		if metrics, err = dispatch.NewMetrics(reg); err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", wc.metrics)
+		if err != nil {
+			return badInput(fmt.Errorf("worker: --metrics: %w", err))
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		log.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	}
 	w, err := dispatch.NewWorker(ctx, js, dispatch.WorkerConfig{Slots: wc.slots, CacheDir: wc.cache,
-		CacheMaxBytes: wc.cacheMaxMB << 20, Log: log, Fault: faultFromEnv()})
+		CacheMaxBytes: wc.cacheMaxMB << 20, Log: log, Metrics: metrics, Fault: faultFromEnv()})
 	if err != nil {
 		return err
 	}
