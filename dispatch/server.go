@@ -44,8 +44,9 @@ type ServerConfig struct {
 	// Dir holds JetStream's files (required); verdict serve uses
 	// DATA_DIR/nats. A relative path is resolved when the server starts.
 	Dir string
-	// Listen is the HOST:PORT remote workers dial; empty means no
-	// listener at all (in-process connections only).
+	// Listen is the HOST:PORT remote workers dial (port 0: any free
+	// port); empty means no listener at all (in-process connections
+	// only).
 	Listen string
 	// MaxMemory and MaxStore bound JetStream's memory and file storage in
 	// bytes; zero means DefaultMaxMemory and DefaultMaxStore.
@@ -131,6 +132,9 @@ func StartServer(c ServerConfig) (*Server, error) {
 		p, err := strconv.Atoi(port)
 		if err != nil {
 			return nil, fmt.Errorf("server: listen %q: port: %w: %w", c.Listen, err, ErrConfig)
+		}
+		if p == 0 {
+			p = server.RANDOM_PORT // nats-server reads 0 as its default, 4222
 		}
 		opts.Host, opts.Port = host, p
 	}
