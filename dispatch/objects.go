@@ -75,7 +75,14 @@ type diskCache struct {
 	max int64
 
 	mu       sync.Mutex
-	fetching map[string]*sync.Mutex // one download per name at a time
+	fetching map[string]*fetchLock // one download per name at a time
+}
+
+// fetchLock serializes the fetches of one name; users counts its holders
+// and waiters, and the last one removes it.
+type fetchLock struct {
+	sync.Mutex
+	users int
 }
 
 func newDiskCache(dir string, max int64) (*diskCache, error) {
@@ -85,7 +92,7 @@ func newDiskCache(dir string, max int64) (*diskCache, error) {
 	if max == 0 {
 		max = DefaultCacheMaxBytes
 	}
-	return &diskCache{dir: dir, max: max, fetching: map[string]*sync.Mutex{}}, nil
+	return &diskCache{dir: dir, max: max, fetching: map[string]*fetchLock{}}, nil
 }
 
 // open returns the cached object name, fetching it from obs first if it
@@ -97,12 +104,20 @@ func (c *diskCache) open(ctx context.Context, obs jetstream.ObjectStore, name st
 	c.mu.Lock()
 	l := c.fetching[name]
 	if l == nil {
-		l = &sync.Mutex{}
+		l = &fetchLock{}
 		c.fetching[name] = l
 	}
+	l.users++
 	c.mu.Unlock()
 	l.Lock()
-	defer l.Unlock()
+	defer func() {
+		l.Unlock()
+		c.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.fetching, name)
+		}
+		c.mu.Unlock()
+	}()
 	path := filepath.Join(c.dir, name)
 	if f, err := os.Open(path); err == nil {
 		now := time.Now()
