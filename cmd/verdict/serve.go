@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/dispatch"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
 	"github.com/verdictlab/verdict/internal/web"
@@ -92,6 +93,9 @@ the next start, and closes the store.`,
 	f.StringVar(&sc.nats.nats, "nats", "", "evaluate through NATS JetStream: \"embedded\" (a server in this process, under DATA_DIR/nats) or the URL of an external one; then --workers is the local worker slots (0: remote workers only). Default: evaluate in this process")
 	f.StringVar(&sc.nats.listen, "nats-listen", "", "with --nats embedded, the HOST:PORT remote workers dial (default: none, local workers only)")
 	f.StringVar(&sc.nats.metrics, "nats-metrics", "", "with --nats, HOST:PORT to serve the queue's Prometheus metrics on at /metrics (stream depths, pending jobs, dead letters, evaluation latency, local workers' jobs)")
+	f.DurationVar(&sc.nats.topology.Heartbeat, "nats-heartbeat", dispatch.DefaultHeartbeat, "with --nats, how often a worker reports a running job; a job is given to another worker after three missed")
+	f.IntVar(&sc.nats.topology.MaxDeliver, "nats-max-deliver", dispatch.DefaultMaxDeliver, "with --nats, the tries of a job before it fails as a crash (not charged)")
+	f.IntVar(&sc.nats.shardRows, "nats-shard-rows", dispatch.DefaultShardRows, "with --nats, the rows of one job: a larger task is cut into shards run on several workers at once")
 	f.StringVar(&sc.nats.creds, "nats-creds", "", "with --nats URL, the coordinator's NATS credentials file")
 	return c
 }

@@ -32,6 +32,8 @@ const DefaultDispatchInFlight = 64
 type natsConfig struct {
 	nats, listen, creds string
 	metrics             string // HOST:PORT of the dispatch metrics
+	topology            dispatch.Topology
+	shardRows           int
 	localWorkers        int    // local worker slots; -1: one per CPU
 }
 
@@ -105,7 +107,8 @@ func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Log
 		go func() { _ = srv.Serve(ln) }()
 		stops = append(stops, func() { _ = srv.Close() })
 	}
-	co, err := dispatch.NewCoordinator(ctx, js, dispatch.CoordinatorConfig{Log: log, Metrics: metrics})
+	co, err := dispatch.NewCoordinator(ctx, js, dispatch.CoordinatorConfig{Log: log, Metrics: metrics,
+		Topology: nc.topology, ShardRows: nc.shardRows})
 	if err != nil {
 		return fail(err)
 	}
