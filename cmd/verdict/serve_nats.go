@@ -34,7 +34,7 @@ type natsConfig struct {
 	metrics             string // HOST:PORT of the dispatch metrics
 	topology            dispatch.Topology
 	shardRows           int
-	localWorkers        int    // local worker slots; -1: one per CPU
+	localWorkers        int // local worker slots; -1: one per CPU
 }
 
 // startDispatch starts, for serve --nats, the embedded NATS server (or
