@@ -2,6 +2,8 @@ package dispatch_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -12,6 +14,7 @@ import (
 	"github.com/verdictlab/verdict/dispatch"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/examples"
+	"github.com/verdictlab/verdict/sandbox"
 )
 
 // The coordinator is what an engine dispatches through.
@@ -20,6 +23,11 @@ var _ engine.Dispatcher = (*dispatch.Coordinator)(nil)
 // openEngine opens an engine on a fresh data dir, dispatching through d
 // (nil: the direct path), with the breast-cancer task "bc-queue".
 func openEngine(t *testing.T, d engine.Dispatcher) *engine.Engine {
+	return openEngineLimits(t, d, "{memory_mb: 64, timeout_s: 60}")
+}
+
+// openEngineLimits is openEngine with the task's limits.
+func openEngineLimits(t *testing.T, d engine.Dispatcher, limits string) *engine.Engine {
 	t.Helper()
 	ctx := context.Background()
 	e, err := engine.Open(ctx, engine.Config{DataDir: filepath.Join(t.TempDir(), "data"), Dispatcher: d})
@@ -37,8 +45,8 @@ type: binary
 metric: roc_auc
 data: {test: %q, id: id, label: target}
 split: {public_fraction: 0.5, seed: "dispatch"}
-limits: {memory_mb: 64, timeout_s: 60}
-`, data)
+limits: %s
+`, data, limits)
 	path := filepath.Join(t.TempDir(), "task.yaml")
 	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
@@ -93,5 +101,44 @@ func TestEngineThroughQueue(t *testing.T) {
 				t.Errorf("error through the queue: got %+v, want %+v", got.Error, want.Error)
 			}
 		})
+	}
+}
+
+// TestEngineCrashUncharged: a submission whose job kills its worker on
+// every try ends failed with kind crash after MaxDeliver, and is not
+// charged: with a total limit of one, the participant may still submit.
+func TestEngineCrashUncharged(t *testing.T) {
+	demos := examples.Demo()
+	module := func(i int) []byte {
+		b, err := fs.ReadFile(examples.FS, demos[i].Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	doomed := fmt.Sprintf("%x", sha256.Sum256(module(0)))
+	c := newCluster(t, 0)
+	c.startWorker(t, dispatch.WorkerConfig{Fault: func(at dispatch.FaultPoint, j dispatch.Job, _ uint64) bool {
+		return at == dispatch.FaultBeforeRun && j.Module == doomed
+	}})
+	e := openEngineLimits(t, c.co, "{memory_mb: 64, timeout_s: 60, total_limit: 1}")
+	ctx := context.Background()
+	got, err := e.Submit(ctx, engine.SubmitRequest{Task: "bc-queue", Participant: "dana", Module: module(0)})
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	if got.Status != engine.StatusFailed || got.Error == nil || got.Error.Kind != sandbox.KindCrash {
+		t.Fatalf("first submission: got %s %+v, want failed with kind %q", got.Status, got.Error, sandbox.KindCrash)
+	}
+	again, err := e.Submit(ctx, engine.SubmitRequest{Task: "bc-queue", Participant: "dana", Module: module(1)})
+	if err != nil {
+		t.Fatalf("second Submit (the crash must not count against total_limit 1): %v", err)
+	}
+	if again.Status != engine.StatusScored {
+		t.Errorf("second submission: got %s %+v, want scored", again.Status, again.Error)
+	}
+	var qe *engine.QuotaError
+	if _, err := e.Submit(ctx, engine.SubmitRequest{Task: "bc-queue", Participant: "dana", Module: module(2)}); !errors.As(err, &qe) {
+		t.Errorf("third Submit: got %v, want a *QuotaError (the limit is real)", err)
 	}
 }
