@@ -60,6 +60,11 @@ type Config struct {
 	// credential's status entry points at BaseURL/status/1. Default
 	// DefaultBaseURL.
 	BaseURL string
+	// Dispatcher, if set, runs the model of each submission's evaluation
+	// (not re-runs, baselines or certification) elsewhere, e.g. on
+	// workers through NATS JetStream (package dispatch); nil runs it
+	// here. Tasks with a deterministic gate always run here.
+	Dispatcher Dispatcher
 }
 
 // DefaultCacheMaxBytes is the compilation cache's bound when
@@ -743,14 +748,20 @@ func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte, progres
 	defer cancel()
 	res, det, err := e.runModule(ctx, rt, lt, module, progress)
 	if err != nil && sandbox.KindOf(err) == sandbox.KindTimeout && context.Cause(ctx) == errEvalTimeLimit {
-		fn, in := "", "compile"
-		if se := (*sandbox.Error)(nil); errors.As(err, &se) && se.Func != "" {
-			fn, in = se.Func, se.Func
-		}
-		return nil, nil, &sandbox.Error{Kind: sandbox.KindTimeout, Func: fn, Msg: fmt.Sprintf(
-			"time limit of %v exceeded in %s (the limit covers compiling and running the model)", lim.Timeout, in)}
+		return nil, nil, timeLimitError(err, lim)
 	}
 	return res, det, err
+}
+
+// timeLimitError is the participant's message of an evaluation that used
+// up its time limit (err, a sandbox timeout).
+func timeLimitError(err error, lim sandbox.Limits) error {
+	fn, in := "", "compile"
+	if se := (*sandbox.Error)(nil); errors.As(err, &se) && se.Func != "" {
+		fn, in = se.Func, se.Func
+	}
+	return &sandbox.Error{Kind: sandbox.KindTimeout, Func: fn, Msg: fmt.Sprintf(
+		"time limit of %v exceeded in %s (the limit covers compiling and running the model)", lim.Timeout, in)}
 }
 
 // runModule is run under the evaluation's deadline.

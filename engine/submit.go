@@ -402,7 +402,14 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 		return nil, err
 	}
 	start := time.Now()
-	res, det, err := e.run(ctx, j.lt, j.module, j.setRows)
+	var res *sandbox.Result
+	var det *bool
+	var err error
+	if e.dispatched(j.lt) {
+		res, det, err = e.runDispatched(ctx, sub.ID, j.lt, j.module)
+	} else {
+		res, det, err = e.run(ctx, j.lt, j.module, j.setRows)
+	}
 	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {

@@ -184,7 +184,7 @@ ranks them on a leaderboard.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(newTaskCmd(g), newSubmitCmd(g), newLeaderboardCmd(g), newScoreCmd(g), newMetricsCmd(g), newDemoCmd(g),
 		newSelectCmd(g), newSelectionsCmd(g), newTeamCmd(g), newHistoryCmd(g), newSubmissionsCmd(g), newSubmissionCmd(g), newRecoverCmd(g),
-		newKeygenCmd(g), newCredentialCmd(g), newMarketCmd(g), newServeCmd(g), newTokenCmd(g), newChildCmd(), newInitCmd(g))
+		newKeygenCmd(g), newCredentialCmd(g), newMarketCmd(g), newServeCmd(g), newWorkerCmd(g), newTokenCmd(g), newChildCmd(), newInitCmd(g))
 	root.AddCommand(newLedgerCmd(g))
 	root.AddCommand(newCheckCmd(g))
 	root.AddCommand(newMCPCmd(g))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/verdictlab/verdict/dispatch"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
 	"github.com/verdictlab/verdict/internal/web"
@@ -48,6 +49,7 @@ type serveConfig struct {
 	tlsCert       string
 	tlsKey        string
 	quota         market.Quota // metered predict, per caller and UTC day
+	nats          natsConfig
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -76,6 +78,10 @@ with a key of its own (DIR/issuer.key), never the host key. POST
 /credentials/verify is always served, to anyone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sc.nats.localWorkers = -1
+			if cmd.Flags().Changed("workers") {
+				sc.nats.localWorkers = sc.workers
+			}
 			return serve(cmd.Context(), g, sc)
 		},
 	}
@@ -101,6 +107,13 @@ with a key of its own (DIR/issuer.key), never the host key. POST
 	f.Int64Var(&sc.cacheMaxMB, "cache-max-mb", engine.DefaultCacheMaxBytes>>20, "largest size of the compilation cache, in MiB: least recently used compiled modules are removed past it")
 	f.Int64Var(&sc.quota.RowsPerDay, "quota-rows-per-day", market.DefaultRowsPerDay, "rows a caller may send to metered predict per UTC day (-1: no limit)")
 	f.Int64Var(&sc.quota.CallsPerDay, "quota-calls-per-day", market.DefaultCallsPerDay, "metered predict calls a caller may make per UTC day (-1: no limit)")
+	f.StringVar(&sc.nats.nats, "nats", "", "evaluate through NATS JetStream: \"embedded\" (a server in this process, under DATA_DIR/nats) or the URL of an external one; then --workers is the local worker slots (0: remote workers only). Default: evaluate in this process")
+	f.StringVar(&sc.nats.listen, "nats-listen", "", "with --nats embedded, the HOST:PORT remote workers dial (default: none, local workers only)")
+	f.StringVar(&sc.nats.metrics, "nats-metrics", "", "with --nats, HOST:PORT to serve the queue's Prometheus metrics on at /metrics (stream depths, pending jobs, dead letters, evaluation latency, local workers' jobs)")
+	f.DurationVar(&sc.nats.topology.Heartbeat, "nats-heartbeat", dispatch.DefaultHeartbeat, "with --nats, how often a worker reports a running job; a job is given to another worker after three missed")
+	f.IntVar(&sc.nats.topology.MaxDeliver, "nats-max-deliver", dispatch.DefaultMaxDeliver, "with --nats, the tries of a job before it fails as a crash (not charged)")
+	f.IntVar(&sc.nats.shardRows, "nats-shard-rows", dispatch.DefaultShardRows, "with --nats, the rows of one job: a larger task is cut into shards run on several workers at once")
+	f.StringVar(&sc.nats.creds, "nats-creds", "", "with --nats URL, the coordinator's NATS credentials file")
 	return c
 }
 
@@ -133,8 +146,16 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 			fmt.Fprintf(g.stdout, "host token: %s\n(shown once: keep it; requests send it as Authorization: Bearer TOKEN)\n", token)
 		}
 	}
-	e, err := engine.Open(ctx, engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR"),
-		BaseURL: sc.baseURL, Workers: sc.workers, QueueSize: sc.queue, CacheMaxBytes: sc.cacheMaxMB << 20})
+	ecfg := engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR"),
+		BaseURL: sc.baseURL, Workers: sc.workers, QueueSize: sc.queue, CacheMaxBytes: sc.cacheMaxMB << 20}
+	var late lateDispatcher
+	if sc.nats.nats != "" {
+		// The engine's workers only wait on the queue; the work is done by
+		// the dispatch workers, local and remote. The NATS server starts
+		// once the engine holds the data dir (never two on one dir).
+		ecfg.Dispatcher, ecfg.Workers = &late, DefaultDispatchInFlight
+	}
+	e, err := engine.Open(ctx, ecfg)
 	if errors.Is(err, engine.ErrLocked) {
 		if info, _, ok := served(ctx, g.dataDir); ok {
 			return fmt.Errorf("%w: a verdict serve already runs on %s at %s: reach it with --server %s", err, g.dataDir, info.URL, info.URL)
@@ -145,6 +166,16 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		return err
 	}
 	defer e.Close(context.WithoutCancel(ctx))
+	if sc.nats.nats != "" {
+		d, stop, err := startDispatch(ctx, g, sc.nats, log)
+		if err != nil {
+			return err
+		}
+		// Deferred after e.Close: the drain needs the workers and the
+		// queue, so they stop once the engine closed.
+		defer func() { _ = e.Close(context.WithoutCancel(ctx)); stop() }()
+		late.set(d)
+	}
 	var requeued atomic.Int64 // evaluations left queued by the shutdown
 	e.Observe(func(ev engine.Evaluation) {
 		if ev.Outcome == engine.OutcomeRequeued {

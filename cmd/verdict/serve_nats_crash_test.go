@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
+)
+
+// TestNATSCoordinatorKill SIGKILLs `verdict serve --nats embedded` (the
+// coordinator and its NATS server) while two worker processes evaluate
+// accepted uploads, then starts it again on the same data dir and port:
+// the workers reconnect, and every accepted submission ends scored with
+// the scores of a single-process run of its module.
+func TestNATSCoordinatorKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills processes")
+	}
+	dir := t.TempDir()
+	bin := verdictBinary(t)
+	data, direct := filepath.Join(dir, "data"), filepath.Join(dir, "direct")
+	var csv bytes.Buffer
+	csv.WriteString("id,a,b,target\n")
+	for i := range 4000 {
+		a, b := float64(i%97)/97, float64(i%89)/89
+		fmt.Fprintf(&csv, "r%d,%g,%g,%g\n", i, a, b, (a+b)/2+float64(i%7)/70)
+	}
+	writeFile(t, filepath.Join(dir, "data.csv"), csv.Bytes())
+	spec := writeFile(t, filepath.Join(dir, "task.yaml"), []byte(
+		"id: crash\ntype: regression\nmetric: rmse\ndata: {test: data.csv}\nsplit: {public_fraction: 0.5, seed: \"nats-coordinator-kill\"}\n"))
+	for _, d := range []string{data, direct} {
+		if out, err := exec.Command(bin, "--data-dir", d, "task", "create", spec).CombinedOutput(); err != nil {
+			t.Fatalf("task create: %v\n%s", err, out)
+		}
+	}
+	linear := sandboxtest.Wasm(sandboxtest.Linear)
+	linearPath := writeFile(t, filepath.Join(dir, "linear.wasm"), linear)
+	out, err := exec.Command(bin, "--data-dir", direct, "--json", "submit", "--task", "crash", "--participant", "solo", linearPath).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct{ Scores json.RawMessage }
+	if err := json.Unmarshal(out, &ref); err != nil {
+		t.Fatal(err)
+	}
+	// The public score of the Linear fixture: every variant below is the
+	// same function (a custom section apart), with its own module hash, so
+	// only the interval, seeded by the hash, may differ.
+	var want struct{ Public *float64 }
+	json.Unmarshal(ref.Scores, &want)
+
+	// A fixed port and worker password, so that the workers find the
+	// restarted coordinator.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	natsAddr := ln.Addr().String()
+	ln.Close()
+	const password = "test-worker-password"
+	env := append(os.Environ(), "VERDICT_NATS_WORKER_PASSWORD="+password)
+
+	type server struct {
+		cmd    *exec.Cmd
+		base   string
+		stderr *syncBuffer
+	}
+	token := ""
+	start := func() *server {
+		t.Helper()
+		cmd := exec.Command(bin, "--data-dir", data, "serve", "--addr", "127.0.0.1:0", "--init",
+			"--nats", "embedded", "--nats-listen", natsAddr, "--workers", "0",
+			"--nats-heartbeat", "100ms", "--nats-shard-rows", "1000", "--queue", "10000",
+			"--ip-upload-rate", "1000000", "--ip-upload-burst", "1000000", "--upload-rate", "1000000", "--upload-burst", "1000000")
+		cmd.Env = env
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &server{cmd: cmd, stderr: &syncBuffer{}}
+		cmd.Stderr = s.stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := regexp.MustCompile(`host token: (\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+				token = m[1]
+			}
+			if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+				s.base = m[1]
+				break
+			}
+		}
+		if s.base == "" {
+			t.Fatalf("serve never listened; stderr: %s", s.stderr.String())
+		}
+		go io.Copy(io.Discard, stdout)
+		return s
+	}
+	do := func(s *server, method, path string, body []byte) (int, []byte, error) {
+		req, err := http.NewRequest(method, s.base+path, bytes.NewReader(body))
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/wasm")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, err
+	}
+
+	s1 := start()
+	url := "nats://worker:" + password + "@" + natsAddr
+	for i := range 2 {
+		w := exec.Command(bin, "worker", "--nats", url, "--cache", filepath.Join(dir, fmt.Sprintf("worker-%d", i)))
+		w.Stderr = &syncBuffer{}
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Process.Kill(); w.Wait() })
+	}
+	var (
+		mu       sync.Mutex
+		accepted []string
+		wg       sync.WaitGroup
+		killOnce sync.Once
+	)
+	const clients, perClient, killAfter = 4, 15, 20
+	for i := range clients {
+		wg.Go(func() {
+			for j := range perClient {
+				variant := fmt.Sprintf("v%d-%d", i, j)
+				mod := append(append([]byte{}, linear...), 0, byte(1+1+len(variant)), 1, 'x')
+				mod = append(mod, variant...)
+				code, body, err := do(s1, "POST", fmt.Sprintf("/v1/tasks/crash/submissions?participant=p%d", i), mod)
+				if err != nil {
+					return // the coordinator is gone
+				}
+				mu.Lock()
+				if code == http.StatusAccepted {
+					var sub struct{ ID string }
+					json.Unmarshal(body, &sub)
+					accepted = append(accepted, sub.ID)
+				}
+				n := len(accepted)
+				mu.Unlock()
+				if n >= killAfter {
+					killOnce.Do(func() { s1.cmd.Process.Signal(syscall.SIGKILL) })
+				}
+			}
+		})
+	}
+	wg.Wait()
+	killOnce.Do(func() { s1.cmd.Process.Signal(syscall.SIGKILL) })
+	s1.cmd.Wait()
+	if len(accepted) < killAfter {
+		t.Fatalf("only %d uploads accepted before the kill, want at least %d", len(accepted), killAfter)
+	}
+
+	s2 := start()
+	for _, id := range accepted {
+		for deadline := time.Now().Add(2 * time.Minute); ; {
+			code, body, err := do(s2, "GET", "/v1/submissions/"+id, nil)
+			if err != nil || code != http.StatusOK {
+				t.Fatalf("submission %s after restart: %d %v %s", id, code, err, body)
+			}
+			var sub struct {
+				Status string
+				Scores struct{ Public *float64 }
+			}
+			json.Unmarshal(body, &sub)
+			if sub.Status == "scored" {
+				if sub.Scores.Public == nil || want.Public == nil || *sub.Scores.Public != *want.Public {
+					t.Errorf("submission %s: public score %v, want %v", id, sub.Scores.Public, want.Public)
+				}
+				break
+			}
+			if sub.Status == "failed" {
+				t.Fatalf("submission %s failed after restart: %s", id, body)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("submission %s still %s after the restart; serve: %s", id, sub.Status, s2.stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond) // as TestServeGracefulShutdown: the API has no wait
+		}
+	}
+	t.Logf("%d accepted before the kill; restart: %s", len(accepted),
+		regexp.MustCompile(`"msg":"recovered","submissions":\d+`).FindString(s2.stderr.String()))
+	if !strings.Contains(s2.stderr.String(), "dispatching through nats") {
+		t.Errorf("the restarted serve did not dispatch through nats: %s", s2.stderr.String())
+	}
+	s2.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s2.cmd.Wait(); err != nil {
+		t.Errorf("second serve after SIGTERM: %v", err)
+	}
+}

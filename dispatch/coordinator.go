@@ -1,0 +1,400 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/verdictlab/verdict/sandbox"
+)
+
+// DefaultShardRows is the rows of one job when CoordinatorConfig.ShardRows
+// is zero: 2^20.
+const DefaultShardRows = 1 << 20
+
+// CoordinatorConfig configures a Coordinator.
+type CoordinatorConfig struct {
+	// Topology is the streams' settings, applied by NewCoordinator.
+	Topology Topology
+	// ShardRows is the rows of one job; default DefaultShardRows.
+	ShardRows int
+	// Log receives the dead letters; default slog.Default().
+	Log *slog.Logger
+	// Metrics, if set, counts dead letters and times evaluations (see
+	// NewMetrics).
+	Metrics *Metrics
+}
+
+// Validate reports fields out of range.
+func (c CoordinatorConfig) Validate() error {
+	if c.ShardRows < 0 {
+		return fmt.Errorf("coordinator: negative ShardRows %d: %w", c.ShardRows, ErrConfig)
+	}
+	return c.Topology.Validate()
+}
+
+// Coordinator splits an evaluation into jobs, publishes them, and
+// assembles their results in row order. It turns a job no worker finished
+// after MaxDeliver tries into a dead letter and a failure of kind crash.
+// It never sees labels: it is given features only.
+type Coordinator struct {
+	cfg     CoordinatorConfig
+	js      jetstream.JetStream
+	inputs  jetstream.ObjectStore
+	outputs jetstream.ObjectStore
+	results jetstream.Stream
+	jobs    jetstream.Stream
+
+	stop func()
+	done sync.WaitGroup
+
+	hashMu sync.Mutex
+	hashes map[shardKey]string // feature shards' SHA-256, see shardHash
+}
+
+// shardKey names a shard of a set of columns by where they live: the
+// engine hands the same (immutable) columns to every evaluation of a task.
+type shardKey struct {
+	first      *float64
+	rows, cols int
+	start, end int
+}
+
+// maxHashes bounds the cache of feature shards' hashes.
+const maxHashes = 4096
+
+// shardHash returns the SHA-256 of a feature shard, hashing it once per
+// set of columns.
+func (c *Coordinator) shardHash(cols [][]float64, start, end int) string {
+	k := shardKey{first: &cols[0][0], rows: len(cols[0]), cols: len(cols), start: start, end: end}
+	c.hashMu.Lock()
+	h, ok := c.hashes[k]
+	c.hashMu.Unlock()
+	if ok {
+		return h
+	}
+	h = hashShard(cols, start, end)
+	c.hashMu.Lock()
+	if len(c.hashes) >= maxHashes {
+		clear(c.hashes)
+	}
+	c.hashes[k] = h
+	c.hashMu.Unlock()
+	return h
+}
+
+// NewCoordinator sets up the streams (Setup) and starts following the
+// max-deliveries advisories. Close stops it.
+func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg CoordinatorConfig) (*Coordinator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Topology = cfg.Topology.withDefaults()
+	if cfg.ShardRows == 0 {
+		cfg.ShardRows = DefaultShardRows
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if err := Setup(ctx, js, cfg.Topology); err != nil {
+		return nil, err
+	}
+	c := &Coordinator{cfg: cfg, js: js, hashes: map[shardKey]string{}}
+	var err error
+	if c.inputs, err = js.ObjectStore(ctx, InputsBucket); err != nil {
+		return nil, fmt.Errorf("coordinator: bind %s: %w", InputsBucket, err)
+	}
+	if c.outputs, err = js.ObjectStore(ctx, OutputsBucket); err != nil {
+		return nil, fmt.Errorf("coordinator: bind %s: %w", OutputsBucket, err)
+	}
+	if c.results, err = js.Stream(ctx, ResultsStream); err != nil {
+		return nil, fmt.Errorf("coordinator: bind %s: %w", ResultsStream, err)
+	}
+	if c.jobs, err = js.Stream(ctx, JobsStream); err != nil {
+		return nil, fmt.Errorf("coordinator: bind %s: %w", JobsStream, err)
+	}
+	// Two durable loops, each step idempotent: an advisory becomes a dead
+	// letter (and its job leaves the queue), a dead letter becomes a
+	// crash result.
+	follow := []struct {
+		stream, consumer string
+		handle           func(context.Context, []byte) error
+	}{
+		{AdvisoriesStream, AdvisoriesConsumer, c.deadLetter},
+		{DeadStream, DeadConsumer, c.crashResult},
+	}
+	var stops []func()
+	for _, f := range follow {
+		cons, err := js.Consumer(ctx, f.stream, f.consumer)
+		if err == nil {
+			var it jetstream.MessagesContext
+			if it, err = cons.Messages(); err == nil {
+				stops = append(stops, it.Stop)
+				c.done.Go(func() { c.follow(it, f.handle) })
+				continue
+			}
+		}
+		for _, stop := range stops {
+			stop()
+		}
+		c.done.Wait()
+		return nil, fmt.Errorf("coordinator: follow %s/%s: %w", f.stream, f.consumer, err)
+	}
+	c.stop = func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+	return c, nil
+}
+
+// Close stops following advisories.
+func (c *Coordinator) Close() error {
+	c.stop()
+	c.done.Wait()
+	return nil
+}
+
+// Evaluation is one submission to run: its module, the task's features
+// (never its labels) and limits.
+type Evaluation struct {
+	// Submission is the submission's id: a subject token, unique per
+	// submission (results are deduplicated by it and the shard's rows).
+	Submission string
+	Module     []byte
+	// Columns are the task's feature columns, all of one length. They
+	// must not change while the Coordinator is open: their shards' hashes
+	// are kept by the columns' address.
+	Columns [][]float64
+	// Outputs is the outputs per row.
+	Outputs int
+	// Limits are the task's sandbox limits.
+	Limits sandbox.Limits
+}
+
+// Evaluate runs ev through the queue and returns the predictions in row
+// order, as the sandbox would on one machine. A model's failure is the
+// *sandbox.Error the direct path would return (the first shard's, in row
+// order); a job no worker finished is one of kind crash.
+func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Result, error) {
+	if err := checkToken(ev.Submission); err != nil {
+		return nil, err
+	}
+	if len(ev.Columns) == 0 || len(ev.Columns[0]) == 0 {
+		return nil, fmt.Errorf("evaluate %s: no rows: %w", ev.Submission, sandbox.ErrInvalidInput)
+	}
+	lim := ev.Limits.WithDefaults()
+	if tries := time.Duration(c.cfg.Topology.MaxDeliver) * (lim.Timeout + c.cfg.Topology.AckWait()); tries >= c.cfg.Topology.DedupeWindow {
+		return nil, fmt.Errorf("evaluate %s: %d tries of a %v job exceed the dedupe window %v: %w",
+			ev.Submission, c.cfg.Topology.MaxDeliver, lim.Timeout, c.cfg.Topology.DedupeWindow, ErrConfig)
+	}
+	rows := len(ev.Columns[0])
+	modSHA := sha256Hex(ev.Module)
+	if err := putObject(ctx, c.inputs, modSHA, func(w io.Writer) error {
+		_, err := w.Write(ev.Module)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", ev.Submission, err)
+	}
+	var jobs []Job
+	for start := 0; start < rows; start += c.cfg.ShardRows {
+		end := min(start+c.cfg.ShardRows, rows)
+		sha := c.shardHash(ev.Columns, start, end)
+		if err := putObject(ctx, c.inputs, sha, func(w io.Writer) error {
+			return EncodeShard(w, ev.Columns, start, end)
+		}); err != nil {
+			return nil, fmt.Errorf("evaluate %s: features [%d, %d): %w", ev.Submission, start, end, err)
+		}
+		jobs = append(jobs, Job{Submission: ev.Submission, Start: start, End: end, Module: modSHA,
+			Features: sha, Outputs: ev.Outputs, Limits: ev.Limits})
+	}
+	// Results already published (a coordinator that restarted) count:
+	// the consumer reads the submission's results from the start.
+	cons, err := c.results.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{resultsPrefix + ev.Submission + ".*"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %s: follow results: %w", ev.Submission, err)
+	}
+	published := time.Now()
+	for _, j := range jobs {
+		data, err := jsonMarshal(j)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.js.Publish(ctx, j.Subject(), data, jetstream.WithMsgID(j.ID())); err != nil {
+			return nil, fmt.Errorf("evaluate %s: publish job %s: %w", ev.Submission, j.ID(), err)
+		}
+	}
+	got := make(map[string]*Result, len(jobs))
+	want := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		want[j.ID()] = true
+	}
+	for len(got) < len(jobs) {
+		msg, err := cons.Next(jetstream.FetchContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue // no result yet: the fetch expired
+		}
+		var r Result
+		if err := json.Unmarshal(msg.Data(), &r); err != nil || !want[r.Job] {
+			continue // another shard layout's, or not a result
+		}
+		if got[r.Job] == nil { // idempotent by job id
+			got[r.Job] = &r
+		}
+	}
+	c.cfg.Metrics.evaluated(time.Since(published))
+	return c.assemble(ctx, ev, jobs, got)
+}
+
+// assemble puts the shards' predictions in row order.
+func (c *Coordinator) assemble(ctx context.Context, ev Evaluation, jobs []Job, got map[string]*Result) (*sandbox.Result, error) {
+	for _, j := range jobs {
+		if f := got[j.ID()].Failure; f != nil {
+			return nil, f.Err()
+		}
+	}
+	rows := len(ev.Columns[0])
+	res := &sandbox.Result{Outputs: make([][]float64, ev.Outputs)}
+	for k := range res.Outputs {
+		res.Outputs[k] = make([]float64, rows)
+	}
+	for _, j := range jobs {
+		r := got[j.ID()]
+		pr, pw := io.Pipe()
+		var shard [][]float64
+		var derr error
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			shard, derr = DecodeShard(pr, j.End-j.Start, ev.Outputs)
+			pr.CloseWithError(io.ErrClosedPipe)
+		})
+		err := getObject(ctx, c.outputs, r.Predictions, shardSize(j.End-j.Start, ev.Outputs), pw)
+		pw.CloseWithError(err)
+		wg.Wait()
+		if err == nil {
+			err = derr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("evaluate %s: predictions of rows [%d, %d) from %s: %w", ev.Submission, j.Start, j.End, r.Worker, err)
+		}
+		for k := range shard {
+			copy(res.Outputs[k][j.Start:j.End], shard[k])
+		}
+		res.Elapsed = max(res.Elapsed, time.Duration(r.ElapsedNS))
+		res.PredictTime += time.Duration(r.PredictNS)
+		res.MemoryBytes = max(res.MemoryBytes, r.MemoryBytes)
+		res.BatchRows = max(res.BatchRows, r.BatchRows)
+	}
+	return res, nil
+}
+
+// advisory is the part of JetStream's max-deliveries advisory read here.
+type advisory struct {
+	Stream     string `json:"stream"`
+	Consumer   string `json:"consumer"`
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries uint64 `json:"deliveries"`
+}
+
+// follow hands each message of it to handle until it is stopped; a
+// message handle fails on comes back later.
+func (c *Coordinator) follow(it jetstream.MessagesContext, handle func(context.Context, []byte) error) {
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+			continue
+		}
+		if err := handle(context.Background(), msg.Data()); err != nil {
+			c.cfg.Log.Error("dead letter: will retry", "subject", msg.Subject(), "err", err)
+			_ = msg.NakWithDelay(time.Second)
+			continue
+		}
+		_ = msg.Ack()
+	}
+}
+
+// deadLetter moves the job of a max-deliveries advisory to DeadStream
+// (deduplicated by job id) and deletes it from JobsStream. An advisory
+// handled twice finds no job and changes nothing.
+func (c *Coordinator) deadLetter(ctx context.Context, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var a advisory
+	if err := json.Unmarshal(data, &a); err != nil || a.Stream != JobsStream {
+		return nil // not ours: nothing to do
+	}
+	raw, err := c.jobs.GetMsg(ctx, a.StreamSeq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil // handled already
+	}
+	if err != nil {
+		return fmt.Errorf("get job %d: %w", a.StreamSeq, err)
+	}
+	job, err := decodeJob(raw.Data)
+	if err != nil {
+		c.cfg.Log.Error("dead letter: malformed job deleted", "seq", a.StreamSeq, "err", err)
+		return c.jobs.DeleteMsg(ctx, a.StreamSeq)
+	}
+	msg := &nats.Msg{Subject: deadPrefix + job.Submission + "." + jobToken(job.Start, job.End), Data: raw.Data,
+		Header: nats.Header{deliveriesHeader: []string{strconv.FormatUint(a.Deliveries, 10)}}}
+	if _, err := c.js.PublishMsg(ctx, msg, jetstream.WithMsgID(job.ID())); err != nil {
+		return fmt.Errorf("dead letter %s: %w", job.ID(), err)
+	}
+	c.cfg.Log.Warn("dead letter", "submission", job.Submission, "rows", jobToken(job.Start, job.End), "deliveries", a.Deliveries)
+	if err := c.jobs.DeleteMsg(ctx, a.StreamSeq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("delete dead job %s: %w", job.ID(), err)
+	}
+	return nil
+}
+
+// deliveriesHeader carries a dead letter's tries.
+const deliveriesHeader = "Verdict-Deliveries"
+
+// crashResult publishes the result of a dead letter: a failure of kind
+// crash, deduplicated by job id, so that a worker's own result published
+// before its last try died wins.
+func (c *Coordinator) crashResult(ctx context.Context, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	job, err := decodeJob(data)
+	if err != nil {
+		return nil // deadLetter keeps only jobs that decode
+	}
+	c.cfg.Metrics.deadLetter() // counted here: before the result a waiter sees
+	res := Result{Job: job.ID(), Submission: job.Submission, Start: job.Start, End: job.End,
+		Failure: &Failure{Kind: sandbox.KindCrash, Msg: CrashMessage}}
+	rdata, err := jsonMarshal(res)
+	if err != nil {
+		return err
+	}
+	if _, err := c.js.Publish(ctx, job.resultSubject(), rdata, jetstream.WithMsgID(job.ID())); err != nil {
+		return fmt.Errorf("crash result %s: %w", job.ID(), err)
+	}
+	return nil
+}
+
+// CrashMessage is the participant's message of a job no worker finished.
+const CrashMessage = "sandbox process crashed: the host stopped while running this model, every time it was tried (not the model's fault; this submission is not charged)"
+
+// Dispatch is Evaluate with its fields as arguments: it makes a
+// Coordinator an engine.Dispatcher.
+func (c *Coordinator) Dispatch(ctx context.Context, submission string, module []byte, columns [][]float64, outputs int, limits sandbox.Limits) (*sandbox.Result, error) {
+	return c.Evaluate(ctx, Evaluation{Submission: submission, Module: module, Columns: columns, Outputs: outputs, Limits: limits})
+}

@@ -1,0 +1,36 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/verdictlab/verdict/sandbox"
+)
+
+// Dispatcher runs a submission's model on the task's feature columns
+// somewhere else (dispatch.Coordinator: on workers, through NATS
+// JetStream) and returns the predictions in row order, as one sandbox Run
+// would. A model's failure is the *sandbox.Error the sandbox would have
+// returned; a failure of kind crash is the host's (not charged). It is
+// handed features only, never labels.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, submission string, module []byte, columns [][]float64, outputs int, limits sandbox.Limits) (*sandbox.Result, error)
+}
+
+// dispatched reports whether evaluations of lt go through
+// Config.Dispatcher: when there is one and the task has no deterministic
+// gate (whose second, shuffled run needs the whole table in one place).
+func (e *Engine) dispatched(lt *loadedTask) bool {
+	return e.cfg.Dispatcher != nil && !lt.task.Spec.Gates.Deterministic
+}
+
+// runDispatched is run through Config.Dispatcher. The task's time limit
+// covers compiling and running on the worker; the wait in the queue is
+// not the model's.
+func (e *Engine) runDispatched(ctx context.Context, id string, lt *loadedTask, module []byte) (*sandbox.Result, *bool, error) {
+	lim := lt.task.Spec.sandboxLimits()
+	res, err := e.cfg.Dispatcher.Dispatch(ctx, id, module, lt.cols, lt.task.Outputs, lim)
+	if err != nil && sandbox.KindOf(err) == sandbox.KindTimeout && ctx.Err() == nil {
+		return nil, nil, timeLimitError(err, lim)
+	}
+	return res, nil, err
+}
