@@ -112,6 +112,15 @@ type Engine struct {
 
 	// The certifier promotes tasks closed by their schedule: see
 	// scheduleClosed in promotion.go.
+	// phaseMu guards phaseRecs (each task's phase record, read once) and
+	// the phaser's queue; settleMu serializes phase transitions (phase.go).
+	phaseMu    sync.Mutex
+	phaseRecs  map[string]*phaseRecord
+	phaseSeen  map[string]bool
+	phaseQueue []string
+	phaseWake  chan struct{}
+	settleMu   sync.Mutex
+
 	certMu    sync.Mutex
 	certSeen  map[string]bool // tasks queued or promoted by the certifier
 	certQueue []string
@@ -164,7 +173,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	for _, d := range []string{cfg.DataDir, datasetDir(cfg.DataDir), moduleDir(cfg.DataDir), cfg.CacheDir, credentialDir(cfg.DataDir), statusDir(cfg.DataDir), promotionDir(cfg.DataDir)} {
+	for _, d := range []string{cfg.DataDir, datasetDir(cfg.DataDir), moduleDir(cfg.DataDir), cfg.CacheDir, credentialDir(cfg.DataDir), statusDir(cfg.DataDir), promotionDir(cfg.DataDir), phaseDir(cfg.DataDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
@@ -194,6 +203,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		queue:    make(chan *job, cfg.QueueSize),
 		certSeen: map[string]bool{},
 		certWake: make(chan struct{}, 1),
+
+		phaseRecs: map[string]*phaseRecord{},
+		phaseSeen: map[string]bool{},
+		phaseWake: make(chan struct{}, 1),
 	}
 	e.runCtx, e.stop = context.WithCancel(context.WithoutCancel(ctx))
 	for range cfg.Workers {
@@ -202,6 +215,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e.workers.Add(1)
 	go e.certifier()
+	e.workers.Add(1)
+	go e.phaser()
 	return e, nil
 }
 
@@ -270,6 +285,10 @@ type Task struct {
 	DatasetFileSHA256 string    `json:"dataset_file_sha256,omitempty"`
 	SplitSHA256       string    `json:"split_sha256,omitempty"`
 	Created           time.Time `json:"created"`
+	// PhaseDatasets maps a phase with its own held-out data (a final
+	// phase, PhaseSpec.Data) to the SHA-256 of that dataset, stored in
+	// the data dir at creation: the host's, never shown to participants.
+	PhaseDatasets map[string]string `json:"phase_datasets,omitempty"`
 	// Warnings are for the host, from CreateTask only (never stored): a
 	// guessable split seed, or the note that a secret one was made.
 	Warnings []string `json:"warnings,omitempty"`
@@ -361,6 +380,9 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 		return nil, err
 	}
 	t.Created = e.cfg.Now().UTC()
+	if err := e.storePhaseData(&t); err != nil {
+		return nil, err
+	}
 	if err := e.storeData(&t, d, sp); err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
 	}

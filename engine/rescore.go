@@ -388,7 +388,7 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 	if nt.DatasetSHA256 == t.DatasetSHA256 {
 		return t, nil
 	}
-	nt.Created, nt.Spec.Data.Test = t.Created, t.Spec.Data.Test
+	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets = t.Created, t.Spec.Data.Test, t.PhaseDatasets
 	if err := e.storeData(&nt, d, sp); err != nil {
 		return nil, fmt.Errorf("rescore task %q: %w", task, err)
 	}

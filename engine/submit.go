@@ -207,6 +207,9 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		if err := checkSchedule(spec, now); err != nil {
 			return nil, nil, err
 		}
+		if err := e.checkPhase(&lt.task, now); err != nil {
+			return nil, nil, err
+		}
 		if spec.RequireSigned && signature == "" {
 			return nil, nil, fmt.Errorf("task %q accepts only submissions signed with the participant's key (verdict submit --key FILE): %w", req.Task, ErrUnsigned)
 		}
