@@ -238,3 +238,9 @@ type Redeemed struct {
 	Task        string `json:"task"`
 	Participant string `json:"participant"`
 }
+
+// PhaseAdvance is the JSON body of POST /v1/tasks/{id}/phases/advance.
+type PhaseAdvance struct {
+	// Reason is why, for the task's audit trail.
+	Reason string `json:"reason,omitempty"`
+}

@@ -306,6 +306,24 @@ func (c *Client) Audit(ctx context.Context, id string) ([]engine.AuditEntry, err
 	return trail, c.get(ctx, "/v1/tasks/"+esc(id)+"/audit", &trail)
 }
 
+// Phases reads a task's phases (GET /v1/tasks/{id}/phases).
+func (c *Client) Phases(ctx context.Context, id string) ([]engine.Phase, error) {
+	var ps []engine.Phase
+	return ps, c.get(ctx, "/v1/tasks/"+esc(id)+"/phases", &ps)
+}
+
+// AdvancePhase moves a task into its next phase now (POST
+// /v1/tasks/{id}/phases/advance, host only); entering a final phase
+// re-runs the selections before it answers.
+func (c *Client) AdvancePhase(ctx context.Context, id, reason string) ([]engine.Phase, error) {
+	body, err := json.Marshal(api.PhaseAdvance{Reason: reason})
+	if err != nil {
+		return nil, err
+	}
+	var ps []engine.Phase
+	return ps, c.call(ctx, "POST", "/v1/tasks/"+esc(id)+"/phases/advance", body, "application/json", http.StatusOK, &ps)
+}
+
 // formPart is one part of a multipart upload.
 type formPart struct {
 	name, file string

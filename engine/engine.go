@@ -289,6 +289,11 @@ type Task struct {
 	// phase, PhaseSpec.Data) to the SHA-256 of that dataset, stored in
 	// the data dir at creation: the host's, never shown to participants.
 	PhaseDatasets map[string]string `json:"phase_datasets,omitempty"`
+	// DevDatasetSHA256 and DevRows are, for a task with phases, its own
+	// (development) dataset's: what Info shows, whichever dataset a
+	// final phase's re-run put in its place.
+	DevDatasetSHA256 string `json:"dev_dataset_sha256,omitempty"`
+	DevRows          int    `json:"dev_rows,omitempty"`
 	// Warnings are for the host, from CreateTask only (never stored): a
 	// guessable split seed, or the note that a secret one was made.
 	Warnings []string `json:"warnings,omitempty"`
@@ -318,6 +323,10 @@ type TaskInfo struct {
 
 // Info returns the task's public face.
 func (t Task) Info() TaskInfo {
+	if t.DevDatasetSHA256 != "" {
+		// A final phase's data is nobody's to see, not even its size.
+		t.DatasetSHA256, t.Rows = t.DevDatasetSHA256, t.DevRows
+	}
 	return TaskInfo{
 		ID: t.Spec.ID, Title: t.Spec.Title, Type: t.Spec.Type, Metric: t.Spec.Metric,
 		HigherIsBetter: t.HigherIsBetter, Features: t.Features, Outputs: t.Outputs,
@@ -382,6 +391,9 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	t.Created = e.cfg.Now().UTC()
 	if err := e.storePhaseData(&t); err != nil {
 		return nil, err
+	}
+	if len(spec.Phases) > 0 {
+		t.DevDatasetSHA256, t.DevRows = t.DatasetSHA256, t.Rows
 	}
 	if err := e.storeData(&t, d, sp); err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -353,5 +354,44 @@ func TestPhaseWithoutOwnData(t *testing.T) {
 	}
 	if got := order(t, board(t, e, engine.Host, true)); got != before {
 		t.Errorf("final board %s, want the private board %s", got, before)
+	}
+}
+
+// TestPhaseLeak: two contests whose final data differ only in their
+// labels look the same to a participant through the final phase, until
+// close: boards, submissions, pictures, history, phases, state, task and
+// audit trail.
+func TestPhaseLeak(t *testing.T) {
+	ctx := context.Background()
+	var views []string
+	for _, fix := range []func(a, b float64) float64{math.Max, math.Min} {
+		data := fixedData(t, func(a, b, _ float64) float64 { return fix(a, b) }, nil)
+		e, clk := contest(t, phasesSpec(data, ""), engine.Config{})
+		sub := mustSubmit(t, e, "ada", linear)
+		mustSubmit(t, e, "bob", cmodel)
+		clk.Set(finalStart.Add(time.Hour))
+		if _, err := e.SettlePhases(ctx, "contest"); err != nil {
+			t.Fatal(err)
+		}
+		ada := engine.Viewer{Participant: "ada"}
+		v := viewOf(t, e, "contest", sub.ID)
+		ps, err := e.Phases("contest", ada)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := e.TaskState("contest")
+		task, _ := e.Task("contest")
+		as, err := e.AuditTrail("contest", ada)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range as {
+			as[i].Time = time.Time{}
+		}
+		b, _ := json.Marshal(map[string]any{"phases": ps, "state": st, "info": task.Info(), "audit": as})
+		views = append(views, v+string(b))
+	}
+	if views[0] != views[1] {
+		t.Errorf("the participant's view depends on the final data's labels:\n%s\n---\n%s", views[0], views[1])
 	}
 }

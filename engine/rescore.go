@@ -389,6 +389,7 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 		return t, nil
 	}
 	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets = t.Created, t.Spec.Data.Test, t.PhaseDatasets
+	nt.DevDatasetSHA256, nt.DevRows = t.DevDatasetSHA256, t.DevRows
 	if err := e.storeData(&nt, d, sp); err != nil {
 		return nil, fmt.Errorf("rescore task %q: %w", task, err)
 	}

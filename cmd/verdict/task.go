@@ -166,7 +166,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 	}
 	g.serverFlags(list, true)
 	c.AddCommand(list)
-	c.AddCommand(newTaskRescoreCmd(g), newTaskVerifyCmd(g), newTaskAuditCmd(g))
+	c.AddCommand(newTaskRescoreCmd(g), newTaskVerifyCmd(g), newTaskAuditCmd(g), newTaskPhaseCmd(g))
 	c.AddCommand(newTaskAdmitCmd(g), newTaskRevokeAccessCmd(g), newTaskAdmissionsCmd(g), newTaskInviteCmd(g), newTaskJoinCmd(g))
 	return c
 }
