@@ -61,7 +61,8 @@ type Task struct {
 
 // NewTask is t's public face in state st.
 func NewTask(t engine.Task, st engine.State) Task {
-	return Task{TaskInfo: t.Info(), PublicRows: t.PublicRows, PrivateRows: t.PrivateRows,
+	public, private := t.PartRows()
+	return Task{TaskInfo: t.Info(), PublicRows: public, PrivateRows: private,
 		FinalSelections: t.Spec.FinalSelections, Teams: t.Spec.Teams, Leaderboard: t.Spec.Leaderboard,
 		RequireSigned: t.Spec.RequireSigned, State: st,
 		Access: Access{Mode: accessMode(t.Spec.Access), Listed: t.Spec.Access.IsListed()}}

@@ -294,6 +294,8 @@ type Task struct {
 	// final phase's re-run put in its place.
 	DevDatasetSHA256 string `json:"dev_dataset_sha256,omitempty"`
 	DevRows          int    `json:"dev_rows,omitempty"`
+	DevPublicRows    int    `json:"dev_public_rows,omitempty"`
+	DevPrivateRows   int    `json:"dev_private_rows,omitempty"`
 	// Warnings are for the host, from CreateTask only (never stored): a
 	// guessable split seed, or the note that a secret one was made.
 	Warnings []string `json:"warnings,omitempty"`
@@ -334,6 +336,16 @@ func (t Task) Info() TaskInfo {
 		DatasetSHA256: t.DatasetSHA256, Created: t.Created,
 		Gates: t.Spec.Gates, PromoteTop: t.Spec.PromoteTop,
 	}
+}
+
+// PartRows returns the sizes of the public and the private part that
+// participants may know: for a task with phases, its development
+// dataset's, whichever dataset a final phase's re-run put in its place.
+func (t Task) PartRows() (public, private int) {
+	if t.DevDatasetSHA256 != "" {
+		return t.DevPublicRows, t.DevPrivateRows
+	}
+	return t.PublicRows, t.PrivateRows
 }
 
 // labelKind maps a task type to the kind of label its dataset must have.
@@ -394,6 +406,7 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	}
 	if len(spec.Phases) > 0 {
 		t.DevDatasetSHA256, t.DevRows = t.DatasetSHA256, t.Rows
+		t.DevPublicRows, t.DevPrivateRows = t.PublicRows, t.PrivateRows
 	}
 	if err := e.storeData(&t, d, sp); err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)

@@ -232,3 +232,11 @@ func (e *Engine) certifyScheduled(task string) {
 		e.certMu.Unlock()
 	}
 }
+
+// Certification returns the outcome of a closed task's certification:
+// the promotion its close made (read back), or, for a task closed by its
+// schedule that the certifier has not promoted yet, that promotion made
+// now. Unlike Promote it never runs a complete promotion again.
+func (e *Engine) Certification(ctx context.Context, task string) ([]Promotion, error) {
+	return e.certify(ctx, task, false)
+}

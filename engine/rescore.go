@@ -229,6 +229,8 @@ func (e *Engine) Rescore(ctx context.Context, task string, opts RescoreOptions) 
 		if _, err := e.store.RescoreSubmission(task, r.ID, ns); err != nil && !errors.Is(err, leaderboard.ErrExists) {
 			return nil, fmt.Errorf("rescore %s of task %q: %w", r.ID, task, err)
 		}
+		// The rows Leaderboard keeps hold the old intervals.
+		e.forgetBoards(task)
 		ran++
 		if testHookRescored != nil {
 			testHookRescored(id)
@@ -390,6 +392,7 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 	}
 	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets = t.Created, t.Spec.Data.Test, t.PhaseDatasets
 	nt.DevDatasetSHA256, nt.DevRows = t.DevDatasetSHA256, t.DevRows
+	nt.DevPublicRows, nt.DevPrivateRows = t.DevPublicRows, t.DevPrivateRows
 	if err := e.storeData(&nt, d, sp); err != nil {
 		return nil, fmt.Errorf("rescore task %q: %w", task, err)
 	}
