@@ -244,6 +244,19 @@ func (c *Client) CreateTask(ctx context.Context, spec []byte, dataName string, d
 	return &t, nil
 }
 
+// CreatePhasedTask is CreateTask for a spec whose final phase has its own
+// data: phaseData is uploaded as the phase_data part, under phaseName
+// (the bare name the spec gives it).
+func (c *Client) CreatePhasedTask(ctx context.Context, spec []byte, dataName string, data io.Reader, phaseName string, phaseData io.Reader) (*api.Task, error) {
+	var t api.Task
+	err := c.upload(ctx, "/v1/tasks", []formPart{{"spec", "task.yaml", bytes.NewReader(spec)}, {"data", dataName, data},
+		{"phase_data", phaseName, phaseData}}, http.StatusCreated, &t)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // CloseTask closes a task and certifies it (POST /v1/tasks/{id}/close,
 // host only).
 func (c *Client) CloseTask(ctx context.Context, id string) (*api.Closed, error) {
