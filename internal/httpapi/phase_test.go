@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
+	"github.com/verdictlab/verdict/internal/web"
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
@@ -110,5 +112,57 @@ func TestPhasesHTTP(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("audit trail %+v lacks the host's phase change with its reason", trail)
+	}
+}
+
+// TestPhaseReadsNoFinalScore reads everything a participant can while a
+// final phase is under way (their submission, the list, its event stream,
+// its page, the task's page, the boards, the history, the phases) and
+// checks that none holds a score of the re-run on the final data.
+func TestPhaseReadsNoFinalScore(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	v.api.SetPages(web.New(v.e, web.Config{Viewer: v.api.Viewer}))
+	data, err := os.ReadFile("testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := v.host()
+	r := host.upload("POST", "/v1/tasks", multipartForm(t, map[string][]byte{"spec": []byte(contestSpec("contest", phasesYAML)),
+		"data": data, "phase_data": fixedContest(t, nil)}))
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	ada := v.as(participantKey(t, "ada"))
+	id := ada.mustSubmit("contest", module(""))
+	waitScored(t, v.e, []string{id})
+	if r := host.postJSON("POST", "/v1/tasks/contest/phases/advance", map[string]any{}); r.status != 200 {
+		t.Fatalf("advance: %d %s", r.status, r.body)
+	}
+	final, err := v.e.Submission(id, engine.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]float64{"the final public score": *final.Scores.Public, "the final private score": *final.Scores.Private}
+	for what, r := range map[string]response{
+		"submission":  ada.get("/v1/submissions/" + id),
+		"submissions": ada.get("/v1/tasks/contest/submissions"),
+		"events":      ada.get("/v1/submissions/" + id + "/events"),
+		"page":        ada.get("/submissions/" + id),
+		"task page":   ada.get("/tasks/contest"),
+		"board":       ada.get("/v1/tasks/contest/leaderboard"),
+		"history":     ada.get("/v1/tasks/contest/history"),
+		"phases":      ada.get("/v1/tasks/contest/phases"),
+		"audit":       ada.get("/v1/tasks/contest/audit"),
+	} {
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: got %d: %s", what, r.status, r.body)
+		}
+		for name, x := range secrets {
+			for _, s := range []string{strconv.FormatFloat(x, 'g', -1, 64), strconv.FormatFloat(x, 'f', 4, 64)} {
+				if strings.Contains(string(r.body), s) {
+					t.Errorf("%s: holds %s %v (as %q):\n%s", what, name, x, s, r.body)
+				}
+			}
+		}
 	}
 }
