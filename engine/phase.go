@@ -667,9 +667,11 @@ func (e *Engine) phaser() {
 			task := e.phaseQueue[0]
 			e.phaseQueue = e.phaseQueue[1:]
 			e.phaseMu.Unlock()
-			t, err := e.Task(task)
-			if err == nil {
-				err = e.settle(e.runCtx, t, -1)
+			// A failure is tried again at the next sighting (the record
+			// keeps what was done); the host sees it from verdict task
+			// phase, which settles in the foreground.
+			if t, err := e.Task(task); err == nil {
+				_ = e.settle(e.runCtx, t, -1)
 			}
 			e.phaseMu.Lock()
 			delete(e.phaseSeen, task)
@@ -691,8 +693,11 @@ func (e *Engine) forgetBoards(task string) {
 // done, or the final board would be the phase before's.
 func (e *Engine) settleBeforeClose(ctx context.Context, task string) error {
 	t, err := e.Task(task)
-	if err != nil || len(t.Spec.Phases) == 0 {
-		return nil //nolint:nilerr // the caller reports a missing task
+	if err != nil {
+		return err
+	}
+	if len(t.Spec.Phases) == 0 {
+		return nil
 	}
 	if !e.phaseDue(t, e.cfg.Now().UTC()) {
 		return nil
