@@ -393,9 +393,6 @@ func (e *Engine) settle(ctx context.Context, t *Task, upTo int) error {
 		if err := e.finishPhase(ctx, t, idx); err != nil {
 			return err
 		}
-		if r, err = e.readPhases(task); err != nil {
-			return err
-		}
 	}
 	return nil
 }
