@@ -395,3 +395,35 @@ func TestPhaseLeak(t *testing.T) {
 		t.Errorf("the participant's view depends on the final data's labels:\n%s\n---\n%s", views[0], views[1])
 	}
 }
+
+// TestPhaseMissedFinalPhase: no engine ran during the whole final phase;
+// the certification after its end makes the transition and its re-run
+// first, so the final board is decided on the final data all the same.
+func TestPhaseMissedFinalPhase(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	e, clk, _ := phaseContest(t, engine.Config{DataDir: dir}, "")
+	if err := e.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(finalEnd.Add(time.Hour))
+	e2, err := engine.Open(ctx, engine.Config{DataDir: dir, CacheDir: cacheDir, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close(ctx)
+	ps, err := e2.Certification(ctx, "contest")
+	if err != nil {
+		t.Fatalf("Certification: %v", err)
+	}
+	if len(ps) == 0 || ps[0].Participant != "bob" {
+		t.Errorf("certified %+v, want bob first (the final data's winner)", ps)
+	}
+	phases, err := e2.Phases("contest", engine.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := phases[1]; f.Rerun == nil || !f.Rerun.Done || f.By != "schedule" || !f.Entered.Equal(finalStart) {
+		t.Errorf("final phase %+v: want entered by the schedule at its start, re-run done", f)
+	}
+}
