@@ -156,8 +156,11 @@ func (e *Engine) Select(task, participant string, ids []string) error {
 	if !st.Closed.IsZero() {
 		return fmt.Errorf("task %q closed at %s: %w", task, st.Closed.Format(time.RFC3339), ErrClosed)
 	}
-	if e.sealed(t, st) != nil {
-		return fmt.Errorf("task %q is in its final phase: the selections were frozen when it began: %w", task, ErrClosed)
+	sealed := e.sealed(t, st)
+	if sealed != nil {
+		if err := finalSelectable(t, len(ids)); err != nil {
+			return err
+		}
 	}
 	if len(ids) > t.Spec.FinalSelections {
 		return fmt.Errorf("%d submissions selected, the task allows %d: %w", len(ids), t.Spec.FinalSelections, ErrBadRequest)
@@ -170,6 +173,11 @@ func (e *Engine) Select(task, participant string, ids []string) error {
 	for i, id := range ids {
 		if full[i], err = e.resolveSubmission(id, Viewer{Participant: participant}); err != nil {
 			return fmt.Errorf("select for %q: %w: %w", participant, err, ErrBadRequest)
+		}
+		if sealed != nil {
+			if err := e.scoredInFinal(full[i], sealed); err != nil {
+				return fmt.Errorf("select for %q: %w", participant, err)
+			}
 		}
 	}
 	err = e.store.Select(task, ent, full, t.Spec.FinalSelections)

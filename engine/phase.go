@@ -701,3 +701,38 @@ func (e *Engine) settleBeforeClose(ctx context.Context, task string) error {
 	}
 	return e.settle(ctx, t, -1)
 }
+
+// finalSelectable refuses a selection of n submissions in a final phase
+// that takes no submissions (the selections were frozen when it began),
+// and an empty one in any final phase (the default picks go by public
+// scores, which the re-run made a mix of two datasets').
+func finalSelectable(t *Task, n int) error {
+	p := t.Spec.Phases[t.Spec.finalPhase()]
+	if !p.Submissions {
+		return fmt.Errorf("task %q is in its final phase %q, which takes no submissions: the selections were frozen when it began: %w",
+			t.Spec.ID, p.name(), ErrClosed)
+	}
+	if n == 0 {
+		return fmt.Errorf("task %q is in its final phase %q: select at least one submission (the re-run selections, or ones made in this phase): %w",
+			t.Spec.ID, p.name(), ErrBadRequest)
+	}
+	return nil
+}
+
+// scoredInFinal refuses, in a final phase that takes submissions, a
+// selection of a submission not scored on the final data: one neither
+// re-run when the phase began nor made in it.
+func (e *Engine) scoredInFinal(id string, en *phaseEntry) error {
+	if slices.Contains(en.Selections, id) {
+		return nil
+	}
+	ls, err := e.store.Submission(id)
+	if err != nil {
+		return fmt.Errorf("submission %q: %w", id, ErrNotFound)
+	}
+	if ls.Created.Before(en.At) {
+		return fmt.Errorf("submission %s was made in the phase before and not re-run on the final data: select one re-run when the final phase began or made in it: %w",
+			ShortID(id), ErrBadRequest)
+	}
+	return nil
+}

@@ -311,11 +311,26 @@ func TestPhaseRerunResumes(t *testing.T) {
 func TestPhaseSubmissionsAllowed(t *testing.T) {
 	ctx := context.Background()
 	e, clk, _ := phaseContest(t, engine.Config{}, ", submissions: true")
+	bob2 := mustSubmit(t, e, "bob", variant(cmodel, 2)) // not selected: not re-run
 	clk.Set(finalStart.Add(time.Hour))
 	if _, err := e.SettlePhases(ctx, "contest"); err != nil {
 		t.Fatal(err)
 	}
 	sub := mustSubmit(t, e, "ada", variant(cmodel, 7))
+	for _, tc := range []struct {
+		name string
+		who  string
+		ids  []string
+		want error
+	}{
+		{"FinalPhaseSubmission", "ada", []string{sub.ID}, nil},
+		{"ErrBadRequest/not re-run", "bob", []string{bob2.ID}, engine.ErrBadRequest},
+		{"ErrBadRequest/none", "bob", nil, engine.ErrBadRequest},
+	} {
+		if err := e.Select("contest", tc.who, tc.ids); !errors.Is(err, tc.want) {
+			t.Errorf("%s: Select: got %v, want %v", tc.name, err, tc.want)
+		}
+	}
 	got, err := e.Submission(sub.ID, engine.Viewer{Participant: "ada"})
 	if err != nil {
 		t.Fatal(err)
