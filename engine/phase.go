@@ -736,3 +736,19 @@ func (e *Engine) scoredInFinal(id string, en *phaseEntry) error {
 	}
 	return nil
 }
+
+// rescoreAllowed refuses a host's rescore while a final phase is under
+// way and its re-run is done: what participants see of their submissions
+// then is their outcome before that re-run, and another rescore would put
+// final-data scores on the others. The final re-run itself (and its
+// resumption) goes through.
+func (e *Engine) rescoreAllowed(t *Task) error {
+	st, err := e.TaskState(t.Spec.ID)
+	if err != nil {
+		return err
+	}
+	if en := e.sealed(t, st); en != nil && en.Done {
+		return fmt.Errorf("task %q is in its final phase, whose re-run is done: rescore it after it closes: %w", t.Spec.ID, ErrBadRequest)
+	}
+	return nil
+}

@@ -167,6 +167,9 @@ func TestPhases(t *testing.T) {
 	if err := e.Select("contest", "ada", []string{subs["ada"].ID}); !errors.Is(err, engine.ErrClosed) {
 		t.Errorf("select in the final phase: got %v, want ErrClosed", err)
 	}
+	if _, err := e.Rescore(ctx, "contest", engine.RescoreOptions{}); !errors.Is(err, engine.ErrBadRequest) {
+		t.Errorf("host's rescore in the final phase: got %v, want ErrBadRequest", err)
+	}
 	// The host sees the final board; participants the development one.
 	if got := order(t, board(t, e, engine.Host, true)); got != "bob,ada,cy" {
 		t.Errorf("host's final board %s, want bob,ada,cy (the final data favours bob)", got)

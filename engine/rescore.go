@@ -181,6 +181,9 @@ func (e *Engine) Rescore(ctx context.Context, task string, opts RescoreOptions) 
 	if err := checkSelection(opts.Submissions); err != nil {
 		return nil, err
 	}
+	if err := e.rescoreAllowed(t); err != nil {
+		return nil, err
+	}
 	r, plan, resumed, err := e.planRescore(t, opts)
 	if err != nil {
 		return nil, err
