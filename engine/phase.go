@@ -245,7 +245,8 @@ func (e *Engine) phases(t *Task) ([]Phase, error) {
 	if len(t.Spec.Phases) == 0 {
 		return nil, nil
 	}
-	cur, r, err := e.phaseNow(t, e.cfg.Now().UTC())
+	now := e.cfg.Now().UTC()
+	cur, r, err := e.phaseNow(t, now)
 	if err != nil {
 		return nil, err
 	}
@@ -254,9 +255,14 @@ func (e *Engine) phases(t *Task) ([]Phase, error) {
 		ph := Phase{ID: p.ID, Name: p.name(), Start: p.Schedule.start(), End: p.Schedule.end(), Final: p.Final,
 			Submissions: !p.Final || p.Submissions, OwnData: p.Data != nil, Current: i == cur}
 		if i == 0 {
-			ph.Start, ph.Entered, ph.By = t.Spec.Schedule.start(), t.Spec.Schedule.start(), "schedule"
-			if ph.Entered.IsZero() {
+			// The first phase begins when the task opens.
+			if ph.Entered = ph.Start; ph.Entered.IsZero() {
 				ph.Entered = t.Created
+			}
+			if ph.Entered.After(now) {
+				ph.Entered = time.Time{}
+			} else {
+				ph.By = "schedule"
 			}
 		}
 		if i >= 1 && i <= len(r.Entered) {
