@@ -282,6 +282,13 @@ func statusOf(st engine.State) status {
 		return status{"open", "open until the host closes it"}
 	case st.Reveal:
 		return status{"closed", "closed " + fmtTime(st.Closed)}
+	case st.Phase != "" && (st.Start.IsZero() || !st.Now.Before(st.Start)):
+		// Between phases, or in a final phase without submissions.
+		end := "when the host closes it"
+		if !st.End.IsZero() {
+			end = fmtTime(st.End)
+		}
+		return status{"upcoming", "phase " + st.Phase + ": no submissions now; results " + end}
 	default:
 		return status{"upcoming", "opens " + fmtTime(st.Start)}
 	}
