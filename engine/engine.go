@@ -121,6 +121,9 @@ type Engine struct {
 	phaseWake  chan struct{}
 	settleMu   sync.Mutex
 
+	// closeAuditMu makes the audit of a schedule's close happen once.
+	closeAuditMu sync.Mutex
+
 	certMu    sync.Mutex
 	certSeen  map[string]bool // tasks queued or promoted by the certifier
 	certQueue []string

@@ -203,9 +203,9 @@ func TestPhases(t *testing.T) {
 
 	// The end of the final phase closes and certifies on the final board.
 	clk.Set(finalEnd)
-	ps2, err := e.Promote(ctx, "contest")
+	ps2, err := e.Certification(ctx, "contest")
 	if err != nil {
-		t.Fatalf("Promote: %v", err)
+		t.Fatalf("Certification: %v", err)
 	}
 	if len(ps2) == 0 || ps2[0].Participant != "bob" {
 		t.Errorf("certified %+v, want bob first", ps2)
@@ -218,6 +218,12 @@ func TestPhases(t *testing.T) {
 	}
 	if n := auditCount(t, e, engine.AuditRescore); n != 1 {
 		t.Errorf("%d rescore entries in the audit trail, want 1 (the final re-run)", n)
+	}
+	if _, err := e.Certification(ctx, "contest"); err != nil {
+		t.Fatal(err)
+	}
+	if n := auditCount(t, e, engine.AuditClose); n != 1 {
+		t.Errorf("%d close entries in the audit trail, want 1 (the schedule's, once)", n)
 	}
 }
 

@@ -26,7 +26,7 @@ func TestDemoPhases(t *testing.T) {
 		"invite-only", "mallory  redeems it", "eve      tries the same code: REFUSED", "is not admitted",
 		"3 final selections frozen and re-run", "which takes no submissions", "refused until the final phase ends",
 		"#1 alice: certified", "#3 mallory: not certified", `phase    phase "Final" began (by the schedule)`,
-		"the final board differs from the development board: true",
+		"the final board differs from the development board: true", "close    closed by its schedule",
 	} {
 		if !strings.Contains(stdout, f) {
 			t.Errorf("output lacks %q:\n%s", f, stdout)
