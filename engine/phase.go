@@ -39,6 +39,8 @@ type Phase struct {
 	// Rerun is, for a final phase that began, how many selections were
 	// re-run on its data, and whether the re-run is complete.
 	Rerun *PhaseRerun `json:"rerun,omitempty"`
+	// DailyLimit is the phase's own daily limit, when it sets one.
+	DailyLimit *int `json:"daily_limit,omitempty"`
 }
 
 // PhaseRerun is the progress of a final phase's re-run.
@@ -254,6 +256,10 @@ func (e *Engine) phases(t *Task) ([]Phase, error) {
 	for i, p := range t.Spec.Phases {
 		ph := Phase{ID: p.ID, Name: p.name(), Start: p.Schedule.start(), End: p.Schedule.end(), Final: p.Final,
 			Submissions: !p.Final || p.Submissions, OwnData: p.Data != nil, Current: i == cur}
+		if p.Limits != nil {
+			n := p.Limits.DailyLimit
+			ph.DailyLimit = &n
+		}
 		if i == 0 {
 			// The first phase begins when the task opens.
 			if ph.Entered = ph.Start; ph.Entered.IsZero() {
@@ -757,4 +763,17 @@ func (e *Engine) rescoreAllowed(t *Task) error {
 		return fmt.Errorf("task %q is in its final phase, whose re-run is done: rescore it after it closes: %w", t.Spec.ID, ErrBadRequest)
 	}
 	return nil
+}
+
+// dailyLimit is the daily limit of submissions at now: the current
+// phase's, when it sets one, else the task's.
+func (e *Engine) dailyLimit(t *Task, now time.Time) int {
+	if len(t.Spec.Phases) > 0 {
+		if cur, _, err := e.phaseNow(t, now); err == nil {
+			if l := t.Spec.Phases[cur].Limits; l != nil {
+				return l.DailyLimit
+			}
+		}
+	}
+	return t.Spec.Limits.DailyLimit
 }

@@ -45,6 +45,15 @@ type PhaseSpec struct {
 	// submissions are scored on the final data, and nothing of those
 	// scores is shown until the task closes.
 	Submissions bool `yaml:"submissions,omitempty" json:"submissions,omitempty"`
+	// Limits, when set, replace the task's limits during the phase.
+	Limits *PhaseLimits `yaml:"limits,omitempty" json:"limits,omitempty"`
+}
+
+// PhaseLimits are the limits a phase may set for itself.
+type PhaseLimits struct {
+	// DailyLimit replaces limits.daily_limit during the phase (0:
+	// unlimited).
+	DailyLimit int `yaml:"daily_limit" json:"daily_limit"`
 }
 
 // PhaseData names a phase's held-out dataset.
@@ -144,6 +153,9 @@ func (s Spec) validatePhases() error {
 		}
 		if p.Data != nil && p.Data.Test == "" {
 			return bad(key+".data.test", "missing: the path of the phase's held-out dataset")
+		}
+		if p.Limits != nil && p.Limits.DailyLimit < 0 {
+			return bad(key+".limits.daily_limit", "%d is negative", p.Limits.DailyLimit)
 		}
 		if p.Submissions && !p.Final {
 			return bad(key+".submissions", "only a final phase may refuse or allow submissions; the others accept them")

@@ -49,7 +49,8 @@ func TestPhaseSpec(t *testing.T) {
 		want string // "" for valid
 	}{
 		{"two phases", phasesSpec("", ""), ""},
-		{"final with data and submissions", phasesSpec("f.csv", ", submissions: true"), ""},
+		{"final with data and submissions", phasesSpec("f.csv", ", submissions: true, \"limits\": {daily_limit: 1}"), ""},
+		{"ErrInvalidSpec/negative phase limit", phasesSpec("", ", limits: {daily_limit: -1}"), "phases[1].limits.daily_limit"},
 		{"no final phase", "phases:\n  - {id: a}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", ""},
 		{"ErrInvalidSpec/single phase", "phases:\n  - {id: a}\n", "phases: a single phase"},
 		{"ErrInvalidSpec/repeated id", "phases:\n  - {id: a}\n  - {id: a, schedule: {start: 2026-03-02T00:00:00Z}}\n", "phases[1].id"},
@@ -319,13 +320,17 @@ func TestPhaseRerunResumes(t *testing.T) {
 // the outcome until close.
 func TestPhaseSubmissionsAllowed(t *testing.T) {
 	ctx := context.Background()
-	e, clk, _ := phaseContest(t, engine.Config{}, ", submissions: true")
+	e, clk, _ := phaseContest(t, engine.Config{}, ", submissions: true, \"limits\": {daily_limit: 1}")
 	bob2 := mustSubmit(t, e, "bob", variant(cmodel, 2)) // not selected: not re-run
 	clk.Set(finalStart.Add(time.Hour))
 	if _, err := e.SettlePhases(ctx, "contest"); err != nil {
 		t.Fatal(err)
 	}
 	sub := mustSubmit(t, e, "ada", variant(cmodel, 7))
+	var qe *engine.QuotaError
+	if _, err := submit(t, e, "ada", variant(cmodel, 8)); !errors.As(err, &qe) {
+		t.Errorf("second submission of the day in the final phase (its daily limit 1): got %v, want a QuotaError", err)
+	}
 	for _, tc := range []struct {
 		name string
 		who  string

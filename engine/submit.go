@@ -258,7 +258,7 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		return nil, nil, err
 	}
 	stored, err := e.store.CreateSubmission(ls, leaderboard.Quota{
-		Now: now, Daily: spec.Limits.DailyLimit, Total: spec.Limits.TotalLimit,
+		Now: now, Daily: e.dailyLimit(&lt.task, now), Total: spec.Limits.TotalLimit,
 	})
 	var dupErr *leaderboard.DuplicateError
 	var quotaErr *leaderboard.QuotaError
