@@ -5,7 +5,7 @@ FUZZTIME    ?= 10s
 BENCHTIME   ?= 1x
 VERDICT     := bin/verdict
 
-.PHONY: all build demo contest test bench fuzz check wasm clean
+.PHONY: all build demo contest phases test bench fuzz check wasm clean
 
 all: build
 
@@ -20,6 +20,10 @@ demo:
 ## contest: a one-week contest on a simulated clock: limits, teams, selections, close, private reveal
 contest:
 	$(GO) run ./cmd/verdict demo --contest
+
+## phases: a two-phase invite-only contest on a simulated clock: admission, a refused outsider, the final re-run on unseen rows, certification
+phases:
+	$(GO) run ./cmd/verdict demo --phases
 
 ## test: vet, then every test with the race detector (includes the CLI's end-to-end tests), the intervals' coverage simulation at full size (too slow under -race), and the Go guest SDK's own module
 test:

@@ -64,7 +64,8 @@ type Task struct {
 
 // NewTask is t's public face in state st.
 func NewTask(t engine.Task, st engine.State) Task {
-	return Task{TaskInfo: t.Info(), PublicRows: t.PublicRows, PrivateRows: t.PrivateRows,
+	public, private := t.PartRows()
+	return Task{TaskInfo: t.Info(), PublicRows: public, PrivateRows: private,
 		FinalSelections: t.Spec.FinalSelections, Teams: t.Spec.Teams, Leaderboard: t.Spec.Leaderboard,
 		RequireSigned: t.Spec.RequireSigned, State: st,
 		Access: Access{Mode: accessMode(t.Spec.Access), Listed: t.Spec.Access.IsListed()}}
@@ -273,4 +274,10 @@ type MeteredPrediction struct {
 	Columns  []string     `json:"columns"`
 	Values   [][]float64  `json:"values"` // Values[k][i]: output k of row i
 	Receipt  UsageReceipt `json:"receipt"`
+}
+
+// PhaseAdvance is the JSON body of POST /v1/tasks/{id}/phases/advance.
+type PhaseAdvance struct {
+	// Reason is why, for the task's audit trail.
+	Reason string `json:"reason,omitempty"`
 }

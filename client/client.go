@@ -244,6 +244,19 @@ func (c *Client) CreateTask(ctx context.Context, spec []byte, dataName string, d
 	return &t, nil
 }
 
+// CreatePhasedTask is CreateTask for a spec whose final phase has its own
+// data: phaseData is uploaded as the phase_data part, under phaseName
+// (the bare name the spec gives it).
+func (c *Client) CreatePhasedTask(ctx context.Context, spec []byte, dataName string, data io.Reader, phaseName string, phaseData io.Reader) (*api.Task, error) {
+	var t api.Task
+	err := c.upload(ctx, "/v1/tasks", []formPart{{"spec", "task.yaml", bytes.NewReader(spec)}, {"data", dataName, data},
+		{"phase_data", phaseName, phaseData}}, http.StatusCreated, &t)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // CloseTask closes a task and certifies it (POST /v1/tasks/{id}/close,
 // host only).
 func (c *Client) CloseTask(ctx context.Context, id string) (*api.Closed, error) {
@@ -304,6 +317,24 @@ func (c *Client) VerifyTask(ctx context.Context, id string, opts api.VerifyOptio
 func (c *Client) Audit(ctx context.Context, id string) ([]engine.AuditEntry, error) {
 	var trail []engine.AuditEntry
 	return trail, c.get(ctx, "/v1/tasks/"+esc(id)+"/audit", &trail)
+}
+
+// Phases reads a task's phases (GET /v1/tasks/{id}/phases).
+func (c *Client) Phases(ctx context.Context, id string) ([]engine.Phase, error) {
+	var ps []engine.Phase
+	return ps, c.get(ctx, "/v1/tasks/"+esc(id)+"/phases", &ps)
+}
+
+// AdvancePhase moves a task into its next phase now (POST
+// /v1/tasks/{id}/phases/advance, host only); entering a final phase
+// re-runs the selections before it answers.
+func (c *Client) AdvancePhase(ctx context.Context, id, reason string) ([]engine.Phase, error) {
+	body, err := json.Marshal(api.PhaseAdvance{Reason: reason})
+	if err != nil {
+		return nil, err
+	}
+	var ps []engine.Phase
+	return ps, c.call(ctx, "POST", "/v1/tasks/"+esc(id)+"/phases/advance", body, "application/json", http.StatusOK, &ps)
 }
 
 // formPart is one part of a multipart upload.

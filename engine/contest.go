@@ -47,6 +47,8 @@ type State struct {
 	Closed time.Time `json:"closed,omitzero"`  // when it closed (the host's close, or End)
 	Now    time.Time `json:"now"`              // the engine's clock
 	Reveal bool      `json:"private_revealed"` // the private leaderboard is public
+	// Phase is the current phase's id, for a task with phases (Phases).
+	Phase string `json:"phase,omitempty"`
 }
 
 // TaskState returns the task's state at the engine's clock.
@@ -69,6 +71,17 @@ func (e *Engine) TaskState(task string) (State, error) {
 	}
 	s.Reveal = !s.Closed.IsZero()
 	s.Open = !s.Reveal && (s.Start.IsZero() || !now.Before(s.Start))
+	if len(t.Spec.Phases) > 0 {
+		cur, _, err := e.phaseNow(t, now)
+		if err != nil {
+			return State{}, err
+		}
+		s.Phase = t.Spec.Phases[cur].ID
+		s.Open = s.Open && t.Spec.Phases[cur].acceptsAt(now)
+		if e.phaseDue(t, now) {
+			e.schedulePhase(task)
+		}
+	}
 	return s, nil
 }
 
@@ -83,6 +96,9 @@ func (e *Engine) TaskState(task string) (State, error) {
 // closed is ErrClosed. The close is recorded in the task's audit trail,
 // by the actor of ctx (see WithActor).
 func (e *Engine) CloseTask(ctx context.Context, task string) ([]Promotion, error) {
+	if err := e.settleBeforeClose(ctx, task); err != nil {
+		return nil, err
+	}
 	if err := e.freezeTask(task); err != nil {
 		return nil, err
 	}
@@ -140,6 +156,12 @@ func (e *Engine) Select(task, participant string, ids []string) error {
 	if !st.Closed.IsZero() {
 		return fmt.Errorf("task %q closed at %s: %w", task, st.Closed.Format(time.RFC3339), ErrClosed)
 	}
+	sealed := e.sealed(t, st)
+	if sealed != nil {
+		if err := finalSelectable(t, len(ids)); err != nil {
+			return err
+		}
+	}
 	if len(ids) > t.Spec.FinalSelections {
 		return fmt.Errorf("%d submissions selected, the task allows %d: %w", len(ids), t.Spec.FinalSelections, ErrBadRequest)
 	}
@@ -151,6 +173,11 @@ func (e *Engine) Select(task, participant string, ids []string) error {
 	for i, id := range ids {
 		if full[i], err = e.resolveSubmission(id, Viewer{Participant: participant}); err != nil {
 			return fmt.Errorf("select for %q: %w: %w", participant, err, ErrBadRequest)
+		}
+		if sealed != nil {
+			if err := e.scoredInFinal(full[i], sealed); err != nil {
+				return fmt.Errorf("select for %q: %w", participant, err)
+			}
 		}
 	}
 	err = e.store.Select(task, ent, full, t.Spec.FinalSelections)
@@ -299,6 +326,22 @@ type sight struct {
 	// interval, the gates measured from the labels, the pictures). The
 	// Ladder hides it until close, showing its own rounded score instead.
 	exact bool
+	// sealed: a final phase began at sealedAt and the task is not closed
+	// (phase.go). before holds the re-run submissions as they were before
+	// the re-run: what participants see of them until close.
+	sealed   bool
+	sealedAt time.Time
+	before   map[string]leaderboard.Submission
+}
+
+// sealedSubmission is what a participant sees, until close, of a
+// submission made in a final phase: that it was received and evaluated,
+// whether its model ran, nothing else that depends on the final data
+// (scores, gates, the failure's kind, timing, pictures).
+func sealedSubmission(s Submission) Submission {
+	s.Scores, s.Shown, s.Gates, s.Error, s.diag, s.ElapsedMS = Scores{}, nil, nil, nil, nil, 0
+	s.Updated = s.Created
+	return s
 }
 
 func sightOf(v Viewer, t *Task, st State) sight {
@@ -306,6 +349,15 @@ func sightOf(v Viewer, t *Task, st State) sight {
 		return sight{host: true, private: true, exact: true}
 	}
 	return sight{private: st.Reveal, exact: st.Reveal || t.Spec.Leaderboard.Mode != ModeLadder}
+}
+
+// sightOf is the package's sightOf with what a sealed final phase hides.
+func (e *Engine) sightOf(v Viewer, t *Task, st State) sight {
+	w := sightOf(v, t, st)
+	if en := e.sealed(t, st); en != nil && !v.Host {
+		w.sealed, w.sealedAt, w.before = true, en.At, e.beforeRerun(t.Spec.ID, en)
+	}
+	return w
 }
 
 // labelGates are the gates measured from the labels (the others are
@@ -320,6 +372,15 @@ var labelGates = map[string]bool{"min_score": true, "beats_baseline": true}
 func (w sight) submission(s Submission) Submission {
 	if w.host {
 		return s
+	}
+	if w.sealed {
+		if b, ok := w.before[s.ID]; ok {
+			s = fromStore(b)
+		} else if !s.Created.Before(w.sealedAt) {
+			// Scored on the final data (a final phase that takes
+			// submissions): nothing of the outcome until close.
+			s = sealedSubmission(s)
+		}
 	}
 	if s.Error != nil {
 		se := *s.Error
@@ -401,7 +462,7 @@ func (e *Engine) submission(id string, v Viewer) (*Submission, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, ok := redact(fromStore(ls), v, mine, sightOf(v, t, st))
+	s, ok := redact(fromStore(ls), v, mine, e.sightOf(v, t, st))
 	if !ok {
 		return nil, fmt.Errorf("submission %q: %w", id, ErrNotFound)
 	}
@@ -442,7 +503,7 @@ func (e *Engine) Submissions(task string, v Viewer, participant string) ([]Submi
 		return nil, err
 	}
 	out := make([]Submission, 0, len(lss))
-	w := sightOf(v, t, st)
+	w := e.sightOf(v, t, st)
 	for _, ls := range lss {
 		if s, ok := redact(fromStore(ls), v, mine, w); ok {
 			out = append(out, s)
@@ -493,7 +554,19 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 	if private && !v.Host && !st.Reveal {
 		return nil, fmt.Errorf("task %q: the private leaderboard is revealed when the task closes: %w", task, ErrForbidden)
 	}
-	w := sightOf(v, t, st)
+	w := e.sightOf(v, t, st)
+	if !private {
+		if dev := e.devBoard(t); dev != nil {
+			// The final phase began: the public board is the phase
+			// before's, as it stood then (phase.go).
+			for i := range dev {
+				if !w.exact {
+					dev[i].CI = nil
+				}
+			}
+			return dev, nil
+		}
+	}
 	// A task without a private part (public_fraction 1) has no other
 	// ranking than the public one: it is its final leaderboard too.
 	final := private && t.PrivateRows > 0
@@ -642,6 +715,7 @@ func (e *Engine) History(task string, v Viewer) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	sealed := e.sealed(t, st)
 	evs, err := e.store.History(task)
 	if err != nil {
 		return nil, fmt.Errorf("task %q: history: %w", task, err)
@@ -665,6 +739,9 @@ func (e *Engine) History(task string, v Viewer) ([]Event, error) {
 		}
 		if ev.Private && !v.Host && !st.Reveal {
 			continue
+		}
+		if sealed != nil && !v.Host && !ev.Time.Before(sealed.At) {
+			continue // a change the final phase's re-run made
 		}
 		out1 := Event{Time: ev.Time, Private: ev.Private, Participant: ev.Entrant, Submission: ev.Submission, Score: ev.Score}
 		if name := teamName(ev.Entrant); name != "" {

@@ -110,7 +110,7 @@ func (e *Engine) Diagnostics(id string, v Viewer) (*Diagnostics, error) {
 		d.Note = "no diagnostics were recorded for this submission (it was scored before they were)"
 		return d, nil
 	}
-	w := sightOf(v, t, st)
+	w := e.sightOf(v, t, st)
 	switch {
 	case w.exact:
 		d.Public = sd.Public

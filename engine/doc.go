@@ -80,6 +80,19 @@
 // Revoke, Admit, RevokeAccess, Invite; and a participant's Redeem) are recorded in the task's audit trail (AuditTrail) with the
 // actor WithActor puts in their context and their reason.
 //
+// # Phases
+//
+// A spec may divide a task into phases (Spec.Phases): a development phase,
+// then a final one. Entering a final phase (at its start, noticed by
+// TaskState and done by a background worker; SettlePhases does it now;
+// AdvancePhase ahead of the schedule) freezes every entrant's selections
+// and re-runs them, as a Rescore, on the phase's own data stored at
+// creation. Until close, participants see the development board and their
+// pre-re-run outcomes, nothing of the final data; the task closes and is
+// certified at the final phase's end. Transitions are recorded once in
+// DIR/phases/TASK.json and the audit trail (RATIONALE.md, "Why does a
+// final phase re-run frozen selections, and what may it show?").
+//
 // # Checking a model before submitting it
 //
 // Check runs a module the way an evaluation would, without submitting it

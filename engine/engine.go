@@ -118,6 +118,18 @@ type Engine struct {
 
 	// The certifier promotes tasks closed by their schedule: see
 	// scheduleClosed in promotion.go.
+	// phaseMu guards phaseRecs (each task's phase record, read once) and
+	// the phaser's queue; settleMu serializes phase transitions (phase.go).
+	phaseMu    sync.Mutex
+	phaseRecs  map[string]*phaseRecord
+	phaseSeen  map[string]bool
+	phaseQueue []string
+	phaseWake  chan struct{}
+	settleMu   sync.Mutex
+
+	// closeAuditMu makes the audit of a schedule's close happen once.
+	closeAuditMu sync.Mutex
+
 	certMu    sync.Mutex
 	certSeen  map[string]bool // tasks queued or promoted by the certifier
 	certQueue []string
@@ -170,7 +182,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	for _, d := range []string{cfg.DataDir, datasetDir(cfg.DataDir), moduleDir(cfg.DataDir), cfg.CacheDir, credentialDir(cfg.DataDir), statusDir(cfg.DataDir), promotionDir(cfg.DataDir)} {
+	for _, d := range []string{cfg.DataDir, datasetDir(cfg.DataDir), moduleDir(cfg.DataDir), cfg.CacheDir, credentialDir(cfg.DataDir), statusDir(cfg.DataDir), promotionDir(cfg.DataDir), phaseDir(cfg.DataDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
@@ -205,6 +217,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		queue:    make(chan *job, cfg.QueueSize),
 		certSeen: map[string]bool{},
 		certWake: make(chan struct{}, 1),
+
+		phaseRecs: map[string]*phaseRecord{},
+		phaseSeen: map[string]bool{},
+		phaseWake: make(chan struct{}, 1),
 	}
 	e.runCtx, e.stop = context.WithCancel(context.WithoutCancel(ctx))
 	for range cfg.Workers {
@@ -213,6 +229,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e.workers.Add(1)
 	go e.certifier()
+	e.workers.Add(1)
+	go e.phaser()
 	return e, nil
 }
 
@@ -281,6 +299,17 @@ type Task struct {
 	DatasetFileSHA256 string    `json:"dataset_file_sha256,omitempty"`
 	SplitSHA256       string    `json:"split_sha256,omitempty"`
 	Created           time.Time `json:"created"`
+	// PhaseDatasets maps a phase with its own held-out data (a final
+	// phase, PhaseSpec.Data) to the SHA-256 of that dataset, stored in
+	// the data dir at creation: the host's, never shown to participants.
+	PhaseDatasets map[string]string `json:"phase_datasets,omitempty"`
+	// DevDatasetSHA256 and DevRows are, for a task with phases, its own
+	// (development) dataset's: what Info shows, whichever dataset a
+	// final phase's re-run put in its place.
+	DevDatasetSHA256 string `json:"dev_dataset_sha256,omitempty"`
+	DevRows          int    `json:"dev_rows,omitempty"`
+	DevPublicRows    int    `json:"dev_public_rows,omitempty"`
+	DevPrivateRows   int    `json:"dev_private_rows,omitempty"`
 	// Warnings are for the host, from CreateTask only (never stored): a
 	// guessable split seed, or the note that a secret one was made.
 	Warnings []string `json:"warnings,omitempty"`
@@ -310,6 +339,10 @@ type TaskInfo struct {
 
 // Info returns the task's public face.
 func (t Task) Info() TaskInfo {
+	if t.DevDatasetSHA256 != "" {
+		// A final phase's data is nobody's to see, not even its size.
+		t.DatasetSHA256, t.Rows = t.DevDatasetSHA256, t.DevRows
+	}
 	return TaskInfo{
 		ID: t.Spec.ID, Title: t.Spec.Title, Type: t.Spec.Type, Metric: t.Spec.Metric,
 		HigherIsBetter: t.HigherIsBetter, Features: t.Features, Outputs: t.Outputs,
@@ -317,6 +350,16 @@ func (t Task) Info() TaskInfo {
 		DatasetSHA256: t.DatasetSHA256, Created: t.Created,
 		Gates: t.Spec.Gates, PromoteTop: t.Spec.PromoteTop,
 	}
+}
+
+// PartRows returns the sizes of the public and the private part that
+// participants may know: for a task with phases, its development
+// dataset's, whichever dataset a final phase's re-run put in its place.
+func (t Task) PartRows() (public, private int) {
+	if t.DevDatasetSHA256 != "" {
+		return t.DevPublicRows, t.DevPrivateRows
+	}
+	return t.PublicRows, t.PrivateRows
 }
 
 // labelKind maps a task type to the kind of label its dataset must have.
@@ -372,6 +415,13 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 		return nil, err
 	}
 	t.Created = e.cfg.Now().UTC()
+	if err := e.storePhaseData(&t); err != nil {
+		return nil, err
+	}
+	if len(spec.Phases) > 0 {
+		t.DevDatasetSHA256, t.DevRows = t.DatasetSHA256, t.Rows
+		t.DevPublicRows, t.DevPrivateRows = t.PublicRows, t.PrivateRows
+	}
 	if err := e.storeData(&t, d, sp); err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
 	}

@@ -226,9 +226,54 @@ func (e *Engine) certifier() {
 // next sighting of the task tries again; the record keeps what was
 // decided.
 func (e *Engine) certifyScheduled(task string) {
-	if _, err := e.certify(e.runCtx, task, false); err != nil {
+	ps, err := e.certify(e.runCtx, task, false)
+	if err == nil {
+		err = e.auditScheduledClose(task, ps)
+	}
+	if err != nil {
 		e.certMu.Lock()
 		delete(e.certSeen, task)
 		e.certMu.Unlock()
 	}
+}
+
+// auditScheduledClose records, once, that a task closed by its schedule
+// was certified: the host's close is audited by CloseTask; this is the
+// schedule's. Whoever gets the outcome first (the certifier, or
+// Certification) writes it; the others find it.
+func (e *Engine) auditScheduledClose(task string, ps []Promotion) error {
+	e.closeAuditMu.Lock()
+	defer e.closeAuditMu.Unlock()
+	as, err := e.store.AuditTrail(task)
+	if err != nil {
+		return fmt.Errorf("task %q: audit trail: %w", task, err)
+	}
+	for _, a := range as {
+		if a.Action == AuditClose {
+			return nil
+		}
+	}
+	ctx := WithActor(context.Background(), Actor{Who: "schedule"})
+	return e.audit(ctx, task, AuditClose, promotionSummary("closed by its schedule; the private leaderboard is revealed", ps), auditPromotion(ps))
+}
+
+// Certification returns the outcome of a closed task's certification:
+// the promotion its close made (read back), or, for a task closed by its
+// schedule that the certifier has not promoted yet, that promotion made
+// now. Unlike Promote it never runs a complete promotion again.
+func (e *Engine) Certification(ctx context.Context, task string) ([]Promotion, error) {
+	ps, err := e.certify(ctx, task, false)
+	if err != nil {
+		return ps, err
+	}
+	t, err := e.Task(task)
+	if err != nil {
+		return ps, err
+	}
+	if end := t.Spec.Schedule.end(); !end.IsZero() {
+		if st, err := e.store.TaskState(task); err == nil && st.Closed.IsZero() {
+			return ps, e.auditScheduledClose(task, ps)
+		}
+	}
+	return ps, nil
 }

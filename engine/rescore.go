@@ -181,6 +181,9 @@ func (e *Engine) Rescore(ctx context.Context, task string, opts RescoreOptions) 
 	if err := checkSelection(opts.Submissions); err != nil {
 		return nil, err
 	}
+	if err := e.rescoreAllowed(t); err != nil {
+		return nil, err
+	}
 	r, plan, resumed, err := e.planRescore(t, opts)
 	if err != nil {
 		return nil, err
@@ -229,6 +232,8 @@ func (e *Engine) Rescore(ctx context.Context, task string, opts RescoreOptions) 
 		if _, err := e.store.RescoreSubmission(task, r.ID, ns); err != nil && !errors.Is(err, leaderboard.ErrExists) {
 			return nil, fmt.Errorf("rescore %s of task %q: %w", r.ID, task, err)
 		}
+		// The rows Leaderboard keeps hold the old intervals.
+		e.forgetBoards(task)
 		ran++
 		if testHookRescored != nil {
 			testHookRescored(id)
@@ -388,7 +393,9 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 	if nt.DatasetSHA256 == t.DatasetSHA256 {
 		return t, nil
 	}
-	nt.Created, nt.Spec.Data.Test = t.Created, t.Spec.Data.Test
+	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets = t.Created, t.Spec.Data.Test, t.PhaseDatasets
+	nt.DevDatasetSHA256, nt.DevRows = t.DevDatasetSHA256, t.DevRows
+	nt.DevPublicRows, nt.DevPrivateRows = t.DevPublicRows, t.DevPrivateRows
 	if err := e.storeData(&nt, d, sp); err != nil {
 		return nil, fmt.Errorf("rescore task %q: %w", task, err)
 	}

@@ -207,6 +207,9 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		if err := checkSchedule(spec, now); err != nil {
 			return nil, nil, err
 		}
+		if err := e.checkPhase(&lt.task, now); err != nil {
+			return nil, nil, err
+		}
 		if spec.RequireSigned && signature == "" {
 			return nil, nil, fmt.Errorf("task %q accepts only submissions signed with the participant's key (verdict submit --key FILE): %w", req.Task, ErrUnsigned)
 		}
@@ -255,7 +258,7 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		return nil, nil, err
 	}
 	stored, err := e.store.CreateSubmission(ls, leaderboard.Quota{
-		Now: now, Daily: spec.Limits.DailyLimit, Total: spec.Limits.TotalLimit,
+		Now: now, Daily: e.dailyLimit(&lt.task, now), Total: spec.Limits.TotalLimit,
 	})
 	var dupErr *leaderboard.DuplicateError
 	var quotaErr *leaderboard.QuotaError

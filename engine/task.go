@@ -86,6 +86,10 @@ type Spec struct {
 	// Access says who may take part (open, or invite-only) and whether
 	// visitors may see that the task exists; default open and listed.
 	Access AccessSpec `yaml:"access,omitempty" json:"access,omitzero"`
+	// Phases, when set, divide the task's time into phases in order (a
+	// development phase, then a final one): the task's schedule is made
+	// from theirs (see PhaseSpec).
+	Phases []PhaseSpec `yaml:"phases,omitempty" json:"phases,omitempty"`
 }
 
 // ScheduleSpec is when a task accepts submissions: from Start (RFC 3339;
@@ -237,6 +241,13 @@ func ReadSpec(path string) (Spec, error) {
 	if !filepath.IsAbs(s.Data.Test) {
 		s.Data.Test = filepath.Join(filepath.Dir(path), s.Data.Test)
 	}
+	for i, p := range s.Phases {
+		if p.Data != nil && !filepath.IsAbs(p.Data.Test) {
+			d := *p.Data
+			d.Test = filepath.Join(filepath.Dir(path), d.Test)
+			s.Phases[i].Data = &d
+		}
+	}
 	return s, nil
 }
 
@@ -291,6 +302,7 @@ func (s *Spec) fillDefaults() {
 	if s.Access.Mode == "" {
 		s.Access.Mode = AccessOpen
 	}
+	s.fillPhaseDefaults()
 }
 
 // Validate reports the first problem with the spec, naming its key.
@@ -355,6 +367,9 @@ func (s Spec) Validate() error {
 	}
 	if s.Limits.TotalLimit < 0 {
 		return bad("limits.total_limit", "%d is negative", s.Limits.TotalLimit)
+	}
+	if err := s.validatePhases(); err != nil {
+		return err
 	}
 	start, err := parseTime(s.Schedule.Start)
 	if err != nil {

@@ -141,6 +141,7 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(goodSpec + "gates: {min_score: 0.9, beats_baseline: {alpha: 0.01}, deterministic: true, valid_outputs: true, max_memory_mb: 32, max_module_mb: 4, max_latency_ms_per_1k_rows: 50}\npromote_top: 5\n"))
 	f.Add([]byte(strings.Replace(goodSpec, "max_module_mb: 8", "max_module_mb: 8, daily_limit: 5", 1) + "schedule: {start: 2026-03-01T00:00:00Z, end: 2026-03-08T00:00:00Z}\nfinal_selections: 2\nteams: {max_size: 3, merge_deadline: 2026-03-05T00:00:00Z}\nleaderboard: {mode: ladder, step: 0.001}\n"))
 	f.Add([]byte(goodSpec + "access:\n  mode: invite\n  listed: false\n  participants: [\"did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK\"]\n  credentials:\n    - type: StudentCredential\n      issuers: [\"did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK\"]\n"))
+	f.Add([]byte(goodSpec + "phases:\n  - {id: dev, name: Development, schedule: {start: 2026-03-01T00:00:00Z, end: 2026-03-07T00:00:00Z}}\n  - {id: final, final: true, submissions: true, data: {test: final.csv}, schedule: {start: 2026-03-08T00:00:00Z, end: 2026-03-10T00:00:00Z}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<14 {
 			return

@@ -245,6 +245,9 @@ func (e *Engine) Promote(ctx context.Context, task string) ([]Promotion, error) 
 // issued nothing run again (Promote); without it, any complete promotion
 // is only read back (CloseTask, the schedule's close).
 func (e *Engine) certify(ctx context.Context, task string, again bool) ([]Promotion, error) {
+	if err := e.settleBeforeClose(ctx, task); err != nil {
+		return nil, err
+	}
 	e.trustMu.Lock()
 	defer e.trustMu.Unlock()
 	st, err := e.TaskState(task)

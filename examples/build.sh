@@ -17,7 +17,7 @@ GO=${GO:-go}
 CLANG=${CLANG:-clang}
 WASI_SYSROOT=${WASI_SYSROOT:-/usr}
 
-for dir in go-logreg off-by-one; do
+for dir in go-logreg off-by-one memorizer; do
 	echo "build $bc/$dir/model.wasm"
 	(cd "$bc/$dir" && GOOS=wasip1 GOARCH=wasm "$GO" build -buildmode=c-shared \
 		-trimpath -buildvcs=false -ldflags='-s -buildid=' -o model.wasm .)

@@ -12,7 +12,7 @@ import "embed"
 //go:embed data/*.csv data/README.md
 //go:embed breast-cancer/task.yaml breast-cancer/README.md
 //go:embed breast-cancer/go-logreg/model.wasm breast-cancer/c-model/model.wasm breast-cancer/off-by-one/model.wasm
-//go:embed breast-cancer/rust-model/model.wasm
+//go:embed breast-cancer/rust-model/model.wasm breast-cancer/memorizer/model.wasm
 var FS embed.FS
 
 // DemoTask is the path in FS of the demo competition's task spec.

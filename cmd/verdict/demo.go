@@ -21,7 +21,7 @@ import (
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
-	var keep, contest bool
+	var keep, contest, phases bool
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "run a whole competition on the embedded example task and models",
@@ -37,7 +37,12 @@ dir (a tampered copy and the revoked one refused) and run on new rows. It uses a
 With --contest it plays a one-week contest on a simulated clock instead:
 schedule, daily limits, a duplicate, baselines, a team, final selections,
 the host closing the task, and a private leaderboard that differs from the
-public one.`,
+public one.
+
+With --phases it plays a two-phase invite-only contest on a simulated clock:
+admission by did:key and by invitation, a refused outsider, development
+submissions, the automatic re-run of the final selections on rows nobody has
+seen when the final phase begins, and certification at its end.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -57,6 +62,9 @@ public one.`,
 			}
 			if contest {
 				return playContest(cmd.Context(), g, work, dataDir, keep || ownDir)
+			}
+			if phases {
+				return playPhases(cmd.Context(), g, work, dataDir, keep || ownDir)
 			}
 			cacheDir := os.Getenv("VERDICT_CACHE_DIR")
 			if cacheDir == "" {
@@ -193,6 +201,7 @@ public one.`,
 	}
 	c.Flags().BoolVar(&keep, "keep", false, "keep the temporary work dir (examples and data dir)")
 	c.Flags().BoolVar(&contest, "contest", false, "play a one-week contest on a simulated clock (make contest)")
+	c.Flags().BoolVar(&phases, "phases", false, "play a two-phase invite-only contest on a simulated clock (make phases)")
 	return c
 }
 

@@ -55,8 +55,20 @@ func newTaskCmd(g *globals) *cobra.Command {
 					return badInput(err)
 				}
 			}
-			t, err := c.CreateTask(cmd.Context(), spec, name, f)
-			if err != nil {
+			var t *api.Task
+			if pd := phaseDataOf(parsed); pd != "" {
+				// The final phase's own data goes along, found beside the
+				// spec and named as the spec names it.
+				pf, err := os.Open(filepath.Join(filepath.Dir(args[0]), pd))
+				if err != nil {
+					return badInput(fmt.Errorf("task create: the final phase's data.test: %w", err))
+				}
+				defer pf.Close()
+				t, err = c.CreatePhasedTask(cmd.Context(), spec, name, f, pd, pf)
+				if err != nil {
+					return err
+				}
+			} else if t, err = c.CreateTask(cmd.Context(), spec, name, f); err != nil {
 				return err
 			}
 			return emitCreated(g, t.TaskInfo, t.Warnings)
@@ -166,7 +178,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 	}
 	g.serverFlags(list, true)
 	c.AddCommand(list)
-	c.AddCommand(newTaskRescoreCmd(g), newTaskVerifyCmd(g), newTaskAuditCmd(g))
+	c.AddCommand(newTaskRescoreCmd(g), newTaskVerifyCmd(g), newTaskAuditCmd(g), newTaskPhaseCmd(g))
 	c.AddCommand(newTaskAdmitCmd(g), newTaskRevokeAccessCmd(g), newTaskAdmissionsCmd(g), newTaskInviteCmd(g), newTaskJoinCmd(g))
 	return c
 }
@@ -320,4 +332,15 @@ func outputsNote(t engine.TaskInfo) string {
 	default:
 		return "predicted value"
 	}
+}
+
+// phaseDataOf returns the data.test of the spec's phase with its own data,
+// "" if none.
+func phaseDataOf(s engine.Spec) string {
+	for _, p := range s.Phases {
+		if p.Data != nil {
+			return p.Data.Test
+		}
+	}
+	return ""
 }

@@ -345,6 +345,10 @@ func TestRoles(t *testing.T) {
 			{"RescoreParticipant", alice, "POST", "/v1/tasks/contest/rescore", map[string]any{}, 403, "forbidden"},
 			{"VerifyAnonymous", anon, "POST", "/v1/tasks/contest/verify", nil, 401, "unauthorized"},
 			{"AuditAnonymous", anon, "GET", "/v1/tasks/contest/audit", nil, 200, ""},
+			// Phases (phase_test.go tests them on a phased task).
+			{"PhasesAnonymous", anon, "GET", "/v1/tasks/contest/phases", nil, 200, ""},
+			{"AdvanceParticipant", alice, "POST", "/v1/tasks/contest/phases/advance", map[string]any{}, 403, "forbidden"},
+			{"AdvanceUnphased", host, "POST", "/v1/tasks/contest/phases/advance", map[string]any{}, 400, "bad_request"},
 			{"StatusListBeforeClose", anon, "GET", "/status/1", nil, 404, "not_found"},
 			// Access (access_test.go tests them on an invite-only task).
 			{"AdmissionsParticipant", alice, "GET", "/v1/tasks/contest/admissions", nil, 403, "forbidden"},

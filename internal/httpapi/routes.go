@@ -37,6 +37,8 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/tasks/{id}/leaderboard", s.leaderboard},
 		{"GET", "/v1/tasks/{id}/history", s.history},
 		{"GET", "/v1/tasks/{id}/audit", s.audit},
+		{"GET", "/v1/tasks/{id}/phases", s.phases},
+		{"POST", "/v1/tasks/{id}/phases/advance", s.advancePhase},
 		{"GET", "/v1/tasks/{id}/submissions", s.submissions},
 		{"POST", "/v1/tasks/{id}/submissions", s.upload},
 		{"GET", "/v1/tasks/{id}/selections", s.selections},

@@ -132,7 +132,7 @@ func (s *Server) receiveTask(w http.ResponseWriter, r *http.Request, dir string)
 		return "", bad("%v", err)
 	}
 	var spec []byte
-	var data string
+	var data, phaseData string
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -153,8 +153,12 @@ func (s *Server) receiveTask(w http.ResponseWriter, r *http.Request, dir string)
 			if data, err = saveData(p, dir, s.cfg.MaxDatasetBytes); err != nil {
 				return "", tooLargeOr(err, bad)
 			}
+		case "phase_data":
+			if phaseData, err = saveData(p, dir, s.cfg.MaxDatasetBytes); err != nil {
+				return "", tooLargeOr(err, bad)
+			}
 		default:
-			return "", bad("unknown part %q (want spec and data)", p.FormName())
+			return "", bad("unknown part %q (want spec, data and, for a final phase with its own data, phase_data)", p.FormName())
 		}
 	}
 	if spec == nil || data == "" {
@@ -171,11 +175,38 @@ func (s *Server) receiveTask(w http.ResponseWriter, r *http.Request, dir string)
 	if err := os.Rename(data, filepath.Join(dir, name)); err != nil {
 		return "", err
 	}
+	if err := placePhaseData(parsed, phaseData, name, dir, bad); err != nil {
+		return "", err
+	}
 	specPath := filepath.Join(dir, "task.yaml")
 	if name == "task.yaml" {
 		specPath = filepath.Join(dir, "spec.yaml")
 	}
 	return specPath, os.WriteFile(specPath, spec, 0o600)
+}
+
+// placePhaseData puts the uploaded phase_data part where the spec's final
+// phase expects it: beside the task's data, under its bare name.
+func placePhaseData(spec engine.Spec, phaseData, dataName, dir string, bad func(string, ...any) error) error {
+	var want string
+	for i, p := range spec.Phases {
+		if p.Data == nil {
+			continue
+		}
+		want = p.Data.Test
+		if want != filepath.Base(want) || strings.ContainsAny(want, `/\`) || want == "." || want == ".." || want == dataName || want == "task.yaml" {
+			return bad("phases[%d].data.test %q: in an upload it is the phase's data file's bare name, other than data.test's", i, want)
+		}
+	}
+	switch {
+	case want == "" && phaseData != "":
+		return bad("a phase_data part, but no phase of the spec has its own data")
+	case want != "" && phaseData == "":
+		return bad("the final phase has its own data (%s): upload it as the phase_data part", want)
+	case want == "":
+		return nil
+	}
+	return os.Rename(phaseData, filepath.Join(dir, want))
 }
 
 // saveData copies an uploaded dataset to a file in dir.

@@ -282,6 +282,13 @@ func statusOf(st engine.State) status {
 		return status{"open", "open until the host closes it"}
 	case st.Reveal:
 		return status{"closed", "closed " + fmtTime(st.Closed)}
+	case st.Phase != "" && (st.Start.IsZero() || !st.Now.Before(st.Start)):
+		// Between phases, or in a final phase without submissions.
+		end := "when the host closes it"
+		if !st.End.IsZero() {
+			end = fmtTime(st.End)
+		}
+		return status{"upcoming", "phase " + st.Phase + ": no submissions now; results " + end}
 	default:
 		return status{"upcoming", "opens " + fmtTime(st.Start)}
 	}
@@ -308,6 +315,8 @@ type taskData struct {
 	Credentials []credRow
 	Mine        []engine.Submission
 	Viewer      engine.Viewer
+	// Phases are the task's phases, nil for a task without.
+	Phases []engine.Phase
 }
 
 // credRow is a credential with its author's display name.
@@ -394,17 +403,23 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	phases, err := s.e.Phases(id, v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	names := s.names(id)
 	var rows []credRow
 	for _, c := range creds {
 		rows = append(rows, credRow{Credential: c, Name: names[c.Author]})
 	}
+	pubRows, _ := t.PartRows()
 	d := taskData{
-		Info: t.Info(), State: st, Status: statusOf(st), Private: private, Credentials: rows, Viewer: v,
+		Info: t.Info(), State: st, Status: statusOf(st), Private: private, Credentials: rows, Viewer: v, Phases: phases,
 		Spec: rules{
 			Mode: t.Spec.Leaderboard.Mode, Step: t.Spec.Leaderboard.Step, FinalSelections: t.Spec.FinalSelections,
 			TeamSize: t.Spec.Teams.MaxSize, RequireSigned: t.Spec.RequireSigned, Access: accessRule(t.Spec.Access),
-			PublicPercent: math.Round(float64(t.PublicRows) / float64(max(t.Rows, 1)) * 100), PublicRows: t.PublicRows,
+			PublicPercent: math.Round(float64(pubRows) / float64(max(t.Info().Rows, 1)) * 100), PublicRows: pubRows,
 			Gates: describeGates(t.Spec.Gates, t.HigherIsBetter),
 		},
 	}

@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// MaxPhases bounds a task's phases.
+const MaxPhases = 16
+
+var phaseIDPattern = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+
+// PhaseSpec is one phase of a task (Spec.Phases): a span of its schedule
+// with its own rules. Phases follow each other in order; the task's
+// schedule is made from theirs (its start is the first phase's, its end
+// the last phase's), so a spec with phases leaves schedule out.
+//
+// A final phase (Final, the last one only) is where the final
+// leaderboard is decided: when it begins, every entrant's final
+// selections of the phase before are frozen and re-run, uncharged, on the
+// final phase's own held-out data (Data), which nobody has seen; the task
+// closes, and is certified, at the final phase's end. Participants submit
+// in it only when Submissions says so.
+type PhaseSpec struct {
+	// ID names the phase: 1 to 32 characters of a-z, 0-9 and -.
+	ID string `yaml:"id" json:"id"`
+	// Name is shown to people; default ID.
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// Schedule is when the phase runs. Every phase but the first needs a
+	// start, after the phase before's; an end (default: the next phase's
+	// start, or the host's close for the last) leaves a gap without
+	// submissions until the next phase.
+	Schedule ScheduleSpec `yaml:"schedule" json:"schedule"`
+	// Data is the final phase's own held-out dataset (the task's columns;
+	// its path relative to the spec), stored at creation and read by
+	// nobody until the phase begins. Unset: the task's own data, on which
+	// a re-run would only reproduce the stored scores, so nothing is
+	// re-run and the final board is the task's private board.
+	Data *PhaseData `yaml:"data,omitempty" json:"data,omitempty"`
+	// Final marks the last phase as the final one.
+	Final bool `yaml:"final,omitempty" json:"final,omitempty"`
+	// Submissions lets participants submit in a final phase (default: no,
+	// the selections of the phase before are what counts). Their
+	// submissions are scored on the final data, and nothing of those
+	// scores is shown until the task closes.
+	Submissions bool `yaml:"submissions,omitempty" json:"submissions,omitempty"`
+	// Limits, when set, replace the task's limits during the phase.
+	Limits *PhaseLimits `yaml:"limits,omitempty" json:"limits,omitempty"`
+}
+
+// PhaseLimits are the limits a phase may set for itself.
+type PhaseLimits struct {
+	// DailyLimit replaces limits.daily_limit during the phase (0:
+	// unlimited).
+	DailyLimit int `yaml:"daily_limit" json:"daily_limit"`
+}
+
+// PhaseData names a phase's held-out dataset.
+type PhaseData struct {
+	Test string `yaml:"test" json:"test"`
+}
+
+func (p PhaseSpec) name() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.ID
+}
+
+// acceptsAt reports whether participants may submit in the phase at now.
+func (p PhaseSpec) acceptsAt(now time.Time) bool {
+	if p.Final && !p.Submissions {
+		return false
+	}
+	end := p.Schedule.end()
+	return end.IsZero() || now.Before(end)
+}
+
+// fillPhaseDefaults makes the task's schedule from its phases', and each
+// phase's end but the last from the next one's start.
+func (s *Spec) fillPhaseDefaults() {
+	n := len(s.Phases)
+	if n == 0 {
+		return
+	}
+	for i := range n - 1 {
+		if s.Phases[i].Schedule.End == "" {
+			s.Phases[i].Schedule.End = s.Phases[i+1].Schedule.Start
+		}
+	}
+	if s.Schedule == (ScheduleSpec{}) {
+		s.Schedule = ScheduleSpec{Start: s.Phases[0].Schedule.Start, End: s.Phases[n-1].Schedule.End}
+	}
+}
+
+// validatePhases checks Spec.Phases (after fillPhaseDefaults).
+func (s Spec) validatePhases() error {
+	n := len(s.Phases)
+	if n == 0 {
+		return nil
+	}
+	bad := func(key, format string, args ...any) error {
+		return &SpecError{Key: key, Err: fmt.Errorf(format, args...)}
+	}
+	if n == 1 {
+		return bad("phases", "a single phase is the task itself: leave phases out, or give two or more")
+	}
+	if n > MaxPhases {
+		return bad("phases", "%d phases, more than %d", n, MaxPhases)
+	}
+	seen := map[string]bool{}
+	var prev time.Time
+	for i, p := range s.Phases {
+		key := fmt.Sprintf("phases[%d]", i)
+		if !phaseIDPattern.MatchString(p.ID) || seen[p.ID] {
+			return bad(key+".id", "%q is repeated, or not 1 to 32 characters of a-z, 0-9 and -", p.ID)
+		}
+		seen[p.ID] = true
+		if len(p.Name) > 100 {
+			return bad(key+".name", "longer than 100 characters")
+		}
+		start, err := parseTime(p.Schedule.Start)
+		if err != nil {
+			return &SpecError{Key: key + ".schedule.start", Err: err}
+		}
+		end, err := parseTime(p.Schedule.End)
+		if err != nil {
+			return &SpecError{Key: key + ".schedule.end", Err: err}
+		}
+		if i > 0 && start.IsZero() {
+			return bad(key+".schedule.start", "missing: every phase after the first starts at a time")
+		}
+		if i > 0 && !prev.IsZero() && !start.After(prev) {
+			return bad(key+".schedule.start", "%s is not after the start of phase %q", p.Schedule.Start, s.Phases[i-1].ID)
+		}
+		if !end.IsZero() && !start.IsZero() && !end.After(start) {
+			return bad(key+".schedule.end", "%s is not after the phase's start %s", p.Schedule.End, p.Schedule.Start)
+		}
+		if i+1 < n {
+			if next, _ := parseTime(s.Phases[i+1].Schedule.Start); !end.IsZero() && !next.IsZero() && end.After(next) {
+				return bad(key+".schedule.end", "%s is after the start of the next phase %q", p.Schedule.End, s.Phases[i+1].ID)
+			}
+		}
+		if !start.IsZero() {
+			prev = start
+		}
+		if p.Final && i != n-1 {
+			return bad(key+".final", "only the last phase may be final")
+		}
+		if p.Data != nil && !p.Final {
+			return bad(key+".data", "only a final phase has its own data; the other phases use the task's data")
+		}
+		if p.Data != nil && p.Data.Test == "" {
+			return bad(key+".data.test", "missing: the path of the phase's held-out dataset")
+		}
+		if p.Limits != nil && p.Limits.DailyLimit < 0 {
+			return bad(key+".limits.daily_limit", "%d is negative", p.Limits.DailyLimit)
+		}
+		if p.Submissions && !p.Final {
+			return bad(key+".submissions", "only a final phase may refuse or allow submissions; the others accept them")
+		}
+	}
+	want := ScheduleSpec{Start: s.Phases[0].Schedule.Start, End: s.Phases[n-1].Schedule.End}
+	if s.Schedule != want {
+		return bad("schedule", "set by the phases (from %q to %q): leave it out", want.Start, want.End)
+	}
+	return nil
+}
+
+// finalPhase returns the index of the task's final phase, -1 if none.
+func (s Spec) finalPhase() int {
+	if n := len(s.Phases); n > 0 && s.Phases[n-1].Final {
+		return n - 1
+	}
+	return -1
+}
+
+// scheduledPhase returns the index of the phase the schedule is in at
+// now: the last whose start has passed (0 before any).
+func (s Spec) scheduledPhase(now time.Time) int {
+	idx := 0
+	for i := 1; i < len(s.Phases); i++ {
+		if st := s.Phases[i].Schedule.start(); !st.IsZero() && !now.Before(st) {
+			idx = i
+		}
+	}
+	return idx
+}

@@ -1,0 +1,168 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/internal/httpapi"
+	"github.com/verdictlab/verdict/internal/web"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
+)
+
+// phasesYAML is a development phase from 2026, then a final phase with
+// its own data (final.csv) from 2099 (reached here by the host's advance).
+const phasesYAML = `phases:
+  - {id: dev, schedule: {start: "2026-01-01T00:00:00Z"}}
+  - {id: final, final: true, data: {test: final.csv}, schedule: {start: "2099-01-01T00:00:00Z"}}
+`
+
+func TestPhasesHTTP(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	host, anon := v.host(), v.anonymous()
+	data, err := os.ReadFile("testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := []byte(contestSpec("contest", phasesYAML))
+
+	t.Run("CreateRefused", func(t *testing.T) {
+		for _, tc := range []struct {
+			name  string
+			parts map[string][]byte
+			msg   string
+		}{
+			{"NoPhaseData", map[string][]byte{"spec": spec, "data": data}, "upload it as the phase_data part"},
+			{"PhaseDataUnasked", map[string][]byte{"spec": []byte(contestSpec("contest", "")), "data": data, "phase_data": data}, "no phase of the spec has its own data"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := host.upload("POST", "/v1/tasks", multipartForm(t, tc.parts))
+				if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), tc.msg) {
+					t.Errorf("got %d %s, want 400 naming %q", r.status, r.body, tc.msg)
+				}
+			})
+		}
+	})
+	r := host.upload("POST", "/v1/tasks", multipartForm(t, map[string][]byte{"spec": spec, "data": data, "phase_data": fixedContest(t, nil)}))
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	alice, bob := v.as(participantKey(t, "alice")), v.as(participantKey(t, "bob"))
+	ids := []string{alice.mustSubmit("contest", module("")), bob.mustSubmit("contest", sandboxtest.Wasm(sandboxtest.CModel))}
+	waitScored(t, v.e, ids)
+	devBoard := alice.get("/v1/tasks/contest/leaderboard").body
+
+	phases := func(r response) []engine.Phase {
+		t.Helper()
+		var ps []engine.Phase
+		if r.status != http.StatusOK || json.Unmarshal(r.body, &ps) != nil {
+			t.Fatalf("phases: %d %s", r.status, r.body)
+		}
+		return ps
+	}
+	if ps := phases(anon.get("/v1/tasks/contest/phases")); len(ps) != 2 || !ps[0].Current || !ps[1].Entered.IsZero() {
+		t.Errorf("phases before the advance: %+v, want dev current, final not begun", ps)
+	}
+	for _, tc := range []struct {
+		name   string
+		c      *client
+		status int
+		kind   string
+	}{
+		{"Anonymous", anon, 401, "unauthorized"},
+		{"Participant", alice, 403, "forbidden"},
+	} {
+		t.Run("Advance"+tc.name, func(t *testing.T) {
+			r := tc.c.postJSON("POST", "/v1/tasks/contest/phases/advance", map[string]any{})
+			if r.status != tc.status || r.kind() != tc.kind {
+				t.Errorf("got %d %q, want %d %q: %s", r.status, r.kind(), tc.status, tc.kind, r.body)
+			}
+		})
+	}
+	ps := phases(host.postJSON("POST", "/v1/tasks/contest/phases/advance", map[string]any{"reason": "the development phase is over"}))
+	if !ps[1].Current || ps[1].By != "host" || ps[1].Rerun == nil || !ps[1].Rerun.Done || ps[1].Rerun.Selections != 2 {
+		t.Errorf("after advance: %+v, want final current, its 2 selections re-run", ps[1])
+	}
+	if r := host.postJSON("POST", "/v1/tasks/contest/phases/advance", map[string]any{}); r.status != 400 {
+		t.Errorf("advance past the last phase: %d %s, want 400", r.status, r.body)
+	}
+	if got := alice.get("/v1/tasks/contest/leaderboard").body; string(got) != string(devBoard) {
+		t.Errorf("public board in the final phase:\n%s\nwant the development board:\n%s", got, devBoard)
+	}
+	if r := alice.get("/v1/tasks/contest/leaderboard?private=true"); r.status != http.StatusForbidden {
+		t.Errorf("participant's private board in the final phase: %d, want 403", r.status)
+	}
+	if st := anon.get("/v1/tasks/contest").json(t)["state"].(map[string]any); st["phase"] != "final" || st["open"] != false {
+		t.Errorf("task state %v, want phase final, not open", st)
+	}
+	if r := alice.submit("contest", module("again"), ""); r.status != http.StatusConflict {
+		t.Errorf("submit in the final phase: %d %s, want 409", r.status, r.body)
+	}
+	var trail []engine.AuditEntry
+	if err := json.Unmarshal(host.get("/v1/tasks/contest/audit").body, &trail); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range trail {
+		found = found || a.Action == engine.AuditPhase && a.Reason == "the development phase is over"
+	}
+	if !found {
+		t.Errorf("audit trail %+v lacks the host's phase change with its reason", trail)
+	}
+}
+
+// TestPhaseReadsNoFinalScore reads everything a participant can while a
+// final phase is under way (their submission, the list, its event stream,
+// its page, the task's page, the boards, the history, the phases) and
+// checks that none holds a score of the re-run on the final data.
+func TestPhaseReadsNoFinalScore(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	v.api.SetPages(web.New(v.e, web.Config{Viewer: v.api.Viewer}))
+	data, err := os.ReadFile("testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := v.host()
+	r := host.upload("POST", "/v1/tasks", multipartForm(t, map[string][]byte{"spec": []byte(contestSpec("contest", phasesYAML)),
+		"data": data, "phase_data": fixedContest(t, nil)}))
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	ada := v.as(participantKey(t, "ada"))
+	id := ada.mustSubmit("contest", module(""))
+	waitScored(t, v.e, []string{id})
+	if r := host.postJSON("POST", "/v1/tasks/contest/phases/advance", map[string]any{}); r.status != 200 {
+		t.Fatalf("advance: %d %s", r.status, r.body)
+	}
+	final, err := v.e.Submission(id, engine.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]float64{"the final public score": *final.Scores.Public, "the final private score": *final.Scores.Private}
+	for what, r := range map[string]response{
+		"submission":  ada.get("/v1/submissions/" + id),
+		"submissions": ada.get("/v1/tasks/contest/submissions"),
+		"events":      ada.get("/v1/submissions/" + id + "/events"),
+		"page":        ada.get("/submissions/" + id),
+		"task page":   ada.get("/tasks/contest"),
+		"board":       ada.get("/v1/tasks/contest/leaderboard"),
+		"history":     ada.get("/v1/tasks/contest/history"),
+		"phases":      ada.get("/v1/tasks/contest/phases"),
+		"audit":       ada.get("/v1/tasks/contest/audit"),
+	} {
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: got %d: %s", what, r.status, r.body)
+		}
+		for name, x := range secrets {
+			for _, s := range []string{strconv.FormatFloat(x, 'g', -1, 64), strconv.FormatFloat(x, 'f', 4, 64)} {
+				if strings.Contains(string(r.body), s) {
+					t.Errorf("%s: holds %s %v (as %q):\n%s", what, name, x, s, r.body)
+				}
+			}
+		}
+	}
+}
