@@ -35,7 +35,7 @@ func marketTrustAddCmd(g *globals) *cobra.Command {
 		since, until, reason string
 	)
 	c := &cobra.Command{
-		Use:   "add DID --name NAME [--since TIME] [--until TIME] [--task ID]... [--dataset SHA256]...",
+		Use:   "add DID --name NAME [--bbs-did DID] [--since TIME] [--until TIME] [--task ID]... [--dataset SHA256]...",
 		Short: "trust an issuer (or replace its entry)",
 		Args:  cobra.ExactArgs(1),
 		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
@@ -69,6 +69,7 @@ func marketTrustAddCmd(g *globals) *cobra.Command {
 	f.StringVar(&until, "until", "", "trust credentials issued before this time only (RFC 3339; default no end)")
 	f.StringSliceVar(&ti.Tasks, "task", nil, "a task id the issuer may certify (repeatable; default any)")
 	f.StringSliceVar(&ti.Datasets, "dataset", nil, "a dataset SHA-256 the issuer may certify on (repeatable; default any)")
+	f.StringVar(&ti.BBSDID, "bbs-did", "", "the issuer's BBS did:key (did:key:zUC7…, its /v1/host bbs_did): its selective disclosures verify here against it")
 	f.StringVar(&reason, "reason", "", "why, for the trust log")
 	_ = c.MarkFlagRequired("name")
 	return c
@@ -115,6 +116,9 @@ func marketTrustListCmd(g *globals) *cobra.Command {
 				}
 				if len(ti.Datasets) > 0 {
 					fmt.Fprintf(g.stdout, " datasets %v", ti.Datasets)
+				}
+				if ti.BBSDID != "" {
+					fmt.Fprintf(g.stdout, " bbs %s", ti.BBSDID)
 				}
 				fmt.Fprintln(g.stdout)
 			}

@@ -133,10 +133,10 @@ func checkBBSBinding(issuer, vm string, keyOf func(string) (string, error)) erro
 		}
 	}
 	if bound == "" {
-		return fieldErr(ErrBBSKeyUnknown, "issuer", "%.110q: signed by the BBS key %.110q, and this verifier knows no BBS key of that issuer (its host's pair, or a trusted-issuer entry's bbs_did)", issuer, signer)
+		return fieldErr(ErrBBSKeyUnknown, "issuer", "%.110q: signed by the BBS key %.330q, and this verifier knows no BBS key of that issuer (its host's pair, or a trusted-issuer entry's bbs_did)", issuer, signer)
 	}
 	if controllerOf(bound) != signer {
-		return fieldErr(ErrIssuerMismatch, "proof.verificationMethod", "signed by %.110q, but the BBS key of issuer %.110q is %.110q", signer, issuer, controllerOf(bound))
+		return fieldErr(ErrIssuerMismatch, "proof.verificationMethod", "signed by %.330q, but the BBS key of issuer %.110q is %.330q", signer, issuer, controllerOf(bound))
 	}
 	return nil
 }
