@@ -136,7 +136,7 @@ func printMarket(g *globals, ms []market.Entry) error {
 			status = "REVOKED: " + m.Revoked.Reason
 		}
 		fmt.Fprintf(w, "%-8s  %-16s %-10s %-9s %10s  %-20s %-14s %s\n", m.ID[:min(8, len(m.ID))], m.Card.Task.ID, m.Card.Task.Type,
-			m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.Author), m.Card.License, status)
+			m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.AuthorName()), m.Card.License, status)
 	}
 	return nil
 }
@@ -214,7 +214,7 @@ func printCard(w io.Writer, m *market.Entry) {
 	p := c.Scores.Public
 	score("public", p.Value, p.CI[0], p.CI[1], p.Level)
 	fmt.Fprintf(w, "rank        %d of %d\n", c.Rank, c.RankedParticipants)
-	fmt.Fprintf(w, "author      %s\n", c.Author)
+	fmt.Fprintf(w, "author      %s\n", c.AuthorName())
 	fmt.Fprintf(w, "license     %s\n", c.License)
 	fmt.Fprintf(w, "price       %d units per 1,000 rows of metered use\n", m.PricePer1000)
 	trust := "trusted here"
@@ -383,7 +383,7 @@ func emitIngested(g *globals, m *market.Entry, start time.Time) error {
 		return g.emit(map[string]any{"accepted": true, "model": m})
 	}
 	fmt.Fprintf(g.stdout, "ingested    %s: %s on %s, %s %s, by %s (verified in %.0f ms)\n", m.ID, m.Card.Task.Type, m.Card.Task.ID,
-		m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.Author), float64(time.Since(start).Microseconds())/1000)
+		m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.AuthorName()), float64(time.Since(start).Microseconds())/1000)
 	return nil
 }
 
@@ -416,7 +416,7 @@ model's next export.`,
 			}
 			fmt.Fprintf(g.stdout, "checked     %d ingested models against the status list of %s\n", r.Checked, r.Issuer)
 			for _, m := range r.Revoked {
-				fmt.Fprintf(g.stdout, "revoked     %s (%s on %s, by %s)\n", m.ID, m.Card.Task.Metric, m.Card.Task.ID, shortDID(m.Card.Author))
+				fmt.Fprintf(g.stdout, "revoked     %s (%s on %s, by %s)\n", m.ID, m.Card.Task.Metric, m.Card.Task.ID, shortDID(m.Card.AuthorName()))
 			}
 			if len(r.Revoked) == 0 {
 				fmt.Fprintln(g.stdout, "revoked     none")
