@@ -243,14 +243,31 @@ func marketExportCmd(g *globals) *cobra.Command {
 		fmt.Fprintf(g.stdout, "exported    %s to %s (%s)\n", id, dir, strings.Join(files, ", "))
 		return nil
 	}
+	var hideAuthor bool
 	c := &cobra.Command{
-		Use:   "export ID DIR",
+		Use:   "export ID DIR [--hide-author]",
 		Short: "write a model as a bundle: model.wasm, credential.json, card.json, status.json",
-		Args:  cobra.ExactArgs(2),
+		Long: `Export writes a model as a bundle another marketplace ingests. With
+--hide-author (on the host's data dir: the host signs the card) the
+credential is a bbs-2023 selective disclosure that reveals all the card
+claims but the author, and the card leaves it out: the other marketplace
+verifies it with this host's BBS key (verdict market trust add DID
+--bbs-did, from trust list) and lists the author as "not disclosed".`,
+		Args: cobra.ExactArgs(2),
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			mk, err := market.Open(cmd.Context(), e)
 			if err != nil {
 				return err
+			}
+			if hideAuthor {
+				m, b, err := mk.DisclosureBundle(args[0])
+				if err != nil {
+					return badInput(err)
+				}
+				if err := b.Write(args[1]); err != nil {
+					return badInput(err)
+				}
+				return emit(m.ID, args[1])
 			}
 			m, err := mk.ExportBundle(args[0], args[1])
 			if err != nil {
@@ -258,6 +275,9 @@ func marketExportCmd(g *globals) *cobra.Command {
 			}
 			return emit(m.ID, args[1])
 		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if hideAuthor {
+				return badInput(fmt.Errorf("--hide-author: run it on the host's data dir (--data-dir): the host re-signs the card"))
+			}
 			m, err := c.MarketEntry(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -272,6 +292,7 @@ func marketExportCmd(g *globals) *cobra.Command {
 			return emit(m.ID, args[1])
 		}),
 	}
+	c.Flags().BoolVar(&hideAuthor, "hide-author", false, "export a selective disclosure that hides the model's author")
 	g.serverFlags(c, true)
 	return c
 }

@@ -102,9 +102,9 @@ func marketTrustListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				return g.emit(map[string]any{"host": e.HostDID(), "issuers": list})
+				return g.emit(map[string]any{"host": e.HostDID(), "host_bbs_did": e.HostBBSDID(), "issuers": list})
 			}
-			fmt.Fprintf(g.stdout, "this host   %s (always trusted for its own credentials)\n", e.HostDID())
+			fmt.Fprintf(g.stdout, "this host   %s (always trusted for its own credentials) bbs %s\n", e.HostDID(), e.HostBBSDID())
 			for _, ti := range list {
 				period := "since " + ti.Since.Format(time.RFC3339)
 				if !ti.Until.IsZero() {
