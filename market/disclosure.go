@@ -10,6 +10,7 @@ import (
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/leaderboard"
 )
 
 // A disclosure bundle lists a model without saying who made it: its
@@ -149,4 +150,26 @@ func verifyDisclosure(ctx context.Context, b *Bundle, opts IngestOptions, list [
 		},
 	}
 	return &credential.ModelResult{Credential: mc, Issuer: d.Issuer, StatusChecked: d.StatusChecked}, nil
+}
+
+// statusOf is the status entry of an ingested entry's credential (verified
+// at ingest, checked again here at its issue time), nil if it has none or
+// no longer verifies: a disclosure's against its issuer's BBS key.
+func (mk *Market) statusOf(ctx context.Context, m leaderboard.MarketEntry) *credential.StatusEntry {
+	if !isDerived(m.Credential) {
+		res, err := credential.VerifyModel(ctx, m.Credential, credential.VerifyOptions{Issuer: m.Issuer, Now: m.Created})
+		if err != nil {
+			return nil
+		}
+		return res.Credential.Status
+	}
+	bbsKey, err := mk.BBSKeyOf(m.Issuer)
+	if err != nil || bbsKey == "" {
+		return nil
+	}
+	d, err := credential.VerifyDerived(ctx, m.Credential, credential.DerivedOptions{Issuer: m.Issuer, BBSKey: bbsKey, Now: m.Created})
+	if err != nil {
+		return nil
+	}
+	return d.Status
 }

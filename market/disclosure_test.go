@@ -133,6 +133,14 @@ func TestDisclosureBundle(t *testing.T) {
 		if !errors.Is(err, credential.ErrRevoked) {
 			t.Errorf("got %v, want %v", err, credential.ErrRevoked)
 		}
+		// The marketplace that listed it learns of it from the newer list.
+		r, err := m2.Refresh(ctx, list)
+		if err != nil || r.Checked != 1 || len(r.Revoked) != 1 || r.Revoked[0].ID != id {
+			t.Fatalf("Refresh: got %+v, %v; want the disclosure checked and revoked", r, err)
+		}
+		if me, err := m2.Entry(id); err != nil || me.Revoked == nil {
+			t.Errorf("entry after Refresh: got %+v, %v; want revoked", me, err)
+		}
 	})
 	t.Run("ErrBadRequest/ingested", func(t *testing.T) {
 		if _, _, err := m2.DisclosureBundle(id); !errors.Is(err, engine.ErrBadRequest) {
