@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 )
 
 // TestVerifyCredentialBBS is VerifyCredential (the VC-API's verifier) on
@@ -119,5 +120,49 @@ func TestVerifyCredentialBBS(t *testing.T) {
 		if err == nil || !bytes.Contains([]byte(err.Error()), []byte("bbs key unknown for issuer")) || !bytes.Contains([]byte(err.Error()), []byte(issuer.DID())) {
 			t.Errorf("got %v, want it to say bbs key unknown for issuer %s", err, issuer.DID())
 		}
+	})
+}
+
+// FuzzVerifyCredentialBBS: VerifyCredential on bbs-2023 proofs never
+// panics, refuses with a *FieldError, and accepts only the seeds' claims.
+func FuzzVerifyCredentialBBS(f *testing.F) {
+	signed := signBBS(f)
+	derived, err := Derive(signed, []string{"/credentialSubject/rank"}, []byte("n"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var s map[string]any
+	if err := json.Unmarshal(signed, &s); err != nil {
+		f.Fatal(err)
+	}
+	s["proof"] = s["proof"].([]any)[1]
+	base, err := json.Marshal(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(derived)
+	f.Add(base)
+	f.Add(signed)
+	bbsDID := w3cBBSKey(f).DID()
+	opts := CredentialOptions{Now: testIssued.Add(time.Hour), BBSKeyOf: func(string) (string, error) { return bbsDID, nil },
+		StatusList: derivedOpts(f, false).StatusList}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if len(doc) > 64<<10 {
+			return
+		}
+		res, err := VerifyCredential(context.Background(), doc, opts)
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) && !errors.Is(err, ErrStatus) {
+				t.Fatalf("error %v is not a *FieldError", err)
+			}
+			return
+		}
+		for _, seed := range [][]byte{derived, base, signed} {
+			if jsonEqual(t, withoutProof(t, doc), withoutProof(t, seed)) {
+				return
+			}
+		}
+		t.Fatalf("accepted claims other than the seeds': %s (%+v)", doc, res)
 	})
 }
