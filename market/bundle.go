@@ -227,6 +227,10 @@ type IngestOptions struct {
 	// StatusList, if set, is the issuer's current signed status list, used
 	// instead of the bundle's (which may be older than a revocation).
 	StatusList []byte
+	// BBSKey is the issuer's BBS did:key, against which a disclosure
+	// bundle's derived proof is checked (see DisclosureBundle); Ingest
+	// sets it from the registry (BBSKeyOf) when empty.
+	BBSKey string
 	// PricePer1000, if not zero, is the listing's price per 1,000 rows of
 	// metered use (SetPrice); zero keeps DefaultPricePer1000.
 	PricePer1000 int64
@@ -244,14 +248,22 @@ func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.T
 	if list == nil {
 		list = b.StatusList
 	}
-	res, err := credential.VerifyModel(ctx, b.Credential, credential.VerifyOptions{Issuer: opts.Issuer, Module: b.Module, Now: now})
+	var res *credential.ModelResult
+	var err error
+	if isDerived(b.Credential) {
+		if res, err = verifyDisclosure(ctx, b, opts, list, now); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		res, err = credential.VerifyModel(ctx, b.Credential, credential.VerifyOptions{Issuer: opts.Issuer, Module: b.Module, Now: now})
+	}
 	switch {
 	case errors.Is(err, credential.ErrModelMismatch):
 		return nil, nil, &BundleError{File: BundleModule, Err: err}
 	case err != nil:
 		return nil, nil, &BundleError{File: BundleCredential, Err: err}
 	}
-	if st := res.Credential.Status; st != nil {
+	if st := res.Credential.Status; st != nil && !res.StatusChecked {
 		if list == nil {
 			return nil, nil, &BundleError{File: BundleStatusList, Err: fmt.Errorf("missing: revocation of %s cannot be checked (pass the issuer's status list): %w", res.Credential.ID, credential.ErrStatus)}
 		}
@@ -281,6 +293,12 @@ func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.T
 // *BundleError of BundleCredential wrapping ErrUntrustedIssuer, unless
 // opts.AllowUntrusted. An entry already here is ErrExists.
 func (mk *Market) Ingest(ctx context.Context, b *Bundle, opts IngestOptions) (*Entry, error) {
+	if opts.BBSKey == "" && isDerived(b.Credential) {
+		var err error
+		if opts.BBSKey, err = mk.BBSKeyOf(claimedIssuer(b.Credential)); err != nil {
+			return nil, err
+		}
+	}
 	card, _, err := VerifyBundle(ctx, b, opts, mk.e.Now())
 	if err != nil {
 		return nil, err

@@ -46,7 +46,7 @@ type Card struct {
 	// Rank is the model's place among RankedParticipants at close.
 	Rank               int    `json:"rank"`
 	RankedParticipants int    `json:"ranked_participants"`
-	Author             string `json:"author"`  // the participant's DID or name (the credential's author is its credential.ParticipantIRI)
+	Author             string `json:"author"`  // the participant's DID or name (the credential's author is its credential.ParticipantIRI); empty when not disclosed (DisclosureBundle)
 	License            string `json:"license"` // as given at submission, or UnspecifiedLicense
 	// MemoryMB is the guest memory limit the model was certified under;
 	// Predict runs it under the same (0: sandbox.DefaultMemoryMB).
@@ -155,8 +155,8 @@ func (c *Card) validate() error {
 		return bad("input", "an id column and at least one feature are required")
 	case len(c.Output.Columns) == 0 || len(c.Output.Columns) > 1<<16:
 		return bad("output.columns", "%d columns", len(c.Output.Columns))
-	case c.Author == "" || c.License == "":
-		return bad("author, license", "required")
+	case c.License == "":
+		return bad("license", "required")
 	case c.Created.IsZero():
 		return bad("created", "missing")
 	}

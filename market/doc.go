@@ -40,6 +40,13 @@
 // engine's sentinels (engine.ErrBadRequest, ErrNotFound, ErrExists), so
 // the adapters map them as they map the engine's.
 //
+// A registry entry may also record the issuer's BBS did:key
+// (TrustedIssuer.BBSDID; BBSKeyOf, which binds this host to its own
+// pair). A disclosure bundle (DisclosureBundle, disclosure.go) carries a
+// bbs-2023 selective disclosure that hides the author and a card without
+// it; VerifyBundle checks it against that key (IngestOptions.BBSKey) and
+// listings show its author as AuthorNotDisclosed.
+//
 // A listed model is also a metered service (metered.go): PredictMetered
 // runs it for a caller (a did:key, or HostCaller) within the caller's
 // daily Quota (a *QuotaError, before the model runs) and appends a

@@ -386,11 +386,11 @@ func (mk *Market) Refresh(ctx context.Context, list []byte) (*Refreshed, error) 
 		if !m.Ingested || !m.Revoked.IsZero() || m.Issuer != v.Issuer {
 			continue
 		}
-		res, err := credential.VerifyModel(ctx, m.Credential, credential.VerifyOptions{Issuer: m.Issuer, Now: m.Created})
-		if err != nil || res.Credential.Status == nil {
+		st := mk.statusOf(ctx, m)
+		if st == nil {
 			continue
 		}
-		revoked, err := credential.CheckStatus(*res.Credential.Status, list, m.Issuer, now)
+		revoked, err := credential.CheckStatus(*st, list, m.Issuer, now)
 		if err != nil {
 			continue // another list of this issuer, or not valid now
 		}

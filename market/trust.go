@@ -51,6 +51,11 @@ type TrustedIssuer struct {
 	// SHA-256s (hex) it is trusted to certify.
 	Tasks    []string `json:"tasks,omitempty"`
 	Datasets []string `json:"datasets,omitempty"`
+	// BBSDID, if set, is the issuer's BBS did:key ("did:key:zUC7…", its
+	// /v1/host bbs_did): the key a bbs-2023 proof of a credential by DID
+	// must be signed with (BBSKeyOf). Without it, a selective disclosure
+	// by this issuer does not verify here.
+	BBSDID string `json:"bbs_did,omitempty"`
 }
 
 // Validate reports a DID that is not a did:key, a name that is empty,
@@ -62,6 +67,11 @@ func (ti TrustedIssuer) Validate() error {
 	}
 	if _, err := credential.ParseDIDKey(ti.DID); err != nil {
 		return bad("not a did:key: %v", err)
+	}
+	if ti.BBSDID != "" {
+		if _, err := credential.ParseBBSDIDKey(ti.BBSDID); err != nil {
+			return bad("bbs_did: not a BLS12-381 did:key: %v", err)
+		}
 	}
 	switch {
 	case ti.Name == "" || len(ti.Name) > MaxIssuerName:
@@ -279,4 +289,26 @@ func (mk *Market) trusted(list []TrustedIssuer, c *Card) *TrustedIssuer {
 		}
 	}
 	return nil
+}
+
+// BBSKeyOf returns the BBS did:key bound to the issuer did, "" if this
+// marketplace knows none: this data dir's own host's (its key pair), or
+// the bbs_did of the issuer's registry entry. It is the binding
+// credential.CredentialOptions.BBSKeyOf asks for. The binding is a fact
+// about keys, not trust: it holds outside the entry's period and scope,
+// which Covers judges separately.
+func (mk *Market) BBSKeyOf(did string) (string, error) {
+	if did == mk.e.HostDID() {
+		return mk.e.HostBBSDID(), nil
+	}
+	list, err := mk.Issuers()
+	if err != nil {
+		return "", err
+	}
+	for _, ti := range list {
+		if ti.DID == did {
+			return ti.BBSDID, nil
+		}
+	}
+	return "", nil
 }

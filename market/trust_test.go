@@ -31,6 +31,9 @@ func TestTrustedIssuerValidate(t *testing.T) {
 		{"ErrBadRequest/no since", func(ti *market.TrustedIssuer) { ti.Since = time.Time{} }, "since"},
 		{"ErrBadRequest/until before since", func(ti *market.TrustedIssuer) { ti.Until = since }, "until"},
 		{"ErrBadRequest/empty task", func(ti *market.TrustedIssuer) { ti.Tasks = []string{""} }, "scope"},
+		{"valid/bbs_did", func(ti *market.TrustedIssuer) { ti.BBSDID = mustBBSKey(t).DID() }, ""},
+		{"ErrBadRequest/bbs_did Ed25519", func(ti *market.TrustedIssuer) { ti.BBSDID = did }, "bbs_did"},
+		{"ErrBadRequest/bbs_did not did:key", func(ti *market.TrustedIssuer) { ti.BBSDID = "did:web:example.com" }, "bbs_did"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

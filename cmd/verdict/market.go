@@ -137,7 +137,7 @@ func printMarket(g *globals, ms []market.Entry) error {
 			status = "REVOKED: " + m.Revoked.Reason
 		}
 		fmt.Fprintf(w, "%-8s  %-16s %-10s %-9s %10s  %-20s %-14s %s\n", m.ID[:min(8, len(m.ID))], m.Card.Task.ID, m.Card.Task.Type,
-			m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.Author), m.Card.License, status)
+			m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.AuthorName()), m.Card.License, status)
 	}
 	return nil
 }
@@ -215,7 +215,7 @@ func printCard(w io.Writer, m *market.Entry) {
 	p := c.Scores.Public
 	score("public", p.Value, p.CI[0], p.CI[1], p.Level)
 	fmt.Fprintf(w, "rank        %d of %d\n", c.Rank, c.RankedParticipants)
-	fmt.Fprintf(w, "author      %s\n", c.Author)
+	fmt.Fprintf(w, "author      %s\n", c.AuthorName())
 	fmt.Fprintf(w, "license     %s\n", c.License)
 	fmt.Fprintf(w, "price       %d units per 1,000 rows of metered use\n", m.PricePer1000)
 	trust := "trusted here"
@@ -244,14 +244,31 @@ func marketExportCmd(g *globals) *cobra.Command {
 		fmt.Fprintf(g.stdout, "exported    %s to %s (%s)\n", id, dir, strings.Join(files, ", "))
 		return nil
 	}
+	var hideAuthor bool
 	c := &cobra.Command{
-		Use:   "export ID DIR",
+		Use:   "export ID DIR [--hide-author]",
 		Short: "write a model as a bundle: model.wasm, credential.json, card.json, status.json",
-		Args:  cobra.ExactArgs(2),
+		Long: `Export writes a model as a bundle another marketplace ingests. With
+--hide-author (on the host's data dir: the host signs the card) the
+credential is a bbs-2023 selective disclosure that reveals all the card
+claims but the author, and the card leaves it out: the other marketplace
+verifies it with this host's BBS key (verdict market trust add DID
+--bbs-did, from trust list) and lists the author as "not disclosed".`,
+		Args: cobra.ExactArgs(2),
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
 			mk, err := market.Open(cmd.Context(), e)
 			if err != nil {
 				return err
+			}
+			if hideAuthor {
+				m, b, err := mk.DisclosureBundle(args[0])
+				if err != nil {
+					return badInput(err)
+				}
+				if err := b.Write(args[1]); err != nil {
+					return badInput(err)
+				}
+				return emit(m.ID, args[1])
 			}
 			m, err := mk.ExportBundle(args[0], args[1])
 			if err != nil {
@@ -259,6 +276,9 @@ func marketExportCmd(g *globals) *cobra.Command {
 			}
 			return emit(m.ID, args[1])
 		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if hideAuthor {
+				return badInput(fmt.Errorf("--hide-author: run it on the host's data dir (--data-dir): the host re-signs the card"))
+			}
 			m, err := c.MarketEntry(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -273,6 +293,7 @@ func marketExportCmd(g *globals) *cobra.Command {
 			return emit(m.ID, args[1])
 		}),
 	}
+	c.Flags().BoolVar(&hideAuthor, "hide-author", false, "export a selective disclosure that hides the model's author")
 	g.serverFlags(c, true)
 	return c
 }
@@ -384,7 +405,7 @@ func emitIngested(g *globals, m *market.Entry, start time.Time) error {
 		return g.emit(map[string]any{"accepted": true, "model": m})
 	}
 	fmt.Fprintf(g.stdout, "ingested    %s: %s on %s, %s %s, by %s (verified in %.0f ms)\n", m.ID, m.Card.Task.Type, m.Card.Task.ID,
-		m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.Author), float64(time.Since(start).Microseconds())/1000)
+		m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.AuthorName()), float64(time.Since(start).Microseconds())/1000)
 	return nil
 }
 
@@ -417,7 +438,7 @@ model's next export.`,
 			}
 			fmt.Fprintf(g.stdout, "checked     %d ingested models against the status list of %s\n", r.Checked, r.Issuer)
 			for _, m := range r.Revoked {
-				fmt.Fprintf(g.stdout, "revoked     %s (%s on %s, by %s)\n", m.ID, m.Card.Task.Metric, m.Card.Task.ID, shortDID(m.Card.Author))
+				fmt.Fprintf(g.stdout, "revoked     %s (%s on %s, by %s)\n", m.ID, m.Card.Task.Metric, m.Card.Task.ID, shortDID(m.Card.AuthorName()))
 			}
 			if len(r.Revoked) == 0 {
 				fmt.Fprintln(g.stdout, "revoked     none")

@@ -135,6 +135,35 @@ func TestCLIMarket(t *testing.T) {
 	}
 	run(data2, 2, "market", "predict", adaID, writeFile(t, filepath.Join(dir, "bad.csv"), []byte("id,a\nn1,1\n")))
 
+	// Exported with its author hidden, ingested by a third data dir that
+	// records the first host's BBS key, listed with its author not
+	// disclosed.
+	var host struct {
+		BBS string `json:"host_bbs_did"`
+	}
+	if err := json.Unmarshal([]byte(run(data, 0, "--json", "market", "trust", "list")), &host); err != nil || !strings.HasPrefix(host.BBS, "did:key:zUC7") {
+		t.Fatalf("trust list host_bbs_did: got %q, %v", host.BBS, err)
+	}
+	hidden, data3 := filepath.Join(dir, "hidden"), filepath.Join(dir, "data3")
+	run(data, 0, "market", "export", adaID, hidden, "--hide-author")
+	if b, _ := os.ReadFile(filepath.Join(hidden, "card.json")); strings.Contains(string(b), ada) {
+		t.Errorf("a card with the author hidden names it:\n%s", b)
+	}
+	run(data3, 0, "market", "trust", "add", closed.Issuer, "--name", "first host", "--since", "2020-01-01T00:00:00Z")
+	if out := run(data3, 1, "market", "ingest", hidden); !strings.Contains(out, "bbs key unknown for issuer") {
+		t.Errorf("ingest of a disclosure without the issuer's BBS key: got\n%s", out)
+	}
+	run(data3, 0, "market", "trust", "add", closed.Issuer, "--name", "first host", "--since", "2020-01-01T00:00:00Z", "--bbs-did", host.BBS)
+	if out := run(data3, 0, "market", "ingest", hidden); !strings.Contains(out, "ingested    "+adaID) {
+		t.Errorf("ingest of a disclosure: got\n%s", out)
+	}
+	if out := run(data3, 0, "market", "show", adaID); !strings.Contains(out, "author      not disclosed") || strings.Contains(out, ada) {
+		t.Errorf("show of a disclosure: got\n%s\nwant author not disclosed", out)
+	}
+	if out := run(data3, 0, "market", "list"); !strings.Contains(out, "not disclosed") {
+		t.Errorf("list of a disclosure: got\n%s", out)
+	}
+
 	// A tampered bundle is refused, naming the file and the cause.
 	tampered := filepath.Join(dir, "tampered")
 	if err := os.CopyFS(tampered, os.DirFS(bobBundle)); err != nil {

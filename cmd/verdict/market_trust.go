@@ -59,7 +59,7 @@ func marketTrustAddCmd(g *globals) *cobra.Command {
 		return nil
 	}
 	c := &cobra.Command{
-		Use:   "add DID --name NAME [--since TIME] [--until TIME] [--task ID]... [--dataset SHA256]...",
+		Use:   "add DID --name NAME [--bbs-did DID] [--since TIME] [--until TIME] [--task ID]... [--dataset SHA256]...",
 		Short: "trust an issuer (or replace its entry)",
 		Args:  cobra.ExactArgs(1),
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
@@ -91,6 +91,7 @@ func marketTrustAddCmd(g *globals) *cobra.Command {
 	f.StringVar(&until, "until", "", "trust credentials issued before this time only (RFC 3339; default no end)")
 	f.StringSliceVar(&ti.Tasks, "task", nil, "a task id the issuer may certify (repeatable; default any)")
 	f.StringSliceVar(&ti.Datasets, "dataset", nil, "a dataset SHA-256 the issuer may certify on (repeatable; default any)")
+	f.StringVar(&ti.BBSDID, "bbs-did", "", "the issuer's BBS did:key (did:key:zUC7…, its /v1/host bbs_did): its selective disclosures verify here against it")
 	f.StringVar(&reason, "reason", "", "why, for the trust log")
 	_ = c.MarkFlagRequired("name")
 	return c
@@ -126,20 +127,20 @@ func marketTrustListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRegistry(g, reg, false)
+			return printRegistry(g, reg, false, e.HostBBSDID())
 		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if verify {
 				reg, _, err := c.SignedRegistry(cmd.Context(), "")
 				if err != nil {
 					return err
 				}
-				return printRegistry(g, reg, true)
+				return printRegistry(g, reg, true, "")
 			}
 			reg, err := c.Trusted(cmd.Context())
 			if err != nil {
 				return err
 			}
-			return printRegistry(g, reg, false)
+			return printRegistry(g, reg, false, "")
 		}),
 	}
 	g.serverFlags(c, false)
@@ -149,9 +150,13 @@ func marketTrustListCmd(g *globals) *cobra.Command {
 
 // printRegistry prints the registry, or emits it as JSON (its host and
 // issuers, and verified when its signature was checked).
-func printRegistry(g *globals, reg *market.Registry, verified bool) error {
+// hostBBS is the host's BBS did:key when known ("" over --server).
+func printRegistry(g *globals, reg *market.Registry, verified bool, hostBBS string) error {
 	if g.json {
 		out := map[string]any{"host": reg.Issuer, "issuers": reg.Issuers}
+		if hostBBS != "" {
+			out["host_bbs_did"] = hostBBS
+		}
 		if verified {
 			out["verified"], out["issued"] = true, reg.Issued
 		}
@@ -160,7 +165,11 @@ func printRegistry(g *globals, reg *market.Registry, verified bool) error {
 	if verified {
 		fmt.Fprintf(g.stdout, "signed by   %s at %s: signature verified\n", reg.Issuer, reg.Issued.Format(time.RFC3339))
 	}
-	fmt.Fprintf(g.stdout, "this host   %s (always trusted for its own credentials)\n", reg.Issuer)
+	fmt.Fprintf(g.stdout, "this host   %s (always trusted for its own credentials)", reg.Issuer)
+	if hostBBS != "" {
+		fmt.Fprintf(g.stdout, " bbs %s", hostBBS)
+	}
+	fmt.Fprintln(g.stdout)
 	for _, ti := range reg.Issuers {
 		period := "since " + ti.Since.Format(time.RFC3339)
 		if !ti.Until.IsZero() {
@@ -172,6 +181,9 @@ func printRegistry(g *globals, reg *market.Registry, verified bool) error {
 		}
 		if len(ti.Datasets) > 0 {
 			fmt.Fprintf(g.stdout, " datasets %v", ti.Datasets)
+		}
+		if ti.BBSDID != "" {
+			fmt.Fprintf(g.stdout, " bbs %s", ti.BBSDID)
 		}
 		fmt.Fprintln(g.stdout)
 	}

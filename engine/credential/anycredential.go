@@ -25,6 +25,13 @@ type CredentialOptions struct {
 	// Resolve resolves an eddsa proof's verification method; nil means
 	// ResolveDIDKey.
 	Resolve Resolver
+	// BBSKeyOf returns the BBS did:key ("did:key:zUC7…") bound to an
+	// issuer by something the verifier trusts (a host's /v1/host pair, a
+	// marketplace's registry), "" if it knows none. A bbs-2023 proof by a
+	// key other than the issuer's own DID verifies only against it: an
+	// unknown binding is ErrBBSKeyUnknown, another key ErrIssuerMismatch.
+	// nil knows no binding.
+	BBSKeyOf func(issuer string) (string, error)
 }
 
 // CredentialResult is a verified credential of any type.
@@ -57,7 +64,7 @@ func VerifyCredential(ctx context.Context, signed []byte, opts CredentialOptions
 	if err != nil {
 		return nil, err
 	}
-	proof, err := verifySecured(suite, signed, opts.Resolve)
+	proof, err := verifySecured(suite, signed, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +169,14 @@ func proofCryptosuite(signed []byte) (string, error) {
 
 // verifySecured verifies the proof of signed and that its issuer is the
 // controller of the signing key. It is the one place a cryptosuite is
-// chosen: a new suite is a new case here (a bbs-2023 derived proof, by
-// VerifyDerived), returning the issuer and the canonical document without
-// its proof.
-func verifySecured(suite string, signed []byte, resolve Resolver) (*VerifyResult, error) {
+// chosen: a new suite is a new case here, returning the issuer and the
+// canonical document without its proof.
+func verifySecured(suite string, signed []byte, opts CredentialOptions) (*VerifyResult, error) {
 	switch suite {
 	case Cryptosuite:
-		return Verify(signed, resolve)
+		return Verify(signed, opts.Resolve)
+	case BBSCryptosuite:
+		return verifyBBSSecured(signed, opts.BBSKeyOf)
 	}
-	return nil, fieldErr(ErrUnsupportedProof, "proof.cryptosuite", "%.40q: this verifier checks %q", suite, Cryptosuite)
+	return nil, fieldErr(ErrUnsupportedProof, "proof.cryptosuite", "%.40q: this verifier checks %q and %q", suite, Cryptosuite, BBSCryptosuite)
 }

@@ -369,34 +369,9 @@ func VerifyDerived(ctx context.Context, derived []byte, opts DerivedOptions) (*D
 	if !ok {
 		return nil, fieldErr(ErrNoProof, "proof", "missing")
 	}
-	var proof map[string]any
-	if err := json.Unmarshal(rawProof, &proof); err != nil {
-		return nil, fieldErr(ErrNoProof, "proof", "want one bbs-2023 derived proof object")
-	}
-	if proof["type"] != ProofType || proof["cryptosuite"] != BBSCryptosuite {
-		return nil, fieldErr(ErrUnsupportedProof, "proof.cryptosuite", "got %v, want %s", proof["cryptosuite"], BBSCryptosuite)
-	}
-	if purpose, _ := proof["proofPurpose"].(string); purpose != AssertionMethod {
-		return nil, fieldErr(ErrProofPurpose, "proof.proofPurpose", "got %.40q, want %q", purpose, AssertionMethod)
-	}
 	res := &DerivedResult{}
-	res.VerificationMethod, _ = proof["verificationMethod"].(string)
-	pk, err := ParseBBSDIDKey(res.VerificationMethod)
-	if err != nil {
-		return nil, fieldErr(ErrVerificationMethod, "proof.verificationMethod", "%v", err)
-	}
-	pv, _ := proof["proofValue"].(string)
-	dp, err := bbs2023.ParseDerivedProof(pv)
-	if err != nil {
-		return nil, bbsErr(err, "proof")
-	}
-	res.Nonce = dp.PresentationHeader
-	doc, err := decodeAny(top)
-	if err != nil {
+	if res.VerificationMethod, res.Nonce, err = verifyDerivedProof(top, rawProof); err != nil {
 		return nil, err
-	}
-	if err := bbs2023.Verify(doc, pk); err != nil {
-		return nil, bbsErr(err, "proof")
 	}
 	if opts.Nonce != nil && !bytes.Equal(opts.Nonce, res.Nonce) {
 		return nil, fieldErr(ErrBadSignature, "proof.proofValue", "bound to presentation header %q, want %q", res.Nonce, opts.Nonce)

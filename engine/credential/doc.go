@@ -65,7 +65,10 @@
 // properties, inline contexts, relatedResource, the validity period), the
 // validity period at a time (CheckValidity), and each
 // BitstringStatusListEntry against the lists the verifier holds. A status
-// it cannot check is ErrStatusOffline, never a pass:
+// it cannot check is ErrStatusOffline, never a pass. A bbs-2023 proof
+// (derived or base) verifies only against the BBS key the verifier binds
+// to the issuer (CredentialOptions.BBSKeyOf); an issuer it knows no key
+// for is ErrBBSKeyUnknown, never a pass:
 //
 //	res, err := credential.VerifyCredential(ctx, vc, credential.CredentialOptions{StatusList: held})
 //	// res.Issuer, res.Document (the verified claims, canonical JSON)

@@ -36,6 +36,11 @@ var (
 	// controller of the key that signed it, or not the issuer the verifier
 	// expected.
 	ErrIssuerMismatch = errors.New("credential: issuer does not match the signing key")
+	// ErrBBSKeyUnknown reports a bbs-2023 proof by a key that is not the
+	// issuer's DID, for an issuer whose BBS key the verifier was not told
+	// (CredentialOptions.BBSKeyOf): the binding cannot be checked, so the
+	// credential does not verify.
+	ErrBBSKeyUnknown = errors.New("credential: bbs key unknown for issuer")
 
 	// ErrNotModelCredential reports a verified credential that is not a
 	// CertifiedModelCredential.

@@ -68,6 +68,10 @@ func testDerive(t *testing.T, v *env, id string, alice, bob, host, anon *client)
 	if got, _ := json.Marshal(res.Subject["rankAtMost"]); string(got) != "[1]" && string(got) != "[3]" {
 		t.Errorf("rankAtMost: got %s", got)
 	}
+	// The VC-API verifies it against the host's pair (issuer DID, BBS DID).
+	if status, title := verifyAtVCAPI(t, anon, derived); status != 200 {
+		t.Errorf("POST /credentials/verify, derived: got %d %q, want 200", status, title)
+	}
 	return derived
 }
 
@@ -91,6 +95,9 @@ func checkDerivedRevoked(t *testing.T, v *env, host *client, derived []byte) {
 	t.Helper()
 	if _, err := credential.VerifyDerived(context.Background(), derived, derivedOpts(t, v, host)); !errors.Is(err, credential.ErrRevoked) {
 		t.Errorf("derived credential of a revoked credential: got %v, want %v", err, credential.ErrRevoked)
+	}
+	if status, title := verifyAtVCAPI(t, v.anonymous(), derived); status != 422 || title != "revoked" {
+		t.Errorf("POST /credentials/verify, derived of a revoked credential: got %d %q, want 422 revoked", status, title)
 	}
 }
 

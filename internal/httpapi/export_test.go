@@ -1,5 +1,7 @@
 package httpapi
 
+import "github.com/verdictlab/verdict/market"
+
 // Routes lists s's routes as "METHOD /path", for TestOpenAPIMatchesRoutes.
 func Routes(s *Server) []string {
 	var out []string
@@ -32,3 +34,7 @@ func InflightBytes(s *Server) int64 {
 	defer s.inflight.mu.Unlock()
 	return s.inflight.total
 }
+
+// MarketOf is the marketplace s serves, for tests that change its trust
+// registry.
+func MarketOf(s *Server) *market.Market { return s.m }

@@ -34,6 +34,7 @@ var vcErrors = []struct {
 	{credential.ErrStatusOffline, "status_offline", verdictErr + "status_offline", http.StatusUnprocessableEntity},
 	{credential.ErrStatusList, "status", verdictErr + "status", http.StatusUnprocessableEntity},
 	{credential.ErrStatus, "status", verdictErr + "status", http.StatusUnprocessableEntity},
+	{credential.ErrBBSKeyUnknown, "bbs_key_unknown", vcCryptoErr, http.StatusUnprocessableEntity},
 	{credential.ErrIssuerMismatch, "issuer_mismatch", vcCryptoErr, http.StatusUnprocessableEntity},
 	{credential.ErrBadSignature, "bad_signature", vcCryptoErr, http.StatusUnprocessableEntity},
 	{credential.ErrUnsupportedProof, "unsupported_proof", vcCryptoErr, http.StatusUnprocessableEntity},
@@ -139,6 +140,10 @@ func isJSONObject(raw json.RawMessage) bool {
 // (credential.VerifyCredential): proof, data model, validity, and each
 // status entry against this server's lists; a list elsewhere is an error
 // (verdict verifies offline and never fetches it), not a silent pass.
+// A bbs-2023 proof (derived or base) verifies against the BBS key bound to
+// its issuer by the marketplace (market.Market.BBSKeyOf: this host's pair,
+// or a trusted issuer's bbs_did); an issuer without one is
+// bbs_key_unknown.
 func (s *Server) vcVerify(w http.ResponseWriter, r *http.Request) {
 	c, err := s.identify(w, r)
 	var body []byte
@@ -164,6 +169,7 @@ func (s *Server) vcVerify(w http.ResponseWriter, r *http.Request) {
 		Now:        s.cfg.Now(),
 		StatusList: s.vcStatusList,
 		Resource:   s.resource,
+		BBSKeyOf:   s.m.BBSKeyOf,
 	})
 	if err != nil {
 		p, status := problemOf(err)
