@@ -109,9 +109,14 @@ func Open(cfg Config) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	if err := durable.SyncDir(cfg.Dir); err != nil { // DIR/entries' own name is durable
-		l.f.Close()
-		return nil, fmt.Errorf("ledger: %w", err)
+	// DIR/entries' name is durable, and DIR's own in its parent, which
+	// MkdirAll may just have made: a receipt fsynced into a directory a
+	// power cut forgets is lost.
+	for _, d := range []string{cfg.Dir, filepath.Dir(filepath.Clean(cfg.Dir))} {
+		if err := durable.SyncDir(d); err != nil {
+			l.f.Close()
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
 	}
 	if err := l.load(covered); err != nil {
 		l.f.Close()
