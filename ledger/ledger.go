@@ -109,9 +109,14 @@ func Open(cfg Config) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	if err := durable.SyncDir(cfg.Dir); err != nil { // DIR/entries' own name is durable
-		l.f.Close()
-		return nil, fmt.Errorf("ledger: %w", err)
+	// DIR/entries' name is durable, and DIR's own in its parent, which
+	// MkdirAll may just have made: a receipt fsynced into a directory a
+	// power cut forgets is lost.
+	for _, d := range []string{cfg.Dir, filepath.Dir(filepath.Clean(cfg.Dir))} {
+		if err := durable.SyncDir(d); err != nil {
+			l.f.Close()
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
 	}
 	if err := l.load(covered); err != nil {
 		l.f.Close()
@@ -230,7 +235,8 @@ func (l *Ledger) rootLocked(n int64) tlog.Hash {
 // Append adds entry (1..MaxEntrySize bytes) to the log and returns its
 // index and the signed checkpoint that covers it. When Append returns,
 // the entry is on disk (fsynced); an error after that point says so and
-// leaves the entry in the log.
+// leaves the entry in the log, and comes with the entry's index. An
+// error with index -1 means the entry was not appended.
 //
 // Concurrent appends are committed in groups: the entries waiting when a
 // commit starts are written and fsynced together, with one set of tiles
@@ -238,7 +244,7 @@ func (l *Ledger) rootLocked(n int64) tlog.Hash {
 // entry. Each entry's index is its place in the order of commit.
 func (l *Ledger) Append(entry []byte) (int64, []byte, error) {
 	if len(entry) == 0 || len(entry) > MaxEntrySize {
-		return 0, nil, fmt.Errorf("ledger: entry of %d bytes, want 1..%d: %w", len(entry), MaxEntrySize, ErrEntry)
+		return -1, nil, fmt.Errorf("ledger: entry of %d bytes, want 1..%d: %w", len(entry), MaxEntrySize, ErrEntry)
 	}
 	p := &pending{entry: entry, done: make(chan appended, 1)}
 	l.qmu.Lock()
@@ -277,7 +283,7 @@ func (l *Ledger) commitGroup() {
 	first, signed, err := l.commit(group)
 	l.mu.Unlock()
 	for i, p := range group {
-		r := appended{err: err}
+		r := appended{index: -1, err: err}
 		if first >= 0 {
 			r.index, r.checkpoint = first+int64(i), signed
 		}

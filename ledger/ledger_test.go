@@ -320,9 +320,13 @@ func TestHammer(t *testing.T) {
 func TestAppendRefuses(t *testing.T) {
 	l := openLedger(t, t.TempDir())
 	for _, e := range [][]byte{nil, make([]byte, ledger.MaxEntrySize+1)} {
-		if _, _, err := l.Append(e); !errors.Is(err, ledger.ErrEntry) {
-			t.Errorf("entry of %d bytes: got %v, want ErrEntry", len(e), err)
+		if idx, _, err := l.Append(e); !errors.Is(err, ledger.ErrEntry) || idx != -1 {
+			t.Errorf("entry of %d bytes: got index %d, %v; want -1, ErrEntry", len(e), idx, err)
 		}
+	}
+	l.Close()
+	if idx, _, err := l.Append(receipt(0).Encode()); err == nil || idx != -1 {
+		t.Errorf("append to a closed ledger: got index %d, %v; want -1 and an error", idx, err)
 	}
 }
 

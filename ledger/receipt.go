@@ -89,6 +89,16 @@ func (r *Receipt) Validate() error {
 			return bad("empty team member")
 		}
 	}
+	// What Encode writes must parse again: a receipt the log stores but
+	// ParseReceipt refuses would stop every reader of the log (statements,
+	// the quota recount when the market opens it).
+	b, err := json.Marshal(r)
+	if err != nil {
+		return bad("encode: %v", err)
+	}
+	if len(b) > MaxReceiptSize {
+		return bad("%d bytes encoded (%d team members), more than %d", len(b), len(r.Members), MaxReceiptSize)
+	}
 	return nil
 }
 

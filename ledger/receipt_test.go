@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -23,6 +24,12 @@ func TestReceiptValidate(t *testing.T) {
 		{"sub-second time", func(r *ledger.Receipt) { r.Time = r.Time.Add(time.Millisecond) }},
 		{"not UTC", func(r *ledger.Receipt) { r.Time = r.Time.In(time.FixedZone("x", 3600)) }},
 		{"empty member", func(r *ledger.Receipt) { r.Members = []string{""} }},
+		{"larger than MaxReceiptSize", func(r *ledger.Receipt) {
+			// A team of 200 did:keys: appended, it could not be read back.
+			for i := range 200 {
+				r.Members = append(r.Members, fmt.Sprintf("did:key:z6Mk%044d", i))
+			}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

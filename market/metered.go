@@ -293,6 +293,9 @@ func (mk *Market) PredictMetered(ctx context.Context, caller, id string, input [
 	entry := r.Encode()
 	idx, cp, err := l.Append(entry)
 	if err != nil {
+		if idx < 0 { // not in the log: the call was not served
+			release()
+		}
 		return nil, fmt.Errorf("predict with %s: record receipt: %w", me.ID, err)
 	}
 	return &Metered{Predictions: p, Receipt: r, Entry: entry, Index: idx, Checkpoint: cp, Salt: salt}, nil

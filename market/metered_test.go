@@ -164,6 +164,31 @@ func TestQuotaHammer(t *testing.T) {
 	}
 }
 
+// TestQuotaGivenBackWhenNotRecorded: a call whose receipt could not be
+// appended (the ledger closed under it) was not served, and its quota is
+// given back.
+func TestQuotaGivenBackWhenNotRecorded(t *testing.T) {
+	ctx := context.Background()
+	_, m, _, id := listed(t)
+	m.SetQuota(market.Quota{CallsPerDay: 1, RowsPerDay: -1})
+	l, err := m.Ledger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		_, err := m.PredictMetered(ctx, "did:key:z6MkCaller", id, rowsCSV(2), "in.csv")
+		if err == nil || errors.Is(err, market.ErrQuota) {
+			t.Fatalf("call %d on a closed ledger: got %v, want the append's error (the first call's quota given back)", i, err)
+		}
+	}
+	if l.Size() != 0 {
+		t.Errorf("got %d receipts, want none", l.Size())
+	}
+}
+
 // BenchmarkPredictMetered measures a metered call (input parsed, quota,
 // sandbox run, receipt fsynced in the ledger); BenchmarkPredict is the
 // same run unmetered.

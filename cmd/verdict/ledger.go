@@ -17,6 +17,7 @@ import (
 	"github.com/verdictlab/verdict/api"
 	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/internal/durable"
 	"github.com/verdictlab/verdict/ledger"
 	"github.com/verdictlab/verdict/market"
 )
@@ -46,7 +47,9 @@ func predictRemote(g *globals, cmd *cobra.Command, c *client.Client, id, input, 
 	if receipt != "" {
 		b, err := jsonIndent(mp.Receipt)
 		if err == nil {
-			err = os.WriteFile(receipt, b, 0o644)
+			// It holds the salt that opens the receipt's request
+			// digest, the caller's alone.
+			err = durable.WriteFile(receipt, b, 0o600)
 		}
 		if err != nil {
 			return fmt.Errorf("write receipt %s: %w", receipt, err)

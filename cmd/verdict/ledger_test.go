@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -68,6 +69,13 @@ func TestCLILedger(t *testing.T) {
 	out, _ = run(0, "ledger", "verify", rcpt, "--server", base)
 	if !strings.Contains(out, "size 1 is a prefix of the tree of size 2") || !strings.Contains(out, "in the latest tree (size 2)") {
 		t.Errorf("verify --server: %s", out)
+	}
+	// The receipt holds the salt that opens its request digest, the
+	// caller's alone: not readable by others.
+	if fi, err := os.Stat(rcpt); err != nil {
+		t.Fatal(err)
+	} else if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("receipt file: mode %v, want 0600", fi.Mode().Perm())
 	}
 	b, err := os.ReadFile(rcpt)
 	if err != nil {

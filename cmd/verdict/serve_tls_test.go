@@ -81,30 +81,10 @@ func TestServeTLSIssuerAPI(t *testing.T) {
 	if code, _, stderr := cli(t, "--data-dir", data, "serve", "--tls-cert", certFile); code == 0 || !strings.Contains(stderr, "--tls-key") {
 		t.Fatalf("--tls-cert alone: got %d %q, want a refusal naming --tls-key", code, stderr)
 	}
-	// The port is chosen first, so that --base-url can name it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "https://" + addr
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"--data-dir", data, "serve", "--addr", addr, "--base-url", base,
-			"--tls-cert", certFile, "--tls-key", keyFile, "--issuer-api"}, &stdout, &stderr)
-	}()
-	listening := regexp.MustCompile(`listening on (https://\S+)`)
-	for deadline := time.Now().Add(30 * time.Second); listening.FindStringSubmatch(stdout.String()) == nil; {
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never listened; stdout: %s stderr: %s", stdout.String(), stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	addr, stdout, stderr, exit := serveIssuerTLS(t, ctx, data, certFile, keyFile)
+	base := "https://" + addr
 	did := regexp.MustCompile(`VC-API issuer: (did:key:\S+)`).FindStringSubmatch(stdout.String())
 	if did == nil {
 		t.Fatalf("serve did not print the issuer's DID: %s", stdout.String())
@@ -173,5 +153,46 @@ func TestServeTLSIssuerAPI(t *testing.T) {
 	cancel()
 	if code := <-exit; code != 0 {
 		t.Fatalf("serve exited %d; stderr: %s", code, stderr.String())
+	}
+}
+
+// serveIssuerTLS starts verdict serve --issuer-api over HTTPS on a free
+// port of 127.0.0.1, with --base-url naming it (the status lists it
+// issues point there), and waits until it listens. The port is found by
+// listening and closing, so another process may take it before serve
+// binds it: a start refused with "address already in use" is retried on
+// a new port.
+func serveIssuerTLS(t *testing.T, ctx context.Context, data, certFile, keyFile string) (addr string, stdout, stderr *syncBuffer, exit <-chan int) {
+	t.Helper()
+	listening := regexp.MustCompile(`listening on (https://\S+)`)
+attempts:
+	for attempt := 1; ; attempt++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = ln.Addr().String()
+		ln.Close()
+		stdout, stderr = new(syncBuffer), new(syncBuffer)
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, []string{"--data-dir", data, "serve", "--addr", addr, "--base-url", "https://" + addr,
+				"--tls-cert", certFile, "--tls-key", keyFile, "--issuer-api"}, stdout, stderr)
+		}()
+		for deadline := time.Now().Add(30 * time.Second); listening.FindStringSubmatch(stdout.String()) == nil; {
+			select {
+			case code := <-done:
+				if attempt < 5 && strings.Contains(stderr.String(), "address already in use") {
+					t.Logf("port %s taken before serve bound it; attempt %d", addr, attempt+1)
+					continue attempts
+				}
+				t.Fatalf("serve exited %d before listening; stdout: %s stderr: %s", code, stdout.String(), stderr.String())
+			case <-time.After(10 * time.Millisecond): // poll stdout
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("serve never listened; stdout: %s stderr: %s", stdout.String(), stderr.String())
+			}
+		}
+		return addr, stdout, stderr, done
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,30 +96,12 @@ func runW3CSuite(t *testing.T, suite w3cSuite) {
 	if code != 0 {
 		t.Fatalf("token create: %d %s", code, stderrTok)
 	}
-	// The port is chosen first, so that --base-url (where the status lists
-	// are, which the suites fetch) can name it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	// --base-url (where the status lists are, which the suites fetch)
+	// names the port serve listens on.
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	var stdout, stderr syncBuffer
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(sctx, []string{"--data-dir", data, "serve", "--addr", addr, "--base-url", "https://" + addr,
-			"--issuer-api", "--tls-cert", certFile, "--tls-key", keyFile}, &stdout, &stderr)
-	}()
-	listening := regexp.MustCompile(`listening on (https://\S+)`)
-	for deadline := time.Now().Add(30 * time.Second); listening.FindStringSubmatch(stdout.String()) == nil; {
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never listened; stderr: %s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	base := listening.FindStringSubmatch(stdout.String())[1]
+	addr, stdout, stderr, exit := serveIssuerTLS(t, sctx, data, certFile, keyFile)
+	base := "https://" + addr
 	did := regexp.MustCompile(`VC-API issuer: (did:key:\S+)`).FindStringSubmatch(stdout.String())
 	if did == nil {
 		t.Fatalf("serve did not print its issuer: %s", stdout.String())

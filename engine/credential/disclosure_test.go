@@ -106,6 +106,18 @@ func TestSignWithBBS(t *testing.T) {
 			t.Errorf("got %v, want %v", err, ErrBadSignature)
 		}
 	})
+	t.Run("ErrNoProof/two bbs base", func(t *testing.T) {
+		// Copies of a valid base proof appended to the set: each would be
+		// verified (canonicalization and pairings) for anyone who asks.
+		var doc map[string]any
+		_ = json.Unmarshal(signed, &doc)
+		set := doc["proof"].([]any)
+		doc["proof"] = []any{set[0], set[1], set[1]}
+		b, _ := json.Marshal(doc)
+		if _, err := Verify(b, nil); !errors.Is(err, ErrNoProof) {
+			t.Errorf("got %v, want %v", err, ErrNoProof)
+		}
+	})
 	t.Run("ErrNoProof/two eddsa", func(t *testing.T) {
 		var doc map[string]any
 		_ = json.Unmarshal(signed, &doc)

@@ -212,6 +212,14 @@ func VerifyProof(signed []byte, resolve Resolver) (*VerifyResult, error) {
 		if len(eddsa) != 1 {
 			return nil, fieldErr(ErrNoProof, "proof", "a set of %d proofs, %d of them not bbs-2023; want exactly one eddsa-jcs-2022", len(set), len(eddsa))
 		}
+		// Each base proof costs a JSON-LD expansion, an RDF
+		// canonicalization and a pairing, and the eddsa proof signs the
+		// document, not the set: without a bound anyone could append
+		// copies to a credential and have a public verifier do that work
+		// for each. A model credential carries one.
+		if len(bbsProofs) > maxBBSBaseProofs {
+			return nil, fieldErr(ErrNoProof, "proof", "a set with %d bbs-2023 base proofs, want at most %d", len(bbsProofs), maxBBSBaseProofs)
+		}
 		rawProof = eddsa[0]
 	}
 	proof, err := parseObject(rawProof, "proof")
@@ -314,6 +322,10 @@ func VerifyProof(signed []byte, resolve Resolver) (*VerifyResult, error) {
 	}
 	return res, nil
 }
+
+// maxBBSBaseProofs bounds the bbs-2023 base proofs VerifyProof verifies
+// in one proof set.
+const maxBBSBaseProofs = 1
 
 // indexedProof is a proof of a proof set and its place there.
 type indexedProof struct {
