@@ -95,24 +95,12 @@ func (s *Server) predictMetered(w http.ResponseWriter, r *http.Request) {
 // usageReceipt is a metered call's receipt with its inclusion proof in
 // the checkpoint the append returned.
 func (s *Server) usageReceipt(res *market.Metered) (*api.UsageReceipt, error) {
-	l, err := s.m.Ledger()
+	proof, key, err := s.m.Proof(res)
 	if err != nil {
 		return nil, err
-	}
-	cp, err := ledger.ParseCheckpoint(res.Checkpoint, l.VerifierKey())
-	if err != nil {
-		return nil, err
-	}
-	p, err := l.ProveInclusion(res.Index, cp.Size)
-	if err != nil {
-		return nil, err
-	}
-	proof := make([][]byte, len(p))
-	for i := range p {
-		proof[i] = p[i][:]
 	}
 	return &api.UsageReceipt{Entry: res.Entry, Index: res.Index, Checkpoint: string(res.Checkpoint),
-		Proof: proof, VerifierKey: l.VerifierKey(), Salt: res.Salt}, nil
+		Proof: proof, VerifierKey: key, Salt: res.Salt}, nil
 }
 
 // predictionMedia picks the answer's media type from Accept: CSV unless
