@@ -1,8 +1,10 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -164,6 +166,41 @@ func TestBuyerToken(t *testing.T) {
 		out, msg = mcpPredict(t, mcpSession(t, v.srv.URL+"/mcp", v.token), id, predictRows)
 		if msg != "" || usage(t, out, predictRows) != market.HostCaller {
 			t.Errorf("the host alone: %q, want a call metered to %q", msg, market.HostCaller)
+		}
+	})
+
+	t.Run("MCP signed", func(t *testing.T) {
+		// A participant's did:key signature on /mcp meters predict to the
+		// signer; a body that is not the signed one is refused.
+		signer := participantKey(t, "signer")
+		body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"predict","arguments":{"id":"` + id + `","rows_csv":"id,a,b\nn1,1,2\n"}}}`)
+		post := func(tamper bool) (int, []byte) {
+			req := v.as(signer).request("POST", "/mcp", body, "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+			if tamper {
+				req.Body = io.NopCloser(bytes.NewReader(bytes.Replace(body, []byte("n1,1,2"), []byte("n1,9,2"), 1)))
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, b
+		}
+		code, b := post(false)
+		var rpc struct {
+			Result struct {
+				IsError           bool
+				StructuredContent mcpserver.PredictOutput
+			}
+		}
+		if err := json.Unmarshal(b, &rpc); code != 200 || err != nil || rpc.Result.IsError || rpc.Result.StructuredContent.Usage.Caller != signer.DID() {
+			t.Fatalf("signed predict: %d %s, want a call metered to %s", code, b, signer.DID())
+		}
+		if code, b := post(true); code != http.StatusUnauthorized || !strings.Contains(string(b), "Content-Digest") {
+			t.Errorf("a body not the signed one: %d %s, want 401 naming Content-Digest", code, b)
 		}
 	})
 

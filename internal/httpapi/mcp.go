@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 
 	"github.com/verdictlab/verdict/internal/mcpserver"
@@ -24,6 +26,17 @@ func (s *Server) mcp(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, err)
 		return
+	}
+	if c.sig != nil {
+		// A signer's body is checked against the signed Content-Digest
+		// before the MCP handler acts on it (readBody), so a signed call
+		// is metered for the body its signer sent.
+		body, err := s.readBody(w, r, c, mcpserver.MaxRequestBytes)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	if who != "" {
 		r = r.WithContext(mcpserver.WithCaller(r.Context(), who))
