@@ -37,7 +37,11 @@ type callerKey struct{}
 // (a did:key, or market.HostCaller): an HTTP adapter wraps each /mcp
 // request's context with it once it has checked the request's
 // credentials, and predict meters the call to it. It overrides
-// Config.Caller.
+// Config.Caller. Over Handler (stateless), each request's context is the
+// root of the session its call runs in, and the SDK keeps its values for
+// the tool handlers (jsonrpc2's notDone wrapper): TestPredict/http and
+// internal/httpapi's TestBuyerToken hold it to that, and were it to
+// change, predict would be refused (no caller), never metered to another.
 func WithCaller(ctx context.Context, caller string) context.Context {
 	return context.WithValue(ctx, callerKey{}, caller)
 }
