@@ -415,3 +415,27 @@ func (mk *Market) SetPrice(id string, per1000 int64) error {
 	}
 	return nil
 }
+
+// Proof returns the inclusion proof of a metered call's receipt (its
+// Index) in the checkpoint its append returned (RFC 6962 hashes, leaf to
+// root), and the verifier key of the ledger's checkpoints: what a caller
+// needs to check the receipt offline.
+func (mk *Market) Proof(res *Metered) (proof [][]byte, verifierKey string, err error) {
+	l, err := mk.Ledger()
+	if err != nil {
+		return nil, "", err
+	}
+	cp, err := ledger.ParseCheckpoint(res.Checkpoint, l.VerifierKey())
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := l.ProveInclusion(res.Index, cp.Size)
+	if err != nil {
+		return nil, "", err
+	}
+	proof = make([][]byte, len(p))
+	for i := range p {
+		proof[i] = p[i][:]
+	}
+	return proof, l.VerifierKey(), nil
+}

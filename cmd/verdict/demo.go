@@ -32,7 +32,11 @@ and a broken one), each is sandboxed and scored, the leaderboards are
 printed, and the host closes the task: the winners get W3C Verifiable
 Credentials, which are verified, and enter the marketplace, where one is
 revoked, the other found by search, exported, ingested into a second data
-dir (a tampered copy and the revoked one refused) and run on new rows. It uses a fresh temporary data dir unless --data-dir is given.
+dir (a tampered copy and the revoked one refused) and run on new rows.
+Last, an AI agent (an MCP client) searches the marketplace through its MCP
+server, reads the card, verifies the model and uses it twice as a metered
+service; both uses show in the host's signed statement of the month. It
+uses a fresh temporary data dir unless --data-dir is given.
 
 With --contest it plays a one-week contest on a simulated clock instead:
 schedule, daily limits, a duplicate, baselines, a team, final selections,

@@ -184,7 +184,8 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, f := range []string{"created task \"breast-cancer\"", "alice", "bob", "FAILED (trap)", "index out of range", "leaderboard — public", "leaderboard — private", "1     alice", "#1 alice", "VERIFIED (proof, issuer, model hash, not revoked)"} {
+	for _, f := range []string{"created task \"breast-cancer\"", "alice", "bob", "FAILED (trap)", "index out of range", "leaderboard — public", "leaderboard — private", "1     alice", "#1 alice", "VERIFIED (proof, issuer, model hash, not revoked)",
+		"connects over MCP", "verify_model", "VALID (credential proof", "predict", "verified by the agent", "2 uses  8 rows  2.000 units"} {
 		if !strings.Contains(stdout, f) {
 			t.Errorf("demo output lacks %q:\n%s", f, stdout)
 		}

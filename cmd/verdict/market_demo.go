@@ -36,6 +36,7 @@ type marketDemo struct {
 	Refused     map[string]string   `json:"refused"` // case -> reason
 	Predictions *engine.Predictions `json:"-"`
 	PredictMS   float64             `json:"predict_ms"`
+	Agent       *agentDemo          `json:"agent,omitempty"`
 }
 
 // demoMarket is the demo's marketplace part: the certified models are in
@@ -59,6 +60,7 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 	if err != nil {
 		return nil, err
 	}
+	defer mk.Close()
 	md := &marketDemo{Refused: map[string]string{}}
 	if len(certified) == 0 {
 		say("\nmarketplace: no certified model to show\n")
@@ -174,6 +176,9 @@ func demoMarket(ctx context.Context, g *globals, e *engine.Engine, work, cacheDi
 			vals = append(vals, strconv.FormatFloat(p.Values[k][i], 'f', 4, 64))
 		}
 		say("            %s  %s\n", id, strings.Join(vals, "  "))
+	}
+	if md.Agent, err = demoAgent(ctx, g, e, mk, names); err != nil {
+		return nil, err
 	}
 	return md, nil
 }

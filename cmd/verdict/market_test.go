@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/verdictlab/verdict/ledger"
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
 
@@ -211,7 +213,9 @@ func TestCLIMarket(t *testing.T) {
 }
 
 // TestDemoMarket: the demo's marketplace part finds alice's model, refuses
-// the tampered and the revoked bundles, and predicts new rows.
+// the tampered and the revoked bundles, and predicts new rows; then its
+// agent finds and verifies the model through MCP and uses it twice, and
+// the statement counts both uses: 2 uses, 5 + 3 rows, 8 × 250 milli-units.
 func TestDemoMarket(t *testing.T) {
 	code, stdout, stderr := cli(t, "--json", "demo")
 	if code != 0 {
@@ -226,6 +230,14 @@ func TestDemoMarket(t *testing.T) {
 				Card struct{ Author, License string }
 			}
 			Refused map[string]string
+			Agent   struct {
+				Agent     string
+				Tools     []string
+				Found     []string
+				Verified  bool
+				Receipts  []int64
+				Statement ledger.Statement
+			}
 		}
 	}
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
@@ -237,5 +249,16 @@ func TestDemoMarket(t *testing.T) {
 	}
 	if !strings.Contains(m.Refused["tampered wasm"], "module does not match") || !strings.Contains(m.Refused["revoked"], "revoked") {
 		t.Errorf("demo market refusals: got %v", m.Refused)
+	}
+	a := m.Agent
+	if !slices.Contains(a.Tools, "predict") || len(a.Found) != 1 || !strings.HasPrefix(a.Found[0], m.Found) || !a.Verified || !slices.Equal(a.Receipts, []int64{0, 1}) {
+		t.Errorf("demo agent: got %+v, want alice's model found through MCP, verified, and two receipts 0 and 1", a)
+	}
+	st := a.Statement
+	if len(st.Lines) != 1 || st.Size != 2 {
+		t.Fatalf("demo statement: got %+v, want one line from a checkpoint of size 2", st)
+	}
+	if l := st.Lines[0]; l.Author != out.Participants["alice"] || l.Uses != 2 || l.Rows != 8 || l.MilliUnits != 8*250 || l.Model != a.Found[0] {
+		t.Errorf("demo statement line: got %+v, want alice's model: 2 uses, 8 rows, 2000 milli-units", l)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,7 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/engine/credential"
+	"github.com/verdictlab/verdict/internal/mcpserver"
 	"github.com/verdictlab/verdict/market/markettest"
 )
 
@@ -55,7 +60,15 @@ func TestMCPWithNpmClient(t *testing.T) {
 	if out, err := ci.CombinedOutput(); err != nil {
 		t.Fatalf("npm ci: %v\n%s", err, out)
 	}
-	cmd := exec.Command(node, "client.mjs", bin, "mcp", "--data-dir", data)
+	keyFile := filepath.Join(t.TempDir(), "agent.key")
+	key, err := credential.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := credential.WriteKeyFile(keyFile, key); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "client.mjs", bin, "mcp", "--data-dir", data, "--key", keyFile)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "VERDICT_DATA_DIR=")
 	var stderr strings.Builder
@@ -82,11 +95,16 @@ func TestMCPWithNpmClient(t *testing.T) {
 			IsError bool
 			Text    string
 		}
+		Predict struct {
+			IsError bool
+			Text    string
+			Result  mcpserver.PredictOutput
+		}
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("client output %q: %v", out, err)
 	}
-	if want := []string{"get_model_card", "rank_models_on_sample", "search_models", "verify_model"}; got.Server.Name != "verdict" || !slices.Equal(got.Tools, want) {
+	if want := []string{"get_model_card", "predict", "rank_models_on_sample", "search_models", "verify_model"}; got.Server.Name != "verdict" || !slices.Equal(got.Tools, want) {
 		t.Errorf("server %q tools %v, want verdict with %v", got.Server.Name, got.Tools, want)
 	}
 	if len(got.Models) != 2 {
@@ -100,7 +118,89 @@ func TestMCPWithNpmClient(t *testing.T) {
 	if got.Card.Card.ID != got.Models[0].ID || !slices.Equal(got.Card.Card.Input.Features, []string{"a", "b"}) {
 		t.Errorf("get_model_card: got %+v, want %s's card reading a, b", got.Card, got.Models[0].ID)
 	}
+	if p := got.Predict; p.IsError || len(p.Result.IDs) != 2 || p.Result.Usage.Caller != key.DID() || p.Result.Usage.Rows != 2 || p.Result.Receipt.Checkpoint == "" {
+		t.Errorf("predict: got %+v, want 2 rows metered to %s with a receipt", p, key.DID())
+	}
 	if !got.Refused.IsError || !strings.Contains(got.Refused.Text, "more than 200") {
 		t.Errorf("over-long text: got %+v, want a tool error naming the bound", got.Refused)
 	}
+}
+
+// TestMCPKey runs `verdict mcp` under the Go SDK's MCP client
+// (CommandTransport, over stdio): with --key FILE predict is metered to
+// that key's did:key and its receipt is in the data dir's ledger, which
+// verdict ledger verify accepts; without --key predict is refused,
+// naming the flag, and search still answers.
+func TestMCPKey(t *testing.T) {
+	data, f := certifiedDataDir(t)
+	bin := verdictBinary(t)
+	keyFile := filepath.Join(t.TempDir(), "agent.key")
+	key, err := credential.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := credential.WriteKeyFile(keyFile, key); err != nil {
+		t.Fatal(err)
+	}
+	connect := func(args ...string) *mcp.ClientSession {
+		cmd := exec.Command(bin, append([]string{"mcp", "--data-dir", data}, args...)...)
+		cmd.Env = append(os.Environ(), "VERDICT_DATA_DIR=")
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
+	predict := func(cs *mcp.ClientSession) *mcp.CallToolResult {
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "predict", Arguments: map[string]any{
+			"id": f.IDs[markettest.Linear], "rows_csv": "id,a,b\nr1,1,2\nr2,0.5,0.25\nr3,3,1\n"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+
+	cs := connect("--key", keyFile)
+	res := predict(cs)
+	cs.Close()
+	if res.IsError {
+		t.Fatalf("predict with --key: %+v", res.Content)
+	}
+	var out mcpserver.PredictOutput
+	b, _ := json.Marshal(res.StructuredContent)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Usage.Caller != key.DID() || out.Usage.Rows != 3 || out.Receipt.Index != 0 {
+		t.Fatalf("usage %+v, receipt index %d; want 3 rows metered to %s, the ledger's first entry", out.Usage, out.Receipt.Index, key.DID())
+	}
+	receipt := filepath.Join(t.TempDir(), "receipt.json")
+	rb, _ := json.Marshal(out.Receipt)
+	if err := os.WriteFile(receipt, rb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := cli(t, "--data-dir", data, "ledger", "verify", receipt); code != 0 {
+		t.Errorf("verdict ledger verify of the MCP receipt: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	cs = connect()
+	defer cs.Close()
+	res = predict(cs)
+	if text := toolText(res); !res.IsError || !strings.Contains(text, "--key FILE") {
+		t.Errorf("predict without --key: got %q, want a tool error naming --key", text)
+	}
+	if res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "search_models", Arguments: map[string]any{}}); err != nil || res.IsError {
+		t.Errorf("search without --key: %+v, %v", res, err)
+	}
+}
+
+// toolText is a tool result's text.
+func toolText(res *mcp.CallToolResult) string {
+	var msg []string
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			msg = append(msg, tc.Text)
+		}
+	}
+	return strings.Join(msg, "; ")
 }

@@ -11,16 +11,33 @@ import (
 )
 
 func newTokenCmd(g *globals) *cobra.Command {
-	c := &cobra.Command{Use: "token", Short: "host tokens for verdict serve: create, list, revoke"}
-	var name string
+	c := &cobra.Command{Use: "token", Short: "host and buyer tokens for verdict serve: create, list, revoke"}
+	var name, buyer string
+	var buyers bool
 	create := &cobra.Command{
-		Use:   "create [--name NAME]",
-		Short: "make a host token and print it (once: only its SHA-256 is kept)",
+		Use:   "create [--name NAME | --buyer DID]",
+		Short: "make a host token (or a buyer's) and print it (once: only its SHA-256 is kept)",
 		Long: `Create makes a new host token for the data dir, appends its SHA-256 to
 DATA_DIR/tokens (mode 0600) and prints the token. A running server accepts it
-at once. Requests send it as "Authorization: Bearer TOKEN".`,
+at once. Requests send it as "Authorization: Bearer TOKEN".
+
+With --buyer DID it makes a buyer token instead (DATA_DIR/buyer-tokens): its
+holder is that did:key for metered use of the marketplace's models (POST
+/v1/market/{id}/predict, and the predict tool on /mcp), every call counted
+to that DID, and can do nothing else: every other route refuses it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if buyer != "" {
+				token, err := httpapi.NewBuyerToken(g.dataDir, buyer)
+				if err != nil {
+					return badInput(err)
+				}
+				if g.json {
+					return g.emit(map[string]string{"buyer": buyer, "token": token})
+				}
+				fmt.Fprintln(g.stdout, token)
+				return nil
+			}
 			token, err := httpapi.NewToken(g.dataDir, name)
 			if err != nil {
 				return badInput(err)
@@ -33,13 +50,20 @@ at once. Requests send it as "Authorization: Bearer TOKEN".`,
 		},
 	}
 	create.Flags().StringVar(&name, "name", "host", "a note on who holds the token (one word)")
+	create.Flags().StringVar(&buyer, "buyer", "", "make a buyer token for this did:key: metered predict only")
+	create.MarkFlagsMutuallyExclusive("name", "buyer")
 	c.AddCommand(create)
-	c.AddCommand(&cobra.Command{
-		Use:   "list",
-		Short: "list the host tokens: name, created, SHA-256 prefix (never the token)",
+	list := &cobra.Command{
+		Use:   "list [--buyer]",
+		Short: "list the host tokens (or with --buyer the buyer tokens): name or DID, created, SHA-256 prefix (never the token)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ts, err := httpapi.ListTokens(g.dataDir)
+			head := "NAME"
+			if buyers {
+				ts, err = httpapi.ListBuyerTokens(g.dataDir)
+				head = "BUYER"
+			}
 			if err != nil {
 				return err
 			}
@@ -47,19 +71,26 @@ at once. Requests send it as "Authorization: Bearer TOKEN".`,
 				return g.emit(ts)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tCREATED\tSHA-256")
+			fmt.Fprintf(tw, "%s\tCREATED\tSHA-256\n", head)
 			for _, t := range ts {
 				fmt.Fprintf(tw, "%s\t%s\t%.12s…\n", t.Name, t.Created.Format(time.RFC3339), t.Hash)
 			}
 			return tw.Flush()
 		},
-	})
-	c.AddCommand(&cobra.Command{
-		Use:   "revoke NAME",
-		Short: "revoke every host token with this name; a running server refuses them at once",
+	}
+	list.Flags().BoolVar(&buyers, "buyer", false, "list the buyer tokens")
+	c.AddCommand(list)
+	var revokeBuyer bool
+	revoke := &cobra.Command{
+		Use:   "revoke NAME | --buyer DID",
+		Short: "revoke every host token with this name (or with --buyer every buyer token of this DID); a running server refuses them at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := httpapi.RevokeTokens(g.dataDir, args[0])
+			revokeTokens := httpapi.RevokeTokens
+			if revokeBuyer {
+				revokeTokens = httpapi.RevokeBuyerTokens
+			}
+			n, err := revokeTokens(g.dataDir, args[0])
 			if err != nil {
 				return err
 			}
@@ -72,6 +103,8 @@ at once. Requests send it as "Authorization: Bearer TOKEN".`,
 			fmt.Fprintf(g.stdout, "revoked %d token(s) named %s\n", n, args[0])
 			return nil
 		},
-	})
+	}
+	revoke.Flags().BoolVar(&revokeBuyer, "buyer", false, "revoke the buyer tokens of the did:key given")
+	c.AddCommand(revoke)
 	return c
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"container/heap"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -31,7 +32,8 @@ import (
 // caller is who sent a request.
 type caller struct {
 	host        bool
-	participant string                    // the signer's did:key
+	participant string                    // the signer's did:key, or a buyer token's
+	buyer       bool                      // a buyer token's holder: metered use only (identifyBuyer)
 	sig         *credential.SignedRequest // a participant's verified signature: its body is checked against it
 	addr        string                    // the client address
 }
@@ -66,12 +68,30 @@ func (c caller) client() string {
 // downgraded to a visitor. A handler that wants the body reads it with
 // readBody once it knows the caller may send one.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) (caller, error) {
+	c, err := s.identifyBuyer(w, r)
+	if err == nil && c.buyer {
+		return caller{addr: c.addr}, refuse(http.StatusForbidden, "forbidden",
+			"%s %s: a buyer token (for %s) may only use models as a metered service: POST /v1/market/{id}/predict, or /mcp", r.Method, r.URL.Path, c.participant)
+	}
+	return c, err
+}
+
+// identifyBuyer is identify for the routes of metered use, which also
+// accept a buyer token (buyertokens.go): its holder is the buyer's DID,
+// with c.buyer set.
+func (s *Server) identifyBuyer(w http.ResponseWriter, r *http.Request) (caller, error) {
 	c := caller{addr: clientIP(r)}
 	auth := r.Header.Get("Authorization")
 	signed := credential.IsSignedRequest(r.Header)
 	switch {
 	case auth != "" && signed:
 		return c, refuse(http.StatusBadRequest, "bad_request", "a request is either the host's (Authorization) or a participant's (Signature), not both")
+	case strings.HasPrefix(auth, "Bearer "+buyerTokenPrefix):
+		did, ok := s.buyer(strings.TrimPrefix(auth, "Bearer "))
+		if !ok {
+			return c, refuse(http.StatusUnauthorized, "unauthorized", "Authorization: not a valid buyer token")
+		}
+		c.participant, c.buyer = did, true
 	case auth != "":
 		token, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok || !s.isHost(token) {
@@ -280,35 +300,51 @@ func (h *expiries) Pop() any {
 	return e
 }
 
-// tokens checks host tokens against the data dir's token file, read again
-// whenever it changes (a token created while the server runs is accepted
-// at once).
+// tokens checks bearer tokens against a token file of the data dir (host
+// tokens: TokenFile; buyer tokens: BuyerTokenFile), read again whenever it
+// changes (a token created while the server runs is accepted at once).
 type tokens struct {
-	dir string
+	dir    string
+	file   string // "" is TokenFile
+	prefix string // "" is tokenPrefix
 
 	mu     sync.Mutex
 	mod    time.Time
 	size   int64
 	hashes [][sha256.Size]byte
+	names  []string // the second field of each hash's line
 }
 
-// check reports whether token is a host token. It compares the token's
-// hash with every stored hash in constant time. An unreadable or unsafe
-// token file accepts no token, and says why.
+// check reports whether token is a host token.
 func (t *tokens) check(token string) (bool, error) {
-	if t.dir == "" || !strings.HasPrefix(token, tokenPrefix) {
-		return false, nil
+	_, ok, err := t.lookup(token)
+	return ok, err
+}
+
+// lookup reports whether token is in the file, and the name its line
+// gives (a buyer token's DID). It compares the token's hash with every
+// stored hash in constant time. An unreadable or unsafe token file
+// accepts no token, and says why.
+func (t *tokens) lookup(token string) (string, bool, error) {
+	prefix := cmp.Or(t.prefix, tokenPrefix)
+	if t.dir == "" || !strings.HasPrefix(token, prefix) {
+		return "", false, nil
 	}
-	hashes, err := t.load()
+	hashes, names, err := t.load()
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
 	sum := sha256.Sum256([]byte(token))
-	ok := 0
-	for _, h := range hashes {
-		ok |= subtle.ConstantTimeCompare(sum[:], h[:])
+	found := -1
+	for i, h := range hashes {
+		if subtle.ConstantTimeCompare(sum[:], h[:]) == 1 {
+			found = i
+		}
 	}
-	return ok == 1, nil
+	if found < 0 {
+		return "", false, nil
+	}
+	return names[found], true, nil
 }
 
 // isHost checks a bearer token, logging a token file it cannot trust.
@@ -320,46 +356,54 @@ func (s *Server) isHost(token string) bool {
 	return ok
 }
 
-func (t *tokens) load() ([][sha256.Size]byte, error) {
+func (t *tokens) load() ([][sha256.Size]byte, []string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	f, err := os.Open(filepath.Join(t.dir, TokenFile))
+	f, err := os.Open(filepath.Join(t.dir, cmp.Or(t.file, TokenFile)))
 	if errors.Is(err, fs.ErrNotExist) {
-		t.hashes = nil
-		return nil, nil
+		t.hashes, t.names = nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The mode is checked on every read: a chmod does not change the
 	// modification time.
 	if err := checkMode(fi, f.Name()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if fi.ModTime().Equal(t.mod) && fi.Size() == t.size {
-		return t.hashes, nil
+		return t.hashes, t.names, nil
 	}
 	var hashes [][sha256.Size]byte
+	var names []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		field, _, _ := strings.Cut(sc.Text(), " ")
-		hx, ok := strings.CutPrefix(field, "sha256:")
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 {
+			continue
+		}
+		hx, ok := strings.CutPrefix(fields[0], "sha256:")
 		var h [sha256.Size]byte
 		if n, err := hex.Decode(h[:], []byte(hx)); !ok || err != nil || n != sha256.Size {
 			continue
 		}
-		hashes = append(hashes, h)
+		name := ""
+		if len(fields) > 1 {
+			name = fields[1]
+		}
+		hashes, names = append(hashes, h), append(names, name)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	t.hashes, t.mod, t.size = hashes, fi.ModTime(), fi.Size()
-	return hashes, nil
+	t.hashes, t.names, t.mod, t.size = hashes, names, fi.ModTime(), fi.Size()
+	return hashes, names, nil
 }
 
 // clientIP is the address the connection came from (X-Forwarded-For is

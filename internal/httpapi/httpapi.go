@@ -149,6 +149,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	tokens   *tokens
+	buyers   *tokens // buyer tokens (buyertokens.go)
 	replays  *replays
 	ipRate   *limiter
 	whoRate  *limiter
@@ -226,6 +227,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, e: cfg.Engine, m: cfg.Market, log: cfg.Log, mux: http.NewServeMux(),
 		tokens:   &tokens{dir: cfg.DataDir},
+		buyers:   &tokens{dir: cfg.DataDir, file: BuyerTokenFile, prefix: buyerTokenPrefix},
 		replays:  newReplays(cfg.SignatureWindow),
 		ipRate:   newLimiter(cfg.IPUploadRate, cfg.IPUploadBurst),
 		whoRate:  newLimiter(cfg.UploadRate, cfg.UploadBurst),

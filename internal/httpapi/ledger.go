@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/verdictlab/verdict/api"
+	"github.com/verdictlab/verdict/engine/credential"
 	"github.com/verdictlab/verdict/ledger"
 	"github.com/verdictlab/verdict/market"
 )
@@ -28,7 +29,7 @@ import (
 // Arrow IPC) as a metered call; the answer is the predictions as CSV
 // (default), Arrow IPC stream or JSON, by Accept.
 func (s *Server) predictMetered(w http.ResponseWriter, r *http.Request) {
-	c, err := s.identify(w, r)
+	c, err := s.identifyBuyer(w, r)
 	if err == nil {
 		err = needCaller(c, "use a model as a metered service")
 	}
@@ -48,9 +49,10 @@ func (s *Server) predictMetered(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	who := c.participant
-	if c.host {
-		who = market.HostCaller
+	who, err := meteredCaller(c, r)
+	if err != nil {
+		s.fail(w, err)
+		return
 	}
 	res, err := s.m.PredictMetered(r.Context(), who, r.PathValue("id"), body, "request body")
 	var qe *market.QuotaError
@@ -92,27 +94,38 @@ func (s *Server) predictMetered(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out.Bytes())
 }
 
+// meteredCaller is who a metered call is counted to: a participant (a
+// did:key signature) or a buyer token's holder as themself; the host as
+// market.HostCaller, or as the did:key it names with ?participant= (a
+// host acting for a buyer); "" for a visitor.
+func meteredCaller(c caller, r *http.Request) (string, error) {
+	named := r.URL.Query().Get("participant")
+	switch {
+	case c.host && named != "":
+		if _, err := credential.ParseDIDKey(named); err != nil {
+			return "", refuse(http.StatusBadRequest, "bad_request", "?participant=%.100q: the host acts for a did:key: %v", named, err)
+		}
+		return named, nil
+	case c.host:
+		return market.HostCaller, nil
+	case c.participant != "":
+		if named != "" && named != c.participant {
+			return "", refuse(http.StatusForbidden, "forbidden", "%s may not act as %.100q", c.participant, named)
+		}
+		return c.participant, nil
+	}
+	return "", nil
+}
+
 // usageReceipt is a metered call's receipt with its inclusion proof in
 // the checkpoint the append returned.
 func (s *Server) usageReceipt(res *market.Metered) (*api.UsageReceipt, error) {
-	l, err := s.m.Ledger()
+	proof, key, err := s.m.Proof(res)
 	if err != nil {
 		return nil, err
-	}
-	cp, err := ledger.ParseCheckpoint(res.Checkpoint, l.VerifierKey())
-	if err != nil {
-		return nil, err
-	}
-	p, err := l.ProveInclusion(res.Index, cp.Size)
-	if err != nil {
-		return nil, err
-	}
-	proof := make([][]byte, len(p))
-	for i := range p {
-		proof[i] = p[i][:]
 	}
 	return &api.UsageReceipt{Entry: res.Entry, Index: res.Index, Checkpoint: string(res.Checkpoint),
-		Proof: proof, VerifierKey: l.VerifierKey(), Salt: res.Salt}, nil
+		Proof: proof, VerifierKey: key, Salt: res.Salt}, nil
 }
 
 // predictionMedia picks the answer's media type from Accept: CSV unless

@@ -45,8 +45,8 @@ func TestMCPOverServe(t *testing.T) {
 	}
 	defer cs.Close()
 	tools, err := cs.ListTools(ctx, nil)
-	if err != nil || len(tools.Tools) != 4 {
-		t.Fatalf("ListTools: got %v, %v; want 4 tools", tools, err)
+	if err != nil || len(tools.Tools) != 5 {
+		t.Fatalf("ListTools: got %v, %v; want 5 tools", tools, err)
 	}
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "search_models", Arguments: map[string]any{"features": []string{"a", "b"}}})
 	if err != nil || res.IsError {

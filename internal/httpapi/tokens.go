@@ -27,8 +27,10 @@ type TokenInfo struct {
 }
 
 // ListTokens lists the data dir's host tokens, oldest first.
-func ListTokens(dataDir string) ([]TokenInfo, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, TokenFile))
+func ListTokens(dataDir string) ([]TokenInfo, error) { return listTokens(dataDir, TokenFile) }
+
+func listTokens(dataDir, file string) ([]TokenInfo, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, file))
 	if errors.Is(err, fs.ErrNotExist) {
 		return []TokenInfo{}, nil
 	}
@@ -53,8 +55,10 @@ func ListTokens(dataDir string) ([]TokenInfo, error) {
 
 // RevokeTokens removes every host token named name from the data dir and
 // returns how many it removed; a running server refuses them at once.
-func RevokeTokens(dataDir, name string) (int, error) {
-	path := filepath.Join(dataDir, TokenFile)
+func RevokeTokens(dataDir, name string) (int, error) { return revokeTokens(dataDir, TokenFile, name) }
+
+func revokeTokens(dataDir, file, name string) (int, error) {
+	path := filepath.Join(dataDir, file)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -95,16 +99,22 @@ func CreateToken(dataDir, name string, rand io.Reader) (string, error) {
 	if strings.ContainsAny(name, " \t\r\n") || name == "" {
 		return "", fmt.Errorf("token name %q: want a non-empty word", name)
 	}
+	return createToken(dataDir, TokenFile, tokenPrefix, name, rand)
+}
+
+// createToken makes a token with prefix, appends its hash and name to
+// the data dir's file and returns it.
+func createToken(dataDir, file, prefix, name string, rand io.Reader) (string, error) {
 	var raw [32]byte
 	if _, err := io.ReadFull(rand, raw[:]); err != nil {
 		return "", fmt.Errorf("create token: %w", err)
 	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	token := prefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	sum := sha256.Sum256([]byte(token))
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return "", fmt.Errorf("create token: %w", err)
 	}
-	path := filepath.Join(dataDir, TokenFile)
+	path := filepath.Join(dataDir, file)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("create token: %w", err)

@@ -132,7 +132,7 @@ func TestMCP(t *testing.T) {
 				names = append(names, tool.Name)
 			}
 			slices.Sort(names)
-			if want := []string{"get_model_card", "rank_models_on_sample", "search_models", "verify_model"}; !slices.Equal(names, want) {
+			if want := []string{"get_model_card", "predict", "rank_models_on_sample", "search_models", "verify_model"}; !slices.Equal(names, want) {
 				t.Errorf("tools: got %v, want %v", names, want)
 			}
 
@@ -254,6 +254,7 @@ func TestMCP(t *testing.T) {
 				{"unknown model", "get_model_card", map[string]any{"id": "ffffffff"}, "not found"},
 				{"sample too large", "rank_models_on_sample", map[string]any{"task_type": "regression", "metric": "mae", "sample_csv": strings.Repeat("x", mcpserver.MaxSampleCSV+1)}, "sample_csv: 1048577 bytes, more than 1048576"},
 				{"no sample", "rank_models_on_sample", map[string]any{"task_type": "regression", "metric": "mae", "sample_csv": ""}, "sample_csv: required"},
+				{"predict without a caller", "predict", map[string]any{"id": f.IDs[markettest.Linear], "rows_csv": string(markettest.Sample)}, "predict is metered to an authenticated caller: " + mcpserver.DefaultNoCaller},
 				{"no label", "rank_models_on_sample", map[string]any{"task_type": "regression", "metric": "mae", "sample_csv": string(markettest.Sample)}, `"label"`},
 			}
 			for _, tc := range errs {

@@ -47,7 +47,21 @@ type Config struct {
 	// MaxConcurrentRanks bounds concurrent rank_models_on_sample calls;
 	// 0 is DefaultMaxConcurrentRanks.
 	MaxConcurrentRanks int
+	// MaxConcurrentPredicts bounds concurrent predict calls; 0 is
+	// DefaultMaxConcurrentPredicts.
+	MaxConcurrentPredicts int
+	// Caller is the did:key (or market.HostCaller) predict calls are
+	// metered to when the request's context names none (WithCaller):
+	// the key of `verdict mcp --key FILE`. "" refuses predict unless the
+	// context names a caller.
+	Caller string
+	// NoCaller tells an agent refused for want of a caller how to be one,
+	// e.g. "start verdict mcp with --key FILE"; "" is DefaultNoCaller.
+	NoCaller string
 }
+
+// DefaultNoCaller is Config.NoCaller's default.
+const DefaultNoCaller = "this server knows no caller to meter predict calls to (give one with Config.Caller or per request with WithCaller)"
 
 // Validate reports a missing marketplace or a negative bound.
 func (c Config) Validate() error {
@@ -56,14 +70,19 @@ func (c Config) Validate() error {
 		return errors.New("mcpserver: config: no marketplace")
 	case c.MaxConcurrentRanks < 0:
 		return fmt.Errorf("mcpserver: config: max concurrent ranks %d is negative", c.MaxConcurrentRanks)
+	case c.MaxConcurrentPredicts < 0:
+		return fmt.Errorf("mcpserver: config: max concurrent predicts %d is negative", c.MaxConcurrentPredicts)
 	}
 	return nil
 }
 
 // server holds what the tool handlers share.
 type server struct {
-	mk    *market.Market
-	ranks chan struct{} // a slot per running rank
+	mk          *market.Market
+	ranks       chan struct{} // a slot per running rank
+	predicts    chan struct{} // a slot per running predict
+	fixedCaller string        // Config.Caller
+	noCaller    string        // Config.NoCaller
 }
 
 // New returns the MCP server of a marketplace, its tools and resources
@@ -78,7 +97,14 @@ func New(c Config) *mcp.Server {
 	if c.MaxConcurrentRanks == 0 {
 		c.MaxConcurrentRanks = DefaultMaxConcurrentRanks
 	}
-	s := &server{mk: c.Market, ranks: make(chan struct{}, c.MaxConcurrentRanks)}
+	if c.MaxConcurrentPredicts == 0 {
+		c.MaxConcurrentPredicts = DefaultMaxConcurrentPredicts
+	}
+	if c.NoCaller == "" {
+		c.NoCaller = DefaultNoCaller
+	}
+	s := &server{mk: c.Market, ranks: make(chan struct{}, c.MaxConcurrentRanks), predicts: make(chan struct{}, c.MaxConcurrentPredicts),
+		fixedCaller: c.Caller, noCaller: c.NoCaller}
 	ms := mcp.NewServer(&mcp.Implementation{Name: "verdict", Title: "verdict marketplace", Version: c.Version}, &mcp.ServerOptions{
 		Instructions: instructions,
 	})
@@ -88,6 +114,8 @@ func New(c Config) *mcp.Server {
 	mcp.AddTool(ms, &mcp.Tool{Name: "verify_model", Annotations: readOnly, Description: `Check a model's certificate now: the W3C credential's signature and issuer, the wasm's SHA-256, the signed card's agreement with the credential, and revocation against the issuer's status list; and whether that issuer is trusted here.`}, s.verify)
 	mcp.AddTool(ms, &mcp.Tool{Name: "rank_models_on_sample", Annotations: readOnly, Description: fmt.Sprintf(`Measure which certified models work best on your data: give a small labelled sample as CSV text (an id column, a label column, and the models' feature columns by name; at most %d bytes and %d rows), a task type and a metric. Every matching certified model (at most %d) runs on it in the sandbox; they are ranked by the metric on your sample, with 95%% bootstrap intervals. Models whose features the sample lacks are listed unscored with the reason. The sample is not stored.`, MaxSampleCSV, market.MaxSampleRows, market.MaxRankModels)}, s.rank)
 
+	mcp.AddTool(ms, &mcp.Tool{Name: "predict", Annotations: &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(false)}, Description: fmt.Sprintf(`Use a listed model as a metered service: give its id and rows as CSV text (its id column and feature columns by name, as get_model_card lists them; at most %d bytes and %d rows). It runs in the sandbox under the limits it was certified with and answers its outputs per row, with the call's usage receipt: the rows, the price and what the call costs, as recorded in this marketplace's public usage ledger, with the inclusion proof and signed checkpoint to check it offline (verdict ledger verify). Each call counts against your daily quota. It needs an authenticated caller: over HTTP a buyer token or a signed request, over stdio verdict mcp --key FILE.`, MaxPredictCSV, MaxPredictRows)}, s.predict)
+
 	ms.AddResourceTemplate(&mcp.ResourceTemplate{Name: "model card", URITemplate: "verdict://models/{id}/card", MIMEType: "application/json",
 		Description: "A model's card as its issuer signed it (eddsa-jcs-2022)."}, s.resource)
 	ms.AddResourceTemplate(&mcp.ResourceTemplate{Name: "model credential", URITemplate: "verdict://models/{id}/credential", MIMEType: "application/json",
@@ -95,7 +123,7 @@ func New(c Config) *mcp.Server {
 	return ms
 }
 
-const instructions = `verdict is a marketplace of machine-learning models certified by evaluation on held-out data. Find models with search_models, read what they need with get_model_card, check a certificate with verify_model, and measure candidates on your own labelled rows with rank_models_on_sample. A certificate is only as good as its issuer: every answer says who certified the model and whether this marketplace trusts that issuer.`
+const instructions = `verdict is a marketplace of machine-learning models certified by evaluation on held-out data. Find models with search_models, read what they need with get_model_card, check a certificate with verify_model, measure candidates on your own labelled rows with rank_models_on_sample, and use one on new rows with predict (metered: each call is recorded in the public usage ledger, and its receipt is returned). A certificate is only as good as its issuer: every answer says who certified the model and whether this marketplace trusts that issuer.`
 
 // Handler serves s over streamable HTTP, statelessly (each request is
 // its own session: nothing is kept between calls), with JSON responses

@@ -1,7 +1,8 @@
 // An MCP client, the official TypeScript SDK's, against `verdict mcp`:
 // node client.mjs VERDICT ARGS... starts VERDICT ARGS... as an MCP server
 // over stdio, lists its tools, calls search_models and get_model_card on
-// the first model found, and prints what it got as one JSON object.
+// the first model found, predicts two rows with it (metered to the key
+// given to verdict mcp --key), and prints what it got as one JSON object.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 
@@ -18,12 +19,18 @@ if (models.length > 0) {
   const res = await client.callTool({ name: "get_model_card", arguments: { id: models[0].id } });
   card = res.structuredContent;
 }
+let predict = null;
+if (models.length > 0) {
+  const res = await client.callTool({ name: "predict", arguments: { id: models[0].id, rows_csv: "id,a,b\nr1,1,2\nr2,0.5,0.25\n" } });
+  predict = { isError: res.isError === true, text: res.content?.[0]?.text ?? "", result: res.structuredContent ?? null };
+}
 const bad = await client.callTool({ name: "search_models", arguments: { text: "x".repeat(201) } });
 console.log(JSON.stringify({
   server: client.getServerVersion(),
   tools: tools.map((t) => t.name).sort(),
   models,
   card,
+  predict,
   refused: { isError: bad.isError === true, text: bad.content?.[0]?.text ?? "" },
 }));
 await client.close();
