@@ -115,11 +115,11 @@ func TestReceiptSharesRefused(t *testing.T) {
 		name   string
 		shares []ledger.Weight
 	}{
-		{"ErrSum", []ledger.Weight{{"did:key:za", 5000}, {"did:key:zb", 4999}}},
-		{"ErrNotMember", []ledger.Weight{{"did:key:za", 5000}, {"did:key:zz", 5000}}},
-		{"ErrUnsorted", []ledger.Weight{{"did:key:zb", 5000}, {"did:key:za", 5000}}},
-		{"ErrMissing", []ledger.Weight{{"did:key:za", 10000}}},
-		{"ErrNegative", []ledger.Weight{{"did:key:za", -1}, {"did:key:zb", 10001}}},
+		{"ErrSum", []ledger.Weight{{Party: "did:key:za", BasisPoints: 5000}, {Party: "did:key:zb", BasisPoints: 4999}}},
+		{"ErrNotMember", []ledger.Weight{{Party: "did:key:za", BasisPoints: 5000}, {Party: "did:key:zz", BasisPoints: 5000}}},
+		{"ErrUnsorted", []ledger.Weight{{Party: "did:key:zb", BasisPoints: 5000}, {Party: "did:key:za", BasisPoints: 5000}}},
+		{"ErrMissing", []ledger.Weight{{Party: "did:key:za", BasisPoints: 10000}}},
+		{"ErrNegative", []ledger.Weight{{Party: "did:key:za", BasisPoints: -1}, {Party: "did:key:zb", BasisPoints: 10001}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -281,11 +281,12 @@ func (mk *Market) PredictMetered(ctx context.Context, caller, id string, input [
 	r := &ledger.Receipt{
 		Type: ledger.ReceiptType, Model: me.ID,
 		Module: strings.TrimPrefix(me.Card.Model, "urn:sha256:"),
-		Author: me.Card.Author, Members: mk.members(me),
+		Author: me.Card.Author, Issuer: me.Card.Issuer, Trusted: me.Trusted,
 		Caller: caller, Rows: rows, Time: now,
 		PricePer1000: price, MilliUnits: rows * price,
 		Request: ledger.RequestDigest(salt, input),
 	}
+	r.Members, r.Shares = mk.members(me)
 	if err := r.Validate(); err != nil {
 		release()
 		return nil, fmt.Errorf("predict with %s: %w", me.ID, err)
@@ -328,18 +329,14 @@ func (mk *Market) run(ctx context.Context, me *Entry, d *datasets.Dataset) (*eng
 }
 
 // members returns the team members of a model whose author is a team of
-// its task on this data dir (they share its revenue equally), else none.
-func (mk *Market) members(me *Entry) []string {
-	teams, err := mk.e.Teams(me.Card.Task.ID)
-	if err != nil {
-		return nil
+// its task on this data dir and the split they agreed (nil: equal
+// shares, AgreeShares), else none.
+func (mk *Market) members(me *Entry) ([]string, []ledger.Weight) {
+	ms, err := mk.teamMembers(me.Card.Task.ID, me.Card.Author)
+	if err != nil || len(ms) == 0 {
+		return nil, nil
 	}
-	for _, t := range teams {
-		if t.Name == me.Card.Author && len(t.Members) > 0 {
-			return slices.Sorted(slices.Values(t.Members))
-		}
-	}
-	return nil
+	return ms, mk.agreedShares(me.Card.Task.ID, me.Card.Author, ms)
 }
 
 // pricesPath holds the prices the host set, by entry id.
