@@ -71,6 +71,8 @@ type QuotaError struct {
 	Used   int64 // already used today
 	Asked  int64 // what this call needs
 	Reset  time.Time
+	// RetryAfter is how long from the refusal until Reset.
+	RetryAfter time.Duration
 }
 
 func (e *QuotaError) Error() string {
@@ -108,10 +110,10 @@ func (m *meter) reserve(caller string, now time.Time, rows int64) (release func(
 	q := m.quota.withDefaults()
 	reset := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 	if q.CallsPerDay > 0 && m.calls[caller]+1 > q.CallsPerDay {
-		return nil, &QuotaError{Caller: caller, Rule: "calls per day", Limit: q.CallsPerDay, Used: m.calls[caller], Asked: 1, Reset: reset}
+		return nil, &QuotaError{Caller: caller, Rule: "calls per day", Limit: q.CallsPerDay, Used: m.calls[caller], Asked: 1, Reset: reset, RetryAfter: reset.Sub(now)}
 	}
 	if q.RowsPerDay > 0 && m.rows[caller]+rows > q.RowsPerDay {
-		return nil, &QuotaError{Caller: caller, Rule: "rows per day", Limit: q.RowsPerDay, Used: m.rows[caller], Asked: rows, Reset: reset}
+		return nil, &QuotaError{Caller: caller, Rule: "rows per day", Limit: q.RowsPerDay, Used: m.rows[caller], Asked: rows, Reset: reset, RetryAfter: reset.Sub(now)}
 	}
 	m.calls[caller]++
 	m.rows[caller] += rows
