@@ -149,7 +149,11 @@ func TestPredict(t *testing.T) {
 			}
 			r := checkReceipt(t, f.Market, &got)
 			want := mcpserver.Usage{Model: id, Module: r.Module, Author: r.Author, Caller: callers[transport], Rows: 5,
-				Time: got.Usage.Time, PricePer1000: market.DefaultPricePer1000, MilliUnits: 5 * market.DefaultPricePer1000}
+				Time: got.Usage.Time, PricePer1000: market.DefaultPricePer1000, MilliUnits: 5 * market.DefaultPricePer1000,
+				CertifiedBy: r.Issuer, Trusted: true}
+			if me, err := f.Market.Entry(id); err != nil || r.Issuer != me.Card.Issuer || r.Issuer == "" {
+				t.Errorf("receipt certified by %q, want the card's issuer", r.Issuer)
+			}
 			if got.Usage != want || r.Caller != callers[transport] || r.Rows != 5 || r.Model != id {
 				t.Errorf("usage %+v, receipt %+v; want %+v", got.Usage, r, want)
 			}
