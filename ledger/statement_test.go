@@ -131,3 +131,37 @@ func TestReceiptSharesRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestComputeTrust: a line is trusted only if every use it counts was
+// served while its issuer was trusted; it names the issuer.
+func TestComputeTrust(t *testing.T) {
+	tests := []struct {
+		name    string
+		trusted []bool
+		want    bool
+	}{
+		{"all trusted", []bool{true, true}, true},
+		{"one untrusted", []bool{true, false}, false},
+		{"untrusted", []bool{false}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := openLedger(t, t.TempDir())
+			for i, tr := range tc.trusted {
+				r := receipt(3 * i) // the same model
+				r.Issuer, r.Trusted = "did:key:zlab", tr
+				if _, _, err := l.Append(r.Encode()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, cp := l.Checkpoint()
+			st, err := ledger.Compute("2026-12", "", cp, l.Entry)
+			if err != nil || len(st.Lines) != 1 {
+				t.Fatalf("got %+v, %v; want one line", st, err)
+			}
+			if got := st.Lines[0]; got.Trusted != tc.want || got.CertifiedBy != "did:key:zlab" {
+				t.Errorf("got certified by %q trusted %v, want did:key:zlab %v", got.CertifiedBy, got.Trusted, tc.want)
+			}
+		})
+	}
+}
