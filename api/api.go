@@ -281,3 +281,24 @@ type PhaseAdvance struct {
 	// Reason is why, for the task's audit trail.
 	Reason string `json:"reason,omitempty"`
 }
+
+// Weight is a team member's agreed part of the team's revenue, in basis
+// points (10000 is all of it).
+type Weight struct {
+	Party       string `json:"party"`
+	BasisPoints int64  `json:"basis_points"`
+}
+
+// Shares is the body of POST /v1/tasks/{id}/teams/{team}/shares: the
+// split a member asks for (as themself) or the host records for the
+// team, one weight per member, summing to 10000.
+type Shares struct {
+	Shares []Weight `json:"shares"`
+}
+
+// Price is the body and the answer of POST /v1/market/{id}/price: a
+// listing's price per 1,000 rows of metered use, in units.
+type Price struct {
+	Model        string `json:"model,omitempty"`
+	PricePer1000 int64  `json:"price_per_1000_rows"`
+}

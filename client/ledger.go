@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/verdictlab/verdict/api"
+	"github.com/verdictlab/verdict/market"
 )
 
 // PredictMetered runs marketplace model id on input (a CSV, Parquet or
@@ -71,4 +72,31 @@ func (c *Client) raw(ctx context.Context, path string) ([]byte, http.Header, err
 func (c *Client) LedgerStatement(ctx context.Context, period, author string) ([]byte, error) {
 	b, _, err := c.raw(ctx, withQuery("/v1/ledger/statement", url.Values{"period": {period}, "author": {author}}))
 	return b, err
+}
+
+// SetPrice sets a listing's price per 1,000 rows of metered use (POST
+// /v1/market/{id}/price): as its author (a signed request) or the host.
+func (c *Client) SetPrice(ctx context.Context, id string, per1000 int64) (*api.Price, error) {
+	var out api.Price
+	if err := c.postJSON(ctx, "POST", "/v1/market/"+esc(id)+"/price", api.Price{PricePer1000: per1000}, http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AgreeShares asks for a team's revenue split (POST
+// …/teams/{team}/shares): a member as themself, in force once every
+// member asked for the same; the host records it at once.
+func (c *Client) AgreeShares(ctx context.Context, task, team string, shares []api.Weight) (*market.ShareAgreement, error) {
+	var out market.ShareAgreement
+	if err := c.postJSON(ctx, "POST", "/v1/tasks/"+esc(task)+"/teams/"+esc(team)+"/shares", api.Shares{Shares: shares}, http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Shares reads a team's revenue split (GET …/teams/{team}/shares).
+func (c *Client) Shares(ctx context.Context, task, team string) (*market.ShareAgreement, error) {
+	var out market.ShareAgreement
+	return &out, c.get(ctx, "/v1/tasks/"+esc(task)+"/teams/"+esc(team)+"/shares", &out)
 }

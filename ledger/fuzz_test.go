@@ -33,6 +33,10 @@ func FuzzParseCheckpoint(f *testing.F) {
 func FuzzParseReceipt(f *testing.F) {
 	f.Add(receipt(1).Encode())
 	f.Add(receipt(2).Encode()[:30])
+	team := receipt(3)
+	team.Members, team.Shares = []string{"did:key:za", "did:key:zb"}, []ledger.Weight{{Party: "did:key:za", BasisPoints: 2500}, {Party: "did:key:zb", BasisPoints: 7500}}
+	team.Issuer, team.Trusted = "did:key:zhost", true
+	f.Add(team.Encode())
 	f.Add([]byte(`{"type":"verdict.receipt/v1"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := ledger.ParseReceipt(b)

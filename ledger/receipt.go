@@ -28,6 +28,15 @@ type Receipt struct {
 	// shares), empty for a single author.
 	Author  string   `json:"author"`
 	Members []string `json:"members,omitempty"`
+	// Shares, if not empty, is the split the team agreed, one weight per
+	// member (sorted by party, summing to TotalBasisPoints); empty is
+	// equal shares.
+	Shares []Weight `json:"shares,omitempty"`
+	// Issuer is the did:key of the host that certified the model;
+	// Trusted whether the marketplace trusted that issuer for it when it
+	// served the call.
+	Issuer  string `json:"issuer,omitempty"`
+	Trusted bool   `json:"trusted,omitempty"`
 	// Caller is the caller's did:key, or "host" for a host token.
 	Caller string `json:"caller"`
 	Rows   int64  `json:"rows"`
@@ -89,6 +98,9 @@ func (r *Receipt) Validate() error {
 			return bad("empty team member")
 		}
 	}
+	if err := checkShares(r.Members, r.Shares); err != nil {
+		return bad("%v", err)
+	}
 	// What Encode writes must parse again: a receipt the log stores but
 	// ParseReceipt refuses would stop every reader of the log (statements,
 	// the quota recount when the market opens it).
@@ -98,6 +110,57 @@ func (r *Receipt) Validate() error {
 	}
 	if len(b) > MaxReceiptSize {
 		return bad("%d bytes encoded (%d team members), more than %d", len(b), len(r.Members), MaxReceiptSize)
+	}
+	return nil
+}
+
+// TotalBasisPoints is what the weights of an agreed split sum to: a
+// weight of 2500 is 25%.
+const TotalBasisPoints = 10_000
+
+// Weight is a party's agreed part of a team's revenue, in basis points.
+type Weight struct {
+	Party       string `json:"party"`
+	BasisPoints int64  `json:"basis_points"`
+}
+
+// checkShares reports shares that are not one weight per member, sorted
+// by party, each 0..TotalBasisPoints and summing to TotalBasisPoints.
+func checkShares(members []string, shares []Weight) error {
+	if len(shares) == 0 {
+		return nil
+	}
+	if len(shares) != len(members) {
+		return fmt.Errorf("%d shares for %d team members", len(shares), len(members))
+	}
+	in := map[string]bool{}
+	for _, m := range members {
+		in[m] = true
+	}
+	var sum int64
+	for i, w := range shares {
+		switch {
+		case !in[w.Party]:
+			return fmt.Errorf("share of %.100q, not a team member", w.Party)
+		case i > 0 && shares[i-1].Party >= w.Party:
+			return fmt.Errorf("shares not sorted by party at %.100q", w.Party)
+		case w.BasisPoints < 0 || w.BasisPoints > TotalBasisPoints:
+			return fmt.Errorf("share of %.100q is %d basis points, not 0..%d", w.Party, w.BasisPoints, TotalBasisPoints)
+		}
+		sum += w.BasisPoints
+	}
+	if sum != TotalBasisPoints {
+		return fmt.Errorf("shares sum to %d basis points, want %d", sum, TotalBasisPoints)
+	}
+	return nil
+}
+
+// CheckShares reports an agreed split that a receipt would refuse: not
+// one weight per member, not sorted by party, or not summing to
+// TotalBasisPoints. It wraps ErrReceipt.
+func CheckShares(members []string, shares []Weight) error {
+	if err := checkShares(members, shares); err != nil {
+		return fmt.Errorf("shares: %v: %w", err, ErrReceipt)
 	}
 	return nil
 }

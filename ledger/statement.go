@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"encoding/base64"
 	"fmt"
+	"maps"
+	"math/big"
 	"regexp"
 	"slices"
 )
@@ -35,11 +37,19 @@ type StatementLine struct {
 	Rows       int64   `json:"rows"`
 	MilliUnits int64   `json:"milli_units"` // thousandths of a unit owed
 	Shares     []Share `json:"shares"`
+	// CertifiedBy is the did:key of the host that certified the model and
+	// Trusted whether the marketplace trusted it for every use counted
+	// here, as the receipts record them ("" and false for receipts that
+	// predate the fields).
+	CertifiedBy string `json:"certified_by"`
+	Trusted     bool   `json:"trusted"`
 }
 
-// Share is a party's part of a line: the author alone, or each team
-// member equally (the remainder of an uneven split, in milli-units, to
-// the first members by name, one each).
+// Share is a party's part of a line: the author alone, or the team's
+// members. Each receipt is split as it records (the team's agreed
+// Weights, else equal shares) and the parts are summed exactly; the line
+// is then rounded to whole milli-units by largest remainder (ties to the
+// first party by name), so the shares sum to the line's MilliUnits.
 type Share struct {
 	Party      string `json:"party"`
 	MilliUnits int64  `json:"milli_units"`
@@ -58,7 +68,7 @@ func Compute(period, author string, cp Checkpoint, entry func(i int64) ([]byte, 
 		Root: base64.StdEncoding.EncodeToString(cp.Hash[:]), Lines: []StatementLine{}}
 	type key struct{ author, model string }
 	lines := map[key]*StatementLine{}
-	members := map[key][]string{}
+	parts := map[key]map[string]*big.Rat{}
 	for i := range cp.Size {
 		b, err := entry(i)
 		if err != nil {
@@ -74,16 +84,21 @@ func Compute(period, author string, cp Checkpoint, entry func(i int64) ([]byte, 
 		k := key{r.Author, r.Model}
 		l := lines[k]
 		if l == nil {
-			l = &StatementLine{Author: r.Author, Model: r.Model, Module: r.Module}
+			l = &StatementLine{Author: r.Author, Model: r.Model, Module: r.Module, CertifiedBy: r.Issuer, Trusted: r.Trusted}
 			lines[k] = l
+			parts[k] = map[string]*big.Rat{}
 		}
 		l.Uses++
 		l.Rows += r.Rows
 		l.MilliUnits += r.MilliUnits
-		members[k] = r.Members // the latest receipt's team
+		l.Trusted = l.Trusted && r.Trusted
+		if r.Issuer != "" {
+			l.CertifiedBy = r.Issuer
+		}
+		accrue(parts[k], r)
 	}
 	for k, l := range lines {
-		l.Shares = split(k.author, members[k], l.MilliUnits)
+		l.Shares = round(parts[k], l.MilliUnits)
 		st.Lines = append(st.Lines, *l)
 	}
 	slices.SortFunc(st.Lines, func(a, b StatementLine) int {
@@ -92,20 +107,57 @@ func Compute(period, author string, cp Checkpoint, entry func(i int64) ([]byte, 
 	return st, nil
 }
 
-// split shares total among members equally, or gives it to author.
-func split(author string, members []string, total int64) []Share {
-	if len(members) == 0 {
-		return []Share{{Party: author, MilliUnits: total}}
-	}
-	ms := slices.Sorted(slices.Values(members))
-	ms = slices.Compact(ms)
-	n := int64(len(ms))
-	out := make([]Share, len(ms))
-	for i, m := range ms {
-		out[i] = Share{Party: m, MilliUnits: total / n}
-		if int64(i) < total%n {
-			out[i].MilliUnits++
+// accrue adds r's milli-units to its parties' exact parts: by its
+// agreed weights, else equally among its members, else to its author.
+func accrue(parts map[string]*big.Rat, r *Receipt) {
+	add := func(party string, x *big.Rat) {
+		if parts[party] == nil {
+			parts[party] = new(big.Rat)
 		}
+		parts[party].Add(parts[party], x)
+	}
+	switch {
+	case len(r.Shares) > 0:
+		for _, w := range r.Shares {
+			x := new(big.Int).Mul(big.NewInt(r.MilliUnits), big.NewInt(w.BasisPoints))
+			add(w.Party, new(big.Rat).SetFrac(x, big.NewInt(TotalBasisPoints)))
+		}
+	case len(r.Members) > 0:
+		ms := slices.Compact(slices.Sorted(slices.Values(r.Members)))
+		for _, m := range ms {
+			add(m, big.NewRat(r.MilliUnits, int64(len(ms))))
+		}
+	default:
+		add(r.Author, big.NewRat(r.MilliUnits, 1))
+	}
+}
+
+// round makes whole milli-unit shares of exact parts summing to total:
+// each party gets the floor of its part, and the milli-units left over
+// go one each to the largest fractional remainders (ties by party name).
+func round(parts map[string]*big.Rat, total int64) []Share {
+	type rem struct {
+		party string
+		frac  *big.Rat
+	}
+	out := make([]Share, 0, len(parts))
+	rems := make([]rem, 0, len(parts))
+	var sum int64
+	for _, p := range slices.Sorted(maps.Keys(parts)) {
+		x := parts[p]
+		q := new(big.Int).Quo(x.Num(), x.Denom()) // parts are never negative
+		f := new(big.Rat).Sub(x, new(big.Rat).SetInt(q))
+		out = append(out, Share{Party: p, MilliUnits: q.Int64()})
+		rems = append(rems, rem{p, f})
+		sum += q.Int64()
+	}
+	order := make([]int, len(rems))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return -rems[a].frac.Cmp(rems[b].frac) })
+	for i := int64(0); i < total-sum; i++ {
+		out[order[i]].MilliUnits++
 	}
 	return out
 }

@@ -53,10 +53,13 @@
 // ledger.Receipt to the data dir's usage ledger (DIR/ledger, package
 // ledger, its checkpoints signed with the host key) before returning;
 // the quota counts are recomputed from the ledger when it opens. Each
-// listing has a price per 1,000 rows (Price, SetPrice,
-// DefaultPricePer1000), copied into each receipt. Statement computes and
-// signs what each author is owed for a month from the ledger;
-// VerifyStatement recomputes it from the public log.
+// listing has a price per 1,000 rows (Price, SetPrice, SetPriceAs for
+// the model's author, DefaultPricePer1000), copied into each receipt with
+// the team's agreed split (AgreeShares, Shares: shares.go; equal by
+// default), the model's issuer and whether it is trusted here. Statement
+// computes and signs what each author is owed for a month from the ledger
+// (cached per period, author and log size); VerifyStatement recomputes it
+// from the public log.
 //
 // # Usage
 //

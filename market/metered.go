@@ -71,6 +71,8 @@ type QuotaError struct {
 	Used   int64 // already used today
 	Asked  int64 // what this call needs
 	Reset  time.Time
+	// RetryAfter is how long from the refusal until Reset.
+	RetryAfter time.Duration
 }
 
 func (e *QuotaError) Error() string {
@@ -108,10 +110,10 @@ func (m *meter) reserve(caller string, now time.Time, rows int64) (release func(
 	q := m.quota.withDefaults()
 	reset := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 	if q.CallsPerDay > 0 && m.calls[caller]+1 > q.CallsPerDay {
-		return nil, &QuotaError{Caller: caller, Rule: "calls per day", Limit: q.CallsPerDay, Used: m.calls[caller], Asked: 1, Reset: reset}
+		return nil, &QuotaError{Caller: caller, Rule: "calls per day", Limit: q.CallsPerDay, Used: m.calls[caller], Asked: 1, Reset: reset, RetryAfter: reset.Sub(now)}
 	}
 	if q.RowsPerDay > 0 && m.rows[caller]+rows > q.RowsPerDay {
-		return nil, &QuotaError{Caller: caller, Rule: "rows per day", Limit: q.RowsPerDay, Used: m.rows[caller], Asked: rows, Reset: reset}
+		return nil, &QuotaError{Caller: caller, Rule: "rows per day", Limit: q.RowsPerDay, Used: m.rows[caller], Asked: rows, Reset: reset, RetryAfter: reset.Sub(now)}
 	}
 	m.calls[caller]++
 	m.rows[caller] += rows
@@ -281,11 +283,12 @@ func (mk *Market) PredictMetered(ctx context.Context, caller, id string, input [
 	r := &ledger.Receipt{
 		Type: ledger.ReceiptType, Model: me.ID,
 		Module: strings.TrimPrefix(me.Card.Model, "urn:sha256:"),
-		Author: me.Card.Author, Members: mk.members(me),
+		Author: me.Card.Author, Issuer: me.Card.Issuer, Trusted: me.Trusted,
 		Caller: caller, Rows: rows, Time: now,
 		PricePer1000: price, MilliUnits: rows * price,
 		Request: ledger.RequestDigest(salt, input),
 	}
+	r.Members, r.Shares = mk.members(me)
 	if err := r.Validate(); err != nil {
 		release()
 		return nil, fmt.Errorf("predict with %s: %w", me.ID, err)
@@ -328,18 +331,14 @@ func (mk *Market) run(ctx context.Context, me *Entry, d *datasets.Dataset) (*eng
 }
 
 // members returns the team members of a model whose author is a team of
-// its task on this data dir (they share its revenue equally), else none.
-func (mk *Market) members(me *Entry) []string {
-	teams, err := mk.e.Teams(me.Card.Task.ID)
-	if err != nil {
-		return nil
+// its task on this data dir and the split they agreed (nil: equal
+// shares, AgreeShares), else none.
+func (mk *Market) members(me *Entry) ([]string, []ledger.Weight) {
+	ms, err := mk.teamMembers(me.Card.Task.ID, me.Card.Author)
+	if err != nil || len(ms) == 0 {
+		return nil, nil
 	}
-	for _, t := range teams {
-		if t.Name == me.Card.Author && len(t.Members) > 0 {
-			return slices.Sorted(slices.Values(t.Members))
-		}
-	}
-	return nil
+	return ms, mk.agreedShares(me.Card.Task.ID, me.Card.Author, ms)
 }
 
 // pricesPath holds the prices the host set, by entry id.

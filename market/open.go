@@ -38,6 +38,9 @@ type Market struct {
 	priceMu  sync.Mutex     // serializes changes to the prices (metered.go)
 	ledgerMu sync.Mutex     // guards ledger
 	ledger   *ledger.Ledger // the usage ledger, opened on first use
+
+	stmtMu sync.Mutex                       // guards stmts
+	stmts  map[statementKey]cachedStatement // signed statements (statement.go)
 }
 
 // New returns the marketplace of e's data dir and subscribes it to e's

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/engine/credential"
@@ -21,7 +22,8 @@ type SignedStatement struct {
 
 // Statement computes the revenue statement of period ("YYYY-MM", UTC)
 // from the usage ledger at its latest checkpoint, for one author or
-// (author empty) all, and signs it as the host. Anyone holding the
+// (author empty) all, and signs it as the host (once per period, author
+// and log size: a repeated call answers the same signed statement). Anyone holding the
 // public log can recompute it (VerifyStatement).
 func (mk *Market) Statement(period, author string) (*SignedStatement, []byte, error) {
 	l, err := mk.Ledger()
@@ -29,6 +31,14 @@ func (mk *Market) Statement(period, author string) (*SignedStatement, []byte, er
 		return nil, nil, err
 	}
 	_, cp := l.Checkpoint()
+	k := statementKey{period, author, cp.Size}
+	mk.stmtMu.Lock()
+	defer mk.stmtMu.Unlock()
+	if c, ok := mk.stmts[k]; ok && c.ss.Root == base64.StdEncoding.EncodeToString(cp.Hash[:]) {
+		ss := *c.ss // callers may change what they get
+		ss.Lines = slices.Clone(ss.Lines)
+		return &ss, slices.Clone(c.signed), nil
+	}
 	st, err := ledger.Compute(period, author, cp, l.Entry)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", err, engine.ErrBadRequest)
@@ -42,7 +52,29 @@ func (mk *Market) Statement(period, author string) (*SignedStatement, []byte, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("sign statement: %w", err)
 	}
+	if mk.stmts == nil || len(mk.stmts) >= maxCachedStatements {
+		mk.stmts = map[statementKey]cachedStatement{}
+	}
+	c := *ss
+	c.Lines = slices.Clone(ss.Lines)
+	mk.stmts[k] = cachedStatement{&c, slices.Clone(signed)}
 	return ss, signed, nil
+}
+
+// Statements are cached by period, author and the size of the log they
+// were computed from: the log only grows, so the same three give the same
+// statement, and a repeated request (GET /v1/ledger/statement is public)
+// does not read the log again. A new receipt changes the size.
+const maxCachedStatements = 64
+
+type statementKey struct {
+	period, author string
+	size           int64
+}
+
+type cachedStatement struct {
+	ss     *SignedStatement
+	signed []byte
 }
 
 // VerifyStatement checks a signed statement: its proof and issuer, that

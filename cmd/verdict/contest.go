@@ -222,7 +222,7 @@ func newTeamCmd(g *globals) *cobra.Command {
 			return emitTeams(g, teams)
 		}),
 	}
-	for _, sub := range []*cobra.Command{create, join, merge, list} {
+	for _, sub := range []*cobra.Command{create, join, merge, list, teamSharesCmd(g, &task)} {
 		g.serverFlags(sub, true)
 		c.AddCommand(sub)
 	}

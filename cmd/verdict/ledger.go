@@ -294,8 +294,9 @@ func ledgerStatementCmd(g *globals) *cobra.Command {
 		Short: "what each author is owed for a month, signed by the host, recomputable from the log",
 		Long: `Statement computes, from the usage ledger of the data dir at its latest
 checkpoint, per author and model: uses, rows, units owed (price per 1,000
-rows × rows / 1,000, summed exactly in milli-units) and each team
-member's equal share. As JSON it is signed by the host and names the
+rows × rows / 1,000, summed exactly in milli-units), each party's share
+(a team's agreed split, equal by default: verdict team shares), who
+certified the model and whether that issuer was trusted here. As JSON it is signed by the host and names the
 checkpoint it was computed from; as CSV it is the same lines, for a
 payment rail.
 
@@ -334,11 +335,11 @@ DIR, or the data dir's) and compares. A mismatch exits 1.`,
 					return fmt.Errorf("statement: %w", err)
 				}
 				cw := csv.NewWriter(g.stdout)
-				_ = cw.Write([]string{"period", "author", "model", "module", "uses", "rows", "units", "party", "share_units", "checkpoint_size", "checkpoint_root"})
+				_ = cw.Write([]string{"period", "author", "model", "module", "uses", "rows", "units", "party", "share_units", "checkpoint_size", "checkpoint_root", "certified_by", "issuer_trusted"})
 				for _, l := range ss.Lines {
 					for _, s := range l.Shares {
 						_ = cw.Write([]string{ss.Period, l.Author, l.Model, l.Module, strconv.FormatInt(l.Uses, 10), strconv.FormatInt(l.Rows, 10),
-							ledger.Units(l.MilliUnits), s.Party, ledger.Units(s.MilliUnits), strconv.FormatInt(ss.Size, 10), ss.Root})
+							ledger.Units(l.MilliUnits), s.Party, ledger.Units(s.MilliUnits), strconv.FormatInt(ss.Size, 10), ss.Root, l.CertifiedBy, strconv.FormatBool(l.Trusted)})
 					}
 				}
 				cw.Flush()
@@ -374,25 +375,30 @@ DIR, or the data dir's) and compares. A mismatch exits 1.`,
 }
 
 func marketPriceCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var per1000 int64 = -1
+	c := &cobra.Command{
 		Use:   "price ID [UNITS]",
 		Short: "show or set a listing's price per 1,000 rows of metered use",
 		Long: fmt.Sprintf(`Price shows a listing's price per 1,000 rows of metered use (verdict
-market predict --server), in units, or sets it to UNITS (the host's
-decision; default %d). Each receipt records the price it was charged at:
-a new price applies to calls from now on. Run on the data dir.`, market.DefaultPricePer1000),
+market predict --server), in units, or sets it to UNITS (or --per-1000
+UNITS; default %d). Run on the data dir, it is the host's decision. With
+--server URL --key FILE the model's author (its card's author, or a
+member of the team that is its author) sets it by a signed request; the
+host may always set it again. Each receipt records the price it was
+charged at: a new price applies to calls from now on and never changes a
+statement over earlier calls.`, market.DefaultPricePer1000),
 		Args: cobra.RangeArgs(1, 2),
-		RunE: g.withEngine(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
+			units, set, err := priceArg(args, per1000)
+			if err != nil {
+				return err
+			}
 			mk := market.New(e)
 			m, err := mk.Entry(args[0])
 			if err != nil {
 				return badInput(err)
 			}
-			if len(args) == 2 {
-				units, err := strconv.ParseInt(args[1], 10, 64)
-				if err != nil {
-					return badInput(fmt.Errorf("price %q: not a whole number of units", args[1]))
-				}
+			if set {
 				if err := mk.SetPrice(m.ID, units); err != nil {
 					return badInput(err)
 				}
@@ -401,11 +407,52 @@ a new price applies to calls from now on. Run on the data dir.`, market.DefaultP
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.emit(map[string]any{"model": m.ID, "price_per_1000_rows": price})
+			return printPrice(g, m.ID, price)
+		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			units, set, err := priceArg(args, per1000)
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(g.stdout, "%s: %d units per 1,000 rows\n", m.ID, price)
-			return nil
+			if !set {
+				m, err := c.MarketEntry(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return printPrice(g, m.ID, m.PricePer1000)
+			}
+			p, err := c.SetPrice(cmd.Context(), args[0], units)
+			if err != nil {
+				return err
+			}
+			return printPrice(g, p.Model, p.PricePer1000)
 		}),
 	}
+	g.serverFlags(c, true)
+	c.Flags().Int64Var(&per1000, "per-1000", -1, "set the price to this many units per 1,000 rows")
+	return c
+}
+
+// priceArg is the price to set, from UNITS or --per-1000, if any.
+func priceArg(args []string, flag int64) (int64, bool, error) {
+	switch {
+	case len(args) == 2 && flag >= 0:
+		return 0, false, badInput(errors.New("give the price as UNITS or --per-1000, not both"))
+	case len(args) == 2:
+		units, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil {
+			return 0, false, badInput(fmt.Errorf("price %q: not a whole number of units", args[1]))
+		}
+		return units, true, nil
+	case flag >= 0:
+		return flag, true, nil
+	}
+	return 0, false, nil
+}
+
+func printPrice(g *globals, id string, price int64) error {
+	if g.json {
+		return g.emit(map[string]any{"model": id, "price_per_1000_rows": price})
+	}
+	fmt.Fprintf(g.stdout, "%s: %d units per 1,000 rows\n", id, price)
+	return nil
 }

@@ -136,6 +136,12 @@ func printMarket(g *globals, ms []market.Entry) error {
 		if m.Revoked != nil {
 			status = "REVOKED: " + m.Revoked.Reason
 		}
+		// Who certified it, and whether that issuer is trusted here.
+		if m.Trusted {
+			status += ", certified by " + shortDID(m.Card.Issuer) + " (trusted)"
+		} else {
+			status += ", certified by " + shortDID(m.Card.Issuer) + " (NOT trusted here)"
+		}
 		fmt.Fprintf(w, "%-8s  %-16s %-10s %-9s %10s  %-20s %-14s %s\n", m.ID[:min(8, len(m.ID))], m.Card.Task.ID, m.Card.Task.Type,
 			m.Card.Task.Metric, formatScore(m.Score), shortDID(m.Card.AuthorName()), m.Card.License, status)
 	}

@@ -210,7 +210,7 @@ func TestBuyerToken(t *testing.T) {
 		if _, msg := mcpPredict(t, cs, id, predictRows); msg != "" {
 			t.Fatal(msg)
 		}
-		if _, msg := mcpPredict(t, cs, id, predictRows); !strings.Contains(msg, `quota rule "calls per day": 3 used of 3 today`) {
+		if _, msg := mcpPredict(t, cs, id, predictRows); !strings.Contains(msg, `quota: `+buyer.DID()+` reached the quota rule "calls per day" (3 used of 3 today; this call needs 1); retry at `) {
 			t.Errorf("the fourth call: got %q, want a tool error naming the rule", msg)
 		}
 	})

@@ -232,4 +232,22 @@ func testLedgerRoles(t *testing.T, v *env, participant *client) {
 	if r := v.anonymous().get("/v1/ledger/statement?period=1999-13"); r.status != 400 {
 		t.Errorf("statement of month 13: got %d, want 400", r.status)
 	}
+	// Prices and shares: the author or the host; team members.
+	price := "/v1/market/" + id + "/price"
+	if r := v.anonymous().postJSON("POST", price, api.Price{PricePer1000: 3}); r.status != 401 {
+		t.Errorf("anonymous price: got %d, want 401", r.status)
+	}
+	if r := v.host().postJSON("POST", price, api.Price{PricePer1000: 3}); r.status != 200 {
+		t.Errorf("host price: %d %s", r.status, r.body)
+	}
+	shares := "/v1/tasks/contest/teams/nobody/shares"
+	if r := v.anonymous().get(shares); r.status != 404 {
+		t.Errorf("shares of no team: got %d, want 404", r.status)
+	}
+	if r := v.anonymous().postJSON("POST", shares, api.Shares{}); r.status != 401 {
+		t.Errorf("anonymous shares: got %d, want 401", r.status)
+	}
+	if r := participant.postJSON("POST", shares, api.Shares{Shares: []api.Weight{{Party: "x", BasisPoints: 10000}}}); r.status != 404 {
+		t.Errorf("shares of no team: got %d, want 404: %s", r.status, r.body)
+	}
 }

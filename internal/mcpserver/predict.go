@@ -70,6 +70,8 @@ type Usage struct {
 	Time         string `json:"time" jsonschema:"when the call was served (RFC 3339, UTC)"`
 	PricePer1000 int64  `json:"price_per_1000_rows" jsonschema:"the listing's price per 1,000 rows, in units"`
 	MilliUnits   int64  `json:"milli_units" jsonschema:"what this call costs, in thousandths of a unit"`
+	CertifiedBy  string `json:"certified_by" jsonschema:"the did:key of the host that certified the model"`
+	Trusted      bool   `json:"issuer_trusted" jsonschema:"whether this marketplace trusted that issuer for the model when it served the call"`
 }
 
 // Receipt is a metered call's receipt with its inclusion proof in the
@@ -136,7 +138,8 @@ func (s *server) predict(ctx context.Context, _ *mcp.CallToolRequest, in Predict
 	r, p := res.Receipt, res.Predictions
 	out = PredictOutput{Model: me.ID, IDColumn: me.Card.Input.IDColumn, IDs: p.IDs, Columns: p.Columns, Values: p.Values,
 		Usage: Usage{Model: r.Model, Module: r.Module, Author: r.Author, Caller: r.Caller, Rows: r.Rows,
-			Time: r.Time.Format(time.RFC3339), PricePer1000: r.PricePer1000, MilliUnits: r.MilliUnits},
+			Time: r.Time.Format(time.RFC3339), PricePer1000: r.PricePer1000, MilliUnits: r.MilliUnits,
+			CertifiedBy: r.Issuer, Trusted: r.Trusted},
 		Receipt: Receipt{Entry: base64.StdEncoding.EncodeToString(res.Entry), Index: res.Index, Checkpoint: string(res.Checkpoint),
 			VerifierKey: key, Salt: base64.StdEncoding.EncodeToString(res.Salt), Proof: make([]string, len(proof))}}
 	for i, h := range proof {

@@ -149,7 +149,11 @@ func TestPredict(t *testing.T) {
 			}
 			r := checkReceipt(t, f.Market, &got)
 			want := mcpserver.Usage{Model: id, Module: r.Module, Author: r.Author, Caller: callers[transport], Rows: 5,
-				Time: got.Usage.Time, PricePer1000: market.DefaultPricePer1000, MilliUnits: 5 * market.DefaultPricePer1000}
+				Time: got.Usage.Time, PricePer1000: market.DefaultPricePer1000, MilliUnits: 5 * market.DefaultPricePer1000,
+				CertifiedBy: r.Issuer, Trusted: true}
+			if me, err := f.Market.Entry(id); err != nil || r.Issuer != me.Card.Issuer || r.Issuer == "" {
+				t.Errorf("receipt certified by %q, want the card's issuer", r.Issuer)
+			}
 			if got.Usage != want || r.Caller != callers[transport] || r.Rows != 5 || r.Model != id {
 				t.Errorf("usage %+v, receipt %+v; want %+v", got.Usage, r, want)
 			}
@@ -181,9 +185,19 @@ func TestPredict(t *testing.T) {
 			if msg := call(t, cs, "predict", map[string]any{"id": id, "rows_csv": rows(1)}, &out); msg != "" {
 				t.Fatalf("second call: %s", msg)
 			}
-			msg := call(t, cs, "predict", map[string]any{"id": id, "rows_csv": rows(1)}, &out)
-			if want := `quota rule "calls per day": 2 used of 2 today`; !strings.Contains(msg, want) || !strings.Contains(msg, callers[transport]) {
-				t.Errorf("third call: got %q, want a tool error naming %s and %q", msg, callers[transport], want)
+			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "predict", Arguments: map[string]any{"id": id, "rows_csv": rows(1)}})
+			if err != nil || !res.IsError || len(res.Content) != 1 {
+				t.Fatalf("third call: %+v, %v; want a tool error", res, err)
+			}
+			msg := res.Content[0].(*mcp.TextContent).Text
+			if want := `quota: ` + callers[transport] + ` reached the quota rule "calls per day" (2 used of 2 today; this call needs 1); retry at 2026-`; !strings.HasPrefix(msg, want) || !strings.HasSuffix(msg, " s") {
+				t.Errorf("third call: got %q, want it to start %q and say when to retry", msg, want)
+			}
+			b, _ := json.Marshal(res.Meta[mcpserver.RefusalMeta])
+			var r mcpserver.Refusal
+			if err := json.Unmarshal(b, &r); err != nil || r.Kind != "quota" || r.Rule != "calls per day" || r.Limit != 2 || r.Used != 2 ||
+				r.Caller != callers[transport] || r.RetryAfterSeconds < 1 || r.RetryAfterSeconds > 86400 || !strings.HasSuffix(r.RetryAt, "T00:00:00Z") {
+				t.Errorf("third call: _meta %s, %v; want kind quota, the rule, and when to retry", b, err)
 			}
 		})
 	}

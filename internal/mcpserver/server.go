@@ -108,6 +108,7 @@ func New(c Config) *mcp.Server {
 	ms := mcp.NewServer(&mcp.Implementation{Name: "verdict", Title: "verdict marketplace", Version: c.Version}, &mcp.ServerOptions{
 		Instructions: instructions,
 	})
+	ms.AddReceivingMiddleware(explainRefusals)
 	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: new(false)}
 	mcp.AddTool(ms, &mcp.Tool{Name: "search_models", Annotations: readOnly, Description: `Search the certified models of this marketplace by task type, metric, minimum certified score, input feature names and text (task id, title or author). Results are best certified score first; each says who certified it (certified_by) and whether that issuer is trusted here (issuer_trusted). Revoked models are left out.`}, s.search)
 	mcp.AddTool(ms, &mcp.Tool{Name: "get_model_card", Annotations: readOnly, Description: `A model's card: the task it was certified on, the input columns it reads (id column and features, by name), its outputs, certified scores with confidence intervals, author, license, and who certified it and whether that issuer is trusted here.`}, s.card)

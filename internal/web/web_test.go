@@ -221,7 +221,9 @@ func TestPages(t *testing.T) {
 
 		// Promotion put the model in the marketplace.
 		page = get(t, srv, "/market", "", http.StatusOK)
-		contains(t, "marketplace", page, `<form class="panel search" method="get"`, `href="/market/`+id+`"`, "House prices", "rmse", "1 / 3", "2 models")
+		contains(t, "marketplace", page, `<form class="panel search" method="get"`, `href="/market/`+id+`"`, "House prices", "rmse", "1 / 3", "2 models",
+			// Who certified each model, and whether that issuer is trusted here.
+			"Certified by", `title="`+s.e.HostDID()+`"`, `<span class="tag">trusted here</span>`)
 		searches := []struct {
 			query string
 			found bool

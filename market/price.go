@@ -1,0 +1,40 @@
+package market
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/verdictlab/verdict/engine"
+)
+
+// SetPriceAs sets a listing's price per 1,000 rows as by: HostCaller (the
+// host may always set it, over the author's), or the model's author (its
+// card's author, or a member of the team that is its author on this data
+// dir). Anyone else is engine.ErrForbidden. The price in force is copied
+// into each receipt, so a later change never alters what earlier calls
+// cost or a statement over them.
+func (mk *Market) SetPriceAs(id string, per1000 int64, by string) error {
+	if by != HostCaller {
+		me, err := mk.Entry(id)
+		if err != nil {
+			return err
+		}
+		if !mk.isAuthor(me, by) {
+			return fmt.Errorf("price of %s: %.100q is not its author %.100q: %w", me.ID, by, me.Card.Author, engine.ErrForbidden)
+		}
+	}
+	return mk.SetPrice(id, per1000)
+}
+
+// isAuthor reports whether who is me's author or a member of its
+// author's team.
+func (mk *Market) isAuthor(me *Entry, who string) bool {
+	if who == "" {
+		return false
+	}
+	if who == me.Card.Author {
+		return true
+	}
+	ms, err := mk.teamMembers(me.Card.Task.ID, me.Card.Author)
+	return err == nil && slices.Contains(ms, who)
+}
