@@ -789,7 +789,11 @@ var errEvalTimeLimit = errors.New("engine: evaluation time limit")
 // compile fails with a timeout, charged to its submitter like any other,
 // and frees the worker for the next submission in time.
 func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte, progress func(done, total int)) (*sandbox.Result, *bool, error) {
-	lim := lt.task.Spec.sandboxLimits()
+	return e.runWith(ctx, lt, lt.task.Spec.sandboxLimits(), module, progress)
+}
+
+// runWith is run under lim (a phase's limits in place of the task's).
+func (e *Engine) runWith(ctx context.Context, lt *loadedTask, lim sandbox.Limits, module []byte, progress func(done, total int)) (*sandbox.Result, *bool, error) {
 	rt, err := e.runtime(ctx, lim)
 	if err != nil {
 		return nil, nil, err

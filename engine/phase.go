@@ -41,6 +41,9 @@ type Phase struct {
 	Rerun *PhaseRerun `json:"rerun,omitempty"`
 	// DailyLimit is the phase's own daily limit, when it sets one.
 	DailyLimit *int `json:"daily_limit,omitempty"`
+	// Limits are the limits in the phase (the task's, with the phase's
+	// own in their place), when it sets any.
+	Limits *LimitsSpec `json:"limits,omitempty"`
 }
 
 // PhaseRerun is the progress of a final phase's re-run.
@@ -257,8 +260,9 @@ func (e *Engine) phases(t *Task) ([]Phase, error) {
 		ph := Phase{ID: p.ID, Name: p.name(), Start: p.Schedule.start(), End: p.Schedule.end(), Final: p.Final,
 			Submissions: !p.Final || p.Submissions, OwnData: p.Data != nil, Current: i == cur}
 		if p.Limits != nil {
-			n := p.Limits.DailyLimit
-			ph.DailyLimit = &n
+			ph.DailyLimit = p.Limits.DailyLimit
+			lim := p.Limits.apply(t.Spec.Limits)
+			ph.Limits = &lim
 		}
 		if i == 0 {
 			// The first phase begins when the task opens.
@@ -765,15 +769,67 @@ func (e *Engine) rescoreAllowed(t *Task) error {
 	return nil
 }
 
-// dailyLimit is the daily limit of submissions at now: the current
-// phase's, when it sets one, else the task's.
-func (e *Engine) dailyLimit(t *Task, now time.Time) int {
-	if len(t.Spec.Phases) > 0 {
-		if cur, _, err := e.phaseNow(t, now); err == nil {
-			if l := t.Spec.Phases[cur].Limits; l != nil {
-				return l.DailyLimit
-			}
+// phaseAt returns the index of the phase at is in: the last one begun at
+// or before it (as recorded, or by the schedule for one not yet
+// recorded). A submission belongs to the phase it was made in.
+func (e *Engine) phaseAt(t *Task, at time.Time) (int, error) {
+	r, err := e.readPhases(t.Spec.ID)
+	if err != nil {
+		return 0, err
+	}
+	idx := 0
+	for i := 1; i < len(t.Spec.Phases); i++ {
+		began := t.Spec.Phases[i].Schedule.start()
+		if i <= len(r.Entered) {
+			began = r.Entered[i-1].At
+		}
+		if !began.IsZero() && !at.Before(began) {
+			idx = i
 		}
 	}
-	return t.Spec.Limits.DailyLimit
+	return idx, nil
+}
+
+// phaseBegan returns when phase idx began (zero: the first phase, or not
+// yet).
+func (e *Engine) phaseBegan(t *Task, idx int) time.Time {
+	if idx < 1 {
+		return time.Time{}
+	}
+	r, err := e.readPhases(t.Spec.ID)
+	if err != nil || idx > len(r.Entered) {
+		return t.Spec.Phases[idx].Schedule.start()
+	}
+	return r.Entered[idx-1].At
+}
+
+// limitsAt returns the limits of a submission made at at: the task's,
+// with those of the phase it is made in in their place.
+func (e *Engine) limitsAt(t *Task, at time.Time) (LimitsSpec, error) {
+	if len(t.Spec.Phases) == 0 {
+		return t.Spec.Limits, nil
+	}
+	idx, err := e.phaseAt(t, at)
+	if err != nil {
+		return LimitsSpec{}, err
+	}
+	return t.Spec.Phases[idx].Limits.apply(t.Spec.Limits), nil
+}
+
+// quotaAt returns the quota a submission made at now is charged to: the
+// limits of its phase, a phase's own total counted from the UTC day it
+// began.
+func (e *Engine) quotaAt(t *Task, now time.Time) (leaderboard.Quota, error) {
+	lim, err := e.limitsAt(t, now)
+	if err != nil {
+		return leaderboard.Quota{}, err
+	}
+	q := leaderboard.Quota{Now: now, Daily: lim.DailyLimit, Total: lim.TotalLimit}
+	if len(t.Spec.Phases) > 0 {
+		idx, _ := e.phaseAt(t, now)
+		if pl := t.Spec.Phases[idx].Limits; pl != nil && pl.TotalLimit != nil {
+			q.Since = e.phaseBegan(t, idx)
+		}
+	}
+	return q, nil
 }

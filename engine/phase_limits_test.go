@@ -1,0 +1,111 @@
+package engine_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
+)
+
+// TestPhaseLimits walks a four-phase task on the injected clock: each
+// phase's own limits hold for the submissions made in it, a phase's
+// total counts only its own submissions, and a limit the phase leaves out
+// is the task's.
+func TestPhaseLimits(t *testing.T) {
+	at := func(h int) string { return day0.Add(time.Duration(h) * time.Hour).Format(time.RFC3339) }
+	// "limits" is quoted: createContest rewrites the first bare "limits: {".
+	spec := fmt.Sprintf(`phases:
+  - {id: dev, schedule: {start: %s}, "limits": {total_limit: 2}}
+  - {id: two, schedule: {start: %s}, "limits": {daily_limit: 1, total_limit: 2}}
+  - {id: slow, schedule: {start: %s}, "limits": {timeout_s: 0.000001}}
+  - {id: small, schedule: {start: %s}, "limits": {memory_mb: 1}}
+`, at(0), at(24), at(72), at(96))
+	e, clk := contest(t, spec, engine.Config{})
+	gomodel := sandboxtest.Wasm(sandboxtest.GoModel)
+	n := 0
+	next := func() []byte { n++; return variant(linear, n) }
+	steps := []struct {
+		name   string
+		at     int // hours after day0
+		module []byte
+		limit  string // the QuotaError's limit, "" for accepted
+		kind   string // the failure's kind, "" for scored
+	}{
+		{"dev first", 9, nil, "", ""},
+		{"dev: a Go model in the task's memory", 10, gomodel, "", ""},
+		{"ErrQuotaExceeded/dev total 2", 11, nil, "total", ""},
+		{"two: dev submissions not counted", 25, nil, "", ""},
+		{"ErrQuotaExceeded/two daily 1", 26, nil, "daily", ""},
+		{"two: next day", 49, nil, "", ""},
+		{"ErrQuotaExceeded/two total 2", 50, nil, "total", ""},
+		{"slow: its time limit", 75, nil, "", "timeout"},
+		{"small: its memory", 97, variant(gomodel, 1), "", "memory_limit"},
+	}
+	var qe *engine.QuotaError
+	for _, tc := range steps {
+		t.Run(tc.name, func(t *testing.T) {
+			clk.Set(day0.Add(time.Duration(tc.at) * time.Hour))
+			module := tc.module
+			if module == nil {
+				module = next()
+			}
+			sub, err := submit(t, e, "ada", module)
+			if tc.limit != "" {
+				if !errors.As(err, &qe) || qe.Limit != tc.limit {
+					t.Fatalf("got %+v, %v; want a QuotaError on the %s limit", sub, err, tc.limit)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Submit: %v", err)
+			}
+			switch {
+			case tc.kind == "" && sub.Failed():
+				t.Errorf("got failed %+v, want scored", sub.Error)
+			case tc.kind != "" && (sub.Error == nil || sub.Error.Kind != tc.kind):
+				t.Errorf("got status %s, error %+v; want failed with kind %s", sub.Status, sub.Error, tc.kind)
+			}
+		})
+	}
+	ps, err := e.Phases("contest", engine.Viewer{Participant: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps[0].Limits == nil || ps[0].Limits.TotalLimit != 2 || ps[0].Limits.MemoryMB != 16 {
+		t.Errorf("phase dev's limits %+v: want total 2 and the task's 16 MiB", ps[0].Limits)
+	}
+	if ps[1].DailyLimit == nil || *ps[1].DailyLimit != 1 {
+		t.Errorf("phase two's daily limit %v, want 1", ps[1].DailyLimit)
+	}
+	if ps[3].Limits == nil || ps[3].Limits.MemoryMB != 1 || !ps[3].Current {
+		t.Errorf("phase small %+v: want current, 1 MiB", ps[3])
+	}
+}
+
+// TestPhaseLimitsTotal: the total of a phase counts the submissions made
+// in it, from the UTC day it began.
+func TestPhaseLimitsTotal(t *testing.T) {
+	spec := fmt.Sprintf(`phases:
+  - {id: dev, schedule: {start: %s}}
+  - {id: two, schedule: {start: %s}, "limits": {total_limit: 2}}
+`, day0.Format(time.RFC3339), day0.Add(24*time.Hour).Format(time.RFC3339))
+	e, clk := contest(t, spec, engine.Config{})
+	for i := range 3 {
+		mustSubmit(t, e, "ada", variant(linear, i))
+	}
+	var qe *engine.QuotaError
+	for i, want := range []string{"", "", "total", "total"} {
+		clk.Set(day0.Add(time.Duration(25+24*i) * time.Hour))
+		_, err := submit(t, e, "ada", variant(linear, 10+i))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("day %d: %v, want accepted (the 3 development submissions do not count)", i+1, err)
+		case want != "" && (!errors.As(err, &qe) || qe.Limit != want || !strings.Contains(err.Error(), "2 submissions")):
+			t.Errorf("day %d: %v, want the phase's total of 2", i+1, err)
+		}
+	}
+}
