@@ -286,6 +286,9 @@ func printState(g *globals, t *api.Task) {
 		status = "not open yet"
 	}
 	fmt.Fprintf(w, "schedule  %s to %s (%s)\n", when(st.Start, "creation"), when(st.End, "closed by the host"), status)
+	if st.Phase != "" {
+		fmt.Fprintf(w, "phase     %s now; verdict task phase %s lists the phases and their rules\n", st.Phase, t.ID)
+	}
 	lim := func(n int) string {
 		if n == 0 {
 			return "unlimited"
