@@ -171,11 +171,14 @@ func (e *Engine) phaseNow(t *Task, now time.Time) (int, *phaseRecord, error) {
 // in the data dir; t records its hash. A phase whose data is the task's
 // records none: there is nothing to re-run.
 func (e *Engine) storePhaseData(t *Task) error {
-	for _, p := range t.Spec.Phases {
+	for i, p := range t.Spec.Phases {
 		if p.Data == nil {
 			continue
 		}
-		nt, err := e.checkPhaseData(t, p.Data.Test)
+		nt, err := e.checkPhaseData(t, p)
+		if se := (*SpecError)(nil); errors.As(err, &se) && strings.HasPrefix(se.Key, "split.") {
+			se.Key = fmt.Sprintf("phases[%d].%s", i, se.Key)
+		}
 		if err != nil {
 			return fmt.Errorf("create task %q: phase %q: %w", t.Spec.ID, p.ID, err)
 		}
@@ -202,14 +205,17 @@ func (e *Engine) storePhaseData(t *Task) error {
 }
 
 // checkPhaseData reads a phase's dataset and checks it as a rescore's
-// replacement is checked.
-func (e *Engine) checkPhaseData(t *Task, path string) (Task, error) {
+// replacement is checked, with the phase's split.
+func (e *Engine) checkPhaseData(t *Task, p PhaseSpec) (Task, error) {
+	path := p.Data.Test
 	d, err := e.loadFor(t, path)
 	if err != nil {
 		return Task{}, err
 	}
 	defer d.Release()
-	nt, _, err := describe(path, t.Spec, d)
+	spec := t.Spec
+	spec.Split = p.splitOf(t.Spec.Split)
+	nt, _, err := describe(path, spec, d)
 	if err != nil {
 		return Task{}, err
 	}
@@ -513,7 +519,8 @@ func (e *Engine) rerunFinal(ctx context.Context, t *Task, p PhaseSpec, en phaseE
 	if len(en.Selections) == 0 {
 		return "", nil
 	}
-	rep, err := e.Rescore(ctx, task, RescoreOptions{Dataset: e.storedPhaseData(t, p), Submissions: en.Selections})
+	sp := p.splitOf(t.Spec.Split)
+	rep, err := e.Rescore(ctx, task, RescoreOptions{Dataset: e.storedPhaseData(t, p), Submissions: en.Selections, split: &sp})
 	if err != nil {
 		return "", err
 	}

@@ -1,8 +1,11 @@
 package engine_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +110,104 @@ func TestPhaseLimitsTotal(t *testing.T) {
 		case want != "" && (!errors.As(err, &qe) || qe.Limit != want || !strings.Contains(err.Error(), "2 submissions")):
 			t.Errorf("day %d: %v, want the phase's total of 2", i+1, err)
 		}
+	}
+}
+
+// TestPhaseSplit: a final phase's own split decides which of its rows
+// score the final board; a key it leaves out is the task's.
+func TestPhaseSplit(t *testing.T) {
+	ctx := context.Background()
+	data := swapData(t)
+	scores := map[string]engine.Scores{}
+	tests := []struct {
+		name, split string
+		private     bool // the re-run has a private score
+	}{
+		{"task's split", "", true},
+		{"own seed", ", split: {seed: another-secret-seed}", true},
+		{"public_fraction 1", ", split: {public_fraction: 1}", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, clk := contest(t, phasesSpec(data, tc.split), engine.Config{})
+			sub := mustSubmit(t, e, "ada", linear)
+			clk.Set(finalStart.Add(time.Hour))
+			if _, err := e.SettlePhases(ctx, "contest"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.Submission(sub.ID, engine.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got.Scores.Private != nil) != tc.private {
+				t.Errorf("re-run scores %+v: private score %v, want %v", got.Scores, got.Scores.Private != nil, tc.private)
+			}
+			scores[tc.name] = got.Scores
+			task, _ := e.Task("contest")
+			want := "s"
+			if strings.Contains(tc.split, "seed") {
+				want = "another-secret-seed"
+			}
+			if task.Spec.Split.Seed != want {
+				t.Errorf("task's seed after the re-run %q, want %q", task.Spec.Split.Seed, want)
+			}
+			clk.Set(finalEnd)
+			v, err := e.Verify(ctx, "contest", engine.VerifyOptions{})
+			if err != nil {
+				t.Fatalf("Verify after close: %v", err)
+			}
+			if !v.OK() {
+				t.Errorf("verify after close on the final data and split: %+v, want every score reproduced", v)
+			}
+		})
+	}
+	a, b := scores["task's split"], scores["own seed"]
+	if a.Public == nil || b.Public == nil || *a.Public == *b.Public {
+		t.Errorf("public scores with the task's seed and the phase's: %v, %v; want them to differ", a.Public, b.Public)
+	}
+}
+
+// TestPhaseSplitRefused: a final phase's split that leaves none of its
+// rows public is refused at creation, naming the phase's key.
+func TestPhaseSplitRefused(t *testing.T) {
+	e, _ := contest(t, "", engine.Config{})
+	data, err := filepath.Abs("testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := fmt.Sprintf("id: refused\ntype: regression\nmetric: rmse\ndata: {test: %q}\nsplit: {public_fraction: 0.5, seed: s}\n%s",
+		data, phasesSpec(swapData(t), ", split: {public_fraction: 0.0001}"))
+	path := filepath.Join(t.TempDir(), "task.yaml")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.CreateTask(context.Background(), path)
+	if !errors.Is(err, engine.ErrInvalidSpec) || !strings.Contains(err.Error(), "phases[1].split.public_fraction") {
+		t.Errorf("got %v, want ErrInvalidSpec naming phases[1].split.public_fraction", err)
+	}
+	if _, err := e.Task("refused"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("the refused task: got %v, want ErrNotFound", err)
+	}
+}
+
+// TestPhaseSplitLeak: two contests whose final phases differ only in
+// their split (seed, public fraction) look the same to a participant
+// through the final phase, until close.
+func TestPhaseSplitLeak(t *testing.T) {
+	ctx := context.Background()
+	data := swapData(t)
+	var views []string
+	for _, split := range []string{", split: {seed: one-secret-seed-of-the-final}", ", split: {seed: another-secret-seed, public_fraction: 0.9}"} {
+		e, clk := contest(t, phasesSpec(data, split), engine.Config{})
+		sub := mustSubmit(t, e, "ada", linear)
+		mustSubmit(t, e, "bob", cmodel)
+		clk.Set(finalStart.Add(time.Hour))
+		if _, err := e.SettlePhases(ctx, "contest"); err != nil {
+			t.Fatal(err)
+		}
+		views = append(views, phaseView(t, e, sub.ID))
+	}
+	if views[0] != views[1] {
+		t.Errorf("the participant's view depends on the final phase's split:\n%s\n---\n%s", views[0], views[1])
 	}
 }

@@ -38,6 +38,12 @@ type PhaseSpec struct {
 	// a re-run would only reproduce the stored scores, so nothing is
 	// re-run and the final board is the task's private board.
 	Data *PhaseData `yaml:"data,omitempty" json:"data,omitempty"`
+	// Split, when set, is the split of the phase's own data (Data): its
+	// public_fraction and seed replace the task's there, a key left out
+	// keeps the task's. The final board is decided on the private part
+	// of the final data as this split makes it (public_fraction 1: on all
+	// of it). Only a phase with its own data has one.
+	Split *SplitSpec `yaml:"split,omitempty" json:"split,omitempty"`
 	// Final marks the last phase as the final one.
 	Final bool `yaml:"final,omitempty" json:"final,omitempty"`
 	// Submissions lets participants submit in a final phase (default: no,
@@ -112,6 +118,21 @@ func (pl *PhaseLimits) validate(key string) error {
 // PhaseData names a phase's held-out dataset.
 type PhaseData struct {
 	Test string `yaml:"test" json:"test"`
+}
+
+// splitOf returns the split of the phase's own data: the task's, with the
+// phase's keys in their place.
+func (p PhaseSpec) splitOf(task SplitSpec) SplitSpec {
+	if p.Split == nil {
+		return task
+	}
+	if p.Split.PublicFraction != 0 {
+		task.PublicFraction = p.Split.PublicFraction
+	}
+	if p.Split.Seed != "" {
+		task.Seed = p.Split.Seed
+	}
+	return task
 }
 
 func (p PhaseSpec) name() string {
@@ -206,6 +227,12 @@ func (s Spec) validatePhases() error {
 		}
 		if p.Data != nil && p.Data.Test == "" {
 			return bad(key+".data.test", "missing: the path of the phase's held-out dataset")
+		}
+		if p.Split != nil && p.Data == nil {
+			return bad(key+".split", "only a phase with its own data has its own split; the others score on the task's data, with its split")
+		}
+		if p.Split != nil && p.Split.PublicFraction != 0 && !(p.Split.PublicFraction > 0 && p.Split.PublicFraction <= 1) {
+			return bad(key+".split.public_fraction", "%v is not in (0, 1]", p.Split.PublicFraction)
 		}
 		if err := p.Limits.validate(key); err != nil {
 			return err

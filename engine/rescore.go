@@ -43,6 +43,10 @@ type RescoreOptions struct {
 	// Submissions picks what is re-run: nil or [SelectAll], [SelectSelected],
 	// or submission ids of the task.
 	Submissions []string
+
+	// split, with Dataset, replaces the task's split too: a final phase's
+	// own (phase.go).
+	split *SplitSpec
 }
 
 // VerifyOptions says what Verify re-runs.
@@ -296,7 +300,7 @@ func (e *Engine) planRescore(t *Task, opts RescoreOptions) (leaderboard.Rescore,
 	}
 	var spec []byte
 	if opts.Dataset != "" {
-		nt, err := e.replacement(t, opts.Dataset)
+		nt, err := e.replacement(t, opts.Dataset, opts.split)
 		if err != nil {
 			return r, plan, false, err
 		}
@@ -368,7 +372,7 @@ func (e *Engine) loadFor(t *Task, path string) (*datasets.Dataset, error) {
 // replacement reads a rescore's new dataset, checks it with the rules of
 // task creation and against the task's features and classes, stores it,
 // and returns the task as it becomes.
-func (e *Engine) replacement(t *Task, path string) (*Task, error) {
+func (e *Engine) replacement(t *Task, path string, sp *SplitSpec) (*Task, error) {
 	task := t.Spec.ID
 	if n := e.unfinished(task); n > 0 {
 		return nil, fmt.Errorf("task %q: %d submissions are being evaluated on the current dataset; replace it when they finish: %w", task, n, ErrBadRequest)
@@ -378,7 +382,11 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 		return nil, err
 	}
 	defer d.Release()
-	nt, sp, err := describe(path, t.Spec, d)
+	spec := t.Spec
+	if sp != nil {
+		spec.Split = *sp
+	}
+	nt, spl, err := describe(path, spec, d)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +404,7 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets = t.Created, t.Spec.Data.Test, t.PhaseDatasets
 	nt.DevDatasetSHA256, nt.DevRows = t.DevDatasetSHA256, t.DevRows
 	nt.DevPublicRows, nt.DevPrivateRows = t.DevPublicRows, t.DevPrivateRows
-	if err := e.storeData(&nt, d, sp); err != nil {
+	if err := e.storeData(&nt, d, spl); err != nil {
 		return nil, fmt.Errorf("rescore task %q: %w", task, err)
 	}
 	return &nt, nil
