@@ -840,3 +840,53 @@ func (e *Engine) quotaAt(t *Task, now time.Time) (leaderboard.Quota, error) {
 	}
 	return q, nil
 }
+
+// scoredOnDev returns, for a task whose development dataset a final
+// phase's re-run replaced, whether a submission's stored outcome is still
+// the development data's: it was made before the replacement and no
+// rescore with another dataset re-ran it since. Always false otherwise.
+func (e *Engine) scoredOnDev(t *Task) (func(leaderboard.Submission) bool, error) {
+	no := func(leaderboard.Submission) bool { return false }
+	if t.DevDatasetSHA256 == "" || t.DevDatasetSHA256 == t.DatasetSHA256 {
+		return no, nil
+	}
+	rs, err := e.store.Rescores(t.Spec.ID)
+	if err != nil && !errors.Is(err, leaderboard.ErrNotFound) {
+		return nil, fmt.Errorf("task %q: rescores: %w", t.Spec.ID, err)
+	}
+	var replaced time.Time // when the development data was replaced
+	on := map[string]string{} // the dataset each re-run submission was last scored on
+	for _, r := range rs {
+		var plan rescorePlan
+		if json.Unmarshal(r.Detail, &plan) != nil {
+			continue
+		}
+		if plan.DatasetBefore == t.DevDatasetSHA256 && plan.DatasetAfter != plan.DatasetBefore && replaced.IsZero() {
+			replaced = r.Started
+		}
+		for _, st := range r.Done {
+			on[st.Submission] = plan.DatasetAfter
+		}
+	}
+	if replaced.IsZero() {
+		return no, nil
+	}
+	return func(ls leaderboard.Submission) bool {
+		if ds, ok := on[ls.ID]; ok {
+			return ds == t.DevDatasetSHA256
+		}
+		return ls.Created.Before(replaced)
+	}, nil
+}
+
+// openDev reads a task's development dataset and split, as stored at
+// creation; the caller releases its data.
+func (e *Engine) openDev(t *Task) (*loadedTask, error) {
+	if t.DevDatasetFileSHA256 == "" || t.DevSplitSHA256 == "" {
+		return nil, fmt.Errorf("the task was created before its development data's digests were recorded: verify the re-run submissions (--submissions selected): %w", ErrBadRequest)
+	}
+	dt := *t
+	dt.DatasetSHA256, dt.DatasetFileSHA256, dt.SplitSHA256 = t.DevDatasetSHA256, t.DevDatasetFileSHA256, t.DevSplitSHA256
+	dt.Rows, dt.PublicRows, dt.PrivateRows = t.DevRows, t.DevPublicRows, t.DevPrivateRows
+	return e.openTask(&dt)
+}

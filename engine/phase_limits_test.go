@@ -211,3 +211,32 @@ func TestPhaseSplitLeak(t *testing.T) {
 		t.Errorf("the participant's view depends on the final phase's split:\n%s\n---\n%s", views[0], views[1])
 	}
 }
+
+// TestPhaseVerify: after a final phase, verify re-runs each submission on
+// the data it was scored on (the final data for the re-run selections,
+// the development data for the others) under the limits of the phase it
+// was made in, and reproduces every stored outcome.
+func TestPhaseVerify(t *testing.T) {
+	ctx := context.Background()
+	e, clk, _ := phaseContest(t, engine.Config{}, ", submissions: true, \"limits\": {memory_mb: 1}")
+	mustSubmit(t, e, "bob", variant(cmodel, 2)) // not selected: not re-run
+	clk.Set(finalStart.Add(time.Hour))
+	if _, err := e.SettlePhases(ctx, "contest"); err != nil {
+		t.Fatal(err)
+	}
+	// Made in the final phase, under its 1 MiB: a Go model fails there.
+	gomodel := sandboxtest.Wasm(sandboxtest.GoModel)
+	if sub, err := submit(t, e, "cy", gomodel); err != nil || !sub.Failed() {
+		t.Fatalf("a Go model in the final phase's 1 MiB: %+v, %v; want it failed", sub, err)
+	}
+	clk.Set(finalEnd)
+	for _, sel := range [][]string{nil, {engine.SelectSelected}} {
+		v, err := e.Verify(ctx, "contest", engine.VerifyOptions{Submissions: sel})
+		if err != nil {
+			t.Fatalf("Verify(%v): %v", sel, err)
+		}
+		if !v.OK() || v.Checked == 0 {
+			t.Errorf("Verify(%v): %d checked, %d matched, mismatches %+v; want every outcome reproduced", sel, v.Checked, v.Matched, v.Mismatches)
+		}
+	}
+}
