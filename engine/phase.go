@@ -854,7 +854,7 @@ func (e *Engine) scoredOnDev(t *Task) (func(leaderboard.Submission) bool, error)
 	if err != nil && !errors.Is(err, leaderboard.ErrNotFound) {
 		return nil, fmt.Errorf("task %q: rescores: %w", t.Spec.ID, err)
 	}
-	var replaced time.Time // when the development data was replaced
+	var replaced time.Time    // when the development data was replaced
 	on := map[string]string{} // the dataset each re-run submission was last scored on
 	for _, r := range rs {
 		var plan rescorePlan
