@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -238,5 +240,41 @@ func TestPhaseVerify(t *testing.T) {
 		if !v.OK() || v.Checked == 0 {
 			t.Errorf("Verify(%v): %d checked, %d matched, mismatches %+v; want every outcome reproduced", sel, v.Checked, v.Matched, v.Mismatches)
 		}
+	}
+}
+
+// TestPhaseLimitsHammer: eight concurrent submissions of one participant
+// in a phase whose own total is 3, after development submissions that do
+// not count: exactly 3 are accepted.
+func TestPhaseLimitsHammer(t *testing.T) {
+	spec := fmt.Sprintf(`phases:
+  - {id: dev, schedule: {start: %s}}
+  - {id: two, schedule: {start: %s}, "limits": {total_limit: 3}}
+`, day0.Format(time.RFC3339), day0.Add(24*time.Hour).Format(time.RFC3339))
+	e, clk := contest(t, spec, engine.Config{})
+	for i := range 4 {
+		mustSubmit(t, e, "ada", variant(linear, i))
+	}
+	clk.Set(day0.Add(25 * time.Hour))
+	var accepted, refused atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := submit(t, e, "ada", variant(linear, 100+i))
+			switch {
+			case errors.Is(err, engine.ErrQuotaExceeded):
+				refused.Add(1)
+			case err != nil:
+				t.Errorf("#%d: %v", i, err)
+			default:
+				accepted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if accepted.Load() != 3 || refused.Load() != 5 {
+		t.Errorf("got %d accepted, %d refused; want 3 and 5", accepted.Load(), refused.Load())
 	}
 }
