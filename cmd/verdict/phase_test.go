@@ -41,7 +41,7 @@ func TestCLIPhase(t *testing.T) {
 		{"SubmitAda", []string{d, "submit", "--task", "phase-cli", "--participant", "ada", "ada.wasm"}, 0, nil, nil},
 		{"SubmitBob", []string{d, "submit", "--task", "phase-cli", "--participant", "bob", "bob.wasm"}, 0, nil, nil},
 		{"Show", []string{d, "task", "phase", "phase-cli"}, 0, []string{"→  dev", "final", "not yet", "own data", "limits 16 MiB, 30s, 5 a day, unlimited total"}, nil},
-		{"TaskShow", []string{d, "task", "show", "phase-cli"}, 0, []string{"phase     dev now"}, nil},
+		{"TaskShow", []string{d, "task", "show", "phase-cli"}, 0, []string{"phase     dev now (Development), limits 16 MiB, 30s, 5 a day, unlimited total; verdict task phase phase-cli"}, nil},
 		{"Advance", []string{d, "task", "phase", "phase-cli", "--advance", "--reason", "course week 6"}, 0,
 			[]string{"→  final", "by host", "2 selections re-run"}, nil},
 		{"TaskShowFinal", []string{d, "task", "show", "phase-cli"}, 0, []string{"phase     final now"}, nil},
