@@ -258,6 +258,11 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The limits of the phase the submission is made in.
+	lim, err := e.limitsAt(&lt.task, now)
+	if err != nil {
+		return nil, nil, err
+	}
 	quota, err := e.quotaAt(&lt.task, now)
 	if err != nil {
 		return nil, nil, err
@@ -300,10 +305,6 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	}
 	sub.Status = StatusQueued
 	if err := e.record(&sub); err != nil {
-		return nil, nil, err
-	}
-	lim, err := e.limitsAt(&lt.task, now)
-	if err != nil {
 		return nil, nil, err
 	}
 	j := &job{sub: sub, module: req.Module, keep: req.KeepPredictions, lt: lt, lim: Spec{Limits: lim}.sandboxLimits(), done: make(chan struct{}), progress: req.Progress}
