@@ -58,8 +58,9 @@ type PhaseSpec struct {
 // PhaseLimits are the limits a phase may set for itself. Each key set
 // replaces the task's (limits) for the submissions made in the phase; a
 // key left out keeps the task's. Memory and time bound the evaluation of
-// a submission made in the phase (the final phase's re-run of the
-// selections keeps the task's: they were made under it).
+// a submission made in the phase and every re-run of it (the final
+// phase's re-run, a rescore, Verify): a model is judged by the rules it
+// was submitted under.
 type PhaseLimits struct {
 	// MemoryMB replaces limits.memory_mb.
 	MemoryMB *uint32 `yaml:"memory_mb,omitempty" json:"memory_mb,omitempty"`
