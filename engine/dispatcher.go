@@ -26,8 +26,7 @@ func (e *Engine) dispatched(lt *loadedTask) bool {
 // runDispatched is run through Config.Dispatcher. The task's time limit
 // covers compiling and running on the worker; the wait in the queue is
 // not the model's.
-func (e *Engine) runDispatched(ctx context.Context, id string, lt *loadedTask, module []byte) (*sandbox.Result, *bool, error) {
-	lim := lt.task.Spec.sandboxLimits()
+func (e *Engine) runDispatched(ctx context.Context, id string, lt *loadedTask, lim sandbox.Limits, module []byte) (*sandbox.Result, *bool, error) {
 	res, err := e.cfg.Dispatcher.Dispatch(ctx, id, module, lt.cols, lt.task.Outputs, lim)
 	if err != nil && sandbox.KindOf(err) == sandbox.KindTimeout && ctx.Err() == nil {
 		return nil, nil, timeLimitError(err, lim)

@@ -310,6 +310,11 @@ type Task struct {
 	DevRows          int    `json:"dev_rows,omitempty"`
 	DevPublicRows    int    `json:"dev_public_rows,omitempty"`
 	DevPrivateRows   int    `json:"dev_private_rows,omitempty"`
+	// DevDatasetFileSHA256 and DevSplitSHA256 are the development
+	// dataset's stored file and split digests: what Verify opens it with
+	// to check the submissions a final phase did not re-run.
+	DevDatasetFileSHA256 string `json:"dev_dataset_file_sha256,omitempty"`
+	DevSplitSHA256       string `json:"dev_split_sha256,omitempty"`
 	// Warnings are for the host, from CreateTask only (never stored): a
 	// guessable split seed, or the note that a secret one was made.
 	Warnings []string `json:"warnings,omitempty"`
@@ -424,6 +429,9 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	}
 	if err := e.storeData(&t, d, sp); err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
+	}
+	if len(spec.Phases) > 0 {
+		t.DevDatasetFileSHA256, t.DevSplitSHA256 = t.DatasetFileSHA256, t.SplitSHA256
 	}
 	raw, err := json.Marshal(t)
 	if err != nil {
@@ -602,6 +610,12 @@ func (e *Engine) open(id string) (*loadedTask, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.openTask(t)
+}
+
+// openTask reads the dataset t records and its split.
+func (e *Engine) openTask(t *Task) (*loadedTask, error) {
+	id := t.Spec.ID
 	if t.DatasetFileSHA256 == "" || t.SplitSHA256 == "" { // created before they were recorded
 		d, err := datasets.Open(e.datasetPath(t.DatasetSHA256), nil)
 		if err != nil {
@@ -789,7 +803,11 @@ var errEvalTimeLimit = errors.New("engine: evaluation time limit")
 // compile fails with a timeout, charged to its submitter like any other,
 // and frees the worker for the next submission in time.
 func (e *Engine) run(ctx context.Context, lt *loadedTask, module []byte, progress func(done, total int)) (*sandbox.Result, *bool, error) {
-	lim := lt.task.Spec.sandboxLimits()
+	return e.runWith(ctx, lt, lt.task.Spec.sandboxLimits(), module, progress)
+}
+
+// runWith is run under lim (a phase's limits in place of the task's).
+func (e *Engine) runWith(ctx context.Context, lt *loadedTask, lim sandbox.Limits, module []byte, progress func(done, total int)) (*sandbox.Result, *bool, error) {
 	rt, err := e.runtime(ctx, lim)
 	if err != nil {
 		return nil, nil, err

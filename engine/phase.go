@@ -41,6 +41,9 @@ type Phase struct {
 	Rerun *PhaseRerun `json:"rerun,omitempty"`
 	// DailyLimit is the phase's own daily limit, when it sets one.
 	DailyLimit *int `json:"daily_limit,omitempty"`
+	// Limits are the limits in the phase (the task's, with the phase's
+	// own in their place), when it sets any.
+	Limits *LimitsSpec `json:"limits,omitempty"`
 }
 
 // PhaseRerun is the progress of a final phase's re-run.
@@ -168,11 +171,14 @@ func (e *Engine) phaseNow(t *Task, now time.Time) (int, *phaseRecord, error) {
 // in the data dir; t records its hash. A phase whose data is the task's
 // records none: there is nothing to re-run.
 func (e *Engine) storePhaseData(t *Task) error {
-	for _, p := range t.Spec.Phases {
+	for i, p := range t.Spec.Phases {
 		if p.Data == nil {
 			continue
 		}
-		nt, err := e.checkPhaseData(t, p.Data.Test)
+		nt, err := e.checkPhaseData(t, p)
+		if se := (*SpecError)(nil); errors.As(err, &se) && strings.HasPrefix(se.Key, "split.") {
+			se.Key = fmt.Sprintf("phases[%d].%s", i, se.Key)
+		}
 		if err != nil {
 			return fmt.Errorf("create task %q: phase %q: %w", t.Spec.ID, p.ID, err)
 		}
@@ -199,14 +205,17 @@ func (e *Engine) storePhaseData(t *Task) error {
 }
 
 // checkPhaseData reads a phase's dataset and checks it as a rescore's
-// replacement is checked.
-func (e *Engine) checkPhaseData(t *Task, path string) (Task, error) {
+// replacement is checked, with the phase's split.
+func (e *Engine) checkPhaseData(t *Task, p PhaseSpec) (Task, error) {
+	path := p.Data.Test
 	d, err := e.loadFor(t, path)
 	if err != nil {
 		return Task{}, err
 	}
 	defer d.Release()
-	nt, _, err := describe(path, t.Spec, d)
+	spec := t.Spec
+	spec.Split = p.splitOf(t.Spec.Split)
+	nt, _, err := describe(path, spec, d)
 	if err != nil {
 		return Task{}, err
 	}
@@ -257,8 +266,9 @@ func (e *Engine) phases(t *Task) ([]Phase, error) {
 		ph := Phase{ID: p.ID, Name: p.name(), Start: p.Schedule.start(), End: p.Schedule.end(), Final: p.Final,
 			Submissions: !p.Final || p.Submissions, OwnData: p.Data != nil, Current: i == cur}
 		if p.Limits != nil {
-			n := p.Limits.DailyLimit
-			ph.DailyLimit = &n
+			ph.DailyLimit = p.Limits.DailyLimit
+			lim := p.Limits.apply(t.Spec.Limits)
+			ph.Limits = &lim
 		}
 		if i == 0 {
 			// The first phase begins when the task opens.
@@ -509,7 +519,8 @@ func (e *Engine) rerunFinal(ctx context.Context, t *Task, p PhaseSpec, en phaseE
 	if len(en.Selections) == 0 {
 		return "", nil
 	}
-	rep, err := e.Rescore(ctx, task, RescoreOptions{Dataset: e.storedPhaseData(t, p), Submissions: en.Selections})
+	sp := p.splitOf(t.Spec.Split)
+	rep, err := e.Rescore(ctx, task, RescoreOptions{Dataset: e.storedPhaseData(t, p), Submissions: en.Selections, split: &sp})
 	if err != nil {
 		return "", err
 	}
@@ -765,15 +776,117 @@ func (e *Engine) rescoreAllowed(t *Task) error {
 	return nil
 }
 
-// dailyLimit is the daily limit of submissions at now: the current
-// phase's, when it sets one, else the task's.
-func (e *Engine) dailyLimit(t *Task, now time.Time) int {
-	if len(t.Spec.Phases) > 0 {
-		if cur, _, err := e.phaseNow(t, now); err == nil {
-			if l := t.Spec.Phases[cur].Limits; l != nil {
-				return l.DailyLimit
-			}
+// phaseAt returns the index of the phase at is in: the last one begun at
+// or before it (as recorded, or by the schedule for one not yet
+// recorded). A submission belongs to the phase it was made in.
+func (e *Engine) phaseAt(t *Task, at time.Time) (int, error) {
+	r, err := e.readPhases(t.Spec.ID)
+	if err != nil {
+		return 0, err
+	}
+	idx := 0
+	for i := 1; i < len(t.Spec.Phases); i++ {
+		began := t.Spec.Phases[i].Schedule.start()
+		if i <= len(r.Entered) {
+			began = r.Entered[i-1].At
+		}
+		if !began.IsZero() && !at.Before(began) {
+			idx = i
 		}
 	}
-	return t.Spec.Limits.DailyLimit
+	return idx, nil
+}
+
+// phaseBegan returns when phase idx began (zero: the first phase, or not
+// yet).
+func (e *Engine) phaseBegan(t *Task, idx int) time.Time {
+	if idx < 1 {
+		return time.Time{}
+	}
+	r, err := e.readPhases(t.Spec.ID)
+	if err != nil || idx > len(r.Entered) {
+		return t.Spec.Phases[idx].Schedule.start()
+	}
+	return r.Entered[idx-1].At
+}
+
+// limitsAt returns the limits of a submission made at at: the task's,
+// with those of the phase it is made in in their place.
+func (e *Engine) limitsAt(t *Task, at time.Time) (LimitsSpec, error) {
+	if len(t.Spec.Phases) == 0 {
+		return t.Spec.Limits, nil
+	}
+	idx, err := e.phaseAt(t, at)
+	if err != nil {
+		return LimitsSpec{}, err
+	}
+	return t.Spec.Phases[idx].Limits.apply(t.Spec.Limits), nil
+}
+
+// quotaAt returns the quota a submission made at now is charged to: the
+// limits of its phase, a phase's own total counted from the UTC day it
+// began.
+func (e *Engine) quotaAt(t *Task, now time.Time) (leaderboard.Quota, error) {
+	lim, err := e.limitsAt(t, now)
+	if err != nil {
+		return leaderboard.Quota{}, err
+	}
+	q := leaderboard.Quota{Now: now, Daily: lim.DailyLimit, Total: lim.TotalLimit}
+	if len(t.Spec.Phases) > 0 {
+		idx, _ := e.phaseAt(t, now)
+		if pl := t.Spec.Phases[idx].Limits; pl != nil && pl.TotalLimit != nil {
+			q.Since = e.phaseBegan(t, idx)
+		}
+	}
+	return q, nil
+}
+
+// scoredOnDev returns, for a task whose development dataset a final
+// phase's re-run replaced, whether a submission's stored outcome is still
+// the development data's: it was made before the replacement and no
+// rescore with another dataset re-ran it since. Always false otherwise.
+func (e *Engine) scoredOnDev(t *Task) (func(leaderboard.Submission) bool, error) {
+	no := func(leaderboard.Submission) bool { return false }
+	if t.DevDatasetSHA256 == "" || t.DevDatasetSHA256 == t.DatasetSHA256 {
+		return no, nil
+	}
+	rs, err := e.store.Rescores(t.Spec.ID)
+	if err != nil && !errors.Is(err, leaderboard.ErrNotFound) {
+		return nil, fmt.Errorf("task %q: rescores: %w", t.Spec.ID, err)
+	}
+	var replaced time.Time    // when the development data was replaced
+	on := map[string]string{} // the dataset each re-run submission was last scored on
+	for _, r := range rs {
+		var plan rescorePlan
+		if json.Unmarshal(r.Detail, &plan) != nil {
+			continue
+		}
+		if plan.DatasetBefore == t.DevDatasetSHA256 && plan.DatasetAfter != plan.DatasetBefore && replaced.IsZero() {
+			replaced = r.Started
+		}
+		for _, st := range r.Done {
+			on[st.Submission] = plan.DatasetAfter
+		}
+	}
+	if replaced.IsZero() {
+		return no, nil
+	}
+	return func(ls leaderboard.Submission) bool {
+		if ds, ok := on[ls.ID]; ok {
+			return ds == t.DevDatasetSHA256
+		}
+		return ls.Created.Before(replaced)
+	}, nil
+}
+
+// openDev reads a task's development dataset and split, as stored at
+// creation; the caller releases its data.
+func (e *Engine) openDev(t *Task) (*loadedTask, error) {
+	if t.DevDatasetFileSHA256 == "" || t.DevSplitSHA256 == "" {
+		return nil, fmt.Errorf("the task was created before its development data's digests were recorded: verify the re-run submissions (--submissions selected): %w", ErrBadRequest)
+	}
+	dt := *t
+	dt.DatasetSHA256, dt.DatasetFileSHA256, dt.SplitSHA256 = t.DevDatasetSHA256, t.DevDatasetFileSHA256, t.DevSplitSHA256
+	dt.Rows, dt.PublicRows, dt.PrivateRows = t.DevRows, t.DevPublicRows, t.DevPrivateRows
+	return e.openTask(&dt)
 }

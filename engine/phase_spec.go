@@ -38,6 +38,12 @@ type PhaseSpec struct {
 	// a re-run would only reproduce the stored scores, so nothing is
 	// re-run and the final board is the task's private board.
 	Data *PhaseData `yaml:"data,omitempty" json:"data,omitempty"`
+	// Split, when set, is the split of the phase's own data (Data): its
+	// public_fraction and seed replace the task's there, a key left out
+	// keeps the task's. The final board is decided on the private part
+	// of the final data as this split makes it (public_fraction 1: on all
+	// of it). Only a phase with its own data has one.
+	Split *SplitSpec `yaml:"split,omitempty" json:"split,omitempty"`
 	// Final marks the last phase as the final one.
 	Final bool `yaml:"final,omitempty" json:"final,omitempty"`
 	// Submissions lets participants submit in a final phase (default: no,
@@ -49,16 +55,85 @@ type PhaseSpec struct {
 	Limits *PhaseLimits `yaml:"limits,omitempty" json:"limits,omitempty"`
 }
 
-// PhaseLimits are the limits a phase may set for itself.
+// PhaseLimits are the limits a phase may set for itself. Each key set
+// replaces the task's (limits) for the submissions made in the phase; a
+// key left out keeps the task's. Memory and time bound the evaluation of
+// a submission made in the phase and every re-run of it (the final
+// phase's re-run, a rescore, Verify): a model is judged by the rules it
+// was submitted under.
 type PhaseLimits struct {
-	// DailyLimit replaces limits.daily_limit during the phase (0:
-	// unlimited).
-	DailyLimit int `yaml:"daily_limit" json:"daily_limit"`
+	// MemoryMB replaces limits.memory_mb.
+	MemoryMB *uint32 `yaml:"memory_mb,omitempty" json:"memory_mb,omitempty"`
+	// TimeoutS replaces limits.timeout_s.
+	TimeoutS *float64 `yaml:"timeout_s,omitempty" json:"timeout_s,omitempty"`
+	// DailyLimit replaces limits.daily_limit (0: unlimited).
+	DailyLimit *int `yaml:"daily_limit,omitempty" json:"daily_limit,omitempty"`
+	// TotalLimit is the most submissions per participant (or team) made
+	// in the phase (0: unlimited), counted by UTC day from the day the
+	// phase began: a phase that begins at midnight UTC counts exactly.
+	TotalLimit *int `yaml:"total_limit,omitempty" json:"total_limit,omitempty"`
+}
+
+// apply returns l with the phase's limits in place of the task's.
+func (pl *PhaseLimits) apply(l LimitsSpec) LimitsSpec {
+	if pl == nil {
+		return l
+	}
+	if pl.MemoryMB != nil {
+		l.MemoryMB = *pl.MemoryMB
+	}
+	if pl.TimeoutS != nil {
+		l.TimeoutS = *pl.TimeoutS
+	}
+	if pl.DailyLimit != nil {
+		l.DailyLimit = *pl.DailyLimit
+	}
+	if pl.TotalLimit != nil {
+		l.TotalLimit = *pl.TotalLimit
+	}
+	return l
+}
+
+func (pl *PhaseLimits) validate(key string) error {
+	if pl == nil {
+		return nil
+	}
+	bad := func(k, format string, args ...any) error {
+		return &SpecError{Key: key + ".limits." + k, Err: fmt.Errorf(format, args...)}
+	}
+	if pl.MemoryMB != nil && (*pl.MemoryMB == 0 || *pl.MemoryMB > MaxMemoryMB) {
+		return bad("memory_mb", "%d is not in [1, %d]", *pl.MemoryMB, MaxMemoryMB)
+	}
+	if pl.TimeoutS != nil && !(*pl.TimeoutS > 0 && *pl.TimeoutS <= MaxTimeoutS) {
+		return bad("timeout_s", "%v is not in (0, %d]", *pl.TimeoutS, MaxTimeoutS)
+	}
+	if pl.DailyLimit != nil && *pl.DailyLimit < 0 {
+		return bad("daily_limit", "%d is negative", *pl.DailyLimit)
+	}
+	if pl.TotalLimit != nil && *pl.TotalLimit < 0 {
+		return bad("total_limit", "%d is negative", *pl.TotalLimit)
+	}
+	return nil
 }
 
 // PhaseData names a phase's held-out dataset.
 type PhaseData struct {
 	Test string `yaml:"test" json:"test"`
+}
+
+// splitOf returns the split of the phase's own data: the task's, with the
+// phase's keys in their place.
+func (p PhaseSpec) splitOf(task SplitSpec) SplitSpec {
+	if p.Split == nil {
+		return task
+	}
+	if p.Split.PublicFraction != 0 {
+		task.PublicFraction = p.Split.PublicFraction
+	}
+	if p.Split.Seed != "" {
+		task.Seed = p.Split.Seed
+	}
+	return task
 }
 
 func (p PhaseSpec) name() string {
@@ -154,8 +229,14 @@ func (s Spec) validatePhases() error {
 		if p.Data != nil && p.Data.Test == "" {
 			return bad(key+".data.test", "missing: the path of the phase's held-out dataset")
 		}
-		if p.Limits != nil && p.Limits.DailyLimit < 0 {
-			return bad(key+".limits.daily_limit", "%d is negative", p.Limits.DailyLimit)
+		if p.Split != nil && p.Data == nil {
+			return bad(key+".split", "only a phase with its own data has its own split; the others score on the task's data, with its split")
+		}
+		if p.Split != nil && p.Split.PublicFraction != 0 && !(p.Split.PublicFraction > 0 && p.Split.PublicFraction <= 1) {
+			return bad(key+".split.public_fraction", "%v is not in (0, 1]", p.Split.PublicFraction)
+		}
+		if err := p.Limits.validate(key); err != nil {
+			return err
 		}
 		if p.Submissions && !p.Final {
 			return bad(key+".submissions", "only a final phase may refuse or allow submissions; the others accept them")

@@ -51,6 +51,13 @@ func TestPhaseSpec(t *testing.T) {
 		{"two phases", phasesSpec("", ""), ""},
 		{"final with data and submissions", phasesSpec("f.csv", ", submissions: true, \"limits\": {daily_limit: 1}"), ""},
 		{"ErrInvalidSpec/negative phase limit", phasesSpec("", ", limits: {daily_limit: -1}"), "phases[1].limits.daily_limit"},
+		{"ErrInvalidSpec/negative phase total", phasesSpec("", ", limits: {total_limit: -1}"), "phases[1].limits.total_limit"},
+		{"ErrInvalidSpec/phase memory", phasesSpec("", ", limits: {memory_mb: 5000}"), "phases[1].limits.memory_mb"},
+		{"ErrInvalidSpec/phase timeout", phasesSpec("", ", limits: {timeout_s: 0}"), "phases[1].limits.timeout_s"},
+		{"ErrInvalidSpec/split without data", phasesSpec("", ", split: {seed: x}"), "phases[1].split: only a phase with its own data"},
+		{"ErrInvalidSpec/phase public_fraction", phasesSpec("f.csv", ", split: {public_fraction: 1.5}"), "phases[1].split.public_fraction"},
+		{"phase split", phasesSpec("f.csv", ", split: {public_fraction: 0.2, seed: another-seed}"), ""},
+		{"phase limits", phasesSpec("", ", limits: {memory_mb: 8, timeout_s: 2, total_limit: 3}"), ""},
 		{"no final phase", "phases:\n  - {id: a}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", ""},
 		{"ErrInvalidSpec/single phase", "phases:\n  - {id: a}\n", "phases: a single phase"},
 		{"ErrInvalidSpec/repeated id", "phases:\n  - {id: a}\n  - {id: a, schedule: {start: 2026-03-02T00:00:00Z}}\n", "phases[1].id"},
@@ -402,27 +409,35 @@ func TestPhaseLeak(t *testing.T) {
 		if _, err := e.SettlePhases(ctx, "contest"); err != nil {
 			t.Fatal(err)
 		}
-		ada := engine.Viewer{Participant: "ada"}
-		v := viewOf(t, e, "contest", sub.ID)
-		ps, err := e.Phases("contest", ada)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, _ := e.TaskState("contest")
-		task, _ := e.Task("contest")
-		as, err := e.AuditTrail("contest", ada)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range as {
-			as[i].Time = time.Time{}
-		}
-		b, _ := json.Marshal(map[string]any{"phases": ps, "state": st, "info": task.Info(), "audit": as})
-		views = append(views, v+string(b))
+		views = append(views, phaseView(t, e, sub.ID))
 	}
 	if views[0] != views[1] {
 		t.Errorf("the participant's view depends on the final data's labels:\n%s\n---\n%s", views[0], views[1])
 	}
+}
+
+// phaseView is all ada sees of the contest and of her submission id, as
+// text: boards, submissions, pictures, history (viewOf), phases, state,
+// task and audit trail.
+func phaseView(t *testing.T, e *engine.Engine, id string) string {
+	t.Helper()
+	ada := engine.Viewer{Participant: "ada"}
+	v := viewOf(t, e, "contest", id)
+	ps, err := e.Phases("contest", ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := e.TaskState("contest")
+	task, _ := e.Task("contest")
+	as, err := e.AuditTrail("contest", ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range as {
+		as[i].Time = time.Time{}
+	}
+	b, _ := json.Marshal(map[string]any{"phases": ps, "state": st, "info": task.Info(), "audit": as})
+	return v + string(b)
 }
 
 // TestPhaseMissedFinalPhase: no engine ran during the whole final phase;

@@ -43,6 +43,10 @@ type RescoreOptions struct {
 	// Submissions picks what is re-run: nil or [SelectAll], [SelectSelected],
 	// or submission ids of the task.
 	Submissions []string
+
+	// split, with Dataset, replaces the task's split too: a final phase's
+	// own (phase.go).
+	split *SplitSpec
 }
 
 // VerifyOptions says what Verify re-runs.
@@ -296,7 +300,7 @@ func (e *Engine) planRescore(t *Task, opts RescoreOptions) (leaderboard.Rescore,
 	}
 	var spec []byte
 	if opts.Dataset != "" {
-		nt, err := e.replacement(t, opts.Dataset)
+		nt, err := e.replacement(t, opts.Dataset, opts.split)
 		if err != nil {
 			return r, plan, false, err
 		}
@@ -368,7 +372,7 @@ func (e *Engine) loadFor(t *Task, path string) (*datasets.Dataset, error) {
 // replacement reads a rescore's new dataset, checks it with the rules of
 // task creation and against the task's features and classes, stores it,
 // and returns the task as it becomes.
-func (e *Engine) replacement(t *Task, path string) (*Task, error) {
+func (e *Engine) replacement(t *Task, path string, sp *SplitSpec) (*Task, error) {
 	task := t.Spec.ID
 	if n := e.unfinished(task); n > 0 {
 		return nil, fmt.Errorf("task %q: %d submissions are being evaluated on the current dataset; replace it when they finish: %w", task, n, ErrBadRequest)
@@ -378,7 +382,11 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 		return nil, err
 	}
 	defer d.Release()
-	nt, sp, err := describe(path, t.Spec, d)
+	spec := t.Spec
+	if sp != nil {
+		spec.Split = *sp
+	}
+	nt, spl, err := describe(path, spec, d)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +404,8 @@ func (e *Engine) replacement(t *Task, path string) (*Task, error) {
 	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets = t.Created, t.Spec.Data.Test, t.PhaseDatasets
 	nt.DevDatasetSHA256, nt.DevRows = t.DevDatasetSHA256, t.DevRows
 	nt.DevPublicRows, nt.DevPrivateRows = t.DevPublicRows, t.DevPrivateRows
-	if err := e.storeData(&nt, d, sp); err != nil {
+	nt.DevDatasetFileSHA256, nt.DevSplitSHA256 = t.DevDatasetFileSHA256, t.DevSplitSHA256
+	if err := e.storeData(&nt, d, spl); err != nil {
 		return nil, fmt.Errorf("rescore task %q: %w", task, err)
 	}
 	return &nt, nil
@@ -677,7 +686,11 @@ func (e *Engine) rerun(ctx context.Context, lt *loadedTask, ls leaderboard.Submi
 	}
 	sub.Scores, sub.Gates, sub.diag, sub.Error, sub.hostError = Scores{}, nil, nil, nil, false
 	start := time.Now()
-	res, det, err := e.run(ctx, lt, module, nil)
+	lim, err := e.limitsAt(&lt.task, sub.Created)
+	if err != nil {
+		return sub, err
+	}
+	res, det, err := e.runWith(ctx, lt, Spec{Limits: lim}.sandboxLimits(), module, nil)
 	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, sandbox.ErrTimeout) {
@@ -753,12 +766,33 @@ func (e *Engine) Verify(ctx context.Context, task string, opts VerifyOptions) (*
 		return nil, err
 	}
 	rep := &VerifyReport{Task: task, DatasetSHA256: lt.task.DatasetSHA256, Mismatches: []Mismatch{}}
+	onDev, err := e.scoredOnDev(t)
+	if err != nil {
+		return nil, err
+	}
+	var dev *loadedTask
+	defer func() {
+		if dev != nil {
+			dev.data.Release()
+		}
+	}()
 	for _, id := range ids {
 		ls, err := e.store.Submission(id)
 		if err != nil {
 			return nil, fmt.Errorf("verify: submission %s: %w", id, err)
 		}
-		got, err := e.rerun(ctx, lt, ls)
+		on := lt
+		if onDev(ls) {
+			// Scored on the development data, and not re-run since: it
+			// is checked there.
+			if dev == nil {
+				if dev, err = e.openDev(t); err != nil {
+					return nil, fmt.Errorf("verify task %q: submission %s was scored on the development data: %w", task, ShortID(id), err)
+				}
+			}
+			on = dev
+		}
+		got, err := e.rerun(ctx, on, ls)
 		var missing *missingModuleError
 		var ms []Mismatch
 		switch {

@@ -64,6 +64,7 @@ type job struct {
 	module []byte
 	keep   bool
 	lt     *loadedTask
+	lim    sandbox.Limits // the limits of the phase it was made in
 	done   chan struct{}
 	res    *Submission
 	err    error
@@ -257,9 +258,16 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	stored, err := e.store.CreateSubmission(ls, leaderboard.Quota{
-		Now: now, Daily: e.dailyLimit(&lt.task, now), Total: spec.Limits.TotalLimit,
-	})
+	// The limits of the phase the submission is made in.
+	lim, err := e.limitsAt(&lt.task, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	quota, err := e.quotaAt(&lt.task, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	stored, err := e.store.CreateSubmission(ls, quota)
 	var dupErr *leaderboard.DuplicateError
 	var quotaErr *leaderboard.QuotaError
 	switch {
@@ -299,7 +307,7 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 	if err := e.record(&sub); err != nil {
 		return nil, nil, err
 	}
-	j := &job{sub: sub, module: req.Module, keep: req.KeepPredictions, lt: lt, done: make(chan struct{}), progress: req.Progress}
+	j := &job{sub: sub, module: req.Module, keep: req.KeepPredictions, lt: lt, lim: Spec{Limits: lim}.sandboxLimits(), done: make(chan struct{}), progress: req.Progress}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -409,9 +417,9 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 	var det *bool
 	var err error
 	if e.dispatched(j.lt) {
-		res, det, err = e.runDispatched(ctx, sub.ID, j.lt, j.module)
+		res, det, err = e.runDispatched(ctx, sub.ID, j.lt, j.lim, j.module)
 	} else {
-		res, det, err = e.run(ctx, j.lt, j.module, j.setRows)
+		res, det, err = e.runWith(ctx, j.lt, j.lim, j.module, j.setRows)
 	}
 	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
@@ -543,7 +551,11 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		j := &job{sub: sub, module: module, lt: lt, done: make(chan struct{})}
+		lim, err := e.limitsAt(&lt.task, sub.Created)
+		if err != nil {
+			return len(jobs), fmt.Errorf("recover submission %s: %w", sub.ID, err)
+		}
+		j := &job{sub: sub, module: module, lt: lt, lim: Spec{Limits: lim}.sandboxLimits(), done: make(chan struct{})}
 		e.mu.Lock()
 		e.inflight[sub.ID] = j
 		e.pending++

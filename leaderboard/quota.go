@@ -3,6 +3,7 @@ package leaderboard
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -19,6 +20,9 @@ type Quota struct {
 	// Total is the most charged submissions an entrant may make in all;
 	// 0 is unlimited.
 	Total int
+	// Since, when set, makes Total count only the charged submissions of
+	// the UTC days from Since's on (a phase's own total).
+	Since time.Time
 }
 
 // QuotaError is the refusal of a submission over a limit. It wraps
@@ -73,8 +77,12 @@ func addQuota(txn *badger.Txn, task, entrant string, created time.Time, delta in
 
 // usage returns the entrant's charged submissions on the UTC day of now and
 // in all.
-func usage(txn *badger.Txn, task, entrant string, now time.Time) (today, total int, err error) {
+func usage(txn *badger.Txn, task, entrant string, now, since time.Time) (today, total int, err error) {
 	d := day(now).UnixNano()
+	from := int64(math.MinInt64)
+	if !since.IsZero() {
+		from = day(since).UnixNano()
+	}
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: taskParticipantPrefix(tableQuota, task, entrant), PrefetchValues: true})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
@@ -90,7 +98,9 @@ func usage(txn *badger.Txn, task, entrant string, now time.Time) (today, total i
 		if err != nil {
 			return 0, 0, err
 		}
-		total += int(n)
+		if k.created >= from {
+			total += int(n)
+		}
 		if k.created == d {
 			today = int(n)
 		}
@@ -99,7 +109,7 @@ func usage(txn *badger.Txn, task, entrant string, now time.Time) (today, total i
 }
 
 func checkQuota(txn *badger.Txn, task, entrant string, q Quota, adding, addingToday int) error {
-	today, total, err := usage(txn, task, entrant, q.Now)
+	today, total, err := usage(txn, task, entrant, q.Now, q.Since)
 	if err != nil {
 		return err
 	}

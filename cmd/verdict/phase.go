@@ -101,7 +101,24 @@ func printPhases(g *globals, task string, ps []engine.Phase) error {
 				note += fmt.Sprintf("; %d selections %s", r.Selections, state)
 			}
 		}
+		if l := p.Limits; l != nil {
+			if note != "" {
+				note += "; "
+			}
+			note += phaseLimitsNote(*l)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cur, p.ID, when(p.Start), when(p.End), subs, began, note)
 	}
 	return tw.Flush()
+}
+
+// phaseLimitsNote says the limits in force in a phase that sets its own.
+func phaseLimitsNote(l engine.LimitsSpec) string {
+	lim := func(n int) string {
+		if n == 0 {
+			return "unlimited"
+		}
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("limits %d MiB, %gs, %s a day, %s total", l.MemoryMB, l.TimeoutS, lim(l.DailyLimit), lim(l.TotalLimit))
 }

@@ -94,7 +94,13 @@ func newTaskCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return emitTask(g, t)
+			var ps []engine.Phase
+			if t.State.Phase != "" {
+				if ps, err = e.Phases(args[0], engine.Host); err != nil {
+					return err
+				}
+			}
+			return emitTask(g, t, ps)
 		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if seed {
 				return badInput(fmt.Errorf("task show: --seed reads the local data dir, not a server: the split seed is the host's secret"))
@@ -103,7 +109,13 @@ func newTaskCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return emitTask(g, t)
+			var ps []engine.Phase
+			if t.State.Phase != "" {
+				if ps, err = c.Phases(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+			}
+			return emitTask(g, t, ps)
 		}),
 	}
 	g.serverFlags(show, true)
@@ -235,15 +247,16 @@ func emitTasks(g *globals, infos []engine.TaskInfo) error {
 }
 
 // emitTask prints a task and its state, or emits them with --json.
-func emitTask(g *globals, t *api.Task) error {
+func emitTask(g *globals, t *api.Task, ps []engine.Phase) error {
 	if g.json {
 		return g.emit(struct {
 			engine.TaskInfo
-			State engine.State `json:"state"`
-		}{t.TaskInfo, t.State})
+			State  engine.State   `json:"state"`
+			Phases []engine.Phase `json:"phases,omitempty"`
+		}{t.TaskInfo, t.State, ps})
 	}
 	printTask(g, t.TaskInfo)
-	printState(g, t)
+	printState(g, t, ps)
 	return nil
 }
 
@@ -269,7 +282,7 @@ func printTask(g *globals, t engine.TaskInfo) {
 	}
 }
 
-func printState(g *globals, t *api.Task) {
+func printState(g *globals, t *api.Task, ps []engine.Phase) {
 	st := t.State
 	w := g.stdout
 	when := func(t time.Time, none string) string {
@@ -286,6 +299,9 @@ func printState(g *globals, t *api.Task) {
 		status = "not open yet"
 	}
 	fmt.Fprintf(w, "schedule  %s to %s (%s)\n", when(st.Start, "creation"), when(st.End, "closed by the host"), status)
+	if st.Phase != "" {
+		fmt.Fprintf(w, "phase     %s now%s; verdict task phase %s lists the phases and their rules\n", st.Phase, currentPhaseNote(ps), t.ID)
+	}
 	lim := func(n int) string {
 		if n == 0 {
 			return "unlimited"
@@ -341,6 +357,25 @@ func phaseDataOf(s engine.Spec) string {
 		if p.Data != nil {
 			return p.Data.Test
 		}
+	}
+	return ""
+}
+
+// currentPhaseNote says, of the current phase among ps, its name and the
+// limits in force when it sets its own.
+func currentPhaseNote(ps []engine.Phase) string {
+	for _, p := range ps {
+		if !p.Current {
+			continue
+		}
+		note := ""
+		if p.Name != p.ID {
+			note = " (" + p.Name + ")"
+		}
+		if p.Limits != nil {
+			note += ", " + phaseLimitsNote(*p.Limits)
+		}
+		return note
 	}
 	return ""
 }

@@ -17,7 +17,7 @@ import (
 // phasesYAML is a development phase from 2026, then a final phase with
 // its own data (final.csv) from 2099 (reached here by the host's advance).
 const phasesYAML = `phases:
-  - {id: dev, schedule: {start: "2026-01-01T00:00:00Z"}}
+  - {id: dev, schedule: {start: "2026-01-01T00:00:00Z"}, limits: {timeout_s: 20, total_limit: 50}}
   - {id: final, final: true, data: {test: final.csv}, schedule: {start: "2099-01-01T00:00:00Z"}}
 `
 
@@ -66,6 +66,8 @@ func TestPhasesHTTP(t *testing.T) {
 	}
 	if ps := phases(anon.get("/v1/tasks/contest/phases")); len(ps) != 2 || !ps[0].Current || !ps[1].Entered.IsZero() {
 		t.Errorf("phases before the advance: %+v, want dev current, final not begun", ps)
+	} else if l := ps[0].Limits; l == nil || l.TimeoutS != 20 || l.TotalLimit != 50 || l.MemoryMB == 0 || ps[1].Limits != nil {
+		t.Errorf("phase limits %+v, %+v: want dev's 20 s and 50 in all over the task's memory, none for final", l, ps[1].Limits)
 	}
 	for _, tc := range []struct {
 		name   string

@@ -32,7 +32,7 @@ metric: rmse
 data: {test: %q}
 split: {public_fraction: 0.5, seed: web}
 phases:
-  - {id: dev, name: Development, schedule: {start: "2026-01-01T00:00:00Z"}}
+  - {id: dev, name: Development, schedule: {start: "2026-01-01T00:00:00Z"}, limits: {daily_limit: 4, total_limit: 20, timeout_s: 12}}
   - {id: final, name: Final round, final: true, schedule: {start: "2099-01-01T00:00:00Z"}}
 `, data)
 	path := filepath.Join(t.TempDir(), "phased.yaml")
@@ -46,6 +46,7 @@ phases:
 	defer srv.Close()
 	page := get(t, srv, "/tasks/phased", "", http.StatusOK)
 	contains(t, "phased task page", page, "<h3>Phases</h3>", `aria-current="step"><strong>Development</strong> (now)`,
-		"<strong>Final round</strong>", "no submissions", "the final leaderboard is decided here")
+		"<strong>Final round</strong>", "no submissions", "the final leaderboard is decided here",
+		"submissions accepted, 4 a day, at most 20, 256 MiB and 12 s per model")
 	lacks(t, "unphased", get(t, srv, "/", "", http.StatusOK), "<h3>Phases</h3>")
 }
