@@ -202,6 +202,7 @@ type Credential struct {
 	ValidFrom   time.Time       `json:"valid_from"`
 	StatusIndex int             `json:"status_index"`
 	Revoked     *Revocation     `json:"revoked,omitempty"`
+	Hidden      *Hiding         `json:"hidden,omitempty"` // the author hid it from visitors (HideCredential)
 	Signed      json.RawMessage `json:"credential"`
 
 	// submission is the id of the submission certified, when the engine
@@ -516,6 +517,9 @@ func (e *Engine) readCredential(id string) (*Credential, error) {
 		if json.Unmarshal(b, &r) == nil {
 			c.Revoked = &r
 		}
+	}
+	if c.Hidden, err = e.readHiding(id); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
