@@ -3,6 +3,7 @@ package market
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/verdictlab/verdict/engine"
 )
@@ -54,4 +55,30 @@ func (mk *Market) Conceal(me *Entry) (bool, error) {
 		me.Revoked = &engine.Revocation{Time: me.Revoked.Time}
 	}
 	return true, nil
+}
+
+// ConcealList is Conceal over the entries List(q) returned, for a reader
+// who sees in full only the hidden credentials sees approves (nil: none):
+// it conceals the others and drops those that q.Text matched only
+// through the author they hide, so that a search by an author does not
+// find the models they hid.
+func (mk *Market) ConcealList(q Query, es []Entry, sees func(*engine.Credential) bool) ([]Entry, error) {
+	out := es[:0]
+	for _, me := range es {
+		c, err := mk.HiddenCredential(&me)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil && (sees == nil || !sees(c)) {
+			if _, err := mk.Conceal(&me); err != nil {
+				return nil, err
+			}
+			t := strings.ToLower(q.Text)
+			if t != "" && !strings.Contains(strings.ToLower(me.Card.Task.ID+"\x00"+me.Card.Task.Title), t) {
+				continue
+			}
+		}
+		out = append(out, me)
+	}
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/market"
 )
 
@@ -60,8 +61,10 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 	if es == nil {
 		es = []market.Entry{}
 	}
-	for i := range es {
-		if err := s.concealFor(c, &es[i]); err != nil {
+	if !c.host {
+		v := c.viewer()
+		es, err = s.m.ConcealList(q, es, func(cred *engine.Credential) bool { return s.e.SeesCredential(cred, v) })
+		if err != nil {
 			s.fail(w, err)
 			return
 		}

@@ -258,10 +258,10 @@ func (s *server) search(_ context.Context, _ *mcp.CallToolRequest, in SearchInpu
 	if err != nil {
 		return nil, out, err
 	}
+	if es, err = s.mk.ConcealList(q, es, nil); err != nil {
+		return nil, out, err
+	}
 	for i := range es {
-		if _, err := s.mk.Conceal(&es[i]); err != nil {
-			return nil, out, err
-		}
 		out.Models = append(out.Models, summary(&es[i], name))
 	}
 	return nil, out, nil

@@ -63,10 +63,9 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 		entries, err = s.m.List(q)
 	}
 	names := map[string]map[string]string{}
-	for i := range entries {
-		if err == nil {
-			err = s.conceal(r, &entries[i])
-		}
+	if err == nil {
+		v := s.cfg.Viewer(r)
+		entries, err = s.m.ConcealList(q, entries, func(c *engine.Credential) bool { return s.e.SeesCredential(c, v) })
 	}
 	for _, me := range entries {
 		d.Entries = append(d.Entries, marketRow{Entry: me, Name: s.authorName(me, names)})
