@@ -663,7 +663,11 @@ func (e *Engine) Revoke(id, reason string) (*Credential, error) {
 	if err := e.notify(context.Background(), true, c); err != nil {
 		return nil, err
 	}
-	en, err := e.auditEntry(context.Background(), AuditRevoke, "credential "+c.ID+" of rank "+strconv.Itoa(c.Rank)+" revoked", map[string]string{"credential": c.ID, "author": c.Author})
+	summary := "credential " + c.ID + " of rank " + strconv.Itoa(c.Rank) + " revoked"
+	if c.Hidden != nil { // visitors read the summary: the rank would re-link the author (HideCredential)
+		summary = "credential " + c.ID + " revoked"
+	}
+	en, err := e.auditEntry(context.Background(), AuditRevoke, summary, map[string]string{"credential": c.ID, "author": c.Author})
 	if err != nil {
 		return c, err
 	}

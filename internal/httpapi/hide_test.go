@@ -223,7 +223,14 @@ func TestHideCredential(t *testing.T) {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
 	checkDerivedRevoked(t, v, host, derived)
-	r := anon.get("/v1/credentials/" + id)
+	// The task's audit trail, which visitors read, says it was revoked
+	// without its rank.
+	r := anon.get("/v1/tasks/contest/audit")
+	if !bytes.Contains(r.body, []byte("credential "+id+" revoked")) {
+		t.Errorf("audit trail: got %.600s, want the revocation without the rank", r.body)
+	}
+	leak(t, "GET /v1/tasks/contest/audit", r.body)
+	r = anon.get("/v1/credentials/" + id)
 	if m := r.json(t); m["revoked"] == nil {
 		t.Errorf("a visitor does not see the revocation: %s", r.body)
 	}
