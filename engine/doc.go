@@ -52,7 +52,9 @@
 // A data dir has a host key (DIR/host.key, made on first use, never
 // logged): the issuer of its credentials, and a BLS12-381 key
 // (DIR/host-bbs.key) that signs each credential's bbs-2023 proof, from
-// which the author derives selective disclosures (DeriveCredential). Promote, after close, runs the
+// which the author derives selective disclosures (DeriveCredential); an
+// author who hides a credential (HideCredential) is shown to visitors only
+// in its derived, authorless Public form (SeesCredential, CredentialFor). Promote, after close, runs the
 // top promote_top entrants of the private leaderboard again, measures the
 // task's gates on the private part and issues a CertifiedModelCredential
 // to each that passes every gate; each gets a revocation bit in the data

@@ -202,6 +202,7 @@ type Credential struct {
 	ValidFrom   time.Time       `json:"valid_from"`
 	StatusIndex int             `json:"status_index"`
 	Revoked     *Revocation     `json:"revoked,omitempty"`
+	Hidden      *Hiding         `json:"hidden,omitempty"` // the author hid it from visitors (HideCredential)
 	Signed      json.RawMessage `json:"credential"`
 
 	// submission is the id of the submission certified, when the engine
@@ -517,6 +518,9 @@ func (e *Engine) readCredential(id string) (*Credential, error) {
 			c.Revoked = &r
 		}
 	}
+	if c.Hidden, err = e.readHiding(id); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -659,7 +663,11 @@ func (e *Engine) Revoke(id, reason string) (*Credential, error) {
 	if err := e.notify(context.Background(), true, c); err != nil {
 		return nil, err
 	}
-	en, err := e.auditEntry(context.Background(), AuditRevoke, "credential "+c.ID+" of rank "+strconv.Itoa(c.Rank)+" revoked", map[string]string{"credential": c.ID, "author": c.Author})
+	summary := "credential " + c.ID + " of rank " + strconv.Itoa(c.Rank) + " revoked"
+	if c.Hidden != nil { // visitors read the summary: the rank would re-link the author (HideCredential)
+		summary = "credential " + c.ID + " revoked"
+	}
+	en, err := e.auditEntry(context.Background(), AuditRevoke, summary, map[string]string{"credential": c.ID, "author": c.Author})
 	if err != nil {
 		return c, err
 	}

@@ -228,8 +228,10 @@ type IngestOptions struct {
 	// instead of the bundle's (which may be older than a revocation).
 	StatusList []byte
 	// BBSKey is the issuer's BBS did:key, against which a disclosure
-	// bundle's derived proof is checked (see DisclosureBundle); Ingest
-	// sets it from the registry (BBSKeyOf) when empty.
+	// bundle's derived proof is checked (see DisclosureBundle), and a full
+	// credential's bbs-2023 base proof when it has one (a proof set by
+	// another BLS key is ErrIssuerMismatch); Ingest sets it from the
+	// registry (BBSKeyOf) when empty.
 	BBSKey string
 	// PricePer1000, if not zero, is the listing's price per 1,000 rows of
 	// metered use (SetPrice); zero keeps DefaultPricePer1000.
@@ -255,7 +257,7 @@ func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.T
 			return nil, nil, err
 		}
 	} else {
-		res, err = credential.VerifyModel(ctx, b.Credential, credential.VerifyOptions{Issuer: opts.Issuer, Module: b.Module, Now: now})
+		res, err = credential.VerifyModel(ctx, b.Credential, credential.VerifyOptions{Issuer: opts.Issuer, Module: b.Module, Now: now, BBSKey: opts.BBSKey})
 	}
 	switch {
 	case errors.Is(err, credential.ErrModelMismatch):
@@ -293,7 +295,7 @@ func VerifyBundle(ctx context.Context, b *Bundle, opts IngestOptions, now time.T
 // *BundleError of BundleCredential wrapping ErrUntrustedIssuer, unless
 // opts.AllowUntrusted. An entry already here is ErrExists.
 func (mk *Market) Ingest(ctx context.Context, b *Bundle, opts IngestOptions) (*Entry, error) {
-	if opts.BBSKey == "" && isDerived(b.Credential) {
+	if opts.BBSKey == "" {
 		var err error
 		if opts.BBSKey, err = mk.BBSKeyOf(claimedIssuer(b.Credential)); err != nil {
 			return nil, err

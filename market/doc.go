@@ -44,8 +44,12 @@
 // (TrustedIssuer.BBSDID; BBSKeyOf, which binds this host to its own
 // pair). A disclosure bundle (DisclosureBundle, disclosure.go) carries a
 // bbs-2023 selective disclosure that hides the author and a card without
-// it; VerifyBundle checks it against that key (IngestOptions.BBSKey) and
-// listings show its author as AuthorNotDisclosed.
+// it; VerifyBundle checks it against that key (IngestOptions.BBSKey), as
+// it checks a full credential's bbs-2023 base proof, and listings show its
+// author as AuthorNotDisclosed. A promoted model whose author hid its
+// credential (engine.Engine.HideCredential) is shown to visitors through
+// Conceal and ConcealList (hidden.go): its public credential, a card
+// without the author; the adapters decide who is a visitor.
 //
 // A listed model is also a metered service (metered.go): PredictMetered
 // runs it for a caller (a did:key, or HostCaller) within the caller's

@@ -142,7 +142,7 @@ signature checked.`,
 	verify.Flags().StringVar(&issuer, "issuer", "", "the did:key the credential must be issued by")
 	verify.Flags().StringVar(&statusList, "status-list", "", "status list credential file: check revocation")
 	verify.Flags().StringVar(&bbsKey, "bbs-key", "", "for a bbs-2023 derived credential: the issuer's BBS did:key (did:key:zUC7…, its /v1/host bbs_did)")
-	c.AddCommand(verify, newDeriveCmd(g))
+	c.AddCommand(verify, newDeriveCmd(g), newHideCmd(g))
 	return c
 }
 

@@ -202,6 +202,15 @@ promote_top: 2
 	if out := must(1, "credential", "verify", cred, "--module", model("bob")); !strings.Contains(out, "NOT VERIFIED") {
 		t.Errorf("verify with bob's module: got\n%s", out)
 	}
+	// The author opts in to be hidden from visitors; the data dir (the
+	// host) still shows the credential in full.
+	if out := must(0, "credential", "hide", id, "--reveal", "/credentialSubject/task/metric"); !strings.Contains(out, "hidden: visitors see the mandatory claims and /credentialSubject/task/metric") {
+		t.Errorf("hide: got\n%s", out)
+	}
+	must(2, "credential", "hide", id, "--reveal", "/credentialSubject/author")
+	if out := must(0, "credential", "show", id); !strings.Contains(out, aliceDID) {
+		t.Errorf("show after hide, as the host: got\n%s, want the credential in full", out)
+	}
 	if out := must(0, "credential", "revoke", id, "--reason", "labels leaked"); !strings.Contains(out, "revoked") {
 		t.Errorf("revoke: got\n%s", out)
 	}

@@ -188,6 +188,10 @@ func TestRemoteVerbs(t *testing.T) {
 		if code, out, errOut := remote("credential", "verify", derivedPath); code != 0 || !strings.Contains(out, "selective disclosure") || !strings.Contains(out, "not revoked") {
 			t.Errorf("credential verify --server of a derived credential: exit %d %s%s", code, out, errOut)
 		}
+		// Hidden from visitors, by the host over the API.
+		if code, out, errOut := remote("credential", "hide", cred, "--reveal", "/credentialSubject/task/metric"); code != 0 || !strings.Contains(out, "hidden: visitors see") {
+			t.Errorf("credential hide --server: exit %d %s%s", code, out, errOut)
+		}
 		bundle := filepath.Join(dir, "bundle")
 		if code, out, errOut := remote("market", "export", model, bundle); code != 0 || !strings.Contains(out, "exported") {
 			t.Fatalf("market export: exit %d %s%s", code, out, errOut)

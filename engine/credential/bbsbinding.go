@@ -140,3 +140,10 @@ func checkBBSBinding(issuer, vm string, keyOf func(string) (string, error)) erro
 	}
 	return nil
 }
+
+// boundKey is a BBSKeyOf that knows one issuer's BBS key, key, learned
+// out of band (DerivedOptions.BBSKey, VerifyOptions.BBSKey): "" is no
+// key known.
+func boundKey(key string) func(string) (string, error) {
+	return func(string) (string, error) { return key, nil }
+}

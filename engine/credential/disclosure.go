@@ -380,10 +380,8 @@ func VerifyDerived(ctx context.Context, derived []byte, opts DerivedOptions) (*D
 	if res.Issuer, err = issuerOf(top); err != nil {
 		return nil, err
 	}
-	controller := controllerOf(res.VerificationMethod)
-	if controller != res.Issuer && controller != controllerOf(opts.BBSKey) {
-		return nil, fieldErr(ErrIssuerMismatch, "proof.verificationMethod",
-			"signed by %.110q, which is neither the issuer %.110q nor its BBS key (pass the issuer's BBS did:key, from its /v1/host)", controller, res.Issuer)
+	if err := checkBBSBinding(res.Issuer, res.VerificationMethod, boundKey(opts.BBSKey)); err != nil {
+		return nil, err
 	}
 	if opts.Issuer != "" && res.Issuer != opts.Issuer {
 		return nil, fieldErr(ErrIssuerMismatch, "issuer", "issued by %.110q, want %.110q", res.Issuer, opts.Issuer)

@@ -174,11 +174,25 @@ func TestDeriveVerify(t *testing.T) {
 			t.Errorf("got %v, want %v", err, ErrRevoked)
 		}
 	})
-	t.Run("ErrIssuerMismatch/unbound BBS key", func(t *testing.T) {
+	// VerifyDerived binds the key by checkBBSBinding, VerifyCredential's
+	// rule: no key known is ErrBBSKeyUnknown, another key ErrIssuerMismatch.
+	t.Run("ErrBBSKeyUnknown/unbound BBS key", func(t *testing.T) {
 		o := derivedOpts(t, false)
 		o.BBSKey = ""
-		if _, err := VerifyDerived(ctx, derived, o); !errors.Is(err, ErrIssuerMismatch) {
-			t.Errorf("got %v, want %v", err, ErrIssuerMismatch)
+		if _, err := VerifyDerived(ctx, derived, o); !errors.Is(err, ErrBBSKeyUnknown) {
+			t.Errorf("got %v, want %v", err, ErrBBSKeyUnknown)
+		}
+	})
+	t.Run("ErrIssuerMismatch/another BBS key", func(t *testing.T) {
+		other, err := GenerateBBSKey(bytes.NewReader(bytes.Repeat([]byte{9}, 64)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := derivedOpts(t, false)
+		o.BBSKey = other.DID()
+		_, err = VerifyDerived(ctx, derived, o)
+		if !errors.Is(err, ErrIssuerMismatch) || !strings.Contains(err.Error(), "but the BBS key of issuer") {
+			t.Errorf("got %v, want %v with checkBBSBinding's message", err, ErrIssuerMismatch)
 		}
 	})
 	t.Run("ErrBadSignature/nonce", func(t *testing.T) {
@@ -410,5 +424,43 @@ func TestDerivedUnlinkable(t *testing.T) {
 	// And the assertion can fail: a proof shares its windows with itself.
 	if !bytes.Contains(proofs[0], proofs[0][40:40+window]) {
 		t.Fatal("window check is vacuous")
+	}
+}
+
+// TestVerifyModelBBSBinding: a full credential's bbs-2023 base proof must
+// be by the BBS key bound to its issuer when the verifier knows it
+// (VerifyOptions.BBSKey), by checkBBSBinding's rule; a proof set whose
+// base proof another BLS key made is refused, naming both keys.
+func TestVerifyModelBBSBinding(t *testing.T) {
+	ctx := context.Background()
+	other, err := GenerateBBSKey(bytes.NewReader(bytes.Repeat([]byte{7}, 64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resigned, err := bbsCredential().SignWithBBS(vectorKey(t), other, testHMACKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := testIssued.AddDate(0, 1, 0)
+	tests := []struct {
+		name   string
+		signed []byte
+		bbsKey string
+		want   error
+	}{
+		{"BoundKey", signBBS(t), w3cBBSKey(t).DID(), nil},
+		{"NoKeyKnown", resigned, "", nil},
+		{"ErrIssuerMismatch", resigned, w3cBBSKey(t).DID(), ErrIssuerMismatch},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := VerifyModel(ctx, tc.signed, VerifyOptions{Issuer: vectorKey(t).DID(), BBSKey: tc.bbsKey, Now: at})
+			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if err != nil && (!strings.Contains(err.Error(), other.DID()) || !strings.Contains(err.Error(), w3cBBSKey(t).DID())) {
+				t.Errorf("the refusal does not name both keys: %v", err)
+			}
+		})
 	}
 }

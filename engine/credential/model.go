@@ -280,6 +280,12 @@ type VerifyOptions struct {
 	Resolve Resolver
 	// Now is the time validity is checked at; zero means time.Now().
 	Now time.Time
+	// BBSKey, if set, is the BBS did:key bound to the issuer (its host's
+	// /v1/host bbs_did, or a trusted-issuer entry's): a bbs-2023 base
+	// proof in the credential's proof set must be by it, or by the issuer
+	// itself (checkBBSBinding), else ErrIssuerMismatch. Unset, a base
+	// proof is checked against its own key only.
+	BBSKey string
 }
 
 // ModelResult is a verified CertifiedModelCredential.
@@ -307,6 +313,13 @@ func VerifyModel(ctx context.Context, signed []byte, opts VerifyOptions) (*Model
 	}
 	if opts.Issuer != "" && proof.Issuer != opts.Issuer {
 		return nil, fieldErr(ErrIssuerMismatch, "issuer", "issued by %.110q, want %.110q", proof.Issuer, opts.Issuer)
+	}
+	if opts.BBSKey != "" {
+		for _, vm := range proof.BBS {
+			if err := checkBBSBinding(proof.Issuer, vm, boundKey(opts.BBSKey)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	top, err := parseObject(proof.Document, "")
 	if err != nil {

@@ -18,7 +18,8 @@ import (
 // anyone. Promotion and revocation are the host's.
 
 func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.identify(w, r); err != nil {
+	c, err := s.identify(w, r)
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -34,20 +35,21 @@ func (s *Server) credentials(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cs)
+	writeJSON(w, http.StatusOK, s.credentialsFor(c, cs))
 }
 
 func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.identify(w, r); err != nil {
-		s.fail(w, err)
-		return
-	}
-	c, err := s.e.Credential(r.PathValue("id"))
+	c, err := s.identify(w, r)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	cred, err := s.e.Credential(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.credentialFor(c, *cred))
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {

@@ -434,6 +434,7 @@ func TestRoles(t *testing.T) {
 		derived := testDerive(t, v, id, alice, bob, host, anon)
 		t.Run("Ledger", func(t *testing.T) { testLedgerRoles(t, v, alice) })
 		check(t, []call{
+			{"HideAnonymous", anon, "POST", "/v1/credentials/" + id + "/hide", map[string]any{}, 401, "unauthorized"}, // the rest: TestHideCredential
 			{"RevokeAnonymous", anon, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "x"}, 401, "unauthorized"},
 			{"RevokeParticipant", alice, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "x"}, 403, "forbidden"},
 			{"RevokeHost", host, "POST", "/v1/credentials/" + id + "/revoke", map[string]string{"reason": "leak"}, 200, ""},

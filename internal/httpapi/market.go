@@ -1,16 +1,13 @@
 package httpapi
 
 import (
-	"archive/tar"
 	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/market"
 )
 
@@ -46,7 +43,8 @@ func marketQuery(r *http.Request) (market.Query, error) {
 }
 
 func (s *Server) market(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.identify(w, r); err != nil {
+	c, err := s.identify(w, r)
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -63,15 +61,27 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 	if es == nil {
 		es = []market.Entry{}
 	}
+	if !c.host {
+		v := c.viewer()
+		es, err = s.m.ConcealList(q, es, func(cred *engine.Credential) bool { return s.e.SeesCredential(cred, v) })
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, es)
 }
 
 func (s *Server) marketEntry(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.identify(w, r); err != nil {
+	c, err := s.identify(w, r)
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
 	me, err := s.m.Entry(r.PathValue("id"))
+	if err == nil {
+		err = s.concealFor(c, me)
+	}
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -79,43 +89,48 @@ func (s *Server) marketEntry(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, me)
 }
 
-// marketBundle sends an entry's bundle as a tar archive.
+// marketBundle sends an entry's bundle as a tar archive. With
+// ?hide_author=true it is a disclosure bundle (market.DisclosureBundle),
+// which only the model's author or the host may ask for; a visitor asking
+// for a model whose author hid its credential gets one either way.
 func (s *Server) marketBundle(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.identify(w, r); err != nil {
-		s.fail(w, err)
-		return
-	}
-	dir, err := os.MkdirTemp("", "verdict-bundle-*")
+	c, err := s.identify(w, r)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "bundle")
-	me, err := s.m.ExportBundle(r.PathValue("id"), out)
+	hideAuthor, err := boolQuery(r, "hide_author")
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	me, err := s.m.Entry(id)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	full, err := s.seesEntry(c, me)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if hideAuthor && !c.host && !s.isEntryAuthor(me, c.participant) && full {
+		s.fail(w, refuse(http.StatusForbidden, "forbidden", "market entry %s: a disclosure bundle (hide_author=true) is made for the model's author (a request signed by their did:key) or the host", me.ID))
+		return
+	}
+	var b *market.Bundle
+	if hideAuthor || !full {
+		me, b, err = s.m.DisclosureBundle(id)
+	} else {
+		me, b, err = s.m.Bundle(id)
+	}
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
 	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, name := range []string{market.BundleModule, market.BundleCredential, market.BundleCard, market.BundleStatusList} {
-		b, err := os.ReadFile(filepath.Join(out, name))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err == nil {
-			err = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
-		}
-		if err == nil {
-			_, err = tw.Write(b)
-		}
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
-	}
-	if err := tw.Close(); err != nil {
+	if err := market.WriteBundleTar(&buf, b); err != nil {
 		s.fail(w, err)
 		return
 	}

@@ -61,6 +61,7 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/credentials/{id}/revoke", s.revoke},
 		{"POST", "/v1/credentials/verify", s.verify},
 		{"POST", "/v1/credentials/{id}/derive", s.derive},
+		{"POST", "/v1/credentials/{id}/hide", s.hide},
 
 		// The W3C CCG VC-API (vcapi.go).
 		{"POST", "/credentials/verify", s.vcVerify},

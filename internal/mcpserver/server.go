@@ -259,6 +259,9 @@ func (s *server) search(_ context.Context, _ *mcp.CallToolRequest, in SearchInpu
 	if err != nil {
 		return nil, out, err
 	}
+	if es, err = s.mk.ConcealList(q, es, nil); err != nil {
+		return nil, out, err
+	}
 	for i := range es {
 		out.Models = append(out.Models, summary(&es[i], name))
 	}
@@ -283,7 +286,13 @@ func (s *server) entry(id string) (*market.Entry, error) {
 	if id == "" {
 		return nil, fmt.Errorf("id: required: %w", ErrArgument)
 	}
-	return s.mk.Entry(id)
+	// An agent is a visitor: a model whose author hid its credential is
+	// shown without its author (market.Market.Conceal).
+	me, err := s.mk.Entry(id)
+	if err == nil {
+		_, err = s.mk.Conceal(me)
+	}
+	return me, err
 }
 
 func (s *server) card(_ context.Context, _ *mcp.CallToolRequest, in IDInput) (*mcp.CallToolResult, CardOutput, error) {

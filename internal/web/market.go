@@ -63,6 +63,10 @@ func (s *Server) market(w http.ResponseWriter, r *http.Request) {
 		entries, err = s.m.List(q)
 	}
 	names := map[string]map[string]string{}
+	if err == nil {
+		v := s.cfg.Viewer(r)
+		entries, err = s.m.ConcealList(q, entries, func(c *engine.Credential) bool { return s.e.SeesCredential(c, v) })
+	}
 	for _, me := range entries {
 		d.Entries = append(d.Entries, marketRow{Entry: me, Name: s.authorName(me, names)})
 	}
@@ -110,6 +114,9 @@ type modelData struct {
 
 func (s *Server) model(w http.ResponseWriter, r *http.Request) {
 	me, err := s.m.Entry(r.PathValue("id"))
+	if err == nil {
+		err = s.conceal(r, me)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -123,7 +130,7 @@ func (s *Server) model(w http.ResponseWriter, r *http.Request) {
 	}
 	var res *credential.ModelResult
 	if d.Local {
-		res, err = s.verify(r.Context(), me.Credential)
+		res, err = s.verifyAny(r.Context(), me.Credential)
 		d.Status = true
 	} else {
 		// Ingested: issued elsewhere, checked against its card's issuer;

@@ -409,6 +409,10 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	names := s.names(id)
+	for i := range creds {
+		creds[i] = s.e.CredentialFor(creds[i], v)
+	}
+	engine.SortCredentials(creds)
 	var rows []credRow
 	for _, c := range creds {
 		rows = append(rows, credRow{Credential: c, Name: names[c.Author]})
@@ -544,7 +548,8 @@ func (s *Server) submission(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, c := range creds {
 		if c.Model == "urn:sha256:"+sub.ModuleSHA256 {
-			d.Credential = &creds[i]
+			pub := s.e.CredentialFor(creds[i], v)
+			d.Credential = &pub
 		}
 	}
 	p := page{Title: "Submission " + short(sub.ID), Data: d}
@@ -595,6 +600,10 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if !s.e.SeesCredential(c, s.cfg.Viewer(r)) {
+		pub := c.Public()
+		c = &pub
+	}
 	d := credentialData{Cred: c, Issuer: s.e.HostDID(), Name: s.names(c.Task)[c.Author], Higher: true}
 	if t, err := s.e.Task(c.Task); err == nil {
 		d.Higher = t.HigherIsBetter
@@ -602,7 +611,7 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 	if me, err := s.m.Entry(c.ID); err == nil {
 		d.Market = "/market/" + me.ID
 	}
-	res, err := s.verify(r.Context(), c.Signed)
+	res, err := s.verifyAny(r.Context(), c.Signed)
 	if err != nil {
 		d.Err = err.Error()
 	}
@@ -619,15 +628,19 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 // status list.
 func (s *Server) verify(ctx context.Context, signed []byte) (*credential.ModelResult, error) {
 	return credential.VerifyModel(ctx, signed, credential.VerifyOptions{
-		Issuer: s.e.HostDID(),
-		Now:    s.cfg.Now(),
-		StatusList: func(_ context.Context, url string) ([]byte, error) {
-			if url != s.e.StatusListURL() {
-				return nil, fmt.Errorf("status list %s is not this server's", url)
-			}
-			return os.ReadFile(s.e.StatusListPath())
-		},
+		Issuer:     s.e.HostDID(),
+		Now:        s.cfg.Now(),
+		StatusList: s.statusList,
 	})
+}
+
+// statusList reads this data dir's status list, the only one verify
+// accepts.
+func (s *Server) statusList(_ context.Context, url string) ([]byte, error) {
+	if url != s.e.StatusListURL() {
+		return nil, fmt.Errorf("status list %s is not this server's", url)
+	}
+	return os.ReadFile(s.e.StatusListPath())
 }
 
 // short is the short form of an id that every page, command and route
