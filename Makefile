@@ -32,9 +32,10 @@ test:
 	$(GO) test -short -count=1 -run '^TestCoverage$$' ./engine/metric/
 	cd sdk/guest && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
-## bench: benchmarks (sandboxed vs native inference, metrics, datasets, store)
+## bench: benchmarks (sandboxed vs native inference, metrics, datasets, store, credentials, the queue, the ledger, the marketplace)
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./bench/ ./datasets/ ./engine/ ./engine/metric/ ./leaderboard/ ./sandbox/
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./bench/ ./datasets/ ./engine/ ./engine/metric/ ./leaderboard/ ./sandbox/ \
+	  ./engine/credential/... ./dispatch/ ./ledger/ ./market/ ./internal/httpapi/ ./internal/mcpserver/
 
 ## fuzz: a short run of every fuzz target
 fuzz:
