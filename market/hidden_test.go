@@ -1,9 +1,11 @@
 package market_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verdictlab/verdict/engine"
 )
@@ -21,5 +23,30 @@ func TestSetPriceHiddenAuthor(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), `"ab"`) {
 		t.Errorf("got %q, which names the hidden author \"ab\"", err)
+	}
+}
+
+// TestSetPriceTeamNamedAfterAuthor: a participant may not found a team
+// named after another's DID, and so pass for the author of that one's
+// model (here: set its price).
+func TestSetPriceTeamNamedAfterAuthor(t *testing.T) {
+	const ada = "did:key:z6MkAda"
+	e, m, clk := contest(t, "teams: {max_size: 3}\n", engine.Config{})
+	mustSubmit(t, e, ada, linear)
+	if _, err := e.JoinTeam("contest", ada, "did:key:z6MkCy"); !errors.Is(err, engine.ErrBadRequest) {
+		t.Errorf("a team named %s: got %v, want ErrBadRequest", ada, err)
+	}
+	clk.Add(time.Hour)
+	if _, err := e.CloseTask(context.Background(), "contest"); err != nil {
+		t.Fatal(err)
+	}
+	proms, err := e.Promote(context.Background(), "contest")
+	if err != nil || len(proms) == 0 || proms[0].Credential == nil {
+		t.Fatalf("Promote: %+v, %v", proms, err)
+	}
+	t.Cleanup(func() { m.Close() })
+	id := strings.TrimPrefix(proms[0].Credential.ID, "urn:uuid:")
+	if err := m.SetPriceAs(id, 1, "did:key:z6MkCy"); !errors.Is(err, engine.ErrForbidden) {
+		t.Errorf("cy sets ada's price: got %v, want ErrForbidden", err)
 	}
 }
