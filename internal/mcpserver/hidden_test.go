@@ -1,9 +1,12 @@
 package mcpserver_test
 
 import (
+	"strings"
+
 	"testing"
 
 	"github.com/verdictlab/verdict/internal/mcpserver"
+	"github.com/verdictlab/verdict/market"
 	"github.com/verdictlab/verdict/market/markettest"
 )
 
@@ -41,5 +44,30 @@ func TestRankHiddenAuthor(t *testing.T) {
 		if rm.Model.ID == f.IDs[markettest.Max] {
 			t.Errorf("a rank filtered by the hidden author %q finds the model", markettest.Max)
 		}
+	}
+}
+
+// TestVerifyHiddenRevoked: an agent verifying a revoked model whose author
+// hid its credential learns that it is revoked and when, not the reason
+// (which a visitor of the model's page does not see either).
+func TestVerifyHiddenRevoked(t *testing.T) {
+	f := newFixture(t)
+	id := f.IDs[markettest.Max]
+	if _, err := f.Engine.HideCredential("urn:uuid:"+id, nil); err != nil {
+		t.Fatal(err)
+	}
+	const reason = "bob leaked test labels"
+	if _, err := f.Engine.Revoke(id, reason); err != nil {
+		t.Fatal(err)
+	}
+	var got market.Verification
+	if msg := call(t, sessions(t, f)["memory"], "verify_model", map[string]any{"id": id}, &got); msg != "" {
+		t.Fatal(msg)
+	}
+	if got.Valid || got.Revoked == nil || got.Revoked.Time.IsZero() {
+		t.Fatalf("got %+v, want revoked, with its time, not valid", got)
+	}
+	if got.Revoked.Reason != "" || strings.Contains(got.Error, reason) {
+		t.Errorf("got reason %q, error %q; want neither to give the reason", got.Revoked.Reason, got.Error)
 	}
 }

@@ -308,12 +308,17 @@ func (s *server) card(_ context.Context, _ *mcp.CallToolRequest, in IDInput) (*m
 }
 
 func (s *server) verify(ctx context.Context, _ *mcp.CallToolRequest, in IDInput) (*mcp.CallToolResult, market.Verification, error) {
-	if _, err := s.entry(in.ID); err != nil {
+	me, err := s.entry(in.ID)
+	if err != nil {
 		return nil, market.Verification{}, err
 	}
 	v, err := s.mk.Verify(ctx, in.ID)
 	if err != nil {
 		return nil, market.Verification{}, err
+	}
+	if v.Revoked != nil && me.Revoked != nil && me.Revoked.Reason == "" {
+		// Concealed: the reason may name the author who hid it.
+		v.Revoked, v.Error = me.Revoked, "revoked"
 	}
 	return nil, *v, nil
 }
