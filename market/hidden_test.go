@@ -50,3 +50,23 @@ func TestSetPriceTeamNamedAfterAuthor(t *testing.T) {
 		t.Errorf("cy sets ada's price: got %v, want ErrForbidden", err)
 	}
 }
+
+// TestPredictHiddenRevoked: a buyer refused a revoked model whose author
+// hid its credential is not given the revocation's reason.
+func TestPredictHiddenRevoked(t *testing.T) {
+	e, m, _, id := teamListed(t)
+	if _, err := e.HideCredential("urn:uuid:"+id, nil); err != nil {
+		t.Fatal(err)
+	}
+	const reason = "team ab leaked the labels"
+	if _, err := e.Revoke(id, reason); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.PredictMetered(context.Background(), "did:key:z6MkBuyer", id, rowsCSV(2), "in.csv")
+	if !errors.Is(err, engine.ErrBadRequest) {
+		t.Fatalf("got %v, want ErrBadRequest", err)
+	}
+	if strings.Contains(err.Error(), reason) {
+		t.Errorf("got %q, which gives the reason", err)
+	}
+}
