@@ -1,6 +1,7 @@
 package market_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -68,5 +69,18 @@ func TestPredictHiddenRevoked(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), reason) {
 		t.Errorf("got %q, which gives the reason", err)
+	}
+	uses := map[string]error{
+		"Predict": func() error {
+			_, err := m.Predict(context.Background(), id, bytes.NewReader(rowsCSV(2)), "in.csv")
+			return err
+		}(),
+		"Bundle":           func() error { _, _, err := m.Bundle(id); return err }(),
+		"DisclosureBundle": func() error { _, _, err := m.DisclosureBundle(id); return err }(),
+	}
+	for name, err := range uses {
+		if !errors.Is(err, engine.ErrBadRequest) || strings.Contains(err.Error(), reason) {
+			t.Errorf("%s: got %v, want ErrBadRequest without the reason", name, err)
+		}
 	}
 }

@@ -252,14 +252,7 @@ func (mk *Market) PredictMetered(ctx context.Context, caller, id string, input [
 		return nil, err
 	}
 	if me.Revoked != nil {
-		if _, err := mk.Conceal(me); err != nil { // a hidden credential's reason may name its author
-			return nil, err
-		}
-		why := ""
-		if me.Revoked.Reason != "" {
-			why = " (" + me.Revoked.Reason + ")"
-		}
-		return nil, fmt.Errorf("market entry %s: revoked at %s%s: %w", me.ID, me.Revoked.Time.Format(time.RFC3339), why, engine.ErrBadRequest)
+		return nil, mk.refuseRevoked(me)
 	}
 	d, err := datasets.Read(bytes.NewReader(input), name, datasets.Auto, datasets.Schema{ID: me.Card.Input.IDColumn, Features: me.Card.Input.Features})
 	if err != nil {
