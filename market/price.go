@@ -37,6 +37,11 @@ func (mk *Market) isAuthor(me *Entry, who string) bool {
 	if who == me.Card.Author {
 		return true
 	}
+	if me.Origin != "promoted" {
+		// Another host's team: a team of the same name on a task of the
+		// same id here is another team.
+		return false
+	}
 	ms, err := mk.teamMembers(me.Card.Task.ID, me.Card.Author)
 	return err == nil && slices.Contains(ms, who)
 }
