@@ -259,6 +259,12 @@ func (e *Engine) JoinTeam(task, team string, participants ...string) (*Team, err
 	if !teamPattern.MatchString(team) {
 		return nil, fmt.Errorf("team %q: not a valid name: %w", team, ErrBadRequest)
 	}
+	if strings.HasPrefix(team, "did:") {
+		// A credential's author is a participant or a team by name alone:
+		// a team named after a participant's DID would make its members
+		// that participant's models' authors (price, hide, derive).
+		return nil, fmt.Errorf("team %q: a team may not be named like a participant's DID: %w", team, ErrBadRequest)
+	}
 	for _, p := range participants {
 		if !participantPattern.MatchString(p) {
 			return nil, fmt.Errorf("participant %q: not a valid name: %w", p, ErrBadRequest)

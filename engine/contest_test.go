@@ -403,6 +403,7 @@ func TestTeams(t *testing.T) {
 		want error
 	}{
 		{"ErrTeam/already in a team", func() error { _, err := e.JoinTeam("contest", "x", "ada"); return err }(), engine.ErrTeam},
+		{"ErrBadRequest/named like a DID", func() error { _, err := e.JoinTeam("contest", "did:key:z6MkAda", "cy"); return err }(), engine.ErrBadRequest},
 		{"ErrTeam/merge over the daily limit", func() error {
 			if _, err := e.JoinTeam("contest", "c", "cy"); err != nil {
 				return err

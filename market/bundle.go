@@ -174,7 +174,7 @@ func (mk *Market) Bundle(id string) (*Entry, *Bundle, error) {
 		return nil, nil, err
 	}
 	if me.Revoked != nil {
-		return nil, nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, engine.ErrBadRequest)
+		return nil, nil, mk.refuseRevoked(me)
 	}
 	b := &Bundle{Credential: me.Credential, Card: me.SignedCard}
 	if b.Module, err = mk.module(me); err != nil {

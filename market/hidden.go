@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/verdictlab/verdict/engine"
 )
@@ -81,4 +82,19 @@ func (mk *Market) ConcealList(q Query, es []Entry, sees func(*engine.Credential)
 		out = append(out, me)
 	}
 	return out, nil
+}
+
+// refuseRevoked is the refusal of a use of a revoked entry (a bundle, a
+// prediction), as anyone may read it: the time and, unless the author hid
+// the credential (a host's reason may name the author), the reason.
+func (mk *Market) refuseRevoked(me *Entry) error {
+	seen := *me
+	if _, err := mk.Conceal(&seen); err != nil {
+		return err
+	}
+	why := ""
+	if seen.Revoked.Reason != "" {
+		why = " (" + seen.Revoked.Reason + ")"
+	}
+	return fmt.Errorf("market entry %s: revoked at %s%s: %w", me.ID, seen.Revoked.Time.Format(time.RFC3339), why, engine.ErrBadRequest)
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine"
@@ -345,7 +344,7 @@ func (mk *Market) Predict(ctx context.Context, id string, input io.Reader, name 
 		return nil, err
 	}
 	if me.Revoked != nil {
-		return nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, engine.ErrBadRequest)
+		return nil, mk.refuseRevoked(me)
 	}
 	d, err := datasets.Read(input, name, datasets.Auto, datasets.Schema{ID: me.Card.Input.IDColumn, Features: me.Card.Input.Features})
 	if err != nil {

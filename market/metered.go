@@ -252,7 +252,7 @@ func (mk *Market) PredictMetered(ctx context.Context, caller, id string, input [
 		return nil, err
 	}
 	if me.Revoked != nil {
-		return nil, fmt.Errorf("market entry %s: revoked at %s (%s): %w", me.ID, me.Revoked.Time.Format(time.RFC3339), me.Revoked.Reason, engine.ErrBadRequest)
+		return nil, mk.refuseRevoked(me)
 	}
 	d, err := datasets.Read(bytes.NewReader(input), name, datasets.Auto, datasets.Schema{ID: me.Card.Input.IDColumn, Features: me.Card.Input.Features})
 	if err != nil {
@@ -330,10 +330,14 @@ func (mk *Market) run(ctx context.Context, me *Entry, d *datasets.Dataset) (*eng
 	return &engine.Predictions{IDs: slices.Clone(d.IDs), Columns: me.Card.Output.Columns, Values: res.Outputs}, nil
 }
 
-// members returns the team members of a model whose author is a team of
-// its task on this data dir and the split they agreed (nil: equal
-// shares, AgreeShares), else none.
+// members returns the team members of a model this data dir certified
+// whose author is a team of its task and the split they agreed (nil:
+// equal shares, AgreeShares), else none: an ingested model's author team
+// is another host's, whatever team here has its name.
 func (mk *Market) members(me *Entry) ([]string, []ledger.Weight) {
+	if me.Origin != "promoted" {
+		return nil, nil
+	}
 	ms, err := mk.teamMembers(me.Card.Task.ID, me.Card.Author)
 	if err != nil || len(ms) == 0 {
 		return nil, nil

@@ -20,7 +20,9 @@ func (mk *Market) SetPriceAs(id string, per1000 int64, by string) error {
 			return err
 		}
 		if !mk.isAuthor(me, by) {
-			return fmt.Errorf("price of %s: %.100q is not its author %.100q: %w", me.ID, by, me.Card.Author, engine.ErrForbidden)
+			// The author is not named: a hidden credential's author is
+			// not the stranger's to learn.
+			return fmt.Errorf("price of %s: %.100q is neither its author nor a member of its author's team: %w", me.ID, by, engine.ErrForbidden)
 		}
 	}
 	return mk.SetPrice(id, per1000)
@@ -34,6 +36,11 @@ func (mk *Market) isAuthor(me *Entry, who string) bool {
 	}
 	if who == me.Card.Author {
 		return true
+	}
+	if me.Origin != "promoted" {
+		// Another host's team: a team of the same name on a task of the
+		// same id here is another team.
+		return false
 	}
 	ms, err := mk.teamMembers(me.Card.Task.ID, me.Card.Author)
 	return err == nil && slices.Contains(ms, who)

@@ -195,3 +195,34 @@ func TestStatementCached(t *testing.T) {
 		t.Errorf("after a new receipt: %+v, %v; want a new statement with 2 uses", ss, err)
 	}
 }
+
+// TestIngestedTeamNamesake: a local team named as an ingested model's
+// author team, on a local task of the same id, is not its author: it may
+// not set its price nor share what it earns.
+func TestIngestedTeamNamesake(t *testing.T) {
+	ctx := context.Background()
+	_, m1, _, id := teamListed(t)
+	_, b, err := m1.Bundle(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, m2, clk2 := contest(t, "teams: {max_size: 3}\n", engine.Config{})
+	if _, err := e2.JoinTeam("contest", "ab", "cy"); err != nil {
+		t.Fatal(err)
+	}
+	clk2.Add(2 * time.Hour) // past the credential's validFrom
+	me, err := m2.Ingest(ctx, b, market.IngestOptions{AllowUntrusted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.SetPriceAs(me.ID, 1, "cy"); !errors.Is(err, engine.ErrForbidden) {
+		t.Errorf("cy of the local team ab sets the price: got %v, want ErrForbidden", err)
+	}
+	res, err := m2.PredictMetered(ctx, "did:key:z6MkBuyer", me.ID, rowsCSV(2), "in.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Receipt.Members) != 0 {
+		t.Errorf("receipt of the ingested model: got members %v, want none", res.Receipt.Members)
+	}
+}

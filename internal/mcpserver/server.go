@@ -308,12 +308,17 @@ func (s *server) card(_ context.Context, _ *mcp.CallToolRequest, in IDInput) (*m
 }
 
 func (s *server) verify(ctx context.Context, _ *mcp.CallToolRequest, in IDInput) (*mcp.CallToolResult, market.Verification, error) {
-	if _, err := s.entry(in.ID); err != nil {
+	me, err := s.entry(in.ID)
+	if err != nil {
 		return nil, market.Verification{}, err
 	}
 	v, err := s.mk.Verify(ctx, in.ID)
 	if err != nil {
 		return nil, market.Verification{}, err
+	}
+	if v.Revoked != nil && me.Revoked != nil && me.Revoked.Reason == "" {
+		// Concealed: the reason may name the author who hid it.
+		v.Revoked, v.Error = me.Revoked, "revoked"
 	}
 	return nil, *v, nil
 }
@@ -382,9 +387,25 @@ func (s *server) rank(ctx context.Context, _ *mcp.CallToolRequest, in RankInput)
 	if err != nil {
 		return nil, out, err
 	}
+	// An agent is a visitor: a model whose author hid its credential is
+	// shown without its author, and left out when q.Text matched it only
+	// through that author (market.Market.ConcealList); the places of
+	// those after it close up.
+	place := 0
 	for i := range r.Models {
 		rm := r.Models[i]
-		out.Models = append(out.Models, RankedModel{Rank: rm.Rank, Score: rm.Score, Interval: rm.Interval, Error: rm.Error, Model: summary(&rm.Entry, name)})
+		kept, err := s.mk.ConcealList(q, []market.Entry{rm.Entry}, nil)
+		if err != nil {
+			return nil, out, err
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		if rm.Rank > 0 {
+			place++
+			rm.Rank = place
+		}
+		out.Models = append(out.Models, RankedModel{Rank: rm.Rank, Score: rm.Score, Interval: rm.Interval, Error: rm.Error, Model: summary(&kept[0], name)})
 	}
 	return nil, out, nil
 }
