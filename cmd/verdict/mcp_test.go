@@ -33,8 +33,10 @@ func certifiedDataDir(t *testing.T) (string, *markettest.Fixture) {
 
 // TestMCPWithNpmClient runs the official TypeScript MCP client
 // (@modelcontextprotocol/sdk, pinned in testdata/mcpclient) against
-// `verdict mcp` over stdio: it lists the tools, searches, reads a card
-// and is refused an over-long argument. Skipped only when npm is missing
+// `verdict mcp` over stdio: it lists the tools, searches, reads a card,
+// predicts (metered), ranks the models on a labelled sample (scores
+// checked against the models' definitions) and is refused an over-long
+// argument. Skipped only when npm is missing
 // outside CI.
 func TestMCPWithNpmClient(t *testing.T) {
 	if testing.Short() {
@@ -68,9 +70,13 @@ func TestMCPWithNpmClient(t *testing.T) {
 	if err := credential.WriteKeyFile(keyFile, key); err != nil {
 		t.Fatal(err)
 	}
+	sample := filepath.Join(t.TempDir(), "sample.csv")
+	if err := os.WriteFile(sample, markettest.Sample, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(node, "client.mjs", bin, "mcp", "--data-dir", data, "--key", keyFile)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "VERDICT_DATA_DIR=")
+	cmd.Env = append(os.Environ(), "VERDICT_DATA_DIR=", "VERDICT_SAMPLE="+sample)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -100,6 +106,11 @@ func TestMCPWithNpmClient(t *testing.T) {
 			Text    string
 			Result  mcpserver.PredictOutput
 		}
+		Rank struct {
+			IsError bool
+			Text    string
+			Result  mcpserver.RankOutput
+		}
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("client output %q: %v", out, err)
@@ -120,6 +131,25 @@ func TestMCPWithNpmClient(t *testing.T) {
 	}
 	if p := got.Predict; p.IsError || len(p.Result.IDs) != 2 || p.Result.Usage.Caller != key.DID() || p.Result.Usage.Rows != 2 || p.Result.Receipt.Checkpoint == "" {
 		t.Errorf("predict: got %+v, want 2 rows metered to %s with a receipt", p, key.DID())
+	}
+	if r := got.Rank; r.IsError || r.Result.Rows != 40 || len(r.Result.Models) != 2 {
+		t.Errorf("rank_models_on_sample: got %+v, want both models ranked on 40 rows", r)
+	} else {
+		want := markettest.Scores(t, "mae")
+		for i, m := range r.Result.Models {
+			who := ""
+			for name, id := range f.IDs {
+				if id == m.Model.ID {
+					who = name
+				}
+			}
+			if m.Rank != i+1 || m.Score == nil || *m.Score != want[who] {
+				t.Errorf("rank_models_on_sample place %d: got rank %d, %s score %v, want rank %d, score %v", i+1, m.Rank, m.Model.ID, m.Score, i+1, want[who])
+			}
+			if i > 0 && *r.Result.Models[i-1].Score > *m.Score {
+				t.Errorf("rank_models_on_sample: mae %v ranked above %v", *r.Result.Models[i-1].Score, *m.Score)
+			}
+		}
 	}
 	if !got.Refused.IsError || !strings.Contains(got.Refused.Text, "more than 200") {
 		t.Errorf("over-long text: got %+v, want a tool error naming the bound", got.Refused)
