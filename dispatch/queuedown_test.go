@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +15,66 @@ import (
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/examples"
 	"github.com/verdictlab/verdict/sandbox"
+	"github.com/verdictlab/verdict/sandbox/sandboxtest"
 )
+
+// TestEvaluateQueueDown: an evaluation waiting for results when its NATS
+// connection closes fails with a host error (no sandbox kind: the engine
+// does not charge it) instead of waiting, or spinning, forever.
+func TestEvaluateQueueDown(t *testing.T) {
+	srv, err := dispatch.StartServer(dispatch.ServerConfig{Dir: filepath.Join(t.TempDir(), "nats")})
+	if err != nil {
+		t.Fatalf("StartServer: %v", err)
+	}
+	t.Cleanup(srv.Close)
+	nc, err := srv.ConnectCoordinator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := dispatch.NewCoordinator(context.Background(), js, dispatch.CoordinatorConfig{Topology: testTopology, Log: testLog(t)})
+	if err != nil {
+		t.Fatalf("NewCoordinator: %v", err)
+	}
+	t.Cleanup(func() { co.Close() })
+	// A second connection sees Evaluate ask for results: it is waiting.
+	watch, err := srv.ConnectCoordinator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(watch.Close)
+	waiting, err := watch.SubscribeSync("$JS.API.CONSUMER.MSG.NEXT." + dispatch.ResultsStream + ".>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watch.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := co.Evaluate(context.Background(), dispatch.Evaluation{Submission: "down", Module: sandboxtest.Wasm(sandboxtest.Linear),
+			Columns: features(10, 2, 1), Outputs: 1, Limits: limits})
+		done <- err
+	}()
+	if _, err := waiting.NextMsg(time.Minute); err != nil {
+		t.Fatalf("Evaluate never asked for results: %v", err)
+	}
+	nc.Close()
+	select {
+	case err := <-done:
+		var se *sandbox.Error
+		if err == nil || errors.As(err, &se) || !strings.Contains(err.Error(), "wait for results") {
+			t.Fatalf("Evaluate: got %v, want the queue's error while waiting for results", err)
+		}
+		t.Logf("Evaluate: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("Evaluate still waiting a minute after its connection closed")
+	}
+}
 
 // TestEngineQueueTimeoutUncharged: when NATS stops answering, the
 // queue's own timeouts (which wrap context.DeadlineExceeded) fail the
