@@ -54,6 +54,15 @@ func TestServeNATS(t *testing.T) {
 		}
 	}
 	want := scores(direct)
+	// A worker-url left readable by all (an older verdict, a umask) is
+	// replaced by one only its owner reads.
+	if err := os.MkdirAll(filepath.Join(data, "nats"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(data, "nats", "worker-url"), []byte("nats://stale\n"))
+	if err := os.Chmod(filepath.Join(data, "nats", "worker-url"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
