@@ -70,7 +70,8 @@ func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Log
 			if err := durable.WriteFile(path, []byte(u+"\n"), 0o600); err != nil {
 				return fail(fmt.Errorf("write %s: %w", path, err))
 			}
-			fmt.Fprintf(g.stdout, "nats: remote workers run: verdict worker --nats \"$(cat %s)\"\n", path)
+			// In the environment, not on a command line every user reads.
+			fmt.Fprintf(g.stdout, "nats: remote workers run: VERDICT_NATS_URL=\"$(cat %s)\" verdict worker\n", path)
 		}
 	} else {
 		if nc.listen != "" {
