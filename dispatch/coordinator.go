@@ -274,13 +274,18 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	defer context.AfterFunc(c.gone, cancel)()
 	var downSince time.Time // when the queue stopped answering
 	for len(got) < len(jobs) {
+		// Checked before each fetch: a fetch on a closed connection
+		// retries re-creating its consumer for seconds.
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if c.gone.Err() != nil {
+			return nil, fmt.Errorf("evaluate %s: wait for results: the coordinator or its nats connection closed: %w", ev.Submission, ErrClosed)
+		}
 		msg, err := cons.Next(jetstream.FetchContext(wctx))
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if c.gone.Err() != nil {
-				return nil, fmt.Errorf("evaluate %s: wait for results: the coordinator or its nats connection closed: %w", ev.Submission, ErrClosed)
+			if ctx.Err() != nil || c.gone.Err() != nil {
+				continue // said above
 			}
 			if errors.Is(err, nats.ErrTimeout) {
 				downSince = time.Time{}
