@@ -59,6 +59,30 @@ func TestDiskCache(t *testing.T) {
 			t.Errorf("%s cached: got %v, want %v", name[:8], err == nil, want)
 		}
 	}
+	t.Run("corrupt-file", func(t *testing.T) {
+		// A file left corrupt by an earlier process is not trusted: the
+		// next process's cache fetches the object again.
+		path := filepath.Join(dir, a)
+		if err := os.WriteFile(path, bytes.Repeat([]byte("x"), 1000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		restarted, err := newDiskCache(dir, 2500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := restarted.open(ctx, obs, a, 1<<20)
+		if err != nil {
+			t.Fatalf("open %s: %v", a[:8], err)
+		}
+		got, _ := io.ReadAll(f)
+		f.Close()
+		if sha256Hex(got) != a {
+			t.Fatalf("open %s: got the corrupt bytes %.16q", a[:8], got)
+		}
+		if disk, _ := os.ReadFile(path); sha256Hex(disk) != a {
+			t.Errorf("the corrupt file stayed in the cache")
+		}
+	})
 	t.Run("ErrDigest", func(t *testing.T) {
 		liar := sha256Hex([]byte("what the name promises"))
 		if _, err := obs.Put(ctx, jetstream.ObjectMeta{Name: liar}, bytes.NewReader([]byte("something else"))); err != nil {

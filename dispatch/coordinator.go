@@ -21,6 +21,11 @@ import (
 // is zero: 2^20.
 const DefaultShardRows = 1 << 20
 
+// QueueDownAfter is how long Evaluate waits for results while NATS does
+// not answer before it fails the evaluation (a host fault); a closed
+// connection (or Coordinator) fails it at once.
+const QueueDownAfter = 2 * time.Minute
+
 // CoordinatorConfig configures a Coordinator.
 type CoordinatorConfig struct {
 	// Topology is the streams' settings, applied by NewCoordinator.
@@ -56,6 +61,10 @@ type Coordinator struct {
 
 	stop func()
 	done sync.WaitGroup
+	// gone is cancelled when the NATS connection closes, or Close is
+	// called: Evaluate stops waiting for results then.
+	gone     context.Context
+	markGone context.CancelFunc
 
 	hashMu sync.Mutex
 	hashes map[shardKey]string // feature shards' SHA-256, see shardHash
@@ -109,6 +118,20 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 		return nil, err
 	}
 	c := &Coordinator{cfg: cfg, js: js, hashes: map[shardKey]string{}}
+	c.gone, c.markGone = context.WithCancel(context.Background())
+	if nc := js.Conn(); nc != nil {
+		closed := nc.StatusChanged(nats.CLOSED)
+		if nc.IsClosed() {
+			c.markGone()
+		}
+		c.done.Go(func() {
+			select {
+			case <-closed:
+				c.markGone()
+			case <-c.gone.Done():
+			}
+		})
+	}
 	var err error
 	if c.inputs, err = js.ObjectStore(ctx, InputsBucket); err != nil {
 		return nil, fmt.Errorf("coordinator: bind %s: %w", InputsBucket, err)
@@ -146,6 +169,7 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 		for _, stop := range stops {
 			stop()
 		}
+		c.markGone()
 		c.done.Wait()
 		return nil, fmt.Errorf("coordinator: follow %s/%s: %w", f.stream, f.consumer, err)
 	}
@@ -160,6 +184,7 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 // Close stops following advisories.
 func (c *Coordinator) Close() error {
 	c.stop()
+	c.markGone()
 	c.done.Wait()
 	return nil
 }
@@ -221,6 +246,9 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	// the consumer reads the submission's results from the start.
 	cons, err := c.results.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{resultsPrefix + ev.Submission + ".*"},
+		// Each Next re-creates the consumer; bounded, so that a queue
+		// that is down fails the evaluation instead of hanging it.
+		MaxResetAttempts: 5,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s: follow results: %w", ev.Submission, err)
@@ -240,14 +268,45 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	for _, j := range jobs {
 		want[j.ID()] = true
 	}
+	// Waiting ends with ctx, or when the connection closes.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.gone, cancel)()
+	var downSince time.Time // when the queue stopped answering
 	for len(got) < len(jobs) {
-		msg, err := cons.Next(jetstream.FetchContext(ctx))
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			continue // no result yet: the fetch expired
+		// Checked before each fetch: a fetch on a closed connection
+		// retries re-creating its consumer for seconds.
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
+		if c.gone.Err() != nil {
+			return nil, fmt.Errorf("evaluate %s: wait for results: the coordinator or its nats connection closed: %w", ev.Submission, ErrClosed)
+		}
+		msg, err := cons.Next(jetstream.FetchContext(wctx))
+		if err != nil {
+			if ctx.Err() != nil || c.gone.Err() != nil {
+				continue // said above
+			}
+			if errors.Is(err, nats.ErrTimeout) {
+				downSince = time.Time{}
+				continue // no result yet: the fetch expired
+			}
+			// The queue is down: fail (a host fault, never charged)
+			// rather than wait forever, and never spin.
+			if downSince.IsZero() {
+				downSince = time.Now()
+			}
+			if time.Since(downSince) > QueueDownAfter {
+				return nil, fmt.Errorf("evaluate %s: wait for results: queue unreachable since %s: %w",
+					ev.Submission, downSince.UTC().Format(time.RFC3339), err)
+			}
+			select {
+			case <-wctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		downSince = time.Time{}
 		var r Result
 		if err := json.Unmarshal(msg.Data(), &r); err != nil || !want[r.Job] {
 			continue // another shard layout's, or not a result

@@ -76,6 +76,7 @@ type diskCache struct {
 
 	mu       sync.Mutex
 	fetching map[string]*fetchLock // one download per name at a time
+	checked  map[string]bool       // files this process fetched or hashed
 }
 
 // fetchLock serializes the fetches of one name; users counts its holders
@@ -92,7 +93,7 @@ func newDiskCache(dir string, max int64) (*diskCache, error) {
 	if max == 0 {
 		max = DefaultCacheMaxBytes
 	}
-	return &diskCache{dir: dir, max: max, fetching: map[string]*fetchLock{}}, nil
+	return &diskCache{dir: dir, max: max, fetching: map[string]*fetchLock{}, checked: map[string]bool{}}, nil
 }
 
 // open returns the cached object name, fetching it from obs first if it
@@ -120,9 +121,15 @@ func (c *diskCache) open(ctx context.Context, obs jetstream.ObjectStore, name st
 	}()
 	path := filepath.Join(c.dir, name)
 	if f, err := os.Open(path); err == nil {
-		now := time.Now()
-		_ = os.Chtimes(path, now, now) // recently used
-		return f, nil
+		// A file an earlier process left (a crash, a bad disk) is
+		// hashed once before it is trusted; a bad one is fetched again.
+		if err := c.check(f, name, max); err == nil {
+			now := time.Now()
+			_ = os.Chtimes(path, now, now) // recently used
+			return f, nil
+		}
+		f.Close()
+		_ = os.Remove(path)
 	}
 	tmp, err := os.CreateTemp(c.dir, name+".tmp-*")
 	if err != nil {
@@ -143,8 +150,40 @@ func (c *diskCache) open(ctx context.Context, obs jetstream.ObjectStore, name st
 	if err != nil {
 		return nil, fmt.Errorf("cache object %s: %w", name, err)
 	}
+	c.mu.Lock()
+	c.checked[name] = true
+	c.mu.Unlock()
 	c.trim(name)
 	return f, nil
+}
+
+// check makes sure the cached file f holds at most max bytes that hash to
+// name, hashing it the first time this process opens it, and leaves f at
+// its start.
+func (c *diskCache) check(f *os.File, name string, max int64) error {
+	c.mu.Lock()
+	ok := c.checked[name]
+	c.mu.Unlock()
+	if ok {
+		return nil
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(f, max+1))
+	switch {
+	case err != nil:
+		return fmt.Errorf("cache object %s: %w", name, err)
+	case n > max:
+		return fmt.Errorf("cache object %s: more than %d bytes: %w", name, max, ErrShard)
+	case hex.EncodeToString(h.Sum(nil)) != name:
+		return fmt.Errorf("cache object %s: %w", name, ErrDigest)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("cache object %s: %w", name, err)
+	}
+	c.mu.Lock()
+	c.checked[name] = true
+	c.mu.Unlock()
+	return nil
 }
 
 // trim removes the least recently used objects but keep until the cache
@@ -184,6 +223,7 @@ func (c *diskCache) trim(keep string) {
 		}
 		if err := os.Remove(filepath.Join(c.dir, f.name)); err == nil || errors.Is(err, fs.ErrNotExist) {
 			total -= f.size
+			delete(c.checked, f.name)
 		}
 	}
 }

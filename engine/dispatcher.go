@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/verdictlab/verdict/sandbox"
 )
@@ -28,8 +30,21 @@ func (e *Engine) dispatched(lt *loadedTask) bool {
 // not the model's.
 func (e *Engine) runDispatched(ctx context.Context, id string, lt *loadedTask, lim sandbox.Limits, module []byte) (*sandbox.Result, *bool, error) {
 	res, err := e.cfg.Dispatcher.Dispatch(ctx, id, module, lt.cols, lt.task.Outputs, lim)
-	if err != nil && sandbox.KindOf(err) == sandbox.KindTimeout && ctx.Err() == nil {
+	if err == nil || ctx.Err() != nil {
+		return res, nil, err
+	}
+	var se *sandbox.Error
+	if !errors.As(err, &se) {
+		// Not the model's: the queue's own error. A NATS timeout wraps
+		// context.DeadlineExceeded, which must not read as the model's
+		// time limit (charged): keep the cause's words, not its chain.
+		return nil, nil, fmt.Errorf("dispatch submission %s: %s: %w", id, err, errDispatch)
+	}
+	if sandbox.KindOf(err) == sandbox.KindTimeout {
 		return nil, nil, timeLimitError(err, lim)
 	}
-	return res, nil, err
+	return nil, nil, err
 }
+
+// errDispatch marks a Dispatcher's failure that is not the model's.
+var errDispatch = errors.New("the evaluation queue failed (the host's fault, not charged)")

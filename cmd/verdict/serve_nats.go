@@ -21,6 +21,7 @@ import (
 
 	"github.com/verdictlab/verdict/dispatch"
 	"github.com/verdictlab/verdict/engine"
+	"github.com/verdictlab/verdict/internal/durable"
 	"github.com/verdictlab/verdict/sandbox"
 )
 
@@ -65,10 +66,12 @@ func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Log
 		workerConn = func() (*nats.Conn, error) { return srv.ConnectWorker() }
 		if u := srv.WorkerURL(); u != "" {
 			path := filepath.Join(dir, "worker-url")
-			if err := os.WriteFile(path, []byte(u+"\n"), 0o600); err != nil {
+			// Replaced, not rewritten: a file left 0644 gets 0600.
+			if err := durable.WriteFile(path, []byte(u+"\n"), 0o600); err != nil {
 				return fail(fmt.Errorf("write %s: %w", path, err))
 			}
-			fmt.Fprintf(g.stdout, "nats: remote workers run: verdict worker --nats \"$(cat %s)\"\n", path)
+			// In the environment, not on a command line every user reads.
+			fmt.Fprintf(g.stdout, "nats: remote workers run: VERDICT_NATS_URL=\"$(cat %s)\" verdict worker\n", path)
 		}
 	} else {
 		if nc.listen != "" {

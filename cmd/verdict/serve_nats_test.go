@@ -54,6 +54,15 @@ func TestServeNATS(t *testing.T) {
 		}
 	}
 	want := scores(direct)
+	// A worker-url left readable by all (an older verdict, a umask) is
+	// replaced by one only its owner reads.
+	if err := os.MkdirAll(filepath.Join(data, "nats"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(data, "nats", "worker-url"), []byte("nats://stale\n"))
+	if err := os.Chmod(filepath.Join(data, "nats", "worker-url"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -89,8 +98,10 @@ func TestServeNATS(t *testing.T) {
 	wctx, wcancel := context.WithCancel(context.Background())
 	var wout, werr syncBuffer
 	wexit := make(chan int, 1)
+	// The URL holds a password: in the environment, off the command line.
+	t.Setenv("VERDICT_NATS_URL", strings.TrimSpace(string(url)))
 	go func() {
-		wexit <- run(wctx, []string{"worker", "--nats", strings.TrimSpace(string(url)), "--cache", t.TempDir()}, &wout, &werr)
+		wexit <- run(wctx, []string{"worker", "--cache", t.TempDir()}, &wout, &werr)
 	}()
 	got := scores(data) // through the running server, its queue and the worker
 	if string(got) != string(want) {

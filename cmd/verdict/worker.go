@@ -42,7 +42,9 @@ store, checked against their SHA-256 and cached under --cache.
 
 Credentials: a URL with the worker's user and password
 (nats://worker:PASSWORD@HOST:4222, as verdict serve writes it to
-DATA_DIR/nats/worker-url), or --creds FILE for a NATS credentials file. The
+DATA_DIR/nats/worker-url), or --creds FILE for a NATS credentials file. A URL
+with a password is best given in VERDICT_NATS_URL, which --nats defaults to:
+a command line is readable by every user of the machine. The
 worker user may only take jobs, read inputs, write outputs and publish
 results.
 
@@ -54,7 +56,7 @@ stops.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&wc.url, "nats", "", "URL of the coordinator's NATS server (required)")
+	f.StringVar(&wc.url, "nats", os.Getenv("VERDICT_NATS_URL"), "URL of the coordinator's NATS server (required; default $VERDICT_NATS_URL)")
 	f.StringVar(&wc.creds, "creds", "", "NATS credentials file (user JWT and nkey seed)")
 	f.IntVar(&wc.slots, "slots", 1, "jobs run at once")
 	f.StringVar(&wc.cache, "cache", "", "directory of the cache of modules, features and compiled code (default: the user's cache dir/verdict-worker)")
@@ -65,7 +67,7 @@ stops.`,
 
 func worker(ctx context.Context, g *globals, wc workerConfig) error {
 	if wc.url == "" {
-		return badInput(fmt.Errorf("worker: --nats URL is required"))
+		return badInput(fmt.Errorf("worker: --nats URL (or VERDICT_NATS_URL) is required"))
 	}
 	if wc.slots < 1 || wc.cacheMaxMB <= 0 {
 		return badInput(fmt.Errorf("worker: --slots and --cache-max-mb must be positive"))
