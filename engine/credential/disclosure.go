@@ -418,33 +418,9 @@ func VerifyDerived(ctx context.Context, derived []byte, opts DerivedOptions) (*D
 	if res.ValidFrom, res.ValidUntil, err = checkValidity(top, now); err != nil {
 		return nil, err
 	}
-	if head.CredentialStatus == nil {
-		return res, nil
-	}
-	var entry StatusEntry
-	if err := json.Unmarshal(head.CredentialStatus, &entry); err != nil {
-		return nil, fieldErr(ErrMalformed, "credentialStatus", "want one %s object: %v", StatusEntryType, err)
-	}
-	if err := entry.Validate(); err != nil {
+	if res.Status, res.StatusChecked, err = checkOneStatus(ctx, head.CredentialStatus, res.Issuer, now, opts.StatusList); err != nil {
 		return nil, err
 	}
-	res.Status = &entry
-	if opts.StatusList == nil {
-		return res, nil
-	}
-	list, err := opts.StatusList(ctx, entry.StatusListCredential)
-	if err != nil {
-		return nil, fmt.Errorf("fetch status list %.200q: %w: %w", entry.StatusListCredential, err, ErrStatus)
-	}
-	revoked, err := CheckStatus(entry, list, res.Issuer, now)
-	if err != nil {
-		return nil, err
-	}
-	if revoked {
-		return nil, fieldErr(ErrRevoked, "credentialStatus", "bit %s of %.200q is set (%s)",
-			entry.StatusListIndex, entry.StatusListCredential, entry.StatusPurpose)
-	}
-	res.StatusChecked = true
 	return res, nil
 }
 

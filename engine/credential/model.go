@@ -379,32 +379,42 @@ func VerifyModel(ctx context.Context, signed []byte, opts VerifyOptions) (*Model
 		return nil, fieldErr(ErrExpired, "proof.expires", "proof expired at %s", proof.Expires.Format(time.RFC3339))
 	}
 
-	if doc.CredentialStatus == nil {
-		return res, nil
+	if c.Status, res.StatusChecked, err = checkOneStatus(ctx, doc.CredentialStatus, proof.Issuer, now, opts.StatusList); err != nil {
+		return nil, err
 	}
-	var entry StatusEntry
-	if err := json.Unmarshal(doc.CredentialStatus, &entry); err != nil {
-		return nil, fieldErr(ErrMalformed, "credentialStatus", "want one %s object: %v", StatusEntryType, err)
+	return res, nil
+}
+
+// checkOneStatus decodes a credential's single credentialStatus entry
+// (nil when it has none) and, when fetch is set, checks the entry's bit
+// in the list fetch returns: a set bit is ErrRevoked. checked says the
+// list was read.
+func checkOneStatus(ctx context.Context, raw json.RawMessage, issuer string, now time.Time,
+	fetch func(ctx context.Context, url string) ([]byte, error)) (entry *StatusEntry, checked bool, err error) {
+	if raw == nil {
+		return nil, false, nil
+	}
+	entry = new(StatusEntry)
+	if err := json.Unmarshal(raw, entry); err != nil {
+		return nil, false, fieldErr(ErrMalformed, "credentialStatus", "want one %s object: %v", StatusEntryType, err)
 	}
 	if err := entry.Validate(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	c.Status = &entry
-	if opts.StatusList == nil {
-		return res, nil
+	if fetch == nil {
+		return entry, false, nil
 	}
-	list, err := opts.StatusList(ctx, entry.StatusListCredential)
+	list, err := fetch(ctx, entry.StatusListCredential)
 	if err != nil {
-		return nil, fmt.Errorf("fetch status list %.200q: %w: %w", entry.StatusListCredential, err, ErrStatus)
+		return nil, false, fmt.Errorf("fetch status list %.200q: %w: %w", entry.StatusListCredential, err, ErrStatus)
 	}
-	revoked, err := CheckStatus(entry, list, proof.Issuer, now)
+	revoked, err := CheckStatus(*entry, list, issuer, now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if revoked {
-		return nil, fieldErr(ErrRevoked, "credentialStatus", "bit %s of %.200q is set (%s)",
+		return nil, false, fieldErr(ErrRevoked, "credentialStatus", "bit %s of %.200q is set (%s)",
 			entry.StatusListIndex, entry.StatusListCredential, entry.StatusPurpose)
 	}
-	res.StatusChecked = true
-	return res, nil
+	return entry, true, nil
 }
