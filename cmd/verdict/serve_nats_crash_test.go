@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -74,59 +72,20 @@ func TestNATSCoordinatorKill(t *testing.T) {
 	const password = "test-worker-password"
 	env := append(os.Environ(), "VERDICT_NATS_WORKER_PASSWORD="+password)
 
-	type server struct {
-		cmd    *exec.Cmd
-		base   string
-		stderr *syncBuffer
-	}
 	token := ""
-	start := func() *server {
+	start := func() *serveProc {
 		t.Helper()
-		cmd := exec.Command(bin, "--data-dir", data, "serve", "--addr", "127.0.0.1:0", "--init",
+		s := startServeProc(t, bin, env, "--data-dir", data, "serve", "--addr", "127.0.0.1:0", "--init",
 			"--nats", "embedded", "--nats-listen", natsAddr, "--workers", "0",
 			"--nats-heartbeat", "100ms", "--nats-shard-rows", "1000", "--queue", "10000",
 			"--ip-upload-rate", "1000000", "--ip-upload-burst", "1000000", "--upload-rate", "1000000", "--upload-burst", "1000000")
-		cmd.Env = env
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
+		if s.token != "" {
+			token = s.token
 		}
-		s := &server{cmd: cmd, stderr: &syncBuffer{}}
-		cmd.Stderr = s.stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := regexp.MustCompile(`host token: (\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-				token = m[1]
-			}
-			if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-				s.base = m[1]
-				break
-			}
-		}
-		if s.base == "" {
-			t.Fatalf("serve never listened; stderr: %s", s.stderr.String())
-		}
-		go io.Copy(io.Discard, stdout)
 		return s
 	}
-	do := func(s *server, method, path string, body []byte) (int, []byte, error) {
-		req, err := http.NewRequest(method, s.base+path, bytes.NewReader(body))
-		if err != nil {
-			return 0, nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/wasm")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, nil, err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, b, err
+	do := func(s *serveProc, method, path string, body []byte) (int, []byte, error) {
+		return s.do(token, method, path, body)
 	}
 
 	s1 := start()

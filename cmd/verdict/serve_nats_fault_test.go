@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -72,27 +70,10 @@ func TestNATSWorkerKills(t *testing.T) {
 		want[name] = string(s)
 	}
 
-	serve := exec.Command(bin, "--data-dir", data, "serve", "--addr", "127.0.0.1:0",
+	serveErr := startServeProc(t, bin, nil, "--data-dir", data, "serve", "--addr", "127.0.0.1:0",
 		"--nats", "embedded", "--nats-listen", "127.0.0.1:0", "--workers", "0",
 		"--nats-heartbeat", "100ms", "--nats-max-deliver", "50", "--nats-shard-rows", "700",
-		"--ip-upload-rate", "1000000", "--ip-upload-burst", "1000000", "--upload-rate", "1000000", "--upload-burst", "1000000")
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var serveErr syncBuffer
-	serve.Stderr = &serveErr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Kill(); serve.Wait() })
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && !regexp.MustCompile(`^listening on http://`).MatchString(sc.Text()) {
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+		"--ip-upload-rate", "1000000", "--ip-upload-burst", "1000000", "--upload-rate", "1000000", "--upload-burst", "1000000").stderr
 	url, err := os.ReadFile(filepath.Join(data, "nats", "worker-url"))
 	if err != nil {
 		t.Fatalf("worker-url: %v; serve's stderr: %s", err, serveErr.String())
