@@ -70,6 +70,34 @@ func TestRunORTFlattens(t *testing.T) {
 	}
 }
 
+// TestRunORTNonFinite sends a missing feature (NaN) and an infinity to ONNX
+// Runtime and gets NaN and an infinity back: JSON has neither, so both
+// directions encode them.
+func TestRunORTNonFinite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: npm ci and node")
+	}
+	model := filepath.Join(onnxtest.Dir(), "linreg64_diabetes.onnx")
+	rows := [][]float64{
+		{math.NaN(), 0, 0, 0, 0, 0, 0, 0, 0, 0},
+		{0, 0, math.Inf(1), 0, 0, 0, 0, 0, 0, 0},
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	}
+	got := onnxtest.RunORT(t, model, rows)["variable"]
+	if len(got) != 3 {
+		t.Fatalf("got %v, want 3 values", got)
+	}
+	if !math.IsNaN(got[0]) {
+		t.Errorf("row 0 (a NaN feature): got %v, want NaN", got[0])
+	}
+	if !math.IsInf(got[1], 0) {
+		t.Errorf("row 1 (an infinite feature): got %v, want an infinity", got[1])
+	}
+	if math.IsNaN(got[2]) || math.IsInf(got[2], 0) {
+		t.Errorf("row 2 (zeros): got %v, want the intercept", got[2])
+	}
+}
+
 func TestCompare(t *testing.T) {
 	want := map[string][]float64{"p": {0.5, 1e-9}, "y": {200}}
 	tests := []struct {

@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -26,8 +28,78 @@ type Tensor struct {
 	// Dims is the tensor's shape.
 	Dims []int `json:"dims"`
 	// Data holds the elements in row-major order, as float64 (int64
-	// labels are exact below 2^53).
-	Data []float64 `json:"data"`
+	// labels are exact below 2^53; NaN and the infinities kept).
+	Data floats `json:"data"`
+}
+
+// floats decodes run.mjs's numbers and its "NaN", "Infinity" and
+// "-Infinity" strings.
+type floats []float64
+
+func (f *floats) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make([]float64, len(raw))
+	for i, r := range raw {
+		if len(r) > 0 && r[0] == '"' {
+			var s string
+			if err := json.Unmarshal(r, &s); err != nil {
+				return err
+			}
+			switch s {
+			case "NaN":
+				out[i] = math.NaN()
+			case "Infinity":
+				out[i] = math.Inf(1)
+			case "-Infinity":
+				out[i] = math.Inf(-1)
+			default:
+				return fmt.Errorf("element %d: %q is not a number", i, s)
+			}
+			continue
+		}
+		if err := json.Unmarshal(r, &out[i]); err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	*f = out
+	return nil
+}
+
+// encodeRequest writes run.mjs's request: JSON has no NaN or infinities,
+// so a NaN row value (a missing feature) is null and ±Inf is ±1e999.
+func encodeRequest(model string, rows [][]float64, repeat int) []byte {
+	b := []byte(`{"model":`)
+	m, _ := json.Marshal(model) // a string always encodes
+	b = append(b, m...)
+	b = append(b, `,"rows":[`...)
+	for i, row := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for j, v := range row {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			switch {
+			case math.IsNaN(v):
+				b = append(b, "null"...)
+			case math.IsInf(v, 1):
+				b = append(b, "1e999"...)
+			case math.IsInf(v, -1):
+				b = append(b, "-1e999"...)
+			default:
+				b = strconv.AppendFloat(b, v, 'g', -1, 64)
+			}
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `],"repeat":`...)
+	b = strconv.AppendInt(b, int64(repeat), 10)
+	return append(b, '}')
 }
 
 // Result is what one run of a model returned.
@@ -81,17 +153,7 @@ func run(t testing.TB, model string, rows [][]float64, repeat int) Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rows == nil {
-		rows = [][]float64{}
-	}
-	req, err := json.Marshal(struct {
-		Model  string      `json:"model"`
-		Rows   [][]float64 `json:"rows"`
-		Repeat int         `json:"repeat,omitempty"`
-	}{abs, rows, repeat})
-	if err != nil {
-		t.Fatalf("onnxtest: encode rows for %s: %v", model, err)
-	}
+	req := encodeRequest(abs, rows, repeat)
 	cmd := exec.Command(node, filepath.Join(dir, "run.mjs"))
 	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(req)

@@ -2,12 +2,14 @@
 // verdict's reference tests (internal/onnxtest).
 //
 // Reads one JSON object from stdin: {"model": PATH, "rows": [[f64...]...],
-// "repeat": N (optional)}. The rows become the model's single input, a
+// "repeat": N (optional)}; null in a row is NaN (a missing value), and
+// 1e999/-1e999 are the infinities. The rows become the model's single input, a
 // [rows, features] tensor of the input's declared element type (float32,
 // float64, int64 or int32). Writes one JSON object to stdout:
 // {"input": {name, type}, "outputs": {NAME: {"type", "dims", "data"}}},
 // every output of the graph, data flattened in row-major order (int64 as
-// numbers). With repeat > 0 it runs the model that many more times on the
+// numbers, non-finite floats as the strings "NaN", "Infinity",
+// "-Infinity"). With repeat > 0 it runs the model that many more times on the
 // same tensor and adds "seconds": the wall time of those runs (for
 // benchmarks), measured here so that node's start-up is not counted.
 import * as ort from 'onnxruntime-node';
@@ -27,9 +29,9 @@ if (session.inputNames.length !== 1) {
 const meta = session.inputMetadata[0];
 const rows = req.rows;
 const width = rows.length ? rows[0].length : 0;
-const flat = rows.flat();
-if (flat.length !== rows.length * width) {
-  throw new Error('rows of unequal length');
+const flat = rows.flat().map((v) => (v === null ? NaN : v));
+if (rows.some((r) => r.length !== width)) {
+  throw new Error(`rows of unequal length (the first has ${width} values)`);
 }
 let data;
 switch (meta.type) {
@@ -48,7 +50,7 @@ for (const name of session.outputNames) {
   out.outputs[name] = {
     type: t.type,
     dims: t.dims.map(Number),
-    data: Array.from(t.data, (v) => (typeof v === 'bigint' ? Number(v) : v)),
+    data: Array.from(t.data, (v) => (typeof v === 'bigint' ? Number(v) : Number.isFinite(v) ? v : String(v))),
   };
 }
 const repeat = req.repeat | 0;
