@@ -144,3 +144,26 @@ func TestCorpusReads(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkORT measures ONNX Runtime's native speed (node, CPU, one
+// thread) on the benchmark models, over their test rows as one batch:
+// rows/s to set beside the sandbox's. The time is taken inside node, after
+// a first run, so start-up and session creation are not in it.
+func BenchmarkORT(b *testing.B) {
+	for _, name := range []string{"xgb500_diabetes", "xgb500_breast_cancer", "torch_mlp_diabetes"} {
+		b.Run(name, func(b *testing.B) {
+			var m onnxtest.Model
+			for _, c := range onnxtest.Corpus(b) {
+				if c.Name == name {
+					m = c
+				}
+			}
+			if m.Name == "" {
+				b.Fatalf("no model %s in the corpus", name)
+			}
+			res := onnxtest.Time(b, m.Path, m.Rows, b.N)
+			b.ReportMetric(float64(len(m.Rows)*b.N)/res.Seconds, "rows/s")
+			b.ReportMetric(res.Seconds/float64(b.N)*1e9, "ns/batch")
+		})
+	}
+}
