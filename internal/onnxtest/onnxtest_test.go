@@ -98,6 +98,14 @@ func TestRunORTNonFinite(t *testing.T) {
 	}
 }
 
+func TestDTypeTolerance(t *testing.T) {
+	for dtype, want := range map[string]float64{"float32": 1e-6, "float64": 1e-12, "int64": 0} {
+		if got := onnxtest.DTypeTolerance(dtype); got != want {
+			t.Errorf("DTypeTolerance(%q): got %g, want %g", dtype, got, want)
+		}
+	}
+}
+
 func TestCompare(t *testing.T) {
 	want := map[string][]float64{"p": {0.5, 1e-9}, "y": {200}}
 	tests := []struct {
