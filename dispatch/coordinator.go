@@ -23,7 +23,10 @@ const DefaultShardRows = 1 << 20
 
 // QueueDownAfter is how long Evaluate waits for results while NATS does
 // not answer before it fails the evaluation (a host fault); a closed
-// connection (or Coordinator) fails it at once.
+// connection (or Coordinator) fails it at once. It is also how long
+// Evaluate retries a store, a publish or a fetch that failed for a reason
+// that passes (a timeout, no responders, a cluster electing a leader; see
+// transient).
 const QueueDownAfter = 2 * time.Minute
 
 // CoordinatorConfig configures a Coordinator.
@@ -37,12 +40,18 @@ type CoordinatorConfig struct {
 	// Metrics, if set, counts dead letters and times evaluations (see
 	// NewMetrics).
 	Metrics *Metrics
+	// QueueDownAfter is how long NATS may fail to answer before Evaluate
+	// gives up (a host fault); default QueueDownAfter.
+	QueueDownAfter time.Duration
 }
 
 // Validate reports fields out of range.
 func (c CoordinatorConfig) Validate() error {
 	if c.ShardRows < 0 {
 		return fmt.Errorf("coordinator: negative ShardRows %d: %w", c.ShardRows, ErrConfig)
+	}
+	if c.QueueDownAfter < 0 {
+		return fmt.Errorf("coordinator: negative QueueDownAfter %v: %w", c.QueueDownAfter, ErrConfig)
 	}
 	return c.Topology.Validate()
 }
@@ -113,6 +122,9 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.QueueDownAfter == 0 {
+		cfg.QueueDownAfter = QueueDownAfter
 	}
 	if err := Setup(ctx, js, cfg.Topology); err != nil {
 		return nil, err
@@ -224,9 +236,11 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	}
 	rows := len(ev.Columns[0])
 	modSHA := sha256Hex(ev.Module)
-	if err := putObject(ctx, c.inputs, modSHA, func(w io.Writer) error {
-		_, err := w.Write(ev.Module)
-		return err
+	if err := c.retry(ctx, func() error {
+		return putObject(ctx, c.inputs, modSHA, func(w io.Writer) error {
+			_, err := w.Write(ev.Module)
+			return err
+		})
 	}); err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", ev.Submission, err)
 	}
@@ -234,8 +248,10 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	for start := 0; start < rows; start += c.cfg.ShardRows {
 		end := min(start+c.cfg.ShardRows, rows)
 		sha := c.shardHash(ev.Columns, start, end)
-		if err := putObject(ctx, c.inputs, sha, func(w io.Writer) error {
-			return EncodeShard(w, ev.Columns, start, end)
+		if err := c.retry(ctx, func() error {
+			return putObject(ctx, c.inputs, sha, func(w io.Writer) error {
+				return EncodeShard(w, ev.Columns, start, end)
+			})
 		}); err != nil {
 			return nil, fmt.Errorf("evaluate %s: features [%d, %d): %w", ev.Submission, start, end, err)
 		}
@@ -244,11 +260,15 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	}
 	// Results already published (a coordinator that restarted) count:
 	// the consumer reads the submission's results from the start.
-	cons, err := c.results.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{resultsPrefix + ev.Submission + ".*"},
-		// Each Next re-creates the consumer; bounded, so that a queue
-		// that is down fails the evaluation instead of hanging it.
-		MaxResetAttempts: 5,
+	var cons jetstream.Consumer
+	err := c.retry(ctx, func() (err error) {
+		cons, err = c.results.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{resultsPrefix + ev.Submission + ".*"},
+			// Each Next re-creates the consumer; bounded, so that a queue
+			// that is down fails the evaluation instead of hanging it.
+			MaxResetAttempts: 5,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s: follow results: %w", ev.Submission, err)
@@ -259,7 +279,11 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.js.Publish(ctx, j.Subject(), data, jetstream.WithMsgID(j.ID())); err != nil {
+		// Published again after a timeout: the job id dedupes it.
+		if err := c.retry(ctx, func() error {
+			_, err := c.js.Publish(ctx, j.Subject(), data, jetstream.WithMsgID(j.ID()))
+			return err
+		}); err != nil {
 			return nil, fmt.Errorf("evaluate %s: publish job %s: %w", ev.Submission, j.ID(), err)
 		}
 	}
@@ -296,7 +320,7 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 			if downSince.IsZero() {
 				downSince = time.Now()
 			}
-			if time.Since(downSince) > QueueDownAfter {
+			if time.Since(downSince) > c.cfg.QueueDownAfter {
 				return nil, fmt.Errorf("evaluate %s: wait for results: queue unreachable since %s: %w",
 					ev.Submission, downSince.UTC().Format(time.RFC3339), err)
 			}
@@ -333,20 +357,23 @@ func (c *Coordinator) assemble(ctx context.Context, ev Evaluation, jobs []Job, g
 	}
 	for _, j := range jobs {
 		r := got[j.ID()]
-		pr, pw := io.Pipe()
 		var shard [][]float64
-		var derr error
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			shard, derr = DecodeShard(pr, j.End-j.Start, ev.Outputs)
-			pr.CloseWithError(io.ErrClosedPipe)
+		err := c.retry(ctx, func() error {
+			pr, pw := io.Pipe()
+			var derr error
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				shard, derr = DecodeShard(pr, j.End-j.Start, ev.Outputs)
+				pr.CloseWithError(io.ErrClosedPipe)
+			})
+			err := getObject(ctx, c.outputs, r.Predictions, shardSize(j.End-j.Start, ev.Outputs), pw)
+			pw.CloseWithError(err)
+			wg.Wait()
+			if err == nil {
+				err = derr
+			}
+			return err
 		})
-		err := getObject(ctx, c.outputs, r.Predictions, shardSize(j.End-j.Start, ev.Outputs), pw)
-		pw.CloseWithError(err)
-		wg.Wait()
-		if err == nil {
-			err = derr
-		}
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: predictions of rows [%d, %d) from %s: %w", ev.Submission, j.Start, j.End, r.Worker, err)
 		}
@@ -359,6 +386,57 @@ func (c *Coordinator) assemble(ctx context.Context, ev Evaluation, jobs []Job, g
 		res.BatchRows = max(res.BatchRows, r.BatchRows)
 	}
 	return res, nil
+}
+
+// retry runs op until it succeeds, fails for a reason that does not
+// pass (see transient), or NATS has failed for QueueDownAfter; it stops
+// at once when ctx ends or the coordinator closes. op must be idempotent:
+// a store of content-addressed objects, a publish with a job id, a read.
+func (c *Coordinator) retry(ctx context.Context, op func() error) error {
+	var since time.Time
+	wait := 100 * time.Millisecond
+	for {
+		err := op()
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if c.gone.Err() != nil {
+			return fmt.Errorf("%w (the coordinator or its nats connection closed: %w)", err, ErrClosed)
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		if time.Since(since) > c.cfg.QueueDownAfter {
+			return fmt.Errorf("%w (nats failing since %s)", err, since.UTC().Format(time.RFC3339))
+		}
+		c.cfg.Log.Warn("nats: will retry", "err", err, "in", wait.String())
+		select {
+		case <-ctx.Done():
+			return err
+		case <-c.gone.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// transient reports whether err is NATS failing for a while rather than
+// refusing: a request that timed out (JetStream's own timeouts wrap
+// context.DeadlineExceeded), no responders (a stream between leaders), a
+// connection reconnecting to another node, or JetStream answering 503
+// (a cluster without quorum yet).
+func transient(err error) bool {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
+		errors.Is(err, nats.ErrNoResponders), errors.Is(err, nats.ErrConnectionReconnecting),
+		errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, jetstream.ErrNoHeartbeat),
+		errors.Is(err, jetstream.ErrServerShutdown):
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.Code == 503
+	}
+	return false
 }
 
 // advisory is the part of JetStream's max-deliveries advisory read here.

@@ -94,7 +94,9 @@ func TestEngineQueueTimeoutUncharged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	co, err := dispatch.NewCoordinator(context.Background(), js, dispatch.CoordinatorConfig{Topology: testTopology, Log: testLog(t)})
+	// Retries of what times out end after QueueDownAfter.
+	co, err := dispatch.NewCoordinator(context.Background(), js, dispatch.CoordinatorConfig{Topology: testTopology, Log: testLog(t),
+		QueueDownAfter: time.Second})
 	if err != nil {
 		t.Fatalf("NewCoordinator: %v", err)
 	}
