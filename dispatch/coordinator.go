@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +79,60 @@ type Coordinator struct {
 
 	hashMu sync.Mutex
 	hashes map[shardKey]string // feature shards' SHA-256, see shardHash
+
+	waitMu  sync.Mutex
+	waiters map[string][]*waiter // the evaluations waiting, by submission
+}
+
+// waiter is one Evaluate waiting for its jobs' results; the coordinator's
+// one results consumer (route) and Evaluate's own look-ups offer it
+// results, and it keeps the first per job id.
+type waiter struct {
+	mu    sync.Mutex
+	want  map[string]bool    // the job ids
+	got   map[string]*Result // the first result of each
+	ready chan struct{}      // a result arrived (capacity 1)
+}
+
+func newWaiter(jobs []Job) *waiter {
+	w := &waiter{want: make(map[string]bool, len(jobs)), got: make(map[string]*Result, len(jobs)), ready: make(chan struct{}, 1)}
+	for _, j := range jobs {
+		w.want[j.ID()] = true
+	}
+	return w
+}
+
+// offer keeps data's result if it is the first of one of w's jobs:
+// idempotent by job id.
+func (w *waiter) offer(data []byte) {
+	var r Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return // not a result
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.want[r.Job] || w.got[r.Job] != nil {
+		return // another shard layout's, or a duplicate
+	}
+	w.got[r.Job] = &r
+	select {
+	case w.ready <- struct{}{}:
+	default:
+	}
+}
+
+// has reports whether job's result arrived; missing counts those that
+// did not.
+func (w *waiter) has(job string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.got[job] != nil
+}
+
+func (w *waiter) missing() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.want) - len(w.got)
 }
 
 // shardKey names a shard of a set of columns by where they live: the
@@ -129,7 +185,7 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 	if err := Setup(ctx, js, cfg.Topology); err != nil {
 		return nil, err
 	}
-	c := &Coordinator{cfg: cfg, js: js, hashes: map[shardKey]string{}}
+	c := &Coordinator{cfg: cfg, js: js, hashes: map[shardKey]string{}, waiters: map[string][]*waiter{}}
 	c.gone, c.markGone = context.WithCancel(context.Background())
 	if nc := js.Conn(); nc != nil {
 		closed := nc.StatusChanged(nats.CLOSED)
@@ -168,6 +224,31 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 		{DeadStream, DeadConsumer, c.crashResult},
 	}
 	var stops []func()
+	// One results consumer for the coordinator, from the stream's end
+	// (by sequence: a reset before the first result resumes there, and
+	// misses none); the results published before it started are found
+	// by each Evaluate's look-ups.
+	info, err := c.results.Info(ctx)
+	if err == nil {
+		var cons jetstream.Consumer
+		cons, err = c.results.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{resultsPrefix + ">"},
+			DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+			OptStartSeq:    info.State.LastSeq + 1,
+		})
+		if err == nil {
+			var it jetstream.MessagesContext
+			if it, err = cons.Messages(); err == nil {
+				stops = append(stops, it.Stop)
+				c.done.Go(func() { c.route(it) })
+			}
+		}
+	}
+	if err != nil {
+		c.markGone()
+		c.done.Wait()
+		return nil, fmt.Errorf("coordinator: follow %s: %w", ResultsStream, err)
+	}
 	for _, f := range follow {
 		cons, err := js.Consumer(ctx, f.stream, f.consumer)
 		if err == nil {
@@ -258,21 +339,22 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 		jobs = append(jobs, Job{Submission: ev.Submission, Start: start, End: end, Module: modSHA,
 			Features: sha, Outputs: ev.Outputs, Limits: ev.Limits})
 	}
-	// Results already published (a coordinator that restarted) count:
-	// the consumer reads the submission's results from the start.
-	var cons jetstream.Consumer
-	err := c.retry(ctx, func() (err error) {
-		cons, err = c.results.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-			FilterSubjects: []string{resultsPrefix + ev.Submission + ".*"},
-			// Each Next re-creates the consumer; bounded, so that a queue
-			// that is down fails the evaluation instead of hanging it.
-			MaxResetAttempts: 5,
-		})
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("evaluate %s: follow results: %w", ev.Submission, err)
-	}
+	// Waiting before the jobs are out: route hands this waiter every
+	// result from now on.
+	w := newWaiter(jobs)
+	c.waitMu.Lock()
+	c.waiters[ev.Submission] = append(c.waiters[ev.Submission], w)
+	c.waitMu.Unlock()
+	defer func() {
+		c.waitMu.Lock()
+		defer c.waitMu.Unlock()
+		ws := slices.DeleteFunc(c.waiters[ev.Submission], func(o *waiter) bool { return o == w })
+		if len(ws) == 0 {
+			delete(c.waiters, ev.Submission)
+		} else {
+			c.waiters[ev.Submission] = ws
+		}
+	}()
 	published := time.Now()
 	for _, j := range jobs {
 		data, err := jsonMarshal(j)
@@ -287,58 +369,67 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 			return nil, fmt.Errorf("evaluate %s: publish job %s: %w", ev.Submission, j.ID(), err)
 		}
 	}
-	got := make(map[string]*Result, len(jobs))
-	want := make(map[string]bool, len(jobs))
-	for _, j := range jobs {
-		want[j.ID()] = true
-	}
 	// Waiting ends with ctx, or when the connection closes.
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(c.gone, cancel)()
+	// lookUp reads the results of the jobs still missing from the
+	// stream, one direct read per job subject: the results published
+	// before route started (a coordinator that restarted), and any a
+	// consumer reset might have skipped.
+	lookUp := func() error {
+		for _, j := range jobs {
+			if w.has(j.ID()) {
+				continue
+			}
+			raw, err := c.results.GetLastMsgForSubject(wctx, j.resultSubject())
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("look up result %s: %w", j.ID(), err)
+			}
+			w.offer(raw.Data)
+		}
+		return nil
+	}
+	tick := time.NewTicker(resultsLookUp)
+	defer tick.Stop()
 	var downSince time.Time // when the queue stopped answering
-	for len(got) < len(jobs) {
-		// Checked before each fetch: a fetch on a closed connection
-		// retries re-creating its consumer for seconds.
+	for lookNow := true; w.missing() > 0; {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if c.gone.Err() != nil {
 			return nil, fmt.Errorf("evaluate %s: wait for results: the coordinator or its nats connection closed: %w", ev.Submission, ErrClosed)
 		}
-		msg, err := cons.Next(jetstream.FetchContext(wctx))
-		if err != nil {
-			if ctx.Err() != nil || c.gone.Err() != nil {
-				continue // said above
-			}
-			if errors.Is(err, nats.ErrTimeout) {
+		if lookNow {
+			lookNow = false
+			if err := lookUp(); err != nil {
+				if ctx.Err() != nil || c.gone.Err() != nil {
+					continue // said above
+				}
+				// The queue is down: fail (a host fault, never
+				// charged) rather than wait forever.
+				if downSince.IsZero() {
+					downSince = time.Now()
+				}
+				if time.Since(downSince) > c.cfg.QueueDownAfter {
+					return nil, fmt.Errorf("evaluate %s: wait for results: queue unreachable since %s: %w",
+						ev.Submission, downSince.UTC().Format(time.RFC3339), err)
+				}
+			} else {
 				downSince = time.Time{}
-				continue // no result yet: the fetch expired
 			}
-			// The queue is down: fail (a host fault, never charged)
-			// rather than wait forever, and never spin.
-			if downSince.IsZero() {
-				downSince = time.Now()
-			}
-			if time.Since(downSince) > c.cfg.QueueDownAfter {
-				return nil, fmt.Errorf("evaluate %s: wait for results: queue unreachable since %s: %w",
-					ev.Submission, downSince.UTC().Format(time.RFC3339), err)
-			}
-			select {
-			case <-wctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue
 		}
-		downSince = time.Time{}
-		var r Result
-		if err := json.Unmarshal(msg.Data(), &r); err != nil || !want[r.Job] {
-			continue // another shard layout's, or not a result
-		}
-		if got[r.Job] == nil { // idempotent by job id
-			got[r.Job] = &r
+		select {
+		case <-wctx.Done():
+		case <-w.ready:
+		case <-tick.C:
+			lookNow = true
 		}
 	}
+	got := w.got // w is complete: nothing writes it any more
 	c.cfg.Metrics.evaluated(time.Since(published))
 	return c.assemble(ctx, ev, jobs, got)
 }
@@ -386,6 +477,40 @@ func (c *Coordinator) assemble(ctx context.Context, ev Evaluation, jobs []Job, g
 		res.BatchRows = max(res.BatchRows, r.BatchRows)
 	}
 	return res, nil
+}
+
+// resultsLookUp is how often a waiting Evaluate reads the results of its
+// missing jobs itself, besides route: a safety net, and how it notices a
+// queue that is down.
+const resultsLookUp = 2 * time.Second
+
+// route hands each result to the evaluations waiting for its submission
+// until it is stopped.
+func (c *Coordinator) route(it jetstream.MessagesContext) {
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+			select { // never spin on a broken iterator
+			case <-c.gone.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		sub, _, ok := strings.Cut(strings.TrimPrefix(msg.Subject(), resultsPrefix), ".")
+		if !ok {
+			continue
+		}
+		c.waitMu.Lock()
+		ws := slices.Clone(c.waiters[sub])
+		c.waitMu.Unlock()
+		for _, w := range ws {
+			w.offer(msg.Data())
+		}
+	}
 }
 
 // retry runs op until it succeeds, fails for a reason that does not
