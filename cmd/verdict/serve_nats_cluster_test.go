@@ -344,3 +344,28 @@ func TestNATSClusterNodeKill(t *testing.T) {
 		t.Errorf("serve after SIGTERM: %v; stderr: %s", err, s.stderr.String())
 	}
 }
+
+// TestServeReplicasNeedCluster: the embedded server is one node, so more
+// than one replica is refused, by name.
+func TestServeReplicasNeedCluster(t *testing.T) {
+	code, _, stderr := cli(t, "--data-dir", t.TempDir(), "serve", "--addr", "127.0.0.1:0", "--nats", "embedded", "--nats-replicas", "3")
+	if code == 0 || !strings.Contains(stderr, "--nats-replicas 3 needs a cluster") {
+		t.Errorf("serve --nats embedded --nats-replicas 3: exit %d, stderr %q; want refused as needing a cluster", code, stderr)
+	}
+}
+
+// TestRedactURLList: a cluster's URL list is redacted URL by URL.
+func TestRedactURLList(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"one", "nats://worker:secret@h1:4222", "nats://worker:xxxxx@h1:4222"},
+		{"list", "nats://u:p1@h1:4222,nats://u:p2@h2:4222, nats://h3:4222", "nats://u:xxxxx@h1:4222,nats://u:xxxxx@h2:4222,nats://h3:4222"},
+		{"invalid", "nats://h1:4222,nats://u:p@[::1", "nats://h1:4222,(invalid URL)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := redactURL(tc.in); got != tc.want {
+				t.Errorf("redactURL(%q): got %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
