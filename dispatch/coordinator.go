@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +25,10 @@ const DefaultShardRows = 1 << 20
 
 // QueueDownAfter is how long Evaluate waits for results while NATS does
 // not answer before it fails the evaluation (a host fault); a closed
-// connection (or Coordinator) fails it at once.
+// connection (or Coordinator) fails it at once. It is also how long
+// Evaluate retries a store, a publish or a fetch that failed for a reason
+// that passes (a timeout, no responders, a cluster electing a leader; see
+// transient).
 const QueueDownAfter = 2 * time.Minute
 
 // CoordinatorConfig configures a Coordinator.
@@ -37,12 +42,18 @@ type CoordinatorConfig struct {
 	// Metrics, if set, counts dead letters and times evaluations (see
 	// NewMetrics).
 	Metrics *Metrics
+	// QueueDownAfter is how long NATS may fail to answer before Evaluate
+	// gives up (a host fault); default QueueDownAfter.
+	QueueDownAfter time.Duration
 }
 
 // Validate reports fields out of range.
 func (c CoordinatorConfig) Validate() error {
 	if c.ShardRows < 0 {
 		return fmt.Errorf("coordinator: negative ShardRows %d: %w", c.ShardRows, ErrConfig)
+	}
+	if c.QueueDownAfter < 0 {
+		return fmt.Errorf("coordinator: negative QueueDownAfter %v: %w", c.QueueDownAfter, ErrConfig)
 	}
 	return c.Topology.Validate()
 }
@@ -68,6 +79,60 @@ type Coordinator struct {
 
 	hashMu sync.Mutex
 	hashes map[shardKey]string // feature shards' SHA-256, see shardHash
+
+	waitMu  sync.Mutex
+	waiters map[string][]*waiter // the evaluations waiting, by submission
+}
+
+// waiter is one Evaluate waiting for its jobs' results; the coordinator's
+// one results consumer (route) and Evaluate's own look-ups offer it
+// results, and it keeps the first per job id.
+type waiter struct {
+	mu    sync.Mutex
+	want  map[string]bool    // the job ids
+	got   map[string]*Result // the first result of each
+	ready chan struct{}      // a result arrived (capacity 1)
+}
+
+func newWaiter(jobs []Job) *waiter {
+	w := &waiter{want: make(map[string]bool, len(jobs)), got: make(map[string]*Result, len(jobs)), ready: make(chan struct{}, 1)}
+	for _, j := range jobs {
+		w.want[j.ID()] = true
+	}
+	return w
+}
+
+// offer keeps data's result if it is the first of one of w's jobs:
+// idempotent by job id.
+func (w *waiter) offer(data []byte) {
+	var r Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return // not a result
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.want[r.Job] || w.got[r.Job] != nil {
+		return // another shard layout's, or a duplicate
+	}
+	w.got[r.Job] = &r
+	select {
+	case w.ready <- struct{}{}:
+	default:
+	}
+}
+
+// has reports whether job's result arrived; missing counts those that
+// did not.
+func (w *waiter) has(job string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.got[job] != nil
+}
+
+func (w *waiter) missing() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.want) - len(w.got)
 }
 
 // shardKey names a shard of a set of columns by where they live: the
@@ -114,10 +179,13 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.QueueDownAfter == 0 {
+		cfg.QueueDownAfter = QueueDownAfter
+	}
 	if err := Setup(ctx, js, cfg.Topology); err != nil {
 		return nil, err
 	}
-	c := &Coordinator{cfg: cfg, js: js, hashes: map[shardKey]string{}}
+	c := &Coordinator{cfg: cfg, js: js, hashes: map[shardKey]string{}, waiters: map[string][]*waiter{}}
 	c.gone, c.markGone = context.WithCancel(context.Background())
 	if nc := js.Conn(); nc != nil {
 		closed := nc.StatusChanged(nats.CLOSED)
@@ -156,6 +224,31 @@ func NewCoordinator(ctx context.Context, js jetstream.JetStream, cfg Coordinator
 		{DeadStream, DeadConsumer, c.crashResult},
 	}
 	var stops []func()
+	// One results consumer for the coordinator, from the stream's end
+	// (by sequence: a reset before the first result resumes there, and
+	// misses none); the results published before it started are found
+	// by each Evaluate's look-ups.
+	info, err := c.results.Info(ctx)
+	if err == nil {
+		var cons jetstream.Consumer
+		cons, err = c.results.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{resultsPrefix + ">"},
+			DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+			OptStartSeq:    info.State.LastSeq + 1,
+		})
+		if err == nil {
+			var it jetstream.MessagesContext
+			if it, err = cons.Messages(); err == nil {
+				stops = append(stops, it.Stop)
+				c.done.Go(func() { c.route(it) })
+			}
+		}
+	}
+	if err != nil {
+		c.markGone()
+		c.done.Wait()
+		return nil, fmt.Errorf("coordinator: follow %s: %w", ResultsStream, err)
+	}
 	for _, f := range follow {
 		cons, err := js.Consumer(ctx, f.stream, f.consumer)
 		if err == nil {
@@ -224,9 +317,11 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	}
 	rows := len(ev.Columns[0])
 	modSHA := sha256Hex(ev.Module)
-	if err := putObject(ctx, c.inputs, modSHA, func(w io.Writer) error {
-		_, err := w.Write(ev.Module)
-		return err
+	if err := c.retry(ctx, func() error {
+		return putObject(ctx, c.inputs, modSHA, func(w io.Writer) error {
+			_, err := w.Write(ev.Module)
+			return err
+		})
 	}); err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", ev.Submission, err)
 	}
@@ -234,87 +329,107 @@ func (c *Coordinator) Evaluate(ctx context.Context, ev Evaluation) (*sandbox.Res
 	for start := 0; start < rows; start += c.cfg.ShardRows {
 		end := min(start+c.cfg.ShardRows, rows)
 		sha := c.shardHash(ev.Columns, start, end)
-		if err := putObject(ctx, c.inputs, sha, func(w io.Writer) error {
-			return EncodeShard(w, ev.Columns, start, end)
+		if err := c.retry(ctx, func() error {
+			return putObject(ctx, c.inputs, sha, func(w io.Writer) error {
+				return EncodeShard(w, ev.Columns, start, end)
+			})
 		}); err != nil {
 			return nil, fmt.Errorf("evaluate %s: features [%d, %d): %w", ev.Submission, start, end, err)
 		}
 		jobs = append(jobs, Job{Submission: ev.Submission, Start: start, End: end, Module: modSHA,
 			Features: sha, Outputs: ev.Outputs, Limits: ev.Limits})
 	}
-	// Results already published (a coordinator that restarted) count:
-	// the consumer reads the submission's results from the start.
-	cons, err := c.results.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{resultsPrefix + ev.Submission + ".*"},
-		// Each Next re-creates the consumer; bounded, so that a queue
-		// that is down fails the evaluation instead of hanging it.
-		MaxResetAttempts: 5,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("evaluate %s: follow results: %w", ev.Submission, err)
-	}
+	// Waiting before the jobs are out: route hands this waiter every
+	// result from now on.
+	w := newWaiter(jobs)
+	c.waitMu.Lock()
+	c.waiters[ev.Submission] = append(c.waiters[ev.Submission], w)
+	c.waitMu.Unlock()
+	defer func() {
+		c.waitMu.Lock()
+		defer c.waitMu.Unlock()
+		ws := slices.DeleteFunc(c.waiters[ev.Submission], func(o *waiter) bool { return o == w })
+		if len(ws) == 0 {
+			delete(c.waiters, ev.Submission)
+		} else {
+			c.waiters[ev.Submission] = ws
+		}
+	}()
 	published := time.Now()
 	for _, j := range jobs {
 		data, err := jsonMarshal(j)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.js.Publish(ctx, j.Subject(), data, jetstream.WithMsgID(j.ID())); err != nil {
+		// Published again after a timeout: the job id dedupes it.
+		if err := c.retry(ctx, func() error {
+			_, err := c.js.Publish(ctx, j.Subject(), data, jetstream.WithMsgID(j.ID()))
+			return err
+		}); err != nil {
 			return nil, fmt.Errorf("evaluate %s: publish job %s: %w", ev.Submission, j.ID(), err)
 		}
-	}
-	got := make(map[string]*Result, len(jobs))
-	want := make(map[string]bool, len(jobs))
-	for _, j := range jobs {
-		want[j.ID()] = true
 	}
 	// Waiting ends with ctx, or when the connection closes.
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(c.gone, cancel)()
+	// lookUp reads the results of the jobs still missing from the
+	// stream, one direct read per job subject: the results published
+	// before route started (a coordinator that restarted), and any a
+	// consumer reset might have skipped.
+	lookUp := func() error {
+		for _, j := range jobs {
+			if w.has(j.ID()) {
+				continue
+			}
+			raw, err := c.results.GetLastMsgForSubject(wctx, j.resultSubject())
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("look up result %s: %w", j.ID(), err)
+			}
+			w.offer(raw.Data)
+		}
+		return nil
+	}
+	tick := time.NewTicker(resultsLookUp)
+	defer tick.Stop()
 	var downSince time.Time // when the queue stopped answering
-	for len(got) < len(jobs) {
-		// Checked before each fetch: a fetch on a closed connection
-		// retries re-creating its consumer for seconds.
+	for lookNow := true; w.missing() > 0; {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if c.gone.Err() != nil {
 			return nil, fmt.Errorf("evaluate %s: wait for results: the coordinator or its nats connection closed: %w", ev.Submission, ErrClosed)
 		}
-		msg, err := cons.Next(jetstream.FetchContext(wctx))
-		if err != nil {
-			if ctx.Err() != nil || c.gone.Err() != nil {
-				continue // said above
-			}
-			if errors.Is(err, nats.ErrTimeout) {
+		if lookNow {
+			lookNow = false
+			if err := lookUp(); err != nil {
+				if ctx.Err() != nil || c.gone.Err() != nil {
+					continue // said above
+				}
+				// The queue is down: fail (a host fault, never
+				// charged) rather than wait forever.
+				if downSince.IsZero() {
+					downSince = time.Now()
+				}
+				if time.Since(downSince) > c.cfg.QueueDownAfter {
+					return nil, fmt.Errorf("evaluate %s: wait for results: queue unreachable since %s: %w",
+						ev.Submission, downSince.UTC().Format(time.RFC3339), err)
+				}
+			} else {
 				downSince = time.Time{}
-				continue // no result yet: the fetch expired
 			}
-			// The queue is down: fail (a host fault, never charged)
-			// rather than wait forever, and never spin.
-			if downSince.IsZero() {
-				downSince = time.Now()
-			}
-			if time.Since(downSince) > QueueDownAfter {
-				return nil, fmt.Errorf("evaluate %s: wait for results: queue unreachable since %s: %w",
-					ev.Submission, downSince.UTC().Format(time.RFC3339), err)
-			}
-			select {
-			case <-wctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue
 		}
-		downSince = time.Time{}
-		var r Result
-		if err := json.Unmarshal(msg.Data(), &r); err != nil || !want[r.Job] {
-			continue // another shard layout's, or not a result
-		}
-		if got[r.Job] == nil { // idempotent by job id
-			got[r.Job] = &r
+		select {
+		case <-wctx.Done():
+		case <-w.ready:
+		case <-tick.C:
+			lookNow = true
 		}
 	}
+	got := w.got // w is complete: nothing writes it any more
 	c.cfg.Metrics.evaluated(time.Since(published))
 	return c.assemble(ctx, ev, jobs, got)
 }
@@ -333,20 +448,23 @@ func (c *Coordinator) assemble(ctx context.Context, ev Evaluation, jobs []Job, g
 	}
 	for _, j := range jobs {
 		r := got[j.ID()]
-		pr, pw := io.Pipe()
 		var shard [][]float64
-		var derr error
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			shard, derr = DecodeShard(pr, j.End-j.Start, ev.Outputs)
-			pr.CloseWithError(io.ErrClosedPipe)
+		err := c.retry(ctx, func() error {
+			pr, pw := io.Pipe()
+			var derr error
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				shard, derr = DecodeShard(pr, j.End-j.Start, ev.Outputs)
+				pr.CloseWithError(io.ErrClosedPipe)
+			})
+			err := getObject(ctx, c.outputs, r.Predictions, shardSize(j.End-j.Start, ev.Outputs), pw)
+			pw.CloseWithError(err)
+			wg.Wait()
+			if err == nil {
+				err = derr
+			}
+			return err
 		})
-		err := getObject(ctx, c.outputs, r.Predictions, shardSize(j.End-j.Start, ev.Outputs), pw)
-		pw.CloseWithError(err)
-		wg.Wait()
-		if err == nil {
-			err = derr
-		}
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: predictions of rows [%d, %d) from %s: %w", ev.Submission, j.Start, j.End, r.Worker, err)
 		}
@@ -359,6 +477,91 @@ func (c *Coordinator) assemble(ctx context.Context, ev Evaluation, jobs []Job, g
 		res.BatchRows = max(res.BatchRows, r.BatchRows)
 	}
 	return res, nil
+}
+
+// resultsLookUp is how often a waiting Evaluate reads the results of its
+// missing jobs itself, besides route: a safety net, and how it notices a
+// queue that is down.
+const resultsLookUp = 2 * time.Second
+
+// route hands each result to the evaluations waiting for its submission
+// until it is stopped.
+func (c *Coordinator) route(it jetstream.MessagesContext) {
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+			select { // never spin on a broken iterator
+			case <-c.gone.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		sub, _, ok := strings.Cut(strings.TrimPrefix(msg.Subject(), resultsPrefix), ".")
+		if !ok {
+			continue
+		}
+		c.waitMu.Lock()
+		ws := slices.Clone(c.waiters[sub])
+		c.waitMu.Unlock()
+		for _, w := range ws {
+			w.offer(msg.Data())
+		}
+	}
+}
+
+// retry runs op until it succeeds, fails for a reason that does not
+// pass (see transient), or NATS has failed for QueueDownAfter; it stops
+// at once when ctx ends or the coordinator closes. op must be idempotent:
+// a store of content-addressed objects, a publish with a job id, a read.
+func (c *Coordinator) retry(ctx context.Context, op func() error) error {
+	var since time.Time
+	wait := 100 * time.Millisecond
+	for {
+		err := op()
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if c.gone.Err() != nil {
+			return fmt.Errorf("%w (the coordinator or its nats connection closed: %w)", err, ErrClosed)
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		if time.Since(since) > c.cfg.QueueDownAfter {
+			return fmt.Errorf("%w (nats failing since %s)", err, since.UTC().Format(time.RFC3339))
+		}
+		c.cfg.Log.Warn("nats: will retry", "err", err, "in", wait.String())
+		select {
+		case <-ctx.Done():
+			return err
+		case <-c.gone.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// transient reports whether err is NATS failing for a while rather than
+// refusing: a request that timed out (JetStream's own timeouts wrap
+// context.DeadlineExceeded), no responders (a stream between leaders), a
+// connection reconnecting to another node, or JetStream answering 503
+// (a cluster without quorum yet).
+func transient(err error) bool {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
+		errors.Is(err, nats.ErrNoResponders), errors.Is(err, nats.ErrConnectionReconnecting),
+		errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, jetstream.ErrNoHeartbeat),
+		errors.Is(err, jetstream.ErrServerShutdown):
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.Code == 503
+	}
+	return false
 }
 
 // advisory is the part of JetStream's max-deliveries advisory read here.

@@ -162,6 +162,49 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEvaluateAgainIsNotDeduped: one submission evaluated again on other
+// features, with other outputs or other limits (a rescore) is new work:
+// its jobs are not dropped as duplicates of the first evaluation's, and
+// it is not handed the first evaluation's results.
+func TestEvaluateAgainIsNotDeduped(t *testing.T) {
+	c := newCluster(t, 300)
+	var ran atomic.Int32 // jobs a worker took
+	c.startWorker(t, dispatch.WorkerConfig{Slots: 2, Fault: func(at dispatch.FaultPoint, _ dispatch.Job, _ uint64) bool {
+		if at == dispatch.FaultBeforeRun {
+			ran.Add(1)
+		}
+		return false
+	}})
+	module := sandboxtest.Wasm(sandboxtest.Linear)
+	longer := limits
+	longer.Timeout *= 2
+	tests := []struct {
+		name    string
+		cols    [][]float64
+		outputs int
+		limits  sandbox.Limits
+	}{
+		{"first", features(1000, 3, 7), 1, limits},
+		{"other-features", features(1000, 3, 8), 1, limits},
+		{"other-outputs", features(1000, 3, 8), 2, limits},
+		{"other-limits", features(1000, 3, 7), 1, longer},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := ran.Load()
+			res, err := c.co.Evaluate(context.Background(), dispatch.Evaluation{
+				Submission: "sub-again", Module: module, Columns: tc.cols, Outputs: tc.outputs, Limits: tc.limits})
+			if err != nil {
+				t.Fatalf("Evaluate: %v", err)
+			}
+			sameBits(t, res.Outputs, sandboxtest.LinearPredict(tc.cols, tc.outputs))
+			if n := ran.Load() - before; n < 4 {
+				t.Errorf("jobs run: got %d, want 4 (1000 rows in shards of 300), not deduplicated", n)
+			}
+		})
+	}
+}
+
 // TestShardedMatchesDirect: whatever the shard size, the predictions are
 // the bytes of one unsharded sandbox Run.
 func TestShardedMatchesDirect(t *testing.T) {
@@ -260,11 +303,11 @@ func TestRedelivery(t *testing.T) {
 			var dropped atomic.Int32
 			redelivered := make(chan struct{})
 			var mu sync.Mutex
-			seen := map[string][]uint64{}
+			seen := map[int][]uint64{} // deliveries by shard start
 			c.startWorker(t, dispatch.WorkerConfig{Slots: 2, Fault: func(at dispatch.FaultPoint, j dispatch.Job, delivery uint64) bool {
 				if at == dispatch.FaultBeforeRun {
 					mu.Lock()
-					seen[j.ID()] = append(seen[j.ID()], delivery)
+					seen[j.Start] = append(seen[j.Start], delivery)
 					mu.Unlock()
 				}
 				// The first try of the first shard dies at tc.at.
@@ -288,7 +331,7 @@ func TestRedelivery(t *testing.T) {
 				t.Fatalf("dropped %d jobs, want 1", dropped.Load())
 			}
 			mu.Lock()
-			first := seen[dispatch.JobID("sub-redeliver", 0, 400)]
+			first := seen[0]
 			mu.Unlock()
 			if len(first) != 2 || first[1] != 2 {
 				t.Errorf("deliveries of the dropped job: got %v, want [1 2]", first)
@@ -332,8 +375,8 @@ func TestMaxDeliverDeadLetter(t *testing.T) {
 		t.Fatalf("dead letter: %v", err)
 	}
 	var j dispatch.Job
-	if err := jsonUnmarshal(msg.Data, &j); err != nil || j.ID() != dispatch.JobID("sub-dead", 300, 600) {
-		t.Errorf("dead letter: got job %q (%v), want %q", j.ID(), err, dispatch.JobID("sub-dead", 300, 600))
+	if err := jsonUnmarshal(msg.Data, &j); err != nil || j.ID() != dispatch.JobID("sub-dead", 300, 600, j.Identity()) {
+		t.Errorf("dead letter: got job %q (%v), want %q", j.ID(), err, dispatch.JobID("sub-dead", 300, 600, j.Identity()))
 	}
 	jobs, err := c.js.Stream(ctx, dispatch.JobsStream)
 	if err != nil {

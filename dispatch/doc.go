@@ -22,7 +22,8 @@
 // it), checks the hash and caches them on its disk with a size bound. A
 // Result (ResultsStream) names the predictions object (OutputsBucket) or
 // carries a typed sandbox Failure (kind and the participant's message);
-// it is published with Nats-Msg-Id = JobID (submission and rows), inside
+// it is published with Nats-Msg-Id = JobID (submission, rows and a hash
+// of the module, features, outputs and limits), inside
 // a dedupe window longer than MaxDeliver tries of the longest job, and
 // the coordinator keeps the first result per job id: a job is done once
 // however many times it is delivered.

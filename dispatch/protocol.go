@@ -35,7 +35,16 @@ type Job struct {
 }
 
 // ID is the job's dedupe id: see JobID.
-func (j Job) ID() string { return JobID(j.Submission, j.Start, j.End) }
+func (j Job) ID() string { return JobID(j.Submission, j.Start, j.End, j.Identity()) }
+
+// Identity is the first 16 hex digits of the SHA-256 of what the job
+// computes: its module and features (by their SHA-256), outputs and
+// limits. Two jobs of one submission and rows with another identity are
+// different work.
+func (j Job) Identity() string {
+	lim, _ := json.Marshal(j.Limits) // a struct of numbers: never fails
+	return sha256Hex(fmt.Appendf(nil, "%s\n%s\n%d\n%s", j.Module, j.Features, j.Outputs, lim))[:16]
+}
 
 // Subject is where the job is published.
 func (j Job) Subject() string { return jobsPrefix + j.Submission + "." + jobToken(j.Start, j.End) }

@@ -41,13 +41,14 @@ func TestEvaluateQueueDown(t *testing.T) {
 		t.Fatalf("NewCoordinator: %v", err)
 	}
 	t.Cleanup(func() { co.Close() })
-	// A second connection sees Evaluate ask for results: it is waiting.
+	// A second connection sees Evaluate look its results up (after it
+	// published the jobs): it is waiting.
 	watch, err := srv.ConnectCoordinator()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(watch.Close)
-	waiting, err := watch.SubscribeSync("$JS.API.CONSUMER.MSG.NEXT." + dispatch.ResultsStream + ".>")
+	waiting, err := watch.SubscribeSync("$JS.API.STREAM.MSG.GET." + dispatch.ResultsStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,9 @@ func TestEngineQueueTimeoutUncharged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	co, err := dispatch.NewCoordinator(context.Background(), js, dispatch.CoordinatorConfig{Topology: testTopology, Log: testLog(t)})
+	// Retries of what times out end after QueueDownAfter.
+	co, err := dispatch.NewCoordinator(context.Background(), js, dispatch.CoordinatorConfig{Topology: testTopology, Log: testLog(t),
+		QueueDownAfter: time.Second})
 	if err != nil {
 		t.Fatalf("NewCoordinator: %v", err)
 	}

@@ -243,9 +243,12 @@ func WorkerPermissions() *server.Permissions {
 func jobToken(start, end int) string { return fmt.Sprintf("%d-%d", start, end) }
 
 // JobID is a job's dedupe id (Nats-Msg-Id) on every stream: the
-// submission and the shard's row range.
-func JobID(submission string, start, end int) string {
-	return submission + ":" + jobToken(start, end)
+// submission, the shard's row range and the job's identity (Job.Identity:
+// a hash of what it computes), so that evaluating a submission again on
+// other data, another module or other limits is never deduplicated
+// against an older result.
+func JobID(submission string, start, end int, identity string) string {
+	return submission + ":" + jobToken(start, end) + ":" + identity
 }
 
 // checkToken refuses an id that cannot be a subject token.

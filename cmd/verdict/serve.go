@@ -114,6 +114,7 @@ with a key of its own (DIR/issuer.key), never the host key. POST
 	f.IntVar(&sc.nats.topology.MaxDeliver, "nats-max-deliver", dispatch.DefaultMaxDeliver, "with --nats, the tries of a job before it fails as a crash (not charged)")
 	f.IntVar(&sc.nats.shardRows, "nats-shard-rows", dispatch.DefaultShardRows, "with --nats, the rows of one job: a larger task is cut into shards run on several workers at once")
 	f.StringVar(&sc.nats.creds, "nats-creds", "", "with --nats URL, the coordinator's NATS credentials file")
+	f.IntVar(&sc.nats.topology.Replicas, "nats-replicas", 1, "with --nats URL, the replicas of every stream and bucket the coordinator creates or updates: 3 on a three-node JetStream cluster (1 with --nats embedded)")
 	return c
 }
 

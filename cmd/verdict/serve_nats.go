@@ -55,6 +55,9 @@ func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Log
 	var coordConn func() (*nats.Conn, error)
 	var workerConn func() (*nats.Conn, error)
 	if nc.nats == "embedded" {
+		if nc.topology.Replicas > 1 {
+			return fail(badInput(fmt.Errorf("serve: --nats-replicas %d needs a cluster: the embedded server is one node (use --nats URL1,URL2,URL3)", nc.topology.Replicas)))
+		}
 		dir := filepath.Join(g.dataDir, "nats")
 		srv, err := dispatch.StartServer(dispatch.ServerConfig{Dir: dir, Listen: nc.listen,
 			WorkerPassword: os.Getenv("VERDICT_NATS_WORKER_PASSWORD")})

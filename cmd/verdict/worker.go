@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -135,11 +136,17 @@ func faultFromEnv() func(dispatch.FaultPoint, dispatch.Job, uint64) bool {
 	}
 }
 
-// redactURL is u without its password, for logs and errors.
+// redactURL is u without its password, for logs and errors; u may be a
+// comma-separated list of a cluster's URLs, as nats.Connect takes.
 func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(invalid URL)"
+	parts := strings.Split(u, ",")
+	for i, s := range parts {
+		p, err := url.Parse(strings.TrimSpace(s))
+		if err != nil {
+			parts[i] = "(invalid URL)"
+			continue
+		}
+		parts[i] = p.Redacted()
 	}
-	return p.Redacted()
+	return strings.Join(parts, ",")
 }
