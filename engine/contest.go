@@ -230,9 +230,12 @@ func (e *Engine) teamLimits(task string) (leaderboard.TeamLimits, error) {
 	if d, _ := parseTime(t.Spec.Teams.MergeDeadline); !d.IsZero() && !st.Now.Before(d) {
 		return leaderboard.TeamLimits{}, fmt.Errorf("task %q: the merge deadline %s has passed: %w", task, d.Format(time.RFC3339), ErrTeam)
 	}
-	return leaderboard.TeamLimits{MaxSize: t.Spec.Teams.MaxSize, Quota: leaderboard.Quota{
-		Now: st.Now, Daily: t.Spec.Limits.DailyLimit, Total: t.Spec.Limits.TotalLimit,
-	}}, nil
+	// The limits of the phase the change is made in.
+	q, err := e.quotaAt(t, st.Now)
+	if err != nil {
+		return leaderboard.TeamLimits{}, err
+	}
+	return leaderboard.TeamLimits{MaxSize: t.Spec.Teams.MaxSize, Quota: q}, nil
 }
 
 func teamErr(err error) error {

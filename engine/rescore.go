@@ -401,7 +401,7 @@ func (e *Engine) replacement(t *Task, path string, sp *SplitSpec) (*Task, error)
 	if nt.DatasetSHA256 == t.DatasetSHA256 {
 		return t, nil
 	}
-	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets = t.Created, t.Spec.Data.Test, t.PhaseDatasets
+	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets, nt.PhaseData = t.Created, t.Spec.Data.Test, t.PhaseDatasets, t.PhaseData
 	nt.DevDatasetSHA256, nt.DevRows = t.DevDatasetSHA256, t.DevRows
 	nt.DevPublicRows, nt.DevPrivateRows = t.DevPublicRows, t.DevPrivateRows
 	nt.DevDatasetFileSHA256, nt.DevSplitSHA256 = t.DevDatasetFileSHA256, t.DevSplitSHA256
