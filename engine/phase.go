@@ -30,7 +30,7 @@ type Phase struct {
 	End         time.Time `json:"end,omitzero"`
 	Final       bool      `json:"final,omitempty"`
 	Submissions bool      `json:"submissions"` // participants may submit in it
-	// OwnData says the phase has its own held-out data (a final phase's).
+	// OwnData says the phase has its own held-out data.
 	OwnData bool `json:"own_data,omitempty"`
 	Current bool `json:"current,omitempty"`
 	// Entered is when the phase began (zero: not yet), By whether by the
@@ -40,11 +40,20 @@ type Phase struct {
 	// Rerun is, for a final phase that began, how many selections were
 	// re-run on its data, and whether the re-run is complete.
 	Rerun *PhaseRerun `json:"rerun,omitempty"`
+	// Leaderboard is the phase's own leaderboard settings, when it sets
+	// them (the task's otherwise).
+	Leaderboard *LeaderboardSpec `json:"leaderboard,omitempty"`
 	// DailyLimit is the phase's own daily limit, when it sets one.
 	DailyLimit *int `json:"daily_limit,omitempty"`
 	// Limits are the limits in the phase (the task's, with the phase's
 	// own in their place), when it sets any.
 	Limits *LimitsSpec `json:"limits,omitempty"`
+}
+
+// frozenBoards are a development phase's public and private boards.
+type frozenBoards struct {
+	Public  []Entry `json:"public"`
+	Private []Entry `json:"private"`
 }
 
 // PhaseRerun is the progress of a final phase's re-run.
@@ -87,9 +96,14 @@ type phaseEntry struct {
 	Board []Entry `json:"board,omitempty"`
 	// Selections are the frozen selections re-run on the final data.
 	Selections []string `json:"selections,omitempty"`
-	Audited    bool     `json:"audited"`
-	Rescore    string   `json:"rescore,omitempty"`
-	Done       bool     `json:"done"`
+	// Boards are, entering a final phase, each development phase's
+	// boards as they stood, by phase id: what they show from then on
+	// (the re-run of the selections on the final data must not change
+	// them).
+	Boards  map[string]frozenBoards `json:"boards,omitempty"`
+	Audited bool                    `json:"audited"`
+	Rescore string                  `json:"rescore,omitempty"`
+	Done    bool                    `json:"done"`
 }
 
 // readPhases returns the task's phase record (empty if none), from memory
@@ -375,6 +389,7 @@ func (e *Engine) phases(t *Task) ([]Phase, error) {
 	for i, p := range t.Spec.Phases {
 		ph := Phase{ID: p.ID, Name: p.name(), Start: p.Schedule.start(), End: p.Schedule.end(), Final: p.Final,
 			Submissions: !p.Final || p.Submissions, OwnData: p.Data != nil, Current: i == cur}
+		ph.Leaderboard = p.Leaderboard
 		if p.Limits != nil {
 			ph.DailyLimit = p.Limits.DailyLimit
 			lim := p.Limits.apply(t.Spec.Limits)
@@ -508,6 +523,9 @@ func (e *Engine) settle(ctx context.Context, t *Task, upTo int) error {
 			if en.Board, en.Selections, err = e.freezeSelections(t); err != nil {
 				return fmt.Errorf("task %q: enter phase %q: %w", task, p.ID, err)
 			}
+			if en.Boards, err = e.freezeBoards(t); err != nil {
+				return fmt.Errorf("task %q: enter phase %q: %w", task, p.ID, err)
+			}
 		}
 		if _, own := t.PhaseDatasets[p.ID]; !p.Final || !own {
 			en.Done = true // nothing to re-run
@@ -535,13 +553,19 @@ func (e *Engine) settle(ctx context.Context, t *Task, upTo int) error {
 // final_selections best public submissions), written as their
 // selections so that the re-run's new scores cannot change which they
 // are.
+//
+// The board and the selections are the phase before's: its board ranks
+// the submissions made in it, on its data, and an entrant's selections
+// count when made among them.
 func (e *Engine) freezeSelections(t *Task) ([]Entry, []string, error) {
 	task := t.Spec.ID
-	board, err := e.Leaderboard(task, Host, false)
+	prev := t.Spec.finalPhase() - 1
+	pid := t.Spec.Phases[prev].ID
+	board, err := e.PhaseLeaderboard(task, Host, false, pid)
 	if err != nil {
 		return nil, nil, err
 	}
-	final, err := e.Leaderboard(task, Host, t.PrivateRows > 0)
+	final, err := e.PhaseLeaderboard(task, Host, phaseTask(t, prev).PrivateRows > 0, pid)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -566,6 +590,27 @@ func (e *Engine) freezeSelections(t *Task) ([]Entry, []string, error) {
 		ids = append(ids, sel...)
 	}
 	return board, ids, nil
+}
+
+// freezeBoards returns, entering a final phase, each development phase's
+// boards as they stand.
+func (e *Engine) freezeBoards(t *Task) (map[string]frozenBoards, error) {
+	out := map[string]frozenBoards{}
+	for _, p := range t.Spec.Phases {
+		if p.Final {
+			continue
+		}
+		pub, err := e.PhaseLeaderboard(t.Spec.ID, Host, false, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		priv, err := e.PhaseLeaderboard(t.Spec.ID, Host, true, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[p.ID] = frozenBoards{Public: pub, Private: priv}
+	}
+	return out, nil
 }
 
 // finishPhase does the work of entering phase idx (recorded): the audit
@@ -810,12 +855,88 @@ func (e *Engine) phaser() {
 	}
 }
 
-// forgetBoards drops the rows Leaderboard keeps of the task's boards.
+// forgetBoards drops the rows Leaderboard keeps of the task's boards,
+// every phase's.
 func (e *Engine) forgetBoards(task string) {
 	e.boardsMu.Lock()
-	delete(e.boards, boardKey{task, false})
-	delete(e.boards, boardKey{task, true})
+	for k := range e.boards {
+		if k.task == task {
+			delete(e.boards, k)
+		}
+	}
 	e.boardsMu.Unlock()
+}
+
+// boardPhase returns the index of the phase whose board PhaseLeaderboard
+// reads for phase: the current one for "", -1 for a task without phases
+// (its own board). An unknown phase is not found.
+func (e *Engine) boardPhase(t *Task, now time.Time, phase string) (int, error) {
+	if len(t.Spec.Phases) == 0 {
+		if phase != "" {
+			return 0, fmt.Errorf("task %q has no phases, so no phase %q: %w", t.Spec.ID, phase, ErrNotFound)
+		}
+		return -1, nil
+	}
+	if phase == "" {
+		cur, _, err := e.phaseNow(t, now)
+		return cur, err
+	}
+	for i, p := range t.Spec.Phases {
+		if p.ID == phase {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("task %q has no phase %q: %w", t.Spec.ID, phase, ErrNotFound)
+}
+
+// frozenBoard returns a development phase's board as it stood when the
+// final phase began (recorded then), if it has begun and recorded one.
+func (e *Engine) frozenBoard(t *Task, phase string, private bool) ([]Entry, bool) {
+	if t.Spec.finalPhase() < 0 {
+		return nil, false
+	}
+	r, err := e.readPhases(t.Spec.ID)
+	if err != nil {
+		return nil, false
+	}
+	en := r.finalEntry(t.Spec)
+	if en == nil {
+		return nil, false
+	}
+	fb, ok := en.Boards[phase]
+	if !ok {
+		return nil, false
+	}
+	out := slices.Clone(fb.Public)
+	if private {
+		out = slices.Clone(fb.Private)
+	}
+	if out == nil {
+		out = []Entry{}
+	}
+	return out, true
+}
+
+// onFinalBoard returns which rows of the task's final ranking stand on
+// it: once a final phase has begun, only the entrants' frozen selections
+// (re-run on its data) and the submissions made in it; every row
+// otherwise (and for a phase's board, pid set).
+func (e *Engine) onFinalBoard(t *Task, pid string) func(leaderboard.Entry) bool {
+	all := func(leaderboard.Entry) bool { return true }
+	if pid != "" || t.Spec.finalPhase() < 0 {
+		return all
+	}
+	r, err := e.readPhases(t.Spec.ID)
+	if err != nil {
+		return all
+	}
+	en := r.finalEntry(t.Spec)
+	if en == nil {
+		return all
+	}
+	return func(le leaderboard.Entry) bool {
+		return slices.Contains(en.Selections, le.SubmissionID) || !le.Submitted.Before(en.At)
+	}
 }
 
 // settleBeforeClose makes a phased task's due transitions before it is
