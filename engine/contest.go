@@ -661,7 +661,7 @@ func (e *Engine) PhaseLeaderboard(task string, v Viewer, private bool, phase str
 			out = append(out, en)
 		}
 	} else {
-		les, err := e.store.PhaseLeaderboard(task, pid, private)
+		les, err := e.store.PhaseLeaderboard(task, pid, false)
 		if err != nil {
 			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
 		}
