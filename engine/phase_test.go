@@ -441,7 +441,16 @@ func phaseView(t *testing.T, e *engine.Engine, id string) string {
 	for i := range as {
 		as[i].Time = time.Time{}
 	}
-	b, _ := json.Marshal(map[string]any{"phases": ps, "state": st, "info": task.Info(), "audit": as})
+	// Each phase's board, as ada may read it.
+	boards := map[string][]engine.Entry{}
+	for _, p := range ps {
+		b, err := e.PhaseLeaderboard("contest", ada, false, p.ID)
+		if err != nil {
+			t.Fatalf("PhaseLeaderboard(%q): %v", p.ID, err)
+		}
+		boards[p.ID] = b
+	}
+	b, _ := json.Marshal(map[string]any{"phases": ps, "state": st, "info": task.Info(), "audit": as, "boards": boards})
 	return v + string(b)
 }
 
