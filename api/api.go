@@ -88,7 +88,10 @@ type Closed struct {
 
 // Leaderboard is a task's ranking as the caller may see it.
 type Leaderboard struct {
-	Task    string         `json:"task"`
+	Task string `json:"task"`
+	// Phase is the phase asked for (?phase=), if any: "" is the current
+	// phase's board (or the task's, without phases).
+	Phase   string         `json:"phase,omitempty"`
 	Private bool           `json:"private"`
 	Entries []engine.Entry `json:"entries"`
 }

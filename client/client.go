@@ -381,9 +381,18 @@ func (c *Client) upload(ctx context.Context, path string, parts []formPart, want
 // Leaderboard reads a task's public (or, once revealed or for the host,
 // private) leaderboard (GET /v1/tasks/{id}/leaderboard).
 func (c *Client) Leaderboard(ctx context.Context, task string, private bool) (*api.Leaderboard, error) {
+	return c.PhaseLeaderboard(ctx, task, private, "")
+}
+
+// PhaseLeaderboard reads one phase's leaderboard of a task with phases
+// (GET /v1/tasks/{id}/leaderboard?phase=), "" the current phase's.
+func (c *Client) PhaseLeaderboard(ctx context.Context, task string, private bool, phase string) (*api.Leaderboard, error) {
 	q := url.Values{}
 	if private {
 		q.Set("private", "true")
+	}
+	if phase != "" {
+		q.Set("phase", phase)
 	}
 	var lb api.Leaderboard
 	if err := c.get(ctx, withQuery("/v1/tasks/"+esc(task)+"/leaderboard", q), &lb); err != nil {

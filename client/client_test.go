@@ -221,6 +221,11 @@ func TestClient(t *testing.T) {
 		if lb, err := host.Leaderboard(ctx, "contest", true); err != nil || !lb.Private {
 			t.Errorf("host's private board: %+v, %v", lb, err)
 		}
+		// A task without phases has no phase boards: ?phase= reaches the
+		// server, which says so.
+		if _, err := anon.PhaseLeaderboard(ctx, "contest", false, "dev"); !errors.Is(err, engine.ErrNotFound) || !strings.Contains(err.Error(), `no phase "dev"`) {
+			t.Errorf("phase board of a task without phases: got %v, want ErrNotFound naming the phase", err)
+		}
 		evs, err := anon.History(ctx, "contest")
 		if err != nil || len(evs) == 0 {
 			t.Errorf("history: %+v, %v", evs, err)

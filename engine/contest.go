@@ -230,9 +230,12 @@ func (e *Engine) teamLimits(task string) (leaderboard.TeamLimits, error) {
 	if d, _ := parseTime(t.Spec.Teams.MergeDeadline); !d.IsZero() && !st.Now.Before(d) {
 		return leaderboard.TeamLimits{}, fmt.Errorf("task %q: the merge deadline %s has passed: %w", task, d.Format(time.RFC3339), ErrTeam)
 	}
-	return leaderboard.TeamLimits{MaxSize: t.Spec.Teams.MaxSize, Quota: leaderboard.Quota{
-		Now: st.Now, Daily: t.Spec.Limits.DailyLimit, Total: t.Spec.Limits.TotalLimit,
-	}}, nil
+	// The limits of the phase the change is made in.
+	q, err := e.quotaAt(t, st.Now)
+	if err != nil {
+		return leaderboard.TeamLimits{}, err
+	}
+	return leaderboard.TeamLimits{MaxSize: t.Spec.Teams.MaxSize, Quota: q}, nil
 }
 
 func teamErr(err error) error {
@@ -332,6 +335,10 @@ type sight struct {
 	// interval, the gates measured from the labels, the pictures). The
 	// Ladder hides it until close, showing its own rounded score instead.
 	exact bool
+	// phaseExact overrides exact for the submissions made in a phase
+	// with its own leaderboard settings (PhaseSpec.Leaderboard): the
+	// phase's mode decides there. See exactFor.
+	phaseExact map[string]bool
 	// sealed: a final phase began at sealedAt and the task is not closed
 	// (phase.go). before holds the re-run submissions as they were before
 	// the re-run: what participants see of them until close.
@@ -354,7 +361,25 @@ func sightOf(v Viewer, t *Task, st State) sight {
 	if v.Host {
 		return sight{host: true, private: true, exact: true}
 	}
-	return sight{private: st.Reveal, exact: st.Reveal || t.Spec.Leaderboard.Mode != ModeLadder}
+	w := sight{private: st.Reveal, exact: st.Reveal || t.Spec.Leaderboard.Mode != ModeLadder}
+	for _, p := range t.Spec.Phases {
+		if p.Leaderboard == nil {
+			continue
+		}
+		if w.phaseExact == nil {
+			w.phaseExact = map[string]bool{}
+		}
+		w.phaseExact[p.ID] = st.Reveal || p.Leaderboard.Mode != ModeLadder
+	}
+	return w
+}
+
+// exactFor is exact for a submission made in phase ("" for none).
+func (w sight) exactFor(phase string) bool {
+	if x, ok := w.phaseExact[phase]; ok {
+		return x
+	}
+	return w.exact
 }
 
 // sightOf is the package's sightOf with what a sealed final phase hides.
@@ -397,7 +422,7 @@ func (w sight) submission(s Submission) Submission {
 	if !w.private {
 		s.Scores.Private, s.Scores.PrivateCI = nil, nil
 	}
-	if !w.exact {
+	if !w.exactFor(s.Phase) {
 		s.Scores.Public, s.Scores.PublicCI = s.Shown, nil
 		gates := make([]gate.Result, len(s.Gates))
 		for i, g := range s.Gates {
@@ -546,6 +571,22 @@ type Entry struct {
 // closes (ErrForbidden for others). Baselines appear on both as reference
 // lines at their score, with Rank 0.
 func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, error) {
+	return e.PhaseLeaderboard(task, v, private, "")
+}
+
+// PhaseLeaderboard is Leaderboard on one phase's board, by the phase's id
+// ("": the current phase's, the default view; for a task without phases,
+// the task's board, and any other phase is not found).
+//
+// A development phase's board ranks the submissions made in it, scored on
+// its data, under its leaderboard settings; it stays readable when the
+// next phase begins, and nothing on it is re-run. When the final phase
+// begins, each development phase's boards are frozen as they stood (its
+// selections' re-run on the final data would change them): they are read
+// frozen from then on. The final phase's board is Leaderboard's final
+// ranking: its public board is the phase before's, frozen, and before the
+// final phase begins it is empty.
+func (e *Engine) PhaseLeaderboard(task string, v Viewer, private bool, phase string) ([]Entry, error) {
 	t, err := e.Task(task)
 	if err != nil {
 		return nil, err
@@ -557,11 +598,33 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 	if err != nil {
 		return nil, err
 	}
+	idx, err := e.boardPhase(t, st.Now, phase)
+	if err != nil {
+		return nil, err
+	}
 	if private && !v.Host && !st.Reveal {
 		return nil, fmt.Errorf("task %q: the private leaderboard is revealed when the task closes: %w", task, ErrForbidden)
 	}
 	w := e.sightOf(v, t, st)
-	if !private {
+	pid := "" // the phase whose own board is read; "" the task's
+	if idx >= 0 {
+		p := t.Spec.Phases[idx]
+		switch {
+		case p.Final && e.devBoard(t) == nil:
+			return []Entry{}, nil // the final phase has not begun
+		case !p.Final:
+			pid = p.ID
+			if fb, ok := e.frozenBoard(t, p.ID, private); ok {
+				for i := range fb {
+					if !w.exactFor(pid) && !private {
+						fb[i].CI = nil
+					}
+				}
+				return fb, nil
+			}
+		}
+	}
+	if !private && pid == "" {
 		if dev := e.devBoard(t); dev != nil {
 			// The final phase began: the public board is the phase
 			// before's, as it stood then (phase.go).
@@ -573,22 +636,32 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 			return dev, nil
 		}
 	}
-	// A task without a private part (public_fraction 1) has no other
-	// ranking than the public one: it is its final leaderboard too.
-	final := private && t.PrivateRows > 0
+	// A task (or a phase's data) without a private part (public_fraction
+	// 1) has no other ranking than the public one: it is its final
+	// leaderboard too.
+	scored := t
+	if pid != "" {
+		scored = phaseTask(t, idx)
+	}
+	final := private && scored.PrivateRows > 0
 	var out []Entry
 	if final {
-		fes, err := e.store.FinalLeaderboard(task, t.Spec.FinalSelections)
+		fes, err := e.store.PhaseFinalLeaderboard(task, pid, t.Spec.FinalSelections)
 		if err != nil {
 			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
 		}
+		keep := e.onFinalBoard(t, pid)
 		for _, fe := range fes {
+			if !keep(fe.Entry) {
+				continue
+			}
 			en := entryOf(fe.Entry)
 			en.Selected, en.Explicit = fe.Selected, fe.Explicit
+			en.Rank = len(out) + 1
 			out = append(out, en)
 		}
 	} else {
-		les, err := e.store.Leaderboard(task, false)
+		les, err := e.store.PhaseLeaderboard(task, pid, false)
 		if err != nil {
 			return nil, fmt.Errorf("task %q: leaderboard: %w", task, err)
 		}
@@ -596,7 +669,7 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 			out = append(out, entryOf(le))
 		}
 	}
-	bk := boardKey{task, private}
+	bk := boardKey{task, pid, private}
 	e.boardsMu.Lock()
 	prev := e.boards[bk]
 	e.boardsMu.Unlock()
@@ -618,7 +691,7 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 		switch {
 		case final:
 			out[i].CI = info.privateCI.clone()
-		case w.exact: // not under the Ladder before close: it would hint at the hidden score
+		case w.exactFor(pid): // not under the Ladder before close: it would hint at the hidden score
 			out[i].CI = info.publicCI.clone()
 		}
 	}
@@ -631,6 +704,9 @@ func (e *Engine) Leaderboard(task string, v Viewer, private bool) ([]Entry, erro
 	}
 	for _, b := range bases {
 		s := fromStore(b)
+		if len(t.Spec.Phases) > 0 && t.PhaseData[s.Phase] != t.PhaseData[pid] {
+			continue // scored on another phase's data
+		}
 		sc, ci := s.Scores.Public, s.Scores.PublicCI
 		if final {
 			sc, ci = s.Scores.Private, s.Scores.PrivateCI
@@ -678,6 +754,7 @@ func (ci *Interval) clone() *Interval {
 // boardKey names one leaderboard of a task.
 type boardKey struct {
 	task    string
+	phase   string // "" the task's board
 	private bool
 }
 

@@ -112,7 +112,7 @@ func (e *Engine) Diagnostics(id string, v Viewer) (*Diagnostics, error) {
 	}
 	w := e.sightOf(v, t, st)
 	switch {
-	case w.exact:
+	case w.exactFor(sub.Phase):
 		d.Public = sd.Public
 	default:
 		d.Note = "the Ladder hides exact public scores, and so these pictures, until the task closes"

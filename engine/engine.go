@@ -303,6 +303,11 @@ type Task struct {
 	// phase, PhaseSpec.Data) to the SHA-256 of that dataset, stored in
 	// the data dir at creation: the host's, never shown to participants.
 	PhaseDatasets map[string]string `json:"phase_datasets,omitempty"`
+	// PhaseData maps a development phase with its own held-out data
+	// (PhaseSpec.Data) to that dataset as stored at creation, with its
+	// digests and split: the submissions made in the phase are scored on
+	// it, and opening it checks the stored files against the digests.
+	PhaseData map[string]PhaseDataset `json:"phase_data,omitempty"`
 	// DevDatasetSHA256 and DevRows are, for a task with phases, its own
 	// (development) dataset's: what Info shows, whichever dataset a
 	// final phase's re-run put in its place.
@@ -440,7 +445,7 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	err = e.store.CreateTask(leaderboard.Task{
 		ID: spec.ID, Title: spec.Title, Type: spec.Type, Metric: spec.Metric,
 		HigherIsBetter: t.HigherIsBetter, Created: t.Created, Spec: raw,
-		LadderStep: spec.Leaderboard.Step,
+		LadderStep: spec.Leaderboard.Step, PhaseLadderSteps: spec.phaseLadderSteps(),
 	})
 	if errors.Is(err, leaderboard.ErrExists) {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, ErrExists)
@@ -566,6 +571,12 @@ func (e *Engine) Tasks() ([]Task, error) {
 // seconds, and the lock guards the queue); callers for the same task
 // meanwhile wait for that one read.
 func (e *Engine) load(id string) (*loadedTask, error) {
+	return e.loadAs(id, func() (*loadedTask, error) { return e.open(id) })
+}
+
+// loadAs is load of the data open reads, kept under name (a task's id,
+// or a phase's: see loadPhase).
+func (e *Engine) loadAs(id string, open func() (*loadedTask, error)) (*loadedTask, error) {
 	e.mu.Lock()
 	if e.loaded == nil {
 		e.mu.Unlock()
@@ -580,7 +591,7 @@ func (e *Engine) load(id string) (*loadedTask, error) {
 	e.loaded[id] = l
 	e.mu.Unlock()
 
-	l.lt, l.err = e.open(id)
+	l.lt, l.err = open()
 	e.mu.Lock()
 	switch {
 	case e.loaded == nil: // closed meanwhile: nobody will release it
@@ -682,6 +693,9 @@ type Submission struct {
 	Team string `json:"team,omitempty"`
 	// Baseline marks a host's reference submission (never ranked).
 	Baseline bool `json:"baseline,omitempty"`
+	// Phase is the phase of the task it was made in (tasks with phases
+	// only): it is ranked on that phase's board, scored on its data.
+	Phase string `json:"phase,omitempty"`
 	// Shown is the public score the leaderboard shows for it under the
 	// Ladder (nil in best mode, where it is Scores.Public).
 	Shown *float64 `json:"shown,omitempty"`
@@ -892,7 +906,7 @@ func toStore(s *Submission) (leaderboard.Submission, error) {
 		Created: s.Created, Status: leaderboard.Status(s.Status),
 		Public: s.Scores.Public, Private: s.Scores.Private,
 		Elapsed:  time.Duration(s.ElapsedMS * float64(time.Millisecond)),
-		Baseline: s.Baseline, HostError: s.hostError, Updated: s.Updated,
+		Baseline: s.Baseline, HostError: s.hostError, Updated: s.Updated, Phase: s.Phase,
 	}
 	var errDetail string
 	if s.Error != nil {
@@ -917,7 +931,7 @@ func fromStore(ls leaderboard.Submission) Submission {
 		Scores:    Scores{Public: ls.Public, Private: ls.Private},
 		ElapsedMS: float64(ls.Elapsed.Microseconds()) / 1000,
 		Team:      teamName(ls.Entrant), Baseline: ls.Baseline, Shown: ls.Shown,
-		Updated: ls.Updated, hostError: ls.HostError,
+		Updated: ls.Updated, hostError: ls.HostError, Phase: ls.Phase,
 	}
 	if ls.ErrorKind != "" {
 		s.Error = &SubmissionError{Kind: ls.ErrorKind, Message: ls.ErrorMessage}

@@ -66,12 +66,18 @@ type QuotaError struct {
 	Limit       string    // "daily" or "total"
 	Max         int       // the limit
 	Next        time.Time // the next slot (next UTC midnight); zero for the total limit
+	// Phase is the phase whose own total limit was reached (its
+	// limits.total_limit), if it was a phase's and not the task's.
+	Phase string
 }
 
 func (e *QuotaError) Error() string {
 	who := fmt.Sprintf("participant %q", e.Participant)
 	if e.Team != "" {
 		who = fmt.Sprintf("team %q", e.Team)
+	}
+	if e.Limit == "total" && e.Phase != "" {
+		return fmt.Sprintf("%s has made all %d submissions phase %q allows: %v", who, e.Max, e.Phase, ErrQuotaExceeded)
 	}
 	if e.Limit == "total" {
 		return fmt.Sprintf("%s has made all %d submissions the task allows: %v", who, e.Max, ErrQuotaExceeded)

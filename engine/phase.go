@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/leaderboard"
 )
 
@@ -29,7 +30,7 @@ type Phase struct {
 	End         time.Time `json:"end,omitzero"`
 	Final       bool      `json:"final,omitempty"`
 	Submissions bool      `json:"submissions"` // participants may submit in it
-	// OwnData says the phase has its own held-out data (a final phase's).
+	// OwnData says the phase has its own held-out data.
 	OwnData bool `json:"own_data,omitempty"`
 	Current bool `json:"current,omitempty"`
 	// Entered is when the phase began (zero: not yet), By whether by the
@@ -39,11 +40,20 @@ type Phase struct {
 	// Rerun is, for a final phase that began, how many selections were
 	// re-run on its data, and whether the re-run is complete.
 	Rerun *PhaseRerun `json:"rerun,omitempty"`
+	// Leaderboard is the phase's own leaderboard settings, when it sets
+	// them (the task's otherwise).
+	Leaderboard *LeaderboardSpec `json:"leaderboard,omitempty"`
 	// DailyLimit is the phase's own daily limit, when it sets one.
 	DailyLimit *int `json:"daily_limit,omitempty"`
 	// Limits are the limits in the phase (the task's, with the phase's
 	// own in their place), when it sets any.
 	Limits *LimitsSpec `json:"limits,omitempty"`
+}
+
+// frozenBoards are a development phase's public and private boards.
+type frozenBoards struct {
+	Public  []Entry `json:"public"`
+	Private []Entry `json:"private"`
 }
 
 // PhaseRerun is the progress of a final phase's re-run.
@@ -86,9 +96,14 @@ type phaseEntry struct {
 	Board []Entry `json:"board,omitempty"`
 	// Selections are the frozen selections re-run on the final data.
 	Selections []string `json:"selections,omitempty"`
-	Audited    bool     `json:"audited"`
-	Rescore    string   `json:"rescore,omitempty"`
-	Done       bool     `json:"done"`
+	// Boards are, entering a final phase, each development phase's
+	// boards as they stood, by phase id: what they show from then on
+	// (the re-run of the selections on the final data must not change
+	// them).
+	Boards  map[string]frozenBoards `json:"boards,omitempty"`
+	Audited bool                    `json:"audited"`
+	Rescore string                  `json:"rescore,omitempty"`
+	Done    bool                    `json:"done"`
 }
 
 // readPhases returns the task's phase record (empty if none), from memory
@@ -166,21 +181,41 @@ func (e *Engine) phaseNow(t *Task, now time.Time) (int, *phaseRecord, error) {
 	return max(t.Spec.scheduledPhase(now), len(r.Entered)), r, nil
 }
 
+// PhaseDataset is a development phase's own held-out dataset as stored
+// at creation: its content hash, the stored file's and split's digests,
+// and its row counts. Like the task's, the host's alone.
+type PhaseDataset struct {
+	DatasetSHA256     string `json:"dataset_sha256"`
+	DatasetFileSHA256 string `json:"dataset_file_sha256"`
+	SplitSHA256       string `json:"split_sha256"`
+	Rows              int    `json:"rows"`
+	PublicRows        int    `json:"public_rows"`
+	PrivateRows       int    `json:"private_rows"`
+}
+
 // storePhaseData checks each phase's own dataset with the rules of task
 // creation and against the task's columns and classes, and keeps a copy
-// in the data dir; t records its hash. A phase whose data is the task's
-// records none: there is nothing to re-run.
+// in the data dir; t records its hash. A final phase whose data is the
+// task's records none: there is nothing to re-run. A development phase's
+// data is stored as the task's is, with its split and their digests
+// (t.PhaseData).
 func (e *Engine) storePhaseData(t *Task) error {
 	for i, p := range t.Spec.Phases {
 		if p.Data == nil {
 			continue
 		}
-		nt, err := e.checkPhaseData(t, p)
+		nt, sp, err := e.checkPhaseData(t, p)
 		if se := (*SpecError)(nil); errors.As(err, &se) && strings.HasPrefix(se.Key, "split.") {
 			se.Key = fmt.Sprintf("phases[%d].%s", i, se.Key)
 		}
 		if err != nil {
 			return fmt.Errorf("create task %q: phase %q: %w", t.Spec.ID, p.ID, err)
+		}
+		if !p.Final {
+			if err := e.storeDevPhaseData(t, p, nt, sp); err != nil {
+				return fmt.Errorf("create task %q: phase %q: %w", t.Spec.ID, p.ID, err)
+			}
+			continue
 		}
 		if nt.DatasetSHA256 == t.DatasetSHA256 {
 			continue
@@ -204,30 +239,119 @@ func (e *Engine) storePhaseData(t *Task) error {
 	return nil
 }
 
+// storeDevPhaseData stores a development phase's dataset and split as
+// the task's are (storeData), the split under the phase's own name, and
+// records them in t.PhaseData.
+func (e *Engine) storeDevPhaseData(t *Task, p PhaseSpec, nt Task, sp split) error {
+	d, err := e.loadFor(t, p.Data.Test)
+	if err != nil {
+		return err
+	}
+	defer d.Release()
+	pt := Task{Spec: Spec{ID: phaseSplitName(t.Spec.ID, p.ID)}}
+	if err := e.storeData(&pt, d, sp); err != nil {
+		return err
+	}
+	if t.PhaseData == nil {
+		t.PhaseData = map[string]PhaseDataset{}
+	}
+	t.PhaseData[p.ID] = PhaseDataset{DatasetSHA256: nt.DatasetSHA256, DatasetFileSHA256: pt.DatasetFileSHA256,
+		SplitSHA256: pt.SplitSHA256, Rows: nt.Rows, PublicRows: nt.PublicRows, PrivateRows: nt.PrivateRows}
+	return nil
+}
+
+// phaseSplitName names a development phase's stored split (splitPath):
+// task@phase, which no task id can be.
+func phaseSplitName(task, phase string) string { return task + "@" + phase }
+
 // checkPhaseData reads a phase's dataset and checks it as a rescore's
 // replacement is checked, with the phase's split.
-func (e *Engine) checkPhaseData(t *Task, p PhaseSpec) (Task, error) {
+func (e *Engine) checkPhaseData(t *Task, p PhaseSpec) (Task, split, error) {
 	path := p.Data.Test
 	d, err := e.loadFor(t, path)
 	if err != nil {
-		return Task{}, err
+		return Task{}, split{}, err
 	}
 	defer d.Release()
 	spec := t.Spec
 	spec.Split = p.splitOf(t.Spec.Split)
-	nt, _, err := describe(path, spec, d)
+	nt, sp, err := describe(path, spec, d)
 	if err != nil {
-		return Task{}, err
+		return Task{}, split{}, err
 	}
 	if !slices.Equal(nt.Features, t.Features) {
-		return Task{}, &SpecError{Path: path, Key: "data.features", Err: fmt.Errorf(
+		return Task{}, split{}, &SpecError{Path: path, Key: "data.features", Err: fmt.Errorf(
 			"feature columns %v differ from the task's %v: the models read the task's", nt.Features, t.Features)}
 	}
 	if nt.Classes != t.Classes {
-		return Task{}, &SpecError{Path: path, Key: "data.label", Err: fmt.Errorf(
+		return Task{}, split{}, &SpecError{Path: path, Key: "data.label", Err: fmt.Errorf(
 			"%d classes, the task has %d", nt.Classes, t.Classes)}
 	}
-	return nt, nil
+	return nt, sp, nil
+}
+
+// phaseTask returns the task as the submissions made in phase idx are
+// scored: on the phase's own data and split when it has them (a
+// development phase's), else t itself.
+func phaseTask(t *Task, idx int) *Task {
+	if len(t.Spec.Phases) == 0 {
+		return t
+	}
+	p := t.Spec.Phases[idx]
+	pd, ok := t.PhaseData[p.ID]
+	if !ok {
+		return t
+	}
+	pt := *t
+	pt.Spec.Split = p.splitOf(t.Spec.Split)
+	pt.DatasetSHA256, pt.DatasetFileSHA256, pt.SplitSHA256 = pd.DatasetSHA256, pd.DatasetFileSHA256, pd.SplitSHA256
+	pt.Rows, pt.PublicRows, pt.PrivateRows = pd.Rows, pd.PublicRows, pd.PrivateRows
+	return &pt
+}
+
+// loadAt returns the loaded data a submission made at at is scored on,
+// and the phase it is made in ("" for a task without phases): the task's
+// data, or its phase's own (opened once and kept, as load keeps the
+// task's; its stored file and split checked against their digests).
+func (e *Engine) loadAt(t *Task, at time.Time) (*loadedTask, string, error) {
+	if len(t.Spec.Phases) == 0 {
+		lt, err := e.load(t.Spec.ID)
+		return lt, "", err
+	}
+	idx, err := e.phaseAt(t, at)
+	if err != nil {
+		return nil, "", err
+	}
+	p := t.Spec.Phases[idx]
+	if _, ok := t.PhaseData[p.ID]; !ok {
+		lt, err := e.load(t.Spec.ID)
+		return lt, p.ID, err
+	}
+	pt := phaseTask(t, idx)
+	lt, err := e.loadAs(phaseSplitName(t.Spec.ID, p.ID), func() (*loadedTask, error) {
+		return e.openPhase(pt, p.ID)
+	})
+	return lt, p.ID, err
+}
+
+// openPhase reads a development phase's stored data and split (pt from
+// phaseTask), checked against the digests recorded at creation.
+func (e *Engine) openPhase(pt *Task, phase string) (*loadedTask, error) {
+	id := pt.Spec.ID
+	d, err := datasets.OpenDigest(e.datasetPath(pt.DatasetSHA256), pt.DatasetFileSHA256, nil)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: phase %q: open dataset: %w", id, phase, err)
+	}
+	if d.Hash != pt.DatasetSHA256 {
+		d.Release()
+		return nil, fmt.Errorf("task %q: phase %q: open dataset: content hash %s, the task records %s: %w", id, phase, d.Hash, pt.DatasetSHA256, datasets.ErrHashMismatch)
+	}
+	sp, err := readSplit(splitPath(e.cfg.DataDir, pt.DatasetSHA256, phaseSplitName(id, phase)), pt.SplitSHA256, d.Rows())
+	if err != nil {
+		d.Release()
+		return nil, fmt.Errorf("task %q: phase %q: %w", id, phase, err)
+	}
+	return newLoadedTask(pt, d, sp), nil
 }
 
 // storedPhaseData returns the path of a phase's stored dataset.
@@ -265,6 +389,7 @@ func (e *Engine) phases(t *Task) ([]Phase, error) {
 	for i, p := range t.Spec.Phases {
 		ph := Phase{ID: p.ID, Name: p.name(), Start: p.Schedule.start(), End: p.Schedule.end(), Final: p.Final,
 			Submissions: !p.Final || p.Submissions, OwnData: p.Data != nil, Current: i == cur}
+		ph.Leaderboard = p.Leaderboard
 		if p.Limits != nil {
 			ph.DailyLimit = p.Limits.DailyLimit
 			lim := p.Limits.apply(t.Spec.Limits)
@@ -398,6 +523,9 @@ func (e *Engine) settle(ctx context.Context, t *Task, upTo int) error {
 			if en.Board, en.Selections, err = e.freezeSelections(t); err != nil {
 				return fmt.Errorf("task %q: enter phase %q: %w", task, p.ID, err)
 			}
+			if en.Boards, err = e.freezeBoards(t); err != nil {
+				return fmt.Errorf("task %q: enter phase %q: %w", task, p.ID, err)
+			}
 		}
 		if _, own := t.PhaseDatasets[p.ID]; !p.Final || !own {
 			en.Done = true // nothing to re-run
@@ -425,13 +553,19 @@ func (e *Engine) settle(ctx context.Context, t *Task, upTo int) error {
 // final_selections best public submissions), written as their
 // selections so that the re-run's new scores cannot change which they
 // are.
+//
+// The board and the selections are the phase before's: its board ranks
+// the submissions made in it, on its data, and an entrant's selections
+// count when made among them.
 func (e *Engine) freezeSelections(t *Task) ([]Entry, []string, error) {
 	task := t.Spec.ID
-	board, err := e.Leaderboard(task, Host, false)
+	prev := t.Spec.finalPhase() - 1
+	pid := t.Spec.Phases[prev].ID
+	board, err := e.PhaseLeaderboard(task, Host, false, pid)
 	if err != nil {
 		return nil, nil, err
 	}
-	final, err := e.Leaderboard(task, Host, t.PrivateRows > 0)
+	final, err := e.PhaseLeaderboard(task, Host, phaseTask(t, prev).PrivateRows > 0, pid)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -456,6 +590,27 @@ func (e *Engine) freezeSelections(t *Task) ([]Entry, []string, error) {
 		ids = append(ids, sel...)
 	}
 	return board, ids, nil
+}
+
+// freezeBoards returns, entering a final phase, each development phase's
+// boards as they stand.
+func (e *Engine) freezeBoards(t *Task) (map[string]frozenBoards, error) {
+	out := map[string]frozenBoards{}
+	for _, p := range t.Spec.Phases {
+		if p.Final {
+			continue
+		}
+		pub, err := e.PhaseLeaderboard(t.Spec.ID, Host, false, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		priv, err := e.PhaseLeaderboard(t.Spec.ID, Host, true, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[p.ID] = frozenBoards{Public: pub, Private: priv}
+	}
+	return out, nil
 }
 
 // finishPhase does the work of entering phase idx (recorded): the audit
@@ -700,12 +855,88 @@ func (e *Engine) phaser() {
 	}
 }
 
-// forgetBoards drops the rows Leaderboard keeps of the task's boards.
+// forgetBoards drops the rows Leaderboard keeps of the task's boards,
+// every phase's.
 func (e *Engine) forgetBoards(task string) {
 	e.boardsMu.Lock()
-	delete(e.boards, boardKey{task, false})
-	delete(e.boards, boardKey{task, true})
+	for k := range e.boards {
+		if k.task == task {
+			delete(e.boards, k)
+		}
+	}
 	e.boardsMu.Unlock()
+}
+
+// boardPhase returns the index of the phase whose board PhaseLeaderboard
+// reads for phase: the current one for "", -1 for a task without phases
+// (its own board). An unknown phase is not found.
+func (e *Engine) boardPhase(t *Task, now time.Time, phase string) (int, error) {
+	if len(t.Spec.Phases) == 0 {
+		if phase != "" {
+			return 0, fmt.Errorf("task %q has no phases, so no phase %q: %w", t.Spec.ID, phase, ErrNotFound)
+		}
+		return -1, nil
+	}
+	if phase == "" {
+		cur, _, err := e.phaseNow(t, now)
+		return cur, err
+	}
+	for i, p := range t.Spec.Phases {
+		if p.ID == phase {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("task %q has no phase %q: %w", t.Spec.ID, phase, ErrNotFound)
+}
+
+// frozenBoard returns a development phase's board as it stood when the
+// final phase began (recorded then), if it has begun and recorded one.
+func (e *Engine) frozenBoard(t *Task, phase string, private bool) ([]Entry, bool) {
+	if t.Spec.finalPhase() < 0 {
+		return nil, false
+	}
+	r, err := e.readPhases(t.Spec.ID)
+	if err != nil {
+		return nil, false
+	}
+	en := r.finalEntry(t.Spec)
+	if en == nil {
+		return nil, false
+	}
+	fb, ok := en.Boards[phase]
+	if !ok {
+		return nil, false
+	}
+	out := slices.Clone(fb.Public)
+	if private {
+		out = slices.Clone(fb.Private)
+	}
+	if out == nil {
+		out = []Entry{}
+	}
+	return out, true
+}
+
+// onFinalBoard returns which rows of the task's final ranking stand on
+// it: once a final phase has begun, only the entrants' frozen selections
+// (re-run on its data) and the submissions made in it; every row
+// otherwise (and for a phase's board, pid set).
+func (e *Engine) onFinalBoard(t *Task, pid string) func(leaderboard.Entry) bool {
+	all := func(leaderboard.Entry) bool { return true }
+	if pid != "" || t.Spec.finalPhase() < 0 {
+		return all
+	}
+	r, err := e.readPhases(t.Spec.ID)
+	if err != nil {
+		return all
+	}
+	en := r.finalEntry(t.Spec)
+	if en == nil {
+		return all
+	}
+	return func(le leaderboard.Entry) bool {
+		return slices.Contains(en.Selections, le.SubmissionID) || !le.Submitted.Before(en.At)
+	}
 }
 
 // settleBeforeClose makes a phased task's due transitions before it is
@@ -889,4 +1120,34 @@ func (e *Engine) openDev(t *Task) (*loadedTask, error) {
 	dt.DatasetSHA256, dt.DatasetFileSHA256, dt.SplitSHA256 = t.DevDatasetSHA256, t.DevDatasetFileSHA256, t.DevSplitSHA256
 	dt.Rows, dt.PublicRows, dt.PrivateRows = t.DevRows, t.DevPublicRows, t.DevPrivateRows
 	return e.openTask(&dt)
+}
+
+// phaseTotal reports whether the total limit of a submission made at at
+// is its phase's own (limits.total_limit of the phase).
+func (e *Engine) phaseTotal(t *Task, at time.Time) bool {
+	if len(t.Spec.Phases) == 0 {
+		return false
+	}
+	idx, err := e.phaseAt(t, at)
+	if err != nil {
+		return false
+	}
+	pl := t.Spec.Phases[idx].Limits
+	return pl != nil && pl.TotalLimit != nil
+}
+
+// phaseLadderSteps returns the Ladder step of each phase that sets its
+// own leaderboard (0: the best mode), for the store.
+func (s Spec) phaseLadderSteps() map[string]float64 {
+	var out map[string]float64
+	for _, p := range s.Phases {
+		if p.Leaderboard == nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]float64{}
+		}
+		out[p.ID] = p.Leaderboard.Step
+	}
+	return out
 }

@@ -63,6 +63,9 @@ func TestPhaseLimits(t *testing.T) {
 				if !errors.As(err, &qe) || qe.Limit != tc.limit {
 					t.Fatalf("got %+v, %v; want a QuotaError on the %s limit", sub, err, tc.limit)
 				}
+				if tc.limit == "total" && (qe.Phase == "" || !strings.Contains(err.Error(), "submissions phase \""+qe.Phase+"\" allows")) {
+					t.Errorf("got %v: want the phase's total named", err)
+				}
 				return
 			}
 			if err != nil {
@@ -276,5 +279,28 @@ func TestPhaseLimitsHammer(t *testing.T) {
 	wg.Wait()
 	if accepted.Load() != 3 || refused.Load() != 5 {
 		t.Errorf("got %d accepted, %d refused; want 3 and 5", accepted.Load(), refused.Load())
+	}
+}
+
+// TestPhaseQuotaTeam: a team member over a phase's own total reads that
+// the phase's total was reached, not the task's.
+func TestPhaseQuotaTeam(t *testing.T) {
+	spec := fmt.Sprintf(`teams: {max_size: 2}
+phases:
+  - {id: dev, schedule: {start: %s}, "limits": {total_limit: 1}}
+  - {id: more, schedule: {start: %s}}
+`, day0.Format(time.RFC3339), day0.Add(48*time.Hour).Format(time.RFC3339))
+	e, _ := contest(t, spec, engine.Config{})
+	if _, err := e.JoinTeam("contest", "duo", "ada", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	mustSubmit(t, e, "ada", linear)
+	_, err := submit(t, e, "bob", cmodel)
+	var qe *engine.QuotaError
+	if !errors.As(err, &qe) || qe.Team != "duo" || qe.Phase != "dev" {
+		t.Fatalf("got %v; want a QuotaError of team duo on phase dev's total", err)
+	}
+	if want := `team "duo" has made all 1 submissions phase "dev" allows`; !strings.Contains(err.Error(), want) {
+		t.Errorf("got %q, want it to say %q", err, want)
 	}
 }

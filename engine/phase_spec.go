@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -32,11 +33,15 @@ type PhaseSpec struct {
 	// start, or the host's close for the last) leaves a gap without
 	// submissions until the next phase.
 	Schedule ScheduleSpec `yaml:"schedule" json:"schedule"`
-	// Data is the final phase's own held-out dataset (the task's columns;
-	// its path relative to the spec), stored at creation and read by
-	// nobody until the phase begins. Unset: the task's own data, on which
-	// a re-run would only reproduce the stored scores, so nothing is
-	// re-run and the final board is the task's private board.
+	// Data is the phase's own held-out dataset (the task's columns; its
+	// path relative to the spec), stored at creation with its digests
+	// and split like the task's, and checked against them when opened.
+	// In a development phase, the submissions made in the phase are
+	// scored on it. In the final phase it is read by nobody until the
+	// phase begins, when the selections are re-run on it. Unset: the
+	// task's own data (for a final phase: a re-run would only reproduce
+	// the stored scores, so nothing is re-run and the final board is the
+	// task's private board).
 	Data *PhaseData `yaml:"data,omitempty" json:"data,omitempty"`
 	// Split, when set, is the split of the phase's own data (Data): its
 	// public_fraction and seed replace the task's there, a key left out
@@ -53,6 +58,20 @@ type PhaseSpec struct {
 	Submissions bool `yaml:"submissions,omitempty" json:"submissions,omitempty"`
 	// Limits, when set, replace the task's limits during the phase.
 	Limits *PhaseLimits `yaml:"limits,omitempty" json:"limits,omitempty"`
+	// Leaderboard, when set, replaces the task's leaderboard settings
+	// (mode and step) on the board of a development phase: the
+	// submissions made in the phase are shown under them. A final phase
+	// shows no board of its own before close, so it has none.
+	Leaderboard *LeaderboardSpec `yaml:"leaderboard,omitempty" json:"leaderboard,omitempty"`
+}
+
+// leaderboardOf returns the phase's leaderboard settings: its own, or
+// the task's.
+func (p PhaseSpec) leaderboardOf(task LeaderboardSpec) LeaderboardSpec {
+	if p.Leaderboard == nil {
+		return task
+	}
+	return *p.Leaderboard
 }
 
 // PhaseLimits are the limits a phase may set for itself. Each key set
@@ -159,6 +178,11 @@ func (s *Spec) fillPhaseDefaults() {
 	if n == 0 {
 		return
 	}
+	for i := range s.Phases {
+		if l := s.Phases[i].Leaderboard; l != nil && l.Mode == "" {
+			l.Mode = ModeBest
+		}
+	}
 	for i := range n - 1 {
 		if s.Phases[i].Schedule.End == "" {
 			s.Phases[i].Schedule.End = s.Phases[i+1].Schedule.Start
@@ -223,9 +247,6 @@ func (s Spec) validatePhases() error {
 		if p.Final && i != n-1 {
 			return bad(key+".final", "only the last phase may be final")
 		}
-		if p.Data != nil && !p.Final {
-			return bad(key+".data", "only a final phase has its own data; the other phases use the task's data")
-		}
 		if p.Data != nil && p.Data.Test == "" {
 			return bad(key+".data.test", "missing: the path of the phase's held-out dataset")
 		}
@@ -237,6 +258,18 @@ func (s Spec) validatePhases() error {
 		}
 		if err := p.Limits.validate(key); err != nil {
 			return err
+		}
+		if p.Leaderboard != nil && p.Final {
+			return bad(key+".leaderboard", "a final phase shows no board of its own before close (its public board is the phase before's, frozen): set leaderboard on the development phases")
+		}
+		if p.Leaderboard != nil {
+			if err := p.Leaderboard.validate(); err != nil {
+				var se *SpecError
+				if errors.As(err, &se) {
+					se.Key = key + "." + se.Key
+				}
+				return err
+			}
 		}
 		if p.Submissions && !p.Final {
 			return bad(key+".submissions", "only a final phase may refuse or allow submissions; the others accept them")

@@ -66,7 +66,12 @@ func TestPhaseSpec(t *testing.T) {
 		{"ErrInvalidSpec/start not after", "phases:\n  - {id: a, schedule: {start: 2026-03-02T00:00:00Z}}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", "is not after"},
 		{"ErrInvalidSpec/end after next start", "phases:\n  - {id: a, schedule: {end: 2026-03-03T00:00:00Z}}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", "phases[0].schedule.end"},
 		{"ErrInvalidSpec/final not last", "phases:\n  - {id: a, final: true}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", "phases[0].final"},
-		{"ErrInvalidSpec/data not final", "phases:\n  - {id: a, data: {test: x.csv}}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", "phases[0].data"},
+		{"dev phase data", "phases:\n  - {id: a, data: {test: x.csv}, split: {public_fraction: 0.3}}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", ""},
+		{"ErrInvalidSpec/dev phase data without test", "phases:\n  - {id: a, data: {}}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", "phases[0].data.test"},
+		{"dev phase leaderboard", "phases:\n  - {id: a, leaderboard: {mode: ladder, step: 0.1}}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}, leaderboard: {}}\n", ""},
+		{"ErrInvalidSpec/phase ladder without step", "phases:\n  - {id: a, leaderboard: {mode: ladder}}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", "phases[0].leaderboard.step"},
+		{"ErrInvalidSpec/phase mode", "phases:\n  - {id: a}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}, leaderboard: {mode: top}}\n", "phases[1].leaderboard.mode"},
+		{"ErrInvalidSpec/final phase leaderboard", phasesSpec("", ", leaderboard: {mode: best}"), "phases[1].leaderboard: a final phase shows no board"},
 		{"ErrInvalidSpec/submissions not final", "phases:\n  - {id: a, submissions: true}\n  - {id: b, schedule: {start: 2026-03-02T00:00:00Z}}\n", "phases[0].submissions"},
 		{"ErrInvalidSpec/schedule with phases", "schedule: {start: 2026-03-01T00:00:00Z}\n" + phasesSpec("", ""), "schedule: set by the phases"},
 	}
@@ -436,7 +441,19 @@ func phaseView(t *testing.T, e *engine.Engine, id string) string {
 	for i := range as {
 		as[i].Time = time.Time{}
 	}
-	b, _ := json.Marshal(map[string]any{"phases": ps, "state": st, "info": task.Info(), "audit": as})
+	// Each phase's board, as ada may read it.
+	boards := map[string][]engine.Entry{}
+	for _, p := range ps {
+		b, err := e.PhaseLeaderboard("contest", ada, false, p.ID)
+		if err != nil {
+			t.Fatalf("PhaseLeaderboard(%q): %v", p.ID, err)
+		}
+		for i := range b {
+			b[i].Submission = "" // ids differ between contests
+		}
+		boards[p.ID] = b
+	}
+	b, _ := json.Marshal(map[string]any{"phases": ps, "state": st, "info": task.Info(), "audit": as, "boards": boards})
 	return v + string(b)
 }
 

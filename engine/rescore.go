@@ -188,6 +188,11 @@ func (e *Engine) Rescore(ctx context.Context, task string, opts RescoreOptions) 
 	if err := e.rescoreAllowed(t); err != nil {
 		return nil, err
 	}
+	if opts.split == nil { // not a final phase's re-run
+		if err := phaseDataUnsupported(t, "rescore"); err != nil {
+			return nil, err
+		}
+	}
 	r, plan, resumed, err := e.planRescore(t, opts)
 	if err != nil {
 		return nil, err
@@ -401,7 +406,7 @@ func (e *Engine) replacement(t *Task, path string, sp *SplitSpec) (*Task, error)
 	if nt.DatasetSHA256 == t.DatasetSHA256 {
 		return t, nil
 	}
-	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets = t.Created, t.Spec.Data.Test, t.PhaseDatasets
+	nt.Created, nt.Spec.Data.Test, nt.PhaseDatasets, nt.PhaseData = t.Created, t.Spec.Data.Test, t.PhaseDatasets, t.PhaseData
 	nt.DevDatasetSHA256, nt.DevRows = t.DevDatasetSHA256, t.DevRows
 	nt.DevPublicRows, nt.DevPrivateRows = t.DevPublicRows, t.DevPrivateRows
 	nt.DevDatasetFileSHA256, nt.DevSplitSHA256 = t.DevDatasetFileSHA256, t.DevSplitSHA256
@@ -753,6 +758,9 @@ func (e *Engine) Verify(ctx context.Context, task string, opts VerifyOptions) (*
 	if err := checkSelection(opts.Submissions); err != nil {
 		return nil, err
 	}
+	if err := phaseDataUnsupported(t, "verify"); err != nil {
+		return nil, err
+	}
 	if r, err := e.store.ActiveRescore(task); err == nil {
 		return nil, fmt.Errorf("task %q: rescore %s is unfinished (%d of %d done); finish it (verdict task rescore %s) before verifying: %w",
 			task, r.ID, len(r.Done), len(r.Submissions), task, ErrBadRequest)
@@ -857,4 +865,17 @@ func bits(f *float64) string {
 		return "none"
 	}
 	return fmt.Sprintf("%v (%#016x)", *f, math.Float64bits(*f))
+}
+
+// phaseDataUnsupported refuses what a host may not yet do (action) on a
+// task whose development phases have their own data: rescore and verify
+// re-run on one dataset, and their submissions were scored on several.
+func phaseDataUnsupported(t *Task, action string) error {
+	for i, p := range t.Spec.Phases {
+		if _, ok := t.PhaseData[p.ID]; ok {
+			return fmt.Errorf("task %q: %s is not supported yet for a task whose development phases have their own data (phases[%d].data, phase %q): its submissions were scored on more than one dataset: %w",
+				t.Spec.ID, action, i, p.ID, ErrBadRequest)
+		}
+	}
+	return nil
 }

@@ -241,7 +241,14 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		}
 	}()
 
+	// A submission made in a phase is scored on the phase's data (its
+	// own, or the task's) and ranked on its board.
+	lt, phase, err := e.loadAt(&lt.task, now)
+	if err != nil {
+		return nil, nil, err
+	}
 	sub := Submission{
+		Phase:        phase,
 		ID:           uuid.Must(uuid.NewV7()).String(),
 		Task:         req.Task,
 		Participant:  req.Participant,
@@ -279,8 +286,12 @@ func (e *Engine) accept(req SubmitRequest) (*job, *Submission, error) {
 		e.mu.Unlock()
 		return j, &prev, nil
 	case errors.As(err, &quotaErr):
-		return nil, nil, &QuotaError{Participant: req.Participant, Team: teamName(quotaErr.Entrant),
+		qe := &QuotaError{Participant: req.Participant, Team: teamName(quotaErr.Entrant),
 			Limit: quotaErr.Limit, Max: quotaErr.Max, Next: quotaErr.Next}
+		if quotaErr.Limit == "total" && e.phaseTotal(&lt.task, now) {
+			qe.Phase = phase
+		}
+		return nil, nil, qe
 	case errors.Is(err, leaderboard.ErrClosed):
 		if st, err := e.store.TaskState(req.Task); err == nil && !st.Closed.IsZero() {
 			return nil, nil, fmt.Errorf("task %q closed at %s (now %s): %w", req.Task,
@@ -536,7 +547,11 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 			continue // accepted by this engine: already queued
 		}
 		sub := fromStore(ls)
-		lt, err := e.load(sub.Task)
+		t, err := e.Task(sub.Task)
+		if err != nil {
+			return len(jobs), fmt.Errorf("recover submission %s: %w", sub.ID, err)
+		}
+		lt, _, err := e.loadAt(t, sub.Created)
 		if err != nil {
 			return len(jobs), fmt.Errorf("recover submission %s: %w", sub.ID, err)
 		}

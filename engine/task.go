@@ -139,6 +139,27 @@ type LeaderboardSpec struct {
 	Step float64 `yaml:"step,omitempty" json:"step,omitempty"`
 }
 
+// validate checks the mode and step; errors name leaderboard.mode or
+// leaderboard.step (a phase's prefixes its own key).
+func (l LeaderboardSpec) validate() error {
+	bad := func(key, format string, args ...any) error {
+		return &SpecError{Key: key, Err: fmt.Errorf(format, args...)}
+	}
+	switch l.Mode {
+	case ModeBest:
+		if l.Step != 0 {
+			return bad("leaderboard.step", "only the ladder mode has a step")
+		}
+	case ModeLadder:
+		if st := l.Step; !(st > 0 && st < 1e6) || math.IsInf(st, 0) {
+			return bad("leaderboard.step", "%v: the ladder needs a step in (0, 1e6)", st)
+		}
+	default:
+		return bad("leaderboard.mode", "%q is not one of best, ladder", l.Mode)
+	}
+	return nil
+}
+
 // DataSpec names the held-out dataset and its columns.
 type DataSpec struct {
 	// Test is the path of the held-out dataset (CSV, Parquet or Arrow IPC),
@@ -395,17 +416,8 @@ func (s Spec) Validate() error {
 	if !md.IsZero() && s.Teams.MaxSize == 0 {
 		return bad("teams.merge_deadline", "set, but teams.max_size is 0 (no teams)")
 	}
-	switch s.Leaderboard.Mode {
-	case ModeBest:
-		if s.Leaderboard.Step != 0 {
-			return bad("leaderboard.step", "only the ladder mode has a step")
-		}
-	case ModeLadder:
-		if st := s.Leaderboard.Step; !(st > 0 && st < 1e6) || math.IsInf(st, 0) {
-			return bad("leaderboard.step", "%v: the ladder needs a step in (0, 1e6)", st)
-		}
-	default:
-		return bad("leaderboard.mode", "%q is not one of best, ladder", s.Leaderboard.Mode)
+	if err := s.Leaderboard.validate(); err != nil {
+		return err
 	}
 	if err := s.Gates.Validate(); err != nil {
 		return &SpecError{Err: err} // the gate's error names its key

@@ -61,6 +61,11 @@
 //     score (Blum & Hardt 2015), decided when a submission is first scored.
 //   - FinalLeaderboard ranks by the best private score among each
 //     entrant's selections, or its n best public submissions.
+//   - A submission made in a phase of its task (Submission.Phase) is also
+//     ranked on that phase's board (PhaseLeaderboard, PhaseFinalLeaderboard;
+//     tables 0x22 to 0x25), under the phase's Ladder step
+//     (Task.PhaseLadderSteps), and claims its module once per phase. A
+//     task without phases writes and reads exactly the keys it always did.
 //   - Every change of an entrant's best on either board is appended to the
 //     task's history, in commit order.
 //   - Submissions that are received, queued or running are indexed so that

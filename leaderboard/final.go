@@ -22,8 +22,21 @@ type FinalEntry struct {
 // submissions (Kaggle's rule). Entrants whose candidates have no private
 // score are left out. Equal scores go to the earlier submission.
 func (s *Store) FinalLeaderboard(task string, n int) ([]FinalEntry, error) {
+	return s.PhaseFinalLeaderboard(task, "", n)
+}
+
+// PhaseFinalLeaderboard is FinalLeaderboard on one phase's board (phase
+// "": the task's): it ranks the entrants of the phase, each by their
+// selections made in the phase or, when they selected none there, by
+// their n best public submissions of the phase.
+func (s *Store) PhaseFinalLeaderboard(task, phase string, n int) ([]FinalEntry, error) {
 	if err := checkID("task", task); err != nil {
 		return nil, err
+	}
+	if phase != "" {
+		if err := checkID("phase", phase); err != nil {
+			return nil, err
+		}
 	}
 	out := []FinalEntry{}
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -35,7 +48,7 @@ func (s *Store) FinalLeaderboard(task string, n int) ([]FinalEntry, error) {
 		if err != nil {
 			return err
 		}
-		prefix := append(taskTablePrefix(tableBest, task), byte(boardPublic))
+		prefix := bestPrefix(task, phase, boardPublic)
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		var entrants []string
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -52,9 +65,14 @@ func (s *Store) FinalLeaderboard(task string, n int) ([]FinalEntry, error) {
 			if err != nil {
 				return err
 			}
+			if phase != "" {
+				if ids, err = madeIn(txn, ids, phase); err != nil {
+					return err
+				}
+			}
 			explicit := len(ids) > 0
 			if !explicit {
-				sit := txn.NewIterator(badger.IteratorOptions{Prefix: scorePrefix(task, ent, boardPublic)})
+				sit := txn.NewIterator(badger.IteratorOptions{Prefix: scorePrefix(task, phase, ent, boardPublic)})
 				for sit.Rewind(); sit.Valid() && len(ids) < n; sit.Next() {
 					k, err := decodeKey(sit.Item().KeyCopy(nil))
 					if err != nil {
@@ -132,4 +150,19 @@ func before(higher bool, a, b *Submission) bool {
 		return a.Created.Before(b.Created)
 	}
 	return a.ID < b.ID
+}
+
+// madeIn keeps the submissions of ids made in phase.
+func madeIn(txn *badger.Txn, ids []string, phase string) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		sub, err := getSubmission(txn, id)
+		if err != nil {
+			return nil, err
+		}
+		if sub.Phase == phase {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }

@@ -45,7 +45,7 @@ func inherit(old, sub *Submission) error {
 			return fmt.Errorf("%w: task, participant and created of a stored submission cannot change",
 				ErrInvalidSubmission)
 		}
-		sub.Entrant, sub.Baseline = old.Entrant, old.Baseline
+		sub.Entrant, sub.Baseline, sub.Phase = old.Entrant, old.Baseline, old.Phase
 		if old.HostError && !sub.HostError {
 			// Refunded, and its module may have been submitted again.
 			return fmt.Errorf("%w: a host failure is final (it was refunded)", ErrInvalidSubmission)
@@ -62,13 +62,13 @@ func inherit(old, sub *Submission) error {
 // submission is first scored, from the entrant's shown best so far (table
 // 0x0e), and kept by every later put.
 func shownScore(txn *badger.Txn, task Task, entrant string, old, sub *Submission) (*float64, error) {
-	if task.LadderStep <= 0 || sub.Status != Scored || sub.Baseline {
+	if task.ladderStep(sub.Phase) <= 0 || sub.Status != Scored || sub.Baseline {
 		return nil, nil
 	}
 	if old != nil && old.Status == Scored && old.Shown != nil {
 		return old.Shown, nil
 	}
-	shown, err := ladder(txn, task, entrant, *sub.Public)
+	shown, err := ladder(txn, task, sub.Phase, entrant, *sub.Public)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func indexModule(txn *badger.Txn, _ Task, entrant string, old, sub *Submission) 
 	if was == is || sub.ModuleSHA256 == "" {
 		return nil
 	}
-	dk := key{table: tableDedupe, task: sub.Task, participant: entrant, id: sub.ModuleSHA256}.encode()
+	dk := key{table: tableDedupe, task: sub.Task, participant: entrant, id: sub.moduleKeyID()}.encode()
 	v, found, err := get(txn, dk)
 	if err != nil {
 		return err
@@ -157,14 +157,26 @@ func indexModule(txn *badger.Txn, _ Task, entrant string, old, sub *Submission) 
 }
 
 // indexScores keeps table 0x04, each entrant's ranked submissions, on the
-// public board then the private one; see indexScore.
+// public board then the private one, and for a submission made in a phase
+// their twin 0x22 on the phase's boards; see indexScore.
 func (s *Store) indexScores(txn *badger.Txn, task Task, entrant string, old, sub *Submission) error {
-	for _, bd := range []board{boardPublic, boardPrivate} {
-		if err := s.indexScore(txn, task, entrant, bd, old, sub); err != nil {
-			return err
+	for _, phase := range boardsOf(sub) {
+		for _, bd := range []board{boardPublic, boardPrivate} {
+			if err := s.indexScore(txn, task, phase, entrant, bd, old, sub); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// boardsOf returns the boards sub is ranked on, by phase: the task's
+// (""), and its phase's when it was made in one.
+func boardsOf(sub *Submission) []string {
+	if sub.Phase == "" {
+		return []string{""}
+	}
+	return []string{"", sub.Phase}
 }
 
 // indexScore replaces old's score key on board bd with sub's (either may
@@ -172,12 +184,12 @@ func (s *Store) indexScores(txn *badger.Txn, task Task, entrant string, old, sub
 // refreshBest move the entrant's best and rank keys (tables 0x05 and 0x06)
 // and record the change in the history (0x0d), caused by sub and dated at
 // its write.
-func (s *Store) indexScore(txn *badger.Txn, task Task, entrant string, bd board, old, sub *Submission) error {
+func (s *Store) indexScore(txn *badger.Txn, task Task, phase, entrant string, bd board, old, sub *Submission) error {
 	before, after := old.score(bd), sub.score(bd)
 	if before == nil && after == nil {
 		return nil
 	}
-	sk := key{table: tableScore, task: sub.Task, participant: entrant,
+	sk := key{table: tableScore, task: sub.Task, phase: phase, participant: entrant,
 		board: bd, higher: task.HigherIsBetter, created: sub.Created.UnixNano(), id: sub.ID}
 	if before != nil {
 		sk.score = *before
@@ -191,7 +203,7 @@ func (s *Store) indexScore(txn *badger.Txn, task Task, entrant string, bd board,
 			return err
 		}
 	}
-	return s.refreshBest(txn, task, entrant, bd, sub.ID, sub.at())
+	return s.refreshBest(txn, task, phase, entrant, bd, sub.ID, sub.at())
 }
 
 // indexCount keeps table 0x07, each entrant's count of scored and failed

@@ -45,6 +45,19 @@ import (
 //	0x1f   task 0 | rescore 0 | id 0                                rescore step (JSON): the submission before its re-run
 //	0x20   task 0 | participant 0                                   admission (JSON, access.go): admitted to an invite-only task
 //	0x21   task 0 | code hash 0                                     invitation (JSON, access.go): a single-use code, by its SHA-256
+//	0x22   task 0 | phase 0 | participant 0 | board | dir | score(8) | created(8) | id 0
+//	                                                                as 0x04, for one phase's board
+//	0x23   task 0 | phase 0 | board | participant 0                 as 0x05, for one phase's board
+//	0x24   task 0 | phase 0 | board | dir | score(8) | created(8) | id 0
+//	                                                                as 0x06, for one phase's board
+//	0x25   task 0 | phase 0 | participant 0                         as 0x0e, the Ladder of one phase's board
+//
+// Tables 0x22 to 0x25 are the per-phase twins of 0x04, 0x05, 0x06 and
+// 0x0e: a submission made in a phase (Submission.Phase) is ranked on the
+// task's board (0x04 to 0x06) as before and on its phase's board. A key
+// struct names them by the base table and a non-empty phase; encode and
+// decodeKey map between the two, so a task without phases writes and
+// reads exactly the keys it always did.
 //
 // The key 0xff 's' 'e' 'q' is Badger's sequence that orders history events.
 //
@@ -59,30 +72,43 @@ import (
 // in rank order, so their best is the first key under its prefix even after
 // a rescore; 0x06 holds only that best, so a leaderboard is one prefix scan.
 const (
-	tableTask       byte = 0x01
-	tableSubmission byte = 0x02
-	tableOrder      byte = 0x03
-	tableScore      byte = 0x04
-	tableBest       byte = 0x05
-	tableRank       byte = 0x06
-	tableCount      byte = 0x07
-	tableState      byte = 0x08
-	tableDedupe     byte = 0x09
-	tableQuota      byte = 0x0a
-	tableUnfinished byte = 0x0b
-	tableEntrant    byte = 0x0c
-	tableHistory    byte = 0x0d
-	tableLadder     byte = 0x0e
-	tableMember     byte = 0x0f
-	tableTeam       byte = 0x10
-	tableBaseline   byte = 0x11
-	tableSelected   byte = 0x12
-	tableMarket     byte = 0x13
-	tableAudit      byte = 0x1d
-	tableRescore    byte = 0x1e
-	tableRescoreRun byte = 0x1f
-	tableAdmission  byte = 0x20
-	tableInvitation byte = 0x21
+	tableTask        byte = 0x01
+	tableSubmission  byte = 0x02
+	tableOrder       byte = 0x03
+	tableScore       byte = 0x04
+	tableBest        byte = 0x05
+	tableRank        byte = 0x06
+	tableCount       byte = 0x07
+	tableState       byte = 0x08
+	tableDedupe      byte = 0x09
+	tableQuota       byte = 0x0a
+	tableUnfinished  byte = 0x0b
+	tableEntrant     byte = 0x0c
+	tableHistory     byte = 0x0d
+	tableLadder      byte = 0x0e
+	tableMember      byte = 0x0f
+	tableTeam        byte = 0x10
+	tableBaseline    byte = 0x11
+	tableSelected    byte = 0x12
+	tableMarket      byte = 0x13
+	tableAudit       byte = 0x1d
+	tableRescore     byte = 0x1e
+	tableRescoreRun  byte = 0x1f
+	tableAdmission   byte = 0x20
+	tableInvitation  byte = 0x21
+	tablePhaseScore  byte = 0x22
+	tablePhaseBest   byte = 0x23
+	tablePhaseRank   byte = 0x24
+	tablePhaseLadder byte = 0x25
+)
+
+// phasedTable maps a board table to its per-phase twin, unphasedTable
+// back.
+var (
+	phasedTable = map[byte]byte{tableScore: tablePhaseScore, tableBest: tablePhaseBest,
+		tableRank: tablePhaseRank, tableLadder: tablePhaseLadder}
+	unphasedTable = map[byte]byte{tablePhaseScore: tableScore, tablePhaseBest: tableBest,
+		tablePhaseRank: tableRank, tablePhaseLadder: tableLadder}
 )
 
 // MaxIDLength is the longest task, participant or submission id, in bytes.
@@ -100,6 +126,7 @@ const (
 type key struct {
 	table       byte
 	task        string
+	phase       string // tables 0x04 to 0x06 and 0x0e only: "" the task's board, else the phase's (0x22 to 0x25)
 	participant string
 	id          string
 	board       board
@@ -188,7 +215,15 @@ func boolByte(v bool) byte {
 // encode returns the key bytes for k.table. It assumes the ids passed checkID.
 func (k key) encode() []byte {
 	b := make([]byte, 0, 64)
-	b = append(b, k.table)
+	if k.phase != "" {
+		pt, ok := phasedTable[k.table]
+		if !ok {
+			panic(fmt.Sprintf("leaderboard: encode key: table %#x has no phases", k.table))
+		}
+		b = append(b, pt)
+	} else {
+		b = append(b, k.table)
+	}
 	switch k.table {
 	case tableTask, tableState:
 		b = appendString(b, k.task)
@@ -217,23 +252,26 @@ func (k key) encode() []byte {
 		b = appendString(b, k.id)
 		b = append(b, byte(k.board))
 	case tableScore:
-		b = appendString(b, k.task)
+		b = k.appendTask(b)
 		b = appendString(b, k.participant)
 		b = append(b, byte(k.board), boolByte(k.higher))
 		b = binary.BigEndian.AppendUint64(b, encodeScore(k.score, k.higher))
 		b = appendTime(b, k.created)
 		b = appendString(b, k.id)
 	case tableBest:
-		b = appendString(b, k.task)
+		b = k.appendTask(b)
 		b = append(b, byte(k.board))
 		b = appendString(b, k.participant)
 	case tableRank:
-		b = appendString(b, k.task)
+		b = k.appendTask(b)
 		b = append(b, byte(k.board), boolByte(k.higher))
 		b = binary.BigEndian.AppendUint64(b, encodeScore(k.score, k.higher))
 		b = appendTime(b, k.created)
 		b = appendString(b, k.id)
-	case tableCount, tableLadder, tableMember, tableTeam, tableAdmission, tableInvitation:
+	case tableLadder:
+		b = k.appendTask(b)
+		b = appendString(b, k.participant)
+	case tableCount, tableMember, tableTeam, tableAdmission, tableInvitation:
 		b = appendString(b, k.task)
 		b = appendString(b, k.participant)
 	case tableRescore:
@@ -249,6 +287,15 @@ func (k key) encode() []byte {
 	return b
 }
 
+// appendTask appends the task and, for a phase's board, the phase.
+func (k key) appendTask(b []byte) []byte {
+	b = appendString(b, k.task)
+	if k.phase != "" {
+		b = appendString(b, k.phase)
+	}
+	return b
+}
+
 // Prefixes for scans. Each ends at a field boundary, so a scan never strays
 // into another task, participant or board.
 
@@ -256,14 +303,28 @@ func orderPrefix(task string) []byte {
 	return appendString([]byte{tableOrder}, task)
 }
 
-func scorePrefix(task, participant string, bd board) []byte {
-	b := appendString([]byte{tableScore}, task)
+func scorePrefix(task, phase, participant string, bd board) []byte {
+	b := key{table: tableScore, task: task, phase: phase}.tablePrefix()
 	b = appendString(b, participant)
 	return append(b, byte(bd))
 }
 
-func rankPrefix(task string, bd board) []byte {
-	return append(appendString([]byte{tableRank}, task), byte(bd))
+func rankPrefix(task, phase string, bd board) []byte {
+	return append(key{table: tableRank, task: task, phase: phase}.tablePrefix(), byte(bd))
+}
+
+func bestPrefix(task, phase string, bd board) []byte {
+	return append(key{table: tableBest, task: task, phase: phase}.tablePrefix(), byte(bd))
+}
+
+// tablePrefix is the prefix of k's table (its phase's twin when k.phase
+// is set) for k's task and phase.
+func (k key) tablePrefix() []byte {
+	tb := k.table
+	if k.phase != "" {
+		tb = phasedTable[k.table]
+	}
+	return k.appendTask([]byte{tb})
 }
 
 func countPrefix(task string) []byte {
@@ -366,6 +427,16 @@ func decodeKey(b []byte) (key, error) {
 	}
 	k := key{table: b[0]}
 	d := &keyDecoder{b: b[1:]}
+	phased := false
+	if base, ok := unphasedTable[k.table]; ok {
+		k.table, phased = base, true
+	}
+	task := func() {
+		k.task = d.string("task")
+		if phased {
+			k.phase = d.string("phase")
+		}
+	}
 	switch k.table {
 	case tableTask, tableState:
 		k.task = d.string("task")
@@ -400,7 +471,7 @@ func decodeKey(b []byte) (key, error) {
 		k.id = d.string("submission")
 		k.board = board(d.byte("board", 1))
 	case tableScore:
-		k.task = d.string("task")
+		task()
 		k.participant = d.string("participant")
 		k.board = board(d.byte("board", 1))
 		k.higher = d.byte("direction", 1) == 1
@@ -408,17 +479,20 @@ func decodeKey(b []byte) (key, error) {
 		k.created = d.time()
 		k.id = d.string("submission")
 	case tableBest:
-		k.task = d.string("task")
+		task()
 		k.board = board(d.byte("board", 1))
 		k.participant = d.string("participant")
 	case tableRank:
-		k.task = d.string("task")
+		task()
 		k.board = board(d.byte("board", 1))
 		k.higher = d.byte("direction", 1) == 1
 		k.score = d.score(k.higher)
 		k.created = d.time()
 		k.id = d.string("submission")
-	case tableCount, tableLadder, tableMember, tableTeam, tableAdmission:
+	case tableLadder:
+		task()
+		k.participant = d.string("participant")
+	case tableCount, tableMember, tableTeam, tableAdmission:
 		k.task = d.string("task")
 		k.participant = d.string("participant")
 	case tableInvitation:

@@ -40,6 +40,10 @@ func sampleKeys() []key {
 		{table: tableRescore, task: "iris", id: "r1"},
 		{table: tableAudit, task: "iris", created: 9, id: "000000000000000a"},
 		{table: tableRescoreRun, task: "iris", participant: "r1", id: "s1"},
+		{table: tableScore, task: "iris", phase: "dev-b", participant: "ada", board: boardPrivate, higher: true, score: 0.5, created: 1, id: "s1"},
+		{table: tableBest, task: "iris", phase: "dev-b", board: boardPublic, participant: "ada"},
+		{table: tableRank, task: "iris", phase: "dev-b", board: boardPrivate, score: -1, created: 3, id: "s1"},
+		{table: tableLadder, task: "iris", phase: "dev-b", participant: "bob"},
 	}
 }
 

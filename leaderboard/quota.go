@@ -162,7 +162,7 @@ func (s *Store) CreateSubmission(sub Submission, q Quota) (Submission, error) {
 			}
 			entrant := sub.entrant()
 			if sub.ModuleSHA256 != "" {
-				v, found, err := get(txn, key{table: tableDedupe, task: sub.Task, participant: entrant, id: sub.ModuleSHA256}.encode())
+				v, found, err := get(txn, key{table: tableDedupe, task: sub.Task, participant: entrant, id: sub.moduleKeyID()}.encode())
 				if err != nil {
 					return err
 				}

@@ -25,8 +25,22 @@ type Entry struct {
 // scores are ordered by the earlier submission (Created, then ID). It reads
 // only the rank index, never the submissions.
 func (s *Store) Leaderboard(task string, private bool) ([]Entry, error) {
+	return s.PhaseLeaderboard(task, "", private)
+}
+
+// PhaseLeaderboard is Leaderboard on one phase's board: the submissions
+// made in phase (Submission.Phase), ranked as Leaderboard ranks the
+// task's (under the phase's Ladder, Task.PhaseLadderSteps). phase ""
+// is the task's board, every submission. A phase nobody submitted in
+// has an empty board. Submissions counts on the task, every phase.
+func (s *Store) PhaseLeaderboard(task, phase string, private bool) ([]Entry, error) {
 	if err := checkID("task", task); err != nil {
 		return nil, err
+	}
+	if phase != "" {
+		if err := checkID("phase", phase); err != nil {
+			return nil, err
+		}
 	}
 	bd := boardPublic
 	if private {
@@ -41,7 +55,7 @@ func (s *Store) Leaderboard(task string, private bool) ([]Entry, error) {
 		if err != nil {
 			return err
 		}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: rankPrefix(task, bd), PrefetchValues: true, PrefetchSize: 100})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: rankPrefix(task, phase, bd), PrefetchValues: true, PrefetchSize: 100})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
@@ -100,9 +114,12 @@ func participantCounts(txn *badger.Txn, task string) (map[string]int, error) {
 // prefix (table 0x04); if it differs from the one recorded in table 0x05,
 // the old rank key is deleted, the new one written, and the change kept in
 // the history (table 0x0d), dated at and caused by submission cause.
-func (s *Store) refreshBest(txn *badger.Txn, task Task, participant string, bd board, cause string, at time.Time) error {
+//
+// On a phase's board (phase set) it keeps that board's tables (0x22 to
+// 0x24) and records no history: the history is the task's board's.
+func (s *Store) refreshBest(txn *badger.Txn, task Task, phase, participant string, bd board, cause string, at time.Time) error {
 	var want []byte
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: scorePrefix(task.ID, participant, bd)})
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: scorePrefix(task.ID, phase, participant, bd)})
 	it.Rewind()
 	if it.Valid() {
 		k, err := decodeKey(it.Item().KeyCopy(nil))
@@ -110,12 +127,12 @@ func (s *Store) refreshBest(txn *badger.Txn, task Task, participant string, bd b
 			it.Close()
 			return fmt.Errorf("task %q: score index: %w", task.ID, err)
 		}
-		want = key{table: tableRank, task: task.ID, board: bd, higher: task.HigherIsBetter,
+		want = key{table: tableRank, task: task.ID, phase: phase, board: bd, higher: task.HigherIsBetter,
 			score: k.score, created: k.created, id: k.id}.encode()
 	}
 	it.Close()
 
-	bk := key{table: tableBest, task: task.ID, board: bd, participant: participant}.encode()
+	bk := key{table: tableBest, task: task.ID, phase: phase, board: bd, participant: participant}.encode()
 	cur, found, err := get(txn, bk)
 	if err != nil {
 		return err
@@ -124,7 +141,7 @@ func (s *Store) refreshBest(txn *badger.Txn, task Task, participant string, bd b
 		return nil
 	}
 	if found {
-		if k, err := decodeKey(cur); err != nil || k.table != tableRank || k.task != task.ID || k.board != bd {
+		if k, err := decodeKey(cur); err != nil || k.table != tableRank || k.task != task.ID || k.phase != phase || k.board != bd {
 			return fmt.Errorf("task %q: best of participant %q: %w: points at key %x",
 				task.ID, participant, ErrCorrupt, cur)
 		}
@@ -132,8 +149,10 @@ func (s *Store) refreshBest(txn *badger.Txn, task Task, participant string, bd b
 			return err
 		}
 	}
-	if err := s.recordChange(txn, task.ID, participant, bd, want, cause, at); err != nil {
-		return err
+	if phase == "" {
+		if err := s.recordChange(txn, task.ID, participant, bd, want, cause, at); err != nil {
+			return err
+		}
 	}
 	if want == nil {
 		return txn.Delete(bk)

@@ -27,6 +27,9 @@ type taskRecord struct {
 	Created        time.Time `json:"created"`
 	Spec           []byte    `json:"spec,omitempty"` // base64: the spec is opaque to this package
 	LadderStep     float64   `json:"ladder_step,omitempty"`
+	// PhaseLadderSteps is left out when empty: a task without phases
+	// is stored byte for byte as before.
+	PhaseLadderSteps map[string]float64 `json:"phase_ladder_steps,omitempty"`
 }
 
 type submissionRecord struct {
@@ -48,12 +51,14 @@ type submissionRecord struct {
 	HostError    bool      `json:"host_error,omitempty"`
 	Shown        *float64  `json:"shown,omitempty"`
 	Updated      time.Time `json:"updated,omitzero"`
+	Phase        string    `json:"phase,omitempty"`
 }
 
 func encodeTask(t Task) ([]byte, error) {
 	return json.Marshal(taskRecord{
 		V: recordVersion, ID: t.ID, Title: t.Title, Type: t.Type, Metric: t.Metric,
 		HigherIsBetter: t.HigherIsBetter, Created: t.Created, Spec: t.Spec, LadderStep: t.LadderStep,
+		PhaseLadderSteps: t.PhaseLadderSteps,
 	})
 }
 
@@ -68,6 +73,7 @@ func decodeTask(b []byte) (Task, error) {
 	return Task{
 		ID: r.ID, Title: r.Title, Type: r.Type, Metric: r.Metric,
 		HigherIsBetter: r.HigherIsBetter, Created: r.Created, Spec: r.Spec, LadderStep: r.LadderStep,
+		PhaseLadderSteps: r.PhaseLadderSteps,
 	}, nil
 }
 
@@ -79,6 +85,7 @@ func encodeSubmission(s Submission) ([]byte, error) {
 		ErrorKind: s.ErrorKind, ErrorMessage: s.ErrorMessage,
 		ElapsedNanos: int64(s.Elapsed), Detail: s.Detail,
 		Entrant: s.Entrant, Baseline: s.Baseline, HostError: s.HostError, Shown: s.Shown, Updated: s.Updated,
+		Phase: s.Phase,
 	})
 }
 
@@ -97,5 +104,6 @@ func decodeSubmission(b []byte) (Submission, error) {
 		ErrorKind: r.ErrorKind, ErrorMessage: r.ErrorMessage,
 		Elapsed: time.Duration(r.ElapsedNanos), Detail: r.Detail,
 		Entrant: r.Entrant, Baseline: r.Baseline, HostError: r.HostError, Shown: r.Shown, Updated: r.Updated,
+		Phase: r.Phase,
 	}, nil
 }

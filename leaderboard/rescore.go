@@ -209,6 +209,9 @@ func (s *Store) replayLadder(txn *badger.Txn, task Task, entrant string, at time
 			return err
 		}
 	}
+	if err := deletePhaseLadders(txn, task.ID, entrant); err != nil {
+		return err
+	}
 	for _, sub := range subs {
 		sub.Shown, sub.Updated = nil, at
 		if _, err := s.put(txn, task, nil, sub); err != nil {

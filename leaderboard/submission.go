@@ -73,6 +73,21 @@ type Submission struct {
 	// Updated is when this version of the submission was written (the
 	// engine's clock); it dates the leaderboard's history. Zero: Created.
 	Updated time.Time
+	// Phase is the phase of its task the submission was made in (""
+	// for a task without phases), set at creation and kept by every
+	// update. It ranks the submission on that phase's board as well as
+	// the task's (PhaseLeaderboard), under the phase's Ladder step, and
+	// claims its module once per phase.
+	Phase string
+}
+
+// moduleKeyID is the id of sub's key in table 0x09: its module, and the
+// phase it was made in, if any (a module is submitted once per phase).
+func (sub *Submission) moduleKeyID() string {
+	if sub.Phase == "" {
+		return sub.ModuleSHA256
+	}
+	return sub.ModuleSHA256 + "@" + sub.Phase
 }
 
 // entrant is the identity the submission is ranked and charged under.
@@ -130,7 +145,7 @@ func (sub *Submission) validate() error {
 			return fmt.Errorf("submission %q: %w", sub.ID, err)
 		}
 	}
-	for _, id := range []struct{ kind, s string }{{"entrant", sub.Entrant}, {"module sha256", sub.ModuleSHA256}} {
+	for _, id := range []struct{ kind, s string }{{"entrant", sub.Entrant}, {"module sha256", sub.ModuleSHA256}, {"phase", sub.Phase}} {
 		if id.s == "" {
 			continue
 		}

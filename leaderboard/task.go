@@ -18,6 +18,19 @@ type Task struct {
 	// a submission's shown public score moves only when it beats its
 	// entrant's shown best by more than LadderStep (see Submission.Shown).
 	LadderStep float64
+	// PhaseLadderSteps are the Ladder steps of the phases that set their
+	// own (0: the Ladder off in that phase): a submission made in such a
+	// phase is shown under its step, on its phase's board and the
+	// task's. A phase not in it has LadderStep.
+	PhaseLadderSteps map[string]float64
+}
+
+// ladderStep returns the Ladder step of submissions made in phase.
+func (t Task) ladderStep(phase string) float64 {
+	if st, ok := t.PhaseLadderSteps[phase]; ok && phase != "" {
+		return st
+	}
+	return t.LadderStep
 }
 
 // CreateTask records t. Tasks are immutable: it returns ErrExists if t.ID is

@@ -201,6 +201,9 @@ func (s *Store) merge(txn *badger.Txn, task Task, tm *Team, from []string, lim T
 				return Team{}, err
 			}
 		}
+		if err := deletePhaseLadders(txn, task.ID, src); err != nil {
+			return Team{}, err
+		}
 		if err := txn.Delete(key{table: tableCount, task: task.ID, participant: src}.encode()); err != nil {
 			return Team{}, err
 		}
@@ -219,18 +222,20 @@ func (s *Store) merge(txn *badger.Txn, task Task, tm *Team, from []string, lim T
 func (s *Store) unindex(txn *badger.Txn, task Task, old *Submission, at time.Time) error {
 	entrant := old.entrant()
 	created := old.Created.UnixNano()
-	for _, bd := range []board{boardPublic, boardPrivate} {
-		sc := old.score(bd)
-		if sc == nil {
-			continue
-		}
-		sk := key{table: tableScore, task: task.ID, participant: entrant, board: bd,
-			higher: task.HigherIsBetter, score: *sc, created: created, id: old.ID}
-		if err := txn.Delete(sk.encode()); err != nil {
-			return err
-		}
-		if err := s.refreshBest(txn, task, entrant, bd, old.ID, at); err != nil {
-			return err
+	for _, phase := range boardsOf(old) {
+		for _, bd := range []board{boardPublic, boardPrivate} {
+			sc := old.score(bd)
+			if sc == nil {
+				continue
+			}
+			sk := key{table: tableScore, task: task.ID, phase: phase, participant: entrant, board: bd,
+				higher: task.HigherIsBetter, score: *sc, created: created, id: old.ID}
+			if err := txn.Delete(sk.encode()); err != nil {
+				return err
+			}
+			if err := s.refreshBest(txn, task, phase, entrant, bd, old.ID, at); err != nil {
+				return err
+			}
 		}
 	}
 	if old.charged() {
@@ -238,7 +243,7 @@ func (s *Store) unindex(txn *badger.Txn, task Task, old *Submission, at time.Tim
 			return err
 		}
 		if old.ModuleSHA256 != "" {
-			dk := key{table: tableDedupe, task: task.ID, participant: entrant, id: old.ModuleSHA256}.encode()
+			dk := key{table: tableDedupe, task: task.ID, participant: entrant, id: old.moduleKeyID()}.encode()
 			if v, found, err := get(txn, dk); err != nil {
 				return err
 			} else if found && string(v) == old.ID {

@@ -17,13 +17,14 @@ func newLeaderboardCmd(g *globals) *cobra.Command {
 	var (
 		private bool
 		as      string
+		phase   string
 	)
 	c := &cobra.Command{
 		Use:   "leaderboard ID",
 		Short: "print a task's leaderboard: each participant's best score",
 		Args:  cobra.ExactArgs(1),
 		RunE: g.either(func(cmd *cobra.Command, args []string, e *engine.Engine) error {
-			return leaderboardLocal(g, e, args[0], as, private)
+			return leaderboardLocal(g, e, args[0], as, private, phase)
 		}, func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if as != "" {
 				return errNoRemote("--as")
@@ -32,43 +33,55 @@ func newLeaderboardCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			lb, err := c.Leaderboard(cmd.Context(), args[0], private)
+			lb, err := c.PhaseLeaderboard(cmd.Context(), args[0], private, phase)
 			if err != nil {
 				return err
 			}
-			return emitLeaderboard(g, t, lb.Entries, private)
+			return emitBoard(g, t, lb.Entries, private, phase)
 		}),
 	}
 	c.Flags().StringVar(&as, "as", "", asUsage)
 	g.serverFlags(c, true)
+	c.Flags().StringVar(&phase, "phase", "", "the board of this phase (a task with phases; default the current phase's): its submissions, on its data")
 	c.Flags().BoolVar(&private, "private", false, "the private leaderboard: best private score among each participant's final selections (host; everyone after close)")
 	return c
 }
 
-func leaderboardLocal(g *globals, e *engine.Engine, id, as string, private bool) error {
+func leaderboardLocal(g *globals, e *engine.Engine, id, as string, private bool, phase string) error {
 	t, err := taskView(e, id)
 	if err != nil {
 		return err
 	}
-	rows, err := e.Leaderboard(id, viewer(as), private)
+	rows, err := e.PhaseLeaderboard(id, viewer(as), private, phase)
 	if errors.Is(err, engine.ErrForbidden) {
 		return badInput(err)
 	}
 	if err != nil {
 		return err
 	}
-	return emitLeaderboard(g, t, rows, private)
+	return emitBoard(g, t, rows, private, phase)
 }
 
 // emitLeaderboard prints rows, or emits them with --json.
 func emitLeaderboard(g *globals, t *api.Task, rows []engine.Entry, private bool) error {
+	return emitBoard(g, t, rows, private, "")
+}
+
+// emitBoard is emitLeaderboard for one phase's board (phase "": the
+// default view, as before phases had boards).
+func emitBoard(g *globals, t *api.Task, rows []engine.Entry, private bool, phase string) error {
 	if g.json {
 		return g.emit(struct {
 			Task    string         `json:"task"`
 			Metric  string         `json:"metric"`
+			Phase   string         `json:"phase,omitempty"`
 			Private bool           `json:"private"`
 			Entries []engine.Entry `json:"entries"`
-		}{t.ID, t.Metric, private, rows})
+		}{t.ID, t.Metric, phase, private, rows})
+	}
+	if phase != "" {
+		printPhaseBoard(g, t, rows, private, phase)
+		return nil
 	}
 	printLeaderboard(g, t, rows, private)
 	return nil
@@ -84,6 +97,26 @@ func printLeaderboard(g *globals, t *api.Task, rows []engine.Entry, private bool
 		dir = "higher is better"
 	}
 	fmt.Fprintf(g.stdout, "%s leaderboard — %s — %s on %d rows (%s)\n", t.ID, part, t.Metric, n, dir)
+	printRows(g, rows)
+}
+
+// printPhaseBoard prints one phase's board: its heading names the phase
+// (whose data may have its own row count, so none is given).
+func printPhaseBoard(g *globals, t *api.Task, rows []engine.Entry, private bool, phase string) {
+	part := "public"
+	if private {
+		part = "private"
+	}
+	dir := "lower is better"
+	if t.HigherIsBetter {
+		dir = "higher is better"
+	}
+	fmt.Fprintf(g.stdout, "%s leaderboard — phase %s — %s — %s (%s)\n", t.ID, phase, part, t.Metric, dir)
+	printRows(g, rows)
+}
+
+// printRows prints a leaderboard's rows under its heading.
+func printRows(g *globals, rows []engine.Entry) {
 	if len(rows) == 0 {
 		fmt.Fprintln(g.stdout, "  no scored submissions yet")
 		return

@@ -110,3 +110,62 @@ func TestMemorizerSeenRows(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaderboardPhase reads each phase's board of the demo's contest
+// with verdict leaderboard --phase: the development board as it stood
+// when the final phase began, the final board, and a refusal naming an
+// unknown phase.
+func TestLeaderboardPhase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if code, stdout, stderr := cli(t, "--data-dir", dir, "demo", "--phases"); code != 0 {
+		t.Fatalf("demo --phases: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	order := func(rows []struct {
+		Name     string
+		Baseline bool
+	}) string {
+		var o []string
+		for _, r := range rows {
+			if !r.Baseline {
+				o = append(o, r.Name)
+			}
+		}
+		return strings.Join(o, ",")
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		want  string // names in rank order
+		phase string
+	}{
+		{"development", []string{"--phase", "development"}, "mallory,alice,bob", "development"},
+		{"final", []string{"--phase", "final", "--private"}, "alice,bob,mallory", "final"},
+		{"default", nil, "mallory,alice,bob", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--data-dir", dir, "--json", "leaderboard", "breast-cancer-phases"}, tc.args...)
+			code, stdout, stderr := cli(t, args...)
+			var out struct {
+				Phase   string
+				Entries []struct {
+					Name     string
+					Baseline bool
+				}
+			}
+			if code != 0 || json.Unmarshal([]byte(stdout), &out) != nil {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			if got := order(out.Entries); got != tc.want || out.Phase != tc.phase {
+				t.Errorf("phase %q board %s, want phase %q %s", out.Phase, got, tc.phase, tc.want)
+			}
+		})
+	}
+	code, stdout, _ := cli(t, "--data-dir", dir, "leaderboard", "breast-cancer-phases", "--phase", "development")
+	if code != 0 || !strings.Contains(stdout, "breast-cancer-phases leaderboard — phase development — public") {
+		t.Errorf("text board: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := cli(t, "--data-dir", dir, "leaderboard", "breast-cancer-phases", "--phase", "nope"); code == 0 || !strings.Contains(stderr, `no phase "nope"`) {
+		t.Errorf("--phase nope: exit %d, %s; want a refusal naming the phase", code, stderr)
+	}
+}

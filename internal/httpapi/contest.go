@@ -24,12 +24,13 @@ func (s *Server) leaderboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	entries, err := s.e.Leaderboard(id, c.viewer(), private)
+	phase := r.URL.Query().Get("phase")
+	entries, err := s.e.PhaseLeaderboard(id, c.viewer(), private, phase)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.Leaderboard{Task: id, Private: private, Entries: entries})
+	writeJSON(w, http.StatusOK, api.Leaderboard{Task: id, Phase: phase, Private: private, Entries: entries})
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {

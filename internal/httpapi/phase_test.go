@@ -55,6 +55,31 @@ func TestPhasesHTTP(t *testing.T) {
 	ids := []string{alice.mustSubmit("contest", module("")), bob.mustSubmit("contest", sandboxtest.Wasm(sandboxtest.CModel))}
 	waitScored(t, v.e, ids)
 	devBoard := alice.get("/v1/tasks/contest/leaderboard").body
+	t.Run("PhaseBoard", func(t *testing.T) {
+		entries := func(b []byte) string {
+			var lb struct {
+				Phase   string          `json:"phase"`
+				Entries json.RawMessage `json:"entries"`
+			}
+			if err := json.Unmarshal(b, &lb); err != nil {
+				t.Fatal(err)
+			}
+			return lb.Phase + " " + string(lb.Entries)
+		}
+		r := alice.get("/v1/tasks/contest/leaderboard?phase=dev")
+		if got, want := entries(r.body), "dev "+entries(devBoard)[1:]; r.status != http.StatusOK || got != want {
+			t.Errorf("?phase=dev: %d %s, want the default (current) board, phase dev: %s", r.status, got, want)
+		}
+		if r := anon.get("/v1/tasks/contest/leaderboard?phase=final"); r.status != http.StatusOK || !strings.Contains(string(r.body), `"entries": []`) {
+			t.Errorf("?phase=final before it began: %d %s, want an empty board", r.status, r.body)
+		}
+		if r := alice.get("/v1/tasks/contest/leaderboard?phase=nope"); r.status != http.StatusNotFound || !strings.Contains(string(r.body), `no phase \"nope\"`) {
+			t.Errorf("?phase=nope: %d %s, want 404 naming the phase", r.status, r.body)
+		}
+		if r := alice.get("/v1/tasks/contest/leaderboard?phase=dev&private=true"); r.status != http.StatusForbidden {
+			t.Errorf("participant's private dev board before close: %d, want 403", r.status)
+		}
+	})
 
 	phases := func(r response) []engine.Phase {
 		t.Helper()
@@ -152,6 +177,10 @@ func TestPhaseReadsNoFinalScore(t *testing.T) {
 		"page":        ada.get("/submissions/" + id),
 		"task page":   ada.get("/tasks/contest"),
 		"board":       ada.get("/v1/tasks/contest/leaderboard"),
+		"dev board":   ada.get("/v1/tasks/contest/leaderboard?phase=dev"),
+		"final board": ada.get("/v1/tasks/contest/leaderboard?phase=final"),
+		"phase page":  ada.get("/tasks/contest?phase=dev"),
+		"final page":  ada.get("/tasks/contest?phase=final"),
 		"history":     ada.get("/v1/tasks/contest/history"),
 		"phases":      ada.get("/v1/tasks/contest/phases"),
 		"audit":       ada.get("/v1/tasks/contest/audit"),

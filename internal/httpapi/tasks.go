@@ -193,6 +193,9 @@ func placePhaseData(spec engine.Spec, phaseData, dataName, dir string, bad func(
 		if p.Data == nil {
 			continue
 		}
+		if want != "" {
+			return bad("phases[%d].data: an upload carries one phase's own data (the phase_data part), and this spec gives two phases their own; create it with verdict task create on the server's machine", i)
+		}
 		want = p.Data.Test
 		if want != filepath.Base(want) || strings.ContainsAny(want, `/\`) || want == "." || want == ".." || want == dataName || want == "task.yaml" {
 			return bad("phases[%d].data.test %q: in an upload it is the phase's data file's bare name, other than data.test's", i, want)
@@ -202,7 +205,7 @@ func placePhaseData(spec engine.Spec, phaseData, dataName, dir string, bad func(
 	case want == "" && phaseData != "":
 		return bad("a phase_data part, but no phase of the spec has its own data")
 	case want != "" && phaseData == "":
-		return bad("the final phase has its own data (%s): upload it as the phase_data part", want)
+		return bad("a phase has its own data (%s): upload it as the phase_data part", want)
 	case want == "":
 		return nil
 	}

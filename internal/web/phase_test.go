@@ -49,4 +49,11 @@ phases:
 		"<strong>Final round</strong>", "no submissions", "the final leaderboard is decided here",
 		"submissions accepted, 4 a day, at most 20, 256 MiB and 12 s per model")
 	lacks(t, "unphased", get(t, srv, "/", "", http.StatusOK), "<h3>Phases</h3>")
+	// Each phase's board: the current one's by default, another by
+	// ?phase=, none for a final phase that has not begun.
+	contains(t, "phased task page", page, `Boards by phase: <strong aria-current="page">Development</strong>.`)
+	lacks(t, "phased task page", page, `?phase=final`)
+	dev := get(t, srv, "/tasks/phased?phase=dev", "", http.StatusOK)
+	contains(t, "dev board page", dev, "Public leaderboard — phase Development", `<strong aria-current="page">Development</strong>`)
+	get(t, srv, "/tasks/phased?phase=nope", "", http.StatusNotFound)
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -317,6 +318,17 @@ type taskData struct {
 	Viewer      engine.Viewer
 	// Phases are the task's phases, nil for a task without.
 	Phases []engine.Phase
+	// Phase names the phase whose board Board is, when one was asked
+	// for (?phase=); PhaseBoards link every phase's board that exists.
+	Phase       string
+	PhaseBoards []phaseBoard
+}
+
+// phaseBoard is a link to one phase's board on a task page.
+type phaseBoard struct {
+	Name  string
+	Link  string
+	Shown bool // the board on the page
 }
 
 // credRow is a credential with its author's display name.
@@ -388,7 +400,8 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request) {
 	case "private":
 		private = hasPrivate
 	}
-	board, err := s.e.Leaderboard(id, v, private)
+	phase := r.URL.Query().Get("phase")
+	board, err := s.e.PhaseLeaderboard(id, v, private, phase)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -432,6 +445,19 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request) {
 		d.Other = "?board=public"
 	case hasPrivate && (st.Reveal || v.Host):
 		d.Other = "?board=private"
+	}
+	if d.Other != "" && phase != "" {
+		d.Other += "&phase=" + url.QueryEscape(phase)
+	}
+	for _, p := range phases {
+		if p.Final && p.Entered.IsZero() {
+			continue // no board before it begins
+		}
+		if p.ID == phase {
+			d.Phase = p.Name
+		}
+		shown := p.ID == phase || phase == "" && p.Current
+		d.PhaseBoards = append(d.PhaseBoards, phaseBoard{Name: p.Name, Link: "?phase=" + url.QueryEscape(p.ID), Shown: shown})
 	}
 	for _, en := range board {
 		row := boardRow{Entry: en}
