@@ -244,14 +244,23 @@ func (c *Client) CreateTask(ctx context.Context, spec []byte, dataName string, d
 	return &t, nil
 }
 
-// CreatePhasedTask is CreateTask for a spec whose final phase has its own
-// data: phaseData is uploaded as the phase_data part, under phaseName
-// (the bare name the spec gives it).
-func (c *Client) CreatePhasedTask(ctx context.Context, spec []byte, dataName string, data io.Reader, phaseName string, phaseData io.Reader) (*api.Task, error) {
+// PhaseData is a phase's own held-out dataset in an upload: Name is the
+// bare file name the spec's phases[i].data.test gives it.
+type PhaseData struct {
+	Name string
+	Data io.Reader
+}
+
+// CreatePhasedTask is CreateTask for a spec whose phases have their own
+// data: each is uploaded as a phase_data part under the name the spec
+// gives it.
+func (c *Client) CreatePhasedTask(ctx context.Context, spec []byte, dataName string, data io.Reader, phases ...PhaseData) (*api.Task, error) {
 	var t api.Task
-	err := c.upload(ctx, "/v1/tasks", []formPart{{"spec", "task.yaml", bytes.NewReader(spec)}, {"data", dataName, data},
-		{"phase_data", phaseName, phaseData}}, http.StatusCreated, &t)
-	if err != nil {
+	parts := []formPart{{"spec", "task.yaml", bytes.NewReader(spec)}, {"data", dataName, data}}
+	for _, p := range phases {
+		parts = append(parts, formPart{"phase_data", p.Name, p.Data})
+	}
+	if err := c.upload(ctx, "/v1/tasks", parts, http.StatusCreated, &t); err != nil {
 		return nil, err
 	}
 	return &t, nil

@@ -55,20 +55,19 @@ func newTaskCmd(g *globals) *cobra.Command {
 					return badInput(err)
 				}
 			}
-			var t *api.Task
-			if pd := phaseDataOf(parsed); pd != "" {
-				// The final phase's own data goes along, found beside the
-				// spec and named as the spec names it.
+			// Each phase's own data goes along, found beside the spec and
+			// named as the spec names it.
+			var phases []client.PhaseData
+			for _, pd := range phaseDataOf(parsed) {
 				pf, err := os.Open(filepath.Join(filepath.Dir(args[0]), pd))
 				if err != nil {
-					return badInput(fmt.Errorf("task create: the final phase's data.test: %w", err))
+					return badInput(fmt.Errorf("task create: a phase's data.test: %w", err))
 				}
 				defer pf.Close()
-				t, err = c.CreatePhasedTask(cmd.Context(), spec, name, f, pd, pf)
-				if err != nil {
-					return err
-				}
-			} else if t, err = c.CreateTask(cmd.Context(), spec, name, f); err != nil {
+				phases = append(phases, client.PhaseData{Name: pd, Data: pf})
+			}
+			t, err := c.CreatePhasedTask(cmd.Context(), spec, name, f, phases...)
+			if err != nil {
 				return err
 			}
 			return emitCreated(g, t.TaskInfo, t.Warnings)
@@ -350,15 +349,16 @@ func outputsNote(t engine.TaskInfo) string {
 	}
 }
 
-// phaseDataOf returns the data.test of the spec's phase with its own data,
-// "" if none.
-func phaseDataOf(s engine.Spec) string {
+// phaseDataOf returns the data.test of each of the spec's phases with its
+// own data, in order.
+func phaseDataOf(s engine.Spec) []string {
+	var names []string
 	for _, p := range s.Phases {
 		if p.Data != nil {
-			return p.Data.Test
+			names = append(names, p.Data.Test)
 		}
 	}
-	return ""
+	return names
 }
 
 // currentPhaseNote says, of the current phase among ps, its name and the

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -8,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	vclient "github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/internal/httpapi"
 	"github.com/verdictlab/verdict/internal/web"
@@ -36,7 +39,7 @@ func TestPhasesHTTP(t *testing.T) {
 			parts map[string][]byte
 			msg   string
 		}{
-			{"NoPhaseData", map[string][]byte{"spec": spec, "data": data}, "upload it as the phase_data part"},
+			{"NoPhaseData", map[string][]byte{"spec": spec, "data": data}, "upload it as a phase_data part"},
 			{"PhaseDataUnasked", map[string][]byte{"spec": []byte(contestSpec("contest", "")), "data": data, "phase_data": data}, "no phase of the spec has its own data"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -195,5 +198,56 @@ func TestPhaseReadsNoFinalScore(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPhasesHTTPSeveralData creates, over HTTP with the typed client, a
+// task whose two development phases and final phase each have their own
+// data: one phase_data part per phase, matched by its file name.
+func TestPhasesHTTPSeveralData(t *testing.T) {
+	v := newEnv(t, engine.Config{}, httpapi.Config{})
+	data, err := os.ReadFile("testdata/contest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := []byte(contestSpec("three", `phases:
+  - {id: deva, data: {test: a.csv}, schedule: {start: "2026-01-01T00:00:00Z"}}
+  - {id: devb, data: {test: b.csv}, schedule: {start: "2098-01-01T00:00:00Z"}}
+  - {id: final, final: true, data: {test: final.csv}, schedule: {start: "2099-01-01T00:00:00Z"}}
+`))
+	host, err := vclient.New(vclient.Config{URL: v.srv.URL, Token: v.token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phase := func(name string) vclient.PhaseData {
+		return vclient.PhaseData{Name: name, Data: bytes.NewReader(fixedContest(t, nil))}
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		phases []vclient.PhaseData
+		msg    string
+	}{
+		{"Missing", []vclient.PhaseData{phase("a.csv"), phase("final.csv")}, `upload it as a phase_data part named "b.csv"`},
+		{"Unknown", []vclient.PhaseData{phase("a.csv"), phase("b.csv"), phase("final.csv"), phase("c.csv")}, `named "c.csv", but no phase`},
+		{"Twice", []vclient.PhaseData{phase("a.csv"), phase("a.csv"), phase("final.csv")}, `two phase_data parts named "a.csv"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := host.CreatePhasedTask(ctx, spec, "contest.csv", bytes.NewReader(data), tc.phases...)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("got %v, want a refusal naming %q", err, tc.msg)
+			}
+		})
+	}
+	if _, err := host.CreatePhasedTask(ctx, spec, "contest.csv", bytes.NewReader(data),
+		phase("final.csv"), phase("b.csv"), phase("a.csv")); err != nil {
+		t.Fatalf("create with each phase's data: %v", err)
+	}
+	ps, err := v.e.Phases("three", engine.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 3 || ps[0].ID != "deva" || !ps[0].Current {
+		t.Fatalf("phases: %+v, want deva current of three", ps)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -132,7 +133,8 @@ func (s *Server) receiveTask(w http.ResponseWriter, r *http.Request, dir string)
 		return "", bad("%v", err)
 	}
 	var spec []byte
-	var data, phaseData string
+	var data string
+	var phaseData []phaseUpload
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -154,11 +156,16 @@ func (s *Server) receiveTask(w http.ResponseWriter, r *http.Request, dir string)
 				return "", tooLargeOr(err, bad)
 			}
 		case "phase_data":
-			if phaseData, err = saveData(p, dir, s.cfg.MaxDatasetBytes); err != nil {
+			if len(phaseData) >= engine.MaxPhases {
+				return "", bad("more phase_data parts than a spec may have phases (%d)", engine.MaxPhases)
+			}
+			path, err := saveData(p, dir, s.cfg.MaxDatasetBytes)
+			if err != nil {
 				return "", tooLargeOr(err, bad)
 			}
+			phaseData = append(phaseData, phaseUpload{name: p.FileName(), path: path})
 		default:
-			return "", bad("unknown part %q (want spec, data and, for a final phase with its own data, phase_data)", p.FormName())
+			return "", bad("unknown part %q (want spec, data and, for each phase with its own data, a phase_data part named as its data.test)", p.FormName())
 		}
 	}
 	if spec == nil || data == "" {
@@ -185,31 +192,54 @@ func (s *Server) receiveTask(w http.ResponseWriter, r *http.Request, dir string)
 	return specPath, os.WriteFile(specPath, spec, 0o600)
 }
 
-// placePhaseData puts the uploaded phase_data part where the spec's final
-// phase expects it: beside the task's data, under its bare name.
-func placePhaseData(spec engine.Spec, phaseData, dataName, dir string, bad func(string, ...any) error) error {
-	var want string
+// phaseUpload is one uploaded phase_data part: the file name it was sent
+// under and where it was saved.
+type phaseUpload struct{ name, path string }
+
+// placePhaseData puts each uploaded phase_data part where the spec's
+// phases expect it: beside the task's data, under the bare name the
+// phase's data.test gives. A part is matched to its phase by its file
+// name; a lone part for the spec's lone phase with its own data needs no
+// name.
+func placePhaseData(spec engine.Spec, parts []phaseUpload, dataName, dir string, bad func(string, ...any) error) error {
+	var wants []string
 	for i, p := range spec.Phases {
 		if p.Data == nil {
 			continue
 		}
-		if want != "" {
-			return bad("phases[%d].data: an upload carries one phase's own data (the phase_data part), and this spec gives two phases their own; create it with verdict task create on the server's machine", i)
-		}
-		want = p.Data.Test
-		if want != filepath.Base(want) || strings.ContainsAny(want, `/\`) || want == "." || want == ".." || want == dataName || want == "task.yaml" {
+		want := p.Data.Test
+		if want != filepath.Base(want) || strings.ContainsAny(want, `/\`) || want == "." || want == ".." || want == dataName || want == "task.yaml" || want == "spec.yaml" {
 			return bad("phases[%d].data.test %q: in an upload it is the phase's data file's bare name, other than data.test's", i, want)
 		}
+		if slices.Contains(wants, want) {
+			return bad("phases[%d].data.test %q: another phase names the same file; in an upload each phase's own data is its own file", i, want)
+		}
+		wants = append(wants, want)
 	}
-	switch {
-	case want == "" && phaseData != "":
-		return bad("a phase_data part, but no phase of the spec has its own data")
-	case want != "" && phaseData == "":
-		return bad("a phase has its own data (%s): upload it as the phase_data part", want)
-	case want == "":
-		return nil
+	if len(wants) == 1 && len(parts) == 1 {
+		return os.Rename(parts[0].path, filepath.Join(dir, wants[0]))
 	}
-	return os.Rename(phaseData, filepath.Join(dir, want))
+	byName := make(map[string]string, len(parts))
+	for _, p := range parts {
+		if _, dup := byName[p.name]; dup {
+			return bad("two phase_data parts named %q", p.name)
+		}
+		byName[p.name] = p.path
+	}
+	for _, want := range wants {
+		path, ok := byName[want]
+		if !ok {
+			return bad("a phase has its own data (%s): upload it as a phase_data part named %q", want, want)
+		}
+		if err := os.Rename(path, filepath.Join(dir, want)); err != nil {
+			return err
+		}
+		delete(byName, want)
+	}
+	for name := range byName {
+		return bad("a phase_data part named %q, but no phase of the spec has its own data under that name", name)
+	}
+	return nil
 }
 
 // saveData copies an uploaded dataset to a file in dir.
