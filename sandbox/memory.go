@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"sync"
 	"unsafe"
@@ -21,6 +22,10 @@ import (
 // memory never shrinks, so they have never been written.
 type memoryAllocator struct {
 	limit uint64 // bytes
+	// mapped reserves the memory as a mapping of its own (Linux), up to
+	// the limit at once so it never moves, for mapFile. Guest ABI v2 only.
+	mapped bool
+	own    bool // buf is that mapping
 
 	mu      sync.Mutex
 	buf     []byte
@@ -36,6 +41,13 @@ var _ experimental.LinearMemory = (*memoryAllocator)(nil)
 func (a *memoryAllocator) Allocate(capacity, _ uint64) experimental.LinearMemory {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.mapped {
+		if b, err := reserveMemory(a.limit); err == nil {
+			a.buf, a.own = b[:0], true
+			return a
+		}
+		a.mapped = false // mapFile then refuses, and the host copies
+	}
 	a.buf = make([]byte, 0, min(capacity, a.limit))
 	return a
 }
@@ -52,6 +64,10 @@ func (a *memoryAllocator) Reallocate(size uint64) []byte {
 		a.buf = a.buf[:size]
 		return a.buf
 	}
+	if a.own { // cannot happen: the mapping spans the limit
+		a.refused = max(a.refused, size)
+		return nil
+	}
 	// Amortize like append, but never reserve past the limit.
 	grown := make([]byte, size, max(size, min(2*uint64(cap(a.buf)), a.limit)))
 	copy(grown, a.buf)
@@ -63,8 +79,28 @@ func (a *memoryAllocator) Reallocate(size uint64) []byte {
 // until the instance is gone, so this only drops ours.
 func (a *memoryAllocator) Free() {
 	a.mu.Lock()
+	if a.own {
+		releaseMemory(a.buf[:cap(a.buf)])
+		a.own = false
+	}
 	a.buf = nil
 	a.mu.Unlock()
+}
+
+// mapFile maps size bytes of the file fd from offset off over guest memory
+// at addr, both page-aligned: shared (the guest's writes reach the file)
+// or private (copy on write). It fails unless the memory is the
+// allocator's own mapping and [addr, addr+size) lies inside it.
+func (a *memoryAllocator) mapFile(addr uint32, size int, fd int, off int64, shared bool) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.own || uint64(addr)+uint64(size) > uint64(len(a.buf)) || addr%v2Align != 0 || off%v2Align != 0 {
+		return fmt.Errorf("cannot map %d bytes at %#x of guest memory of %d bytes", size, addr, len(a.buf))
+	}
+	if size == 0 {
+		return nil
+	}
+	return mapOver(a.buf[addr:uint64(addr)+uint64(size)], fd, off, shared)
 }
 
 // refusedBytes returns the largest refused request, 0 if none.
