@@ -118,7 +118,7 @@ func (s *childServer) close(ctx context.Context) {
 // outputs maps the outputs file of req, or returns the mapping kept from
 // an earlier run on the same file.
 func (s *childServer) outputs(req childRequest, file *os.File) ([]byte, error) {
-	size := outputsHeader + 8*req.Outputs*padRows(req.Rows)
+	size := outputsHeader + 8*req.Outputs*req.Rows
 	if req.OutputsFile != 0 && req.OutputsFile == s.out.id && len(s.out.data) >= size {
 		return s.out.data[:size], nil
 	}
@@ -262,7 +262,7 @@ func (s *childServer) module(ctx context.Context, req childRequest, file *os.Fil
 // features maps the features file of req, or returns the mapping kept from
 // an earlier run on the same Features.
 func (s *childServer) features(req childRequest, file *os.File) ([]byte, error) {
-	size := 8 * padRows(req.Rows) * req.Cols
+	size := 8 * req.Rows * req.Cols
 	if req.Features != 0 && req.Features == s.feats.id && len(s.feats.data) == size {
 		return s.feats.data, nil
 	}
@@ -319,11 +319,11 @@ func (s *childServer) serve(ctx context.Context, req childRequest, files []*os.F
 	}
 	cols := make([][]float64, req.Cols)
 	for j := range cols {
-		cols[j] = floatView(feats, 8*j*padRows(req.Rows), req.Rows)
+		cols[j] = floatView(feats, 8*j*req.Rows, req.Rows)
 	}
 	res := &Result{Outputs: make([][]float64, req.Outputs)}
 	for k := range res.Outputs {
-		res.Outputs[k] = floatView(out, outputsHeader+8*k*padRows(req.Rows), req.Rows)
+		res.Outputs[k] = floatView(out, outputsHeader+8*k*req.Rows, req.Rows)
 	}
 	progress := unsafe.Slice((*uint32)(unsafe.Pointer(&out[0])), maxWorkers)
 	phase := func(w int, fn string) { atomic.StoreUint32(&progress[w], phaseCode(fn)) }
@@ -332,8 +332,7 @@ func (s *childServer) serve(ctx context.Context, req childRequest, files []*os.F
 
 	runCtx, cancel := context.WithTimeoutCause(ctx, req.Limits.Timeout, errTimeLimit)
 	defer cancel()
-	mapped := &runFiles{features: int(files[1].Fd()), outputs: int(files[2].Fd()), outBase: outputsHeader, rows: req.Rows}
-	settled, err := m.execute(runCtx, ctx, cols, req.Batch, res, req.Workers, phase, batchDone, childLinger, mapped)
+	settled, err := m.execute(runCtx, ctx, cols, req.Batch, res, req.Workers, phase, batchDone, childLinger)
 	resp.Settled = settled
 	if err != nil {
 		return fail(err)

@@ -8,9 +8,7 @@ import (
 
 // Features is a feature matrix prepared once for many Runs, possibly of
 // many modules: the columns of an Input, copied into one read-only
-// column-major float64 buffer, each column starting on a 4 KiB page
-// (columns padRows(rows) values apart), so that Guest ABI v2 can map them
-// into guest memory instead of copying them. On Linux the buffer is a sealed in-memory
+// column-major float64 buffer. On Linux the buffer is a sealed in-memory
 // file (memfd) that Process isolation maps into every child, so a Run
 // copies each value once, from the mapping into guest memory, and a child
 // can neither change the features nor see anything but them (never a
@@ -49,16 +47,11 @@ func NewFeatures(columns [][]float64) (*Features, error) {
 		return nil, fmt.Errorf("sandbox: prepare features: %w", err)
 	}
 	f.columns = make([][]float64, len(columns))
-	stride := padRows(rows)
 	for j := range columns {
-		f.columns[j] = data[j*stride : j*stride+rows : j*stride+rows]
+		f.columns[j] = data[j*rows : (j+1)*rows : (j+1)*rows]
 	}
 	return f, nil
 }
-
-// padRows rounds rows up to whole 4 KiB pages of float64s: the distance
-// between columns in a features or outputs file.
-func padRows(rows int) int { return (rows + pageRows - 1) / pageRows * pageRows }
 
 // Rows returns the number of rows.
 func (f *Features) Rows() int { return f.rows }

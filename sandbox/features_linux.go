@@ -15,10 +15,10 @@ type featureBacking struct {
 }
 
 func (b *featureBacking) create(columns [][]float64, rows int) ([]float64, error) {
-	size := 8 * padRows(rows) * len(columns)
+	size := 8 * rows * len(columns)
 	f, err := sealedFile("verdict-features", size, func(f *os.File) error {
 		for j, c := range columns {
-			if _, err := f.WriteAt(floatBytes(c), int64(8*j*padRows(rows))); err != nil {
+			if _, err := f.WriteAt(floatBytes(c), int64(8*j*rows)); err != nil {
 				return err
 			}
 		}
@@ -38,14 +38,6 @@ func (b *featureBacking) create(columns [][]float64, rows int) ([]float64, error
 	}
 	b.data = data
 	return unsafe.Slice((*float64)(unsafe.Pointer(&data[0])), size/8), nil
-}
-
-// fd returns the memfd, for mapping into guest memory.
-func (b *featureBacking) fd() int {
-	if b.file == nil {
-		return -1
-	}
-	return int(b.file.Fd())
 }
 
 func (b *featureBacking) close() error {

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
 	"sync"
 	"unsafe"
@@ -22,10 +21,11 @@ import (
 // memory never shrinks, so they have never been written.
 type memoryAllocator struct {
 	limit uint64 // bytes
-	// mapped reserves the memory as a mapping of its own (Linux), up to
-	// the limit at once so it never moves, for mapFile. Guest ABI v2 only.
-	mapped bool
-	own    bool // buf is that mapping
+	// pool, if not nil, lends linear memories of earlier instances, all
+	// zero, and takes this one back, zeroed, when its instance is closed:
+	// pages already mapped cost far less than fresh ones, whose first
+	// touch is a page fault (Guest ABI v2, whose windows take megabytes).
+	pool chan []byte
 
 	mu      sync.Mutex
 	buf     []byte
@@ -41,16 +41,20 @@ var _ experimental.LinearMemory = (*memoryAllocator)(nil)
 func (a *memoryAllocator) Allocate(capacity, _ uint64) experimental.LinearMemory {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.mapped {
-		if b, err := reserveMemory(a.limit); err == nil {
-			a.buf, a.own = b[:0], true
+	select {
+	case b := <-a.pool: // never ready when nil
+		if uint64(cap(b)) >= capacity && uint64(cap(b)) <= a.limit {
+			a.buf = b[:0]
 			return a
 		}
-		a.mapped = false // mapFile then refuses, and the host copies
+	default:
 	}
 	a.buf = make([]byte, 0, min(capacity, a.limit))
 	return a
 }
+
+// maxPooledMemory bounds a linear memory kept for reuse.
+const maxPooledMemory = 64 << 20
 
 // Reallocate implements experimental.LinearMemory.
 func (a *memoryAllocator) Reallocate(size uint64) []byte {
@@ -64,10 +68,6 @@ func (a *memoryAllocator) Reallocate(size uint64) []byte {
 		a.buf = a.buf[:size]
 		return a.buf
 	}
-	if a.own { // cannot happen: the mapping spans the limit
-		a.refused = max(a.refused, size)
-		return nil
-	}
 	// Amortize like append, but never reserve past the limit.
 	grown := make([]byte, size, max(size, min(2*uint64(cap(a.buf)), a.limit)))
 	copy(grown, a.buf)
@@ -77,30 +77,21 @@ func (a *memoryAllocator) Reallocate(size uint64) []byte {
 
 // Free implements experimental.LinearMemory. wazero keeps its own reference
 // until the instance is gone, so this only drops ours.
+// With a pool, the memory is zeroed (only what was used: linear memory
+// never shrinks, so the rest was never written) and offered to the next
+// instance; wazero calls Free once the instance is closed, after its last
+// guest call returned.
 func (a *memoryAllocator) Free() {
 	a.mu.Lock()
-	if a.own {
-		releaseMemory(a.buf[:cap(a.buf)])
-		a.own = false
+	if a.pool != nil && a.buf != nil && cap(a.buf) <= maxPooledMemory {
+		clear(a.buf)
+		select {
+		case a.pool <- a.buf[:0]:
+		default:
+		}
 	}
 	a.buf = nil
 	a.mu.Unlock()
-}
-
-// mapFile maps size bytes of the file fd from offset off over guest memory
-// at addr, both page-aligned: shared (the guest's writes reach the file)
-// or private (copy on write). It fails unless the memory is the
-// allocator's own mapping and [addr, addr+size) lies inside it.
-func (a *memoryAllocator) mapFile(addr uint32, size int, fd int, off int64, shared bool) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.own || uint64(addr)+uint64(size) > uint64(len(a.buf)) || addr%v2Align != 0 || off%v2Align != 0 {
-		return fmt.Errorf("cannot map %d bytes at %#x of guest memory of %d bytes", size, addr, len(a.buf))
-	}
-	if size == 0 {
-		return nil
-	}
-	return mapOver(a.buf[addr:uint64(addr)+uint64(size)], fd, off, shared)
 }
 
 // refusedBytes returns the largest refused request, 0 if none.

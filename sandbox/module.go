@@ -154,11 +154,7 @@ func (m *Module) Run(ctx context.Context, in Input) (*Result, error) {
 	if p != nil {
 		batchDone = p.batch
 	}
-	var files *runFiles
-	if f := in.Features; f != nil && f.backing.fd() >= 0 {
-		files = &runFiles{features: f.backing.fd(), outputs: -1, rows: f.rows}
-	}
-	if _, err := m.execute(runCtx, ctx, cols, batch, res, m.rt.workers, nil, batchDone, -1, files); err != nil {
+	if _, err := m.execute(runCtx, ctx, cols, batch, res, m.rt.workers, nil, batchDone, -1); err != nil {
 		return nil, err
 	}
 	if p != nil {
@@ -183,11 +179,11 @@ type batchFunc func(n int)
 // waits at most that long for them (in the child of Process isolation,
 // guests have no termination checks: the child exits if they are still
 // running, which is what stops them).
-func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch int, res *Result, workers int, phase phaseFunc, batchDone batchFunc, linger time.Duration, files *runFiles) (bool, error) {
+func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch int, res *Result, workers int, phase phaseFunc, batchDone batchFunc, linger time.Duration) (bool, error) {
 	rows := len(cols[0])
 	n := max(1, min(workers, rows/MinRowsPerWorker))
 	if n == 1 {
-		in := m.instance(ctx, parent, 0, phase, batchDone, files)
+		in := m.instance(ctx, parent, 0, phase, batchDone)
 		err := in.run(cols, 0, rows, batch, res.Outputs)
 		mergeOutput(res, m.rt.limits.OutputBytes, in)
 		return true, err
@@ -198,16 +194,9 @@ func (m *Module) execute(ctx, parent context.Context, cols [][]float64, batch in
 	errs := make([]error, n)
 	failed := make(chan int, n)
 	var wg sync.WaitGroup
-	bound := func(w int) int {
-		b := w * rows / n
-		if m.c.abi.v2 && w < n {
-			b &^= pageRows - 1 // v2: shards start on pages of the features file
-		}
-		return b
-	}
 	for w := range n {
-		lo, hi := bound(w), bound(w+1)
-		insts[w] = m.instance(wctx, parent, w, phase, batchDone, files)
+		lo, hi := w*rows/n, (w+1)*rows/n
+		insts[w] = m.instance(wctx, parent, w, phase, batchDone)
 		wg.Go(func() {
 			errs[w] = insts[w].run(cols, lo, hi, batch, res.Outputs)
 			if errs[w] != nil {
@@ -282,18 +271,7 @@ type instance struct {
 	predictTime time.Duration
 }
 
-// runFiles are the files a Guest ABI v2 Run maps into guest memory
-// instead of copying them: the features file (feature j of row i at float64
-// j*padRows(rows) + i) and, in the child of Process isolation, the outputs
-// file (output k of row i at byte outBase + 8*(k*padRows(rows) + i)); -1
-// where there is none.
-type runFiles struct {
-	features, outputs int
-	outBase           int64
-	rows              int
-}
-
-func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc, batchDone batchFunc, files *runFiles) *instance {
+func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc, batchDone batchFunc) *instance {
 	lim := m.rt.limits
 	in := &instance{m: m, stdout: &cappedBuffer{max: lim.OutputBytes, limit: lim.WriteBytes}}
 	stderr := &cappedBuffer{max: lim.OutputBytes, limit: lim.WriteBytes}
@@ -309,10 +287,8 @@ func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc, b
 		WithRandSource(rand.NewChaCha8(randSeed))
 	in.guest = &guest{rt: m.rt, ctx: ctx, parent: parent, limits: lim,
 		alloc: &memoryAllocator{limit: lim.memoryBytes()}, stderr: stderr, worker: w, phase: phase, batchDone: batchDone}
-	if m.c.abi.v2 && files != nil && canMapMemory {
-		// Guest memory of its own mapping, so that feature and output
-		// pages can be mapped into it.
-		in.guest.files, in.guest.alloc.mapped = files, true
+	if m.c.abi.v2 {
+		in.guest.alloc.pool = m.rt.memories
 	}
 	return in
 }
@@ -432,8 +408,6 @@ type guest struct {
 	// reports progress (Input.Progress, or a Process child).
 	batchDone batchFunc
 	last      string // the guest function entered last
-	// files, if not nil, are mapped into guest memory by predictV2.
-	files *runFiles
 
 	predictTime time.Duration // inside verdict_predict
 }
@@ -633,6 +607,11 @@ func (g *guest) stderrExcerpt() string {
 const (
 	v2Align  = 4096
 	pageRows = v2Align / 8
+	// V2WindowRows bounds the rows of a Guest ABI v2 window: columns of
+	// 512 KiB, so that the window's outputs stay in a core's cache while
+	// the guest sweeps the columns, and the guest memory a Run touches
+	// (which the Runtime reuses from Run to Run) stays small.
+	V2WindowRows = 1 << 16
 )
 
 // v2Window returns the rows of one window of Guest ABI v2, at most rows:
@@ -641,29 +620,21 @@ const (
 func v2Window(lim Limits, cols, outs, rows int) int {
 	budget := min(lim.memoryBytes()/2, math.MaxInt32)
 	perRow := 8 * uint64(cols+outs)
-	fit := int64(budget) - 2*v2Align - int64(pageRows-1)*int64(perRow)
-	w := max(1, min(rows, int(fit/int64(perRow))))
-	if w < rows && w >= pageRows {
-		w &^= pageRows - 1 // windows start on pages of the features file
-	}
-	return w
+	fit := int64(budget) - v2Align - int64(pageRows-1)*int64(perRow)
+	return max(1, min(rows, V2WindowRows, int(fit/int64(perRow))))
 }
 
 // predictV2 is predict for Guest ABI v2: it allocates x and y once for a
-// window of rows (the whole range when it fits), places each feature column
-// of a window in x, and calls verdict_predict_v2 on batches of batch rows
-// that are views of the window: feature j of the window's row i at x +
-// 8*(j*stride + i), output k at y + 8*(k*stride + i). With files, columns
-// are not copied but mapped: the features file's pages copy-on-write into
-// x, and in a Process child the outputs file's pages shared into y, so
-// the guest writes its predictions where the parent reads them. Otherwise
-// each column is one copy per window.
+// window of rows (the whole range when it fits), copies each feature column
+// of a window into x with one copy, and calls verdict_predict_v2 on batches
+// of batch rows that are views of the window: feature j of the window's row
+// i at x + 8*(j*stride + i), output k at y + 8*(k*stride + i).
 func (g *guest) predictV2(mod api.Module, cols [][]float64, lo, hi, batch, outs int, out [][]float64) error {
 	window := v2Window(g.limits, len(cols), outs, hi-lo)
 	stride := (window + pageRows - 1) / pageRows * pageRows
 	batch = max(1, min(batch, window))
 	xBytes, yBytes := uint64(8*len(cols)*stride), uint64(8*outs*stride)
-	if xBytes+v2Align > math.MaxInt32 || yBytes+v2Align > math.MaxInt32 {
+	if xBytes+v2Align > math.MaxInt32 || yBytes > math.MaxInt32 {
 		// Only reachable with 4 GiB limits: keep every size an i32.
 		return g.abi("verdict_alloc", fmt.Sprintf("window of %d rows needs %s for x, more than an i32 size",
 			window, formatBytes(xBytes)))
@@ -672,30 +643,19 @@ func (g *guest) predictV2(mod api.Module, cols [][]float64, lo, hi, batch, outs 
 	if err != nil {
 		return err
 	}
-	yBase, err := g.allocate(mod, "y", yBytes+v2Align)
+	xp := (xBase + v2Align - 1) &^ (v2Align - 1)
+	yp, err := g.allocate(mod, "y", yBytes)
 	if err != nil {
 		return err
 	}
-	if uint64(xBase) < uint64(yBase)+yBytes+v2Align && uint64(yBase) < uint64(xBase)+xBytes+v2Align {
+	if uint64(xBase) < uint64(yp)+yBytes && uint64(yp) < uint64(xBase)+xBytes+v2Align {
 		return g.abi("verdict_alloc", fmt.Sprintf("x [%#x, %#x) and y [%#x, %#x) overlap",
-			xBase, uint64(xBase)+xBytes+v2Align, yBase, uint64(yBase)+yBytes+v2Align))
+			xBase, uint64(xBase)+xBytes+v2Align, yp, uint64(yp)+yBytes))
 	}
-	xp := (xBase + v2Align - 1) &^ (v2Align - 1)
-	yp := (yBase + v2Align - 1) &^ (v2Align - 1)
-	mapX := g.files != nil && g.files.features >= 0 && lo%pageRows == 0
-	mapY := g.files != nil && g.files.outputs >= 0 && lo%pageRows == 0
 	predict := mod.ExportedFunction("verdict_predict_v2")
 	for start := lo; start < hi; start += window {
 		n := min(window, hi-start)
-		span := (8*n + v2Align - 1) &^ (v2Align - 1)
 		for j, col := range cols {
-			if mapX {
-				off := int64(8 * (j*padRows(g.files.rows) + start))
-				if err := g.alloc.mapFile(xp+uint32(8*j*stride), span, g.files.features, off, false); err != nil {
-					return fmt.Errorf("sandbox: map features into guest memory: %w", err)
-				}
-				continue
-			}
 			view, ok := g.mem.Read(xp+uint32(8*j*stride), uint32(8*n))
 			if !ok {
 				return g.abi("verdict_predict_v2", "x buffer no longer in memory")
@@ -703,12 +663,6 @@ func (g *guest) predictV2(mod api.Module, cols [][]float64, lo, hi, batch, outs 
 			putFloats(view, col[start:start+n])
 		}
 		for k := range outs {
-			if mapY {
-				off := g.files.outBase + int64(8*(k*padRows(g.files.rows)+start))
-				if err := g.alloc.mapFile(yp+uint32(8*k*stride), span, g.files.outputs, off, true); err != nil {
-					return fmt.Errorf("sandbox: map outputs into guest memory: %w", err)
-				}
-			}
 			view, ok := g.mem.Read(yp+uint32(8*k*stride), uint32(8*n))
 			if !ok {
 				return g.abi("verdict_predict_v2", "y buffer no longer in memory")
@@ -734,14 +688,12 @@ func (g *guest) predictV2(mod api.Module, cols [][]float64, lo, hi, batch, outs 
 			}
 		}
 		for k := range outs {
-			dst := out[k][start : start+n]
-			if !mapY { // mapped: the guest wrote into dst itself
-				view, ok := g.mem.Read(yp+uint32(8*k*stride), uint32(8*n))
-				if !ok {
-					return g.abi("verdict_predict_v2", "y buffer no longer in memory")
-				}
-				getFloats(dst, view)
+			view, ok := g.mem.Read(yp+uint32(8*k*stride), uint32(8*n))
+			if !ok {
+				return g.abi("verdict_predict_v2", "y buffer no longer in memory")
 			}
+			dst := out[k][start : start+n]
+			getFloats(dst, view)
 			if i, msg := checkOutputs(dst, k, outs); i >= 0 {
 				return g.failWith(&Error{Kind: KindBadOutput, Func: "verdict_predict_v2", Msg: fmt.Sprintf(
 					"bad output: prediction for row %d, output %d %s", start+i, k, msg)})

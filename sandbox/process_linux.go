@@ -88,7 +88,7 @@ func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
 		defer feats.Close()
 	}
 	outs := in.Outputs
-	outSize := outputsHeader + 8*outs*padRows(rows)
+	outSize := outputsHeader + 8*outs*rows
 
 	workers := max(1, min(r.workers, rows/MinRowsPerWorker, maxWorkers))
 	req := r.request(opRun, m.SHA256, int64(m.Size))
@@ -97,13 +97,12 @@ func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
 	// Address space: the Go runtime and wazero, compiled code, the mapped
 	// features and outputs, and per instance its memory (up to twice while
 	// growing) and a call stack that wazero lets grow to 400 MB.
-	req.AddressSpace += uint64(8*padRows(rows)*feats.cols+outSize) + uint64(workers)*(3*r.limits.memoryBytes()+640<<20)
+	req.AddressSpace += uint64(8*rows*feats.cols+outSize) + uint64(workers)*(3*r.limits.memoryBytes()+640<<20)
 	res := &Result{Outputs: make([][]float64, outs), BatchRows: batch}
 	read := func(out []byte) error {
 		for k := range res.Outputs {
 			res.Outputs[k] = make([]float64, rows)
-			off := outputsHeader + 8*k*padRows(rows)
-			getFloats(res.Outputs[k], out[off:off+8*rows])
+			getFloats(res.Outputs[k], out[outputsHeader+8*k*rows:outputsHeader+8*(k+1)*rows])
 			// The child checked them too, but it ran untrusted code.
 			if i, msg := checkOutputs(res.Outputs[k], k, outs); i >= 0 {
 				return &Error{Kind: KindBadOutput, Func: "verdict_predict", Msg: fmt.Sprintf(

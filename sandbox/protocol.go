@@ -17,12 +17,11 @@ import (
 // little-endian length, then that many bytes of JSON. A request
 // (childRequest) carries files with its first byte (SCM_RIGHTS): the
 // module bytes (a sealed memfd) and, for a run, the features (a sealed
-// memfd, column-major float64, Cols columns of Rows values each starting
-// padRows(Rows) values after the last) and the outputs file the
+// memfd, column-major float64, Rows*Cols values) and the outputs file the
 // child maps and writes: outputsHeader bytes of progress (one uint32 phase
 // per worker, and at rowsDoneOffset the rows predicted so far, a uint64
 // the child adds each batch to and the parent polls, both atomically),
-// then Outputs columns of Rows float64, padRows(Rows) apart. The child answers
+// then Outputs*Rows float64, column-major. The child answers
 // each request with one childResponse frame and exits when the socket is
 // closed or a run failed; its stderr is kept for crash reports. The
 // parent kills the child's process group at the deadline.

@@ -80,6 +80,9 @@ type Runtime struct {
 	limits  Limits
 	workers int
 	opts    runtimeOptions
+	// memories holds zeroed linear memories of finished Guest ABI v2
+	// instances for the next ones (see memoryAllocator).
+	memories chan []byte
 
 	// Process isolation only.
 	process  bool
@@ -156,6 +159,7 @@ func newRuntime(ctx context.Context, c Config, o runtimeOptions) (*Runtime, erro
 	if r.workers == 0 {
 		r.workers = runtime.GOMAXPROCS(0)
 	}
+	r.memories = make(chan []byte, r.workers)
 	rc := o.config()
 	if c.Isolation == Process {
 		// The parent never compiles guest code: its wazero runtime only
