@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,6 +62,53 @@ func (n *native) predict() []float64 {
 	return y
 }
 
+// cpuTime is the CPU time this process has used: on a machine shared with
+// other jobs it measures work where wall time measures contention.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// childrenCPU is the CPU time of this process's live children (the
+// sandbox's Process pool), from /proc: they are not waited for, so
+// RUSAGE_CHILDREN does not count them.
+func childrenCPU() time.Duration {
+	entries, _ := os.ReadDir("/proc")
+	ppid := strconv.Itoa(os.Getpid())
+	var ticks int64
+	for _, e := range entries {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime(14) stime(15): fields after ")".
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 || f[1] != ppid {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+}
+
+func medianCPU(runs int, f func()) time.Duration {
+	ts := make([]time.Duration, runs)
+	for i := range ts {
+		start := cpuTime()
+		f()
+		ts[i] = cpuTime() - start
+	}
+	slices.Sort(ts)
+	return ts[len(ts)/2]
+}
+
 func median(runs int, f func()) time.Duration {
 	ts := make([]time.Duration, runs)
 	for i := range ts {
@@ -80,7 +131,7 @@ func TestAnchorsAgree(t *testing.T) {
 	}
 	for _, v2 := range []bool{true, false} {
 		y := make([]float64, len(want))
-		if err := wt.Run(cols, y, v2, 4096); err != nil {
+		if err := wt.Run(cols, y, v2, 4096); err != nil { // several windows or batches
 			t.Fatal(err)
 		}
 		assertClose(t, fmt.Sprintf("wasmtime v2=%v", v2), y, want)
@@ -120,7 +171,9 @@ func assertClose(t *testing.T, name string, got, want []float64) {
 // ABI v2 and v1). Each case measures the native run and wasmtime's v1 run
 // (its fastest here: v2's whole columns land in fresh instance memory,
 // whose first touch is slow on this machine) next to itself and reports
-// its time per op over theirs: x-native and x-wasmtime.
+// its time per op over theirs: x-native and x-wasmtime; cpu-x-native is
+// its CPU time per op (this process and, in Process isolation, the
+// children) over the native run's, steadier on a busy machine.
 func BenchmarkAnchors(b *testing.B) {
 	if !IsClang() {
 		b.Fatalf("clogit.c was compiled by %s, want clang: run with CC=clang (make bench-anchors)", Compiler())
@@ -134,7 +187,11 @@ func BenchmarkAnchors(b *testing.B) {
 		b.Fatal(err)
 	}
 	wtY := make([]float64, rows)
-	anchors := func(b *testing.B, elapsed time.Duration) {
+	nativeCPU := medianCPU(5, func() { nat.predict() })
+	anchors := func(b *testing.B, elapsed, cpu time.Duration) {
+		if cpu > 0 {
+			b.ReportMetric(float64(cpu/time.Duration(b.N))/float64(nativeCPU), "cpu-x-native")
+		}
 		nt := median(5, func() { nat.predict() })
 		wtt := median(3, func() {
 			if err := wt.Run(cols, wtY, false, sandbox.DefaultBatchRows); err != nil {
@@ -147,22 +204,28 @@ func BenchmarkAnchors(b *testing.B) {
 		b.ReportMetric(float64(rows*b.N)/elapsed.Seconds(), "rows/s")
 	}
 	b.Run("native", func(b *testing.B) {
+		cpu0 := cpuTime()
 		for b.Loop() {
 			nat.predict()
 		}
-		anchors(b, b.Elapsed())
+		anchors(b, b.Elapsed(), cpuTime()-cpu0)
 	})
 	for _, v2 := range []bool{true, false} {
 		b.Run(fmt.Sprintf("wasmtime/%s", abiName(v2)), func(b *testing.B) {
 			y := make([]float64, rows)
+			cpu0 := cpuTime()
+			batch := sandbox.DefaultBatchRows
+			if v2 {
+				batch = sandbox.V2WindowRows
+			}
 			for b.Loop() {
-				if err := wt.Run(cols, y, v2, sandbox.DefaultBatchRows); err != nil {
+				if err := wt.Run(cols, y, v2, batch); err != nil {
 					b.Fatal(err)
 				}
 			}
-			elapsed := b.Elapsed()
+			elapsed, cpu := b.Elapsed(), cpuTime()-cpu0
 			assertCloseB(b, y, want)
-			anchors(b, elapsed)
+			anchors(b, elapsed, cpu)
 		})
 	}
 	feats, err := sandbox.NewFeatures(cols)
@@ -182,7 +245,7 @@ func BenchmarkAnchors(b *testing.B) {
 	}
 }
 
-func benchSandbox(b *testing.B, iso sandbox.Isolation, workers int, v2 bool, feats *sandbox.Features, want []float64, anchors func(*testing.B, time.Duration)) {
+func benchSandbox(b *testing.B, iso sandbox.Isolation, workers int, v2 bool, feats *sandbox.Features, want []float64, anchors func(*testing.B, time.Duration, time.Duration)) {
 	ctx := context.Background()
 	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{Isolation: iso, Workers: workers, CacheDir: b.TempDir()})
 	if err != nil {
@@ -203,15 +266,16 @@ func benchSandbox(b *testing.B, iso sandbox.Isolation, workers int, v2 bool, fea
 	}
 	var res *sandbox.Result
 	b.ResetTimer()
+	cpu0, child0 := cpuTime(), childrenCPU()
 	for b.Loop() {
 		if res, err = m.Run(ctx, in); err != nil {
 			b.Fatal(err)
 		}
 	}
-	elapsed := b.Elapsed()
+	elapsed, cpu := b.Elapsed(), cpuTime()-cpu0+childrenCPU()-child0
 	b.StopTimer()
 	assertCloseB(b, res.Outputs[0], want)
-	anchors(b, elapsed)
+	anchors(b, elapsed, cpu)
 }
 
 func assertCloseB(b *testing.B, got, want []float64) {

@@ -11,8 +11,8 @@ import (
 
 // Wasmtime runs a Guest ABI module under wasmtime the way verdict's
 // sandbox does: a fresh instance per Run, _initialize, verdict_alloc for x
-// and y, then either verdict_predict_v2 once on whole columns (V2) or
-// verdict_predict on batches copied one by one (v1).
+// and y, then either verdict_predict_v2 once per window of whole columns
+// (v2) or verdict_predict on batches copied one by one (v1).
 type Wasmtime struct {
 	engine *wasmtime.Engine
 	module *wasmtime.Module
@@ -29,8 +29,8 @@ func NewWasmtime(wasm []byte) (*Wasmtime, error) {
 	return &Wasmtime{engine: engine, module: module}, nil
 }
 
-// Run predicts one output per row of cols into y, with ABI v2 when v2 is
-// set, else ABI v1 in batches of batch rows.
+// Run predicts one output per row of cols into y, with ABI v2 in windows
+// of batch rows when v2 is set, else ABI v1 in batches of batch rows.
 func (w *Wasmtime) Run(cols [][]float64, y []float64, v2 bool, batch int) error {
 	store := wasmtime.NewStore(w.engine)
 	defer store.Close()
@@ -54,26 +54,33 @@ func (w *Wasmtime) Run(cols [][]float64, y []float64, v2 bool, batch int) error 
 		return r.(int32), nil
 	}
 	if v2 {
-		stride := (rows + 511) &^ 511
+		// As verdict's sandbox does: windows of at most window rows, each
+		// column copied once per window, one call per window.
+		window := min(rows, batch)
+		stride := (window + 511) &^ 511
 		xBase, err := call(alloc, int32(8*nc*stride+4096))
 		if err != nil {
 			return err
 		}
-		yp, err := call(alloc, int32(8*stride))
-		if err != nil || xBase == 0 || yp == 0 {
+		yBase, err := call(alloc, int32(8*stride+4096))
+		if err != nil || xBase == 0 || yBase == 0 {
 			return errors.Join(err, errors.New("wasmtime: verdict_alloc failed"))
 		}
-		xp := (xBase + 4095) &^ 4095
-		data := mem.UnsafeData(store)
-		for j, c := range cols {
-			copy(data[int(xp)+8*j*stride:], floatBytes(c))
+		xp, yp := (xBase+4095)&^4095, (yBase+4095)&^4095
+		predict := inst.GetFunc(store, "verdict_predict_v2")
+		for start := 0; start < rows; start += window {
+			n := min(window, rows-start)
+			data := mem.UnsafeData(store)
+			for j, c := range cols {
+				copy(data[int(xp)+8*j*stride:], floatBytes(c[start:start+n]))
+			}
+			code, err := call(predict, xp, int32(n), int32(nc), int32(stride), yp, int32(1))
+			if err != nil || code != 0 {
+				return errors.Join(err, fmt.Errorf("wasmtime: verdict_predict_v2 returned %d", code))
+			}
+			data = mem.UnsafeData(store)
+			copy(floatBytes(y[start:start+n]), data[yp:int(yp)+8*n])
 		}
-		code, err := call(inst.GetFunc(store, "verdict_predict_v2"), xp, int32(rows), int32(nc), int32(stride), yp, int32(1))
-		if err != nil || code != 0 {
-			return errors.Join(err, fmt.Errorf("wasmtime: verdict_predict_v2 returned %d", code))
-		}
-		data = mem.UnsafeData(store)
-		copy(floatBytes(y), data[yp:int(yp)+8*rows])
 		return check(y)
 	}
 	batch = min(batch, rows)
