@@ -187,9 +187,8 @@ func BenchmarkAnchors(b *testing.B) {
 		b.Fatal(err)
 	}
 	wtY := make([]float64, rows)
-	nativeCPU := medianCPU(5, func() { nat.predict() })
 	anchors := func(b *testing.B, elapsed, cpu time.Duration) {
-		if cpu > 0 {
+		if nativeCPU := medianCPU(5, func() { nat.predict() }); cpu > 0 && nativeCPU > 0 {
 			b.ReportMetric(float64(cpu/time.Duration(b.N))/float64(nativeCPU), "cpu-x-native")
 		}
 		nt := median(5, func() { nat.predict() })
