@@ -174,7 +174,7 @@
 // context.WithTimeout(Limits.Timeout), covering instantiation, _initialize
 // and every batch, so an infinite loop is stopped. This has a cost: the
 // compiler then checks for termination at every loop back-edge by calling
-// into Go, which makes tight numeric loops 28-44 times slower than the
+// into Go, which makes tight numeric loops 14-44 times slower than the
 // same C compiled natively (see BenchmarkLinear and bench/anchors). A recursion bomb is not interrupted either: it ends at
 // wazero's 400 MB call-stack ceiling (0.2 s to a few seconds). Pick it
 // where forking is not wanted (tests, platforms other than Linux, a host
