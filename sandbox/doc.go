@@ -76,7 +76,7 @@
 // calls of that many rows, each with x and y pointing at its first row
 // and the same stride. The host calls verdict_alloc once for x
 // (8*cols*stride + 4096 bytes, aligned inside) and once for y
-// (8*outs*stride + 4096) per Run and instance. Between Runs the Runtime
+// (8*outs*stride) per Run and instance. Between Runs the Runtime
 // keeps the linear memories of v2 instances, zeroed, for the next ones:
 // pages already mapped are much cheaper than fresh ones (see
 // bench/anchors). Mapping the features file into guest memory instead of
@@ -175,8 +175,9 @@
 // and every batch, so an infinite loop is stopped. This has a cost: the
 // compiler then checks for termination at every loop back-edge by calling
 // into Go, which makes tight numeric loops 14-44 times slower than the
-// same C compiled natively (see BenchmarkLinear and bench/anchors). A recursion bomb is not interrupted either: it ends at
-// wazero's 400 MB call-stack ceiling (0.2 s to a few seconds). Pick it
+// same C compiled natively (see BenchmarkLinear and bench/anchors). A
+// recursion bomb is not interrupted either: it ends at wazero's 400 MB
+// call-stack ceiling (0.2 s to a few seconds). Pick it
 // where forking is not wanted (tests, platforms other than Linux, a host
 // already inside a container per submission).
 //
