@@ -6,6 +6,7 @@ BENCHTIME   ?= 1x
 VERDICT     := bin/verdict
 
 .PHONY: all build demo contest phases test bench fuzz check wasm clean
+.PHONY: bench-anchors
 
 all: build
 
@@ -36,6 +37,10 @@ test:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./bench/ ./datasets/ ./engine/ ./engine/metric/ ./leaderboard/ ./sandbox/ \
 	  ./engine/credential/... ./dispatch/ ./ledger/ ./market/ ./internal/httpapi/ ./internal/mcpserver/
+
+## bench-anchors: the sandbox against the same C model natively (clang -O3, cgo) and under wasmtime, 1e6 rows x 20 features (a module of its own: bench/anchors)
+bench-anchors:
+	cd bench/anchors && CC=clang $(GO) test -count=1 -run='^$$' -bench=. -benchtime=$(or $(ANCHORS_BENCHTIME),5x) .
 
 ## fuzz: a short run of every fuzz target
 fuzz:

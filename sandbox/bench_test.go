@@ -80,7 +80,8 @@ func nativeTime(cols [][]float64) time.Duration {
 // BenchmarkLinear is the acceptance benchmark: a 20-weight linear model on
 // 1e3, 1e5 and 1e6 rows x 20 features, warm (module compiled, features
 // prepared once, in Process a child from the pool), natively in Go and
-// sandboxed, C, Go and AssemblyScript guests, in both isolation modes.
+// sandboxed, C (Guest ABI v1 and v2), Go and AssemblyScript guests, in
+// both isolation modes.
 // Every sandboxed case measures the native loop next to itself and
 // reports, besides rows/s:
 //
@@ -112,7 +113,7 @@ func BenchmarkLinear(b *testing.B) {
 			b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 		for _, mode := range modes {
-			for _, guest := range []string{sandboxtest.CLinear, sandboxtest.GoLinear, sandboxtest.ASLinear} {
+			for _, guest := range []string{sandboxtest.CLinear, sandboxtest.CLinearV2, sandboxtest.GoLinear, sandboxtest.ASLinear} {
 				b.Run(fmt.Sprintf("rows=%d/%s/%s", rows, mode.name, guest), func(b *testing.B) {
 					benchLinear(b, mode.iso, guest, feats, want)
 				})

@@ -301,7 +301,10 @@ func (s *childServer) serve(ctx context.Context, req childRequest, files []*os.F
 	if err != nil {
 		return fail(err)
 	}
-	resp.HasInit = m.c.hasInit
+	resp.HasInit = m.c.abi.hasInit
+	if m.c.abi.v2 {
+		resp.ABI = 2
+	}
 	if req.Op == opCompile {
 		return resp
 	}

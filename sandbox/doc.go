@@ -56,6 +56,33 @@
 // such. A model must be a pure function of
 // each row: batch boundaries may change between runs.
 //
+// # Guest ABI v2
+//
+// A module that also (or instead of verdict_predict) exports
+//
+//	verdict_predict_v2(x i32, rows i32, cols i32, stride i32, y i32, outs i32) -> i32
+//
+// is run under Guest ABI v2; everything else (memory, verdict_alloc,
+// _initialize, outputs, errors) is v1's, and a module exporting both gets
+// v2 (so an SDK can export both and run on hosts that know only v1).
+// Feature j of row i is at x + 8*(j*stride + i) and output k of row i at
+// y + 8*(k*stride + i), with stride >= rows a multiple of 512 and x on a
+// 4 KiB boundary: the host places whole columns of a window of rows in
+// guest memory, each on its own pages, with one copy per column per
+// window (not per batch), and by default calls verdict_predict_v2 once
+// per window, so the batch loop is the guest's. A window is a worker's
+// whole range of rows, up to V2WindowRows (65,536) rows and what fits
+// half the memory limit; Input.BatchRows, if set, cuts a window into
+// calls of that many rows, each with x and y pointing at its first row
+// and the same stride. The host calls verdict_alloc once for x
+// (8*cols*stride + 4096 bytes, aligned inside) and once for y
+// (8*outs*stride) per Run and instance. Between Runs the Runtime
+// keeps the linear memories of v2 instances, zeroed, for the next ones:
+// pages already mapped are much cheaper than fresh ones (see
+// bench/anchors). Mapping the features file into guest memory instead of
+// copying was measured and dropped: every mapped page then faults once
+// per Run, which cost more than the copy.
+//
 // Output on stdout and stderr is captured (Limits.OutputBytes each, the rest
 // dropped and counted); stderr is quoted in errors, from a Go "panic:" line
 // when there is one. An instance that writes more than Limits.WriteBytes
@@ -97,6 +124,11 @@
 //	int32_t verdict_predict(const double *x, int32_t rows, int32_t cols, double *y, int32_t outs) { ...; return 0; }
 //
 //	$ clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -o model.wasm model.c
+//
+// For Guest ABI v2 in C, define VERDICT_ABI_V2 before including
+// sdk/c/verdict.h and write verdict_model_v2 with a stride; the Go SDK
+// (sdk/guest) exports verdict_predict_v2 itself, handing the model a
+// Batch with Stride.
 //
 // Rust (rustc with the wasm32-unknown-unknown target; Debian: rustc,
 // libstd-rust-dev-wasm32, lld): a no_std cdylib exporting the two
@@ -142,9 +174,10 @@
 // context.WithTimeout(Limits.Timeout), covering instantiation, _initialize
 // and every batch, so an infinite loop is stopped. This has a cost: the
 // compiler then checks for termination at every loop back-edge by calling
-// into Go, which makes tight numeric loops 5-30 times slower (see
-// BenchmarkLinear). A recursion bomb is not interrupted either: it ends at
-// wazero's 400 MB call-stack ceiling (0.2 s to a few seconds). Pick it
+// into Go, which makes tight numeric loops 14-44 times slower than the
+// same C compiled natively (see BenchmarkLinear and bench/anchors). A
+// recursion bomb is not interrupted either: it ends at wazero's 400 MB
+// call-stack ceiling (0.2 s to a few seconds). Pick it
 // where forking is not wanted (tests, platforms other than Linux, a host
 // already inside a container per submission).
 //

@@ -21,6 +21,11 @@ import (
 // memory never shrinks, so they have never been written.
 type memoryAllocator struct {
 	limit uint64 // bytes
+	// pool, if not nil, lends linear memories of earlier instances, all
+	// zero, and takes this one back, zeroed, when its instance is closed:
+	// pages already mapped cost far less than fresh ones, whose first
+	// touch is a page fault (Guest ABI v2, whose windows take megabytes).
+	pool chan []byte
 
 	mu      sync.Mutex
 	buf     []byte
@@ -36,9 +41,20 @@ var _ experimental.LinearMemory = (*memoryAllocator)(nil)
 func (a *memoryAllocator) Allocate(capacity, _ uint64) experimental.LinearMemory {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	select {
+	case b := <-a.pool: // never ready when nil
+		if uint64(cap(b)) >= capacity && uint64(cap(b)) <= a.limit {
+			a.buf = b[:0]
+			return a
+		}
+	default:
+	}
 	a.buf = make([]byte, 0, min(capacity, a.limit))
 	return a
 }
+
+// maxPooledMemory bounds a linear memory kept for reuse.
+const maxPooledMemory = 64 << 20
 
 // Reallocate implements experimental.LinearMemory.
 func (a *memoryAllocator) Reallocate(size uint64) []byte {
@@ -61,8 +77,19 @@ func (a *memoryAllocator) Reallocate(size uint64) []byte {
 
 // Free implements experimental.LinearMemory. wazero keeps its own reference
 // until the instance is gone, so this only drops ours.
+// With a pool, the memory is zeroed (only what was used: linear memory
+// never shrinks, so the rest was never written) and offered to the next
+// instance; wazero calls Free once the instance is closed, after its last
+// guest call returned.
 func (a *memoryAllocator) Free() {
 	a.mu.Lock()
+	if a.pool != nil && a.buf != nil && cap(a.buf) <= maxPooledMemory {
+		clear(a.buf)
+		select {
+		case a.pool <- a.buf[:0]:
+		default:
+		}
+	}
 	a.buf = nil
 	a.mu.Unlock()
 }

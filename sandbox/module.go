@@ -138,7 +138,7 @@ func (m *Module) Run(ctx context.Context, in Input) (*Result, error) {
 		return m.runProcess(ctx, in)
 	}
 	cols := in.columns()
-	rows, batch, err := in.check(m.rt.limits)
+	rows, batch, err := in.check(m.rt.limits, m.c.abi.v2)
 	if err != nil {
 		return nil, err
 	}
@@ -287,6 +287,9 @@ func (m *Module) instance(ctx, parent context.Context, w int, phase phaseFunc, b
 		WithRandSource(rand.NewChaCha8(randSeed))
 	in.guest = &guest{rt: m.rt, ctx: ctx, parent: parent, limits: lim,
 		alloc: &memoryAllocator{limit: lim.memoryBytes()}, stderr: stderr, worker: w, phase: phase, batchDone: batchDone}
+	if m.c.abi.v2 {
+		in.guest.alloc.pool = m.rt.memories
+	}
 	return in
 }
 
@@ -317,13 +320,17 @@ func (in *instance) runGuest(cols [][]float64, lo, hi, batch int, out [][]float6
 	}
 	defer mod.Close(context.Background())
 	g.mem = mod.Memory()
-	if in.m.c.hasInit {
+	if in.m.c.abi.hasInit {
 		if err := g.call(mod.ExportedFunction("_initialize"), "_initialize", nil); err != nil {
 			return err
 		}
 	}
 	if hi > lo {
-		if err := g.predict(mod, cols, lo, hi, batch, len(out), out); err != nil {
+		predict := g.predict
+		if in.m.c.abi.v2 {
+			predict = g.predictV2
+		}
+		if err := predict(mod, cols, lo, hi, batch, len(out), out); err != nil {
 			return err
 		}
 	}
@@ -341,8 +348,10 @@ func (r *Runtime) isClosed() bool {
 
 // check validates in and returns the row count and the batch size to use:
 // at most BatchRows, and small enough that x and y together take at most
-// half the memory limit and x fits an i32 size.
-func (in Input) check(lim Limits) (rows, batch int, err error) {
+// half the memory limit and x fits an i32 size. Under Guest ABI v2 (v2) a
+// zero BatchRows means as many rows as fit: one verdict_predict_v2 call
+// per window.
+func (in Input) check(lim Limits, v2 bool) (rows, batch int, err error) {
 	bad := func(format string, args ...any) (int, int, error) {
 		return 0, 0, &Error{Kind: KindInvalidInput, Msg: "invalid input: " + fmt.Sprintf(format, args...)}
 	}
@@ -368,6 +377,9 @@ func (in Input) check(lim Limits) (rows, batch int, err error) {
 	batch = in.BatchRows
 	if batch == 0 {
 		batch = DefaultBatchRows
+		if v2 {
+			batch = rows
+		}
 	}
 	batch = max(1, min(batch, rows))
 	perRow := 8 * uint64(len(cols)+in.Outputs)
@@ -389,7 +401,7 @@ type guest struct {
 	alloc  *memoryAllocator
 	stderr *cappedBuffer
 	mem    api.Memory
-	stack  [5]uint64
+	stack  [6]uint64
 	worker int
 	phase  phaseFunc // nil unless a Process child reports progress
 	// batchDone is told the rows of each batch done; nil unless the Run
@@ -587,4 +599,109 @@ func (g *guest) memoryLimit(fn string, refused uint64, then string, cause error)
 func (g *guest) stderrExcerpt() string {
 	b, _ := g.stderr.snapshot()
 	return stderrExcerpt(b)
+}
+
+// Guest ABI v2 lays each column of a window of rows out whole in guest
+// memory: column j at x + 8*j*stride, every column starting on a 4 KiB
+// boundary (x is 4 KiB-aligned and stride a multiple of pageRows).
+const (
+	v2Align  = 4096
+	pageRows = v2Align / 8
+	// V2WindowRows bounds the rows of a Guest ABI v2 window: columns of
+	// 512 KiB, so that the window's outputs stay in a core's cache while
+	// the guest sweeps the columns, and the guest memory a Run touches
+	// (which the Runtime reuses from Run to Run) stays small.
+	V2WindowRows = 1 << 16
+)
+
+// v2Window returns the rows of one window of Guest ABI v2, at most rows:
+// as many as fit, x and y together, in half the memory limit (the budget
+// of check), stride rounding and alignment included.
+func v2Window(lim Limits, cols, outs, rows int) int {
+	budget := min(lim.memoryBytes()/2, math.MaxInt32)
+	perRow := 8 * uint64(cols+outs)
+	fit := int64(budget) - v2Align - int64(pageRows-1)*int64(perRow)
+	return max(1, min(rows, V2WindowRows, int(fit/int64(perRow))))
+}
+
+// predictV2 is predict for Guest ABI v2: it allocates x and y once for a
+// window of rows (the whole range when it fits), copies each feature column
+// of a window into x with one copy, and calls verdict_predict_v2 on batches
+// of batch rows that are views of the window: feature j of the window's row
+// i at x + 8*(j*stride + i), output k at y + 8*(k*stride + i).
+func (g *guest) predictV2(mod api.Module, cols [][]float64, lo, hi, batch, outs int, out [][]float64) error {
+	window := v2Window(g.limits, len(cols), outs, hi-lo)
+	stride := (window + pageRows - 1) / pageRows * pageRows
+	batch = max(1, min(batch, window))
+	xBytes, yBytes := uint64(8*len(cols)*stride), uint64(8*outs*stride)
+	if xBytes+v2Align > math.MaxInt32 || yBytes > math.MaxInt32 {
+		// Only reachable with 4 GiB limits: keep every size an i32.
+		return g.abi("verdict_alloc", fmt.Sprintf("window of %d rows needs %s for x, more than an i32 size",
+			window, formatBytes(xBytes)))
+	}
+	xBase, err := g.allocate(mod, "x", xBytes+v2Align)
+	if err != nil {
+		return err
+	}
+	xp := (xBase + v2Align - 1) &^ (v2Align - 1)
+	yp, err := g.allocate(mod, "y", yBytes)
+	if err != nil {
+		return err
+	}
+	if uint64(xBase) < uint64(yp)+yBytes && uint64(yp) < uint64(xBase)+xBytes+v2Align {
+		return g.abi("verdict_alloc", fmt.Sprintf("x [%#x, %#x) and y [%#x, %#x) overlap",
+			xBase, uint64(xBase)+xBytes+v2Align, yp, uint64(yp)+yBytes))
+	}
+	predict := mod.ExportedFunction("verdict_predict_v2")
+	for start := lo; start < hi; start += window {
+		n := min(window, hi-start)
+		for j, col := range cols {
+			view, ok := g.mem.Read(xp+uint32(8*j*stride), uint32(8*n))
+			if !ok {
+				return g.abi("verdict_predict_v2", "x buffer no longer in memory")
+			}
+			putFloats(view, col[start:start+n])
+		}
+		for k := range outs {
+			view, ok := g.mem.Read(yp+uint32(8*k*stride), uint32(8*n))
+			if !ok {
+				return g.abi("verdict_predict_v2", "y buffer no longer in memory")
+			}
+			fillUnwritten(view)
+		}
+		for b := 0; b < n; b += batch {
+			m := min(batch, n-b)
+			t0 := time.Now()
+			err := g.call(predict, "verdict_predict_v2", []uint64{uint64(xp) + uint64(8*b), uint64(m),
+				uint64(len(cols)), uint64(stride), uint64(yp) + uint64(8*b), uint64(outs)})
+			g.predictTime += time.Since(t0)
+			if err != nil {
+				return err
+			}
+			if code := int32(uint32(g.stack[0])); code != 0 {
+				return g.failWith(&Error{Kind: KindGuestError, Func: "verdict_predict_v2", Code: code,
+					Msg: fmt.Sprintf("guest returned error code %d from verdict_predict_v2 (rows %d to %d)",
+						code, start+b, start+b+m-1)})
+			}
+			if err := g.ctx.Err(); err != nil {
+				return g.fail("verdict_predict_v2", err)
+			}
+		}
+		for k := range outs {
+			view, ok := g.mem.Read(yp+uint32(8*k*stride), uint32(8*n))
+			if !ok {
+				return g.abi("verdict_predict_v2", "y buffer no longer in memory")
+			}
+			dst := out[k][start : start+n]
+			getFloats(dst, view)
+			if i, msg := checkOutputs(dst, k, outs); i >= 0 {
+				return g.failWith(&Error{Kind: KindBadOutput, Func: "verdict_predict_v2", Msg: fmt.Sprintf(
+					"bad output: prediction for row %d, output %d %s", start+i, k, msg)})
+			}
+		}
+		if g.batchDone != nil {
+			g.batchDone(n)
+		}
+	}
+	return nil
 }

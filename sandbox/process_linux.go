@@ -45,24 +45,24 @@ func (r *Runtime) startProcess(c Config) error {
 // compileProcess checks wasm with the pre-decoder here, then has a child
 // validate and compile it into the shared cache; the parent never hands
 // guest bytes to wazero. It returns the module as a sealed memfd for runs.
-func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte) (*os.File, bool, error) {
+func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte) (*os.File, guestABI, error) {
 	if _, err := r.precheck(wasm); err != nil {
-		return nil, false, err
+		return nil, guestABI{}, err
 	}
 	f, err := sealedFile("verdict-module-"+sha[:12], len(wasm), func(f *os.File) error {
 		_, err := f.WriteAt(wasm, 0)
 		return err
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("compile module %s: %w", sha, err)
+		return nil, guestABI{}, fmt.Errorf("compile module %s: %w", sha, err)
 	}
 	req := r.request(opCompile, sha, int64(len(wasm)))
 	resp, err := r.do(ctx, req, []*os.File{f}, 0, nil, nil)
 	if err != nil {
 		f.Close()
-		return nil, false, err
+		return nil, guestABI{}, err
 	}
-	return f, resp.HasInit, nil
+	return f, guestABI{hasInit: resp.HasInit, v2: resp.ABI == 2}, nil
 }
 
 func (r *Runtime) request(op, sha string, moduleBytes int64) childRequest {
@@ -75,7 +75,7 @@ func (r *Runtime) request(op, sha string, moduleBytes int64) childRequest {
 // runProcess is Run in a child process.
 func (m *Module) runProcess(ctx context.Context, in Input) (*Result, error) {
 	r := m.rt
-	rows, batch, err := in.check(r.limits)
+	rows, batch, err := in.check(r.limits, m.c.abi.v2)
 	if err != nil {
 		return nil, err
 	}

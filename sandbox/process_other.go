@@ -15,8 +15,8 @@ var errNoProcess = errors.New("sandbox: process isolation is supported on linux 
 
 func (r *Runtime) startProcess(Config) error { return errNoProcess }
 
-func (r *Runtime) compileProcess(context.Context, string, []byte) (*os.File, bool, error) {
-	return nil, false, errNoProcess
+func (r *Runtime) compileProcess(context.Context, string, []byte) (*os.File, guestABI, error) {
+	return nil, guestABI{}, errNoProcess
 }
 
 func (m *Module) runProcess(context.Context, Input) (*Result, error) { return nil, errNoProcess }

@@ -49,12 +49,12 @@ const (
 
 // Phases reported in the outputs header, in the order an instance goes
 // through them.
-var phases = []string{"", "instantiate", "_initialize", "verdict_alloc", "verdict_predict", "done"}
+var phases = []string{"", "instantiate", "_initialize", "verdict_alloc", "verdict_predict", "verdict_predict_v2", "done"}
 
 func phaseCode(fn string) uint32 {
 	switch fn {
 	case "":
-		return 5
+		return 6
 	case "instantiate":
 		return 1
 	case "_initialize":
@@ -63,6 +63,8 @@ func phaseCode(fn string) uint32 {
 		return 3
 	case "verdict_predict":
 		return 4
+	case "verdict_predict_v2":
+		return 5
 	}
 	return 0
 }
@@ -97,7 +99,9 @@ type childRequest struct {
 }
 
 type childResponse struct {
-	HasInit       bool       `json:"has_init,omitempty"`
+	HasInit bool `json:"has_init,omitempty"`
+	// ABI is 2 for a module of Guest ABI v2, 0 (or 1) for v1.
+	ABI           int        `json:"abi,omitempty"`
 	Error         *wireError `json:"error,omitempty"`
 	Stdout        []byte     `json:"stdout,omitempty"`
 	Stderr        []byte     `json:"stderr,omitempty"`
@@ -187,7 +191,8 @@ func decodeResponse(b []byte, lim Limits) (*childResponse, error) {
 		return nil, fmt.Errorf("decode response: %w", err)
 	}
 	if len(r.Stdout) > lim.OutputBytes || len(r.Stderr) > lim.OutputBytes ||
-		r.StdoutDropped < 0 || r.StderrDropped < 0 || r.PredictNanos < 0 || r.MemoryBytes > lim.memoryBytes() {
+		r.StdoutDropped < 0 || r.StderrDropped < 0 || r.PredictNanos < 0 || r.MemoryBytes > lim.memoryBytes() ||
+		r.ABI < 0 || r.ABI > 2 {
 		return nil, errors.New("decode response: output or memory out of bounds")
 	}
 	if e := r.Error; e != nil {

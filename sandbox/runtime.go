@@ -80,6 +80,9 @@ type Runtime struct {
 	limits  Limits
 	workers int
 	opts    runtimeOptions
+	// memories holds zeroed linear memories of finished Guest ABI v2
+	// instances for the next ones (see memoryAllocator).
+	memories chan []byte
 
 	// Process isolation only.
 	process  bool
@@ -105,10 +108,10 @@ type compiled struct {
 	size int
 	done chan struct{} // closed when code or err is set
 
-	code    wazero.CompiledModule // InProcess
-	wasm    *os.File              // Process: the module bytes, a sealed memfd
-	hasInit bool
-	err     error
+	code wazero.CompiledModule // InProcess
+	wasm *os.File              // Process: the module bytes, a sealed memfd
+	abi  guestABI
+	err  error
 
 	refs int // guarded by Runtime.mu
 }
@@ -156,6 +159,7 @@ func newRuntime(ctx context.Context, c Config, o runtimeOptions) (*Runtime, erro
 	if r.workers == 0 {
 		r.workers = runtime.GOMAXPROCS(0)
 	}
+	r.memories = make(chan []byte, r.workers)
 	rc := o.config()
 	if c.Isolation == Process {
 		// The parent never compiles guest code: its wazero runtime only
@@ -223,7 +227,7 @@ func (r *Runtime) Close(ctx context.Context) error {
 	return err
 }
 
-// Compile checks wasm against the limits and Guest ABI v1 and compiles it,
+// Compile checks wasm against the limits and the Guest ABI (v1 or v2) and compiles it,
 // without running any guest code. A module is compiled once per SHA-256
 // while some Module handle to it is open (and once per wazero version with
 // Config.CacheDir); concurrent Compiles of the same bytes wait for one
@@ -252,9 +256,9 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	if !found {
 		start := time.Now()
 		if r.process {
-			c.wasm, c.hasInit, c.err = r.compileProcess(ctx, sha, wasm)
+			c.wasm, c.abi, c.err = r.compileProcess(ctx, sha, wasm)
 		} else {
-			c.code, c.hasInit, c.err = r.compileBounded(ctx, wasm)
+			c.code, c.abi, c.err = r.compileBounded(ctx, wasm)
 		}
 		if c.err != nil {
 			r.mu.Lock()
@@ -303,7 +307,7 @@ func (r *Runtime) release(c *compiled) {
 // a timeout and leaves the compilation to finish in the background, then
 // closes what it made. The child of Process isolation compiles without
 // bound (noTermination): its parent kills it at the deadline instead.
-func (r *Runtime) compileBounded(ctx context.Context, wasm []byte) (wazero.CompiledModule, bool, error) {
+func (r *Runtime) compileBounded(ctx context.Context, wasm []byte) (wazero.CompiledModule, guestABI, error) {
 	if r.opts.noTermination {
 		return r.compile(ctx, wasm)
 	}
@@ -311,21 +315,21 @@ func (r *Runtime) compileBounded(ctx context.Context, wasm []byte) (wazero.Compi
 	cctx, cancel := context.WithTimeoutCause(ctx, limit, errTimeLimit)
 	defer cancel()
 	type result struct {
-		code    wazero.CompiledModule
-		hasInit bool
-		err     error
+		code wazero.CompiledModule
+		abi  guestABI
+		err  error
 	}
 	done := make(chan result, 1)
 	r.compiling.Add(1)
 	go func() {
 		var res result
-		res.code, res.hasInit, res.err = r.compile(context.WithoutCancel(cctx), wasm)
+		res.code, res.abi, res.err = r.compile(context.WithoutCancel(cctx), wasm)
 		done <- res
 	}()
 	select {
 	case res := <-done:
 		r.compiling.Done()
-		return res.code, res.hasInit, res.err
+		return res.code, res.abi, res.err
 	case <-cctx.Done():
 		go func() {
 			defer r.compiling.Done()
@@ -333,7 +337,7 @@ func (r *Runtime) compileBounded(ctx context.Context, wasm []byte) (wazero.Compi
 				_ = res.code.Close(context.Background())
 			}
 		}()
-		return nil, false, compileDeadline(ctx, cctx, limit, cctx.Err())
+		return nil, guestABI{}, compileDeadline(ctx, cctx, limit, cctx.Err())
 	}
 }
 
@@ -351,24 +355,24 @@ func compileDeadline(parent, cctx context.Context, limit time.Duration, cause er
 
 // compile runs the checks in order: structure and imports (pre-decoder),
 // declared memory, wazero decode/validate/compile, exports.
-func (r *Runtime) compile(ctx context.Context, wasm []byte) (wazero.CompiledModule, bool, error) {
+func (r *Runtime) compile(ctx context.Context, wasm []byte) (wazero.CompiledModule, guestABI, error) {
 	bin, err := r.precheck(wasm)
 	if err != nil {
-		return nil, false, err
+		return nil, guestABI{}, err
 	}
 	code, err := r.wz.CompileModule(ctx, bin)
 	if err != nil {
-		return nil, false, &Error{Kind: KindInvalidModule, Msg: "invalid module: " + firstLine(err.Error()), err: err}
+		return nil, guestABI{}, &Error{Kind: KindInvalidModule, Msg: "invalid module: " + firstLine(err.Error()), err: err}
 	}
-	hasInit, err := r.checkExports(code)
+	abi, err := r.checkExports(code)
 	if err == nil {
 		err = r.checkImportSignatures(code)
 	}
 	if err != nil {
 		_ = code.Close(ctx)
-		return nil, false, err
+		return nil, guestABI{}, err
 	}
-	return code, hasInit, nil
+	return code, abi, nil
 }
 
 // precheck runs the pre-decoder's checks (structure, imports, declared
@@ -442,11 +446,13 @@ func (r *Runtime) checkImportSignatures(code wazero.CompiledModule) error {
 }
 
 var (
-	i32         = api.ValueTypeI32
-	sigAlloc    = signature{[]api.ValueType{i32}, []api.ValueType{i32}}
-	sigPredict  = signature{[]api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}}
-	sigInit     = signature{}
-	reactorHint = "build a WASI reactor that exports verdict_alloc and verdict_predict: " +
+	i32        = api.ValueTypeI32
+	sigAlloc   = signature{[]api.ValueType{i32}, []api.ValueType{i32}}
+	sigPredict = signature{[]api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}}
+	// sigPredictV2 is verdict_predict_v2(x, rows, cols, stride, y, outs) -> code.
+	sigPredictV2 = signature{[]api.ValueType{i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}}
+	sigInit      = signature{}
+	reactorHint  = "build a WASI reactor that exports verdict_alloc and verdict_predict: " +
 		"Go: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared with //go:wasmexport functions; " +
 		"C: clang --target=wasm32-wasi -mexec-model=reactor with __attribute__((export_name(...))); " +
 		`Rust: a crate-type = ["cdylib"] library for wasm32-wasip1`
@@ -474,9 +480,16 @@ func (s signature) String() string {
 	return name(s.params) + "->" + name(s.results)
 }
 
-// checkExports checks Guest ABI v1 exports and their exact signatures, and
-// reports whether the module exports _initialize.
-func (r *Runtime) checkExports(code wazero.CompiledModule) (bool, error) {
+// guestABI is what checkExports learned of a module's exports.
+type guestABI struct {
+	hasInit bool // exports _initialize
+	v2      bool // exports verdict_predict_v2 (Guest ABI v2)
+}
+
+// checkExports checks the exports of Guest ABI v1 or v2 and their exact
+// signatures: memory, verdict_alloc, and verdict_predict_v2 or
+// verdict_predict (both may be exported; the host then uses v2).
+func (r *Runtime) checkExports(code wazero.CompiledModule) (guestABI, error) {
 	funcs := code.ExportedFunctions()
 	_, hasStart := funcs["_start"]
 	var problems, hints []string
@@ -484,15 +497,19 @@ func (r *Runtime) checkExports(code wazero.CompiledModule) (bool, error) {
 		problems = append(problems, `missing export "memory"`)
 		hints = append(hints, memoryHint)
 	}
+	_, v2 := funcs["verdict_predict_v2"]
 	want := []struct {
-		name string
-		sig  signature
-	}{{"verdict_alloc", sigAlloc}, {"verdict_predict", sigPredict}}
+		name     string
+		sig      signature
+		optional bool
+	}{{"verdict_alloc", sigAlloc, false}, {"verdict_predict", sigPredict, v2}, {"verdict_predict_v2", sigPredictV2, true}}
 	for _, w := range want {
 		def, ok := funcs[w.name]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("missing export %s%s", w.name, w.sig))
-			hints = append(hints, exportHint(w.name))
+			if !w.optional {
+				problems = append(problems, fmt.Sprintf("missing export %s%s", w.name, w.sig))
+				hints = append(hints, exportHint(w.name))
+			}
 			continue
 		}
 		if got := (signature{def.ParamTypes(), def.ResultTypes()}); !got.equal(w.sig) {
@@ -514,13 +531,13 @@ func (r *Runtime) checkExports(code wazero.CompiledModule) (bool, error) {
 		if len(problems) > 0 {
 			msg += "; " + strings.Join(problems, "; ")
 		}
-		return false, &Error{Kind: KindABI, Msg: msg + "; " + reactorHint}
+		return guestABI{}, &Error{Kind: KindABI, Msg: msg + "; " + reactorHint}
 	}
 	if len(problems) == 0 {
-		return hasInit, nil
+		return guestABI{hasInit: hasInit, v2: v2}, nil
 	}
 	msg := "abi: " + strings.Join(append(problems, hints...), "; ")
-	return false, &Error{Kind: KindABI, Msg: msg}
+	return guestABI{}, &Error{Kind: KindABI, Msg: msg}
 }
 
 func (s signature) equal(o signature) bool {

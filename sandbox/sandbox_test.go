@@ -275,6 +275,16 @@ func TestFixtures(t *testing.T) {
 		{name: sandboxtest.GoLinear, check: func(t *testing.T, res *sandbox.Result) {
 			assertBitEqual(t, res.Outputs, sandboxtest.WeightedPredict(testCols, 2))
 		}},
+		{name: sandboxtest.CLinearV2, check: func(t *testing.T, res *sandbox.Result) {
+			assertBitEqual(t, res.Outputs, sandboxtest.WeightedPredict(testCols, 2))
+		}},
+		// Whole columns on 4 KiB pages: 5 rows get a stride of 512.
+		{name: sandboxtest.V2Probe, check: constant(512)},
+		// CLogit has one output: asked for 2, it returns code 1.
+		{name: sandboxtest.CLogit, want: sandbox.ErrGuestCode, code: 1,
+			fragments: []string{"error code 1 from verdict_predict_v2 (rows 0 to 4)"}},
+		{name: sandboxtest.V2Signature, want: sandbox.ErrABI, atCompile: true,
+			fragments: []string{"verdict_predict_v2 has signature (i32,i32,i32,i32,i32)->(i32), want (i32,i32,i32,i32,i32,i32)->(i32)"}},
 		{name: sandboxtest.ASLinear, check: func(t *testing.T, res *sandbox.Result) {
 			assertBitEqual(t, res.Outputs, sandboxtest.WeightedPredict(testCols, 2))
 		}},

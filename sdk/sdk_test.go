@@ -99,6 +99,46 @@ func TestCGuest(t *testing.T) {
 	}
 }
 
+// TestCGuestV2: the C SDK's model built for Guest ABI v2
+// (c/testdata/model_v2.c, VERDICT_ABI_V2) predicts what the v1 model does,
+// bit for bit, whatever the batch size, exports both entry points, and its
+// error codes reach the host from verdict_predict_v2.
+func TestCGuestV2(t *testing.T) {
+	ctx := context.Background()
+	v1, v2 := compile(t, "c/testdata/model.wasm"), compile(t, "c/testdata/model_v2.wasm")
+	cols := [][]float64{{0.5, -2, 3, math.NaN(), 7}, {1, 1, -4, 0.25, math.NaN()}}
+	want, err := v1.Run(ctx, sandbox.Input{Columns: cols, Outputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []int{0, 1, 3, 5} {
+		res, err := v2.Run(ctx, sandbox.Input{Columns: cols, Outputs: 1, BatchRows: batch})
+		if err != nil {
+			t.Fatalf("batch %d: %v", batch, err)
+		}
+		for i, got := range res.Outputs[0] {
+			if w := want.Outputs[0][i]; math.Float64bits(got) != math.Float64bits(w) {
+				t.Errorf("batch %d row %d: got %v, want %v (the v1 model's)", batch, i, got, w)
+			}
+		}
+	}
+	wasm, err := os.ReadFile("c/testdata/model_v2.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Export names are length-prefixed: 15 and 18 bytes.
+	for _, name := range []string{"\x0fverdict_predict", "\x12verdict_predict_v2"} {
+		if !strings.Contains(string(wasm), name) {
+			t.Errorf("model_v2.wasm: no export %q", name[1:])
+		}
+	}
+	_, err = v2.Run(ctx, sandbox.Input{Columns: [][]float64{{1, -1}}, Outputs: 1})
+	var se *sandbox.Error
+	if !errors.As(err, &se) || se.Code != 42 || !strings.Contains(err.Error(), "verdict_predict_v2 (rows 0 to 1)") {
+		t.Errorf("got %v, want guest error code 42 from verdict_predict_v2", err)
+	}
+}
+
 // TestRustGuest: the Rust SDK's model (the logistic function of the mean
 // of a row's present features) gives the same outputs whatever the batch
 // size, its error codes reach the host, a panic is a trap, and the module

@@ -38,7 +38,7 @@ for src in *.c; do
 	# The benchmark guest is built as a participant tuning for speed would:
 	# -O3 and 128-bit SIMD (which wazero compiles to SSE/NEON).
 	opt=-O2
-	[ "$src" = clinear.c ] && opt="-O3 -msimd128"
+	case $src in clinear.c | clinear_v2.c | clogit.c) opt="-O3 -msimd128" ;; esac
 	# --sysroot=/usr is where Debian's wasi-libc lives; override with WASI_SYSROOT.
 	model=reactor
 	case $src in *_command.c) model=command ;; esac

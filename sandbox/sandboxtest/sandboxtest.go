@@ -17,6 +17,7 @@ package sandboxtest
 import (
 	"embed"
 	"fmt"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -46,10 +47,21 @@ const (
 	// CLinear is a C linear model with 20 weights (see WeightedPredict), the
 	// benchmark guest, built with clang -O3 -msimd128.
 	CLinear = "clinear"
+	// CLinearV2 is CLinear under Guest ABI v2 only (verdict_predict_v2,
+	// no verdict_predict): the same sums, bit-identical.
+	CLinearV2 = "clinear_v2"
+	// CLogit is the anchor model: a logistic regression with exp on 20
+	// weights (see LogitPredict), exporting both verdict_predict and
+	// verdict_predict_v2. bench/anchors compiles its C source natively.
+	CLogit = "clogit"
 	// GoLinear is the Go twin of CLinear (see WeightedPredict).
 	GoLinear = "golinear"
 	// ASLinear is the AssemblyScript twin of CLinear (see WeightedPredict).
 	ASLinear = "aslinear"
+	// V2Probe is a Guest ABI v2 module that predicts, everywhere, the
+	// stride the host passed plus (x mod 4096)/4096: the stride itself when
+	// the call's columns start on 4 KiB pages.
+	V2Probe = "v2_probe"
 	// Stateful predicts x[0][i] + the number of verdict_predict calls so far:
 	// it runs, but is not a pure function of each row.
 	Stateful = "stateful"
@@ -113,6 +125,9 @@ const (
 	Recursion = "recursion"
 	// WrongOuts writes only output 0 whatever outs is.
 	WrongOuts = "wrong_outs"
+	// V2Signature exports verdict_predict_v2 with ABI v1's signature (no
+	// stride) and no verdict_predict.
+	V2Signature = "v2_signature"
 	// GoPanic is a Go reactor whose verdict_predict panics with
 	// "index out of range [cols+2] with length 3".
 	GoPanic = "gopanic"
@@ -176,6 +191,17 @@ var Weights = [20]float64{
 
 // Bias is the intercept of CLinear and GoLinear.
 const Bias = 0.1
+
+// LogitPredict is what CLogit computes, natively in Go: out[i] = 1 / (1 +
+// exp(-z)) with z summed as WeightedPredict's. The guest's exp (wasi-libc's)
+// may differ from Go's in the last bit, so compare within 1e-15.
+func LogitPredict(cols [][]float64) []float64 {
+	y := WeightedPredict(cols, 1)[0]
+	for i, z := range y {
+		y[i] = 1 / (1 + math.Exp(-z))
+	}
+	return y
+}
 
 // WeightedPredict is what CLinear and GoLinear compute, natively, in the
 // same operation order (bit-identical): out[k][i] = Bias + sum_j

@@ -90,3 +90,31 @@ func TestPredictCodes(t *testing.T) {
 		t.Errorf("ok: got %d, want %d", got, CodeOK)
 	}
 }
+
+// TestRunStride: Run lays columns out as Guest ABI v2 does, a multiple of
+// 512 values apart, and Feature and Output follow Stride.
+func TestRunStride(t *testing.T) {
+	register(t, func(b Batch) error {
+		if b.Stride%512 != 0 || b.Stride < b.Rows {
+			return errors.New("stride is not a multiple of 512 at least Rows")
+		}
+		x1, y := b.Feature(1), b.Output(0)
+		for i := range y {
+			y[i] = b.X[b.Stride+i] + x1[i] // the same value twice
+		}
+		return nil
+	})
+	cols := [][]float64{{1, 2, 3}, {10, 20, 30}}
+	out, err := Run(cols, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, got := range out[0] {
+		if want := 2 * cols[1][i]; got != want {
+			t.Errorf("row %d: got %v, want %v", i, got, want)
+		}
+	}
+	if got := (Batch{X: []float64{1, 2, 3, 4}, Rows: 2, Cols: 2}).Feature(1); got[0] != 3 || len(got) != 2 {
+		t.Errorf("Feature with Stride 0: got %v, want [3 4]", got)
+	}
+}

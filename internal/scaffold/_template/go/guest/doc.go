@@ -1,5 +1,5 @@
 // Package guest is the Go SDK for verdict participants: it implements the
-// guest ABI v1 (see the sandbox package) so that a model is one Go
+// guest ABI v1 and v2 (see the sandbox package) so that a model is one Go
 // function.
 //
 // It lives on the participant's side of the pipeline:
@@ -36,7 +36,11 @@
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o model.wasm .
 //
-// On wasip1 the package exports verdict_alloc and verdict_predict; the
+// On wasip1 the package exports verdict_alloc, verdict_predict_v2 and
+// verdict_predict: a host that knows Guest ABI v2 places whole feature
+// columns in memory and calls the model once for as many rows as fit, with
+// columns Batch.Stride apart (read them with Feature and Output); an older
+// host calls verdict_predict in batches, Stride == Rows. The
 // buffers it hands out stay referenced for the life of the instance, so
 // the garbage collector never moves or frees memory the host writes to.
 // A PredictFunc that returns an error makes verdict_predict return

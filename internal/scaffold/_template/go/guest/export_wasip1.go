@@ -31,7 +31,24 @@ func verdictPredict(x unsafe.Pointer, rows, cols int32, y unsafe.Pointer, outs i
 		X:    unsafe.Slice((*float64)(x), int(rows)*int(cols)),
 		Rows: int(rows), Cols: int(cols),
 		Y:    unsafe.Slice((*float64)(y), int(rows)*int(outs)),
-		Outs: int(outs),
+		Outs: int(outs), Stride: int(rows),
+	})
+}
+
+//go:wasmexport verdict_predict_v2
+func verdictPredictV2(x unsafe.Pointer, rows, cols, stride int32, y unsafe.Pointer, outs int32) int32 {
+	if x == nil || y == nil || rows < 0 || cols < 0 || outs < 1 || stride < rows {
+		return CodeBadArguments
+	}
+	nx, ny := span(int(cols), int(rows), int(stride)), span(int(outs), int(rows), int(stride))
+	if !owned(x, nx) || !owned(y, ny) {
+		return CodeBadArguments
+	}
+	return predict(Batch{
+		X:    unsafe.Slice((*float64)(x), nx),
+		Rows: int(rows), Cols: int(cols),
+		Y:    unsafe.Slice((*float64)(y), ny),
+		Outs: int(outs), Stride: int(stride),
 	})
 }
 
