@@ -62,7 +62,7 @@ func (nc natsConfig) validate() error {
 	return nil
 }
 
-// startDispatch starts, for serve --nats, the embedded NATS server (or
+// startDispatch starts, unless --nats off, the embedded NATS server (or
 // connects to an external one), the coordinator and the local workers.
 // stop ends them, in the reverse order; call it after the engine closed.
 func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Logger) (engine.Dispatcher, func(), error) {

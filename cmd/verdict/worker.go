@@ -35,7 +35,8 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "worker --nats URL [--creds FILE] [--slots N] [--cache DIR]",
 		Short: "run evaluation jobs from a coordinator's NATS JetStream queue",
-		Long: `Worker connects to the NATS server of a coordinator (verdict serve --nats), takes
+		Long: `Worker connects to the NATS server of a coordinator (verdict serve, whose
+embedded server it reaches once serve has --nats-listen ADDR), takes
 evaluation jobs one at a time per slot, runs each model in the sandbox with
 its task's limits and publishes the predictions. It holds no store and never
 sees a label: modules and feature shards come from the coordinator's object
