@@ -279,10 +279,10 @@ func TestNATSWorkerKills(t *testing.T) {
 	defer func() { close(pollDone); poller.Wait() }()
 
 	// The killer: every killEvery, SIGKILL a worker that has a job in
-	// hand, then release the next wave; while no worker is busy and no
-	// submission is open, release a wave. Each round kills once and
-	// releases at most two waves, so the 20 waves make at least 10 kills,
-	// each in the middle of the work.
+	// hand, then release the next wave; while no worker is seen busy and
+	// no submission is open, release a wave. The uploads so stretch over
+	// the rounds, and each round's kill lands on a worker with a job
+	// (unless it finished between the log line and the signal).
 	release()
 	deadline := time.Now().Add(10 * time.Minute)
 	for round := 0; ; round++ {
