@@ -45,7 +45,7 @@ func TestNATSWorkerKills(t *testing.T) {
 	const (
 		participants = 20
 		perEach      = 10 // each participant's submissions, the task's total_limit
-		waves        = 20 // 10 uploads each
+		waves        = 25 // 8 uploads each: a round releases at most two, so at least 12 kills
 		minKills     = 10
 		killEvery    = 1500 * time.Millisecond
 		maxDeliver   = 5
@@ -145,13 +145,14 @@ func TestNATSWorkerKills(t *testing.T) {
 		faultExits atomic.Int64 // the armed fault: exit status 3
 		started    atomic.Int64
 		supervise  sync.WaitGroup
+		taken      = make(chan struct{}, 1) // a worker took a job
 	)
 	env := append(os.Environ(), "VERDICT_NATS_URL="+strings.TrimSpace(string(url)),
 		"VERDICT_WORKER_FAULT=exit-before-run:"+hex.EncodeToString(poisonSHA[:]))
 	for i := range current {
 		supervise.Go(func() {
 			for {
-				w := &instance{cmd: exec.Command(bin, "worker", "--cache", filepath.Join(dir, fmt.Sprintf("worker-%d", i))), jobs: &jobWatch{}}
+				w := &instance{cmd: exec.Command(bin, "worker", "--cache", filepath.Join(dir, fmt.Sprintf("worker-%d", i))), jobs: &jobWatch{notify: taken}}
 				w.cmd.Env, w.cmd.Stderr = env, w.jobs
 				mu.Lock()
 				if stop {
@@ -208,10 +209,14 @@ func TestNATSWorkerKills(t *testing.T) {
 		moduleOf   = map[string]int{}    // submission id -> module index, -1 the poison
 		final      = map[string]submissionView{}
 	)
+	poisonID := "" // set by the first wave, before the killer reads it
 	upload := func(participant string, module int, body []byte) {
 		id := uploadSubmission(t, coord, token, "kills", participant, body)
 		if id == "" {
 			return
+		}
+		if module < 0 {
+			poisonID = id
 		}
 		acceptedMu.Lock()
 		accepted[id], moduleOf[id] = participant, module
@@ -281,8 +286,9 @@ func TestNATSWorkerKills(t *testing.T) {
 	// The killer: every killEvery, SIGKILL a worker that has a job in
 	// hand, then release the next wave; while no worker is seen busy and
 	// no submission is open, release a wave. The uploads so stretch over
-	// the rounds, and each round's kill lands on a worker with a job
-	// (unless it finished between the log line and the signal).
+	// the rounds, and each round's kill lands on a worker that has just
+	// logged taking a job (unless it finished between the line and the
+	// signal).
 	release()
 	deadline := time.Now().Add(10 * time.Minute)
 	for round := 0; ; round++ {
@@ -298,7 +304,8 @@ func TestNATSWorkerKills(t *testing.T) {
 			mu.Lock()
 			var busy []*instance
 			for _, w := range current {
-				if w != nil && !w.killed && w.jobs.busy() {
+				// Not one taking the poisoned job: it exits by itself.
+				if w != nil && !w.killed && w.jobs.busy(poisonID) {
 					busy = append(busy, w)
 				}
 			}
@@ -315,7 +322,10 @@ func TestNATSWorkerKills(t *testing.T) {
 			if unfinished() == 0 && !release() {
 				break
 			}
-			time.Sleep(5 * time.Millisecond)
+			select { // at once when a worker takes a job
+			case <-taken:
+			case <-time.After(5 * time.Millisecond):
+			}
 		}
 		if !killed {
 			break // all released and all ended
@@ -482,6 +492,8 @@ type jobWatch struct {
 	log          bytes.Buffer
 	line         []byte
 	taken, ended int
+	lastTaken    string        // the last "job taken" line
+	notify       chan struct{} // if set, signalled (without blocking) on each job taken
 }
 
 var jobEnded = regexp.MustCompile(`"msg":"(job done|[^"]*given back|fault injected[^"]*)"`)
@@ -500,6 +512,11 @@ func (w *jobWatch) Write(p []byte) (int, error) {
 		switch {
 		case bytes.Contains(l, []byte(`"msg":"job taken"`)):
 			w.taken++
+			w.lastTaken = string(l)
+			select {
+			case w.notify <- struct{}{}:
+			default:
+			}
 		case jobEnded.Match(l):
 			w.ended++
 		}
@@ -508,11 +525,12 @@ func (w *jobWatch) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// busy reports whether the worker holds a job it took.
-func (w *jobWatch) busy() bool {
+// busy reports whether the worker holds a job it took, and not one of
+// the submission skip.
+func (w *jobWatch) busy(skip string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.taken > w.ended
+	return w.taken > w.ended && (skip == "" || !strings.Contains(w.lastTaken, skip))
 }
 
 func (w *jobWatch) tail() string {
