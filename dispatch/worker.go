@@ -190,6 +190,7 @@ func (w *Worker) handle(ctx context.Context, slot int, msg jetstream.Msg) {
 	}
 	log := w.cfg.Log.With("worker", w.cfg.Name, "slot", slot, "submission", job.Submission,
 		"rows", jobToken(job.Start, job.End), "delivery", delivery)
+	log.Info("job taken")
 	start := time.Now()
 	w.cfg.Metrics.jobStarted(delivery)
 	outcome := outcomeGiveBack

@@ -48,3 +48,14 @@ func (e *Engine) runDispatched(ctx context.Context, id string, lt *loadedTask, l
 
 // errDispatch marks a Dispatcher's failure that is not the model's.
 var errDispatch = errors.New("the evaluation queue failed (the host's fault, not charged)")
+
+// acquireLocal takes one of Config.LocalWorkers, or fails when ctx ends
+// first (the engine is closing: the evaluation goes back to queued).
+func (e *Engine) acquireLocal(ctx context.Context) error {
+	select {
+	case e.local <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -65,6 +65,13 @@ type Config struct {
 	// workers through NATS JetStream (package dispatch); nil runs it
 	// here. Tasks with a deterministic gate always run here.
 	Dispatcher Dispatcher
+	// LocalWorkers bounds, when Dispatcher is set, the evaluations that
+	// still run here (tasks with a deterministic gate) at once: Workers
+	// is then sized for evaluations waiting on the queue, and as many
+	// sandboxes at once would share the CPUs and run into their time
+	// limits. Default runtime.GOMAXPROCS(0); without a Dispatcher,
+	// Workers bounds them.
+	LocalWorkers int
 }
 
 // DefaultCacheMaxBytes is the compilation cache's bound when
@@ -85,8 +92,8 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("engine: config: DataDir is empty")
 	}
-	if c.Workers < 0 || c.QueueSize < 0 {
-		return fmt.Errorf("engine: config: Workers %d and QueueSize %d must not be negative", c.Workers, c.QueueSize)
+	if c.Workers < 0 || c.QueueSize < 0 || c.LocalWorkers < 0 {
+		return fmt.Errorf("engine: config: Workers %d, QueueSize %d and LocalWorkers %d must not be negative", c.Workers, c.QueueSize, c.LocalWorkers)
 	}
 	return nil
 }
@@ -139,6 +146,7 @@ type Engine struct {
 	boards   map[boardKey]map[string]rowInfo // by submission id: the rows of each board's last read
 
 	queue   chan *job
+	local   chan struct{}   // with a Dispatcher, the evaluations running here (Config.LocalWorkers)
 	runCtx  context.Context // evaluations; cancelled by Close
 	stop    context.CancelFunc
 	workers sync.WaitGroup
@@ -205,6 +213,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.QueueSize == 0 {
 		cfg.QueueSize = DefaultQueuePerWorker * cfg.Workers
 	}
+	if cfg.LocalWorkers == 0 {
+		cfg.LocalWorkers = runtime.GOMAXPROCS(0)
+	}
 	e := &Engine{
 		cfg:      cfg,
 		store:    st,
@@ -215,6 +226,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		inflight: map[string]*job{},
 		boards:   map[boardKey]map[string]rowInfo{},
 		queue:    make(chan *job, cfg.QueueSize),
+		local:    make(chan struct{}, cfg.LocalWorkers),
 		certSeen: map[string]bool{},
 		certWake: make(chan struct{}, 1),
 

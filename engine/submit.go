@@ -423,13 +423,22 @@ func (e *Engine) evaluate(j *job) (*Submission, error) {
 	if err := e.record(&sub); err != nil {
 		return nil, err
 	}
-	start := time.Now()
 	var res *sandbox.Result
 	var det *bool
 	var err error
-	if e.dispatched(j.lt) {
+	start := time.Now()
+	switch {
+	case e.dispatched(j.lt):
 		res, det, err = e.runDispatched(ctx, sub.ID, j.lt, j.lim, j.module)
-	} else {
+	case e.cfg.Dispatcher != nil:
+		// Workers wait on the queue; the evaluations run here are bounded
+		// by LocalWorkers, and their time is counted once they start.
+		if err = e.acquireLocal(ctx); err == nil {
+			start = time.Now()
+			res, det, err = e.runWith(ctx, j.lt, j.lim, j.module, j.setRows)
+			<-e.local
+		}
+	default:
 		res, det, err = e.runWith(ctx, j.lt, j.lim, j.module, j.setRows)
 	}
 	sub.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000

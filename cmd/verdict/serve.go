@@ -75,7 +75,15 @@ the next start, and closes the store.
 https; set --base-url to the https URL they reach). --issuer-api also serves
 the W3C VC-API issuer to the host: it signs credentials the host supplies
 with a key of its own (DIR/issuer.key), never the host key. POST
-/credentials/verify is always served, to anyone.`,
+/credentials/verify is always served, to anyone.
+
+Evaluations go through a NATS JetStream work queue by default: a server
+embedded in this process (under DATA_DIR/nats) and --workers local worker
+slots (one per CPU) take the jobs, as remote workers (verdict worker) may
+once --nats-listen lets them in; tasks with a deterministic gate, re-runs
+and baselines run in this process. --nats URL uses an external NATS
+instead; --nats off evaluates in this process without a queue, as the
+commands run on a data dir without a server do.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc.nats.localWorkers = -1
@@ -90,7 +98,7 @@ with a key of its own (DIR/issuer.key), never the host key. POST
 	f.BoolVar(&sc.init, "init", false, "make and print a host token if the data dir has none")
 	f.DurationVar(&sc.grace, "grace", DefaultShutdownGrace, "on SIGTERM, how long requests and running evaluations may take to finish")
 	f.StringVar(&sc.baseURL, "base-url", "", "public URL of this server: credentials point at BASE/status/1 (default "+engine.DefaultBaseURL+")")
-	f.IntVar(&sc.workers, "workers", 0, "evaluations run at once (default: one per CPU)")
+	f.IntVar(&sc.workers, "workers", 0, "local worker slots of the NATS queue, 0: dispatch only, to remote workers (with --nats off: evaluations run at once; default: one per CPU)")
 	f.IntVar(&sc.queue, "queue", 0, "submissions that may wait for a worker before uploads get 503 (default 4 per worker)")
 	f.Int64Var(&sc.maxDatasetMB, "max-dataset-mb", httpapi.DefaultMaxDatasetBytes>>20, "largest dataset a new task may upload, in MiB")
 	f.Float64Var(&sc.uploadRate, "upload-rate", httpapi.DefaultUploadRate, "uploads per second per participant")
@@ -107,7 +115,7 @@ with a key of its own (DIR/issuer.key), never the host key. POST
 	f.Int64Var(&sc.cacheMaxMB, "cache-max-mb", engine.DefaultCacheMaxBytes>>20, "largest size of the compilation cache, in MiB: least recently used compiled modules are removed past it")
 	f.Int64Var(&sc.quota.RowsPerDay, "quota-rows-per-day", market.DefaultRowsPerDay, "rows a caller may send to metered predict per UTC day (-1: no limit)")
 	f.Int64Var(&sc.quota.CallsPerDay, "quota-calls-per-day", market.DefaultCallsPerDay, "metered predict calls a caller may make per UTC day (-1: no limit)")
-	f.StringVar(&sc.nats.nats, "nats", "", "evaluate through NATS JetStream: \"embedded\" (a server in this process, under DATA_DIR/nats) or the URL of an external one; then --workers is the local worker slots (0: remote workers only). Default: evaluate in this process")
+	f.StringVar(&sc.nats.nats, "nats", natsEmbedded, "evaluate through NATS JetStream: \"embedded\" (a server in this process, under DATA_DIR/nats, with local workers going through its queue) or the URL of an external one; then --workers is the local worker slots (0: remote workers only). \"off\": evaluate in this process, no queue")
 	f.StringVar(&sc.nats.listen, "nats-listen", "", "with --nats embedded, the HOST:PORT remote workers dial (default: none, local workers only)")
 	f.StringVar(&sc.nats.metrics, "nats-metrics", "", "with --nats, HOST:PORT to serve the queue's Prometheus metrics on at /metrics (stream depths, pending jobs, dead letters, evaluation latency, local workers' jobs)")
 	f.DurationVar(&sc.nats.topology.Heartbeat, "nats-heartbeat", dispatch.DefaultHeartbeat, "with --nats, how often a worker reports a running job; a job is given to another worker after three missed")
@@ -149,8 +157,11 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 	}
 	ecfg := engine.Config{DataDir: g.dataDir, CacheDir: os.Getenv("VERDICT_CACHE_DIR"),
 		BaseURL: sc.baseURL, Workers: sc.workers, QueueSize: sc.queue, CacheMaxBytes: sc.cacheMaxMB << 20}
+	if err := sc.nats.validate(); err != nil {
+		return err
+	}
 	var late lateDispatcher
-	if sc.nats.nats != "" {
+	if sc.nats.on() {
 		// The engine's workers only wait on the queue; the work is done by
 		// the dispatch workers, local and remote. The NATS server starts
 		// once the engine holds the data dir (never two on one dir).
@@ -167,7 +178,7 @@ func serve(ctx context.Context, g *globals, sc serveConfig) error {
 		return err
 	}
 	defer e.Close(context.WithoutCancel(ctx))
-	if sc.nats.nats != "" {
+	if sc.nats.on() {
 		d, stop, err := startDispatch(ctx, g, sc.nats, log)
 		if err != nil {
 			return err

@@ -29,6 +29,16 @@ import (
 // queue at once (engine workers waiting on results) when --nats is set.
 const DefaultDispatchInFlight = 64
 
+// The values of serve --nats besides a URL.
+const (
+	// natsEmbedded, the default: a NATS server in the process, under
+	// DATA_DIR/nats, and local workers taking jobs from its queue.
+	natsEmbedded = "embedded"
+	// natsOff: no queue; the engine's workers run the sandbox
+	// themselves (the direct path the CLI's commands use on a data dir).
+	natsOff = "off"
+)
+
 // natsConfig is serve's --nats flags.
 type natsConfig struct {
 	nats, listen, creds string
@@ -38,7 +48,21 @@ type natsConfig struct {
 	localWorkers        int // local worker slots; -1: one per CPU
 }
 
-// startDispatch starts, for serve --nats, the embedded NATS server (or
+// on reports whether evaluations go through NATS.
+func (nc natsConfig) on() bool { return nc.nats != natsOff }
+
+// validate refuses an empty --nats and the flags --nats off ignores.
+func (nc natsConfig) validate() error {
+	if nc.nats == "" {
+		return badInput(errors.New(`serve: --nats is empty: want "embedded" (the default), "off" or a nats:// URL`))
+	}
+	if !nc.on() && (nc.listen != "" || nc.creds != "" || nc.metrics != "") {
+		return badInput(errors.New("serve: --nats-listen, --nats-creds and --nats-metrics need the queue: they do not go with --nats off"))
+	}
+	return nil
+}
+
+// startDispatch starts, unless --nats off, the embedded NATS server (or
 // connects to an external one), the coordinator and the local workers.
 // stop ends them, in the reverse order; call it after the engine closed.
 func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Logger) (engine.Dispatcher, func(), error) {
@@ -54,7 +78,7 @@ func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Log
 	}
 	var coordConn func() (*nats.Conn, error)
 	var workerConn func() (*nats.Conn, error)
-	if nc.nats == "embedded" {
+	if nc.nats == natsEmbedded {
 		if nc.topology.Replicas > 1 {
 			return fail(badInput(fmt.Errorf("serve: --nats-replicas %d needs a cluster: the embedded server is one node (use --nats URL1,URL2,URL3)", nc.topology.Replicas)))
 		}
@@ -62,7 +86,7 @@ func startDispatch(ctx context.Context, g *globals, nc natsConfig, log *slog.Log
 		srv, err := dispatch.StartServer(dispatch.ServerConfig{Dir: dir, Listen: nc.listen,
 			WorkerPassword: os.Getenv("VERDICT_NATS_WORKER_PASSWORD")})
 		if err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("serve: the embedded NATS server in %s: %w (--nats off evaluates in this process, without a queue)", dir, err))
 		}
 		stops = append(stops, srv.Close)
 		coordConn = func() (*nats.Conn, error) { return srv.ConnectCoordinator() }

@@ -214,6 +214,13 @@ func TestWalkthroughUnprivileged(t *testing.T) {
 		t.Fatal("serve never listened")
 	}
 	go io.Copy(io.Discard, stdout)
+	// serve's default queue: the embedded NATS server keeps its files in
+	// verdict-data/nats, the user's own.
+	if fi, err := os.Stat(filepath.Join(ws, "verdict-data", "nats")); err != nil || !fi.IsDir() {
+		t.Errorf("verdict-data/nats: %v, want the embedded NATS server's directory", err)
+	} else if st, ok := fi.Sys().(*syscall.Stat_t); ok && cred != nil && st.Uid != cred.Uid {
+		t.Errorf("verdict-data/nats: owner %d, want %d", st.Uid, cred.Uid)
+	}
 	resp, err := http.Get(base + "/v1/tasks/breast-cancer/leaderboard?private=true")
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,8 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "worker --nats URL [--creds FILE] [--slots N] [--cache DIR]",
 		Short: "run evaluation jobs from a coordinator's NATS JetStream queue",
-		Long: `Worker connects to the NATS server of a coordinator (verdict serve --nats), takes
+		Long: `Worker connects to the NATS server of a coordinator (verdict serve, whose
+embedded server it reaches once serve has --nats-listen ADDR), takes
 evaluation jobs one at a time per slot, runs each model in the sandbox with
 its task's limits and publishes the predictions. It holds no store and never
 sees a label: modules and feature shards come from the coordinator's object
@@ -122,14 +123,19 @@ func worker(ctx context.Context, g *globals, wc workerConfig) error {
 }
 
 // faultFromEnv arms the worker's fault hook for multi-process fault
-// tests: VERDICT_WORKER_FAULT=exit-before-run makes the process exit (as
-// if killed) whenever it takes a job.
+// tests, from VERDICT_WORKER_FAULT (unset in any real deployment):
+// "exit-before-run" makes the process exit (as if killed: no ack, no
+// result) whenever it takes a job; "exit-before-run:ID" only when it
+// takes a job of the submission ID or of the module whose SHA-256 (hex)
+// is ID. Such a job ends, after --nats-max-deliver tries, as a dead
+// letter and a failure of kind crash, never charged.
 func faultFromEnv() func(dispatch.FaultPoint, dispatch.Job, uint64) bool {
-	if os.Getenv("VERDICT_WORKER_FAULT") != "exit-before-run" {
+	mode, target, _ := strings.Cut(os.Getenv("VERDICT_WORKER_FAULT"), ":")
+	if mode != "exit-before-run" {
 		return nil
 	}
-	return func(at dispatch.FaultPoint, _ dispatch.Job, _ uint64) bool {
-		if at == dispatch.FaultBeforeRun {
+	return func(at dispatch.FaultPoint, job dispatch.Job, _ uint64) bool {
+		if at == dispatch.FaultBeforeRun && (target == "" || target == job.Submission || target == job.Module) {
 			os.Exit(3)
 		}
 		return false
