@@ -61,6 +61,7 @@ wasm:
 	bash sdk/guest/build.sh
 	bash sdk/c/build.sh
 	bash sdk/rust/build.sh
+	bash guests/onnx/build.sh
 
 clean:
 	rm -rf bin

@@ -322,6 +322,11 @@ func (in *instance) runGuest(cols [][]float64, lo, hi, batch int, out [][]float6
 			return err
 		}
 	}
+	if m := in.m.c.model; m != nil {
+		if err := g.loadModel(mod, m); err != nil {
+			return err
+		}
+	}
 	if hi > lo {
 		if err := g.predict(mod, cols, lo, hi, batch, len(out), out); err != nil {
 			return err

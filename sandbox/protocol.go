@@ -49,7 +49,7 @@ const (
 
 // Phases reported in the outputs header, in the order an instance goes
 // through them.
-var phases = []string{"", "instantiate", "_initialize", "verdict_alloc", "verdict_predict", "done"}
+var phases = []string{"", "instantiate", "_initialize", "verdict_alloc", "verdict_predict", "done", "verdict_model_load"}
 
 func phaseCode(fn string) uint32 {
 	switch fn {
@@ -63,6 +63,8 @@ func phaseCode(fn string) uint32 {
 		return 3
 	case "verdict_predict":
 		return 4
+	case "verdict_model_load":
+		return 6
 	}
 	return 0
 }
