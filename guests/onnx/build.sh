@@ -7,3 +7,5 @@ GOOS=wasip1 GOARCH=wasm ${GO:-go} build -buildmode=c-shared -trimpath -buildvcs=
 echo "build $(cd ../../onnx && pwd)/runtime.wasm"
 ${GO:-go} run ./internal/mkmodels ../../onnx/testdata
 echo "build $(cd ../../onnx && pwd)/testdata/*.onnx"
+mkdir -p ../../cmd/verdict/testdata/onnx
+cp ../../onnx/testdata/tree_binary.onnx ../../cmd/verdict/testdata/onnx/tree_binary.onnx
