@@ -75,8 +75,19 @@ func runtime(t testing.TB) *sandbox.Runtime {
 		t.Skip("compiles the 25 MB ONNX runtime (minutes cold on a loaded machine)")
 	}
 	rtOnce.Do(func() {
-		rt, rtErr = sandbox.NewRuntime(context.Background(), sandbox.Config{
-			Limits: sandbox.Limits{Timeout: time.Minute, CompileTimeout: 30 * time.Minute, MemoryMB: 256}})
+		dir, err := os.MkdirTemp("", "verdict-onnx-cache-")
+		if err != nil {
+			rtErr = err
+			return
+		}
+		rt, rtErr = sandbox.NewRuntime(context.Background(), sandbox.Config{CacheDir: dir,
+			Limits: sandbox.Limits{Timeout: 5 * time.Minute, CompileTimeout: 30 * time.Minute, MemoryMB: 256}})
+		if rtErr != nil {
+			return
+		}
+		// Hold the bare runtime: every packed model shares its compiled
+		// code, which lives while one module of it is open.
+		_, rtErr = rt.Compile(context.Background(), onnx.Runtime())
 	})
 	if rtErr != nil {
 		t.Fatal(rtErr)

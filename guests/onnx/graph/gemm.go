@@ -157,13 +157,16 @@ func (g *gemm) Apply(in []tensor.Tensor) ([]tensor.Tensor, error) {
 		for j := range n {
 			var s float64
 			for p := range k {
-				av := a[i*ac+p]
+				var av, bv float64
 				if g.transA {
 					av = a[p*ac+i]
+				} else {
+					av = a[i*ac+p]
 				}
-				bv := b[p*bc+j]
 				if g.transB {
 					bv = b[j*bc+p]
+				} else {
+					bv = b[p*bc+j]
 				}
 				s += av * bv
 			}

@@ -146,3 +146,41 @@ func TestPredictFeatureCount(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestBenchModelsLoad(t *testing.T) {
+	for name, m := range map[string]*onnx.ModelProto{"trees": tm.BenchTrees(20, 4, 8), "mlp": tm.BenchMLP(8, 16)} {
+		g, err := graph.Load(tm.Bytes(m))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		y := make([]float64, 5)
+		if err := g.Predict(tm.Rows(5, 8, false), 5, 8, y, 1); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i, v := range y {
+			if !(v > 0 && v < 1) {
+				t.Fatalf("%s: row %d: got %v, want a probability", name, i, v)
+			}
+		}
+	}
+}
+
+func BenchmarkPredictNative(b *testing.B) {
+	for name, m := range map[string]*onnx.ModelProto{"trees500": tm.BenchTrees(500, 6, 20), "mlp3": tm.BenchMLP(20, 64)} {
+		b.Run(name, func(b *testing.B) {
+			g, err := graph.Load(tm.Bytes(m))
+			if err != nil {
+				b.Fatal(err)
+			}
+			const rows = 1024
+			x, y := tm.Rows(rows, 20, false), make([]float64, rows)
+			b.ResetTimer()
+			for range b.N {
+				if err := g.Predict(x, rows, 20, y, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

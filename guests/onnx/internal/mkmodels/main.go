@@ -38,6 +38,7 @@ func main() {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fail(err)
 	}
+	writeBench(dir)
 	for _, c := range tm.All() {
 		const rows = 50
 		x := tm.Rows(rows, c.Features, c.NaN)
@@ -68,6 +69,18 @@ func main() {
 			fail(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, c.Name+".json"), append(js, '\n'), 0o644); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// The benchmark models: no reference outputs, only speed is measured.
+func writeBench(dir string) {
+	for name, m := range map[string][]byte{
+		"bench_trees500.onnx": tm.Bytes(tm.BenchTrees(500, 6, 20)),
+		"bench_mlp3.onnx":     tm.Bytes(tm.BenchMLP(20, 64)),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), m, 0o644); err != nil {
 			fail(err)
 		}
 	}
