@@ -65,3 +65,8 @@ wasm:
 
 clean:
 	rm -rf bin
+
+## onnx: rebuild the ONNX model corpus in examples/onnx (Debian's python3 with python3-torch, python3-onnx, python3-sklearn, python3-xgboost, python3-numpy)
+.PHONY: onnx
+onnx:
+	sh examples/onnx/build.sh

@@ -30,6 +30,8 @@ func TestInitModel(t *testing.T) {
 			[]string{"wrote a go model project to models/go", "model.go", filepath.Join("guest", "guest.go"), "make try"}},
 		{"AssemblyScript", []string{"init", "model", "--lang", "assemblyscript", "as"}, exitOK,
 			[]string{filepath.Join("assembly", "index.ts"), "package-lock.json"}},
+		{"Python", []string{"init", "model", "--lang", "python", "py"}, exitOK,
+			[]string{"train.py", "train_torch.py", "verdict check model.onnx", "verdict submit --server URL --task ID --key me.key model.onnx"}},
 		{"UnknownLanguage", []string{"init", "model", "--lang", "java", "j"}, exitUsage,
 			[]string{`unknown language "java"`, "go, c, rust, assemblyscript"}},
 		{"NoLanguage", []string{"init", "model", "x"}, exitUsage, []string{"--lang go|c|rust|assemblyscript"}},

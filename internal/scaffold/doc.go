@@ -1,6 +1,7 @@
 // Package scaffold writes a participant's starting point: a model project
 // in Go, C, Rust or AssemblyScript that builds on the first try, offline,
-// from what the verdict binary carries.
+// from what the verdict binary carries, or a Python project that trains a
+// model and exports it as ONNX (which verdict runs in its ONNX runtime).
 //
 // It sits before the pipeline, on the participant's machine:
 //
@@ -14,6 +15,13 @@
 // verdict/; AssemblyScript needs none), a Makefile with the exact build
 // line and a `try` target that runs the model on sample/rows.csv with the
 // verdict CLI, a README with the steps, and a .gitignore.
+//
+// The Python project (--lang python) holds train.py (scikit-learn: a
+// logistic regression written as ONNX with the onnx package's helper API:
+// Imputer, Scaler, LinearClassifier), train_torch.py (PyTorch:
+// torch.onnx.export) and a Makefile whose default target trains on
+// sample/rows.csv and writes model.onnx; it needs Python with numpy,
+// scikit-learn, onnx (and torch), Debian's /usr/bin/python3 by default.
 //
 // The templates are embedded from _template/ (a directory the go tool
 // ignores, so its Go files are not packages of this module). The SDK

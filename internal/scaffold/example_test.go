@@ -31,5 +31,5 @@ func ExampleWrite() {
 	// sample/rows.csv
 	// sample/task.yaml
 	// verdict.h
-	// scaffold: unknown language "cobol" (known: go, c, rust, assemblyscript)
+	// scaffold: unknown language "cobol" (known: go, c, rust, assemblyscript, python)
 }

@@ -17,7 +17,7 @@ var templates embed.FS
 
 // languages are the templates under _template, in the order they are
 // listed to the user.
-var languages = []string{"go", "c", "rust", "assemblyscript"}
+var languages = []string{"go", "c", "rust", "assemblyscript", "python"}
 
 // shared is written into every project.
 const shared = "sample"

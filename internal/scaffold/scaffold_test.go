@@ -32,6 +32,7 @@ func TestWrite(t *testing.T) {
 		{"c", []string{"Makefile", "README.md", "model.c", "verdict.h", "sample/rows.csv", "sample/task.yaml"}},
 		{"rust", []string{"Makefile", "README.md", "model.rs", "verdict/src/lib.rs", "verdict/Cargo.toml", "sample/rows.csv"}},
 		{"assemblyscript", []string{"Makefile", "README.md", "package.json", "package-lock.json", "assembly/index.ts", "sample/rows.csv"}},
+		{"python", []string{"Makefile", "README.md", "train.py", "train_torch.py", "sample/rows.csv", "sample/task.yaml", ".gitignore"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang, func(t *testing.T) {
@@ -127,7 +128,7 @@ func TestWriteErrors(t *testing.T) {
 
 func TestLanguages(t *testing.T) {
 	got := scaffold.Languages()
-	if want := []string{"go", "c", "rust", "assemblyscript"}; !slices.Equal(got, want) {
+	if want := []string{"go", "c", "rust", "assemblyscript", "python"}; !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 	got[0] = "x"
