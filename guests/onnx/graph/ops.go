@@ -48,6 +48,10 @@ func newDefaultOp(name string) (ops.Operator, bool) {
 		return &gemm{matmul: true}, true
 	case "Softmax":
 		return &softmax{}, true
+	case "MaxPool":
+		return &maxpool{}, true
+	case "Conv":
+		return &conv{}, true
 	}
 	op, err := opset13.GetOperator(name)
 	return op, err == nil
@@ -74,7 +78,7 @@ func Supported() []string {
 			out = append(out, n)
 		}
 	}
-	out = append(out, "Identity", "Dropout")
+	out = append(out, "Identity", "Dropout", "MaxPool")
 	for n := range mlOps {
 		out = append(out, DomainML+":"+n)
 	}

@@ -307,6 +307,7 @@ func (r *TreeEnsembleRegressor) Apply(in []tensor.Tensor) ([]tensor.Tensor, erro
 	if err != nil {
 		return nil, err
 	}
+	f32 := in[0].Dtype() == tensor.Float32
 	if err := r.e.checkInput(r.name, f); err != nil {
 		return nil, err
 	}
@@ -325,17 +326,17 @@ func (r *TreeEnsembleRegressor) Apply(in []tensor.Tensor) ([]tensor.Tensor, erro
 				case r.aggregate == "MAX" && has[w.target]:
 					score[w.target] = max(score[w.target], w.weight)
 				default:
-					score[w.target] += w.weight
+					score[w.target] = add(f32, score[w.target], w.weight)
 				}
 				has[w.target] = true
 			}
 		}
 		for k := range score {
 			if r.aggregate == "AVERAGE" {
-				score[k] /= float64(len(r.e.roots))
+				score[k] = round(f32, score[k]/float64(len(r.e.roots)))
 			}
 			if len(r.baseVals) > 0 {
-				score[k] += r.baseVals[k]
+				score[k] = add(f32, score[k], r.baseVals[k])
 			}
 		}
 		r.transform.apply(score)
@@ -424,6 +425,7 @@ func (c *TreeEnsembleClassifier) Apply(in []tensor.Tensor) ([]tensor.Tensor, err
 	if err != nil {
 		return nil, err
 	}
+	f32 := in[0].Dtype() == tensor.Float32
 	if err := c.e.checkInput(c.name, f); err != nil {
 		return nil, err
 	}
@@ -436,18 +438,18 @@ func (c *TreeEnsembleClassifier) Apply(in []tensor.Tensor) ([]tensor.Tensor, err
 		clear(score)
 		for _, root := range c.e.roots {
 			for _, w := range c.e.leaf(root, row).leaf {
-				score[w.target] += w.weight
+				score[w.target] = add(f32, score[w.target], w.weight)
 			}
 		}
 		z := out[i*k : (i+1)*k]
 		if !c.binary {
 			for j := range score {
 				if len(c.baseVals) == k {
-					score[j] += c.baseVals[j]
+					score[j] = add(f32, score[j], c.baseVals[j])
 				}
 			}
 			if len(c.baseVals) == 1 {
-				score[0] += c.baseVals[0]
+				score[0] = add(f32, score[0], c.baseVals[0])
 			}
 			c.transform.apply(score)
 			copy(z, score)
@@ -457,7 +459,7 @@ func (c *TreeEnsembleClassifier) Apply(in []tensor.Tensor) ([]tensor.Tensor, err
 		// One weight column (ONNX Runtime's binary case): s scores class 1.
 		s := score[0]
 		for _, b := range c.baseVals[:min(1, len(c.baseVals))] {
-			s += b
+			s = add(f32, s, b)
 		}
 		switch {
 		case c.allPositive:
@@ -474,6 +476,23 @@ func (c *TreeEnsembleClassifier) Apply(in []tensor.Tensor) ([]tensor.Tensor, err
 		}
 	}
 	return []tensor.Tensor{c.labels.tensor(label), float32Tensor(out, n, k)}, nil
+}
+
+// add is a + b in float32 (f32: a float32 input, whose scores ONNX
+// Runtime and XGBoost accumulate in float32, tree by tree in order) or
+// float64.
+func add(f32 bool, a, b float64) float64 {
+	if f32 {
+		return float64(float32(a) + float32(b))
+	}
+	return a + b
+}
+
+func round(f32 bool, v float64) float64 {
+	if f32 {
+		return float64(float32(v))
+	}
+	return v
 }
 
 func boolInt(b bool) int {
