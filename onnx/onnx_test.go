@@ -287,3 +287,5 @@ func appendULEB(b []byte, v uint64) []byte {
 		b = append(b, c|0x80)
 	}
 }
+
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

@@ -103,10 +103,13 @@ func (a *ensembleAttrs) build(op string, targets int) (*ensemble, error) {
 	if n > MaxTreeNodes {
 		return nil, attrErr(op, "%d nodes, limit is %d", n, MaxTreeNodes)
 	}
-	for name, l := range map[string]int{"nodes_treeids": len(a.treeIDs), "nodes_featureids": len(a.featureIDs),
-		"nodes_values": len(a.values), "nodes_modes": len(a.modes), "nodes_truenodeids": len(a.trueIDs), "nodes_falsenodeids": len(a.falseIDs)} {
-		if l != n {
-			return nil, attrErr(op, "%s has %d entries, nodes_nodeids has %d", name, l, n)
+	for _, c := range []struct {
+		name string
+		l    int
+	}{{"nodes_treeids", len(a.treeIDs)}, {"nodes_featureids", len(a.featureIDs)}, {"nodes_values", len(a.values)},
+		{"nodes_modes", len(a.modes)}, {"nodes_truenodeids", len(a.trueIDs)}, {"nodes_falsenodeids", len(a.falseIDs)}} {
+		if c.l != n {
+			return nil, attrErr(op, "%s has %d entries, nodes_nodeids has %d", c.name, c.l, n)
 		}
 	}
 	if len(a.missing) != 0 && len(a.missing) != n {
