@@ -64,3 +64,18 @@ func packIfONNX(path string, b []byte) ([]byte, error) {
 	}
 	return wasm, nil
 }
+
+// checkONNXFeatures checks a packed ONNX model's input against the task's
+// features, naming them: "the model expects 30 inputs ..., the task has 20
+// features: a, b, ...". Other modules pass.
+func checkONNXFeatures(module []byte, features []string) error {
+	model, ok := onnx.Unpack(module)
+	if !ok {
+		return nil
+	}
+	info, err := onnx.Inspect(model)
+	if err != nil {
+		return err
+	}
+	return info.CheckFeatures(features)
+}

@@ -38,6 +38,16 @@ func TestPack(t *testing.T) {
 		t.Fatalf("readModule(model.onnx): got %d bytes, %v; want the packed module", len(packed), err)
 	}
 
+	// check refuses a model whose input does not fit the task, naming the
+	// task's features.
+	if err := checkONNXFeatures(wasm, []string{"a", "b", "c"}); err != nil {
+		t.Errorf("checkONNXFeatures(3 features): %v", err)
+	}
+	err = checkONNXFeatures(wasm, []string{"a", "b"})
+	if err == nil || !strings.Contains(err.Error(), "the model expects 3 inputs (input \"X\", shape [N, 3]), the task has 2 features: a, b") {
+		t.Errorf("checkONNXFeatures(2 features): got %v", err)
+	}
+
 	t.Run("ErrNotONNX", func(t *testing.T) {
 		bad := writeFile(t, filepath.Join(dir, "bad.onnx"), []byte("\x0f\x0fnot a model"))
 		code, _, stderr := cli(t, "pack", bad, "-o", out)
