@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verdictlab/verdict/internal/onnxtest"
 	"github.com/verdictlab/verdict/onnx"
 	"github.com/verdictlab/verdict/sandbox"
 )
@@ -123,6 +124,60 @@ func BenchmarkRun(b *testing.B) {
 			b.ResetTimer()
 			for range b.N {
 				res, err := m.Run(ctx, sandbox.Input{Columns: cols, Outputs: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				predict += res.PredictTime
+			}
+			b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(rows*b.N)/predict.Seconds(), "predict-rows/s")
+		})
+	}
+}
+
+// BenchmarkCorpusRun is rows/s of the sandboxed runtime (in process) on
+// the corpus models internal/onnxtest's BenchmarkORT times in ONNX
+// Runtime (node, native, one thread), on the same rows: run both in one
+// go test command for the side by side.
+func BenchmarkCorpusRun(b *testing.B) {
+	r := runtime(b)
+	ctx := context.Background()
+	for _, name := range []string{"xgb500_diabetes", "xgb500_breast_cancer", "torch_mlp_diabetes"} {
+		b.Run(name, func(b *testing.B) {
+			var m onnxtest.Model
+			for _, c := range onnxtest.Corpus(b) {
+				if c.Name == name {
+					m = c
+				}
+			}
+			model, err := os.ReadFile(m.Path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w, err := onnx.Pack(model)
+			if err != nil {
+				b.Fatal(err)
+			}
+			mod, err := r.Compile(ctx, w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer mod.Close(ctx)
+			rows := len(m.Rows)
+			cols := make([][]float64, len(m.Rows[0]))
+			for j := range cols {
+				for _, row := range m.Rows {
+					cols[j] = append(cols[j], row[j])
+				}
+			}
+			outs := 1
+			if name == "xgb500_breast_cancer" {
+				outs = 2
+			}
+			var predict time.Duration
+			b.ResetTimer()
+			for range b.N {
+				res, err := mod.Run(ctx, sandbox.Input{Columns: cols, Outputs: outs})
 				if err != nil {
 					b.Fatal(err)
 				}
