@@ -31,6 +31,7 @@ test:
 	$(GO) test -race -count=1 ./...
 	$(GO) test -short -count=1 -run '^TestCoverage$$' ./engine/metric/
 	cd sdk/guest && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd guests/onnx && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## bench: benchmarks (sandboxed vs native inference, metrics, datasets, store, credentials, the queue, the ledger, the marketplace)
 bench:
@@ -53,6 +54,7 @@ check:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) mod tidy -diff
 	cd sdk/guest && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) mod tidy -diff
+	cd guests/onnx && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) mod tidy -diff
 
 ## wasm: rebuild every checked-in .wasm from its source (needs clang, lld, wasi-libc, wabt, npm, Debian's rustc + libstd-rust-dev-wasm32)
 wasm:

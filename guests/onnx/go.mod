@@ -4,6 +4,7 @@ go 1.24
 
 require (
 	github.com/advancedclimatesystems/gonnx v1.1.0
+	google.golang.org/protobuf v1.31.0
 	gorgonia.org/tensor v0.9.24
 )
 
@@ -19,7 +20,6 @@ require (
 	go4.org/unsafe/assume-no-moving-gc v0.0.0-20231121144256-b99613f794b6 // indirect
 	golang.org/x/xerrors v0.0.0-20231012003039-104605ab7028 // indirect
 	gonum.org/v1/gonum v0.14.0 // indirect
-	google.golang.org/protobuf v1.31.0 // indirect
 	gorgonia.org/vecf32 v0.9.0 // indirect
 	gorgonia.org/vecf64 v0.9.0 // indirect
 )
