@@ -32,6 +32,7 @@ test:
 	$(GO) test -race -count=1 ./...
 	$(GO) test -short -count=1 -run '^TestCoverage$$' ./engine/metric/
 	cd sdk/guest && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd guests/onnx && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## bench: benchmarks (sandboxed vs native inference, metrics, datasets, store, credentials, the queue, the ledger, the marketplace)
 bench:
@@ -58,6 +59,7 @@ check:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) mod tidy -diff
 	cd sdk/guest && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) mod tidy -diff
+	cd guests/onnx && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./... && $(GO) mod tidy -diff
 
 ## wasm: rebuild every checked-in .wasm from its source (needs clang, lld, wasi-libc, wabt, npm, Debian's rustc + libstd-rust-dev-wasm32)
 wasm:
@@ -66,6 +68,7 @@ wasm:
 	bash sdk/guest/build.sh
 	bash sdk/c/build.sh
 	bash sdk/rust/build.sh
+	bash guests/onnx/build.sh
 
 clean:
 	rm -rf bin

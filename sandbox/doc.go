@@ -83,6 +83,23 @@
 // copying was measured and dropped: every mapped page then faults once
 // per Run, which cost more than the copy.
 //
+// # The model extension (ONNX)
+//
+// A module may carry data in one custom section named ModelSection
+// ("verdict.model"): `verdict pack` appends an ONNX model to verdict's
+// fixed ONNX runtime this way (see package onnx and guests/onnx). Compile
+// strips the section before compiling, so every packed module shares one
+// compilation of the runtime (the module's SHA-256, over all its bytes,
+// still names the submission), and refuses a module that carries the
+// section without exporting verdict_model_load(ptr i32, len i32) -> i32,
+// or that carries it twice. In each instance, after _initialize, the host
+// calls verdict_alloc(len), copies the section's payload there and calls
+// verdict_model_load(ptr, len); a non-zero result is a guest_error whose
+// message quotes the guest's stderr (the ONNX runtime writes why it
+// refused the model: unsupported operators with their opset, a graph
+// that does not fit the task's features, ...). Only then does
+// verdict_predict run.
+//
 // Output on stdout and stderr is captured (Limits.OutputBytes each, the rest
 // dropped and counted); stderr is quoted in errors, from a Go "panic:" line
 // when there is one. An instance that writes more than Limits.WriteBytes

@@ -325,6 +325,11 @@ func (in *instance) runGuest(cols [][]float64, lo, hi, batch int, out [][]float6
 			return err
 		}
 	}
+	if m := in.m.c.model; m != nil {
+		if err := g.loadModel(mod, m); err != nil {
+			return err
+		}
+	}
 	if hi > lo {
 		predict := g.predict
 		if in.m.c.abi.v2 {

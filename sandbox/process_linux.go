@@ -195,7 +195,7 @@ func where(op string, progress *os.File) string {
 		if code == 0 {
 			break
 		}
-		if code < uint32(len(phases))-1 {
+		if code < uint32(len(phases)) && phases[code] != "done" {
 			return phases[code]
 		}
 	}

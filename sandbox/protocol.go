@@ -49,7 +49,7 @@ const (
 
 // Phases reported in the outputs header, in the order an instance goes
 // through them.
-var phases = []string{"", "instantiate", "_initialize", "verdict_alloc", "verdict_predict", "verdict_predict_v2", "done"}
+var phases = []string{"", "instantiate", "_initialize", "verdict_alloc", "verdict_predict", "verdict_predict_v2", "done", "verdict_model_load"}
 
 func phaseCode(fn string) uint32 {
 	switch fn {
@@ -65,6 +65,8 @@ func phaseCode(fn string) uint32 {
 		return 4
 	case "verdict_predict_v2":
 		return 5
+	case "verdict_model_load":
+		return 7
 	}
 	return 0
 }

@@ -108,10 +108,11 @@ type compiled struct {
 	size int
 	done chan struct{} // closed when code or err is set
 
-	code wazero.CompiledModule // InProcess
-	wasm *os.File              // Process: the module bytes, a sealed memfd
-	abi  guestABI
-	err  error
+	code  wazero.CompiledModule // InProcess
+	wasm  *os.File              // Process: the module bytes, a sealed memfd
+	model []byte                // InProcess: the ModelSection payload, if any
+	abi   guestABI
+	err   error
 
 	refs int // guarded by Runtime.mu
 }
@@ -258,7 +259,19 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 		if r.process {
 			c.wasm, c.abi, c.err = r.compileProcess(ctx, sha, wasm)
 		} else {
-			c.code, c.abi, c.err = r.compileBounded(ctx, wasm)
+			var code []byte
+			code, c.model, c.err = splitModel(wasm)
+			if c.err != nil {
+				c.err = &Error{Kind: KindInvalidModule, Msg: "invalid module: " + c.err.Error(), err: c.err}
+			} else {
+				c.code, c.abi, c.err = r.compileBounded(ctx, code)
+			}
+			if c.err == nil && c.model != nil {
+				if c.err = checkModelExport(c.code); c.err != nil {
+					_ = c.code.Close(ctx)
+					c.code = nil
+				}
+			}
 		}
 		if c.err != nil {
 			r.mu.Lock()

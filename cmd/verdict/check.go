@@ -47,6 +47,9 @@ Exit 0 when nothing would fail (warnings allowed), 1 when something would.`,
 			if err != nil {
 				return err
 			}
+			if err := checkONNXFeatures(module, info.Features); err != nil {
+				return badInput(fmt.Errorf("%s: %w", args[0], err))
+			}
 			rep, err := engine.Check(ctx, engine.CheckConfig{Task: info, Module: module, SamplePath: sample,
 				CacheDir: os.Getenv("VERDICT_CACHE_DIR")})
 			if errors.Is(err, engine.ErrBadRequest) {

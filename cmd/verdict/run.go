@@ -187,6 +187,7 @@ ranks them on a leaderboard.`,
 		newKeygenCmd(g), newCredentialCmd(g), newMarketCmd(g), newServeCmd(g), newWorkerCmd(g), newTokenCmd(g), newChildCmd(), newInitCmd(g))
 	root.AddCommand(newLedgerCmd(g))
 	root.AddCommand(newCheckCmd(g))
+	root.AddCommand(newPackCmd(g))
 	root.AddCommand(newMCPCmd(g))
 	for _, c := range root.Commands() {
 		wrapArgs(c)

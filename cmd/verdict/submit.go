@@ -156,7 +156,7 @@ func readModule(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read module: %w", err)
 	}
-	return b, nil
+	return packIfONNX(path, b)
 }
 
 func printSubmission(w io.Writer, t *api.Task, s *engine.Submission) {

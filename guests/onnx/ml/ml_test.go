@@ -1,0 +1,103 @@
+package ml_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/advancedclimatesystems/gonnx/onnx"
+	"github.com/verdictlab/verdict/guests/onnx/ml"
+	"gorgonia.org/tensor"
+)
+
+func node(attrs ...*onnx.AttributeProto) *onnx.NodeProto { return &onnx.NodeProto{Attribute: attrs} }
+
+func TestNormalizer(t *testing.T) {
+	x := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float32{3, -4, 0, 0, 0, 0}))
+	tests := []struct {
+		norm string
+		want []float32
+	}{
+		{"L1", []float32{3.0 / 7, -4.0 / 7, 0, 0, 0, 0}},
+		{"L2", []float32{0.6, -0.8, 0, 0, 0, 0}},
+		{"MAX", []float32{1, -4.0 / 3, 0, 0, 0, 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.norm, func(t *testing.T) {
+			op := ml.NewNormalizer()
+			if err := op.Init(node(&onnx.AttributeProto{Name: "norm", S: []byte(tc.norm)})); err != nil {
+				t.Fatal(err)
+			}
+			out, err := op.Apply([]tensor.Tensor{x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := out[0].Data().([]float32)
+			for i, w := range tc.want {
+				if math.Abs(float64(got[i]-w)) > 1e-7 {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// A three-class LinearClassifier with SOFTMAX: scores by hand.
+func TestLinearClassifierMulticlass(t *testing.T) {
+	op := ml.NewLinearClassifier()
+	err := op.Init(node(
+		&onnx.AttributeProto{Name: "coefficients", Floats: []float32{1, 0, 0, 1, -1, -1}},
+		&onnx.AttributeProto{Name: "intercepts", Floats: []float32{0, 0.5, 1}},
+		&onnx.AttributeProto{Name: "classlabels_ints", Ints: []int64{3, 5, 7}},
+		&onnx.AttributeProto{Name: "post_transform", S: []byte("SOFTMAX")},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]float32{2, -1}))
+	out, err := op.Apply([]tensor.Tensor{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := []float64{2, -0.5, 0} // x·w + b per class
+	var sum float64
+	for _, v := range s {
+		sum += math.Exp(v)
+	}
+	got := out[1].Data().([]float32)
+	for k, v := range s {
+		if w := math.Exp(v) / sum; math.Abs(float64(got[k])-w) > 1e-7 {
+			t.Fatalf("class %d: got %v, want %v", k, got[k], w)
+		}
+	}
+	if label := out[0].Data().([]int64)[0]; label != 3 {
+		t.Fatalf("got label %d, want 3", label)
+	}
+}
+
+func TestTreeErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		attrs []*onnx.AttributeProto
+		msg   string
+	}{
+		{"ErrNoNodes", nil, "no nodes"},
+		{"ErrLengths", []*onnx.AttributeProto{{Name: "nodes_nodeids", Ints: []int64{0, 1}}, {Name: "nodes_treeids", Ints: []int64{0}}}, "nodes_treeids has 1 entries, nodes_nodeids has 2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ml.NewTreeEnsembleRegressor().Init(node(tc.attrs...))
+			if err == nil || !contains(err.Error(), tc.msg) {
+				t.Fatalf("got %v, want %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
