@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/verdictlab/verdict/onnx"
 	"github.com/verdictlab/verdict/sandbox"
 )
 
@@ -339,7 +340,8 @@ func (w *Worker) runtime(ctx context.Context, lim sandbox.Limits) (*sandbox.Runt
 		return rt, nil
 	}
 	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: filepath.Join(w.cfg.CacheDir, "wazero"),
-		Limits: lim, Isolation: w.cfg.Isolation, ChildCommand: w.cfg.ChildCommand, Workers: w.cfg.SandboxWorkers})
+		Limits: lim, Isolation: w.cfg.Isolation, ChildCommand: w.cfg.ChildCommand, Workers: w.cfg.SandboxWorkers,
+		TrustedCode: []string{onnx.RuntimeSHA256()}})
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}

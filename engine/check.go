@@ -14,6 +14,7 @@ import (
 
 	"github.com/verdictlab/verdict/datasets"
 	"github.com/verdictlab/verdict/engine/metric"
+	"github.com/verdictlab/verdict/onnx"
 	"github.com/verdictlab/verdict/sandbox"
 )
 
@@ -178,7 +179,8 @@ func Check(ctx context.Context, c CheckConfig) (*CheckReport, error) {
 		}
 	}
 	lim := Spec{Limits: t.Limits}.sandboxLimits()
-	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: c.CacheDir, Limits: lim, Isolation: sandbox.Preferred()})
+	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: c.CacheDir, Limits: lim, Isolation: sandbox.Preferred(),
+		TrustedCode: []string{onnx.RuntimeSHA256()}})
 	if err != nil {
 		return nil, fmt.Errorf("check: start sandbox: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/verdictlab/verdict/engine/metric"
 	"github.com/verdictlab/verdict/internal/durable"
 	"github.com/verdictlab/verdict/leaderboard"
+	"github.com/verdictlab/verdict/onnx"
 	"github.com/verdictlab/verdict/sandbox"
 )
 
@@ -680,7 +681,7 @@ func (e *Engine) runtime(ctx context.Context, lim sandbox.Limits) (*sandbox.Runt
 		return rt, nil
 	}
 	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: e.cfg.CacheDir, CacheMaxBytes: e.cfg.CacheMaxBytes,
-		Limits: lim, Isolation: sandbox.Preferred()})
+		Limits: lim, Isolation: sandbox.Preferred(), TrustedCode: []string{onnx.RuntimeSHA256()}})
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}

@@ -2,8 +2,11 @@ package onnx
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
 	"encoding/binary"
+	"encoding/hex"
+	"sync"
 )
 
 //go:generate bash ../guests/onnx/build.sh
@@ -81,3 +84,16 @@ func Unpack(wasm []byte) ([]byte, bool) {
 	}
 	return nil, false
 }
+
+// runtimeSHA256 is computed once, on first use: hashing the 25 MB runtime
+// at every process start would tax each CLI command and sandbox child.
+var runtimeSHA256 = sync.OnceValue(func() string {
+	sum := sha256.Sum256(runtimeWasm)
+	return hex.EncodeToString(sum[:])
+})
+
+// RuntimeSHA256 is the SHA-256 (hex) of the runtime without a model: the
+// code every packed module shares, which a host lists in
+// sandbox.Config.TrustedCode so that its one cold compilation is not
+// held to a participant's compile limit.
+func RuntimeSHA256() string { return runtimeSHA256() }

@@ -2,9 +2,12 @@ package sandbox_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verdictlab/verdict/sandbox"
 	"github.com/verdictlab/verdict/sandbox/sandboxtest"
@@ -66,6 +69,57 @@ func TestModelSection(t *testing.T) {
 				if !errors.As(err, &se) || se.Kind != tc.kind || !strings.Contains(err.Error(), tc.msg) {
 					t.Fatalf("got %v, want a %s error containing %q", err, tc.kind, tc.msg)
 				}
+			})
+		}
+	}
+}
+
+// TestTrustedCode checks that Config.TrustedCode lifts the compile limit
+// for the host's own code only: under a compile limit no compilation can
+// meet, the same module fails untrusted, compiles trusted, compiles
+// trusted with a model section appended (its code is still the trusted
+// one), and fails again when another custom section changes its bytes.
+func TestTrustedCode(t *testing.T) {
+	ctx := context.Background()
+	linear := sandboxtest.Wasm(sandboxtest.Linear)
+	sum := sha256.Sum256(linear)
+	trusted := []string{hex.EncodeToString(sum[:])}
+	tight := slowLimits
+	tight.CompileTimeout = time.Nanosecond
+	for _, mode := range modes {
+		for _, tc := range []struct {
+			name    string
+			trusted []string
+			wasm    []byte
+			ok      bool
+		}{
+			{"Untrusted", nil, linear, false},
+			{"Trusted", trusted, linear, true},
+			{"TrustedWithModel", trusted, withSection(linear, sandbox.ModelSection, []byte("m")), true},
+			{"OtherBytes", trusted, withSection(linear, "producers", []byte("x")), false},
+		} {
+			t.Run(mode.name+"/"+tc.name, func(t *testing.T) {
+				rt := newRuntime(t, sandbox.Config{Isolation: mode.iso, Limits: tight, TrustedCode: tc.trusted})
+				m, err := rt.Compile(ctx, tc.wasm)
+				if !tc.ok {
+					if !errors.Is(err, sandbox.ErrTimeout) {
+						t.Fatalf("got %v, want the compile time limit", err)
+					}
+					return
+				}
+				if tc.name == "TrustedWithModel" {
+					// Compiled under the trusted limit; it is refused only
+					// for lacking a loader, after compiling.
+					var se *sandbox.Error
+					if !errors.As(err, &se) || se.Kind != sandbox.KindABI {
+						t.Fatalf("got %v, want the missing verdict_model_load after a compilation", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("got %v, want success under the trusted limit", err)
+				}
+				_ = m.Close(ctx)
 			})
 		}
 	}

@@ -387,7 +387,7 @@ func modelFault(kind string) bool {
 // exchange is one request and response with c under the deadline of
 // req.Op. Any error means c must not be reused.
 func (r *Runtime) exchange(ctx context.Context, c *child, req childRequest, files []*os.File, progress *os.File) (*childResponse, error) {
-	limit := childDeadline(req.Op, r.limits)
+	limit := childDeadline(req.Op, req.Limits)
 	runCtx, cancel := context.WithTimeoutCause(ctx, limit, errTimeLimit)
 	defer cancel()
 	stop := context.AfterFunc(runCtx, c.kill)

@@ -45,7 +45,7 @@ func (r *Runtime) startProcess(c Config) error {
 // compileProcess checks wasm with the pre-decoder here, then has a child
 // validate and compile it into the shared cache; the parent never hands
 // guest bytes to wazero. It returns the module as a sealed memfd for runs.
-func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte) (*os.File, guestABI, error) {
+func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte, limit time.Duration) (*os.File, guestABI, error) {
 	if _, err := r.precheck(wasm); err != nil {
 		return nil, guestABI{}, err
 	}
@@ -57,6 +57,7 @@ func (r *Runtime) compileProcess(ctx context.Context, sha string, wasm []byte) (
 		return nil, guestABI{}, fmt.Errorf("compile module %s: %w", sha, err)
 	}
 	req := r.request(opCompile, sha, int64(len(wasm)))
+	req.Limits.CompileTimeout = limit
 	resp, err := r.do(ctx, req, []*os.File{f}, 0, nil, nil)
 	if err != nil {
 		f.Close()

@@ -15,7 +15,7 @@ var errNoProcess = errors.New("sandbox: process isolation is supported on linux 
 
 func (r *Runtime) startProcess(Config) error { return errNoProcess }
 
-func (r *Runtime) compileProcess(context.Context, string, []byte) (*os.File, guestABI, error) {
+func (r *Runtime) compileProcess(context.Context, string, []byte, time.Duration) (*os.File, guestABI, error) {
 	return nil, guestABI{}, errNoProcess
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/verdictlab/verdict/client"
 	"github.com/verdictlab/verdict/engine"
 	"github.com/verdictlab/verdict/market"
+	"github.com/verdictlab/verdict/onnx"
 	"github.com/verdictlab/verdict/sandbox"
 )
 
@@ -155,7 +156,8 @@ func (l *localRuntimes) get(ctx context.Context, lim sandbox.Limits) (*sandbox.R
 	if rt, ok := l.rts[lim]; ok {
 		return rt, nil
 	}
-	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: os.Getenv("VERDICT_CACHE_DIR"), Limits: lim, Isolation: sandbox.Preferred()})
+	rt, err := sandbox.NewRuntime(ctx, sandbox.Config{CacheDir: os.Getenv("VERDICT_CACHE_DIR"), Limits: lim, Isolation: sandbox.Preferred(),
+		TrustedCode: []string{onnx.RuntimeSHA256()}})
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}
