@@ -58,7 +58,14 @@ func roleField(name string, t arrow.DataType, role string) arrow.Field {
 // rows and the hash in the metadata. The file is written with
 // durable.Write (a synced temporary file renamed over path, then the
 // directory synced), so that path always holds a whole dataset.
-func (d *Dataset) Save(path string) (err error) {
+func (d *Dataset) Save(path string) error {
+	_, err := d.SaveDigest(path)
+	return err
+}
+
+// SaveDigest is Save that also returns the FileDigest of the file it
+// wrote, hashed as the bytes are written instead of read back.
+func (d *Dataset) SaveDigest(path string) (digest string, err error) {
 	alloc := d.alloc
 	if alloc == nil {
 		alloc = memory.DefaultAllocator
@@ -78,8 +85,10 @@ func (d *Dataset) Save(path string) (err error) {
 		[]string{formatTag, string(d.Kind), strconv.Itoa(d.NumClasses), d.Hash, strconv.Itoa(d.Rows())})
 	sch := arrow.NewSchema(fields, &meta)
 
+	h := sha256.New()
 	err = durable.Write(path, 0o600, func(out io.Writer) error {
-		w, err := ipc.NewFileWriter(out, ipc.WithSchema(sch), ipc.WithAllocator(alloc))
+		h.Reset()
+		w, err := ipc.NewFileWriter(io.MultiWriter(out, h), ipc.WithSchema(sch), ipc.WithAllocator(alloc))
 		if err != nil {
 			return err
 		}
@@ -95,9 +104,9 @@ func (d *Dataset) Save(path string) (err error) {
 		return w.Close()
 	})
 	if err != nil {
-		return fmt.Errorf("save dataset: %w", err)
+		return "", fmt.Errorf("save dataset: %w", err)
 	}
-	return nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // batch returns rows [lo, hi) of d as a record of Save's schema sch: the

@@ -516,10 +516,7 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 // records their digests in t, which opening the task checks (loadData).
 func (e *Engine) storeData(t *Task, d *datasets.Dataset, sp split) error {
 	path := e.datasetPath(d.Hash)
-	if err := d.Save(path); err != nil {
-		return fmt.Errorf("store dataset: %w", err)
-	}
-	digest, err := datasets.FileDigest(path)
+	digest, err := d.SaveDigest(path)
 	if err != nil {
 		return fmt.Errorf("store dataset: %w", err)
 	}
