@@ -67,10 +67,10 @@ func newLabels() *rand.Rand { return rand.New(rand.NewPCG(7, 8)) }
 // writeArrowTask writes a generated binary task of rows rows and feats
 // uniform features to dir, batch by batch (memory bounded by a batch,
 // whatever rows): data.arrow (id, f0..f{feats-1}, target) and task.yaml
-// (roc_auc, 30 % public). The label of a row is 1 with probability the
+// (roc_auc, public the given fraction of rows). The label of a row is 1 with probability the
 // mean of its features, which the sandboxtest.Linear guest predicts.
 // It returns the spec's path.
-func writeArrowTask(tb testing.TB, dir string, rows, feats int) string {
+func writeArrowTask(tb testing.TB, dir string, rows, feats int, public float64) string {
 	tb.Helper()
 	fields := []arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String}}
 	for j := range feats {
@@ -130,7 +130,7 @@ func writeArrowTask(tb testing.TB, dir string, rows, feats int) string {
 	}
 	spec := filepath.Join(dir, "task.yaml")
 	yaml := "id: scale\ntype: binary\nmetric: roc_auc\ndata: {test: data.arrow, id: id, label: target}\n" +
-		"split: {public_fraction: 0.3, seed: scale}\nlimits: {timeout_s: 3600}\n"
+		"split: {public_fraction: " + strconv.FormatFloat(public, 'g', -1, 64) + ", seed: scale}\nlimits: {timeout_s: 3600}\n"
 	if err := os.WriteFile(spec, []byte(yaml), 0o600); err != nil {
 		tb.Fatal(err)
 	}

@@ -139,7 +139,7 @@ func BenchmarkScale(b *testing.B) {
 func benchScale(b *testing.B, rows, feats int) {
 	ctx := context.Background()
 	dir := b.TempDir()
-	spec := writeArrowTask(b, dir, rows, feats)
+	spec := writeArrowTask(b, dir, rows, feats, 0.3)
 	cfg := engine.Config{DataDir: filepath.Join(dir, "data"), CacheDir: filepath.Join(dir, "cache")}
 	e, err := engine.Open(ctx, cfg)
 	if err != nil {
