@@ -307,7 +307,12 @@ func textValues(arr arrow.Array) (func(int) string, error) {
 		if err := a.ValidateFull(); err != nil {
 			return nil, err
 		}
-		return func(i int) string { return strings.Clone(a.Value(i)) }, nil
+		// One copy of the batch's bytes, of which each value is a
+		// substring: a string per row would cost an allocation each
+		// (tens of bytes for an id of a few).
+		data := string(a.ValueBytes())
+		offs := a.ValueOffsets()
+		return func(i int) string { return data[offs[i]-offs[0] : offs[i+1]-offs[0]] }, nil
 	case *array.LargeString:
 		if err := a.ValidateFull(); err != nil {
 			return nil, err

@@ -140,6 +140,11 @@ func newBuilder(path string, s *Schema, p plan) *builder {
 	b.feats = make([]*array.Float64Builder, len(p.feats))
 	for k := range b.feats {
 		b.feats[k] = array.NewFloat64Builder(b.alloc)
+		if n > 0 {
+			// Room for exactly n: Reserve would round up to a power of two,
+			// up to twice the column.
+			b.feats[k].Resize(n)
+		}
 	}
 	return b
 }

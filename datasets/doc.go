@@ -55,6 +55,18 @@
 // inputs; those panics are recovered at the decoder boundary and reported
 // as ErrMalformed.
 //
+// A host's own dataset (a task's held-out set) is bounded by the host:
+// the engine passes its Config.MaxDatasetRows, MaxDatasetBytes and
+// MaxDatasetCells as the Schema's bounds, so DefaultMaxRows (16 Mi) is
+// no limit on a task. A saved dataset is read back by Open and
+// OpenDigest without the row and cell bounds, in place: the file is
+// memory-mapped (Linux; read elsewhere), its SHA-256 taken over the
+// mapping, and each record batch decoded from the mapped bytes without
+// a copy of the message body, the pages read dropped from the resident
+// set as it goes, so opening costs the dataset plus a window of the
+// file. A file truncated while mapped faults on read; the fault is
+// recovered and reported as an error.
+//
 // # Content hash
 //
 // Dataset.Hash is the hex SHA-256 of this encoding, which depends only on

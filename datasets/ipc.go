@@ -45,6 +45,15 @@ type msgReader struct {
 	maxBody int64
 	msg     *ipc.Message
 	refs    atomic.Int64
+
+	// mem, when set, holds the stream in mem.data[off:end]: message
+	// bodies are read in place, without a copy, and the pages of the
+	// messages already read are dropped from memory (mapping.drop) as
+	// the next one is read. Metadata is copied: arrow-go keeps strings
+	// of it (field names) that must outlive the mapping.
+	mem      *mapping
+	off, end int
+	dropped  int
 }
 
 var _ ipc.MessageReader = (*msgReader)(nil)
@@ -53,6 +62,52 @@ func newMsgReader(r io.Reader, maxBody int64) *msgReader {
 	m := &msgReader{r: r, maxBody: maxBody}
 	m.refs.Add(1)
 	return m
+}
+
+// newMappedMsgReader reads the stream in mem.data[off:end] in place (see
+// msgReader.mem): the arrays of the batches it reads alias the mapping
+// and must not be used after it is released.
+func newMappedMsgReader(mem *mapping, off, end int, maxBody int64) *msgReader {
+	m := &msgReader{mem: mem, off: off, end: end, dropped: off, maxBody: maxBody}
+	m.refs.Add(1)
+	return m
+}
+
+// next returns the next n bytes of the stream: in place when it is
+// mapped, else read (readN).
+func (m *msgReader) next(n int64) ([]byte, error) {
+	if m.mem == nil {
+		return readN(m.r, n)
+	}
+	if n > int64(m.end-m.off) {
+		m.off = m.end
+		return nil, io.ErrUnexpectedEOF
+	}
+	b := m.mem.data[m.off : m.off+int(n) : m.off+int(n)]
+	m.off += int(n)
+	return b, nil
+}
+
+// word reads a little-endian uint32; io.EOF when the stream ends before
+// it, io.ErrUnexpectedEOF when it ends inside it.
+func (m *msgReader) word() (uint32, error) {
+	var w [4]byte
+	if m.mem == nil {
+		if _, err := io.ReadFull(m.r, w[:]); err != nil {
+			return 0, err
+		}
+		return binary.LittleEndian.Uint32(w[:]), nil
+	}
+	switch left := m.end - m.off; {
+	case left == 0:
+		return 0, io.EOF
+	case left < 4:
+		m.off = m.end
+		return 0, io.ErrUnexpectedEOF
+	}
+	v := binary.LittleEndian.Uint32(m.mem.data[m.off:])
+	m.off += 4
+	return v, nil
 }
 
 func (m *msgReader) Retain() { m.refs.Add(1) }
@@ -81,16 +136,19 @@ func readN(r io.Reader, n int64) ([]byte, error) {
 // Message returns the next message, valid until the next call; io.EOF at
 // the end of the stream.
 func (m *msgReader) Message() (*ipc.Message, error) {
-	var word [4]byte
-	if _, err := io.ReadFull(m.r, word[:]); err != nil {
+	if m.mem != nil && m.msg != nil {
+		// The previous message was consumed: its pages may go.
+		m.mem.drop(m.dropped, m.off-m.dropped)
+		m.dropped = m.off
+	}
+	n, err := m.word()
+	if err != nil {
 		return nil, err // io.EOF: a stream may end without an EOS marker
 	}
-	n := binary.LittleEndian.Uint32(word[:])
 	if n == 0xffffffff { // continuation marker, then the length
-		if _, err := io.ReadFull(m.r, word[:]); err != nil {
+		if n, err = m.word(); err != nil {
 			return nil, fmt.Errorf("read message length: %w", io.ErrUnexpectedEOF)
 		}
-		n = binary.LittleEndian.Uint32(word[:])
 	}
 	if n == 0 {
 		return nil, io.EOF // end-of-stream marker
@@ -98,9 +156,12 @@ func (m *msgReader) Message() (*ipc.Message, error) {
 	if n < 8 || n > maxIPCMetadata {
 		return nil, fmt.Errorf("message metadata of %d bytes (limit %d)", n, maxIPCMetadata)
 	}
-	meta, err := readN(m.r, int64(n))
+	meta, err := m.next(int64(n))
 	if err != nil {
 		return nil, fmt.Errorf("read message metadata: %w", err)
+	}
+	if m.mem != nil {
+		meta = bytes.Clone(meta)
 	}
 	bodyLen, err := checkMessage(meta)
 	if err != nil {
@@ -109,7 +170,7 @@ func (m *msgReader) Message() (*ipc.Message, error) {
 	if bodyLen < 0 || bodyLen > m.maxBody {
 		return nil, fmt.Errorf("message body of %d bytes (limit %d)", bodyLen, m.maxBody)
 	}
-	body, err := readN(m.r, bodyLen)
+	body, err := m.next(bodyLen)
 	if err != nil {
 		return nil, fmt.Errorf("read message body: %w", err)
 	}
@@ -249,7 +310,12 @@ func footerSchema(footer *io.SectionReader) ([]byte, error) {
 // newIPCReader starts reading an IPC stream: it reads and checks the
 // schema.
 func newIPCReader(r io.Reader, mem memory.Allocator, maxBody int64) (*ipc.Reader, error) {
-	mr := newMsgReader(r, maxBody)
+	return newIPCReaderFrom(newMsgReader(r, maxBody), mem)
+}
+
+// newIPCReaderFrom starts reading the IPC stream of mr: it reads and
+// checks the schema.
+func newIPCReaderFrom(mr *msgReader, mem memory.Allocator) (*ipc.Reader, error) {
 	rd, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(mem))
 	if err != nil {
 		mr.Release()

@@ -36,7 +36,11 @@ func (k LabelKind) Valid() bool {
 const (
 	// DefaultMaxBytes bounds the size of an input file or stream (1 GiB).
 	DefaultMaxBytes int64 = 1 << 30
-	// DefaultMaxRows bounds the number of data rows (16 Mi).
+	// DefaultMaxRows bounds the number of data rows (16 Mi) of an input
+	// whose Schema sets no bound: untrusted input such as a participant's
+	// sample or prediction file. A task's held-out dataset is the host's
+	// and bounded by the host (engine.Config.MaxDatasetRows); a stored
+	// dataset is read back by Open without this bound.
 	DefaultMaxRows = 1 << 24
 	// DefaultMaxCells bounds rows × feature columns (256 Mi values, 2 GiB of
 	// float64).

@@ -1,11 +1,13 @@
 package datasets
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -38,6 +40,14 @@ const (
 // were written by Save, so the bound only stops runaway reads.
 const openMaxBytes int64 = 64 << 30
 
+// openMaxRows and openMaxCells bound the rows and values of a saved
+// dataset read by Open: the host's bounds were applied when it was
+// created (engine.Config), so these only keep the arithmetic in range.
+const (
+	openMaxRows        = 1<<31 - 1
+	openMaxCells int64 = 1 << 40
+)
+
 func roleField(name string, t arrow.DataType, role string) arrow.Field {
 	return arrow.Field{Name: name, Type: t, Metadata: arrow.NewMetadata([]string{metaRole}, []string{role})}
 }
@@ -48,7 +58,14 @@ func roleField(name string, t arrow.DataType, role string) arrow.Field {
 // rows and the hash in the metadata. The file is written with
 // durable.Write (a synced temporary file renamed over path, then the
 // directory synced), so that path always holds a whole dataset.
-func (d *Dataset) Save(path string) (err error) {
+func (d *Dataset) Save(path string) error {
+	_, err := d.SaveDigest(path)
+	return err
+}
+
+// SaveDigest is Save that also returns the FileDigest of the file it
+// wrote, hashed as the bytes are written instead of read back.
+func (d *Dataset) SaveDigest(path string) (digest string, err error) {
 	alloc := d.alloc
 	if alloc == nil {
 		alloc = memory.DefaultAllocator
@@ -68,43 +85,15 @@ func (d *Dataset) Save(path string) (err error) {
 		[]string{formatTag, string(d.Kind), strconv.Itoa(d.NumClasses), d.Hash, strconv.Itoa(d.Rows())})
 	sch := arrow.NewSchema(fields, &meta)
 
-	cols := make([]arrow.Array, 0, len(fields))
-	defer func() {
-		for _, c := range cols {
-			c.Release()
-		}
-	}()
-	sb := array.NewStringBuilder(alloc)
-	sb.AppendValues(d.IDs, nil)
-	cols = append(cols, sb.NewArray())
-	sb.Release()
-	for j := range d.FeatureNames {
-		c := d.Features.Column(j)
-		c.Retain()
-		cols = append(cols, c)
-	}
-	if d.Labels != nil {
-		fb := array.NewFloat64Builder(alloc)
-		fb.AppendValues(d.Labels, nil)
-		cols = append(cols, fb.NewArray())
-		fb.Release()
-	}
-	if d.Groups != nil {
-		gb := array.NewStringBuilder(alloc)
-		gb.AppendValues(d.Groups, nil)
-		cols = append(cols, gb.NewArray())
-		gb.Release()
-	}
-	rec := array.NewRecordBatch(sch, cols, int64(d.Rows()))
-	defer rec.Release()
-
+	h := sha256.New()
 	err = durable.Write(path, 0o600, func(out io.Writer) error {
-		w, err := ipc.NewFileWriter(out, ipc.WithSchema(sch), ipc.WithAllocator(alloc))
+		h.Reset()
+		w, err := ipc.NewFileWriter(io.MultiWriter(out, h), ipc.WithSchema(sch), ipc.WithAllocator(alloc))
 		if err != nil {
 			return err
 		}
-		for i := int64(0); i < rec.NumRows(); i += batchRows {
-			part := rec.NewSlice(i, min(i+batchRows, rec.NumRows()))
+		for i := 0; i < d.Rows(); i += batchRows {
+			part := d.batch(sch, alloc, i, min(i+batchRows, d.Rows()))
 			err = w.Write(part)
 			part.Release()
 			if err != nil {
@@ -115,9 +104,40 @@ func (d *Dataset) Save(path string) (err error) {
 		return w.Close()
 	})
 	if err != nil {
-		return fmt.Errorf("save dataset: %w", err)
+		return "", fmt.Errorf("save dataset: %w", err)
 	}
-	return nil
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// batch returns rows [lo, hi) of d as a record of Save's schema sch: the
+// features are views of d's, the ids, labels and groups are built for
+// the batch alone, so Save holds one batch of them at a time beside d.
+func (d *Dataset) batch(sch *arrow.Schema, alloc memory.Allocator, lo, hi int) arrow.RecordBatch {
+	cols := make([]arrow.Array, 0, sch.NumFields())
+	sb := array.NewStringBuilder(alloc)
+	sb.AppendValues(d.IDs[lo:hi], nil)
+	cols = append(cols, sb.NewArray())
+	sb.Release()
+	for j := range d.FeatureNames {
+		cols = append(cols, array.NewSlice(d.Features.Column(j), int64(lo), int64(hi)))
+	}
+	if d.Labels != nil {
+		fb := array.NewFloat64Builder(alloc)
+		fb.AppendValues(d.Labels[lo:hi], nil)
+		cols = append(cols, fb.NewArray())
+		fb.Release()
+	}
+	if d.Groups != nil {
+		gb := array.NewStringBuilder(alloc)
+		gb.AppendValues(d.Groups[lo:hi], nil)
+		cols = append(cols, gb.NewArray())
+		gb.Release()
+	}
+	rec := array.NewRecordBatch(sch, cols, int64(hi-lo))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
 }
 
 // Open reads a dataset that Save wrote, recomputes its hash and checks it
@@ -136,6 +156,19 @@ func FileDigest(path string) (string, error) {
 	}
 	defer f.Close()
 	return fileDigest(f)
+}
+
+// digest is the hex SHA-256 of the mapped bytes, read in chunks whose
+// pages are dropped once hashed.
+func (m *mapping) digest() string {
+	const chunk = 16 << 20
+	h := sha256.New()
+	for off := 0; off < len(m.data); off += chunk {
+		n := min(chunk, len(m.data)-off)
+		h.Write(m.data[off : off+n])
+		m.drop(off, n)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func fileDigest(f *os.File) (string, error) {
@@ -161,43 +194,49 @@ func OpenDigest(path, digest string, alloc memory.Allocator) (*Dataset, error) {
 	return open(path, digest, alloc)
 }
 
-// open is Open, or OpenDigest when digest is set.
+// open is Open, or OpenDigest when digest is set. The file is mapped
+// into memory (mapFile) and read in place: its bytes are hashed and its
+// record batches decoded from the mapping, each page dropped from the
+// resident set once read, so the file costs a window of memory, not its
+// size, on top of the dataset it holds.
 func open(path, digest string, alloc memory.Allocator) (d *Dataset, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open dataset: %w", err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("open dataset: %w", err)
+	}
+	if st.Size() > openMaxBytes {
+		return nil, &ParseError{Path: path, Err: fmt.Errorf("%w: %d bytes", ErrTooLarge, st.Size())}
+	}
+	m, err := mapFile(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("open dataset: %w", err)
+	}
+	defer m.release()
+	// A file truncated under the mapping faults on read: a panic that
+	// guard reports, not a crash.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer guard(path, &err)
 	if digest != "" {
-		got, err := fileDigest(f)
-		if err != nil {
-			return nil, err
-		}
-		if got != digest {
+		if got := m.digest(); got != digest {
 			return nil, &ParseError{Path: path, Err: fmt.Errorf("%w: the file's bytes hash to %s, recorded %s when it was saved: it changed on disk", ErrHashMismatch, got, digest)}
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("open dataset: %w", err)
 		}
 	}
 	notDataset := func(why string) error {
 		return &ParseError{Path: path, Err: fmt.Errorf("%w: %s", ErrNotDataset, why)}
 	}
 
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("open dataset: %w", err)
-	}
-	s := Schema{Alloc: alloc, MaxBytes: openMaxBytes}
-	if st.Size() > openMaxBytes {
-		return nil, &ParseError{Path: path, Err: fmt.Errorf("%w: %d bytes", ErrTooLarge, st.Size())}
-	}
-	defer guard(path, &err)
-	stream, _, err := ipcFileStream(f, st.Size())
+	s := Schema{Alloc: alloc, MaxBytes: openMaxBytes, MaxRows: openMaxRows, MaxCells: openMaxCells}
+	stream, _, err := ipcFileStream(bytes.NewReader(m.data), st.Size())
 	if err != nil {
 		return nil, notDataset(err.Error())
 	}
-	rd, err := newIPCReader(stream, newBudget(s.alloc(), &s), openMaxBytes)
+	_, start, n := stream.Outer()
+	rd, err := newIPCReaderFrom(newMappedMsgReader(m, int(start), int(start+n), openMaxBytes), newBudget(s.alloc(), &s))
 	if err != nil {
 		return nil, notDataset(err.Error())
 	}

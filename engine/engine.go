@@ -73,6 +73,51 @@ type Config struct {
 	// limits. Default runtime.GOMAXPROCS(0); without a Dispatcher,
 	// Workers bounds them.
 	LocalWorkers int
+
+	// MaxDatasetRows, MaxDatasetBytes and MaxDatasetCells bound a task's
+	// held-out dataset as CreateTask and a rescore read it: its rows, its
+	// file's size, and rows × feature columns. Zero means
+	// DefaultMaxDatasetRows, DefaultMaxDatasetBytes and
+	// DefaultMaxDatasetCells. The dataset is the host's, so these are the
+	// host's bounds on the machine's memory and disk, not defences
+	// against participants (an HTTP upload is bounded first by
+	// httpapi.Config.MaxDatasetBytes); a stored dataset is read back
+	// without them.
+	MaxDatasetRows  int
+	MaxDatasetBytes int64
+	MaxDatasetCells int64
+}
+
+// Default bounds of a task's held-out dataset (Config.MaxDatasetRows,
+// MaxDatasetBytes, MaxDatasetCells). A task's rows are held in memory
+// while it is open (about 8 bytes per feature value, plus the id and the
+// label), so the cells bound is the memory bound: 2 Gi values, 16 GiB of
+// float64, e.g. 1e8 rows of 20 features. The bytes bound is the largest
+// stored file the data dir reads back (64 GiB).
+const (
+	DefaultMaxDatasetRows        = 1<<31 - 1
+	DefaultMaxDatasetBytes int64 = 64 << 30
+	DefaultMaxDatasetCells int64 = 1 << 31
+)
+
+// datasetSchema is the schema of a task's held-out dataset, with the
+// host's bounds.
+func (c Config) datasetSchema(spec Spec) datasets.Schema {
+	s := datasets.Schema{
+		ID: spec.Data.ID, Label: spec.Data.Label, Kind: labelKind(spec.Type),
+		Features: spec.Data.Features, Group: spec.Data.Group,
+		MaxRows: c.MaxDatasetRows, MaxBytes: c.MaxDatasetBytes, MaxCells: c.MaxDatasetCells,
+	}
+	if s.MaxRows == 0 {
+		s.MaxRows = DefaultMaxDatasetRows
+	}
+	if s.MaxBytes == 0 {
+		s.MaxBytes = DefaultMaxDatasetBytes
+	}
+	if s.MaxCells == 0 {
+		s.MaxCells = DefaultMaxDatasetCells
+	}
+	return s
 }
 
 // DefaultCacheMaxBytes is the compilation cache's bound when
@@ -95,6 +140,9 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 0 || c.QueueSize < 0 || c.LocalWorkers < 0 {
 		return fmt.Errorf("engine: config: Workers %d, QueueSize %d and LocalWorkers %d must not be negative", c.Workers, c.QueueSize, c.LocalWorkers)
+	}
+	if c.MaxDatasetRows < 0 || c.MaxDatasetBytes < 0 || c.MaxDatasetCells < 0 {
+		return fmt.Errorf("engine: config: MaxDatasetRows %d, MaxDatasetBytes %d and MaxDatasetCells %d must not be negative", c.MaxDatasetRows, c.MaxDatasetBytes, c.MaxDatasetCells)
 	}
 	return nil
 }
@@ -155,9 +203,15 @@ type Engine struct {
 
 // loadedTask is a task with its held-out data open and its split computed.
 type loadedTask struct {
-	task  Task
-	data  *datasets.Dataset
-	cols  [][]float64 // feature columns, zero-copy views into data
+	task Task
+	data *datasets.Dataset
+	cols [][]float64 // feature columns: views of feats (or of data's Arrow memory)
+	// feats holds the feature columns, copied once when the task is
+	// opened, for every Run: Process isolation maps it into its children
+	// instead of copying the columns into a new memfd per submission.
+	// data's Arrow copy is released once feats holds them. Nil when it
+	// could not be made (cols are then data's).
+	feats *sandbox.Features
 	split split
 
 	mu       sync.Mutex
@@ -279,7 +333,7 @@ func (e *Engine) Close(ctx context.Context) error {
 		select {
 		case <-l.done:
 			if l.err == nil {
-				l.lt.data.Release()
+				l.lt.release()
 			}
 		default: // still reading: load releases it when it sees the engine closed
 		}
@@ -409,10 +463,7 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 	} else if !errors.Is(err, leaderboard.ErrNotFound) {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
 	}
-	d, err := datasets.Load(spec.Data.Test, datasets.Schema{
-		ID: spec.Data.ID, Label: spec.Data.Label, Kind: labelKind(spec.Type),
-		Features: spec.Data.Features, Group: spec.Data.Group,
-	})
+	d, err := datasets.Load(spec.Data.Test, e.cfg.datasetSchema(spec))
 	if err != nil {
 		return nil, fmt.Errorf("create task %q: %w", spec.ID, err)
 	}
@@ -483,10 +534,7 @@ func (e *Engine) CreateTask(ctx context.Context, specPath string) (*Task, error)
 // records their digests in t, which opening the task checks (loadData).
 func (e *Engine) storeData(t *Task, d *datasets.Dataset, sp split) error {
 	path := e.datasetPath(d.Hash)
-	if err := d.Save(path); err != nil {
-		return fmt.Errorf("store dataset: %w", err)
-	}
-	digest, err := datasets.FileDigest(path)
+	digest, err := d.SaveDigest(path)
 	if err != nil {
 		return fmt.Errorf("store dataset: %w", err)
 	}
@@ -609,7 +657,7 @@ func (e *Engine) loadAs(id string, open func() (*loadedTask, error)) (*loadedTas
 	switch {
 	case e.loaded == nil: // closed meanwhile: nobody will release it
 		if l.err == nil {
-			l.lt.data.Release()
+			l.lt.release()
 			l.lt, l.err = nil, ErrEngineClosed
 		}
 	case l.err != nil: // the next caller tries again
@@ -668,7 +716,19 @@ func newLoadedTask(t *Task, d *datasets.Dataset, sp split) *loadedTask {
 	for j := range d.FeatureNames {
 		lt.cols = append(lt.cols, d.Column(j))
 	}
+	if f, err := sandbox.NewFeatures(lt.cols); err == nil {
+		lt.feats, lt.cols = f, f.Columns()
+		d.Release() // the features' Arrow copy; ids, labels and groups stay
+	}
 	return lt
+}
+
+// release frees the task's dataset and features. No Run may use them.
+func (lt *loadedTask) release() {
+	lt.data.Release()
+	if lt.feats != nil {
+		lt.feats.Close()
+	}
 }
 
 func (e *Engine) runtime(ctx context.Context, lim sandbox.Limits) (*sandbox.Runtime, error) {
@@ -866,7 +926,7 @@ func (e *Engine) runModule(ctx context.Context, rt *sandbox.Runtime, lt *loadedT
 		return nil, nil, err
 	}
 	defer m.Close(ctx)
-	in := sandbox.Input{Columns: lt.cols, Outputs: lt.task.Outputs}
+	in := sandbox.Input{Columns: lt.cols, Features: lt.feats, Outputs: lt.task.Outputs}
 	rows := 0
 	if len(lt.cols) > 0 {
 		rows = len(lt.cols[0])

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -364,10 +365,7 @@ func (e *Engine) samePlan(t *Task, r leaderboard.Rescore, plan rescorePlan, opts
 // loadFor reads a dataset with t's schema.
 func (e *Engine) loadFor(t *Task, path string) (*datasets.Dataset, error) {
 	spec := t.Spec
-	d, err := datasets.Load(path, datasets.Schema{
-		ID: spec.Data.ID, Label: spec.Data.Label, Kind: labelKind(spec.Type),
-		Features: spec.Data.Features, Group: spec.Data.Group,
-	})
+	d, err := datasets.Load(path, e.cfg.datasetSchema(spec))
 	if err != nil {
 		return nil, fmt.Errorf("rescore task %q: %w", spec.ID, err)
 	}
@@ -434,13 +432,24 @@ func (e *Engine) unfinished(task string) int {
 
 // forget drops the task's loaded dataset, so that the next load reads the
 // task's new one. The old one is not released: a job accepted a moment
-// ago may still read it, and the garbage collector frees it after.
+// ago may still read it, and the garbage collector frees it after (its
+// features, outside the Go heap, by a cleanup).
 func (e *Engine) forget(task string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.loaded != nil {
-		delete(e.loaded, task)
+	if e.loaded == nil {
+		return
 	}
+	if l, ok := e.loaded[task]; ok {
+		select {
+		case <-l.done:
+			if l.err == nil && l.lt.feats != nil {
+				runtime.AddCleanup(l.lt, func(f *sandbox.Features) { f.Close() }, l.lt.feats)
+			}
+		default: // still being read (a rescore racing the first submission): its features are not freed
+		}
+	}
+	delete(e.loaded, task)
 }
 
 // checkSelection checks RescoreOptions.Submissions.
@@ -781,7 +790,7 @@ func (e *Engine) Verify(ctx context.Context, task string, opts VerifyOptions) (*
 	var dev *loadedTask
 	defer func() {
 		if dev != nil {
-			dev.data.Release()
+			dev.release()
 		}
 	}()
 	for _, id := range ids {
