@@ -227,3 +227,40 @@ func TestModelCopied(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustedCodeWarmChild checks Config.TrustedCode in Process isolation
+// with one child serving every request, as in a long-lived host: a
+// trusted compilation (its own deadline) after an ordinary one, and
+// ordinary compilations and Runs after it, must all be served; a child
+// must not refuse a request for differing from its first in the compile
+// limit alone (it crashed, and the next participant's Run with it).
+func TestTrustedCodeWarmChild(t *testing.T) {
+	ctx := context.Background()
+	linear := sandboxtest.Wasm(sandboxtest.Linear)
+	sum := sha256.Sum256(linear)
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			rt := newRuntime(t, sandbox.Config{Isolation: mode.iso, Workers: 1, Limits: slowLimits,
+				TrustedCode: []string{hex.EncodeToString(sum[:])}})
+			var pids []int
+			for i, name := range []string{sandboxtest.Const, sandboxtest.Linear, sandboxtest.CModel, sandboxtest.Const} {
+				m, err := rt.Compile(ctx, sandboxtest.Wasm(name))
+				if err != nil {
+					t.Fatalf("step %d: compile %s: %v", i, name, err)
+				}
+				defer m.Close(ctx)
+				if _, err := m.Run(ctx, sandbox.Input{Columns: testCols, Outputs: 1}); err != nil {
+					t.Fatalf("step %d: run %s: %v", i, name, err)
+				}
+				if mode.iso == sandbox.Process {
+					idle := rt.IdleChildren()
+					if len(idle) != 1 || pids != nil && idle[0] != pids[0] {
+						t.Fatalf("step %d (%s): idle children %v, want the one child %v that served every request (a child that refused a request died and was replaced)",
+							i, name, idle, pids)
+					}
+					pids = idle
+				}
+			}
+		})
+	}
+}
