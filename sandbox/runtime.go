@@ -78,6 +78,12 @@ func (c Config) Validate() error {
 	if c.Workers < 0 {
 		errs = append(errs, fmt.Errorf("sandbox: config: negative workers %d", c.Workers))
 	}
+	for _, sha := range c.TrustedCode {
+		// A SHA-256 in another spelling would never match, silently.
+		if b, err := hex.DecodeString(sha); err != nil || len(b) != sha256.Size || hex.EncodeToString(b) != sha {
+			errs = append(errs, fmt.Errorf("sandbox: config: trusted_code %q is not a SHA-256 in lower-case hex (64 digits)", sha))
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -959,6 +959,8 @@ func TestConfigValidate(t *testing.T) {
 		{"Workers", sandbox.Config{Workers: -1}, "negative workers"},
 		{"CompileTimeout", sandbox.Config{Limits: sandbox.Limits{CompileTimeout: -1}}, "negative compile_timeout"},
 		{"WriteBytes", sandbox.Config{Limits: sandbox.Limits{WriteBytes: -1}}, "negative write_bytes"},
+		{"TrustedCodeUpper", sandbox.Config{TrustedCode: []string{strings.Repeat("AB", 32)}}, "trusted_code \"ABAB"},
+		{"TrustedCodeShort", sandbox.Config{TrustedCode: []string{"abcd"}}, "not a SHA-256 in lower-case hex"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
