@@ -280,6 +280,12 @@ func TestFixtures(t *testing.T) {
 		}},
 		// Whole columns on 4 KiB pages: 5 rows get a stride of 512.
 		{name: sandboxtest.V2Probe, check: constant(512)},
+		// Nothing of an earlier instance in memory (TestV2MemoryReuseZeroed).
+		{name: sandboxtest.V2Marker, check: constant(0)},
+		{name: sandboxtest.V2Scan, check: constant(0)},
+		// Without a verdict.model section, no model is loaded (TestModelLoad).
+		{name: sandboxtest.ModelEcho, want: sandbox.ErrGuestCode, code: 5,
+			fragments: []string{"error code 5 from verdict_predict"}},
 		// CLogit has one output: asked for 2, it returns code 1.
 		{name: sandboxtest.CLogit, want: sandbox.ErrGuestCode, code: 1,
 			fragments: []string{"error code 1 from verdict_predict_v2 (rows 0 to 4)"}},
