@@ -264,3 +264,40 @@ func TestTrustedCodeWarmChild(t *testing.T) {
 		})
 	}
 }
+
+// TestModelSharedCodeClose checks that submissions sharing one
+// compilation (the same code, other models) do not share its lifetime:
+// closing one, its compiled code released, leaves the other running its
+// own model.
+func TestModelSharedCodeClose(t *testing.T) {
+	ctx := context.Background()
+	echo := sandboxtest.Wasm(sandboxtest.ModelEcho)
+	cols := randomColumns(2, 10, 1)
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			rt := newRuntime(t, sandbox.Config{Isolation: mode.iso, Workers: 1, Limits: slowLimits})
+			a, err := rt.Compile(ctx, withSection(echo, sandbox.ModelSection, []byte("aaa")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := rt.Compile(ctx, withSection(echo, sandbox.ModelSection, []byte("bbbb")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close(ctx)
+			if _, err := a.Run(ctx, sandbox.Input{Columns: cols, Outputs: 2}); err != nil {
+				t.Fatal(err)
+			}
+			_ = a.Close(ctx)
+			for range 2 {
+				res, err := b.Run(ctx, sandbox.Input{Columns: cols, Outputs: 2})
+				if err != nil {
+					t.Fatalf("run of b after a closed: %v", err)
+				}
+				if res.Outputs[0][0] != 4 || res.Outputs[1][0] != 4*'b' {
+					t.Fatalf("b after a closed: got length %v, sum %v; want 4, %v", res.Outputs[0][0], res.Outputs[1][0], 4*'b')
+				}
+			}
+		})
+	}
+}
