@@ -158,7 +158,7 @@ func (s *childServer) handle(ctx context.Context, body []byte, files []*os.File)
 			return nil, err
 		}
 		s.first = &req
-	} else if req.CacheDir != s.first.CacheDir || req.Limits != s.first.Limits || req.Interpreter != s.first.Interpreter {
+	} else if !sameRuntime(req, *s.first) {
 		return nil, errors.New("request for another runtime (cache, limits or engine differ)")
 	}
 	if !raceEnabled && req.AddressSpace > 0 {
@@ -175,6 +175,16 @@ func (s *childServer) handle(ctx context.Context, body []byte, files []*os.File)
 	resp := s.serve(ctx, req, files)
 	resp.run = req.Op == opRun
 	return resp, nil
+}
+
+// sameRuntime reports whether req is for the runtime of first. The
+// compile limit may differ: the parent enforces it (as the request's
+// deadline), the child compiles without bound, and Config.TrustedCode
+// gives the host's own code a longer one than the participants'.
+func sameRuntime(req, first childRequest) bool {
+	a, b := req.Limits, first.Limits
+	a.CompileTimeout, b.CompileTimeout = 0, 0
+	return req.CacheDir == first.CacheDir && a == b && req.Interpreter == first.Interpreter
 }
 
 func applyOSLimits(req childRequest) error {

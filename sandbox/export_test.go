@@ -55,3 +55,7 @@ func (r *Runtime) ChildCPU() time.Duration {
 	}
 	return r.pool.idleCPU()
 }
+
+// PooledMemories returns how many zeroed linear memories of Guest ABI v2
+// instances the Runtime holds for the next ones (InProcess).
+func (r *Runtime) PooledMemories() int { return len(r.memories) }

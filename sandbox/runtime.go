@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -76,6 +77,12 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 0 {
 		errs = append(errs, fmt.Errorf("sandbox: config: negative workers %d", c.Workers))
+	}
+	for _, sha := range c.TrustedCode {
+		// A SHA-256 in another spelling would never match, silently.
+		if b, err := hex.DecodeString(sha); err != nil || len(b) != sha256.Size || hex.EncodeToString(b) != sha {
+			errs = append(errs, fmt.Errorf("sandbox: config: trusted_code %q is not a SHA-256 in lower-case hex (64 digits)", sha))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -250,7 +257,8 @@ func (r *Runtime) Close(ctx context.Context) error {
 // without running any guest code. A module is compiled once per SHA-256
 // while some Module handle to it is open (and once per wazero version with
 // Config.CacheDir); concurrent Compiles of the same bytes wait for one
-// compilation. Each returned Module must be closed.
+// compilation. Each returned Module must be closed. Compile keeps no
+// reference to wasm: the caller may reuse it once Compile returns.
 func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	if max := r.limits.MaxModuleBytes; int64(len(wasm)) > max {
 		return nil, &Error{Kind: KindInvalidModule, Msg: fmt.Sprintf(
@@ -280,6 +288,10 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 		} else {
 			var code []byte
 			code, c.model, c.err = splitModel(wasm)
+			// The model is a slice of the caller's bytes, which the
+			// caller may reuse once Compile returns: keep a copy (and
+			// not the whole module).
+			c.model = bytes.Clone(c.model)
 			if c.err != nil {
 				c.err = &Error{Kind: KindInvalidModule, Msg: "invalid module: " + c.err.Error(), err: c.err}
 			} else {

@@ -280,6 +280,12 @@ func TestFixtures(t *testing.T) {
 		}},
 		// Whole columns on 4 KiB pages: 5 rows get a stride of 512.
 		{name: sandboxtest.V2Probe, check: constant(512)},
+		// Nothing of an earlier instance in memory (TestV2MemoryReuseZeroed).
+		{name: sandboxtest.V2Marker, check: constant(0)},
+		{name: sandboxtest.V2Scan, check: constant(0)},
+		// Without a verdict.model section, no model is loaded (TestModelLoad).
+		{name: sandboxtest.ModelEcho, want: sandbox.ErrGuestCode, code: 5,
+			fragments: []string{"error code 5 from verdict_predict"}},
 		// CLogit has one output: asked for 2, it returns code 1.
 		{name: sandboxtest.CLogit, want: sandbox.ErrGuestCode, code: 1,
 			fragments: []string{"error code 1 from verdict_predict_v2 (rows 0 to 4)"}},
@@ -959,6 +965,8 @@ func TestConfigValidate(t *testing.T) {
 		{"Workers", sandbox.Config{Workers: -1}, "negative workers"},
 		{"CompileTimeout", sandbox.Config{Limits: sandbox.Limits{CompileTimeout: -1}}, "negative compile_timeout"},
 		{"WriteBytes", sandbox.Config{Limits: sandbox.Limits{WriteBytes: -1}}, "negative write_bytes"},
+		{"TrustedCodeUpper", sandbox.Config{TrustedCode: []string{strings.Repeat("AB", 32)}}, "trusted_code \"ABAB"},
+		{"TrustedCodeShort", sandbox.Config{TrustedCode: []string{"abcd"}}, "not a SHA-256 in lower-case hex"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

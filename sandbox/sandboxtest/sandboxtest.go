@@ -62,6 +62,21 @@ const (
 	// stride the host passed plus (x mod 4096)/4096: the stride itself when
 	// the call's columns start on 4 KiB pages.
 	V2Probe = "v2_probe"
+	// V2Marker is a Guest ABI v2 module that tries to leave data in its
+	// linear memory for the next instance: it checks its data segment
+	// (code 3 if not as initialised), grows memory to 5 MiB, counts the
+	// words holding its marker there, writes the marker over all of its
+	// memory past offset 16, and predicts the count everywhere.
+	V2Marker = "v2_marker"
+	// V2Scan is another Guest ABI v2 module that grows memory to 5 MiB and
+	// predicts, everywhere, how many words of it hold V2Marker's marker.
+	V2Scan = "v2_scan"
+	// ModelEcho loads a verdict.model section (the model extension): its
+	// verdict_model_load refuses (1) a model starting with '!';
+	// verdict_predict returns code 5 if no model was loaded, else
+	// predicts y[0][i] = the model's length and y[k][i] = the sum of its
+	// bytes for k >= 1.
+	ModelEcho = "model_echo"
 	// Stateful predicts x[0][i] + the number of verdict_predict calls so far:
 	// it runs, but is not a pure function of each row.
 	Stateful = "stateful"

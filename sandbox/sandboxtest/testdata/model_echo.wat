@@ -1,0 +1,56 @@
+;; model_echo: a module of the model extension (a verdict.model custom
+;; section, see sandbox/doc.go) that reports the model it was handed.
+;; verdict_model_load(ptr, len) keeps ptr and len and returns 1 (refused)
+;; when the model starts with '!', 0 otherwise. verdict_predict returns
+;; code 5 if no model was loaded, else predicts y[0][i] = len and
+;; y[k][i] = the sum of the model's bytes for k >= 1.
+(module
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 1024))
+  (global $mptr (mut i32) (i32.const 0))
+  (global $mlen (mut i32) (i32.const 0))
+  (global $loaded (mut i32) (i32.const 0))
+  (func $alloc (export "verdict_alloc") (param $size i32) (result i32)
+    (local $p i32) (local $end i64) (local $pages i64)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.const 7)) (i32.const -8)))
+    (local.set $end (i64.add (i64.extend_i32_u (local.get $p)) (i64.extend_i32_u (local.get $size))))
+    (if (i64.gt_u (local.get $end) (i64.const 0xffffffff)) (then (return (i32.const 0))))
+    (local.set $pages (i64.shr_u (i64.add (local.get $end) (i64.const 0xffff)) (i64.const 16)))
+    (if (i64.gt_u (local.get $pages) (i64.extend_i32_u (memory.size)))
+      (then
+        (if (i32.eq (memory.grow (i32.wrap_i64 (i64.sub (local.get $pages) (i64.extend_i32_u (memory.size))))) (i32.const -1))
+          (then (return (i32.const 0))))))
+    (global.set $heap (i32.wrap_i64 (local.get $end)))
+    (local.get $p))
+  (func (export "verdict_model_load") (param $ptr i32) (param $len i32) (result i32)
+    (global.set $mptr (local.get $ptr))
+    (global.set $mlen (local.get $len))
+    (global.set $loaded (i32.const 1))
+    (if (i32.and (i32.gt_u (local.get $len) (i32.const 0))
+                 (i32.eq (i32.load8_u (local.get $ptr)) (i32.const 33)))
+      (then (return (i32.const 1))))
+    (i32.const 0))
+  (func (export "verdict_predict") (param $x i32) (param $rows i32) (param $cols i32) (param $y i32) (param $outs i32) (result i32)
+    (local $i i32) (local $k i32) (local $sum f64) (local $v f64)
+    (if (i32.eqz (global.get $loaded)) (then (return (i32.const 5))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (global.get $mlen)))
+      (local.set $sum (f64.add (local.get $sum)
+        (f64.convert_i32_u (i32.load8_u (i32.add (global.get $mptr) (local.get $i))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (block $kdone (loop $knext
+      (br_if $kdone (i32.ge_u (local.get $k) (local.get $outs)))
+      (local.set $v (local.get $sum))
+      (if (i32.eqz (local.get $k)) (then (local.set $v (f64.convert_i32_u (global.get $mlen)))))
+      (local.set $i (i32.const 0))
+      (block $idone (loop $inext
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $rows)))
+        (f64.store (i32.add (local.get $y)
+            (i32.shl (i32.add (i32.mul (local.get $k) (local.get $rows)) (local.get $i)) (i32.const 3)))
+          (local.get $v))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $inext)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $knext)))
+    (i32.const 0)))
