@@ -76,11 +76,11 @@ func TestCompileBombs(t *testing.T) {
 						t.Errorf("error %q: want fragment %q", err, tc.fragment)
 					}
 					// The kind above proves the limit stopped the compile
-					// (unstopped, it succeeds); this bound only catches a
-					// stop that comes far too late. Unstopped, the slow
-					// module takes at least 256 or 96 functions × 50 ms,
-					// over 4.8 s more than the limit; a loaded machine
-					// delays a child's kill by a second or two.
+					// (unstopped, the slow module compiles for at least
+					// 256 or 96 functions × 50 ms and succeeds); this bound
+					// only catches a stop that comes far too late. A
+					// loaded machine delays a child's kill by a second or
+					// two.
 					if limit := bombLimits.Timeout + 4*time.Second; elapsed > limit {
 						t.Errorf("Compile took %v, want at most %v (time limit + 4 s)", elapsed, limit)
 					}
