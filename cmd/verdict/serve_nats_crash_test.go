@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -31,20 +30,7 @@ func TestNATSCoordinatorKill(t *testing.T) {
 	dir := t.TempDir()
 	bin := verdictBinary(t)
 	data, direct := filepath.Join(dir, "data"), filepath.Join(dir, "direct")
-	var csv bytes.Buffer
-	csv.WriteString("id,a,b,target\n")
-	for i := range 4000 {
-		a, b := float64(i%97)/97, float64(i%89)/89
-		fmt.Fprintf(&csv, "r%d,%g,%g,%g\n", i, a, b, (a+b)/2+float64(i%7)/70)
-	}
-	writeFile(t, filepath.Join(dir, "data.csv"), csv.Bytes())
-	spec := writeFile(t, filepath.Join(dir, "task.yaml"), []byte(
-		"id: crash\ntype: regression\nmetric: rmse\ndata: {test: data.csv}\nsplit: {public_fraction: 0.5, seed: \"nats-coordinator-kill\"}\n"))
-	for _, d := range []string{data, direct} {
-		if out, err := exec.Command(bin, "--data-dir", d, "task", "create", spec).CombinedOutput(); err != nil {
-			t.Fatalf("task create: %v\n%s", err, out)
-		}
-	}
+	createLinearTask(t, bin, dir, "crash", "nats-coordinator-kill", data, direct)
 	linear := sandboxtest.Wasm(sandboxtest.Linear)
 	linearPath := writeFile(t, filepath.Join(dir, "linear.wasm"), linear)
 	out, err := exec.Command(bin, "--data-dir", direct, "--json", "submit", "--task", "crash", "--participant", "solo", linearPath).Output()

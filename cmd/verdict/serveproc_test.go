@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"testing"
 )
@@ -73,4 +75,25 @@ func (s *serveProc) do(token, method, path string, body []byte) (int, []byte, er
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// createLinearTask writes a 4,000-row regression task (id, split seed)
+// under dir, fitted by sandboxtest.Linear's family of models, and creates
+// it in each data dir with the real binary.
+func createLinearTask(t *testing.T, bin, dir, id, seed string, dataDirs ...string) {
+	t.Helper()
+	var csv bytes.Buffer
+	csv.WriteString("id,a,b,target\n")
+	for i := range 4000 {
+		a, b := float64(i%97)/97, float64(i%89)/89
+		fmt.Fprintf(&csv, "r%d,%g,%g,%g\n", i, a, b, (a+b)/2+float64(i%7)/70)
+	}
+	writeFile(t, filepath.Join(dir, "data.csv"), csv.Bytes())
+	spec := writeFile(t, filepath.Join(dir, "task.yaml"), []byte(fmt.Sprintf(
+		"id: %s\ntype: regression\nmetric: rmse\ndata: {test: data.csv}\nsplit: {public_fraction: 0.5, seed: %q}\n", id, seed)))
+	for _, d := range dataDirs {
+		if out, err := exec.Command(bin, "--data-dir", d, "task", "create", spec).CombinedOutput(); err != nil {
+			t.Fatalf("task create: %v\n%s", err, out)
+		}
+	}
 }
