@@ -65,15 +65,6 @@ type PhaseSpec struct {
 	Leaderboard *LeaderboardSpec `yaml:"leaderboard,omitempty" json:"leaderboard,omitempty"`
 }
 
-// leaderboardOf returns the phase's leaderboard settings: its own, or
-// the task's.
-func (p PhaseSpec) leaderboardOf(task LeaderboardSpec) LeaderboardSpec {
-	if p.Leaderboard == nil {
-		return task
-	}
-	return *p.Leaderboard
-}
-
 // PhaseLimits are the limits a phase may set for itself. Each key set
 // replaces the task's (limits) for the submissions made in the phase; a
 // key left out keeps the task's. Memory and time bound the evaluation of

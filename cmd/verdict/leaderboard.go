@@ -62,13 +62,8 @@ func leaderboardLocal(g *globals, e *engine.Engine, id, as string, private bool,
 	return emitBoard(g, t, rows, private, phase)
 }
 
-// emitLeaderboard prints rows, or emits them with --json.
-func emitLeaderboard(g *globals, t *api.Task, rows []engine.Entry, private bool) error {
-	return emitBoard(g, t, rows, private, "")
-}
-
-// emitBoard is emitLeaderboard for one phase's board (phase "": the
-// default view, as before phases had boards).
+// emitBoard prints one board's rows, or emits them with --json (phase
+// "": the default view, as before phases had boards).
 func emitBoard(g *globals, t *api.Task, rows []engine.Entry, private bool, phase string) error {
 	if g.json {
 		return g.emit(struct {
