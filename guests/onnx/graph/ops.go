@@ -30,6 +30,7 @@ var mlOps = map[string]func() ops.Operator{
 	"TreeEnsembleClassifier": ml.NewTreeEnsembleClassifier,
 	"LinearClassifier":       ml.NewLinearClassifier,
 	"Normalizer":             ml.NewNormalizer,
+	"Imputer":                ml.NewImputer,
 	"LinearRegressor":        func() ops.Operator { op, _ := opset13.GetOperator("LinearRegressor"); return op },
 	"Scaler":                 func() ops.Operator { op, _ := opset13.GetOperator("Scaler"); return op },
 }

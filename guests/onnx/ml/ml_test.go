@@ -101,3 +101,69 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// The Imputer replaces NaN (or a given value) per feature, keeps X's type
+// and refuses a count of imputed values that fits no feature count.
+func TestImputer(t *testing.T) {
+	nan := float32(math.NaN())
+	tests := []struct {
+		name     string
+		imputed  []float32
+		replaced float32
+		x        any
+		want     []float64
+	}{
+		{"NaNPerFeature", []float32{10, 20, 30}, nan, []float32{1, nan, 3, nan, 5, nan}, []float64{1, 20, 3, 10, 5, 30}},
+		{"NaNOneValue", []float32{-1}, nan, []float32{nan, 2, 3, 4, nan, 6}, []float64{-1, 2, 3, 4, -1, 6}},
+		{"Value", []float32{7, 8, 9}, 0, []float32{0, 1, 0, nan, 0, 2}, []float64{7, 1, 9, math.NaN(), 8, 2}},
+		{"Double", []float32{0.5, 1.5, 2.5}, nan, []float64{math.NaN(), 1, 2, 3, math.NaN(), 5}, []float64{0.5, 1, 2, 3, 1.5, 5}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			op := ml.NewImputer()
+			if err := op.Init(node(&onnx.AttributeProto{Name: "imputed_value_floats", Floats: tc.imputed},
+				&onnx.AttributeProto{Name: "replaced_value_float", F: tc.replaced})); err != nil {
+				t.Fatal(err)
+			}
+			out, err := op.Apply([]tensor.Tensor{tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(tc.x))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []float64
+			switch d := out[0].Data().(type) {
+			case []float32:
+				if _, ok := tc.x.([]float32); !ok {
+					t.Fatalf("output float32 for a %T input", tc.x)
+				}
+				for _, v := range d {
+					got = append(got, float64(v))
+				}
+			case []float64:
+				if _, ok := tc.x.([]float64); !ok {
+					t.Fatalf("output float64 for a %T input", tc.x)
+				}
+				got = d
+			}
+			for i, w := range tc.want {
+				if got[i] != w && !(math.IsNaN(got[i]) && math.IsNaN(w)) {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+	t.Run("ErrCount", func(t *testing.T) {
+		op := ml.NewImputer()
+		if err := op.Init(node(&onnx.AttributeProto{Name: "imputed_value_floats", Floats: []float32{1, 2}})); err != nil {
+			t.Fatal(err)
+		}
+		_, err := op.Apply([]tensor.Tensor{tensor.New(tensor.WithShape(1, 3), tensor.WithBacking([]float32{1, 2, 3}))})
+		if err == nil {
+			t.Fatal("2 imputed values for 3 features: want an error")
+		}
+	})
+	t.Run("ErrInts", func(t *testing.T) {
+		if err := ml.NewImputer().Init(node(&onnx.AttributeProto{Name: "imputed_value_int64s", Ints: []int64{1}})); err == nil {
+			t.Fatal("int64 imputation: want an error naming it")
+		}
+	})
+}

@@ -235,9 +235,50 @@ func LinearBinary() Case {
 		}}
 }
 
+// ImputedLinear: Imputer (NaN to each feature's mean) -> Scaler ->
+// LinearClassifier, the pipeline `verdict init model --lang python`'s
+// train.py writes.
+func ImputedLinear() Case {
+	mean := []float32{0.25, -0.5, 1}
+	scale := []float32{2, 0.5, 4}
+	coef := []float32{0.75, -1.25, 0.5}
+	icpt := float32(-0.2)
+	g := &onnx.GraphProto{Name: "imputed_linear",
+		Node: []*onnx.NodeProto{
+			Node("Imputer", "ai.onnx.ml", []string{"X"}, []string{"imputed"},
+				AttrFloats("imputed_value_floats", mean...), AttrF("replaced_value_float", float32(math.NaN()))),
+			Node("Scaler", "ai.onnx.ml", []string{"imputed"}, []string{"scaled"},
+				AttrFloats("offset", mean...), AttrFloats("scale", scale...)),
+			Node("LinearClassifier", "ai.onnx.ml", []string{"scaled"}, []string{"label", "probabilities"},
+				AttrFloats("coefficients", coef...), AttrFloats("intercepts", icpt),
+				AttrInts("classlabels_ints", 0, 1), AttrS("post_transform", "LOGISTIC"))},
+		Input:  []*onnx.ValueInfoProto{Value("X", Float, -1, 3)},
+		Output: []*onnx.ValueInfoProto{Value("label", Int64, -1), Value("probabilities", Float, -1, 2)},
+	}
+	return Case{Name: "imputed_linear", Model: Model(g), Features: 3, Outputs: 1, Tol: 1e-6, NaN: true,
+		Want: func(x []float64) []float64 {
+			z := float64(icpt)
+			for i, c := range coef {
+				v := f32(x[i])
+				if math.IsNaN(v) {
+					v = float64(mean[i])
+				}
+				z += float64(c) * f32((v-float64(mean[i]))*float64(scale[i]))
+			}
+			// ONNX Runtime's logistic: σ(|z|) in float32, then 1 - it
+			// for z < 0 (small probabilities keep float32's absolute,
+			// not relative, precision).
+			p := f32(sigmoid(math.Abs(z)))
+			if z < 0 {
+				p = f32(1 - p)
+			}
+			return []float64{p}
+		}}
+}
+
 // All returns every case.
 func All() []Case {
-	return []Case{Logistic(), MLP(), TreeRegressor(), TreeBinary(), TreeMulticlass(), LinearBinary()}
+	return []Case{Logistic(), MLP(), TreeRegressor(), TreeBinary(), TreeMulticlass(), LinearBinary(), ImputedLinear()}
 }
 
 // Rows returns n deterministic rows of f features, column-major (the
